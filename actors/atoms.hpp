@@ -1,0 +1,31 @@
+#pragma once
+
+#include "persistence/persistence_actor.hpp"
+
+#include <caf/atom.hpp>
+
+// Atoms of the domain actors (the persistence atoms live beside its interface).
+namespace diffplane {
+
+using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;
+using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
+using poll_expired_atom = caf::atom_constant<caf::atom("pollexp")>;
+using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
+using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
+using machine_inactive_atom = caf::atom_constant<caf::atom("machinact")>;
+using job_timeout_atom = caf::atom_constant<caf::atom("jobtimeout")>;
+using stall_atom = caf::atom_constant<caf::atom("stall")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using waiter_expired_atom = caf::atom_constant<caf::atom("waitexp")>;
+using details_atom = caf::atom_constant<caf::atom("details")>;
+using authenticate_atom = caf::atom_constant<caf::atom("auth")>;
+using create_cluster_atom = caf::atom_constant<caf::atom("newcluster")>;
+using list_clusters_atom = caf::atom_constant<caf::atom("clusters")>;
+using cluster_ready_atom = caf::atom_constant<caf::atom("ready")>;
+using await_ready_atom = caf::atom_constant<caf::atom("awaitready")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using live_atom = caf::atom_constant<caf::atom("live")>;
+
+} // namespace diffplane

@@ -1,0 +1,250 @@
+#include "actors/cluster_state.hpp"
+
+#include "actors/job_lifecycle.hpp"
+#include "actors/wall_clock.hpp"
+#include "persistence/errors.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace diffplane::cluster_internal {
+
+cluster_state::~cluster_state() {
+  if (context.parked)
+    context.parked->fetch_sub(waiters.size());
+}
+
+std::string cache_key_of(const std::string& service, const std::string& fn,
+                         const std::string& key) {
+  std::string joined;
+  joined.reserve(service.size() + fn.size() + key.size() + 2);
+  joined.append(service).push_back('\0');
+  joined.append(fn).push_back('\0');
+  joined.append(key);
+  return joined;
+}
+
+std::uint32_t pool_of(self_pointer self, const std::string& service) {
+  auto& st = self->state;
+  if (auto it = st.service_index.find(service); it != st.service_index.end())
+    return it->second;
+  auto index = static_cast<std::uint32_t>(st.services.size());
+  auto pool = spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
+                                            self, st.context.options, st.context.parked});
+  st.services.push_back(service_state{pool, {}, false});
+  st.service_index.emplace(service, index);
+  return index;
+}
+
+namespace {
+
+std::string new_job_id(cluster_state& st) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id(32, '0');
+  auto a = st.random();
+  auto b = st.random();
+  for (int i = 0; i < 16; ++i) {
+    id[i] = digits[(a >> (4 * i)) & 0xF];
+    id[16 + i] = digits[(b >> (4 * i)) & 0xF];
+  }
+  return id;
+}
+
+/// A committed pending job enters the index and its pool's FIFO.
+void admit(self_pointer self, job_record job) {
+  auto& st = self->state;
+  auto pool = pool_of(self, job.service);
+  st.jobs.insert_or_assign(job.id, job_entry{pool, job.status, result_kind::none, {}, {}});
+  self->send(st.services[pool].pool, enqueue_atom::value, std::move(job));
+}
+
+/// Rebuilds services, machines, the cache and the live jobs from a snapshot. A job found
+/// running was running on a node that died: that attempt counts as stalled.
+void restore(self_pointer self, cluster_snapshot& snapshot) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto& service : snapshot.services) {
+    auto index = pool_of(self, service.name);
+    st.services[index].functions = std::move(service.functions);
+    st.services[index].has_definition = true;
+  }
+  for (auto& machine : snapshot.machines) {
+    auto id = machine.id;
+    // Silent since before the restart as far as we know; the clock starts now.
+    st.machines.emplace(std::move(id), machine_state{std::move(machine), now, now, false});
+  }
+  for (auto& entry : snapshot.cache_entries)
+    st.cache.insert_or_assign(cache_key_of(entry.service, entry.target_fn, entry.cache_key),
+                              cache_hit{entry.job_id, entry.resulted_at});
+  std::size_t recovered = 0;
+  std::size_t failed = 0;
+  auto wall_now = wall_clock_ms();
+  for (auto& job : snapshot.live_jobs) {
+    if (lifecycle::recover(job, wall_now)) {
+      caf::anon_send(st.context.writer, lifecycle::state_of(job));
+      ++recovered;
+      if (job.status == job_status::failure) {
+        ++failed;
+        job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
+                              job.cache_key, job.resulted_at};
+        st.jobs.insert_or_assign(job.id, job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
+        on_job_finished(self, finished);
+        continue;
+      }
+    }
+    admit(self, std::move(job));
+  }
+  spdlog::info("event=cluster_loaded cluster={} services={} machines={} live_jobs={} "
+               "recovered_attempts={} failed={}",
+               st.context.cluster.id, st.services.size(), st.machines.size(),
+               snapshot.live_jobs.size(), recovered, failed);
+}
+
+caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
+  auto& st = self->state;
+  if (!request.cache_key.empty() && request.cache_ttl_seconds > 0) {
+    auto it = st.cache.find(cache_key_of(request.service, request.target_fn, request.cache_key));
+    if (it != st.cache.end() &&
+        it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_clock_ms())
+      return it->second.job_id;
+  }
+  if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0)
+    return request.execution_id;
+  auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
+  auto job = lifecycle::make_job(st.context.cluster.id, id, request, wall_clock_ms());
+  auto promise = self->make_response_promise<std::string>();
+  self->request(st.context.writer, caf::infinite, job)
+    .then(
+      [self, promise, job](bool inserted) mutable {
+        // Not inserted: the execution id existed already; the call gets that job.
+        if (inserted && self->state.jobs.count(job.id) == 0)
+          admit(self, job);
+        promise.deliver(job.id);
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
+caf::result<bool> route_result(self_pointer self, job_result_post& post) {
+  auto& st = self->state;
+  touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
+  auto it = st.jobs.find(post.job_id);
+  if (it != st.jobs.end()) {
+    if (is_terminal(it->second.status))
+      return false;
+    return self->delegate(st.services[it->second.pool].pool, std::move(post));
+  }
+  // Not in memory: a job finished long ago gets "not persisted", an unknown one 404.
+  auto promise = self->make_response_promise<bool>();
+  self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
+                st.context.cluster.id, std::vector<std::string>{post.job_id})
+    .then(
+      [promise, id = post.job_id](std::vector<job_status_row>& rows) mutable {
+        if (rows.empty())
+          promise.deliver(make_error(error_code::not_found, "job " + id + " not found"));
+        else
+          promise.deliver(false);
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
+caf::result<cluster_details> details(self_pointer self) {
+  auto& st = self->state;
+  cluster_details result;
+  result.cluster = st.context.cluster;
+  for (const auto& [id, machine] : st.machines)
+    result.machines.push_back(machine.record);
+  std::sort(result.machines.begin(), result.machines.end(),
+            [](const auto& a, const auto& b) { return a.last_ping_at > b.last_ping_at; });
+  for (const auto& [name, index] : st.service_index)
+    if (st.services[index].has_definition)
+      result.definitions.push_back(service_record{st.context.cluster.id, name,
+                                                  st.services[index].functions, 0});
+  std::sort(result.definitions.begin(), result.definitions.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  auto promise = self->make_response_promise<cluster_details>();
+  self->request(st.context.reader, caf::infinite, latest_jobs_atom::value,
+                st.context.cluster.id, std::string{}, std::int32_t{100})
+    .then(
+      [promise, result](std::vector<job_summary>& jobs) mutable {
+        result.jobs = std::move(jobs);
+        promise.deliver(std::move(result));
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
+cluster_actor::behavior_type cluster_behavior(self_pointer self, cluster_context context) {
+  auto& st = self->state;
+  st.context = std::move(context);
+  st.random.seed(std::random_device{}());
+  auto since = wall_clock_ms() -
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                 st.context.options.cache_horizon)
+                 .count();
+  self->request(st.context.writer, caf::infinite, load_cluster_atom::value,
+                st.context.cluster.id, since)
+    .then(
+      [self](cluster_snapshot& snapshot) {
+        restore(self, snapshot);
+        self->send(self->state.context.parent, cluster_ready_atom::value,
+                   self->state.context.cluster.id);
+        self->delayed_send(self, self->state.context.options.sweep_interval,
+                           sweep_atom::value);
+      },
+      [self](caf::error& err) {
+        spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
+                      self->state.context.cluster.id, message_of(err));
+        self->quit(err);
+      });
+  return {
+    [self](job_status_changed& change) {
+      auto it = self->state.jobs.find(change.id);
+      if (it != self->state.jobs.end() && !is_terminal(it->second.status))
+        it->second.status = change.status;
+    },
+    [self](job_finished& finished) { on_job_finished(self, finished); },
+    [self](create_job_request& request) { return create_job(self, request); },
+    [self](jobs_request& request) -> caf::delegated<std::vector<dispatched_job>> {
+      touch_machine(self, request.machine_id, request.service, request.ip,
+                    request.deployment_id);
+      if (request.announces_functions)
+        announce_functions(self, request.service, request.functions);
+      auto pool = pool_of(self, request.service);
+      return self->delegate(self->state.services[pool].pool, std::move(request));
+    },
+    [self](job_result_post& post) { return route_result(self, post); },
+    [self](status_request& request) { return answer_status(self, std::move(request)); },
+    [self](client_events_post& post) -> caf::result<done_atom> {
+      for (auto& event : post.events)
+        event.cluster_id = self->state.context.cluster.id;
+      return self->delegate(self->state.context.writer, std::move(post.events));
+    },
+    [self](details_atom) { return details(self); },
+    [self](sweep_atom) {
+      auto now = self->clock().now();
+      drop_lingering_results(self, now);
+      detect_silent_machines(self, now);
+      self->delayed_send(self, self->state.context.options.sweep_interval, sweep_atom::value);
+    },
+    [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
+    [self](release_atom) {
+      release_waiters(self);
+      for (auto& service : self->state.services)
+        self->send(service.pool, release_atom::value);
+    },
+  };
+}
+
+} // namespace
+
+} // namespace diffplane::cluster_internal
+
+namespace diffplane {
+
+cluster_actor spawn_cluster(caf::local_actor* parent_actor, cluster_context context) {
+  return parent_actor->spawn<caf::monitored>(cluster_internal::cluster_behavior,
+                                             std::move(context));
+}
+
+} // namespace diffplane

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "actors/cluster_notifications.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace diffplane {
+
+/// One tenant cluster: its settings, machines, service definitions, a pool per service,
+/// the index of its live jobs, the cache, and the parked result waiters.
+using cluster_actor = cluster_notifications::extend<
+  /// Creates a job; answers its id once committed (or the id of a cached or existing one).
+  caf::replies_to<create_job_request>::with<std::string>,
+  caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
+  /// Answers whether the result was persisted; unknown jobs are not_found.
+  caf::replies_to<job_result_post>::with<bool>,
+  caf::replies_to<status_request>::with<std::vector<job_status_row>>,
+  caf::replies_to<client_events_post>::with<done_atom>,
+  caf::replies_to<details_atom>::with<cluster_details>,
+  /// Periodic housekeeping: expire results and detect silent machines.
+  caf::reacts_to<sweep_atom>,
+  caf::reacts_to<waiter_expired_atom, std::uint64_t>,
+  /// Answers every parked poll and waiter now (shutdown).
+  caf::reacts_to<release_atom>>;
+
+} // namespace diffplane
+
+#include "actors/domain_options.hpp"
+#include "actors/pool_actor.hpp"
+
+namespace diffplane {
+
+/// Who a cluster talks to and what it is.
+struct cluster_context {
+  cluster_record cluster;
+  /// Writes and the recovery load (one connection, so the load sees every write).
+  persistence_actor writer;
+  /// Reads that need not wait behind writes.
+  persistence_actor reader;
+  cluster_parent parent;
+  domain_options options;
+  parked_counter parked;
+};
+
+/// Spawns a cluster actor; it loads its state from Postgres, then tells its parent
+/// `cluster_ready`. It is monitored by `parent_actor` (the node supervisor).
+cluster_actor spawn_cluster(caf::local_actor* parent_actor, cluster_context context);
+
+} // namespace diffplane

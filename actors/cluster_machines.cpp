@@ -1,0 +1,71 @@
+#include "actors/cluster_state.hpp"
+
+#include "actors/wall_clock.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace diffplane::cluster_internal {
+
+void touch_machine(self_pointer self, const std::string& machine_id,
+                   const std::string& service, const std::string& ip,
+                   const std::string& deployment_id) {
+  if (machine_id.empty())
+    return;
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto [it, is_new] = st.machines.try_emplace(machine_id);
+  auto& machine = it->second;
+  auto& record = machine.record;
+  bool changed = is_new;
+  if (is_new) {
+    record.cluster_id = st.context.cluster.id;
+    record.id = machine_id;
+  }
+  auto update = [&changed](std::string& field, const std::string& value) {
+    if (!value.empty() && field != value) {
+      field = value;
+      changed = true;
+    }
+  };
+  update(record.service, service);
+  update(record.ip, ip);
+  update(record.deployment_id, deployment_id);
+  if (machine.inactive) {
+    machine.inactive = false;
+    changed = true;
+    spdlog::info("event=machine_active cluster={} machine={}", st.context.cluster.id,
+                 machine_id);
+  }
+  machine.last_seen = now;
+  record.last_ping_at = wall_clock_ms();
+  if (changed || now - machine.last_written >= st.context.options.machine_ping_write_interval) {
+    machine.last_written = now;
+    caf::anon_send(st.context.writer, record);
+  }
+}
+
+void announce_functions(self_pointer self, const std::string& service,
+                        const std::vector<std::string>& functions) {
+  auto& st = self->state;
+  auto& state = st.services[pool_of(self, service)];
+  if (state.has_definition && state.functions == functions)
+    return;
+  state.functions = functions;
+  state.has_definition = true;
+  caf::anon_send(st.context.writer,
+             service_record{st.context.cluster.id, service, functions, wall_clock_ms()});
+}
+
+void detect_silent_machines(self_pointer self, steady_time now) {
+  auto& st = self->state;
+  for (auto& [id, machine] : st.machines) {
+    if (machine.inactive || now - machine.last_seen < st.context.options.machine_stall)
+      continue;
+    machine.inactive = true;
+    spdlog::info("event=machine_inactive cluster={} machine={}", st.context.cluster.id, id);
+    for (auto& service : st.services)
+      self->send(service.pool, machine_inactive_atom::value, id);
+  }
+}
+
+} // namespace diffplane::cluster_internal

@@ -1,0 +1,106 @@
+#pragma once
+
+// Internal to the cluster actor: its state and the functions its behaviour is built
+// from, split over cluster_actor.cpp (routing), cluster_waiters.cpp (status polls and
+// finished jobs) and cluster_machines.cpp (machines, definitions, sweeps).
+
+#include "actors/cluster_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+namespace diffplane::cluster_internal {
+
+using steady_time = caf::actor_clock::time_point;
+using rows_promise = caf::typed_response_promise<std::vector<job_status_row>>;
+
+/// What the cluster knows of a job it holds in memory: a live one, or a finished one
+/// whose result lingers for status polls.
+struct job_entry {
+  std::uint32_t pool = 0;
+  job_status status = job_status::pending;
+  result_kind result_type = result_kind::none;
+  std::string result;
+  /// Result waiters parked on this job.
+  std::vector<std::uint64_t> waiters;
+};
+
+/// A parked GET /jobs/:id or /batch-jobs-status-request.
+struct result_waiter {
+  rows_promise promise;
+  std::vector<std::string> ids;
+  /// Rows of jobs that were not in memory, read from the database.
+  std::vector<job_status_row> stored;
+};
+
+struct machine_state {
+  machine_record record;
+  steady_time last_seen;
+  steady_time last_written;
+  bool inactive = false;
+};
+
+struct service_state {
+  pool_actor pool;
+  std::vector<std::string> functions;
+  bool has_definition = false;
+};
+
+struct cache_hit {
+  std::string job_id;
+  timestamp_ms resulted_at = 0;
+};
+
+struct cluster_state {
+  cluster_context context;
+  std::vector<service_state> services;
+  std::unordered_map<std::string, std::uint32_t> service_index;
+  std::unordered_map<std::string, job_entry> jobs;
+  /// Finished jobs in the order they finished, to drop their results after the linger.
+  std::deque<std::pair<steady_time, std::string>> finished;
+  std::unordered_map<std::uint64_t, result_waiter> waiters;
+  std::uint64_t next_waiter_id = 1;
+  std::unordered_map<std::string, machine_state> machines;
+  /// Keyed by service, function and cache key (joined by '\0').
+  std::unordered_map<std::string, cache_hit> cache;
+  std::mt19937_64 random;
+  std::uint64_t sweeps = 0;
+  static inline const char* name = "diffplane.cluster";
+
+  cluster_state() = default;
+  cluster_state(const cluster_state&) = delete;
+  ~cluster_state();
+};
+
+using self_pointer = cluster_actor::stateful_pointer<cluster_state>;
+
+std::string cache_key_of(const std::string& service, const std::string& fn,
+                         const std::string& key);
+
+/// The index of `service`'s pool, spawning the pool on first use.
+std::uint32_t pool_of(self_pointer self, const std::string& service);
+
+// cluster_waiters.cpp
+caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
+                                                       status_request request);
+void on_job_finished(self_pointer self, job_finished& finished);
+void expire_waiter(self_pointer self, std::uint64_t id);
+void release_waiters(self_pointer self);
+void drop_lingering_results(self_pointer self, steady_time now);
+
+// cluster_machines.cpp
+/// Records that a machine was heard from; writes it when new, changed or due.
+void touch_machine(self_pointer self, const std::string& machine_id,
+                   const std::string& service, const std::string& ip,
+                   const std::string& deployment_id);
+/// Records a service's function names as its worker announced them.
+void announce_functions(self_pointer self, const std::string& service,
+                        const std::vector<std::string>& functions);
+/// Marks silent machines inactive and tells the pools to stall their attempts.
+void detect_silent_machines(self_pointer self, steady_time now);
+
+} // namespace diffplane::cluster_internal

@@ -1,0 +1,158 @@
+#include "actors/cluster_state.hpp"
+
+#include "actors/wall_clock.hpp"
+#include "persistence/errors.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace diffplane::cluster_internal {
+
+namespace {
+
+/// The current rows of `ids`: from memory, else from `stored`; unknown ids are left out.
+std::vector<job_status_row> rows_of(const cluster_state& st, const std::vector<std::string>& ids,
+                                    const std::vector<job_status_row>& stored) {
+  std::unordered_map<std::string_view, const job_status_row*> stored_by_id;
+  for (const auto& row : stored)
+    stored_by_id.emplace(row.id, &row);
+  std::vector<job_status_row> rows;
+  rows.reserve(ids.size());
+  for (const auto& id : ids) {
+    if (auto it = st.jobs.find(id); it != st.jobs.end()) {
+      const auto& entry = it->second;
+      rows.push_back(job_status_row{id, entry.status, entry.result_type, entry.result});
+    } else if (auto s = stored_by_id.find(id); s != stored_by_id.end()) {
+      rows.push_back(*s->second);
+    }
+  }
+  return rows;
+}
+
+bool any_finished(const std::vector<job_status_row>& rows) {
+  return std::any_of(rows.begin(), rows.end(),
+                     [](const job_status_row& row) { return is_terminal(row.status); });
+}
+
+void answer_waiter(self_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.waiters.find(id);
+  if (it == st.waiters.end())
+    return;
+  auto& waiter = it->second;
+  for (const auto& job_id : waiter.ids)
+    if (auto entry = st.jobs.find(job_id); entry != st.jobs.end())
+      std::erase(entry->second.waiters, id);
+  waiter.promise.deliver(rows_of(st, waiter.ids, waiter.stored));
+  st.waiters.erase(it);
+  st.context.parked->fetch_sub(1);
+}
+
+/// Answers now when a job is finished (or the ttl is spent), else parks a waiter.
+void settle(self_pointer self, rows_promise promise, status_request request,
+            std::vector<job_status_row> stored) {
+  auto& st = self->state;
+  auto rows = rows_of(st, request.ids, stored);
+  if (request.single && rows.empty()) {
+    promise.deliver(make_error(error_code::not_found, "job " + request.ids.front() +
+                                                        " not found"));
+    return;
+  }
+  if (any_finished(rows) || request.ttl_ms <= 0 || rows.empty()) {
+    promise.deliver(std::move(rows));
+    return;
+  }
+  if (st.context.parked->load() >= st.context.options.max_parked_polls) {
+    promise.deliver(std::move(rows));
+    return;
+  }
+  st.context.parked->fetch_add(1);
+  auto id = st.next_waiter_id++;
+  for (const auto& job_id : request.ids)
+    if (auto it = st.jobs.find(job_id); it != st.jobs.end())
+      it->second.waiters.push_back(id);
+  st.waiters.emplace(id, result_waiter{promise, std::move(request.ids), std::move(stored)});
+  self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
+                     waiter_expired_atom::value, id);
+}
+
+} // namespace
+
+caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
+                                                       status_request request) {
+  auto& st = self->state;
+  if (request.ids.size() > st.context.options.batch_status_max_ids)
+    return make_error(error_code::bad_request,
+                      "jobIds has " + std::to_string(request.ids.size()) +
+                        " ids; at most " +
+                        std::to_string(st.context.options.batch_status_max_ids) +
+                        " are accepted");
+  std::vector<std::string> missing;
+  for (const auto& id : request.ids)
+    if (st.jobs.count(id) == 0)
+      missing.push_back(id);
+  auto promise = self->make_response_promise<std::vector<job_status_row>>();
+  if (missing.empty()) {
+    settle(self, promise, std::move(request), {});
+    return promise;
+  }
+  self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
+                st.context.cluster.id, std::move(missing))
+    .then(
+      [self, promise, request](std::vector<job_status_row>& stored) mutable {
+        settle(self, promise, std::move(request), std::move(stored));
+      },
+      [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
+void on_job_finished(self_pointer self, job_finished& finished) {
+  auto& st = self->state;
+  auto& row = finished.row;
+  auto& entry = st.jobs[row.id];
+  entry.status = row.status;
+  entry.result_type = row.result_type;
+  entry.result = std::move(row.result);
+  st.finished.emplace_back(self->clock().now(), row.id);
+  if (row.status == job_status::success && row.result_type == result_kind::resolution &&
+      !finished.cache_key.empty())
+    st.cache.insert_or_assign(
+      cache_key_of(finished.service, finished.target_fn, finished.cache_key),
+      cache_hit{row.id, finished.resulted_at});
+  auto waiters = std::move(entry.waiters);
+  entry.waiters.clear();
+  for (auto id : waiters)
+    answer_waiter(self, id);
+}
+
+void expire_waiter(self_pointer self, std::uint64_t id) {
+  answer_waiter(self, id);
+}
+
+void release_waiters(self_pointer self) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, waiter] : self->state.waiters)
+    ids.push_back(id);
+  for (auto id : ids)
+    answer_waiter(self, id);
+}
+
+void drop_lingering_results(self_pointer self, steady_time now) {
+  auto& st = self->state;
+  auto linger = st.context.options.result_linger;
+  while (!st.finished.empty() && st.finished.front().first + linger <= now) {
+    auto it = st.jobs.find(st.finished.front().second);
+    if (it != st.jobs.end() && is_terminal(it->second.status) && it->second.waiters.empty())
+      st.jobs.erase(it);
+    st.finished.pop_front();
+  }
+  auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   st.context.options.cache_horizon)
+                   .count();
+  auto oldest = wall_clock_ms() - horizon;
+  // The cache is small next to the job index; pruning it costs one pass now and then.
+  if (++st.sweeps % 64 == 0)
+    std::erase_if(st.cache, [oldest](const auto& kv) { return kv.second.resulted_at < oldest; });
+}
+
+} // namespace diffplane::cluster_internal

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace diffplane {
+
+/// Tunables of the domain actors, filled from config::server_options.
+struct domain_options {
+  /// A machine that neither polls nor posts for this long is inactive; its attempts stall.
+  std::chrono::seconds machine_stall{90};
+  /// How long a finished job's result stays in the cluster's memory.
+  std::chrono::seconds result_linger{30};
+  /// How often a cluster expires results and looks for silent machines.
+  std::chrono::milliseconds sweep_interval{1000};
+  /// A machine's last ping is written at most this often (unless something changed).
+  std::chrono::seconds machine_ping_write_interval{30};
+  /// Cache entries are reloaded after a restart when they resulted within this window.
+  std::chrono::hours cache_horizon{24};
+  /// Most ids in one status request.
+  std::size_t batch_status_max_ids = 20000;
+  /// Long-polls parked at once in this process (worker polls plus result waiters).
+  std::size_t max_parked_polls = 100000;
+  /// Most jobs one worker poll may take.
+  std::int32_t max_jobs_per_poll = 1000;
+};
+
+} // namespace diffplane

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace diffplane {
+
+/// One running attempt of a job: its timeout timer, the machine that holds it, and the
+/// only place a result for it is accepted. Spawned by the pool at dispatch; exits when
+/// the attempt ends (result, stall back to pending, or failure).
+using job_actor = caf::typed_actor<
+  /// Answers whether the result was accepted (false: not from the attempt's holder).
+  caf::replies_to<job_result_post>::with<bool>,
+  /// The attempt's timeout elapsed (the number names the attempt it was set for).
+  caf::reacts_to<job_timeout_atom, std::int32_t>,
+  /// The attempt is given up, e.g. because its machine went silent; carries the reason.
+  caf::reacts_to<stall_atom, std::string>>;
+
+} // namespace diffplane
+
+#include "actors/cluster_notifications.hpp"
+
+namespace diffplane {
+
+using pool_actor_fwd = caf::typed_actor<caf::reacts_to<requeue_atom, job_record>,
+                                        caf::reacts_to<job_done_atom, std::string>>;
+
+/// Who a job attempt talks to.
+struct job_context {
+  persistence_actor writer;
+  cluster_notifications cluster;
+  /// The pool that spawned the attempt (the part of its interface a job uses).
+  pool_actor_fwd pool;
+};
+
+/// Spawns the attempt of `job` (already dispatched), linked to `parent`.
+job_actor spawn_job(caf::local_actor* parent, job_record job, job_context context);
+
+} // namespace diffplane

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "actors/cluster_actor.hpp"
+#include "actors/job_actor.hpp"
+#include "actors/node_actor.hpp"
+#include "actors/pool_actor.hpp"
+
+#include <caf/detail/type_list.hpp>
+#include <caf/fwd.hpp>
+
+#include <vector>
+
+namespace diffplane {
+
+/// Every type that travels in a message, with the name it is announced under. The one
+/// list both register_message_types and the round-trip test walk.
+#define DIFFPLANE_MESSAGE_TYPES(X)                                                       \
+  X(cluster_record)                                                                     \
+  X(job_record)                                                                         \
+  X(job_state_write)                                                                    \
+  X(job_status_row)                                                                     \
+  X(job_summary)                                                                        \
+  X(machine_record)                                                                     \
+  X(service_record)                                                                     \
+  X(event_record)                                                                       \
+  X(client_event_record)                                                                \
+  X(cache_entry_record)                                                                 \
+  X(cluster_snapshot)                                                                   \
+  X(create_job_request)                                                                 \
+  X(jobs_request)                                                                       \
+  X(dispatched_job)                                                                     \
+  X(job_result_post)                                                                    \
+  X(status_request)                                                                     \
+  X(client_events_post)                                                                 \
+  X(cluster_details)                                                                    \
+  X(job_status_changed)                                                                 \
+  X(job_finished)                                                                       \
+  X(std::vector<cluster_record>)                                                        \
+  X(std::vector<job_status_row>)                                                        \
+  X(std::vector<job_summary>)                                                           \
+  X(std::vector<event_record>)                                                          \
+  X(std::vector<client_event_record>)                                                   \
+  X(std::vector<dispatched_job>)                                                        \
+  X(persistence_actor)                                                                  \
+  X(cluster_actor)                                                                      \
+  X(pool_actor)                                                                         \
+  X(job_actor)                                                                          \
+  X(node_actor)
+
+/// Announces every message type and our error category to `cfg`.
+void register_message_types(caf::actor_system_config& cfg);
+
+} // namespace diffplane

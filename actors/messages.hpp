@@ -1,0 +1,143 @@
+#pragma once
+
+#include "persistence/records.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// The requests and answers the domain actors exchange with the gateway and each other.
+// Plain structs with `inspect`, free of CAF so the gateway can use them without its
+// headers; every one is registered in message_types.cpp.
+namespace diffplane {
+
+/// POST /jobs, with the SDK's callConfig defaults already applied.
+struct create_job_request {
+  std::string service;
+  std::string target_fn;
+  std::string target_args;
+  std::string cache_key; // empty: no cache
+  std::int32_t cache_ttl_seconds = 0;
+  std::int32_t retry_count_on_stall = 1;
+  bool predictive_retries_on_rejection = false;
+  std::int32_t timeout_seconds = 300;
+  std::string execution_id; // empty: generate an id
+  bool background = false;
+};
+
+/// POST /jobs-request: a worker's long-poll for up to `limit` jobs of a service.
+struct jobs_request {
+  std::string service;
+  std::int32_t limit = 1;
+  std::int32_t ttl_ms = 20000;
+  std::string machine_id;
+  std::string deployment_id;
+  std::string ip;
+  bool announces_functions = false;
+  std::vector<std::string> functions;
+};
+
+/// A job as handed to a worker.
+struct dispatched_job {
+  std::string id;
+  std::string target_fn;
+  std::string target_args;
+};
+
+/// POST /jobs/:jobId/result.
+struct job_result_post {
+  std::string job_id;
+  std::string machine_id;
+  std::string deployment_id;
+  std::string ip;
+  std::string result;
+  result_kind type = result_kind::resolution;
+  std::int32_t function_execution_time_ms = -1;
+};
+
+/// GET /jobs/:jobId (single) and POST /batch-jobs-status-request: answered as soon as one
+/// of the jobs is finished, else when `ttl_ms` passes.
+struct status_request {
+  std::vector<std::string> ids;
+  std::int32_t ttl_ms = 20000;
+  bool single = false;
+};
+
+/// POST /metrics from a machine.
+struct client_events_post {
+  std::vector<client_event_record> events;
+};
+
+/// GET /clusters/:clusterId.
+struct cluster_details {
+  cluster_record cluster;
+  std::vector<machine_record> machines;
+  std::vector<job_summary> jobs;
+  std::vector<service_record> definitions;
+};
+
+/// A job's state change that the cluster's index follows.
+struct job_status_changed {
+  std::string id;
+  job_status status = job_status::pending;
+};
+
+/// A job reached success or failure; the cluster answers its waiters and caches.
+struct job_finished {
+  job_status_row row;
+  std::string service;
+  std::string target_fn;
+  std::string cache_key;
+  timestamp_ms resulted_at = 0;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, create_job_request& x) {
+  return f(x.service, x.target_fn, x.target_args, x.cache_key, x.cache_ttl_seconds,
+           x.retry_count_on_stall, x.predictive_retries_on_rejection, x.timeout_seconds,
+           x.execution_id, x.background);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, jobs_request& x) {
+  return f(x.service, x.limit, x.ttl_ms, x.machine_id, x.deployment_id, x.ip,
+           x.announces_functions, x.functions);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, dispatched_job& x) {
+  return f(x.id, x.target_fn, x.target_args);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_result_post& x) {
+  return f(x.job_id, x.machine_id, x.deployment_id, x.ip, x.result, x.type,
+           x.function_execution_time_ms);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, status_request& x) {
+  return f(x.ids, x.ttl_ms, x.single);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, client_events_post& x) {
+  return f(x.events);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, cluster_details& x) {
+  return f(x.cluster, x.machines, x.jobs, x.definitions);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_status_changed& x) {
+  return f(x.id, x.status);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_finished& x) {
+  return f(x.row, x.service, x.target_fn, x.cache_key, x.resulted_at);
+}
+
+} // namespace diffplane

@@ -1,0 +1,165 @@
+#include "actors/pool_actor.hpp"
+
+#include "actors/job_actor.hpp"
+#include "actors/job_lifecycle.hpp"
+#include "actors/wall_clock.hpp"
+#include "persistence/errors.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+namespace diffplane {
+
+namespace {
+
+using jobs_promise = caf::typed_response_promise<std::vector<dispatched_job>>;
+
+struct parked_poll {
+  jobs_promise promise;
+  std::string machine_id;
+  std::int32_t limit = 1;
+};
+
+struct running_attempt {
+  job_actor attempt;
+  std::string machine_id;
+};
+
+struct pool_state {
+  pool_context context;
+  std::deque<job_record> pending;
+  /// Keyed by arrival, so the longest-waiting poll is served first.
+  std::map<std::uint64_t, parked_poll> parked;
+  std::uint64_t next_poll_id = 1;
+  std::unordered_map<std::string, running_attempt> running;
+  bool dispatch_scheduled = false;
+  static inline const char* name = "diffplane.pool";
+
+  pool_state() = default;
+  pool_state(const pool_state&) = delete;
+  ~pool_state() {
+    // Polls still parked when the pool dies are broken promises; stop counting them.
+    if (context.parked)
+      context.parked->fetch_sub(parked.size());
+  }
+};
+
+using self_pointer = pool_actor::stateful_pointer<pool_state>;
+
+/// Takes up to `limit` pending jobs for `machine_id`, spawning an attempt for each.
+std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
+                                      const std::string& machine_id) {
+  auto& st = self->state;
+  std::vector<dispatched_job> taken;
+  auto count = std::min<std::size_t>(static_cast<std::size_t>(std::max(limit, 1)),
+                                     st.pending.size());
+  taken.reserve(count);
+  auto now = wall_clock_ms();
+  for (std::size_t i = 0; i < count; ++i) {
+    auto job = std::move(st.pending.front());
+    st.pending.pop_front();
+    lifecycle::dispatch(job, machine_id, now);
+    taken.push_back(dispatched_job{job.id, job.target_fn, job.target_args});
+    self->send(st.context.cluster, job_status_changed{job.id, job_status::running});
+    auto id = job.id;
+    auto attempt = spawn_job(self, std::move(job),
+                             job_context{st.context.writer, st.context.cluster, self});
+    st.running.insert_or_assign(std::move(id), running_attempt{attempt, machine_id});
+  }
+  return taken;
+}
+
+void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
+            std::vector<dispatched_job> jobs) {
+  it->second.promise.deliver(std::move(jobs));
+  st.parked.erase(it);
+  st.context.parked->fetch_sub(1);
+}
+
+/// Serves parked polls from the FIFO. Runs as a message of its own so that a burst of
+/// enqueues is handed out together rather than one job per poll.
+void dispatch(self_pointer self) {
+  auto& st = self->state;
+  st.dispatch_scheduled = false;
+  while (!st.pending.empty() && !st.parked.empty()) {
+    auto it = st.parked.begin();
+    auto jobs = take_jobs(self, it->second.limit, it->second.machine_id);
+    unpark(st, it, std::move(jobs));
+  }
+}
+
+void schedule_dispatch(self_pointer self) {
+  auto& st = self->state;
+  if (st.parked.empty() || st.dispatch_scheduled)
+    return;
+  st.dispatch_scheduled = true;
+  self->send(self, dispatch_atom::value);
+}
+
+pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context) {
+  self->state.context = std::move(context);
+  return {
+    [self](enqueue_atom, job_record& job) {
+      self->state.pending.push_back(std::move(job));
+      schedule_dispatch(self);
+    },
+    [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
+      auto& st = self->state;
+      auto limit = std::min(request.limit, st.context.options.max_jobs_per_poll);
+      if (!st.pending.empty())
+        return take_jobs(self, limit, request.machine_id);
+      if (st.context.parked->load() >= st.context.options.max_parked_polls)
+        return make_error(error_code::overloaded, "too many parked long-polls; retry later");
+      st.context.parked->fetch_add(1);
+      auto id = st.next_poll_id++;
+      auto promise = self->make_response_promise<std::vector<dispatched_job>>();
+      st.parked.emplace(id, parked_poll{promise, request.machine_id, limit});
+      self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
+                         poll_expired_atom::value, id);
+      return promise;
+    },
+    [self](job_result_post& post) -> caf::result<bool> {
+      auto it = self->state.running.find(post.job_id);
+      if (it == self->state.running.end())
+        return false;
+      return self->delegate(it->second.attempt, std::move(post));
+    },
+    [self](machine_inactive_atom, const std::string& machine_id) {
+      for (auto& [id, running] : self->state.running)
+        if (running.machine_id == machine_id)
+          self->send(running.attempt, stall_atom::value,
+                     std::string{"machine stopped polling"});
+    },
+    [self](requeue_atom, job_record& job) {
+      auto& st = self->state;
+      st.running.erase(job.id);
+      self->send(st.context.cluster, job_status_changed{job.id, job.status});
+      st.pending.push_back(std::move(job));
+      schedule_dispatch(self);
+    },
+    [self](job_done_atom, const std::string& id) { self->state.running.erase(id); },
+    [self](dispatch_atom) { dispatch(self); },
+    [self](poll_expired_atom, std::uint64_t id) {
+      auto& st = self->state;
+      if (auto it = st.parked.find(id); it != st.parked.end())
+        unpark(st, it, {});
+    },
+    [self](release_atom) {
+      auto& st = self->state;
+      while (!st.parked.empty())
+        unpark(st, st.parked.begin(), {});
+    },
+  };
+}
+
+} // namespace
+
+pool_actor spawn_pool(caf::local_actor* parent, pool_context context) {
+  return parent->spawn<caf::linked>(pool_behavior, std::move(context));
+}
+
+} // namespace diffplane

@@ -1,0 +1,198 @@
+#include "cli/serve_command.hpp"
+
+#include "actors/message_types.hpp"
+#include "actors/node_actor.hpp"
+#include "cli/dev_mode.hpp"
+#include "cli/logging.hpp"
+#include "gateway/http_server.hpp"
+#include "gateway/make_actor_bridge.hpp"
+#include "gateway/routes.hpp"
+#include "persistence/embedded_postgres.hpp"
+#include "persistence/errors.hpp"
+#include "persistence/migrations.hpp"
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+namespace diffplane::cli {
+
+namespace {
+
+/// How long start-up may take to load every cluster before the server gives up.
+constexpr auto startup_timeout = std::chrono::minutes{10};
+/// How long requests in flight get to finish at shutdown (long-polls are answered at once).
+constexpr auto drain_timeout = std::chrono::seconds{10};
+
+unsigned threads_or_cores(unsigned configured) {
+  return configured > 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
+
+domain_options domain_options_of(const config::server_options& o) {
+  domain_options d;
+  d.machine_stall = std::chrono::seconds{o.machine_stall_seconds};
+  d.result_linger = std::chrono::seconds{o.result_linger_seconds};
+  d.batch_status_max_ids = o.batch_status_max_ids;
+  d.max_parked_polls = o.max_parked_polls;
+  return d;
+}
+
+class actor_config : public caf::actor_system_config {
+public:
+  explicit actor_config(unsigned threads) {
+    register_message_types(*this);
+    set("scheduler.max-threads", static_cast<std::size_t>(threads));
+    set("logger.verbosity", caf::atom("quiet"));
+  }
+};
+
+/// Blocks SIGINT/SIGTERM in every thread started from here on, so sigwait gets them.
+sigset_t block_shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+/// The answer of a blocking request to the node (start-up and shutdown only), or throws
+/// with the error's one-line message.
+template <class T, class Timeout, class... Ts>
+T await(caf::scoped_actor& self, const node_actor& node, Timeout timeout, Ts... xs) {
+  std::optional<T> value;
+  caf::error failure;
+  self->request(node, timeout, xs...)
+    .receive([&](T& v) { value = std::move(v); }, [&](caf::error& err) { failure = err; });
+  if (!value)
+    throw std::runtime_error(message_of(failure));
+  return std::move(*value);
+}
+
+/// The `dev` cluster, created on first start.
+cluster_record ensure_dev_cluster(caf::scoped_actor& self, const node_actor& node) {
+  auto clusters =
+    await<std::vector<cluster_record>>(self, node, std::chrono::seconds{30}, list_clusters_atom::value);
+  for (const auto& c : clusters)
+    if (c.description == "dev")
+      return c;
+  return await<cluster_record>(self, node, std::chrono::seconds{30}, create_cluster_atom::value,
+                               std::string{"dev"});
+}
+
+} // namespace
+
+int run_serve(config::server_options options) {
+  configure_logging(options.log_level, options.log_format);
+  if (options.dev && options.management_secret.empty()) {
+    try {
+      options.management_secret = dev_management_secret(options.data_dir);
+    } catch (const std::exception& e) {
+      std::cerr << "diffplane: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  if (auto error = config::validate(options)) {
+    std::cerr << "diffplane: " << *error << "\n";
+    return 2;
+  }
+  if (options.print_config) {
+    std::cout << config::describe(options);
+    return 0;
+  }
+  auto signals = block_shutdown_signals();
+  auto listen = *config::parse_host_port(config::effective_listen(options));
+
+  std::optional<persistence::embedded_postgres> embedded;
+  std::string database_url = options.database_url;
+  try {
+    if (database_url.empty()) {
+      embedded.emplace(persistence::embedded_postgres::start({options.data_dir}));
+      database_url = embedded->connection_url();
+    }
+    pqxx::connection connection{database_url};
+    auto report = persistence::apply_migrations(connection);
+    spdlog::info("event=schema_ready version_before={} version_after={}", report.version_before,
+                 report.version_after);
+  } catch (const std::exception& e) {
+    std::cerr << "diffplane: cannot prepare the database: " << e.what() << "\n";
+    return 1;
+  }
+
+  actor_config cfg{threads_or_cores(options.actor_threads)};
+  caf::actor_system system{cfg};
+  node_options node_opts{domain_options_of(options), 5};
+  auto max_batch = options.group_commit_max_items;
+  auto node = spawn_node(system, node_opts,
+                         [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
+                           return spawn_persistence(sys, persistence_options{database_url,
+                                                                             max_batch, role});
+                         });
+  caf::scoped_actor self{system};
+  cluster_record dev_cluster;
+  try {
+    await<done_atom>(self, node, startup_timeout, await_ready_atom::value);
+    if (options.dev)
+      dev_cluster = ensure_dev_cluster(self, node);
+  } catch (const std::exception& e) {
+    std::cerr << "diffplane: cannot start: " << e.what() << "\n";
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+
+  auto bridge = gateway::make_actor_bridge(system, node, 2);
+  gateway::router routes;
+  gateway::route_context context{*bridge, options.management_secret,
+                                 gateway::decode_limits{options.batch_status_max_ids},
+                                 gateway::contract_text()};
+  gateway::add_data_routes(routes, context);
+  gateway::add_management_routes(routes, context);
+  gateway::add_system_routes(routes, context);
+  gateway::http_server server{
+    gateway::http_server_options{listen.host, listen.port, threads_or_cores(options.http_threads),
+                                 options.body_limit_bytes, options.header_limit_bytes,
+                                 std::chrono::seconds{options.idle_timeout_seconds}},
+    routes};
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "diffplane: " << e.what() << "\n";
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  auto shown_host = listen.host == "0.0.0.0" ? std::string{"127.0.0.1"} : listen.host;
+  auto endpoint = "http://" + shown_host + ":" + std::to_string(port);
+  spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
+               threads_or_cores(options.http_threads), threads_or_cores(options.actor_threads));
+  if (options.dev)
+    std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
+                            dev_cluster.api_secret,
+                            embedded ? "psql \"" + embedded->connection_url() + "\""
+                                     : std::string{"(external)"})
+              << std::flush;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("event=shutdown_started signal={}", signal_number);
+  server.stop_accepting();
+  bridge->release_long_polls();
+  if (!server.drain(drain_timeout))
+    spdlog::warn("event=shutdown_drain_timeout in_flight={}", server.in_flight());
+  server.stop();
+  try {
+    await<done_atom>(self, node, std::chrono::seconds{30}, stop_atom::value);
+  } catch (const std::exception& e) {
+    spdlog::error("event=shutdown_flush_failed reason=\"{}\"", e.what());
+  }
+  bridge.reset();
+  spdlog::info("event=shutdown_complete");
+  return 0;
+}
+
+} // namespace diffplane::cli

@@ -1,0 +1,115 @@
+#include "config/command_line.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+namespace diffplane::config {
+
+void add_server_options(CLI::App& app, server_options& o) {
+  app.set_config("--config", "", "TOML file with options (names as the long flags)");
+  app.add_option("--listen", o.listen,
+                 "host:port of the HTTP gateway [default: 0.0.0.0:4000; 127.0.0.1:4000 with --dev]")
+    ->envname("DIFFPLANE_LISTEN");
+  app.add_option("--caf-port", o.caf_port,
+                 "port of the CAF middleman for native clients and peer nodes (0: off)")
+    ->envname("DIFFPLANE_CAF_PORT")
+    ->capture_default_str();
+  app.add_option("--database-url", o.database_url,
+                 "Postgres URL; when empty an embedded Postgres runs in --data-dir")
+    ->envname("DATABASE_URL");
+  app.add_option("--management-secret", o.management_secret,
+                 "secret of the management routes: sk_management_..., >= 32 characters")
+    ->envname("MANAGEMENT_SECRET");
+  app.add_option("--data-dir", o.data_dir, "directory of the embedded Postgres and dev state")
+    ->envname("DIFFPLANE_DATA_DIR")
+    ->capture_default_str();
+  app.add_flag("--dev", o.dev,
+               "developer mode: embedded Postgres, generated management secret, a 'dev' "
+               "cluster, listen on 127.0.0.1")
+    ->envname("DIFFPLANE_DEV");
+  app.add_option("--http-threads", o.http_threads, "HTTP gateway threads (0: one per core)")
+    ->envname("DIFFPLANE_HTTP_THREADS")
+    ->capture_default_str();
+  app.add_option("--actor-threads", o.actor_threads,
+                 "actor scheduler threads (0: one per core)")
+    ->envname("DIFFPLANE_ACTOR_THREADS")
+    ->capture_default_str();
+  app.add_option("--body-limit", o.body_limit_bytes, "largest request body in bytes")
+    ->envname("DIFFPLANE_BODY_LIMIT")
+    ->capture_default_str();
+  app.add_option("--header-limit", o.header_limit_bytes, "largest request header in bytes")
+    ->envname("DIFFPLANE_HEADER_LIMIT")
+    ->capture_default_str();
+  app.add_option("--idle-timeout", o.idle_timeout_seconds,
+                 "seconds a connection may stay silent before it is closed")
+    ->envname("DIFFPLANE_IDLE_TIMEOUT")
+    ->capture_default_str();
+  app.add_option("--max-parked-polls", o.max_parked_polls,
+                 "long-polls parked at once; beyond it new ones get 503")
+    ->envname("DIFFPLANE_MAX_PARKED_POLLS")
+    ->capture_default_str();
+  app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
+                 "most job ids in one /batch-jobs-status-request")
+    ->envname("DIFFPLANE_BATCH_STATUS_MAX_IDS")
+    ->capture_default_str();
+  app.add_option("--machine-stall-seconds", o.machine_stall_seconds,
+                 "a machine silent this long is inactive and its running jobs stall")
+    ->envname("DIFFPLANE_MACHINE_STALL_SECONDS")
+    ->capture_default_str();
+  app.add_option("--result-linger-seconds", o.result_linger_seconds,
+                 "seconds a finished job's result stays in memory for status polls")
+    ->envname("DIFFPLANE_RESULT_LINGER_SECONDS")
+    ->capture_default_str();
+  app.add_option("--group-commit-max-items", o.group_commit_max_items,
+                 "most writes gathered into one database transaction")
+    ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
+    ->capture_default_str();
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
+    ->envname("DIFFPLANE_LOG_LEVEL")
+    ->capture_default_str();
+  app.add_option("--log-format", o.log_format, "text or json")
+    ->envname("DIFFPLANE_LOG_FORMAT")
+    ->capture_default_str();
+  app.add_flag("--print-config", o.print_config,
+               "print the effective options (secrets redacted) and exit");
+  let_environment_override_config_file(app);
+}
+
+namespace {
+
+/// A TOML reader that drops the file's values of options whose environment variable is set.
+class environment_first_config : public CLI::ConfigTOML {
+public:
+  explicit environment_first_config(std::set<std::string> overridden)
+    : overridden_(std::move(overridden)) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    auto items = CLI::ConfigTOML::from_config(input);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) {
+      return item.parents.empty() && overridden_.count(item.name) > 0;
+    });
+    return items;
+  }
+
+private:
+  std::set<std::string> overridden_;
+};
+
+} // namespace
+
+void let_environment_override_config_file(CLI::App& app) {
+  std::set<std::string> overridden;
+  for (const auto* option : app.get_options()) {
+    auto env = option->get_envname();
+    if (!env.empty() && std::getenv(env.c_str()) != nullptr) {
+      auto name = option->get_single_name();
+      overridden.insert(name);
+    }
+  }
+  app.config_formatter(std::make_shared<environment_first_config>(std::move(overridden)));
+}
+
+} // namespace diffplane::config

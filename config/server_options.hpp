@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace diffplane::config {
+
+/// Everything `diffplane serve` can be told; defaults < config file < environment < flags.
+struct server_options {
+  /// host:port of the HTTP gateway; empty: 0.0.0.0:4000, or 127.0.0.1:4000 with --dev.
+  std::string listen;
+  /// Port of the CAF middleman for native clients and other nodes; 0 disables it.
+  std::uint16_t caf_port = 0;
+  /// libpq connection URL; empty means: start the embedded Postgres in data_dir.
+  std::string database_url;
+  /// Secret of the management routes (sk_management_..., at least 32 characters).
+  std::string management_secret;
+  /// Where the embedded Postgres and dev state live.
+  std::string data_dir = ".diffplane";
+  /// Developer mode: embedded Postgres, a generated management secret, a `dev` cluster.
+  bool dev = false;
+
+  /// Threads running the HTTP gateway; 0 means one per core.
+  unsigned http_threads = 0;
+  /// Threads of the actor scheduler; 0 means one per core.
+  unsigned actor_threads = 0;
+  /// Largest accepted request body.
+  std::size_t body_limit_bytes = 4 * 1024 * 1024;
+  /// Largest accepted request header block.
+  std::size_t header_limit_bytes = 16 * 1024;
+  /// A connection that sends nothing for this long is closed.
+  unsigned idle_timeout_seconds = 60;
+  /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get 503.
+  std::size_t max_parked_polls = 100000;
+  /// Most job ids accepted in one /batch-jobs-status-request.
+  std::size_t batch_status_max_ids = 20000;
+  /// A machine that neither polls nor posts for this long is inactive; its jobs stall.
+  unsigned machine_stall_seconds = 90;
+  /// How long a finished job's result stays in memory for status polls.
+  unsigned result_linger_seconds = 30;
+  /// Most writes one group commit gathers into one transaction.
+  std::size_t group_commit_max_items = 512;
+
+  /// trace, debug, info, warn, error or off.
+  std::string log_level = "info";
+  /// text or json.
+  std::string log_format = "text";
+
+  /// Print the effective options and exit (not an option of the running server).
+  bool print_config = false;
+};
+
+/// The options as TOML lines ("name = value"), secrets redacted: what --print-config shows.
+std::string describe(const server_options& options);
+
+/// The listen address in effect (resolving the empty default).
+std::string effective_listen(const server_options& options);
+
+/// The first rule `options` breaks, as a one-line message, or nothing when all hold.
+std::optional<std::string> validate(const server_options& options);
+
+/// Whether `secret` is acceptable as a management secret.
+std::optional<std::string> validate_management_secret(const std::string& secret);
+
+/// host and port parsed from "host:port" (IPv6 as "[::1]:4000").
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<host_port> parse_host_port(const std::string& text);
+
+} // namespace diffplane::config

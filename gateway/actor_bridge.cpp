@@ -1,0 +1,199 @@
+#include "gateway/make_actor_bridge.hpp"
+
+#include "actors/secrets.hpp"
+#include "persistence/errors.hpp"
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace diffplane::gateway {
+namespace {
+
+/// Work a bridge actor runs in its own context, so it can make asynchronous requests.
+struct bridge_task {
+  std::function<void(caf::event_based_actor*)> run;
+};
+
+} // namespace
+} // namespace diffplane::gateway
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(diffplane::gateway::bridge_task)
+
+namespace diffplane::gateway {
+namespace {
+
+/// Requests that carry no long-poll get this long before they count as failed.
+constexpr auto request_timeout = std::chrono::seconds{30};
+/// A long-poll's own ttl plus this margin.
+constexpr auto long_poll_margin = std::chrono::seconds{10};
+
+caf::behavior bridge_behavior(caf::event_based_actor* self) {
+  return {[self](bridge_task& task) { task.run(self); }};
+}
+
+domain_error domain_error_of(const caf::error& err) {
+  return domain_error{code_of(err), message_of(err)};
+}
+
+const cluster_actor& actor_of(const cluster_ref& ref) {
+  return *static_cast<const cluster_actor*>(ref.actor.get());
+}
+
+class caf_actor_bridge final : public actor_bridge {
+public:
+  caf_actor_bridge(caf::actor_system& system, node_actor node, std::size_t count)
+    : node_(std::move(node)) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i)
+      workers_.push_back(system.spawn(bridge_behavior));
+  }
+
+  ~caf_actor_bridge() override {
+    for (auto& worker : workers_)
+      caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  }
+
+  void authenticate(const std::string& secret, callback<cluster_ref> done) override {
+    auto hash = secrets::sha256(secret);
+    {
+      std::shared_lock lock{cache_mutex_};
+      if (auto it = cache_.find(hash); it != cache_.end()) {
+        auto ref = it->second;
+        lock.unlock();
+        done(outcome<cluster_ref>::success(std::move(ref)));
+        return;
+      }
+    }
+    run([this, secret, hash, done](caf::event_based_actor* self) {
+      self->request(node_, request_timeout, authenticate_atom::value, secret)
+        .then(
+          [this, hash, done](std::string& id, cluster_actor& actor) {
+            cluster_ref ref{std::move(id), hash,
+                            std::make_shared<const cluster_actor>(std::move(actor))};
+            {
+              std::unique_lock lock{cache_mutex_};
+              cache_.insert_or_assign(hash, ref);
+            }
+            done(outcome<cluster_ref>::success(std::move(ref)));
+          },
+          [done](caf::error& err) { done(outcome<cluster_ref>::failure(domain_error_of(err))); });
+    });
+  }
+
+  void create_cluster(std::string description, callback<cluster_record> done) override {
+    ask<cluster_record>(node_, request_timeout, std::move(done), create_cluster_atom::value,
+                        std::move(description));
+  }
+
+  void list_clusters(callback<std::vector<cluster_record>> done) override {
+    ask<std::vector<cluster_record>>(node_, request_timeout, std::move(done),
+                                     list_clusters_atom::value);
+  }
+
+  void cluster_details(std::string cluster_id,
+                       callback<diffplane::cluster_details> done) override {
+    ask<diffplane::cluster_details>(node_, request_timeout, std::move(done),
+                                    details_atom::value, std::move(cluster_id));
+  }
+
+  void live(callback<bool> done) override {
+    run([this, done](caf::event_based_actor* self) {
+      self->request(node_, std::chrono::seconds{5}, live_atom::value)
+        .then([done](done_atom) { done(outcome<bool>::success(true)); },
+              [done](caf::error& err) { done(outcome<bool>::failure(domain_error_of(err))); });
+    });
+  }
+
+  void create_job(const cluster_ref& cluster, create_job_request request,
+                  callback<std::string> done) override {
+    ask_cluster<std::string>(cluster, request_timeout, std::move(done), std::move(request));
+  }
+
+  void request_jobs(const cluster_ref& cluster, jobs_request request,
+                    callback<std::vector<dispatched_job>> done) override {
+    auto timeout = std::chrono::milliseconds{request.ttl_ms} + long_poll_margin;
+    ask_cluster<std::vector<dispatched_job>>(cluster, timeout, std::move(done),
+                                             std::move(request));
+  }
+
+  void post_result(const cluster_ref& cluster, job_result_post post,
+                   callback<bool> done) override {
+    ask_cluster<bool>(cluster, request_timeout, std::move(done), std::move(post));
+  }
+
+  void job_statuses(const cluster_ref& cluster, status_request request,
+                    callback<std::vector<job_status_row>> done) override {
+    auto timeout = std::chrono::milliseconds{request.ttl_ms} + long_poll_margin;
+    ask_cluster<std::vector<job_status_row>>(cluster, timeout, std::move(done),
+                                             std::move(request));
+  }
+
+  void post_client_events(const cluster_ref& cluster, client_events_post post,
+                          callback<bool> done) override {
+    run([this, cluster, post = std::move(post), done](caf::event_based_actor* self) {
+      self->request(actor_of(cluster), request_timeout, post)
+        .then([done](done_atom) { done(outcome<bool>::success(true)); },
+              [this, cluster, done](caf::error& err) {
+                failed(cluster, err);
+                done(outcome<bool>::failure(domain_error_of(err)));
+              });
+    });
+  }
+
+  void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
+
+private:
+  template <class F>
+  void run(F&& task) {
+    auto index = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+    caf::anon_send(workers_[index], bridge_task{std::forward<F>(task)});
+  }
+
+  template <class T, class Handle, class Timeout, class... Ts>
+  void ask(Handle handle, Timeout timeout, callback<T> done, Ts... xs) {
+    run([handle, timeout, done, xs...](caf::event_based_actor* self) {
+      self->request(handle, timeout, xs...)
+        .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
+              [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
+    });
+  }
+
+  template <class T, class Timeout, class Message>
+  void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
+                   Message message) {
+    run([this, cluster, timeout, done, message = std::move(message)](
+          caf::event_based_actor* self) {
+      self->request(actor_of(cluster), timeout, message)
+        .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
+              [this, cluster, done](caf::error& err) {
+                failed(cluster, err);
+                done(outcome<T>::failure(domain_error_of(err)));
+              });
+    });
+  }
+
+  /// A cluster actor that is gone (restarted) must be looked up again next time.
+  void failed(const cluster_ref& cluster, const caf::error& err) {
+    if (err == caf::sec::request_receiver_down) {
+      std::unique_lock lock{cache_mutex_};
+      cache_.erase(cluster.secret_hash);
+    }
+  }
+
+  node_actor node_;
+  std::vector<caf::actor> workers_;
+  std::atomic<std::size_t> next_{0};
+  std::shared_mutex cache_mutex_;
+  std::unordered_map<std::string, cluster_ref> cache_;
+};
+
+} // namespace
+
+std::unique_ptr<actor_bridge> make_actor_bridge(caf::actor_system& system, node_actor node,
+                                                std::size_t bridge_actors) {
+  return std::make_unique<caf_actor_bridge>(system, std::move(node), bridge_actors);
+}
+
+} // namespace diffplane::gateway

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "actors/messages.hpp"
+#include "persistence/error_code.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The gateway's door into the actors. Every call is an asynchronous CAF request made by
+// one of a few long-lived bridge actors; its answer arrives through the callback on a CAF
+// thread. CAF stays out of this header so routes compile without it.
+namespace diffplane::gateway {
+
+struct domain_error {
+  error_code code = error_code::internal;
+  std::string message;
+};
+
+/// A value or the domain error that prevented it.
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  domain_error error;
+
+  bool ok() const { return value.has_value(); }
+  static outcome success(T v) { return outcome{std::move(v), {}}; }
+  static outcome failure(domain_error e) { return outcome{std::nullopt, std::move(e)}; }
+};
+
+template <class T>
+using callback = std::function<void(outcome<T>)>;
+
+/// An authenticated cluster: its id and an opaque handle of its actor.
+struct cluster_ref {
+  std::string id;
+  std::string secret_hash;
+  std::shared_ptr<const void> actor;
+};
+
+class actor_bridge {
+public:
+  virtual ~actor_bridge() = default;
+
+  /// Resolves an API secret; cached, so only the first use of a secret costs a message.
+  virtual void authenticate(const std::string& secret, callback<cluster_ref> done) = 0;
+  virtual void create_cluster(std::string description, callback<cluster_record> done) = 0;
+  virtual void list_clusters(callback<std::vector<cluster_record>> done) = 0;
+  virtual void cluster_details(std::string cluster_id, callback<diffplane::cluster_details> done) = 0;
+  /// Succeeds while the database answers.
+  virtual void live(callback<bool> done) = 0;
+
+  virtual void create_job(const cluster_ref& cluster, create_job_request request,
+                          callback<std::string> done) = 0;
+  virtual void request_jobs(const cluster_ref& cluster, jobs_request request,
+                            callback<std::vector<dispatched_job>> done) = 0;
+  /// Succeeds with whether the result was persisted (false: not from the attempt's holder).
+  virtual void post_result(const cluster_ref& cluster, job_result_post post,
+                           callback<bool> done) = 0;
+  virtual void job_statuses(const cluster_ref& cluster, status_request request,
+                            callback<std::vector<job_status_row>> done) = 0;
+  virtual void post_client_events(const cluster_ref& cluster, client_events_post post,
+                                  callback<bool> done) = 0;
+
+  /// Answers every parked long-poll now (shutdown).
+  virtual void release_long_polls() = 0;
+};
+
+} // namespace diffplane::gateway

@@ -1,0 +1,293 @@
+#include "gateway/http_server.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace diffplane::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct http_server::impl {
+  http_server_options options;
+  const router& routes;
+  net::io_context io;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> stopping{false};
+
+  impl(http_server_options opts, const router& r)
+    : options(std::move(opts)), routes(r), io(static_cast<int>(std::max(1u, options.threads))) {}
+
+  void accept();
+};
+
+namespace {
+
+http_method method_of(http::verb verb) {
+  switch (verb) {
+    case http::verb::get:
+      return http_method::get;
+    case http::verb::post:
+      return http_method::post;
+    case http::verb::put:
+      return http_method::put;
+    case http::verb::delete_:
+      return http_method::delete_;
+    default:
+      return http_method::other;
+  }
+}
+
+/// Splits "path?query" into a decoded path and decoded query pairs; false when malformed.
+bool parse_target(std::string_view target, http_request& request) {
+  auto question = target.find('?');
+  if (!percent_decode(target.substr(0, question), request.path))
+    return false;
+  if (question == std::string_view::npos)
+    return true;
+  auto query = target.substr(question + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty())
+      continue;
+    auto eq = pair.find('=');
+    std::string key;
+    std::string value;
+    if (!percent_decode(pair.substr(0, eq), key))
+      return false;
+    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value))
+      return false;
+    request.query.emplace_back(std::move(key), std::move(value));
+  }
+  return true;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket socket, http_server::impl& server)
+    : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      remote_ip_ = endpoint.address().to_string();
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::read, shared_from_this()));
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    stream_.expires_after(server_.options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof)
+      return close();
+    if (ec == http::error::body_limit)
+      return reject(json_error(413, "the request body is larger than the limit of " +
+                                      std::to_string(server_.options.body_limit) + " bytes"));
+    if (ec == http::error::header_limit)
+      return reject(json_error(431, "the request headers are larger than the limit of " +
+                                      std::to_string(server_.options.header_limit) + " bytes"));
+    if (ec)
+      return reject(json_error(400, "malformed HTTP request: " + ec.message()));
+    stream_.expires_never();
+    auto message = parser_->release();
+    keep_alive_ = message.keep_alive();
+    version_ = message.version();
+    http_request request;
+    request.method = method_of(message.method());
+    request.target = std::string{message.target()};
+    request.remote_ip = remote_ip_;
+    for (const auto& field : message) {
+      std::string name{field.name_string()};
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string{field.value()});
+    }
+    request.body = std::move(message.body());
+    server_.in_flight.fetch_add(1);
+    started_ = std::chrono::steady_clock::now();
+    if (!parse_target(request.target, request)) {
+      respond(json_error(400, "malformed request target"));
+      return;
+    }
+    method_ = to_string(request.method);
+    path_ = request.path;
+    auto self = shared_from_this();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    server_.routes.dispatch(request, [self, answered](http_response response) {
+      if (answered->exchange(true))
+        return; // a handler answered twice: keep the first
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable {
+                  self->respond(std::move(response));
+                });
+    });
+  }
+
+  /// Answers a request that could not be read, then closes the connection.
+  void reject(http_response response) {
+    keep_alive_ = false;
+    server_.in_flight.fetch_add(1);
+    started_ = std::chrono::steady_clock::now();
+    respond(std::move(response));
+  }
+
+  void respond(http_response response) {
+    auto& out = response_;
+    out = {};
+    out.version(version_);
+    out.result(response.status);
+    out.set(http::field::server, "diffplane");
+    if (!response.body.empty() || response.status != 204)
+      out.set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers)
+      out.set(name, value);
+    out.body() = std::move(response.body);
+    bool closing = !keep_alive_ || server_.stopping.load();
+    out.keep_alive(!closing);
+    out.prepare_payload();
+    spdlog::debug("event=request method={} path={} status={} micros={}", method_, path_,
+                  response.status,
+                  std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started_)
+                    .count());
+    stream_.expires_after(server_.options.idle_timeout);
+    http::async_write(stream_, out,
+                      beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
+  }
+
+  void on_write(bool closing, beast::error_code ec, std::size_t) {
+    server_.in_flight.fetch_sub(1);
+    if (ec || closing)
+      return close();
+    read();
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  http::response<http::string_body> response_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http_server::impl& server_;
+  std::string remote_ip_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  std::chrono::steady_clock::time_point started_;
+  std::string_view method_;
+  std::string path_;
+};
+
+} // namespace
+
+void http_server::impl::accept() {
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open())
+        return;
+      spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
+    } else {
+      socket.set_option(tcp::no_delay{true}, ec);
+      std::make_shared<session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
+}
+
+http_server::http_server(http_server_options options, const router& routes)
+  : impl_(std::make_unique<impl>(std::move(options), routes)) {}
+
+http_server::~http_server() {
+  stop();
+}
+
+std::uint16_t http_server::start() {
+  auto& im = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(im.options.host, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on '" + im.options.host + "': not an IP address");
+  tcp::endpoint endpoint{address, im.options.port};
+  im.acceptor.open(endpoint.protocol(), ec);
+  if (!ec)
+    im.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    im.acceptor.bind(endpoint, ec);
+  if (!ec)
+    im.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + im.options.host + ":" +
+                             std::to_string(im.options.port) + ": " + ec.message());
+  auto port = im.acceptor.local_endpoint().port();
+  im.accept();
+  for (unsigned i = 0; i < std::max(1u, im.options.threads); ++i)
+    im.threads.emplace_back([&im] { im.io.run(); });
+  return port;
+}
+
+void http_server::stop_accepting() {
+  impl_->stopping = true;
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+}
+
+bool http_server::drain(std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (impl_->in_flight.load() > 0) {
+    if (std::chrono::steady_clock::now() >= until)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return true;
+}
+
+void http_server::stop() {
+  if (!impl_)
+    return;
+  impl_->stopping = true;
+  impl_->io.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable())
+      t.join();
+  impl_->threads.clear();
+}
+
+std::size_t http_server::in_flight() const {
+  return impl_->in_flight.load();
+}
+
+} // namespace diffplane::gateway

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "gateway/router.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace diffplane::gateway {
+
+struct http_server_options {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 4000;
+  unsigned threads = 1;
+  std::size_t body_limit = 4 * 1024 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  /// A connection silent this long between requests (or while sending one) is closed.
+  std::chrono::seconds idle_timeout{60};
+};
+
+/// HTTP/1.1 with keep-alive on Boost.Beast, run by a few Asio threads. Handlers answer
+/// through a responder that may be called from any thread; no thread waits for them.
+class http_server {
+public:
+  http_server(http_server_options options, const router& routes);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  /// Binds, starts the threads and returns the bound port; throws std::runtime_error.
+  std::uint16_t start();
+
+  /// Closes the listening socket; requests in flight go on.
+  void stop_accepting();
+
+  /// Waits until no request is in flight; false when `deadline` passed first.
+  bool drain(std::chrono::milliseconds deadline);
+
+  /// Stops the threads and closes every connection.
+  void stop();
+
+  /// Requests received and not yet answered.
+  std::size_t in_flight() const;
+
+  /// The Beast side, defined in http_server.cpp (public so its sessions can name it).
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace diffplane::gateway

@@ -1,0 +1,397 @@
+#include "gateway/json_codecs.hpp"
+
+#include "gateway/iso8601.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+
+namespace diffplane::gateway {
+
+using nlohmann::json;
+
+namespace {
+
+/// Longest id, name or key we accept; bodies are bounded separately.
+constexpr std::size_t max_name_length = 1024;
+
+json parse_object(std::string_view body) {
+  auto value = json::parse(body, nullptr, false);
+  if (value.is_discarded())
+    throw bad_input("body", "the body is not valid JSON");
+  if (!value.is_object())
+    throw bad_input("body", "the body must be a JSON object");
+  return value;
+}
+
+/// Postgres text cannot hold NUL; everything we store must not contain it.
+void check_storable(const std::string& field, const std::string& value) {
+  if (value.find('\0') != std::string::npos)
+    throw bad_input(field, field + " must not contain NUL characters");
+}
+
+std::string get_string(const json& object, const std::string& path, const char* key,
+                       bool required, bool allow_empty = true,
+                       std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
+  auto field = path.empty() ? std::string{key} : path + "." + key;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required)
+      throw bad_input(field, field + " is required");
+    return {};
+  }
+  if (!it->is_string())
+    throw bad_input(field, field + " must be a string");
+  auto value = it->get<std::string>();
+  if (!allow_empty && value.empty())
+    throw bad_input(field, field + " must not be empty");
+  if (value.size() > max_length)
+    throw bad_input(field, field + " must be at most " + std::to_string(max_length) +
+                             " characters");
+  check_storable(field, value);
+  return value;
+}
+
+/// A number, also from a numeric string (the contract's z.coerce.number()).
+std::optional<double> get_number(const json& object, const std::string& path, const char* key,
+                                 bool coerce) {
+  auto field = path.empty() ? std::string{key} : path + "." + key;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null())
+    return std::nullopt;
+  double value = 0;
+  if (it->is_number()) {
+    value = it->get<double>();
+  } else if (coerce && it->is_string()) {
+    const auto& text = it->get_ref<const std::string&>();
+    char* end = nullptr;
+    value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size())
+      throw bad_input(field, field + " must be a number");
+  } else {
+    throw bad_input(field, field + " must be a number");
+  }
+  if (!std::isfinite(value))
+    throw bad_input(field, field + " must be a finite number");
+  return value;
+}
+
+std::int32_t whole(double value, const std::string& field, double min, double max) {
+  if (value < min || value > max)
+    throw bad_input(field, field + " must be between " + std::to_string(static_cast<long long>(min)) +
+                             " and " + std::to_string(static_cast<long long>(max)));
+  return static_cast<std::int32_t>(std::floor(value));
+}
+
+/// The contract's long-poll ttl: 5000..20000 ms, 20000 by default.
+std::int32_t ttl_of(std::optional<double> ttl) {
+  if (!ttl)
+    return 20000;
+  return whole(*ttl, "ttl", 5000, 20000);
+}
+
+std::optional<double> number_from_text(const std::string& text) {
+  char* end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+    return std::nullopt;
+  return value;
+}
+
+std::string required_header(const http_request& request, std::string_view name) {
+  auto value = request.header(name);
+  if (value.empty())
+    throw bad_input(std::string{name}, "the " + std::string{name} + " header is required");
+  if (value.size() > max_name_length)
+    throw bad_input(std::string{name}, "the " + std::string{name} + " header is too long");
+  std::string text{value};
+  check_storable(std::string{name}, text);
+  return text;
+}
+
+std::string optional_header(const http_request& request, std::string_view name) {
+  std::string text{request.header(name)};
+  if (text.size() > max_name_length)
+    throw bad_input(std::string{name}, "the " + std::string{name} + " header is too long");
+  check_storable(std::string{name}, text);
+  return text;
+}
+
+json nullable(const std::string& value) {
+  return value.empty() ? json(nullptr) : json(value);
+}
+
+json result_type_json(result_kind kind) {
+  return kind == result_kind::none ? json(nullptr) : json(std::string{to_string(kind)});
+}
+
+json status_json(const job_status_row& row) {
+  return json{{"status", std::string{to_string(row.status)}},
+              {"result", row.result_type == result_kind::none ? json(nullptr) : json(row.result)},
+              {"resultType", result_type_json(row.result_type)}};
+}
+
+} // namespace
+
+create_job_request decode_create_job(std::string_view body) {
+  auto object = parse_object(body);
+  create_job_request request;
+  request.target_fn = get_string(object, "", "targetFn", true, false, max_name_length);
+  request.target_args = get_string(object, "", "targetArgs", true);
+  request.service = get_string(object, "", "service", true, false, max_name_length);
+  auto config = object.find("callConfig");
+  if (config == object.end() || config->is_null())
+    return request;
+  if (!config->is_object())
+    throw bad_input("callConfig", "callConfig must be an object");
+  const std::string path = "callConfig";
+  auto retry = get_number(*config, path, "retryCountOnStall", false);
+  if (!retry)
+    throw bad_input("callConfig.retryCountOnStall", "callConfig.retryCountOnStall is required");
+  request.retry_count_on_stall = whole(*retry, "callConfig.retryCountOnStall", 0, 1000);
+  auto timeout = get_number(*config, path, "timeoutSeconds", false);
+  if (!timeout)
+    throw bad_input("callConfig.timeoutSeconds", "callConfig.timeoutSeconds is required");
+  request.timeout_seconds = whole(*timeout, "callConfig.timeoutSeconds", 1, 7 * 24 * 3600);
+  auto predictive = config->find("predictiveRetriesOnRejection");
+  if (predictive == config->end() || !predictive->is_boolean())
+    throw bad_input("callConfig.predictiveRetriesOnRejection",
+                    "callConfig.predictiveRetriesOnRejection must be a boolean");
+  request.predictive_retries_on_rejection = predictive->get<bool>();
+  if (config->contains("executionId") && !(*config)["executionId"].is_null()) {
+    request.execution_id = get_string(*config, path, "executionId", true, false, max_name_length);
+    if (request.execution_id.find('/') != std::string::npos)
+      throw bad_input("callConfig.executionId", "callConfig.executionId must not contain '/'");
+  }
+  auto background = config->find("background");
+  if (background != config->end() && !background->is_null()) {
+    if (!background->is_boolean())
+      throw bad_input("callConfig.background", "callConfig.background must be a boolean");
+    request.background = background->get<bool>();
+  }
+  auto cache = config->find("cache");
+  if (cache != config->end() && !cache->is_null()) {
+    if (!cache->is_object())
+      throw bad_input("callConfig.cache", "callConfig.cache must be an object");
+    request.cache_key = get_string(*cache, "callConfig.cache", "key", true, false, max_name_length);
+    auto ttl = get_number(*cache, "callConfig.cache", "ttlSeconds", false);
+    if (!ttl)
+      throw bad_input("callConfig.cache.ttlSeconds", "callConfig.cache.ttlSeconds is required");
+    request.cache_ttl_seconds = whole(*ttl, "callConfig.cache.ttlSeconds", 0, 365 * 24 * 3600);
+  }
+  return request;
+}
+
+jobs_request decode_jobs_request(const http_request& http) {
+  jobs_request request;
+  request.machine_id = required_header(http, "x-machine-id");
+  request.deployment_id = optional_header(http, "x-deployment-id");
+  request.ip = http.remote_ip;
+  auto object = parse_object(http.body);
+  request.service = get_string(object, "", "service", true, false, max_name_length);
+  if (auto limit = get_number(object, "", "limit", true))
+    request.limit = whole(*limit, "limit", 1, 100000);
+  request.ttl_ms = ttl_of(get_number(object, "", "ttl", true));
+  auto functions = object.find("functions");
+  if (functions != object.end() && !functions->is_null()) {
+    if (!functions->is_array())
+      throw bad_input("functions", "functions must be an array");
+    request.announces_functions = true;
+    for (std::size_t i = 0; i < functions->size(); ++i) {
+      const auto& f = (*functions)[i];
+      auto path = "functions[" + std::to_string(i) + "]";
+      if (!f.is_object())
+        throw bad_input(path, path + " must be an object");
+      request.functions.push_back(get_string(f, path, "name", true, false, max_name_length));
+    }
+  }
+  return request;
+}
+
+job_result_post decode_job_result(const http_request& http) {
+  job_result_post post;
+  post.job_id = http.param("jobId");
+  post.machine_id = required_header(http, "x-machine-id");
+  post.deployment_id = optional_header(http, "x-deployment-id");
+  post.ip = http.remote_ip;
+  auto object = parse_object(http.body);
+  post.result = get_string(object, "", "result", true);
+  auto type = get_string(object, "", "resultType", true);
+  if (!parse(type, post.type) || post.type == result_kind::none)
+    throw bad_input("resultType", "resultType must be 'resolution' or 'rejection'");
+  if (auto time = get_number(object, "", "functionExecutionTime", false))
+    post.function_execution_time_ms =
+      whole(*time, "functionExecutionTime", 0, std::numeric_limits<std::int32_t>::max());
+  return post;
+}
+
+status_request decode_job_status_query(const http_request& http) {
+  status_request request;
+  request.single = true;
+  request.ids.push_back(http.param("jobId"));
+  if (const auto* ttl = http.query_value("ttl")) {
+    auto value = number_from_text(*ttl);
+    if (!value)
+      throw bad_input("ttl", "ttl must be a number");
+    request.ttl_ms = ttl_of(value);
+  }
+  return request;
+}
+
+status_request decode_batch_status(std::string_view body, const decode_limits& limits) {
+  auto object = parse_object(body);
+  status_request request;
+  auto ids = object.find("jobIds");
+  if (ids == object.end() || !ids->is_array())
+    throw bad_input("jobIds", "jobIds must be an array of strings");
+  if (ids->size() > limits.batch_status_max_ids)
+    throw bad_input("jobIds", "jobIds has " + std::to_string(ids->size()) + " ids; at most " +
+                                std::to_string(limits.batch_status_max_ids) + " are accepted");
+  request.ids.reserve(ids->size());
+  for (const auto& id : *ids) {
+    if (!id.is_string())
+      throw bad_input("jobIds", "jobIds must be an array of strings");
+    request.ids.push_back(id.get<std::string>());
+    check_storable("jobIds", request.ids.back());
+  }
+  request.ttl_ms = ttl_of(get_number(object, "", "ttl", true));
+  return request;
+}
+
+client_events_post decode_client_events(const http_request& http) {
+  client_events_post post;
+  auto machine = required_header(http, "x-machine-id");
+  auto deployment = optional_header(http, "x-deployment-id");
+  auto object = parse_object(http.body);
+  auto events = object.find("events");
+  if (events == object.end() || !events->is_array())
+    throw bad_input("events", "events must be an array");
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& e = (*events)[i];
+    auto path = "events[" + std::to_string(i) + "]";
+    if (!e.is_object())
+      throw bad_input(path, path + " must be an object");
+    client_event_record record;
+    record.machine_id = machine;
+    record.deployment_id = deployment;
+    record.type = get_string(e, path, "type", true);
+    if (record.type != "machineResourceProbe" && record.type != "functionInvocation")
+      throw bad_input(path + ".type",
+                      path + ".type must be 'machineResourceProbe' or 'functionInvocation'");
+    auto timestamp = e.find("timestamp");
+    std::optional<timestamp_ms> when;
+    if (timestamp != e.end() && timestamp->is_string())
+      when = parse_iso8601(timestamp->get<std::string>());
+    else if (timestamp != e.end() && timestamp->is_number())
+      when = static_cast<timestamp_ms>(timestamp->get<double>());
+    if (!when)
+      throw bad_input(path + ".timestamp", path + ".timestamp must be a date");
+    record.timestamp = *when;
+    auto tags = e.find("tags");
+    if (tags != e.end() && !tags->is_null()) {
+      if (!tags->is_object())
+        throw bad_input(path + ".tags", path + ".tags must be an object of strings");
+      for (const auto& [key, value] : tags->items())
+        if (!value.is_string())
+          throw bad_input(path + ".tags." + key, path + ".tags." + key + " must be a string");
+      record.tags_json = tags->dump();
+    }
+    auto fields = e.find("intFields");
+    if (fields != e.end() && !fields->is_null()) {
+      if (!fields->is_object())
+        throw bad_input(path + ".intFields", path + ".intFields must be an object of numbers");
+      for (const auto& [key, value] : fields->items())
+        if (!value.is_number())
+          throw bad_input(path + ".intFields." + key,
+                          path + ".intFields." + key + " must be a number");
+      record.int_fields_json = fields->dump();
+    }
+    check_storable(path, record.tags_json);
+    post.events.push_back(std::move(record));
+  }
+  return post;
+}
+
+std::string decode_cluster_description(std::string_view body) {
+  auto blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (blank)
+    return {};
+  auto object = parse_object(body);
+  return get_string(object, "", "description", false, true, 10000);
+}
+
+std::string encode_job_id(const std::string& id) {
+  return json{{"id", id}}.dump();
+}
+
+std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs) {
+  auto array = json::array();
+  for (const auto& job : jobs)
+    array.push_back({{"id", job.id}, {"targetFn", job.target_fn}, {"targetArgs", job.target_args}});
+  return array.dump();
+}
+
+std::string encode_job_status(const job_status_row& row) {
+  return status_json(row).dump();
+}
+
+std::string encode_job_statuses(const std::vector<job_status_row>& rows) {
+  auto array = json::array();
+  for (const auto& row : rows) {
+    auto item = status_json(row);
+    item["id"] = row.id;
+    array.push_back(std::move(item));
+  }
+  return array.dump();
+}
+
+std::string encode_clusters(const std::vector<cluster_record>& clusters) {
+  auto array = json::array();
+  for (const auto& c : clusters)
+    array.push_back({{"id", c.id},
+                     {"apiSecret", c.api_secret},
+                     {"createdAt", format_iso8601(c.created_at)},
+                     {"description", nullable(c.description)}});
+  return array.dump();
+}
+
+std::string encode_cluster_details(const cluster_details& details) {
+  auto machines = json::array();
+  for (const auto& m : details.machines)
+    machines.push_back({{"id", m.id},
+                        {"description", nullptr},
+                        {"pool", nullable(m.service)},
+                        {"lastPingAt", m.last_ping_at == 0 ? json(nullptr)
+                                                           : json(format_iso8601(m.last_ping_at))},
+                        {"ip", nullable(m.ip)},
+                        {"deploymentId", nullable(m.deployment_id)}});
+  auto jobs = json::array();
+  for (const auto& j : details.jobs)
+    jobs.push_back({{"id", j.id},
+                    {"targetFn", j.target_fn},
+                    {"service", nullable(j.service)},
+                    {"status", std::string{to_string(j.status)}},
+                    {"resultType", result_type_json(j.result_type)},
+                    {"createdAt", format_iso8601(j.created_at)},
+                    {"functionExecutionTime", j.function_execution_time_ms < 0
+                                                ? json(nullptr)
+                                                : json(j.function_execution_time_ms)}});
+  auto definitions = json::array();
+  for (const auto& d : details.definitions) {
+    auto functions = json::array();
+    for (const auto& f : d.functions)
+      functions.push_back({{"name", f}});
+    definitions.push_back({{"name", d.name}, {"functions", std::move(functions)}});
+  }
+  return json{{"id", details.cluster.id},
+              {"apiSecret", details.cluster.api_secret},
+              {"createdAt", format_iso8601(details.cluster.created_at)},
+              {"machines", std::move(machines)},
+              {"jobs", std::move(jobs)},
+              {"definitions", std::move(definitions)},
+              {"deployments", json::array()}}
+    .dump();
+}
+
+} // namespace diffplane::gateway

@@ -1,0 +1,63 @@
+#include "gateway/router.hpp"
+
+namespace diffplane::gateway {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos)
+      end = path.size();
+    if (end > start)
+      segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+void router::add(http_method method, std::string pattern, handler h) {
+  std::vector<std::string> segments;
+  for (auto s : split_path(pattern))
+    segments.emplace_back(s);
+  routes_.push_back(route{method, std::move(segments), std::move(h)});
+}
+
+void router::dispatch(http_request& request, responder respond) const {
+  auto segments = split_path(request.path);
+  std::string allowed;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segments.size())
+      continue;
+    std::vector<std::pair<std::string, std::string>> params;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      if (!r.segments[i].empty() && r.segments[i].front() == ':')
+        params.emplace_back(r.segments[i].substr(1), std::string{segments[i]});
+      else
+        match = r.segments[i] == segments[i];
+    }
+    if (!match)
+      continue;
+    if (r.method != request.method) {
+      if (!allowed.empty())
+        allowed += ", ";
+      allowed += to_string(r.method);
+      continue;
+    }
+    request.params = std::move(params);
+    r.run(request, std::move(respond));
+    return;
+  }
+  if (!allowed.empty()) {
+    auto response = json_error(405, std::string{to_string(request.method)} + " is not allowed on " +
+                                      request.path + "; use " + allowed);
+    response.headers.emplace_back("Allow", allowed);
+    respond(std::move(response));
+    return;
+  }
+  respond(json_error(404, "no route " + std::string{to_string(request.method)} + " " +
+                            request.path));
+}
+
+} // namespace diffplane::gateway

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "gateway/actor_bridge.hpp"
+#include "gateway/json_codecs.hpp"
+#include "gateway/router.hpp"
+
+#include <string>
+
+namespace diffplane::gateway {
+
+/// What the route handlers need.
+struct route_context {
+  actor_bridge& bridge;
+  std::string management_secret;
+  decode_limits limits;
+  /// The text GET /contract answers with.
+  std::string contract_text;
+};
+
+/// The HTTP API documentation served by GET /contract (embedded at build time).
+const std::string& contract_text();
+
+/// The SDK's data routes: jobs, worker polls, results, statuses, metrics.
+void add_data_routes(router& routes, route_context& context);
+/// The management routes: clusters and the routes of features not configured here.
+void add_management_routes(router& routes, route_context& context);
+/// /live and /contract.
+void add_system_routes(router& routes, route_context& context);
+
+// Shared by the route files.
+
+/// The token after the first space of the Authorization header ("Basic <token>").
+std::string authorization_token(const http_request& request);
+
+/// The HTTP answer to a domain error.
+http_response error_response(const domain_error& error);
+
+/// Runs `handler` with the cluster of the request's API secret, or answers 401/503.
+void with_cluster(route_context& context, http_request& request, responder respond,
+                  std::function<void(cluster_ref, http_request&, responder)> handler);
+
+/// Answers 401 unless the request carries the management secret.
+bool authorized_for_management(const route_context& context, const http_request& request,
+                               responder& respond);
+
+} // namespace diffplane::gateway

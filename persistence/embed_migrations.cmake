@@ -1,0 +1,22 @@
+# Writes a C++ source holding every persistence/migrations/NNNN_name.sql, in order, so
+# the binary carries its schema. Run at configure time; the .sql files are configure
+# dependencies, so editing one re-runs it.
+function(diffplane_embed_migrations output)
+  file(GLOB files CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/migrations/*.sql)
+  list(SORT files)
+  set(body "#include \"persistence/migrations.hpp\"\n\nnamespace diffplane::persistence {\n\n")
+  string(APPEND body "const std::vector<migration>& migrations() {\n")
+  string(APPEND body "  static const std::vector<migration> all = {\n")
+  foreach(file ${files})
+    get_filename_component(name ${file} NAME_WE)
+    string(REGEX MATCH "^[0-9]+" version ${name})
+    if(NOT version)
+      message(FATAL_ERROR "migration ${file} must be named NNNN_description.sql")
+    endif()
+    math(EXPR version "${version}")
+    file(READ ${file} sql)
+    string(APPEND body "    {${version}, \"${name}\", R\"diffplane_sql(${sql})diffplane_sql\"},\n")
+  endforeach()
+  string(APPEND body "  };\n  return all;\n}\n\n} // namespace diffplane::persistence\n")
+  file(CONFIGURE OUTPUT ${output} CONTENT "${body}" @ONLY)
+endfunction()

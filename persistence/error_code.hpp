@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstdint>
+
+// Error values crossing actor boundaries. They live in the lowest layer so that every
+// layer can name them; the gateway maps each to an HTTP status.
+namespace diffplane {
+
+enum class error_code : std::uint8_t {
+  none = 0,
+  bad_request,  ///< the input breaks the contract (HTTP 400)
+  unauthorized, ///< missing or unknown secret (401)
+  not_found,    ///< no such cluster or job (404)
+  overloaded,   ///< a configured limit is reached (503)
+  unavailable,  ///< the database or an actor cannot answer now (503)
+  internal,     ///< a bug: logged, answered with 500
+};
+
+} // namespace diffplane

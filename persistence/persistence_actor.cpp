@@ -1,0 +1,214 @@
+#include "persistence/persistence_actor.hpp"
+
+#include "persistence/errors.hpp"
+#include "persistence/sql_clusters.hpp"
+#include "persistence/sql_jobs.hpp"
+#include "persistence/sql_machines.hpp"
+#include "persistence/write_batch.hpp"
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+#include <variant>
+
+namespace diffplane {
+
+namespace {
+
+using done_promise = caf::typed_response_promise<done_atom>;
+using inserted_promise = caf::typed_response_promise<bool>;
+
+struct persistence_state {
+  persistence_options options;
+  std::unique_ptr<pqxx::connection> connection;
+  persistence::write_batch batch;
+  /// One promise per write of `batch`, in the same order.
+  std::vector<std::variant<done_promise, inserted_promise>> replies;
+  bool flush_scheduled = false;
+  static inline const char* name = "diffplane.persistence";
+};
+
+using self_pointer = persistence_actor::stateful_pointer<persistence_state>;
+
+pqxx::connection& connection_of(persistence_state& st) {
+  if (!st.connection || !st.connection->is_open()) {
+    st.connection.reset();
+    st.connection = std::make_unique<pqxx::connection>(st.options.database_url);
+  }
+  return *st.connection;
+}
+
+void deliver(std::variant<done_promise, inserted_promise>& reply,
+             const persistence::write_outcome& outcome) {
+  if (auto* done = std::get_if<done_promise>(&reply))
+    done->deliver(done_atom::value);
+  else
+    std::get<inserted_promise>(reply).deliver(outcome.inserted);
+}
+
+void fail(std::variant<done_promise, inserted_promise>& reply, const caf::error& err) {
+  std::visit([&](auto& promise) { promise.deliver(err); }, reply);
+}
+
+void commit(persistence_state& st, const persistence::write_batch& batch,
+            std::vector<persistence::write_outcome>& outcomes) {
+  pqxx::work txn{connection_of(st), "group_commit"};
+  outcomes = batch.execute(txn);
+  txn.commit();
+}
+
+/// Commits the gathered writes in one transaction and answers every writer. When the
+/// transaction fails for a reason other than a lost connection, each write is retried
+/// on its own so that one bad row cannot fail its neighbours.
+void flush(persistence_state& st) {
+  st.flush_scheduled = false;
+  if (st.batch.empty())
+    return;
+  auto batch = std::move(st.batch);
+  auto replies = std::move(st.replies);
+  st.batch = {};
+  st.replies.clear();
+  auto started = std::chrono::steady_clock::now();
+  std::vector<persistence::write_outcome> outcomes;
+  try {
+    commit(st, batch, outcomes);
+    for (std::size_t i = 0; i < replies.size(); ++i)
+      deliver(replies[i], outcomes[i]);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count();
+    spdlog::trace("event=group_commit actor={} writes={} micros={}", st.options.name,
+                  batch.size(), micros);
+    return;
+  } catch (const pqxx::broken_connection& e) {
+    st.connection.reset();
+    spdlog::error("event=group_commit_failed actor={} writes={} reason=\"connection lost: {}\"",
+                  st.options.name, batch.size(), e.what());
+    auto err = make_error(error_code::unavailable, "the database is unavailable");
+    for (auto& reply : replies)
+      fail(reply, err);
+    return;
+  } catch (const std::exception& e) {
+    spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                 "action=retry_one_by_one",
+                 st.options.name, batch.size(), e.what());
+  }
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    try {
+      auto single = batch.only(i);
+      commit(st, single, outcomes);
+      deliver(replies[i], outcomes.front());
+    } catch (const pqxx::broken_connection&) {
+      st.connection.reset();
+      fail(replies[i], make_error(error_code::unavailable, "the database is unavailable"));
+    } catch (const std::exception& e) {
+      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name, e.what());
+      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
+    }
+  }
+}
+
+/// Adds one write to the batch; it is committed when the mailbox holds no more writes
+/// (the flush message queues behind them) or when the batch is full.
+template <class Row, class Reply>
+caf::result<Reply> gather(self_pointer self, Row row) {
+  auto& st = self->state;
+  auto promise = self->make_response_promise<Reply>();
+  st.batch.add(std::move(row));
+  if constexpr (std::is_same_v<Reply, bool>)
+    st.replies.emplace_back(std::in_place_type<inserted_promise>, promise);
+  else
+    st.replies.emplace_back(std::in_place_type<done_promise>, promise);
+  if (st.batch.size() >= st.options.max_batch_items) {
+    flush(st);
+  } else if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  return promise;
+}
+
+/// Runs a read after the pending writes, mapping database failures to error values.
+template <class Fn>
+auto read(self_pointer self, Fn fn) -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
+  auto& st = self->state;
+  flush(st);
+  try {
+    pqxx::work txn{connection_of(st), "read"};
+    auto result = fn(txn);
+    txn.commit();
+    return result;
+  } catch (const pqxx::broken_connection&) {
+    st.connection.reset();
+    return make_error(error_code::unavailable, "the database is unavailable");
+  } catch (const std::exception& e) {
+    spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name, e.what());
+    return make_error(error_code::unavailable, std::string{"database read failed: "} + e.what());
+  }
+}
+
+persistence_actor::behavior_type persistence_behavior(self_pointer self,
+                                                      persistence_options options) {
+  self->state.options = std::move(options);
+  // Answer writers whose writes are still gathered when the actor stops.
+  self->attach_functor([self] { flush(self->state); });
+  return {
+    [=](cluster_record& row) { return gather<cluster_record, done_atom>(self, std::move(row)); },
+    [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
+    [=](job_state_write& row) {
+      return gather<job_state_write, done_atom>(self, std::move(row));
+    },
+    [=](machine_record& row) { return gather<machine_record, done_atom>(self, std::move(row)); },
+    [=](service_record& row) { return gather<service_record, done_atom>(self, std::move(row)); },
+    [=](std::vector<event_record>& rows) {
+      return gather<std::vector<event_record>, done_atom>(self, std::move(rows));
+    },
+    [=](std::vector<client_event_record>& rows) {
+      return gather<std::vector<client_event_record>, done_atom>(self, std::move(rows));
+    },
+    [=](load_clusters_atom) {
+      return read(self, [](pqxx::work& txn) { return persistence::sql::load_clusters(txn); });
+    },
+    [=](load_cluster_atom, const std::string& cluster_id, timestamp_ms cache_since) {
+      return read(self, [&](pqxx::work& txn) {
+        cluster_snapshot snapshot;
+        snapshot.services = persistence::sql::load_services(txn, cluster_id);
+        snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
+        snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
+        snapshot.cache_entries =
+          persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
+        return snapshot;
+      });
+    },
+    [=](fetch_statuses_atom, const std::string& cluster_id,
+        const std::vector<std::string>& ids) {
+      return read(self, [&](pqxx::work& txn) {
+        return persistence::sql::fetch_job_statuses(txn, cluster_id, ids);
+      });
+    },
+    [=](latest_jobs_atom, const std::string& cluster_id, const std::string& service,
+        std::int32_t limit) {
+      return read(self, [&](pqxx::work& txn) {
+        return persistence::sql::latest_jobs(txn, cluster_id, service, limit);
+      });
+    },
+    [=](ping_atom) {
+      return read(self, [](pqxx::work& txn) {
+        txn.exec("SELECT 1");
+        return done_atom::value;
+      });
+    },
+    [=](flush_atom) { flush(self->state); },
+  };
+}
+
+} // namespace
+
+persistence_actor spawn_persistence(caf::actor_system& system, persistence_options options) {
+  return system.spawn<caf::detached>(persistence_behavior, std::move(options));
+}
+
+} // namespace diffplane

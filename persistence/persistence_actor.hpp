@@ -1,0 +1,61 @@
+#pragma once
+
+#include "persistence/records.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace diffplane {
+
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using load_clusters_atom = caf::atom_constant<caf::atom("loadclstrs")>;
+using load_cluster_atom = caf::atom_constant<caf::atom("loadclstr")>;
+using fetch_statuses_atom = caf::atom_constant<caf::atom("fetchstat")>;
+using latest_jobs_atom = caf::atom_constant<caf::atom("latestjobs")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+/// The only actor that talks SQL. Writes are group-committed: every write a caller sends
+/// is answered only after the transaction holding it committed. Loads run on the same
+/// connection after the pending writes, so they see every write sent before them.
+using persistence_actor = caf::typed_actor<
+  caf::replies_to<cluster_record>::with<done_atom>,
+  /// Inserts a job unless its id exists; answers whether it was new.
+  caf::replies_to<job_record>::with<bool>,
+  caf::replies_to<job_state_write>::with<done_atom>,
+  caf::replies_to<machine_record>::with<done_atom>,
+  caf::replies_to<service_record>::with<done_atom>,
+  caf::replies_to<std::vector<event_record>>::with<done_atom>,
+  caf::replies_to<std::vector<client_event_record>>::with<done_atom>,
+  caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
+  /// Services, machines, live jobs and the cache entries resulted after the timestamp.
+  caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,
+  caf::replies_to<fetch_statuses_atom, std::string,
+                  std::vector<std::string>>::with<std::vector<job_status_row>>,
+  /// The newest jobs of a cluster (or of one service when the name is not empty).
+  caf::replies_to<latest_jobs_atom, std::string, std::string,
+                  std::int32_t>::with<std::vector<job_summary>>,
+  /// Answers once the database answered a trivial query.
+  caf::replies_to<ping_atom>::with<done_atom>,
+  /// Commits what has been gathered so far (sent by the actor to itself).
+  caf::reacts_to<flush_atom>>;
+
+struct persistence_options {
+  /// libpq connection string or URL.
+  std::string database_url;
+  /// Most writes in one transaction.
+  std::size_t max_batch_items = 512;
+  /// Name in logs ("writer", "reader").
+  std::string name = "persistence";
+};
+
+/// Spawns a persistence actor on a thread of its own (libpqxx blocks).
+persistence_actor spawn_persistence(caf::actor_system& system, persistence_options options);
+
+} // namespace diffplane

@@ -1,0 +1,219 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Plain rows of the tables, shared by the persistence actor and the domain actors. They
+// carry no CAF or libpqxx types so that any layer can include them cheaply; `inspect`
+// overloads make them messages (registered in actors/message_types.cpp).
+namespace diffplane {
+
+/// Milliseconds since the Unix epoch; 0 stands for SQL NULL.
+using timestamp_ms = std::int64_t;
+
+enum class job_status : std::uint8_t { pending, running, success, failure, stalled };
+enum class result_kind : std::uint8_t { none, resolution, rejection };
+
+std::string_view to_string(job_status status);
+std::string_view to_string(result_kind kind);
+/// Parses the SQL/JSON spelling; false when `text` names no status.
+bool parse(std::string_view text, job_status& out);
+bool parse(std::string_view text, result_kind& out);
+/// Whether no further transition can happen.
+inline bool is_terminal(job_status s) {
+  return s == job_status::success || s == job_status::failure;
+}
+
+struct cluster_record {
+  std::string id;
+  std::string api_secret;
+  std::string description; // empty: none
+  timestamp_ms created_at = 0;
+  bool predictive_retries_enabled = false;
+  bool cloud_enabled = false;
+};
+
+/// A job row; the immutable call plus its current state.
+struct job_record {
+  std::string cluster_id;
+  std::string id;
+  std::string service;
+  std::string target_fn;
+  std::string target_args;
+  std::string cache_key; // empty: not cached
+  std::int32_t max_attempts = 2;
+  std::int32_t timeout_seconds = 300;
+  bool predictive_retries_on_rejection = false;
+  bool background = false;
+  timestamp_ms created_at = 0;
+  // Mutable state, also carried by job_state_write.
+  job_status status = job_status::pending;
+  result_kind result_type = result_kind::none;
+  std::string result;
+  std::int32_t attempts_used = 0;
+  std::string executing_machine_id;
+  std::int32_t function_execution_time_ms = -1; // -1: none
+  timestamp_ms last_dispatched_at = 0;
+  timestamp_ms resulted_at = 0;
+  /// Grows with every state change; a write only lands over an older revision.
+  std::int64_t revision = 0;
+};
+
+/// The mutable part of a job row, written after every transition.
+struct job_state_write {
+  std::string cluster_id;
+  std::string id;
+  job_status status = job_status::pending;
+  result_kind result_type = result_kind::none;
+  std::string result;
+  std::int32_t attempts_used = 0;
+  std::string executing_machine_id;
+  std::int32_t function_execution_time_ms = -1;
+  timestamp_ms last_dispatched_at = 0;
+  timestamp_ms resulted_at = 0;
+  std::int64_t revision = 0;
+};
+
+/// What a status poll answers about one job.
+struct job_status_row {
+  std::string id;
+  job_status status = job_status::pending;
+  result_kind result_type = result_kind::none;
+  std::string result;
+};
+
+/// A job as listed by the management routes.
+struct job_summary {
+  std::string id;
+  std::string target_fn;
+  std::string service;
+  job_status status = job_status::pending;
+  result_kind result_type = result_kind::none;
+  timestamp_ms created_at = 0;
+  std::int32_t function_execution_time_ms = -1;
+};
+
+struct machine_record {
+  std::string cluster_id;
+  std::string id;
+  std::string service;
+  std::string ip;
+  std::string deployment_id;
+  timestamp_ms last_ping_at = 0;
+};
+
+struct service_record {
+  std::string cluster_id;
+  std::string name;
+  std::vector<std::string> functions;
+  timestamp_ms updated_at = 0;
+};
+
+/// One entry of a cluster's activity log.
+struct event_record {
+  std::string cluster_id;
+  std::string type;
+  std::string job_id;
+  std::string machine_id;
+  std::string deployment_id;
+  std::string service;
+  std::string meta_json; // empty: none
+  timestamp_ms created_at = 0;
+};
+
+/// A telemetry event sent by an SDK to POST /metrics.
+struct client_event_record {
+  std::string cluster_id;
+  std::string machine_id;
+  std::string deployment_id;
+  std::string type;
+  timestamp_ms timestamp = 0;
+  std::string tags_json;
+  std::string int_fields_json;
+};
+
+/// The latest cached resolution of (service, target_fn, cache_key).
+struct cache_entry_record {
+  std::string service;
+  std::string target_fn;
+  std::string cache_key;
+  std::string job_id;
+  timestamp_ms resulted_at = 0;
+};
+
+/// Everything a cluster actor needs to rebuild itself after a start or a crash.
+struct cluster_snapshot {
+  std::vector<service_record> services;
+  std::vector<machine_record> machines;
+  std::vector<job_record> live_jobs;
+  std::vector<cache_entry_record> cache_entries;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, cluster_record& x) {
+  return f(x.id, x.api_secret, x.description, x.created_at, x.predictive_retries_enabled,
+           x.cloud_enabled);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_record& x) {
+  return f(x.cluster_id, x.id, x.service, x.target_fn, x.target_args, x.cache_key,
+           x.max_attempts, x.timeout_seconds, x.predictive_retries_on_rejection,
+           x.background, x.created_at, x.status, x.result_type, x.result, x.attempts_used,
+           x.executing_machine_id, x.function_execution_time_ms, x.last_dispatched_at,
+           x.resulted_at, x.revision);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_state_write& x) {
+  return f(x.cluster_id, x.id, x.status, x.result_type, x.result, x.attempts_used,
+           x.executing_machine_id, x.function_execution_time_ms, x.last_dispatched_at,
+           x.resulted_at, x.revision);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_status_row& x) {
+  return f(x.id, x.status, x.result_type, x.result);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_summary& x) {
+  return f(x.id, x.target_fn, x.service, x.status, x.result_type, x.created_at,
+           x.function_execution_time_ms);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, machine_record& x) {
+  return f(x.cluster_id, x.id, x.service, x.ip, x.deployment_id, x.last_ping_at);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, service_record& x) {
+  return f(x.cluster_id, x.name, x.functions, x.updated_at);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, event_record& x) {
+  return f(x.cluster_id, x.type, x.job_id, x.machine_id, x.deployment_id, x.service,
+           x.meta_json, x.created_at);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, client_event_record& x) {
+  return f(x.cluster_id, x.machine_id, x.deployment_id, x.type, x.timestamp, x.tags_json,
+           x.int_fields_json);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, cache_entry_record& x) {
+  return f(x.service, x.target_fn, x.cache_key, x.job_id, x.resulted_at);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, cluster_snapshot& x) {
+  return f(x.services, x.machines, x.live_jobs, x.cache_entries);
+}
+
+} // namespace diffplane

@@ -1,0 +1,44 @@
+#include "persistence/sql_clusters.hpp"
+
+#include "persistence/sql_values.hpp"
+
+namespace diffplane::persistence::sql {
+
+void insert_clusters(pqxx::transaction_base& txn,
+                     const std::vector<const cluster_record*>& rows) {
+  if (rows.empty())
+    return;
+  std::string query = "INSERT INTO clusters (id, api_secret, description, created_at, "
+                      "predictive_retries_enabled, cloud_enabled) VALUES ";
+  const char* separator = "";
+  for (const auto* c : rows) {
+    query += separator;
+    query += "(" + text(txn, c->id) + "," + text(txn, c->api_secret) + "," +
+             text_or_null(txn, c->description) + "," + timestamp_or_now(c->created_at) + "," +
+             boolean(c->predictive_retries_enabled) + "," + boolean(c->cloud_enabled) + ")";
+    separator = ",";
+  }
+  query += " ON CONFLICT (id) DO NOTHING";
+  txn.exec(query);
+}
+
+std::vector<cluster_record> load_clusters(pqxx::transaction_base& txn) {
+  auto rows = txn.exec("SELECT id, api_secret, description, " + epoch_ms("created_at") +
+                       ", predictive_retries_enabled, cloud_enabled FROM clusters "
+                       "ORDER BY created_at, id");
+  std::vector<cluster_record> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows) {
+    cluster_record c;
+    c.id = row[0].as<std::string>();
+    c.api_secret = row[1].as<std::string>();
+    c.description = field_text(row[2]);
+    c.created_at = row[3].as<timestamp_ms>();
+    c.predictive_retries_enabled = row[4].as<bool>();
+    c.cloud_enabled = row[5].as<bool>();
+    result.push_back(std::move(c));
+  }
+  return result;
+}
+
+} // namespace diffplane::persistence::sql

@@ -1,0 +1,196 @@
+#include "persistence/sql_jobs.hpp"
+
+#include "persistence/sql_values.hpp"
+
+namespace diffplane::persistence::sql {
+
+namespace {
+
+std::string job_columns() {
+  return "cluster_id, id, service, target_fn, target_args, cache_key, max_attempts, "
+         "timeout_seconds, predictive_retries_on_rejection, background, " +
+         epoch_ms("created_at") +
+         ", status, result_type, result, attempts_used, executing_machine_id, "
+         "coalesce(function_execution_time_ms, -1), " +
+         epoch_ms("last_dispatched_at") + ", " + epoch_ms("resulted_at") + ", revision";
+}
+
+job_status status_of(const pqxx::field& f) {
+  job_status s = job_status::pending;
+  parse(f.c_str(), s);
+  return s;
+}
+
+result_kind result_type_of(const pqxx::field& f) {
+  result_kind k = result_kind::none;
+  if (!f.is_null())
+    parse(f.c_str(), k);
+  return k;
+}
+
+job_record job_of(const pqxx::row& row) {
+  job_record j;
+  j.cluster_id = row[0].as<std::string>();
+  j.id = row[1].as<std::string>();
+  j.service = row[2].as<std::string>();
+  j.target_fn = row[3].as<std::string>();
+  j.target_args = row[4].as<std::string>();
+  j.cache_key = field_text(row[5]);
+  j.max_attempts = row[6].as<std::int32_t>();
+  j.timeout_seconds = row[7].as<std::int32_t>();
+  j.predictive_retries_on_rejection = row[8].as<bool>();
+  j.background = row[9].as<bool>();
+  j.created_at = row[10].as<timestamp_ms>();
+  j.status = status_of(row[11]);
+  j.result_type = result_type_of(row[12]);
+  j.result = field_text(row[13]);
+  j.attempts_used = row[14].as<std::int32_t>();
+  j.executing_machine_id = field_text(row[15]);
+  j.function_execution_time_ms = row[16].as<std::int32_t>();
+  j.last_dispatched_at = row[17].as<timestamp_ms>();
+  j.resulted_at = row[18].as<timestamp_ms>();
+  j.revision = row[19].as<std::int64_t>();
+  return j;
+}
+
+std::string id_list(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+  std::string list;
+  for (const auto& id : ids) {
+    if (!list.empty())
+      list += ',';
+    list += text(txn, id);
+  }
+  return list;
+}
+
+} // namespace
+
+std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
+                                            const std::vector<const job_record*>& rows) {
+  std::unordered_set<std::string> inserted;
+  if (rows.empty())
+    return inserted;
+  std::string query =
+    "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
+    "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
+    "created_at, status, result_type, result, attempts_used, executing_machine_id, "
+    "function_execution_time_ms, last_dispatched_at, resulted_at, revision) VALUES ";
+  const char* separator = "";
+  for (const auto* j : rows) {
+    query += separator;
+    query += "(" + text(txn, j->cluster_id) + "," + text(txn, j->id) + "," +
+             text(txn, j->service) + "," + text(txn, j->target_fn) + "," +
+             text(txn, j->target_args) + "," + text_or_null(txn, j->cache_key) + "," +
+             std::to_string(j->max_attempts) + "," + std::to_string(j->timeout_seconds) +
+             "," + boolean(j->predictive_retries_on_rejection) + "," +
+             boolean(j->background) + "," + timestamp_or_now(j->created_at) + "," +
+             text(txn, to_string(j->status)) + "," +
+             text_or_null(txn, to_string(j->result_type)) + "," +
+             text_or_null(txn, j->result) + "," + std::to_string(j->attempts_used) + "," +
+             text_or_null(txn, j->executing_machine_id) + "," +
+             int_or_null(j->function_execution_time_ms) + "," +
+             timestamp(j->last_dispatched_at) + "," + timestamp(j->resulted_at) + "," +
+             std::to_string(j->revision) + ")";
+    separator = ",";
+  }
+  query += " ON CONFLICT (cluster_id, id) DO NOTHING RETURNING cluster_id, id";
+  for (const auto& row : txn.exec(query))
+    inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
+  return inserted;
+}
+
+void update_job_states(pqxx::transaction_base& txn,
+                       const std::vector<const job_state_write*>& rows) {
+  if (rows.empty())
+    return;
+  std::string values;
+  for (const auto* w : rows) {
+    if (!values.empty())
+      values += ',';
+    values += "(" + text(txn, w->cluster_id) + "," + text(txn, w->id) + "," +
+              text(txn, to_string(w->status)) + "," +
+              text_or_null(txn, to_string(w->result_type)) + "," +
+              (w->result_type == result_kind::none ? std::string{"NULL"}
+                                                   : text(txn, w->result)) +
+              "," + std::to_string(w->attempts_used) + "," +
+              text_or_null(txn, w->executing_machine_id) + "," +
+              int_or_null(w->function_execution_time_ms) + "," +
+              timestamp(w->last_dispatched_at) + "," + timestamp(w->resulted_at) + "," +
+              std::to_string(w->revision) + "::bigint)";
+  }
+  txn.exec("UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
+           "result = v.result, attempts_used = v.attempts_used, "
+           "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
+           "last_dispatched_at = v.dispatched, resulted_at = v.resulted, "
+           "revision = v.revision FROM (VALUES " +
+           values +
+           ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
+           "fet, dispatched, resulted, revision) "
+           "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision");
+}
+
+std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
+                                       const std::string& cluster_id) {
+  auto rows = txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
+                       text(txn, cluster_id) +
+                       " AND status IN ('pending', 'running', 'stalled') "
+                       "ORDER BY created_at, id");
+  std::vector<job_record> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows)
+    result.push_back(job_of(row));
+  return result;
+}
+
+std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
+                                               const std::string& cluster_id,
+                                               const std::vector<std::string>& ids) {
+  std::vector<job_status_row> result;
+  if (ids.empty())
+    return result;
+  auto rows = txn.exec("SELECT id, status, result_type, result FROM jobs WHERE cluster_id = " +
+                       text(txn, cluster_id) + " AND id IN (" + id_list(txn, ids) + ")");
+  result.reserve(rows.size());
+  for (const auto& row : rows)
+    result.push_back(job_status_row{row[0].as<std::string>(), status_of(row[1]),
+                                    result_type_of(row[2]), field_text(row[3])});
+  return result;
+}
+
+std::vector<job_summary> latest_jobs(pqxx::transaction_base& txn,
+                                     const std::string& cluster_id,
+                                     const std::string& service, int limit) {
+  std::string query = "SELECT id, target_fn, service, status, result_type, " +
+                      epoch_ms("created_at") +
+                      ", coalesce(function_execution_time_ms, -1) FROM jobs "
+                      "WHERE cluster_id = " +
+                      text(txn, cluster_id);
+  if (!service.empty())
+    query += " AND service = " + text(txn, service);
+  query += " ORDER BY created_at DESC LIMIT " + std::to_string(limit);
+  std::vector<job_summary> result;
+  for (const auto& row : txn.exec(query))
+    result.push_back(job_summary{row[0].as<std::string>(), row[1].as<std::string>(),
+                                 row[2].as<std::string>(), status_of(row[3]),
+                                 result_type_of(row[4]), row[5].as<timestamp_ms>(),
+                                 row[6].as<std::int32_t>()});
+  return result;
+}
+
+std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
+                                                   const std::string& cluster_id,
+                                                   timestamp_ms since) {
+  auto rows = txn.exec(
+    "SELECT DISTINCT ON (service, target_fn, cache_key) service, target_fn, cache_key, id, " +
+    epoch_ms("resulted_at") + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
+    " AND cache_key IS NOT NULL AND result_type = 'resolution' AND resulted_at > " +
+    timestamp(since) + " ORDER BY service, target_fn, cache_key, resulted_at DESC");
+  std::vector<cache_entry_record> result;
+  for (const auto& row : rows)
+    result.push_back(cache_entry_record{row[0].as<std::string>(), row[1].as<std::string>(),
+                                        row[2].as<std::string>(), row[3].as<std::string>(),
+                                        row[4].as<timestamp_ms>()});
+  return result;
+}
+
+} // namespace diffplane::persistence::sql

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "persistence/records.hpp"
+
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace pqxx {
+class transaction_base;
+}
+
+// All SQL of the jobs table.
+namespace diffplane::persistence::sql {
+
+/// Inserts the rows that do not exist yet; returns "cluster_id/id" of those inserted.
+std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
+                                            const std::vector<const job_record*>& rows);
+
+/// Applies each state write whose revision is newer than the stored one.
+void update_job_states(pqxx::transaction_base& txn,
+                       const std::vector<const job_state_write*>& rows);
+
+/// The pending, running and stalled jobs of a cluster, oldest first.
+std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
+                                       const std::string& cluster_id);
+
+/// Status and result of the given jobs of a cluster; unknown ids are left out.
+std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
+                                               const std::string& cluster_id,
+                                               const std::vector<std::string>& ids);
+
+/// The newest jobs of a cluster, or of one of its services when `service` is not empty.
+std::vector<job_summary> latest_jobs(pqxx::transaction_base& txn,
+                                     const std::string& cluster_id,
+                                     const std::string& service, int limit);
+
+/// The latest cached resolution per (service, fn, key) that resulted after `since`.
+std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
+                                                   const std::string& cluster_id,
+                                                   timestamp_ms since);
+
+/// The key insert_jobs reports an inserted row under.
+inline std::string job_key(const std::string& cluster_id, const std::string& id) {
+  return cluster_id + '/' + id;
+}
+
+} // namespace diffplane::persistence::sql

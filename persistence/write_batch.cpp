@@ -1,0 +1,158 @@
+#include "persistence/write_batch.hpp"
+
+#include "persistence/sql_clusters.hpp"
+#include "persistence/sql_events.hpp"
+#include "persistence/sql_jobs.hpp"
+#include "persistence/sql_machines.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace diffplane::persistence {
+
+std::size_t write_batch::add(cluster_record row) {
+  clusters_.push_back(std::move(row));
+  items_.push_back({kind::cluster, clusters_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(job_record row) {
+  jobs_.push_back(std::move(row));
+  items_.push_back({kind::job, jobs_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(job_state_write row) {
+  job_states_.push_back(std::move(row));
+  items_.push_back({kind::job_state, job_states_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(machine_record row) {
+  machines_.push_back(std::move(row));
+  items_.push_back({kind::machine, machines_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(service_record row) {
+  services_.push_back(std::move(row));
+  items_.push_back({kind::service, services_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(std::vector<event_record> rows) {
+  events_.push_back(std::move(rows));
+  items_.push_back({kind::events, events_.size() - 1});
+  return items_.size() - 1;
+}
+
+std::size_t write_batch::add(std::vector<client_event_record> rows) {
+  client_events_.push_back(std::move(rows));
+  items_.push_back({kind::client_events, client_events_.size() - 1});
+  return items_.size() - 1;
+}
+
+namespace {
+
+// Keeps the last entry per key: a later upsert of the same row supersedes an earlier one,
+// and one multi-row upsert must not touch a row twice.
+template <class Row, class Key>
+std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
+  std::unordered_map<std::string, std::size_t> position;
+  std::vector<const Row*> result;
+  for (const auto& row : rows) {
+    auto [it, fresh] = position.try_emplace(key(row), result.size());
+    if (fresh)
+      result.push_back(&row);
+    else
+      result[it->second] = &row;
+  }
+  return result;
+}
+
+} // namespace
+
+std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) const {
+  std::vector<write_outcome> outcomes(items_.size(), write_outcome{true, false});
+
+  std::vector<const cluster_record*> clusters;
+  for (const auto& c : clusters_)
+    clusters.push_back(&c);
+  sql::insert_clusters(txn, clusters);
+  sql::upsert_services(txn, last_per_key(services_, [](const service_record& s) {
+                         return s.cluster_id + '/' + s.name;
+                       }));
+  sql::upsert_machines(txn, last_per_key(machines_, [](const machine_record& m) {
+                         return m.cluster_id + '/' + m.id;
+                       }));
+
+  // The first insert of an id wins; a repeated id in the same batch is "not inserted",
+  // exactly as if it had come in a later batch.
+  std::vector<const job_record*> jobs;
+  std::unordered_set<std::string> seen;
+  for (const auto& j : jobs_)
+    if (seen.insert(sql::job_key(j.cluster_id, j.id)).second)
+      jobs.push_back(&j);
+  auto inserted = sql::insert_jobs(txn, jobs);
+
+  std::unordered_map<std::string, const job_state_write*> newest;
+  for (const auto& w : job_states_) {
+    auto& slot = newest[sql::job_key(w.cluster_id, w.id)];
+    if (slot == nullptr || slot->revision < w.revision)
+      slot = &w;
+  }
+  std::vector<const job_state_write*> states;
+  for (const auto& [key, write] : newest)
+    states.push_back(write);
+  sql::update_job_states(txn, states);
+
+  std::vector<const event_record*> events;
+  for (const auto& group : events_)
+    for (const auto& e : group)
+      events.push_back(&e);
+  sql::insert_events(txn, events);
+  std::vector<const client_event_record*> client_events;
+  for (const auto& group : client_events_)
+    for (const auto& e : group)
+      client_events.push_back(&e);
+  sql::insert_client_events(txn, client_events);
+
+  for (std::size_t i = 0; i < items_.size(); ++i)
+    if (items_[i].what == kind::job) {
+      const auto& j = jobs_[items_[i].slot];
+      // Erasing makes a second insert of the same id in this batch report false.
+      outcomes[i].inserted = inserted.erase(sql::job_key(j.cluster_id, j.id)) > 0;
+    }
+  return outcomes;
+}
+
+write_batch write_batch::only(std::size_t index) const {
+  write_batch single;
+  const auto& it = items_.at(index);
+  switch (it.what) {
+    case kind::cluster:
+      single.add(clusters_[it.slot]);
+      break;
+    case kind::job:
+      single.add(jobs_[it.slot]);
+      break;
+    case kind::job_state:
+      single.add(job_states_[it.slot]);
+      break;
+    case kind::machine:
+      single.add(machines_[it.slot]);
+      break;
+    case kind::service:
+      single.add(services_[it.slot]);
+      break;
+    case kind::events:
+      single.add(events_[it.slot]);
+      break;
+    case kind::client_events:
+      single.add(client_events_[it.slot]);
+      break;
+  }
+  return single;
+}
+
+} // namespace diffplane::persistence

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "persistence/records.hpp"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class transaction_base;
+}
+
+namespace diffplane::persistence {
+
+/// What became of one write of a batch.
+struct write_outcome {
+  bool ok = false;
+  /// For a job insert: whether the row was new (false: the id existed already).
+  bool inserted = false;
+};
+
+/// The writes of many actors gathered for one transaction (group commit). Each add_*
+/// returns the write's index, under which execute() reports its outcome.
+class write_batch {
+public:
+  std::size_t add(cluster_record row);
+  std::size_t add(job_record row);
+  std::size_t add(job_state_write row);
+  std::size_t add(machine_record row);
+  std::size_t add(service_record row);
+  std::size_t add(std::vector<event_record> rows);
+  std::size_t add(std::vector<client_event_record> rows);
+
+  std::size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+  /// Runs every write in `txn` as a few multi-row statements, parents before children
+  /// and each job's newest state last; throws what libpqxx throws.
+  std::vector<write_outcome> execute(pqxx::transaction_base& txn) const;
+
+  /// The single write `index` as a batch of its own, to isolate a failing write.
+  write_batch only(std::size_t index) const;
+
+private:
+  enum class kind { cluster, job, job_state, machine, service, events, client_events };
+  struct item {
+    kind what;
+    std::size_t slot;
+  };
+
+  std::vector<item> items_;
+  std::vector<cluster_record> clusters_;
+  std::vector<job_record> jobs_;
+  std::vector<job_state_write> job_states_;
+  std::vector<machine_record> machines_;
+  std::vector<service_record> services_;
+  std::vector<std::vector<event_record>> events_;
+  std::vector<std::vector<client_event_record>> client_events_;
+};
+
+} // namespace diffplane::persistence

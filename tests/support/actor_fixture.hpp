@@ -1,0 +1,31 @@
+#pragma once
+
+#include "actors/message_types.hpp"
+#include "memory_persistence.hpp"
+
+#include <caf/test/dsl.hpp>
+
+namespace diffplane::testing {
+
+/// The production message registration, so unit tests see what the server sees.
+struct test_config : caf::actor_system_config {
+  test_config() { register_message_types(*this); }
+};
+
+/// A deterministic actor system with an in-memory persistence actor.
+struct actor_fixture : test_coordinator_fixture<test_config> {
+  std::shared_ptr<memory_store> store = std::make_shared<memory_store>();
+  persistence_actor db = spawn_memory_persistence(sys, store);
+
+  /// Runs every queued message, but fires no timer: clusters sweep periodically, so
+  /// the DSL's run(), which fires pending timers when idle, would never return.
+  void run() { sched.run(); }
+
+  /// Moves the clock by `d`, fires the timers now due and runs what they started.
+  void advance_time(caf::timespan d) {
+    sched.advance_time(d);
+    run();
+  }
+};
+
+} // namespace diffplane::testing

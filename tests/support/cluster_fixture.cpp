@@ -1,0 +1,59 @@
+#include "cluster_fixture.hpp"
+
+namespace diffplane::testing {
+
+cluster_fixture::cluster_fixture() {
+  options.machine_stall = std::chrono::seconds{10};
+  options.result_linger = std::chrono::seconds{5};
+  start_cluster();
+}
+
+cluster_fixture::~cluster_fixture() {
+  caf::anon_send_exit(cluster, caf::exit_reason::kill);
+  run();
+}
+
+void cluster_fixture::start_cluster() {
+  store->clusters[info.id] = info;
+  cluster = spawn_cluster(self.ptr(), cluster_context{info, db, db,
+                                                      caf::actor_cast<cluster_parent>(self),
+                                                      options, parked});
+  run();
+  bool ready = false;
+  self->receive([&](cluster_ready_atom, const std::string& id) { ready = id == info.id; },
+                caf::after(std::chrono::seconds{0}) >> [] {});
+  CAF_REQUIRE(ready);
+}
+
+std::string cluster_fixture::create(const std::string& fn, std::int32_t retries,
+                                    std::int32_t timeout_seconds) {
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = fn;
+  request.target_args = "YXJncw==";
+  request.retry_count_on_stall = retries;
+  request.timeout_seconds = timeout_seconds;
+  return ask<std::string>(request);
+}
+
+jobs_request cluster_fixture::poll(const std::string& machine, std::int32_t limit) {
+  jobs_request request;
+  request.service = "svc";
+  request.limit = limit;
+  request.ttl_ms = 5000;
+  request.machine_id = machine;
+  return request;
+}
+
+job_result_post cluster_fixture::result(const std::string& id, const std::string& machine,
+                                        const std::string& value) {
+  job_result_post post;
+  post.job_id = id;
+  post.machine_id = machine;
+  post.result = value;
+  post.type = result_kind::resolution;
+  post.function_execution_time_ms = 3;
+  return post;
+}
+
+} // namespace diffplane::testing

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "actor_fixture.hpp"
+
+#include "actors/cluster_actor.hpp"
+
+namespace diffplane::testing {
+
+/// One cluster actor over the in-memory store, driven by the test's scoped actor.
+struct cluster_fixture : actor_fixture {
+  cluster_record info{"c1", "sk_test", "", 1, false, false};
+  domain_options options;
+  parked_counter parked = std::make_shared<std::atomic<std::size_t>>(0);
+  cluster_actor cluster;
+
+  cluster_fixture();
+  /// Stops the cluster first: its periodic sweep would keep the DSL's final run() busy.
+  ~cluster_fixture();
+
+  /// Spawns the cluster (again), letting it load from the store.
+  void start_cluster();
+
+  /// Sends `message` and returns the answer once all actors are idle.
+  template <class T, class Message>
+  T ask(Message message) {
+    auto response = self->request(cluster, caf::infinite, std::move(message));
+    run();
+    T out{};
+    response.receive([&](T& value) { out = std::move(value); },
+                     [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+    return out;
+  }
+
+  /// Sends `message` and returns the error it is answered with.
+  template <class T, class Message>
+  caf::error ask_error(Message message) {
+    caf::error out;
+    auto response = self->request(cluster, caf::infinite, std::move(message));
+    run();
+    response.receive([&](T&) { CAF_FAIL("expected an error"); },
+                     [&](caf::error& err) { out = err; });
+    return out;
+  }
+
+  std::string create(const std::string& fn, std::int32_t retries = 1,
+                     std::int32_t timeout_seconds = 300);
+  jobs_request poll(const std::string& machine, std::int32_t limit = 10);
+  job_result_post result(const std::string& id, const std::string& machine,
+                         const std::string& value = "cmVzdWx0");
+};
+
+} // namespace diffplane::testing

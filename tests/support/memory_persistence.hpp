@@ -1,0 +1,34 @@
+#pragma once
+
+#include "persistence/persistence_actor.hpp"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace diffplane::testing {
+
+/// What the in-memory persistence actor holds; tests read and seed it directly (the
+/// deterministic test scheduler runs everything on the test's thread).
+struct memory_store {
+  std::map<std::string, cluster_record> clusters;
+  /// Keyed by "cluster/id".
+  std::map<std::string, job_record> jobs;
+  std::vector<job_state_write> state_writes;
+  std::map<std::string, machine_record> machines;
+  std::map<std::string, service_record> services;
+  std::vector<event_record> events;
+  std::vector<client_event_record> client_events;
+  /// When set, every write is answered with an "unavailable" error.
+  bool failing = false;
+
+  const job_record* job(const std::string& cluster_id, const std::string& id) const;
+};
+
+/// A persistence actor over `store`, for unit tests of actor logic only: integration tests
+/// run against a real Postgres.
+persistence_actor spawn_memory_persistence(caf::actor_system& system,
+                                           std::shared_ptr<memory_store> store);
+
+} // namespace diffplane::testing

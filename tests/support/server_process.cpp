@@ -1,0 +1,167 @@
+#include "server_process.hpp"
+
+#include "test_database.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace diffplane::testing {
+
+namespace {
+
+std::string binary() {
+  const char* bin = std::getenv("DIFFPLANE_BIN");
+  if (bin == nullptr)
+    throw std::runtime_error("DIFFPLANE_BIN is not set; run the tests through ctest");
+  return bin;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& environment,
+            const std::string& output_path) {
+  pid_t pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, STDOUT_FILENO);
+    dup2(out, STDERR_FILENO);
+    for (const auto& assignment : environment)
+      putenv(const_cast<char*>(assignment.c_str()));
+    std::vector<char*> argv;
+    auto bin = binary();
+    argv.push_back(bin.data());
+    for (const auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Waits for `pid` up to `timeout`; returns its exit code, or -1 when still running.
+int wait_for(pid_t pid, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    auto result = waitpid(pid, &status, WNOHANG);
+    if (result == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (std::chrono::steady_clock::now() >= until)
+      return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // namespace
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+server_process::server_process(std::vector<std::string> args,
+                               std::vector<std::string> environment) {
+  auto port = free_port();
+  endpoint_ = "http://127.0.0.1:" + std::to_string(port);
+  log_path_ = make_temp_dir("diffplane-server") + "/server.log";
+  std::vector<std::string> full{"serve", "--listen", "127.0.0.1:" + std::to_string(port)};
+  full.insert(full.end(), args.begin(), args.end());
+  pid_ = spawn(full, environment, log_path_);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  while (std::chrono::steady_clock::now() < until) {
+    if (wait_for(pid_, std::chrono::milliseconds{0}) >= 0) {
+      pid_ = -1;
+      throw std::runtime_error("the server exited at start:\n" + log());
+    }
+    try {
+      if (client(std::chrono::seconds{2}).request("GET", "/live").status == 200)
+        return;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  kill();
+  throw std::runtime_error("the server did not become live:\n" + log());
+}
+
+server_process::~server_process() {
+  if (pid_ > 0)
+    stop();
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path{log_path_}.parent_path(), ec);
+}
+
+cli::http_client server_process::client(std::chrono::milliseconds timeout) const {
+  return cli::http_client{endpoint_, timeout};
+}
+
+int server_process::stop() {
+  if (pid_ <= 0)
+    return -1;
+  ::kill(pid_, SIGTERM);
+  auto code = wait_for(pid_, std::chrono::seconds{30});
+  if (code < 0) {
+    ::kill(pid_, SIGKILL);
+    code = wait_for(pid_, std::chrono::seconds{10});
+  }
+  pid_ = -1;
+  return code;
+}
+
+void server_process::kill() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  wait_for(pid_, std::chrono::seconds{10});
+  pid_ = -1;
+}
+
+std::string server_process::log() const {
+  return read_file(log_path_);
+}
+
+command_result run_diffplane(const std::vector<std::string>& args,
+                             const std::vector<std::string>& environment,
+                             std::chrono::seconds timeout) {
+  auto output_path = make_temp_dir("diffplane-command") + "/output.log";
+  auto pid = spawn(args, environment, output_path);
+  auto code = wait_for(pid, timeout);
+  if (code < 0) {
+    ::kill(pid, SIGKILL);
+    wait_for(pid, std::chrono::seconds{10});
+  }
+  command_result result{code, read_file(output_path)};
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path{output_path}.parent_path(), ec);
+  return result;
+}
+
+} // namespace diffplane::testing

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "cli/http_client.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace diffplane::testing {
+
+/// A `diffplane serve` child process on a free port, for integration tests. The
+/// destructor stops it (SIGTERM, then SIGKILL).
+class server_process {
+public:
+  /// Starts `$DIFFPLANE_BIN serve --listen 127.0.0.1:<free port> <args...>` and waits
+  /// until GET /live answers 200; throws when it exits or does not become live.
+  explicit server_process(std::vector<std::string> args,
+                          std::vector<std::string> environment = {});
+  ~server_process();
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+  cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{30}) const;
+
+  /// SIGTERM and wait; returns the exit code.
+  int stop();
+  /// SIGKILL and wait, like a crash.
+  void kill();
+  /// Everything the process wrote to stderr so far.
+  std::string log() const;
+
+private:
+  pid_t pid_ = -1;
+  std::string endpoint_;
+  std::string log_path_;
+};
+
+/// Runs `$DIFFPLANE_BIN <args...>` to completion; returns exit code and combined output.
+struct command_result {
+  int exit_code = -1;
+  std::string output;
+};
+command_result run_diffplane(const std::vector<std::string>& args,
+                             const std::vector<std::string>& environment = {},
+                             std::chrono::seconds timeout = std::chrono::seconds{60});
+
+/// A management secret that satisfies the rules.
+inline const std::string test_management_secret = "sk_management_integration_tests_0123456789";
+
+/// A free TCP port on 127.0.0.1 (nothing listens there right now).
+int free_port();
+
+} // namespace diffplane::testing

@@ -1,0 +1,216 @@
+#define CAF_SUITE cluster_jobs
+
+#include "cluster_fixture.hpp"
+
+#include "persistence/errors.hpp"
+
+using namespace diffplane;
+using namespace std::chrono_literals;
+
+namespace {
+
+using fixture = testing::cluster_fixture;
+
+status_request statuses(std::vector<std::string> ids, std::int32_t ttl_ms = 5000) {
+  return status_request{std::move(ids), ttl_ms, false};
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_jobs_tests, fixture)
+
+CAF_TEST(a created job is stored then dispatched then resulted and answered) {
+  auto id = create("add");
+  auto stored = store->job("c1", id);
+  CAF_REQUIRE(stored != nullptr);
+  CAF_CHECK_EQUAL(stored->status, job_status::pending);
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, id);
+  CAF_CHECK_EQUAL(jobs[0].target_fn, "add");
+  CAF_CHECK_EQUAL(jobs[0].target_args, "YXJncw==");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  auto rows = ask<std::vector<job_status_row>>(statuses({id}));
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "cmVzdWx0");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+}
+
+CAF_TEST(a parked poll gets a new job at once) {
+  auto parked_poll = self->request(cluster, caf::infinite, poll("m1"));
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 1u);
+  auto id = create("add");
+  std::vector<dispatched_job> jobs;
+  parked_poll.receive([&](std::vector<dispatched_job>& x) { jobs = x; },
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, id);
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+}
+
+CAF_TEST(a poll without jobs is answered empty at its ttl) {
+  auto parked_poll = self->request(cluster, caf::infinite, poll("m1"));
+  run();
+  advance_time(4999ms);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 1u);
+  advance_time(1ms);
+  run();
+  bool empty = false;
+  parked_poll.receive([&](std::vector<dispatched_job>& x) { empty = x.empty(); },
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK(empty);
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+}
+
+CAF_TEST(a poll takes at most its limit) {
+  for (int i = 0; i < 5; ++i)
+    create("f");
+  CAF_CHECK_EQUAL(ask<std::vector<dispatched_job>>(poll("m1", 3)).size(), 3u);
+  CAF_CHECK_EQUAL(ask<std::vector<dispatched_job>>(poll("m2", 3)).size(), 2u);
+}
+
+CAF_TEST(a result from another machine is not persisted) {
+  auto id = create("f");
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(!ask<bool>(result(id, "m2")));
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  CAF_CHECK(!ask<bool>(result(id, "m1")));
+}
+
+CAF_TEST(a result for an unknown job is not found) {
+  auto err = ask_error<bool>(result("nope", "m1"));
+  CAF_CHECK_EQUAL(code_of(err), error_code::not_found);
+}
+
+CAF_TEST(a timed out attempt is retried and the late result refused) {
+  auto id = create("slow", 1, 10);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  advance_time(10s);
+  run();
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
+  CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 1);
+  CAF_CHECK(!ask<bool>(result(id, "m1")));
+  auto again = ask<std::vector<dispatched_job>>(poll("m2"));
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK(ask<bool>(result(id, "m2")));
+  CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 2);
+}
+
+CAF_TEST(a job whose attempts are spent fails and wakes its waiter) {
+  auto id = create("slow", 0, 10);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  auto waiter = self->request(cluster, caf::infinite, statuses({id}, 20000));
+  run();
+  advance_time(10s);
+  run();
+  std::vector<job_status_row> rows;
+  waiter.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::failure);
+}
+
+CAF_TEST(the attempts of a silent machine stall) {
+  auto id = create("f", 1);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  // The other machine keeps polling; m1 goes silent.
+  for (int i = 0; i < 12; ++i) {
+    advance_time(1s);
+    run();
+    auto alive = poll("m2");
+    alive.service = "other";
+    self->request(cluster, caf::infinite, alive);
+    run();
+  }
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
+  CAF_CHECK(!ask<bool>(result(id, "m1")));
+}
+
+CAF_TEST(a batch waiter is answered when any of its jobs finishes) {
+  auto a = create("f");
+  auto b = create("f");
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  auto waiter = self->request(cluster, caf::infinite, statuses({a, b, "unknown"}));
+  run();
+  CAF_CHECK(ask<bool>(result(b, "m1")));
+  std::vector<job_status_row> rows;
+  waiter.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(rows[0].id, a);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::running);
+  CAF_CHECK_EQUAL(rows[1].id, b);
+  CAF_CHECK_EQUAL(rows[1].status, job_status::success);
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+}
+
+CAF_TEST(a single status of an unknown job is not found) {
+  auto err = ask_error<std::vector<job_status_row>>(status_request{{"missing"}, 5000, true});
+  CAF_CHECK_EQUAL(code_of(err), error_code::not_found);
+}
+
+CAF_TEST(an execution id creates one job however often it is sent) {
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  request.execution_id = "exec-1";
+  CAF_CHECK_EQUAL(ask<std::string>(request), "exec-1");
+  CAF_CHECK_EQUAL(ask<std::string>(request), "exec-1");
+  CAF_CHECK_EQUAL(store->jobs.size(), 1u);
+  CAF_CHECK_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+}
+
+CAF_TEST(a cached resolution answers within its ttl only) {
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  request.cache_key = "k";
+  request.cache_ttl_seconds = 60;
+  auto first = ask<std::string>(request);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(ask<bool>(result(first, "m1")));
+  CAF_CHECK_EQUAL(ask<std::string>(request), first);
+  request.cache_key = "other";
+  CAF_CHECK_NOT_EQUAL(ask<std::string>(request), first);
+  request.cache_key = "k";
+  request.cache_ttl_seconds = 0;
+  CAF_CHECK_NOT_EQUAL(ask<std::string>(request), first);
+}
+
+CAF_TEST(a failed insert answers an error and enqueues nothing) {
+  store->failing = true;
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  CAF_CHECK_EQUAL(code_of(ask_error<std::string>(request)), error_code::unavailable);
+  store->failing = false;
+  CAF_CHECK(store->jobs.empty());
+  self->request(cluster, caf::infinite, poll("m1", 1));
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 1u);
+}
+
+CAF_TEST(polls announce machines and service definitions) {
+  auto request = poll("m1");
+  request.ip = "10.1.2.3";
+  request.announces_functions = true;
+  request.functions = {"a", "b"};
+  self->request(cluster, caf::infinite, request);
+  run();
+  auto details = ask<cluster_details>(details_atom::value);
+  CAF_REQUIRE_EQUAL(details.machines.size(), 1u);
+  CAF_CHECK_EQUAL(details.machines[0].ip, "10.1.2.3");
+  CAF_CHECK_EQUAL(details.machines[0].service, "svc");
+  CAF_REQUIRE_EQUAL(details.definitions.size(), 1u);
+  CAF_CHECK_EQUAL(details.definitions[0].functions, (std::vector<std::string>{"a", "b"}));
+  CAF_CHECK_EQUAL(store->services.count("c1/svc"), 1u);
+  CAF_CHECK_EQUAL(store->machines.count("c1/m1"), 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,94 @@
+#define CAF_SUITE cluster_recovery
+
+#include "cluster_fixture.hpp"
+
+#include "actors/job_lifecycle.hpp"
+
+using namespace diffplane;
+
+namespace {
+
+struct fixture : testing::cluster_fixture {
+  job_record seeded(const std::string& id, job_status status, std::int32_t attempts_used,
+                    std::int32_t max_attempts) {
+    job_record job;
+    job.cluster_id = info.id;
+    job.id = id;
+    job.service = "svc";
+    job.target_fn = "f";
+    job.target_args = "YQ==";
+    job.status = status;
+    job.attempts_used = attempts_used;
+    job.max_attempts = max_attempts;
+    job.executing_machine_id = status == job_status::running ? "dead-machine" : "";
+    job.revision = 3;
+    job.created_at = 100 + static_cast<timestamp_ms>(store->jobs.size());
+    store->jobs[info.id + "/" + id] = job;
+    return job;
+  }
+
+  /// Kills the cluster and starts it again from the store, like a node restart.
+  void restart() {
+    caf::anon_send_exit(cluster, caf::exit_reason::kill);
+    run();
+    self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+    start_cluster();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_recovery_tests, fixture)
+
+CAF_TEST(pending jobs come back pending and are dispatched in order) {
+  seeded("a", job_status::pending, 0, 2);
+  seeded("b", job_status::pending, 0, 2);
+  restart();
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 2u);
+  CAF_CHECK_EQUAL(jobs[0].id, "a");
+  CAF_CHECK_EQUAL(jobs[1].id, "b");
+}
+
+CAF_TEST(a running job counts its attempt as stalled) {
+  seeded("retry", job_status::running, 1, 2);
+  seeded("spent", job_status::running, 2, 2);
+  restart();
+  CAF_CHECK_EQUAL(store->job("c1", "retry")->status, job_status::pending);
+  CAF_CHECK_EQUAL(store->job("c1", "spent")->status, job_status::failure);
+  auto rows = ask<std::vector<job_status_row>>(status_request{{"retry", "spent"}, 5000, false});
+  CAF_REQUIRE_EQUAL(rows.size(), 2u);
+  CAF_CHECK_EQUAL(rows[1].status, job_status::failure);
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, "retry");
+  // The dead machine's late result does not count.
+  CAF_CHECK(!ask<bool>(result("retry", "dead-machine")));
+  CAF_CHECK(ask<bool>(result("retry", "m1")));
+}
+
+CAF_TEST(a result committed before a crash is served after it) {
+  auto id = create("f");
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
+  restart();
+  auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 5000, true});
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+}
+
+CAF_TEST(cached resolutions survive a restart) {
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  request.cache_key = "k";
+  request.cache_ttl_seconds = 3600;
+  auto first = ask<std::string>(request);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(ask<bool>(result(first, "m1")));
+  restart();
+  CAF_CHECK_EQUAL(ask<std::string>(request), first);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
