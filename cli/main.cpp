@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
 
   config::server_options server;
   auto* serve = app.add_subcommand("serve", "run the server (HTTP gateway, actors, Postgres)");
-  config::add_server_options(*serve, server);
+  config::add_server_options(app, *serve, server);
 
   cli::remote_options remote;
   std::string description;

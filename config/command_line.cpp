@@ -8,8 +8,18 @@
 
 namespace diffplane::config {
 
-void add_server_options(CLI::App& app, server_options& o) {
-  app.set_config("--config", "", "TOML file with options (names as the long flags)");
+namespace {
+void let_environment_override_config_file(CLI::App& root, CLI::App& serve);
+} // namespace
+
+void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
+  auto& app = serve;
+  // CLI11 reads config files for the main app only; `serve --config` falls through to it.
+  root.set_config("--config", "", "TOML file of `serve` options (keys as the long flags)");
+  serve.fallthrough();
+  serve.footer("Options may also come from a TOML file, --config FILE, whose keys are the "
+               "long flags (listen = \"0.0.0.0:4000\"). Flags beat environment variables, "
+               "which beat the file, which beats the defaults.");
   app.add_option("--listen", o.listen,
                  "host:port of the HTTP gateway [default: 0.0.0.0:4000; 127.0.0.1:4000 with --dev]")
     ->envname("DIFFPLANE_LISTEN");
@@ -75,41 +85,50 @@ void add_server_options(CLI::App& app, server_options& o) {
     ->capture_default_str();
   app.add_flag("--print-config", o.print_config,
                "print the effective options (secrets redacted) and exit");
-  let_environment_override_config_file(app);
+  let_environment_override_config_file(root, serve);
 }
 
 namespace {
 
-/// A TOML reader that drops the file's values of options whose environment variable is set.
+/// A TOML reader for the `serve` options: top-level keys belong to `serve`, and the
+/// file's values of options whose environment variable is set are dropped.
 class environment_first_config : public CLI::ConfigTOML {
 public:
-  explicit environment_first_config(std::set<std::string> overridden)
-    : overridden_(std::move(overridden)) {}
+  environment_first_config(std::string section, std::set<std::string> overridden)
+    : section_(std::move(section)), overridden_(std::move(overridden)) {}
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     auto items = CLI::ConfigTOML::from_config(input);
+    for (auto& item : items)
+      if (item.parents.empty() && item.name != "++" && item.name != "--")
+        item.parents.push_back(section_);
     std::erase_if(items, [this](const CLI::ConfigItem& item) {
-      return item.parents.empty() && overridden_.count(item.name) > 0;
+      return item.parents.size() == 1 && item.parents[0] == section_ &&
+             overridden_.count(item.name) > 0;
     });
     return items;
   }
 
 private:
+  std::string section_;
   std::set<std::string> overridden_;
 };
 
-} // namespace
-
-void let_environment_override_config_file(CLI::App& app) {
+void let_environment_override_config_file(CLI::App& root, CLI::App& serve) {
   std::set<std::string> overridden;
-  for (const auto* option : app.get_options()) {
+  for (const auto* option : serve.get_options()) {
     auto env = option->get_envname();
-    if (!env.empty() && std::getenv(env.c_str()) != nullptr) {
+    const char* value = env.empty() ? nullptr : std::getenv(env.c_str());
+    // CLI11 ignores empty variables too.
+    if (value != nullptr && *value != '\0') {
       auto name = option->get_single_name();
       overridden.insert(name);
     }
   }
-  app.config_formatter(std::make_shared<environment_first_config>(std::move(overridden)));
+  root.config_formatter(
+    std::make_shared<environment_first_config>(serve.get_name(), std::move(overridden)));
 }
+
+} // namespace
 
 } // namespace diffplane::config

@@ -8,12 +8,9 @@ class App;
 
 namespace diffplane::config {
 
-/// Adds every server option to `app` as a flag with its environment variable, plus
-/// `--config FILE` (TOML); values land in `options`.
-void add_server_options(CLI::App& app, server_options& options);
-
-/// Makes `app` read its config file so that environment variables beat file values
-/// (CLI11 alone lets the file win), giving defaults < file < environment < flags.
-void let_environment_override_config_file(CLI::App& app);
+/// Adds every server option to the `serve` subcommand of `root` as a flag with its
+/// environment variable, and `--config FILE` (TOML, keys as the long flags); values land
+/// in `options`. Precedence: defaults < config file < environment < flags.
+void add_server_options(CLI::App& root, CLI::App& serve, server_options& options);
 
 } // namespace diffplane::config

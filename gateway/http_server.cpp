@@ -1,6 +1,7 @@
 #include "gateway/http_server.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -25,6 +26,9 @@ struct http_server::impl {
   http_server_options options;
   const router& routes;
   net::io_context io;
+  /// Keeps the threads running while requests wait for the actors with no socket
+  /// operation pending (after stop_accepting, nothing else would).
+  net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   std::atomic<std::size_t> in_flight{0};
@@ -279,6 +283,7 @@ void http_server::stop() {
   if (!impl_)
     return;
   impl_->stopping = true;
+  impl_->work.reset();
   impl_->io.stop();
   for (auto& t : impl_->threads)
     if (t.joinable())

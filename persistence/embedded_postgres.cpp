@@ -164,6 +164,16 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
   if (ec)
     fail("cannot create data dir " + data_dir.string() + ": " + ec.message());
 
+  if (account.switch_user) {
+    // Postgres runs as `postgres` and must pass through the data dir to its own files.
+    struct stat info{};
+    if (stat(data_dir.c_str(), &info) == 0)
+      chmod(data_dir.c_str(), info.st_mode | S_IXGRP | S_IXOTH);
+    if (run({"/usr/bin/test", "-x", data_dir.string()}, account, "/dev/null") != 0)
+      fail("the postgres user cannot reach " + data_dir.string() +
+           "; make its parent directories traversable (chmod o+x) or choose another --data-dir");
+  }
+
   auto lock_path = data_dir / "diffplane.lock";
   pg.lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (pg.lock_fd_ < 0)

@@ -1,0 +1,197 @@
+// Starting and stopping `diffplane serve` on its own port and its own database.
+import { execFile, fork } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { logDirectory, tail, trackPid } from "./processes.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const compatDir = path.resolve(here, "..");
+export const repoDir = path.resolve(compatDir, "..", "..");
+
+/** The server binary: $DIFFPLANE_BIN, else build/cli/diffplane of this checkout. */
+export function serverBinary() {
+  const bin = process.env.DIFFPLANE_BIN || path.join(repoDir, "build", "cli", "diffplane");
+  if (!fs.existsSync(bin)) {
+    throw new Error(`server binary not found: ${bin} (set DIFFPLANE_BIN)`);
+  }
+  return bin;
+}
+
+/** A fresh database in the throwaway Postgres of $DIFFPLANE_TEST_PG_DIR; its URL. */
+export async function createDatabase() {
+  const pgDir = process.env.DIFFPLANE_TEST_PG_DIR;
+  if (!pgDir) {
+    throw new Error(
+      "DIFFPLANE_TEST_PG_DIR is not set. ctest sets it; by hand run " +
+        "`scripts/pg start /tmp/compat-pg` and export DIFFPLANE_TEST_PG_DIR=/tmp/compat-pg",
+    );
+  }
+  const { stdout } = await promisify(execFile)(path.join(repoDir, "scripts", "pg"), ["createdb", pgDir]);
+  const url = stdout.trim().split("\n").pop();
+  if (!url.startsWith("postgres")) throw new Error(`scripts/pg createdb printed no URL: ${stdout}`);
+  return url;
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function randomManagementSecret() {
+  return `sk_management_${crypto.randomBytes(16).toString("hex")}`;
+}
+
+let serverCount = 0;
+
+/**
+ * One `diffplane serve` process (behind lib/server-guard.mjs). `restart()` starts a new
+ * process with the same arguments (same port, same database).
+ */
+export class Server {
+  constructor({ databaseUrl, port, managementSecret, machineStallSeconds, extraArgs = [] }) {
+    this.databaseUrl = databaseUrl;
+    this.port = port;
+    this.managementSecret = managementSecret;
+    this.url = `http://127.0.0.1:${port}`;
+    this.bin = serverBinary();
+    this.args = [
+      "serve",
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--database-url",
+      databaseUrl,
+      "--management-secret",
+      managementSecret,
+      "--log-level",
+      process.env.DIFFPLANE_COMPAT_LOG_LEVEL || "warn",
+      ...(machineStallSeconds ? ["--machine-stall-seconds", String(machineStallSeconds)] : []),
+      ...extraArgs,
+    ];
+    this.logFile = path.join(logDirectory(), `server-${++serverCount}-${port}.log`);
+    this.proc = null;
+  }
+
+  static async start(options = {}) {
+    const server = new Server({
+      databaseUrl: options.databaseUrl ?? (await createDatabase()),
+      port: options.port ?? (await freePort()),
+      managementSecret: options.managementSecret ?? randomManagementSecret(),
+      machineStallSeconds: options.machineStallSeconds,
+      extraArgs: options.extraArgs,
+    });
+    await server.launch();
+    return server;
+  }
+
+  /** Starts the process and waits until GET /live answers 200. */
+  async launch() {
+    fs.appendFileSync(this.logFile, `\n=== ${new Date().toISOString()} ${this.bin} ${this.args.join(" ").replace(this.managementSecret, "sk_management_***")}\n`);
+    const fd = fs.openSync(this.logFile, "a");
+    const guard = fork(path.join(here, "server-guard.mjs"), [this.bin, ...this.args], {
+      stdio: ["ignore", fd, fd, "ipc"],
+    });
+    fs.closeSync(fd);
+    const untrackGuard = trackPid(guard.pid);
+    const proc = { guard, pid: null, exitInfo: null };
+    let untrackServer = () => {};
+    proc.spawned = new Promise((resolve) => {
+      guard.once("exit", () => resolve(null));
+      guard.on("message", (m) => {
+        if (m.type === "spawned") {
+          proc.pid = m.pid;
+          untrackServer = trackPid(m.pid);
+          resolve(m.pid);
+        } else if (m.type === "exit") {
+          proc.exitInfo = { code: m.code, signal: m.signal };
+          resolve(null);
+        }
+      });
+    });
+    proc.exited = new Promise((resolve) => {
+      guard.once("exit", (code, signal) => {
+        untrackGuard();
+        untrackServer();
+        proc.exitInfo ??= { code: null, signal: null, guard: { code, signal } };
+        resolve(proc.exitInfo);
+      });
+    });
+    this.proc = proc;
+    await proc.spawned;
+    await this.waitLive();
+  }
+
+  get pid() {
+    return this.proc?.pid;
+  }
+
+  get alive() {
+    return this.proc !== null && this.proc.exitInfo === null;
+  }
+
+  logTail(lines = 60) {
+    return tail(this.logFile, lines);
+  }
+
+  async waitLive(timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last = "no answer";
+    while (Date.now() < deadline) {
+      if (!this.alive) {
+        throw new Error(`server exited while starting: ${JSON.stringify(this.proc.exitInfo)}\n${this.logTail()}`);
+      }
+      try {
+        const res = await fetch(`${this.url}/live`, { signal: AbortSignal.timeout(1000) });
+        last = `${res.status} ${await res.text()}`;
+        if (res.status === 200) return;
+      } catch (err) {
+        last = err.cause?.code ?? err.message;
+      }
+      await sleep(50);
+    }
+    throw new Error(`server not live after ${timeoutMs} ms (last: ${last})\n${this.logTail()}`);
+  }
+
+  /** SIGTERM, wait for the exit (SIGKILL after `graceMs`); resolves with {code, signal}. */
+  async stop(graceMs = 15_000) {
+    if (!this.alive) return this.proc?.exitInfo ?? null;
+    this.proc.guard.send({ type: "signal", signal: "SIGTERM" });
+    const timer = setTimeout(() => this.killNow(), graceMs);
+    const info = await this.proc.exited;
+    clearTimeout(timer);
+    return info;
+  }
+
+  /** kill -9 the server process itself and wait until it is gone. */
+  async kill9() {
+    if (!this.alive) return this.proc?.exitInfo ?? null;
+    this.killNow();
+    return this.proc.exited;
+  }
+
+  killNow() {
+    try {
+      if (this.proc.pid) process.kill(this.proc.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+
+  async restart() {
+    if (this.alive) throw new Error("restart() needs a stopped server");
+    await this.launch();
+  }
+}

@@ -1,0 +1,132 @@
+#define CAF_SUITE durability
+
+#include "http_test_helpers.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <future>
+#include <set>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using nlohmann::json;
+
+namespace {
+
+/// A server that can be killed and started again on the same database.
+struct fixture {
+  std::string url = create_test_database();
+  std::unique_ptr<server_process> server = start();
+  std::string secret = create_cluster();
+
+  std::unique_ptr<server_process> start() {
+    return std::make_unique<server_process>(server_args(url));
+  }
+
+  void crash_and_restart() {
+    server->kill();
+    server = start();
+  }
+
+  std::string create_cluster() {
+    auto client = server->client();
+    client.request("POST", "/clusters", R"({"description":"durable"})",
+                   {{"Authorization", "Basic " + test_management_secret}});
+    auto clusters = parse_json(
+      client.request("GET", "/clusters", {}, {{"Authorization", "Basic " + test_management_secret}})
+        .body);
+    return clusters[0]["apiSecret"].get<std::string>();
+  }
+
+  cli::http_reply data(const std::string& method, const std::string& target, const json& body,
+                       const std::string& machine = "m1") {
+    return server->client().request(method, target, body.is_null() ? std::string{} : body.dump(),
+                                    {{"Authorization", "Basic " + secret},
+                                     {"x-machine-id", machine}});
+  }
+
+  std::string create(int retries = 1) {
+    json body{{"service", "svc"},
+              {"targetFn", "f"},
+              {"targetArgs", "kA=="},
+              {"callConfig",
+               {{"retryCountOnStall", retries},
+                {"predictiveRetriesOnRejection", false},
+                {"timeoutSeconds", 300}}}};
+    auto reply = data("POST", "/jobs", body);
+    CAF_REQUIRE_EQUAL(reply.status, 201u);
+    return parse_json(reply.body)["id"].get<std::string>();
+  }
+
+  json poll(const std::string& machine, int limit = 100) {
+    auto reply = data("POST", "/jobs-request",
+                      json{{"service", "svc"}, {"limit", limit}, {"ttl", 5000}}, machine);
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+
+  json status(const std::string& id) {
+    return parse_json(data("GET", "/jobs/" + id + "?ttl=5000", nullptr).body);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(durability_tests, fixture)
+
+CAF_TEST(acknowledged jobs survive a crash and are dispatched after it) {
+  std::set<std::string> created;
+  for (int i = 0; i < 50; ++i)
+    created.insert(create());
+  crash_and_restart();
+  std::set<std::string> dispatched;
+  for (const auto& job : poll("m1"))
+    dispatched.insert(job["id"].get<std::string>());
+  CAF_CHECK_EQUAL(dispatched.size(), created.size());
+  CAF_CHECK(dispatched == created);
+}
+
+CAF_TEST(a result acknowledged before a crash is served after it) {
+  auto id = create();
+  CAF_REQUIRE_EQUAL(poll("m1").size(), 1u);
+  auto posted = data("POST", "/jobs/" + id + "/result",
+                     json{{"result", "ZG9uZQ=="}, {"resultType", "resolution"}});
+  CAF_CHECK_EQUAL(posted.status, 204u);
+  crash_and_restart();
+  auto row = status(id);
+  CAF_CHECK_EQUAL(row["status"].get<std::string>(), "success");
+  CAF_CHECK_EQUAL(row["result"].get<std::string>(), "ZG9uZQ==");
+}
+
+CAF_TEST(a job running at the crash spends its attempt) {
+  auto retried = create(1);
+  auto spent = create(0);
+  CAF_REQUIRE_EQUAL(poll("m1").size(), 2u);
+  // Let the dispatch writes commit before the crash.
+  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  crash_and_restart();
+  CAF_CHECK_EQUAL(status(spent)["status"].get<std::string>(), "failure");
+  auto again = poll("m2");
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(again[0]["id"].get<std::string>(), retried);
+  // The machine that held the attempt before the crash no longer does.
+  data("POST", "/jobs/" + retried + "/result", json{{"result", "YQ=="}, {"resultType", "resolution"}},
+       "m1");
+  CAF_CHECK_EQUAL(status(retried)["status"].get<std::string>(), "running");
+  data("POST", "/jobs/" + retried + "/result", json{{"result", "Yg=="}, {"resultType", "resolution"}},
+       "m2");
+  CAF_CHECK_EQUAL(status(retried)["result"].get<std::string>(), "Yg==");
+}
+
+CAF_TEST(a graceful stop answers parked polls and commits) {
+  auto parked = std::async(std::launch::async, [this] { return poll("m1"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  auto started = std::chrono::steady_clock::now();
+  CAF_CHECK_EQUAL(server->stop(), 0);
+  CAF_CHECK_LESS(std::chrono::steady_clock::now() - started, std::chrono::seconds{4});
+  CAF_CHECK(parked.get().empty());
+  server = start();
+  CAF_CHECK_EQUAL(server->client().request("GET", "/live").status, 200u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
