@@ -26,6 +26,9 @@ using cluster_ready_atom = caf::atom_constant<caf::atom("ready")>;
 using await_ready_atom = caf::atom_constant<caf::atom("awaitready")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using settings_atom = caf::atom_constant<caf::atom("settings")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using live_atom = caf::atom_constant<caf::atom("live")>;
 
 } // namespace diffplane

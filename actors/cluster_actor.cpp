@@ -1,6 +1,8 @@
 #include "actors/cluster_state.hpp"
 
+#include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
+#include "metrics/catalog.hpp"
 #include "actors/wall_clock.hpp"
 #include "persistence/errors.hpp"
 
@@ -30,7 +32,7 @@ std::uint32_t pool_of(self_pointer self, const std::string& service) {
   auto index = static_cast<std::uint32_t>(st.services.size());
   auto pool = spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
                                             self, st.context.options, st.context.parked});
-  st.services.push_back(service_state{pool, {}, false});
+  st.services.push_back(service_state{service, pool, {}, false});
   st.service_index.emplace(service, index);
   return index;
 }
@@ -62,6 +64,8 @@ void admit(self_pointer self, job_record job) {
 void restore(self_pointer self, cluster_snapshot& snapshot) {
   auto& st = self->state;
   auto now = self->clock().now();
+  if (!snapshot.cluster.id.empty())
+    st.context.cluster = std::move(snapshot.cluster);
   for (auto& service : snapshot.services) {
     auto index = pool_of(self, service.name);
     st.services[index].functions = std::move(service.functions);
@@ -78,12 +82,16 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   std::size_t recovered = 0;
   std::size_t failed = 0;
   auto wall_now = wall_clock_ms();
+  std::vector<event_record> events;
   for (auto& job : snapshot.live_jobs) {
+    auto found = job.status;
     if (lifecycle::recover(job, wall_now)) {
       caf::anon_send(st.context.writer, lifecycle::state_of(job));
+      events.push_back(activity::job_recovered(job, found, job.executing_machine_id));
       ++recovered;
       if (job.status == job_status::failure) {
         ++failed;
+        events.push_back(activity::job_failed(job, "no attempts left after a node restart"));
         job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
                               job.cache_key, job.resulted_at};
         st.jobs.insert_or_assign(job.id, job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
@@ -93,6 +101,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     }
     admit(self, std::move(job));
   }
+  if (!events.empty())
+    caf::anon_send(st.context.writer, std::move(events));
   spdlog::info("event=cluster_loaded cluster={} services={} machines={} live_jobs={} "
                "recovered_attempts={} failed={}",
                st.context.cluster.id, st.services.size(), st.machines.size(),
@@ -116,12 +126,21 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
     .then(
       [self, promise, job](bool inserted) mutable {
         // Not inserted: the execution id existed already; the call gets that job.
-        if (inserted && self->state.jobs.count(job.id) == 0)
+        if (inserted && self->state.jobs.count(job.id) == 0) {
+          metrics::jobs().created.add();
           admit(self, job);
+        }
         promise.deliver(job.id);
       },
       [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
+}
+
+void refuse_result(self_pointer self, const job_result_post& post, const std::string& service) {
+  metrics::jobs().results_not_persisted.add();
+  caf::anon_send(self->state.context.writer,
+                 std::vector<event_record>{activity::result_not_persisted(
+                   self->state.context.cluster.id, service, post, "the job already finished")});
 }
 
 caf::result<bool> route_result(self_pointer self, job_result_post& post) {
@@ -129,46 +148,25 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
   auto it = st.jobs.find(post.job_id);
   if (it != st.jobs.end()) {
-    if (is_terminal(it->second.status))
+    auto& service = st.services[it->second.pool];
+    if (is_terminal(it->second.status)) {
+      refuse_result(self, post, service.name);
       return false;
-    return self->delegate(st.services[it->second.pool].pool, std::move(post));
+    }
+    return self->delegate(service.pool, std::move(post));
   }
   // Not in memory: a job finished long ago gets "not persisted", an unknown one 404.
   auto promise = self->make_response_promise<bool>();
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::vector<std::string>{post.job_id})
     .then(
-      [promise, id = post.job_id](std::vector<job_status_row>& rows) mutable {
-        if (rows.empty())
-          promise.deliver(make_error(error_code::not_found, "job " + id + " not found"));
-        else
-          promise.deliver(false);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
-  return promise;
-}
-
-caf::result<cluster_details> details(self_pointer self) {
-  auto& st = self->state;
-  cluster_details result;
-  result.cluster = st.context.cluster;
-  for (const auto& [id, machine] : st.machines)
-    result.machines.push_back(machine.record);
-  std::sort(result.machines.begin(), result.machines.end(),
-            [](const auto& a, const auto& b) { return a.last_ping_at > b.last_ping_at; });
-  for (const auto& [name, index] : st.service_index)
-    if (st.services[index].has_definition)
-      result.definitions.push_back(service_record{st.context.cluster.id, name,
-                                                  st.services[index].functions, 0});
-  std::sort(result.definitions.begin(), result.definitions.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
-  auto promise = self->make_response_promise<cluster_details>();
-  self->request(st.context.reader, caf::infinite, latest_jobs_atom::value,
-                st.context.cluster.id, std::string{}, std::int32_t{100})
-    .then(
-      [promise, result](std::vector<job_summary>& jobs) mutable {
-        result.jobs = std::move(jobs);
-        promise.deliver(std::move(result));
+      [self, promise, post](std::vector<job_status_row>& rows) mutable {
+        if (rows.empty()) {
+          promise.deliver(make_error(error_code::not_found, "job " + post.job_id + " not found"));
+          return;
+        }
+        refuse_result(self, post, {});
+        promise.deliver(false);
       },
       [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
@@ -207,7 +205,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self, cluster_context
     [self](create_job_request& request) { return create_job(self, request); },
     [self](jobs_request& request) -> caf::delegated<std::vector<dispatched_job>> {
       touch_machine(self, request.machine_id, request.service, request.ip,
-                    request.deployment_id);
+                    request.deployment_id, std::chrono::milliseconds{request.ttl_ms});
       if (request.announces_functions)
         announce_functions(self, request.service, request.functions);
       auto pool = pool_of(self, request.service);
@@ -220,7 +218,19 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self, cluster_context
         event.cluster_id = self->state.context.cluster.id;
       return self->delegate(self->state.context.writer, std::move(post.events));
     },
-    [self](details_atom) { return details(self); },
+    [self](details_atom) { return details_of(self); },
+    [self](service_details_request& request) { return service_details_of(self, request); },
+    [self](settings_atom) { return settings_of(self); },
+    [self](cluster_settings& settings) { return change_settings(self, settings); },
+    [self](activity_query& query) -> caf::delegated<std::vector<event_record>> {
+      query.cluster_id = self->state.context.cluster.id;
+      return self->delegate(self->state.context.reader, std::move(query));
+    },
+    [self](metrics_query& query) -> caf::delegated<function_metrics> {
+      query.cluster_id = self->state.context.cluster.id;
+      return self->delegate(self->state.context.reader, std::move(query));
+    },
+    [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
     [self](sweep_atom) {
       auto now = self->clock().now();
       drop_lingering_results(self, now);

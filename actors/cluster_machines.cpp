@@ -1,5 +1,6 @@
 #include "actors/cluster_state.hpp"
 
+#include "actors/activity.hpp"
 #include "actors/wall_clock.hpp"
 
 #include <spdlog/spdlog.h>
@@ -8,7 +9,7 @@ namespace diffplane::cluster_internal {
 
 void touch_machine(self_pointer self, const std::string& machine_id,
                    const std::string& service, const std::string& ip,
-                   const std::string& deployment_id) {
+                   const std::string& deployment_id, std::chrono::milliseconds busy_for) {
   if (machine_id.empty())
     return;
   auto& st = self->state;
@@ -36,7 +37,8 @@ void touch_machine(self_pointer self, const std::string& machine_id,
     spdlog::info("event=machine_active cluster={} machine={}", st.context.cluster.id,
                  machine_id);
   }
-  machine.last_seen = now;
+  // A machine waiting in a long-poll is not silent: count it as seen until the poll ends.
+  machine.last_seen = std::max(machine.last_seen, now + busy_for);
   record.last_ping_at = wall_clock_ms();
   if (changed || now - machine.last_written >= st.context.options.machine_ping_write_interval) {
     machine.last_written = now;
@@ -62,7 +64,11 @@ void detect_silent_machines(self_pointer self, steady_time now) {
     if (machine.inactive || now - machine.last_seen < st.context.options.machine_stall)
       continue;
     machine.inactive = true;
-    spdlog::info("event=machine_inactive cluster={} machine={}", st.context.cluster.id, id);
+    auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - machine.last_seen).count();
+    spdlog::info("event=machine_inactive cluster={} machine={} silent_seconds={}",
+                 st.context.cluster.id, id, silent);
+    caf::anon_send(st.context.writer,
+                   std::vector<event_record>{activity::machine_stalled(machine.record, silent)});
     for (auto& service : st.services)
       self->send(service.pool, machine_inactive_atom::value, id);
   }

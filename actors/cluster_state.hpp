@@ -45,6 +45,7 @@ struct machine_state {
 };
 
 struct service_state {
+  std::string name;
   pool_actor pool;
   std::vector<std::string> functions;
   bool has_definition = false;
@@ -84,6 +85,15 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 /// The index of `service`'s pool, spawning the pool on first use.
 std::uint32_t pool_of(self_pointer self, const std::string& service);
 
+
+// cluster_queries.cpp: the operator's views of the cluster
+caf::result<cluster_details> details_of(self_pointer self);
+caf::result<service_details> service_details_of(self_pointer self,
+                                                const service_details_request& request);
+cluster_settings settings_of(self_pointer self);
+caf::result<done_atom> change_settings(self_pointer self, const cluster_settings& settings);
+caf::result<job_detail> job_detail_of(self_pointer self, const std::string& id);
+
 // cluster_waiters.cpp
 caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
                                                        status_request request);
@@ -96,7 +106,8 @@ void drop_lingering_results(self_pointer self, steady_time now);
 /// Records that a machine was heard from; writes it when new, changed or due.
 void touch_machine(self_pointer self, const std::string& machine_id,
                    const std::string& service, const std::string& ip,
-                   const std::string& deployment_id);
+                   const std::string& deployment_id,
+                   std::chrono::milliseconds busy_for = std::chrono::milliseconds{0});
 /// Records a service's function names as its worker announced them.
 void announce_functions(self_pointer self, const std::string& service,
                         const std::vector<std::string>& functions);

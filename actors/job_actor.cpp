@@ -1,6 +1,8 @@
 #include "actors/job_actor.hpp"
 
+#include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
+#include "metrics/catalog.hpp"
 #include "actors/wall_clock.hpp"
 #include "persistence/errors.hpp"
 
@@ -31,11 +33,29 @@ void finish(self_pointer self) {
   self->quit();
 }
 
+void record(self_pointer self, event_record event) {
+  caf::anon_send(self->state.context.writer, std::vector<event_record>{std::move(event)});
+}
+
+/// Commits the failure, then tells the waiters; while the database refuses, tries again
+/// every second (waiters may only hear "failure" once it is durable).
+void persist_failure(self_pointer self) {
+  self->request(self->state.context.writer, caf::infinite, lifecycle::state_of(self->state.job))
+    .then([self](done_atom) { finish(self); },
+          [self](caf::error& err) {
+            spdlog::error("event=job_failure_not_persisted job={} reason=\"{}\" action=retry",
+                          self->state.job.id, message_of(err));
+            self->delayed_send(self, std::chrono::seconds{1}, persist_atom::value);
+          });
+}
+
 /// Ends the attempt without a result: back to pending while attempts remain, else failure.
 void give_up(self_pointer self, const std::string& reason) {
   auto& st = self->state;
   st.settled = true;
   auto status = lifecycle::stall(st.job, wall_clock_ms());
+  metrics::jobs().stalled.add();
+  record(self, activity::job_stalled(st.job, st.job.executing_machine_id, reason));
   spdlog::debug("event=job_stalled cluster={} job={} reason=\"{}\" next={}",
                 st.job.cluster_id, st.job.id, reason, to_string(status));
   if (status == job_status::pending) {
@@ -46,14 +66,9 @@ void give_up(self_pointer self, const std::string& reason) {
     self->quit();
     return;
   }
-  // Waiters may only hear "failure" once it is durable.
-  self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
-    .then([self](done_atom) { finish(self); },
-          [self](caf::error& err) {
-            spdlog::error("event=job_failure_not_persisted job={} reason=\"{}\"",
-                          self->state.job.id, message_of(err));
-            finish(self);
-          });
+  metrics::jobs().failed.add();
+  record(self, activity::job_failed(st.job, "no attempts left after: " + reason));
+  persist_failure(self);
 }
 
 job_actor::behavior_type job_behavior(self_pointer self, job_record job,
@@ -69,8 +84,14 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   return {
     [self](job_result_post& post) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.settled || !lifecycle::accepts_result(st.job, post))
+      if (st.settled || !lifecycle::accepts_result(st.job, post)) {
+        metrics::jobs().results_not_persisted.add();
+        record(self, activity::result_not_persisted(
+                       st.job.cluster_id, st.job.service, post,
+                       st.settled ? "the attempt already ended"
+                                  : "the attempt is held by machine " + st.job.executing_machine_id));
         return false;
+      }
       st.settled = true;
       auto before = st.job;
       lifecycle::resolve(st.job, post, wall_clock_ms());
@@ -78,6 +99,10 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
       self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
         .then(
           [self, promise](done_atom) mutable {
+            auto& jobs = metrics::jobs();
+            (self->state.job.result_type == result_kind::rejection ? jobs.succeeded_rejection
+                                                                   : jobs.succeeded_resolution)
+              .add();
             finish(self);
             promise.deliver(true);
           },
@@ -97,6 +122,7 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
       if (!self->state.settled)
         give_up(self, reason);
     },
+    [self](persist_atom) { persist_failure(self); },
   };
 }
 

@@ -17,7 +17,9 @@ using job_actor = caf::typed_actor<
   /// The attempt's timeout elapsed (the number names the attempt it was set for).
   caf::reacts_to<job_timeout_atom, std::int32_t>,
   /// The attempt is given up, e.g. because its machine went silent; carries the reason.
-  caf::reacts_to<stall_atom, std::string>>;
+  caf::reacts_to<stall_atom, std::string>,
+  /// Tries again to commit the failure of a job whose attempts are spent.
+  caf::reacts_to<persist_atom>>;
 
 } // namespace diffplane
 

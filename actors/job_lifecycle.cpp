@@ -50,7 +50,7 @@ void resolve(job_record& job, const job_result_post& post, timestamp_ms now) {
 }
 
 job_status stall(job_record& job, timestamp_ms now) {
-  job.executing_machine_id.clear();
+  // executing_machine_id stays: it names the machine of the last attempt.
   job.revision += 1;
   if (job.attempts_used < job.max_attempts) {
     job.status = job_status::pending;

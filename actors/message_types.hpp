@@ -26,6 +26,17 @@ namespace diffplane {
   X(client_event_record)                                                                \
   X(cache_entry_record)                                                                 \
   X(cluster_snapshot)                                                                   \
+  X(cluster_settings_write)                                                             \
+  X(activity_query)                                                                     \
+  X(metrics_query)                                                                      \
+  X(function_summary)                                                                   \
+  X(timeseries_bin)                                                                     \
+  X(function_metrics)                                                                   \
+  X(service_details_request)                                                            \
+  X(service_details)                                                                    \
+  X(cluster_settings)                                                                   \
+  X(job_detail)                                                                         \
+  X(std::vector<job_record>)                                                            \
   X(create_job_request)                                                                 \
   X(jobs_request)                                                                       \
   X(dispatched_job)                                                                     \

@@ -76,6 +76,30 @@ struct cluster_details {
   std::vector<service_record> definitions;
 };
 
+/// GET /clusters/:clusterId/service/:serviceName.
+struct service_details_request {
+  std::string service;
+  std::int32_t limit = 2000;
+};
+
+struct service_details {
+  std::vector<job_summary> jobs;
+  bool has_definition = false;
+  service_record definition;
+};
+
+/// GET (answer) and PUT (request) /clusters/:clusterId/settings; cloudEnabled is read-only.
+struct cluster_settings {
+  bool predictive_retries_enabled = false;
+  bool cloud_enabled = false;
+};
+
+/// A job row and its activity, for operators (GET /clusters/:clusterId/jobs/:jobId).
+struct job_detail {
+  job_record job;
+  std::vector<event_record> activity;
+};
+
 /// A job's state change that the cluster's index follows.
 struct job_status_changed {
   std::string id;
@@ -128,6 +152,26 @@ auto inspect(Inspector& f, client_events_post& x) {
 template <class Inspector>
 auto inspect(Inspector& f, cluster_details& x) {
   return f(x.cluster, x.machines, x.jobs, x.definitions);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, service_details_request& x) {
+  return f(x.service, x.limit);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, service_details& x) {
+  return f(x.jobs, x.has_definition, x.definition);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, cluster_settings& x) {
+  return f(x.predictive_retries_enabled, x.cloud_enabled);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, job_detail& x) {
+  return f(x.job, x.activity);
 }
 
 template <class Inspector>

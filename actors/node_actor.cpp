@@ -138,16 +138,15 @@ void on_down(self_pointer self, caf::down_msg& msg) {
     finish_stop_when_clusters_down(self);
     return;
   }
+  // Restart with a backoff that doubles per crash in the last ten minutes (capped), so a
+  // cluster that cannot load (say, while the database is down) keeps trying, slowly.
   auto now = self->clock().now();
-  while (!slot.restarts.empty() && now - slot.restarts.front() > std::chrono::minutes{1})
+  while (!slot.restarts.empty() && now - slot.restarts.front() > std::chrono::minutes{10})
     slot.restarts.pop_front();
-  if (static_cast<int>(slot.restarts.size()) >= st.options.max_restarts_per_minute) {
-    spdlog::error("event=cluster_given_up cluster={} reason=\"{}\" restarts_last_minute={}",
-                  id, caf::to_string(msg.reason), slot.restarts.size());
-    return;
-  }
   slot.restarts.push_back(now);
-  auto backoff = std::chrono::milliseconds{100} * (1 << slot.restarts.size());
+  auto exponent = std::min<std::size_t>(slot.restarts.size(), 9);
+  auto backoff = std::min(std::chrono::milliseconds{100 << exponent},
+                          st.options.max_restart_backoff);
   spdlog::error("event=cluster_down cluster={} reason=\"{}\" action=restart backoff_ms={}", id,
                 caf::to_string(msg.reason), backoff.count());
   self->delayed_send(self, backoff, restart_atom::value, id);
@@ -176,7 +175,12 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
   auto& st = self->state;
   st.options = std::move(options);
   st.factory = std::move(factory);
+  if (st.options.parked)
+    st.parked = st.options.parked;
   spawn_persistence_actors(self);
+  // The first pruning waits a little so that start-up is not slowed by it.
+  if (st.options.activity_retention_hours > 0)
+    self->delayed_send(self, std::chrono::minutes{1}, prune_atom::value);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   // Children are monitored, not linked; when the node is told to exit, they go with it.
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -228,13 +232,24 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
       });
       return records;
     },
-    [self](details_atom, const std::string& id) -> caf::result<cluster_details> {
+    [self](lookup_atom, const std::string& id) -> caf::result<cluster_actor> {
       auto it = self->state.clusters.find(id);
       if (it == self->state.clusters.end())
         return make_error(error_code::not_found, "cluster " + id + " not found");
       if (!it->second.ready)
         return make_error(error_code::unavailable, "cluster " + id + " is starting");
-      return self->delegate(it->second.actor, details_atom::value);
+      return it->second.actor;
+    },
+    [self](prune_atom) {
+      auto hours = self->state.options.activity_retention_hours;
+      self->request(self->state.reader, caf::infinite, prune_atom::value, hours)
+        .then([hours](std::int64_t deleted) {
+                spdlog::info("event=activity_pruned deleted={} older_than_hours={}", deleted, hours);
+              },
+              [](caf::error& err) {
+                spdlog::warn("event=activity_prune_failed reason=\"{}\"", message_of(err));
+              });
+      self->delayed_send(self, std::chrono::hours{1}, prune_atom::value);
     },
     [self](live_atom) { return self->delegate(self->state.reader, ping_atom::value); },
     [self](await_ready_atom) -> caf::result<done_atom> {

@@ -14,7 +14,8 @@ using node_actor = caf::typed_actor<
   caf::replies_to<authenticate_atom, std::string>::with<std::string, cluster_actor>,
   caf::replies_to<create_cluster_atom, std::string>::with<cluster_record>,
   caf::replies_to<list_clusters_atom>::with<std::vector<cluster_record>>,
-  caf::replies_to<details_atom, std::string>::with<cluster_details>,
+  /// The actor of a cluster by id; not_found or unavailable (restarting).
+  caf::replies_to<lookup_atom, std::string>::with<cluster_actor>,
   /// Answers once the database answered.
   caf::replies_to<live_atom>::with<done_atom>,
   /// Answers once every cluster known at start has loaded its state.
@@ -22,6 +23,8 @@ using node_actor = caf::typed_actor<
   caf::reacts_to<cluster_ready_atom, std::string>,
   /// Spawns a cluster again after it crashed (sent by the node to itself, delayed).
   caf::reacts_to<restart_atom, std::string>,
+  /// Deletes old activity (sent by the node to itself every hour).
+  caf::reacts_to<prune_atom>,
   caf::reacts_to<release_atom>,
   /// Stops every cluster, waits until the persistence actors committed what they got,
   /// answers, and exits: the orderly end of a node.
@@ -31,6 +34,7 @@ using node_actor = caf::typed_actor<
 
 #include "actors/domain_options.hpp"
 
+#include <chrono>
 #include <functional>
 
 namespace diffplane {
@@ -41,8 +45,12 @@ using persistence_factory =
 
 struct node_options {
   domain_options domain;
-  /// Restarts of one cluster within a minute before the node gives up on it.
-  int max_restarts_per_minute = 5;
+  /// Stored activity older than this is deleted (hourly); 0 keeps it forever.
+  std::int32_t activity_retention_hours = 168;
+  /// Counts the long-polls parked in this process; made by the node when empty.
+  parked_counter parked;
+  /// The longest wait before restarting a cluster that keeps crashing.
+  std::chrono::milliseconds max_restart_backoff{30000};
 };
 
 /// Spawns the node supervisor; it spawns the persistence actors through `factory`, loads

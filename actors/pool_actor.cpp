@@ -1,6 +1,8 @@
 #include "actors/pool_actor.hpp"
 
+#include "actors/activity.hpp"
 #include "actors/job_actor.hpp"
+#include "metrics/catalog.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "actors/wall_clock.hpp"
 #include "persistence/errors.hpp"
@@ -45,6 +47,8 @@ struct pool_state {
     // Polls still parked when the pool dies are broken promises; stop counting them.
     if (context.parked)
       context.parked->fetch_sub(parked.size());
+    metrics::jobs().pending.add(-static_cast<std::int64_t>(pending.size()));
+    metrics::jobs().running.add(-static_cast<std::int64_t>(running.size()));
   }
 };
 
@@ -59,6 +63,10 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
                                      st.pending.size());
   taken.reserve(count);
   auto now = wall_clock_ms();
+  auto& stats = metrics::jobs();
+  stats.pending.add(-static_cast<std::int64_t>(count));
+  stats.running.add(static_cast<std::int64_t>(count));
+  stats.dispatched.add(count);
   for (std::size_t i = 0; i < count; ++i) {
     auto job = std::move(st.pending.front());
     st.pending.pop_front();
@@ -104,6 +112,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
   self->state.context = std::move(context);
   return {
     [self](enqueue_atom, job_record& job) {
+      metrics::jobs().pending.add(1);
       self->state.pending.push_back(std::move(job));
       schedule_dispatch(self);
     },
@@ -123,9 +132,16 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       return promise;
     },
     [self](job_result_post& post) -> caf::result<bool> {
-      auto it = self->state.running.find(post.job_id);
-      if (it == self->state.running.end())
+      auto& st = self->state;
+      auto it = st.running.find(post.job_id);
+      if (it == st.running.end()) {
+        metrics::jobs().results_not_persisted.add();
+        caf::anon_send(st.context.writer,
+                       std::vector<event_record>{activity::result_not_persisted(
+                         st.context.cluster_id, st.context.service, post,
+                         "the job is not running (it is waiting for a new attempt)")});
         return false;
+      }
       return self->delegate(it->second.attempt, std::move(post));
     },
     [self](machine_inactive_atom, const std::string& machine_id) {
@@ -136,12 +152,17 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
     },
     [self](requeue_atom, job_record& job) {
       auto& st = self->state;
-      st.running.erase(job.id);
+      if (st.running.erase(job.id) > 0)
+        metrics::jobs().running.add(-1);
+      metrics::jobs().pending.add(1);
       self->send(st.context.cluster, job_status_changed{job.id, job.status});
       st.pending.push_back(std::move(job));
       schedule_dispatch(self);
     },
-    [self](job_done_atom, const std::string& id) { self->state.running.erase(id); },
+    [self](job_done_atom, const std::string& id) {
+      if (self->state.running.erase(id) > 0)
+        metrics::jobs().running.add(-1);
+    },
     [self](dispatch_atom) { dispatch(self); },
     [self](poll_expired_atom, std::uint64_t id) {
       auto& st = self->state;

@@ -28,7 +28,7 @@ std::string dev_management_secret(const std::string& data_dir) {
 
 std::string dev_banner(const std::string& endpoint, const std::string& management_secret,
                        const std::string& cluster_id, const std::string& api_secret,
-                       const std::string& database) {
+                       const std::string& database, const std::string& data_dir) {
   std::ostringstream out;
   out << "\n"
       << "diffplane is running in dev mode\n"
@@ -47,7 +47,8 @@ std::string dev_banner(const std::string& endpoint, const std::string& managemen
       << "await hello.start();\n"
       << "console.log(await d.client(\"hello\").greet(\"world\")); await hello.stop();\n"
       << "\n"
-      << "Create more clusters: diffplane cluster create --endpoint " << endpoint << "\n"
+      << "Create more clusters: diffplane cluster create --endpoint " << endpoint
+      << " --data-dir " << data_dir << "\n"
       << "Stop with Ctrl-C.\n";
   return out.str();
 }

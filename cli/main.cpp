@@ -16,24 +16,25 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the server (HTTP gateway, actors, Postgres)");
   config::add_server_options(app, *serve, server);
 
-  cli::remote_options remote;
-  std::string description;
-  cli::add_cluster_commands(app, remote, description);
+  // The commands that talk to a running server set the exit code from their callbacks.
+  int exit_code = 0;
+  cli::add_cluster_commands(app, exit_code);
+  cli::add_inspect_commands(app, exit_code);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, exit 2: the error policy of the command line (docs/errors.md).
-    auto* failing = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
-    std::cerr << "diffplane: " << e.what() << " (see: diffplane "
-              << (failing == &app ? "" : failing->get_name() + " ") << "--help)\n";
+    std::cerr << "diffplane: " << e.what() << " (see: diffplane --help)\n";
     return 2;
   }
   if (serve->parsed())
     return cli::run_serve(server);
-  return cli::run_cluster_command(*app.get_subcommand("cluster"), remote, description);
+  return exit_code;
 }

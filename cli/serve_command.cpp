@@ -7,9 +7,11 @@
 #include "gateway/http_server.hpp"
 #include "gateway/make_actor_bridge.hpp"
 #include "gateway/routes.hpp"
+#include "metrics/registry.hpp"
 #include "persistence/embedded_postgres.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/node_lock.hpp"
 
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
@@ -40,6 +42,16 @@ domain_options domain_options_of(const config::server_options& o) {
   d.batch_status_max_ids = o.batch_status_max_ids;
   d.max_parked_polls = o.max_parked_polls;
   return d;
+}
+
+/// Gauges read when /metrics is scraped.
+void register_runtime_gauges(caf::actor_system& system, const parked_counter& parked) {
+  auto& registry = metrics::global();
+  registry.add_callback_gauge("diffplane_parked_long_polls",
+                              "Worker polls and result waits parked now.",
+                              [parked] { return static_cast<double>(parked->load()); });
+  registry.add_callback_gauge("diffplane_actors_alive", "Actors running in this process.",
+                              [&system] { return static_cast<double>(system.registry().running()); });
 }
 
 class actor_config : public caf::actor_system_config {
@@ -109,12 +121,14 @@ int run_serve(config::server_options options) {
   auto listen = *config::parse_host_port(config::effective_listen(options));
 
   std::optional<persistence::embedded_postgres> embedded;
+  std::unique_ptr<persistence::node_lock> database_lock;
   std::string database_url = options.database_url;
   try {
     if (database_url.empty()) {
       embedded.emplace(persistence::embedded_postgres::start({options.data_dir}));
       database_url = embedded->connection_url();
     }
+    database_lock = std::make_unique<persistence::node_lock>(database_url);
     pqxx::connection connection{database_url};
     auto report = persistence::apply_migrations(connection);
     spdlog::info("event=schema_ready version_before={} version_after={}", report.version_before,
@@ -126,7 +140,11 @@ int run_serve(config::server_options options) {
 
   actor_config cfg{threads_or_cores(options.actor_threads)};
   caf::actor_system system{cfg};
-  node_options node_opts{domain_options_of(options), 5};
+  node_options node_opts;
+  node_opts.domain = domain_options_of(options);
+  node_opts.activity_retention_hours = static_cast<std::int32_t>(options.activity_retention_hours);
+  node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
+  register_runtime_gauges(system, node_opts.parked);
   auto max_batch = options.group_commit_max_items;
   auto node = spawn_node(system, node_opts,
                          [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
@@ -152,7 +170,26 @@ int run_serve(config::server_options options) {
                                  gateway::contract_text()};
   gateway::add_data_routes(routes, context);
   gateway::add_management_routes(routes, context);
+  gateway::add_cluster_view_routes(routes, context);
   gateway::add_system_routes(routes, context);
+  std::unique_ptr<gateway::http_server> operator_server;
+  gateway::router operator_routes;
+  if (!options.metrics_listen.empty()) {
+    gateway::add_operator_routes(operator_routes);
+    auto where = *config::parse_host_port(options.metrics_listen);
+    operator_server = std::make_unique<gateway::http_server>(
+      gateway::http_server_options{where.host, where.port, 1, 64 * 1024, 16 * 1024,
+                                   std::chrono::seconds{60}},
+      operator_routes);
+    try {
+      auto port = operator_server->start();
+      spdlog::info("event=metrics_listening address=http://{}:{}/metrics", where.host, port);
+    } catch (const std::exception& e) {
+      std::cerr << "diffplane: --metrics-listen: " << e.what() << "\n";
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+  }
   gateway::http_server server{
     gateway::http_server_options{listen.host, listen.port, threads_or_cores(options.http_threads),
                                  options.body_limit_bytes, options.header_limit_bytes,
@@ -166,15 +203,21 @@ int run_serve(config::server_options options) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
   }
-  auto shown_host = listen.host == "0.0.0.0" ? std::string{"127.0.0.1"} : listen.host;
+  auto shown_host = listen.host == "0.0.0.0"                   ? std::string{"127.0.0.1"}
+                    : listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
+                                                                  : listen.host;
   auto endpoint = "http://" + shown_host + ":" + std::to_string(port);
+  if (options.caf_port != 0)
+    spdlog::warn("event=caf_port_unused port={} reason=\"native clients are not built yet\"",
+                 options.caf_port);
   spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
                threads_or_cores(options.http_threads), threads_or_cores(options.actor_threads));
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,
                             embedded ? "psql \"" + embedded->connection_url() + "\""
-                                     : std::string{"(external)"})
+                                     : std::string{"(external)"},
+                            options.data_dir)
               << std::flush;
 
   int signal_number = 0;
@@ -185,6 +228,8 @@ int run_serve(config::server_options options) {
   if (!server.drain(drain_timeout))
     spdlog::warn("event=shutdown_drain_timeout in_flight={}", server.in_flight());
   server.stop();
+  if (operator_server)
+    operator_server->stop();
   try {
     await<done_atom>(self, node, std::chrono::seconds{30}, stop_atom::value);
   } catch (const std::exception& e) {

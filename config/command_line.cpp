@@ -16,6 +16,8 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
   auto& app = serve;
   // CLI11 reads config files for the main app only; `serve --config` falls through to it.
   root.set_config("--config", "", "TOML file of `serve` options (keys as the long flags)");
+  // A misspelt key must not be ignored silently.
+  root.allow_config_extras(CLI::config_extras_mode::error);
   serve.fallthrough();
   serve.footer("Options may also come from a TOML file, --config FILE, whose keys are the "
                "long flags (listen = \"0.0.0.0:4000\"). Flags beat environment variables, "
@@ -24,7 +26,8 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "host:port of the HTTP gateway [default: 0.0.0.0:4000; 127.0.0.1:4000 with --dev]")
     ->envname("DIFFPLANE_LISTEN");
   app.add_option("--caf-port", o.caf_port,
-                 "port of the CAF middleman for native clients and peer nodes (0: off)")
+                 "reserved: port of the CAF middleman for native clients and peer nodes "
+                 "(not used yet)")
     ->envname("DIFFPLANE_CAF_PORT")
     ->capture_default_str();
   app.add_option("--database-url", o.database_url,
@@ -58,7 +61,8 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
     ->envname("DIFFPLANE_IDLE_TIMEOUT")
     ->capture_default_str();
   app.add_option("--max-parked-polls", o.max_parked_polls,
-                 "long-polls parked at once; beyond it new ones get 503")
+                 "long-polls parked at once; beyond it worker polls get 503 and status "
+                 "polls are answered at once")
     ->envname("DIFFPLANE_MAX_PARKED_POLLS")
     ->capture_default_str();
   app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
@@ -76,6 +80,13 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
   app.add_option("--group-commit-max-items", o.group_commit_max_items,
                  "most writes gathered into one database transaction")
     ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
+    ->capture_default_str();
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "host:port of the Prometheus endpoint GET /metrics (empty: off)")
+    ->envname("DIFFPLANE_METRICS_LISTEN");
+  app.add_option("--activity-retention-hours", o.activity_retention_hours,
+                 "hours stored activity and SDK telemetry are kept (0: forever)")
+    ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")
     ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
     ->envname("DIFFPLANE_LOG_LEVEL")

@@ -66,6 +66,8 @@ std::string describe(const server_options& o) {
   line("machine-stall-seconds", std::to_string(o.machine_stall_seconds));
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
+  line("metrics-listen", quoted(o.metrics_listen));
+  line("activity-retention-hours", std::to_string(o.activity_retention_hours));
   line("log-level", quoted(o.log_level));
   line("log-format", quoted(o.log_format));
   return out;
@@ -80,6 +82,8 @@ std::string effective_listen(const server_options& options) {
 std::optional<std::string> validate(const server_options& options) {
   if (!parse_host_port(effective_listen(options)))
     return "--listen must be host:port, got '" + options.listen + "'";
+  if (!options.metrics_listen.empty() && !parse_host_port(options.metrics_listen))
+    return "--metrics-listen must be host:port, got '" + options.metrics_listen + "'";
   if (!options.management_secret.empty())
     if (auto error = validate_management_secret(options.management_secret))
       return error;

@@ -40,6 +40,10 @@ struct server_options {
   unsigned machine_stall_seconds = 90;
   /// How long a finished job's result stays in memory for status polls.
   unsigned result_linger_seconds = 30;
+  /// host:port of the operator's Prometheus endpoint (GET /metrics); empty: off.
+  std::string metrics_listen;
+  /// Stored activity and SDK telemetry older than this many hours is deleted; 0: never.
+  unsigned activity_retention_hours = 168;
   /// Most writes one group commit gathers into one transaction.
   std::size_t group_commit_max_items = 512;
 

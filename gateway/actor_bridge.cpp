@@ -4,6 +4,7 @@
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <shared_mutex>
@@ -31,7 +32,24 @@ constexpr auto request_timeout = std::chrono::seconds{30};
 constexpr auto long_poll_margin = std::chrono::seconds{10};
 
 caf::behavior bridge_behavior(caf::event_based_actor* self) {
-  return {[self](bridge_task& task) { task.run(self); }};
+  // A throwing callback must not take the bridge down: every later request would hang.
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
+    try {
+      std::rethrow_exception(ptr);
+    } catch (const std::exception& e) {
+      spdlog::error("event=bridge_exception reason=\"{}\"", e.what());
+    } catch (...) {
+      spdlog::error("event=bridge_exception reason=unknown");
+    }
+    return caf::exit_reason::unhandled_exception;
+  });
+  return {[self](bridge_task& task) {
+    try {
+      task.run(self);
+    } catch (const std::exception& e) {
+      spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+    }
+  }};
 }
 
 domain_error domain_error_of(const caf::error& err) {
@@ -94,8 +112,49 @@ public:
 
   void cluster_details(std::string cluster_id,
                        callback<diffplane::cluster_details> done) override {
-    ask<diffplane::cluster_details>(node_, request_timeout, std::move(done),
-                                    details_atom::value, std::move(cluster_id));
+    ask_cluster_by_id<diffplane::cluster_details>(std::move(cluster_id), std::move(done),
+                                                  details_atom::value);
+  }
+
+  void service_details(std::string cluster_id, service_details_request request,
+                       callback<diffplane::service_details> done) override {
+    ask_cluster_by_id<diffplane::service_details>(std::move(cluster_id), std::move(done),
+                                                  std::move(request));
+  }
+
+  void settings(std::string cluster_id, callback<cluster_settings> done) override {
+    ask_cluster_by_id<cluster_settings>(std::move(cluster_id), std::move(done),
+                                        settings_atom::value);
+  }
+
+  void change_settings(std::string cluster_id, cluster_settings settings,
+                       callback<bool> done) override {
+    ask_cluster_by_id<done_atom>(std::move(cluster_id),
+                                 [done](outcome<done_atom> result) {
+                                   if (result.ok())
+                                     done(outcome<bool>::success(true));
+                                   else
+                                     done(outcome<bool>::failure(result.error));
+                                 },
+                                 settings);
+  }
+
+  void activity(std::string cluster_id, activity_query query,
+                callback<std::vector<event_record>> done) override {
+    ask_cluster_by_id<std::vector<event_record>>(std::move(cluster_id), std::move(done),
+                                                   std::move(query));
+  }
+
+  void service_metrics(std::string cluster_id, metrics_query query,
+                       callback<function_metrics> done) override {
+    ask_cluster_by_id<function_metrics>(std::move(cluster_id), std::move(done),
+                                        std::move(query));
+  }
+
+  void job_detail(std::string cluster_id, std::string job_id,
+                  callback<diffplane::job_detail> done) override {
+    ask_cluster_by_id<diffplane::job_detail>(std::move(cluster_id), std::move(done),
+                                             fetch_job_atom::value, std::move(job_id));
   }
 
   void live(callback<bool> done) override {
@@ -171,6 +230,21 @@ private:
                 failed(cluster, err);
                 done(outcome<T>::failure(domain_error_of(err)));
               });
+    });
+  }
+
+  /// Management requests name the cluster by id: look its actor up, then ask it.
+  template <class T, class... Ts>
+  void ask_cluster_by_id(std::string cluster_id, callback<T> done, Ts... xs) {
+    run([this, cluster_id = std::move(cluster_id), done, xs...](caf::event_based_actor* self) {
+      self->request(node_, request_timeout, lookup_atom::value, cluster_id)
+        .then(
+          [self, done, xs...](cluster_actor& cluster) {
+            self->request(cluster, request_timeout, xs...)
+              .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
+                    [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
+          },
+          [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
     });
   }
 

@@ -49,6 +49,17 @@ public:
   virtual void create_cluster(std::string description, callback<cluster_record> done) = 0;
   virtual void list_clusters(callback<std::vector<cluster_record>> done) = 0;
   virtual void cluster_details(std::string cluster_id, callback<diffplane::cluster_details> done) = 0;
+  virtual void service_details(std::string cluster_id, service_details_request request,
+                               callback<diffplane::service_details> done) = 0;
+  virtual void settings(std::string cluster_id, callback<cluster_settings> done) = 0;
+  virtual void change_settings(std::string cluster_id, cluster_settings settings,
+                               callback<bool> done) = 0;
+  virtual void activity(std::string cluster_id, activity_query query,
+                        callback<std::vector<event_record>> done) = 0;
+  virtual void service_metrics(std::string cluster_id, metrics_query query,
+                               callback<function_metrics> done) = 0;
+  virtual void job_detail(std::string cluster_id, std::string job_id,
+                          callback<diffplane::job_detail> done) = 0;
   /// Succeeds while the database answers.
   virtual void live(callback<bool> done) = 0;
 

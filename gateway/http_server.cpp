@@ -139,6 +139,7 @@ private:
     server_.in_flight.fetch_add(1);
     started_ = std::chrono::steady_clock::now();
     if (!parse_target(request.target, request)) {
+      stats_ = &router::unmatched();
       respond(json_error(400, "malformed request target"));
       return;
     }
@@ -146,7 +147,7 @@ private:
     path_ = request.path;
     auto self = shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    server_.routes.dispatch(request, [self, answered](http_response response) {
+    stats_ = &server_.routes.dispatch(request, [self, answered](http_response response) {
       if (answered->exchange(true))
         return; // a handler answered twice: keep the first
       net::post(self->stream_.get_executor(),
@@ -159,6 +160,7 @@ private:
   /// Answers a request that could not be read, then closes the connection.
   void reject(http_response response) {
     keep_alive_ = false;
+    stats_ = &router::unmatched();
     server_.in_flight.fetch_add(1);
     started_ = std::chrono::steady_clock::now();
     respond(std::move(response));
@@ -178,11 +180,11 @@ private:
     bool closing = !keep_alive_ || server_.stopping.load();
     out.keep_alive(!closing);
     out.prepare_payload();
+    auto elapsed = std::chrono::steady_clock::now() - started_;
+    stats_->record(response.status, std::chrono::duration<double>(elapsed).count());
     spdlog::debug("event=request method={} path={} status={} micros={}", method_, path_,
                   response.status,
-                  std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - started_)
-                    .count());
+                  std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
     stream_.expires_after(server_.options.idle_timeout);
     http::async_write(stream_, out,
                       beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
@@ -212,6 +214,7 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::string_view method_;
   std::string path_;
+  const metrics::route_metrics* stats_ = &router::unmatched();
 };
 
 } // namespace

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -44,6 +46,13 @@ using responder = std::function<void(http_response)>;
 
 /// A JSON error body: {"error": <kind>, "message": <message>} (+ "field" when given).
 http_response json_error(unsigned status, std::string_view message, std::string_view field = {});
+
+/// Whether `text` is well-formed UTF-8 without NUL characters: what we can store in
+/// Postgres text and write into JSON.
+bool is_clean_text(std::string_view text);
+
+/// A JSON value as text; invalid UTF-8 is replaced rather than thrown on.
+std::string to_json_text(const nlohmann::json& value);
 
 /// Percent-decodes a URL component ('+' stays '+'); false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out);

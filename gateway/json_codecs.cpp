@@ -25,10 +25,10 @@ json parse_object(std::string_view body) {
   return value;
 }
 
-/// Postgres text cannot hold NUL; everything we store must not contain it.
-void check_storable(const std::string& field, const std::string& value) {
-  if (value.find('\0') != std::string::npos)
-    throw bad_input(field, field + " must not contain NUL characters");
+/// Postgres text holds neither NUL nor invalid UTF-8; nothing we store may contain them.
+void check_storable(const std::string& field, std::string_view value) {
+  if (!is_clean_text(value))
+    throw bad_input(field, field + " must be UTF-8 text without NUL characters");
 }
 
 std::string get_string(const json& object, const std::string& path, const char* key,
@@ -292,9 +292,12 @@ client_events_post decode_client_events(const http_request& http) {
     if (tags != e.end() && !tags->is_null()) {
       if (!tags->is_object())
         throw bad_input(path + ".tags", path + ".tags must be an object of strings");
-      for (const auto& [key, value] : tags->items())
+      for (const auto& [key, value] : tags->items()) {
         if (!value.is_string())
           throw bad_input(path + ".tags." + key, path + ".tags." + key + " must be a string");
+        check_storable(path + ".tags", key);
+        check_storable(path + ".tags." + key, value.get_ref<const std::string&>());
+      }
       record.tags_json = tags->dump();
     }
     auto fields = e.find("intFields");
@@ -302,12 +305,11 @@ client_events_post decode_client_events(const http_request& http) {
       if (!fields->is_object())
         throw bad_input(path + ".intFields", path + ".intFields must be an object of numbers");
       for (const auto& [key, value] : fields->items())
-        if (!value.is_number())
+        if (check_storable(path + ".intFields", key); !value.is_number())
           throw bad_input(path + ".intFields." + key,
                           path + ".intFields." + key + " must be a number");
       record.int_fields_json = fields->dump();
     }
-    check_storable(path, record.tags_json);
     post.events.push_back(std::move(record));
   }
   return post;
@@ -321,19 +323,143 @@ std::string decode_cluster_description(std::string_view body) {
   return get_string(object, "", "description", false, true, 10000);
 }
 
+cluster_settings decode_settings(std::string_view body) {
+  auto object = parse_object(body);
+  auto enabled = object.find("predictiveRetriesEnabled");
+  if (enabled == object.end() || !enabled->is_boolean())
+    throw bad_input("predictiveRetriesEnabled", "predictiveRetriesEnabled must be a boolean");
+  cluster_settings settings;
+  settings.predictive_retries_enabled = enabled->get<bool>();
+  return settings;
+}
+
+std::int32_t decode_service_limit(const http_request& request) {
+  const auto* limit = request.query_value("limit");
+  if (limit == nullptr)
+    return 2000;
+  auto value = number_from_text(*limit);
+  if (!value)
+    throw bad_input("limit", "limit must be a number");
+  return whole(*value, "limit", 100, 5000);
+}
+
+namespace {
+
+json definition_json(const service_record& definition) {
+  auto functions = json::array();
+  for (const auto& f : definition.functions)
+    functions.push_back({{"name", f}});
+  return json{{"name", definition.name}, {"functions", std::move(functions)}};
+}
+
+json job_summaries_json(const std::vector<job_summary>& jobs) {
+  auto array = json::array();
+  for (const auto& j : jobs)
+    array.push_back({{"id", j.id},
+                     {"targetFn", j.target_fn},
+                     {"service", nullable(j.service)},
+                     {"status", std::string{to_string(j.status)}},
+                     {"resultType", result_type_json(j.result_type)},
+                     {"createdAt", format_iso8601(j.created_at)},
+                     {"functionExecutionTime", j.function_execution_time_ms < 0
+                                                 ? json(nullptr)
+                                                 : json(j.function_execution_time_ms)}});
+  return array;
+}
+
+json activity_json(const std::vector<event_record>& entries) {
+  auto array = json::array();
+  for (const auto& e : entries) {
+    json meta = nullptr;
+    if (!e.meta_json.empty())
+      meta = json::parse(e.meta_json, nullptr, false);
+    if (meta.is_discarded())
+      meta = nullptr;
+    array.push_back({{"type", e.type},
+                     {"jobId", nullable(e.job_id)},
+                     {"meta", std::move(meta)},
+                     {"machineId", nullable(e.machine_id)},
+                     {"deploymentId", nullable(e.deployment_id)},
+                     {"timestamp", format_iso8601(e.created_at)},
+                     {"service", nullable(e.service)}});
+  }
+  return array;
+}
+
+} // namespace
+
+std::string encode_service_details(const service_details& details) {
+  return to_json_text(json{{"jobs", job_summaries_json(details.jobs)},
+              {"definition",
+               details.has_definition ? definition_json(details.definition) : json(nullptr)}});
+}
+
+std::string encode_settings(const cluster_settings& settings) {
+  return to_json_text(json{{"predictiveRetriesEnabled", settings.predictive_retries_enabled},
+              {"cloudEnabled", settings.cloud_enabled}});
+}
+
+std::string encode_activity(const std::vector<event_record>& entries) {
+  return to_json_text(activity_json(entries));
+}
+
+std::string encode_metrics(const function_metrics& metrics) {
+  auto summary = json::array();
+  for (const auto& s : metrics.summary)
+    summary.push_back({{"targetFn", s.target_fn},
+                       {"resultType", std::string{to_string(s.result_type)}},
+                       {"count", s.count},
+                       {"avgExecutionTime", s.avg_execution_time},
+                       {"minExecutionTime", s.min_execution_time},
+                       {"maxExecutionTime", s.max_execution_time}});
+  auto timeseries = json::array();
+  for (const auto& bin : metrics.timeseries)
+    timeseries.push_back({{"timeBin", format_iso8601(bin.bin)},
+                          {"serviceName", bin.service},
+                          {"avgExecutionTime", bin.avg_execution_time},
+                          {"totalJobResulted", bin.resulted},
+                          {"totalJobStalled", bin.stalled},
+                          {"rejectionCount", bin.rejections}});
+  return to_json_text(json{{"summary", std::move(summary)}, {"timeseries", std::move(timeseries)}});
+}
+
+std::string encode_job_detail(const job_detail& detail) {
+  const auto& j = detail.job;
+  auto time = [](timestamp_ms ms) { return ms == 0 ? json(nullptr) : json(format_iso8601(ms)); };
+  return to_json_text(json{{"id", j.id},
+              {"service", j.service},
+              {"targetFn", j.target_fn},
+              {"status", std::string{to_string(j.status)}},
+              {"resultType", result_type_json(j.result_type)},
+              {"result", j.result_type == result_kind::none ? json(nullptr) : json(j.result)},
+              {"attempts", j.attempts_used},
+              {"maxAttempts", j.max_attempts},
+              {"timeoutSeconds", j.timeout_seconds},
+              {"cacheKey", nullable(j.cache_key)},
+              {"background", j.background},
+              {"machineId", nullable(j.executing_machine_id)},
+              {"functionExecutionTime", j.function_execution_time_ms < 0
+                                          ? json(nullptr)
+                                          : json(j.function_execution_time_ms)},
+              {"createdAt", format_iso8601(j.created_at)},
+              {"lastDispatchedAt", time(j.last_dispatched_at)},
+              {"resultedAt", time(j.resulted_at)},
+              {"activity", activity_json(detail.activity)}});
+}
+
 std::string encode_job_id(const std::string& id) {
-  return json{{"id", id}}.dump();
+  return to_json_text(json{{"id", id}});
 }
 
 std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs) {
   auto array = json::array();
   for (const auto& job : jobs)
     array.push_back({{"id", job.id}, {"targetFn", job.target_fn}, {"targetArgs", job.target_args}});
-  return array.dump();
+  return to_json_text(array);
 }
 
 std::string encode_job_status(const job_status_row& row) {
-  return status_json(row).dump();
+  return to_json_text(status_json(row));
 }
 
 std::string encode_job_statuses(const std::vector<job_status_row>& rows) {
@@ -343,7 +469,7 @@ std::string encode_job_statuses(const std::vector<job_status_row>& rows) {
     item["id"] = row.id;
     array.push_back(std::move(item));
   }
-  return array.dump();
+  return to_json_text(array);
 }
 
 std::string encode_clusters(const std::vector<cluster_record>& clusters) {
@@ -353,7 +479,7 @@ std::string encode_clusters(const std::vector<cluster_record>& clusters) {
                      {"apiSecret", c.api_secret},
                      {"createdAt", format_iso8601(c.created_at)},
                      {"description", nullable(c.description)}});
-  return array.dump();
+  return to_json_text(array);
 }
 
 std::string encode_cluster_details(const cluster_details& details) {
@@ -366,32 +492,17 @@ std::string encode_cluster_details(const cluster_details& details) {
                                                            : json(format_iso8601(m.last_ping_at))},
                         {"ip", nullable(m.ip)},
                         {"deploymentId", nullable(m.deployment_id)}});
-  auto jobs = json::array();
-  for (const auto& j : details.jobs)
-    jobs.push_back({{"id", j.id},
-                    {"targetFn", j.target_fn},
-                    {"service", nullable(j.service)},
-                    {"status", std::string{to_string(j.status)}},
-                    {"resultType", result_type_json(j.result_type)},
-                    {"createdAt", format_iso8601(j.created_at)},
-                    {"functionExecutionTime", j.function_execution_time_ms < 0
-                                                ? json(nullptr)
-                                                : json(j.function_execution_time_ms)}});
   auto definitions = json::array();
-  for (const auto& d : details.definitions) {
-    auto functions = json::array();
-    for (const auto& f : d.functions)
-      functions.push_back({{"name", f}});
-    definitions.push_back({{"name", d.name}, {"functions", std::move(functions)}});
-  }
-  return json{{"id", details.cluster.id},
+  for (const auto& d : details.definitions)
+    definitions.push_back(definition_json(d));
+  return to_json_text(json{{"id", details.cluster.id},
+              {"description", nullable(details.cluster.description)},
               {"apiSecret", details.cluster.api_secret},
               {"createdAt", format_iso8601(details.cluster.created_at)},
               {"machines", std::move(machines)},
-              {"jobs", std::move(jobs)},
+              {"jobs", job_summaries_json(details.jobs)},
               {"definitions", std::move(definitions)},
-              {"deployments", json::array()}}
-    .dump();
+              {"deployments", json::array()}});
 }
 
 } // namespace diffplane::gateway

@@ -34,6 +34,17 @@ client_events_post decode_client_events(const http_request& request);
 /// POST /clusters: the body is optional, as the self-hosting guide sends none.
 std::string decode_cluster_description(std::string_view body);
 
+/// PUT /clusters/:clusterId/settings.
+cluster_settings decode_settings(std::string_view body);
+/// ?limit= of the service route: 100..5000, 2000 by default (the contract's bounds).
+std::int32_t decode_service_limit(const http_request& request);
+
+std::string encode_service_details(const service_details& details);
+std::string encode_settings(const cluster_settings& settings);
+std::string encode_activity(const std::vector<event_record>& entries);
+std::string encode_metrics(const function_metrics& metrics);
+std::string encode_job_detail(const job_detail& detail);
+
 std::string encode_job_id(const std::string& id);
 std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs);
 std::string encode_job_status(const job_status_row& row);

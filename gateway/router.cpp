@@ -20,10 +20,17 @@ void router::add(http_method method, std::string pattern, handler h) {
   std::vector<std::string> segments;
   for (auto s : split_path(pattern))
     segments.emplace_back(s);
-  routes_.push_back(route{method, std::move(segments), std::move(h)});
+  auto stats = metrics::make_route_metrics(pattern, std::string{to_string(method)});
+  routes_.push_back(route{method, std::move(segments), std::move(h), stats});
 }
 
-void router::dispatch(http_request& request, responder respond) const {
+const metrics::route_metrics& router::unmatched() {
+  static const auto stats = metrics::make_route_metrics("unmatched", "any");
+  return stats;
+}
+
+const metrics::route_metrics& router::dispatch(http_request& request,
+                                              responder respond) const {
   auto segments = split_path(request.path);
   std::string allowed;
   for (const auto& r : routes_) {
@@ -46,18 +53,32 @@ void router::dispatch(http_request& request, responder respond) const {
       continue;
     }
     request.params = std::move(params);
+    // Ids and names from the URL reach SQL and JSON: refuse what neither can hold.
+    for (const auto& [name, value] : request.params)
+      if (!is_clean_text(value)) {
+        respond(json_error(400, name + " must be UTF-8 text without NUL characters", name));
+        return r.stats;
+      }
+    for (const auto& [name, value] : request.query)
+      if (!is_clean_text(value) || !is_clean_text(name)) {
+        respond(json_error(400, "query parameter " + name +
+                                  " must be UTF-8 text without NUL characters",
+                           name));
+        return r.stats;
+      }
     r.run(request, std::move(respond));
-    return;
+    return r.stats;
   }
   if (!allowed.empty()) {
     auto response = json_error(405, std::string{to_string(request.method)} + " is not allowed on " +
                                       request.path + "; use " + allowed);
     response.headers.emplace_back("Allow", allowed);
     respond(std::move(response));
-    return;
+    return unmatched();
   }
   respond(json_error(404, "no route " + std::string{to_string(request.method)} + " " +
                             request.path));
+  return unmatched();
 }
 
 } // namespace diffplane::gateway

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/http_types.hpp"
+#include "metrics/catalog.hpp"
 
 #include <functional>
 #include <string>
@@ -16,14 +17,19 @@ public:
 
   void add(http_method method, std::string pattern, handler h);
 
-  /// Finds the route of `request`, fills its params and runs the handler.
-  void dispatch(http_request& request, responder respond) const;
+  /// Finds the route of `request`, fills its params and runs the handler; returns where
+  /// to count the request (a shared slot for requests no route matched).
+  const metrics::route_metrics& dispatch(http_request& request, responder respond) const;
+
+  /// Where requests that reached no route are counted (also malformed ones).
+  static const metrics::route_metrics& unmatched();
 
 private:
   struct route {
     http_method method;
     std::vector<std::string> segments;
     handler run;
+    metrics::route_metrics stats;
   };
   std::vector<route> routes_;
 };

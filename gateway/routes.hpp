@@ -24,6 +24,10 @@ const std::string& contract_text();
 void add_data_routes(router& routes, route_context& context);
 /// The management routes: clusters and the routes of features not configured here.
 void add_management_routes(router& routes, route_context& context);
+/// The operator's views of a cluster: service, metrics, activity, one job, settings.
+void add_cluster_view_routes(router& routes, route_context& context);
+/// The operator's port: GET /metrics in the Prometheus text format.
+void add_operator_routes(router& routes);
 /// /live and /contract.
 void add_system_routes(router& routes, route_context& context);
 
@@ -38,6 +42,17 @@ http_response error_response(const domain_error& error);
 /// Runs `handler` with the cluster of the request's API secret, or answers 401/503.
 void with_cluster(route_context& context, http_request& request, responder respond,
                   std::function<void(cluster_ref, http_request&, responder)> handler);
+
+/// The JSON answer `encode(value)`, or a logged 500 should encoding fail: a response is
+/// always produced, so no request is left without an answer.
+template <class Encode, class T>
+http_response encoded(Encode& encode, const T& value, unsigned status) {
+  try {
+    return http_response{status, encode(value), "application/json", {}};
+  } catch (const std::exception& e) {
+    return error_response(domain_error{error_code::internal, std::string{"encoding failed: "} + e.what()});
+  }
+}
 
 /// Answers 401 unless the request carries the management secret.
 bool authorized_for_management(const route_context& context, const http_request& request,

@@ -21,7 +21,7 @@ callback<T> answer(responder respond, unsigned status, Encode encode) {
     if (!result.ok())
       respond(error_response(result.error));
     else
-      respond(http_response{status, encode(*result.value), "application/json", {}});
+      respond(encoded(encode, *result.value, status));
   };
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/routes.hpp"
 
+#include "metrics/registry.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace diffplane::gateway {
@@ -93,6 +95,12 @@ void add_management_routes(router& routes, route_context& ctx) {
   });
 }
 
+void add_operator_routes(router& routes) {
+  routes.add(http_method::get, "/metrics", [](http_request&, responder respond) {
+    respond(http_response{200, metrics::global().render(), "text/plain; version=0.0.4", {}});
+  });
+}
+
 void add_system_routes(router& routes, route_context& ctx) {
   routes.add(http_method::get, "/live", [&ctx](http_request&, responder respond) {
     ctx.bridge.live([respond](outcome<bool> live) {
@@ -100,15 +108,14 @@ void add_system_routes(router& routes, route_context& ctx) {
         respond(http_response{200, R"({"status":"ok"})", "application/json", {}});
       else
         respond(http_response{503,
-                              nlohmann::json{{"status", "unavailable"},
-                                             {"message", live.error.message}}
-                                .dump(),
+                              to_json_text(nlohmann::json{{"status", "unavailable"},
+                                                          {"message", live.error.message}}),
                               "application/json",
                               {}});
     });
   });
   routes.add(http_method::get, "/contract", [&ctx](http_request&, responder respond) {
-    respond(http_response{200, nlohmann::json{{"contract", ctx.contract_text}}.dump(),
+    respond(http_response{200, to_json_text(nlohmann::json{{"contract", ctx.contract_text}}),
                           "application/json", {}});
   });
 }

@@ -1,6 +1,8 @@
 #include "persistence/persistence_actor.hpp"
 
 #include "persistence/errors.hpp"
+#include "metrics/catalog.hpp"
+#include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_machines.hpp"
@@ -32,6 +34,14 @@ struct persistence_state {
 };
 
 using self_pointer = persistence_actor::stateful_pointer<persistence_state>;
+
+/// The first line of a database error: its DETAIL lines may quote row values (secrets
+/// included), and a log line must stay one line.
+std::string first_line(const char* message) {
+  std::string text{message};
+  auto end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
 
 pqxx::connection& connection_of(persistence_state& st) {
   if (!st.connection || !st.connection->is_open()) {
@@ -73,28 +83,33 @@ void flush(persistence_state& st) {
   st.replies.clear();
   auto started = std::chrono::steady_clock::now();
   std::vector<persistence::write_outcome> outcomes;
+  auto& stats = metrics::persistence();
   try {
     commit(st, batch, outcomes);
     for (std::size_t i = 0; i < replies.size(); ++i)
       deliver(replies[i], outcomes[i]);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
-    spdlog::trace("event=group_commit actor={} writes={} micros={}", st.options.name,
-                  batch.size(), micros);
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats.batches.add();
+    stats.writes.add(batch.size());
+    stats.batch_writes.observe(static_cast<double>(batch.size()));
+    stats.commit_seconds.observe(seconds);
+    spdlog::trace("event=group_commit actor={} writes={} seconds={}", st.options.name,
+                  batch.size(), seconds);
     return;
   } catch (const pqxx::broken_connection& e) {
     st.connection.reset();
+    stats.failed_batches.add();
     spdlog::error("event=group_commit_failed actor={} writes={} reason=\"connection lost: {}\"",
-                  st.options.name, batch.size(), e.what());
+                  st.options.name, batch.size(), first_line(e.what()));
     auto err = make_error(error_code::unavailable, "the database is unavailable");
     for (auto& reply : replies)
       fail(reply, err);
     return;
   } catch (const std::exception& e) {
+    stats.failed_batches.add();
     spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
                  "action=retry_one_by_one",
-                 st.options.name, batch.size(), e.what());
+                 st.options.name, batch.size(), first_line(e.what()));
   }
   for (std::size_t i = 0; i < replies.size(); ++i) {
     try {
@@ -105,7 +120,8 @@ void flush(persistence_state& st) {
       st.connection.reset();
       fail(replies[i], make_error(error_code::unavailable, "the database is unavailable"));
     } catch (const std::exception& e) {
-      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name, e.what());
+      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
+                    first_line(e.what()));
       fail(replies[i], make_error(error_code::internal, "the database refused a write"));
     }
   }
@@ -145,8 +161,9 @@ auto read(self_pointer self, Fn fn) -> caf::result<decltype(fn(std::declval<pqxx
     st.connection.reset();
     return make_error(error_code::unavailable, "the database is unavailable");
   } catch (const std::exception& e) {
-    spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name, e.what());
-    return make_error(error_code::unavailable, std::string{"database read failed: "} + e.what());
+    spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                  first_line(e.what()));
+    return make_error(error_code::unavailable, "the database could not answer; see the server log");
   }
 }
 
@@ -157,6 +174,9 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
   self->attach_functor([self] { flush(self->state); });
   return {
     [=](cluster_record& row) { return gather<cluster_record, done_atom>(self, std::move(row)); },
+    [=](cluster_settings_write& row) {
+      return gather<cluster_settings_write, done_atom>(self, std::move(row));
+    },
     [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
     [=](job_state_write& row) {
       return gather<job_state_write, done_atom>(self, std::move(row));
@@ -175,6 +195,7 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
     [=](load_cluster_atom, const std::string& cluster_id, timestamp_ms cache_since) {
       return read(self, [&](pqxx::work& txn) {
         cluster_snapshot snapshot;
+        snapshot.cluster = persistence::sql::load_cluster(txn, cluster_id);
         snapshot.services = persistence::sql::load_services(txn, cluster_id);
         snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
         snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
@@ -194,6 +215,22 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       return read(self, [&](pqxx::work& txn) {
         return persistence::sql::latest_jobs(txn, cluster_id, service, limit);
       });
+    },
+    [=](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
+      return read(self, [&](pqxx::work& txn) {
+        return persistence::sql::fetch_job(txn, cluster_id, id);
+      });
+    },
+    [=](const activity_query& query) {
+      return read(self, [&](pqxx::work& txn) { return persistence::sql::activity(txn, query); });
+    },
+    [=](const metrics_query& query) {
+      return read(self, [&](pqxx::work& txn) {
+        return persistence::sql::service_metrics(txn, query);
+      });
+    },
+    [=](prune_atom, std::int32_t hours) {
+      return read(self, [&](pqxx::work& txn) { return persistence::sql::prune_events(txn, hours); });
     },
     [=](ping_atom) {
       return read(self, [](pqxx::work& txn) {

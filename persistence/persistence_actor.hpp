@@ -20,12 +20,15 @@ using load_cluster_atom = caf::atom_constant<caf::atom("loadclstr")>;
 using fetch_statuses_atom = caf::atom_constant<caf::atom("fetchstat")>;
 using latest_jobs_atom = caf::atom_constant<caf::atom("latestjobs")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using fetch_job_atom = caf::atom_constant<caf::atom("fetchjob")>;
+using prune_atom = caf::atom_constant<caf::atom("prune")>;
 
 /// The only actor that talks SQL. Writes are group-committed: every write a caller sends
 /// is answered only after the transaction holding it committed. Loads run on the same
 /// connection after the pending writes, so they see every write sent before them.
 using persistence_actor = caf::typed_actor<
   caf::replies_to<cluster_record>::with<done_atom>,
+  caf::replies_to<cluster_settings_write>::with<done_atom>,
   /// Inserts a job unless its id exists; answers whether it was new.
   caf::replies_to<job_record>::with<bool>,
   caf::replies_to<job_state_write>::with<done_atom>,
@@ -41,6 +44,12 @@ using persistence_actor = caf::typed_actor<
   /// The newest jobs of a cluster (or of one service when the name is not empty).
   caf::replies_to<latest_jobs_atom, std::string, std::string,
                   std::int32_t>::with<std::vector<job_summary>>,
+  /// The job of a cluster with that id: none or one.
+  caf::replies_to<fetch_job_atom, std::string, std::string>::with<std::vector<job_record>>,
+  caf::replies_to<activity_query>::with<std::vector<event_record>>,
+  caf::replies_to<metrics_query>::with<function_metrics>,
+  /// Deletes activity and client events older than the hours given; answers how many.
+  caf::replies_to<prune_atom, std::int32_t>::with<std::int64_t>,
   /// Answers once the database answered a trivial query.
   caf::replies_to<ping_atom>::with<done_atom>,
   /// Commits what has been gathered so far (sent by the actor to itself).

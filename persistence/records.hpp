@@ -111,7 +111,7 @@ struct service_record {
   timestamp_ms updated_at = 0;
 };
 
-/// One entry of a cluster's activity log.
+/// One entry of a cluster's activity log: stored, or derived from a job row when read.
 struct event_record {
   std::string cluster_id;
   std::string type;
@@ -143,8 +143,55 @@ struct cache_entry_record {
   timestamp_ms resulted_at = 0;
 };
 
+/// A change of a cluster's settings (PUT /clusters/:clusterId/settings).
+struct cluster_settings_write {
+  std::string cluster_id;
+  bool predictive_retries_enabled = false;
+};
+
+/// GET /clusters/:clusterId/activity: one job's events, one deployment's, or the latest.
+struct activity_query {
+  std::string cluster_id;
+  std::string job_id;
+  std::string deployment_id;
+  std::int32_t limit = 1000;
+};
+
+/// GET /clusters/:clusterId/metrics?serviceName=.
+struct metrics_query {
+  std::string cluster_id;
+  std::string service;
+};
+
+/// Per function and result type: jobs resulted in the summary window.
+struct function_summary {
+  std::string target_fn;
+  result_kind result_type = result_kind::none;
+  std::int64_t count = 0;
+  double avg_execution_time = 0;
+  double min_execution_time = 0;
+  double max_execution_time = 0;
+};
+
+/// One minute of a service.
+struct timeseries_bin {
+  timestamp_ms bin = 0;
+  std::string service;
+  double avg_execution_time = 0;
+  std::int64_t resulted = 0;
+  std::int64_t stalled = 0;
+  std::int64_t rejections = 0;
+};
+
+struct function_metrics {
+  std::vector<function_summary> summary;
+  std::vector<timeseries_bin> timeseries;
+};
+
 /// Everything a cluster actor needs to rebuild itself after a start or a crash.
 struct cluster_snapshot {
+  /// The cluster's own row (settings may have changed since the node loaded it).
+  cluster_record cluster;
   std::vector<service_record> services;
   std::vector<machine_record> machines;
   std::vector<job_record> live_jobs;
@@ -212,8 +259,39 @@ auto inspect(Inspector& f, cache_entry_record& x) {
 }
 
 template <class Inspector>
+auto inspect(Inspector& f, cluster_settings_write& x) {
+  return f(x.cluster_id, x.predictive_retries_enabled);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, activity_query& x) {
+  return f(x.cluster_id, x.job_id, x.deployment_id, x.limit);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, metrics_query& x) {
+  return f(x.cluster_id, x.service);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, function_summary& x) {
+  return f(x.target_fn, x.result_type, x.count, x.avg_execution_time, x.min_execution_time,
+           x.max_execution_time);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, timeseries_bin& x) {
+  return f(x.bin, x.service, x.avg_execution_time, x.resulted, x.stalled, x.rejections);
+}
+
+template <class Inspector>
+auto inspect(Inspector& f, function_metrics& x) {
+  return f(x.summary, x.timeseries);
+}
+
+template <class Inspector>
 auto inspect(Inspector& f, cluster_snapshot& x) {
-  return f(x.services, x.machines, x.live_jobs, x.cache_entries);
+  return f(x.cluster, x.services, x.machines, x.live_jobs, x.cache_entries);
 }
 
 } // namespace diffplane

@@ -22,23 +22,46 @@ void insert_clusters(pqxx::transaction_base& txn,
   txn.exec(query);
 }
 
+namespace {
+
+std::string cluster_columns() {
+  return "id, api_secret, description, " + epoch_ms("created_at") +
+         ", predictive_retries_enabled, cloud_enabled";
+}
+
+cluster_record cluster_of(const pqxx::row& row) {
+  cluster_record c;
+  c.id = row[0].as<std::string>();
+  c.api_secret = row[1].as<std::string>();
+  c.description = field_text(row[2]);
+  c.created_at = row[3].as<timestamp_ms>();
+  c.predictive_retries_enabled = row[4].as<bool>();
+  c.cloud_enabled = row[5].as<bool>();
+  return c;
+}
+
+} // namespace
+
 std::vector<cluster_record> load_clusters(pqxx::transaction_base& txn) {
-  auto rows = txn.exec("SELECT id, api_secret, description, " + epoch_ms("created_at") +
-                       ", predictive_retries_enabled, cloud_enabled FROM clusters "
-                       "ORDER BY created_at, id");
+  auto rows = txn.exec("SELECT " + cluster_columns() + " FROM clusters ORDER BY created_at, id");
   std::vector<cluster_record> result;
   result.reserve(rows.size());
-  for (const auto& row : rows) {
-    cluster_record c;
-    c.id = row[0].as<std::string>();
-    c.api_secret = row[1].as<std::string>();
-    c.description = field_text(row[2]);
-    c.created_at = row[3].as<timestamp_ms>();
-    c.predictive_retries_enabled = row[4].as<bool>();
-    c.cloud_enabled = row[5].as<bool>();
-    result.push_back(std::move(c));
-  }
+  for (const auto& row : rows)
+    result.push_back(cluster_of(row));
   return result;
+}
+
+cluster_record load_cluster(pqxx::transaction_base& txn, const std::string& cluster_id) {
+  auto rows = txn.exec("SELECT " + cluster_columns() + " FROM clusters WHERE id = " +
+                       text(txn, cluster_id));
+  return rows.empty() ? cluster_record{} : cluster_of(rows[0]);
+}
+
+void update_cluster_settings(pqxx::transaction_base& txn,
+                             const std::vector<const cluster_settings_write*>& rows) {
+  for (const auto* w : rows)
+    txn.exec("UPDATE clusters SET predictive_retries_enabled = " +
+             boolean(w->predictive_retries_enabled) + " WHERE id = " + text(txn, w->cluster_id));
 }
 
 } // namespace diffplane::persistence::sql

@@ -142,6 +142,15 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
   return result;
 }
 
+std::vector<job_record> fetch_job(pqxx::transaction_base& txn, const std::string& cluster_id,
+                                  const std::string& id) {
+  std::vector<job_record> result;
+  for (const auto& row : txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
+                                  text(txn, cluster_id) + " AND id = " + text(txn, id)))
+    result.push_back(job_of(row));
+  return result;
+}
+
 std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
                                                const std::string& cluster_id,
                                                const std::vector<std::string>& ids) {

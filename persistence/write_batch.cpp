@@ -16,6 +16,12 @@ std::size_t write_batch::add(cluster_record row) {
   return items_.size() - 1;
 }
 
+std::size_t write_batch::add(cluster_settings_write row) {
+  settings_.push_back(std::move(row));
+  items_.push_back({kind::settings, settings_.size() - 1});
+  return items_.size() - 1;
+}
+
 std::size_t write_batch::add(job_record row) {
   jobs_.push_back(std::move(row));
   items_.push_back({kind::job, jobs_.size() - 1});
@@ -79,6 +85,10 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   for (const auto& c : clusters_)
     clusters.push_back(&c);
   sql::insert_clusters(txn, clusters);
+  std::vector<const cluster_settings_write*> settings;
+  for (const auto& w : settings_)
+    settings.push_back(&w);
+  sql::update_cluster_settings(txn, settings);
   sql::upsert_services(txn, last_per_key(services_, [](const service_record& s) {
                          return s.cluster_id + '/' + s.name;
                        }));
@@ -132,6 +142,9 @@ write_batch write_batch::only(std::size_t index) const {
   switch (it.what) {
     case kind::cluster:
       single.add(clusters_[it.slot]);
+      break;
+    case kind::settings:
+      single.add(settings_[it.slot]);
       break;
     case kind::job:
       single.add(jobs_[it.slot]);

@@ -24,6 +24,7 @@ struct write_outcome {
 class write_batch {
 public:
   std::size_t add(cluster_record row);
+  std::size_t add(cluster_settings_write row);
   std::size_t add(job_record row);
   std::size_t add(job_state_write row);
   std::size_t add(machine_record row);
@@ -42,7 +43,7 @@ public:
   write_batch only(std::size_t index) const;
 
 private:
-  enum class kind { cluster, job, job_state, machine, service, events, client_events };
+  enum class kind { cluster, settings, job, job_state, machine, service, events, client_events };
   struct item {
     kind what;
     std::size_t slot;
@@ -50,6 +51,7 @@ private:
 
   std::vector<item> items_;
   std::vector<cluster_record> clusters_;
+  std::vector<cluster_settings_write> settings_;
   std::vector<job_record> jobs_;
   std::vector<job_state_write> job_states_;
   std::vector<machine_record> machines_;

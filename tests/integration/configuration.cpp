@@ -72,6 +72,16 @@ CAF_TEST(flags beat the environment which beats the config file) {
   CAF_CHECK(result.output.find("management-secret = \"sk_management_...\"") != std::string::npos);
 }
 
+CAF_TEST(a misspelt config file key is an error) {
+  auto dir = make_temp_dir("diffplane-config");
+  auto file = dir + "/diffplane.toml";
+  std::ofstream{file} << "machine-stall-secs = 5\n";
+  auto result = run_diffplane({"serve", "--config", file, "--print-config"});
+  std::filesystem::remove_all(dir);
+  CAF_CHECK_EQUAL(result.exit_code, 2);
+  CAF_CHECK(result.output.find("machine-stall-secs") != std::string::npos);
+}
+
 CAF_TEST(serve help documents every option) {
   auto result = run_diffplane({"serve", "--help"});
   CAF_CHECK_EQUAL(result.exit_code, 0);
@@ -79,6 +89,7 @@ CAF_TEST(serve help documents every option) {
                       "--data-dir", "--dev", "--http-threads", "--actor-threads",
                       "--body-limit", "--header-limit", "--idle-timeout", "--max-parked-polls",
                       "--batch-status-max-ids", "--machine-stall-seconds", "--log-level",
-                      "--log-format", "DATABASE_URL", "MANAGEMENT_SECRET"})
+                      "--log-format", "--metrics-listen", "--activity-retention-hours",
+                      "DATABASE_URL", "MANAGEMENT_SECRET"})
     CAF_CHECK(result.output.find(option) != std::string::npos);
 }

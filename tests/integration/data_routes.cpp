@@ -119,6 +119,26 @@ CAF_TEST(worker routes need a machine id and a ttl in range) {
   CAF_CHECK_EQUAL(data("GET", "/jobs/x?ttl=1").status, 400u);
 }
 
+CAF_TEST(text that Postgres or JSON cannot hold is refused and harms nothing) {
+  auto bad_machine = call("POST", "/jobs-request", secret, R"({"service":"svc"})",
+                          {{"x-machine-id", std::string{"m\xff\xfe"}}});
+  CAF_CHECK_EQUAL(bad_machine.status, 400u);
+  CAF_CHECK_EQUAL(field_of(bad_machine), "x-machine-id");
+  CAF_CHECK_EQUAL(data("GET", "/jobs/%FF%FE?ttl=5000").status, 400u);
+  json events{{"events",
+               {{{"timestamp", "2026-11-23T10:00:00.000Z"},
+                 {"type", "functionInvocation"},
+                 {"tags", {{"function", std::string{"f\0g", 3}}}}}}}};
+  auto nul = data("POST", "/metrics", events.dump(), "m1");
+  CAF_CHECK_EQUAL(nul.status, 400u);
+  CAF_CHECK_EQUAL(field_of(nul), "events[0].tags.function");
+  // The gateway is unharmed: management views, health and jobs still answer.
+  auto id = cluster_with("data")["id"].get<std::string>();
+  CAF_CHECK_EQUAL(manage("GET", "/clusters/" + id).status, 200u);
+  CAF_CHECK_EQUAL(call("GET", "/live", "").status, 200u);
+  create(job());
+}
+
 CAF_TEST(unknown jobs are 404) {
   CAF_CHECK_EQUAL(data("GET", "/jobs/nope?ttl=5000").status, 404u);
   CAF_CHECK_EQUAL(data("POST", "/jobs/nope/result",

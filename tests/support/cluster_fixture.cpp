@@ -14,7 +14,7 @@ cluster_fixture::~cluster_fixture() {
 }
 
 void cluster_fixture::start_cluster() {
-  store->clusters[info.id] = info;
+  store->clusters.try_emplace(info.id, info);
   cluster = spawn_cluster(self.ptr(), cluster_context{info, db, db,
                                                       caf::actor_cast<cluster_parent>(self),
                                                       options, parked});

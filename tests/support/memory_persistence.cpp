@@ -41,6 +41,12 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
       store->clusters.emplace(row.id, row);
       return done_atom::value;
     },
+    [store](cluster_settings_write& w) -> caf::result<done_atom> {
+      if (store->failing)
+        return unavailable();
+      store->clusters[w.cluster_id].predictive_retries_enabled = w.predictive_retries_enabled;
+      return done_atom::value;
+    },
     [store](job_record& row) -> caf::result<bool> {
       if (store->failing)
         return unavailable();
@@ -79,6 +85,8 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
     },
     [store](load_cluster_atom, const std::string& cluster_id, timestamp_ms since) {
       cluster_snapshot snapshot;
+      if (auto it = store->clusters.find(cluster_id); it != store->clusters.end())
+        snapshot.cluster = it->second;
       for (const auto& [key, s] : store->services)
         if (s.cluster_id == cluster_id)
           snapshot.services.push_back(s);
@@ -119,6 +127,26 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
       if (rows.size() > static_cast<std::size_t>(limit))
         rows.resize(static_cast<std::size_t>(limit));
       return rows;
+    },
+    [store](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
+      std::vector<job_record> rows;
+      if (const auto* j = store->job(cluster_id, id))
+        rows.push_back(*j);
+      return rows;
+    },
+    [store](const activity_query& query) {
+      // Stored events only: deriving entries from job rows is SQL's job (tested there).
+      std::vector<event_record> entries;
+      for (const auto& e : store->events)
+        if (e.cluster_id == query.cluster_id && (query.job_id.empty() || e.job_id == query.job_id))
+          entries.push_back(e);
+      return entries;
+    },
+    [](const metrics_query&) { return function_metrics{}; },
+    [store](prune_atom, std::int32_t) {
+      auto before = static_cast<std::int64_t>(store->events.size());
+      store->events.clear();
+      return before;
     },
     [store](ping_atom) -> caf::result<done_atom> {
       if (store->failing)

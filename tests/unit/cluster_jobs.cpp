@@ -119,8 +119,10 @@ CAF_TEST(a job whose attempts are spent fails and wakes its waiter) {
 CAF_TEST(the attempts of a silent machine stall) {
   auto id = create("f", 1);
   ask<std::vector<dispatched_job>>(poll("m1"));
-  // The other machine keeps polling; m1 goes silent.
-  for (int i = 0; i < 12; ++i) {
+  // The other machine keeps polling; m1 goes silent once its poll's ttl (5 s) and the
+  // stall window (10 s) have passed.
+  for (int i = 0; i < 14; ++i) {
+    CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
     advance_time(1s);
     run();
     auto alive = poll("m2");
@@ -128,6 +130,7 @@ CAF_TEST(the attempts of a silent machine stall) {
     self->request(cluster, caf::infinite, alive);
     run();
   }
+  advance_time(1s);
   CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
   CAF_CHECK(!ask<bool>(result(id, "m1")));
 }

@@ -63,22 +63,25 @@ CAF_TEST(a crashed cluster is restarted from the database) {
   CAF_CHECK(authenticate("sk_two") != nullptr);
 }
 
-CAF_TEST(a cluster that keeps crashing is given up) {
-  for (int i = 0; i < 5; ++i) {
+CAF_TEST(a cluster that keeps crashing is restarted ever more slowly) {
+  std::vector<std::chrono::milliseconds> waits;
+  for (int i = 0; i < 8; ++i) {
     auto actor = authenticate("sk_one");
     CAF_REQUIRE(actor != nullptr);
     caf::anon_send_exit(actor, caf::exit_reason::kill);
     run();
-    advance_time(5s);
-    run();
+    auto waited = std::chrono::milliseconds{0};
+    while (authenticate("sk_one") == nullptr) {
+      advance_time(100ms);
+      waited += 100ms;
+      CAF_REQUIRE(waited <= 31s);
+    }
+    waits.push_back(waited);
   }
-  auto actor = authenticate("sk_one");
-  CAF_REQUIRE(actor != nullptr);
-  caf::anon_send_exit(actor, caf::exit_reason::kill);
-  run();
-  advance_time(10s);
-  run();
-  CAF_CHECK(authenticate("sk_one") == nullptr);
+  for (std::size_t i = 1; i < waits.size(); ++i)
+    CAF_CHECK_GREATER_OR_EQUAL(waits[i], waits[i - 1]);
+  CAF_CHECK_EQUAL(waits.front(), 200ms);
+  CAF_CHECK_EQUAL(waits.back(), 25600ms);
 }
 
 CAF_TEST(a created cluster is answered once it is ready) {
@@ -92,6 +95,19 @@ CAF_TEST(a created cluster is answered once it is ready) {
   CAF_CHECK_EQUAL(created.api_secret.rfind("sk_", 0), 0u);
   CAF_CHECK_EQUAL(store->clusters.count(created.id), 1u);
   CAF_CHECK(authenticate(created.api_secret) != nullptr);
+}
+
+CAF_TEST(old activity is pruned a minute after start and then hourly) {
+  store->events.push_back(event_record{"c1", "jobStalled", "j", "m", "", "svc", "{}", 1});
+  advance_time(59s);
+  CAF_CHECK_EQUAL(store->events.size(), 1u);
+  advance_time(1s);
+  CAF_CHECK(store->events.empty());
+  store->events.push_back(event_record{"c1", "jobStalled", "j", "m", "", "svc", "{}", 1});
+  advance_time(std::chrono::minutes{59});
+  CAF_CHECK_EQUAL(store->events.size(), 1u);
+  advance_time(std::chrono::minutes{1});
+  CAF_CHECK(store->events.empty());
 }
 
 CAF_TEST(stop commits and ends the node) {

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "cli/http_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+// What the commands that talk to a running server share.
+namespace diffplane::cli {
+
+struct remote_options {
+  std::string endpoint = "http://127.0.0.1:4000";
+  std::string management_secret;
+  std::string data_dir = ".diffplane";
+  bool json = false;
+};
+
+/// --endpoint, --management-secret, --data-dir and --json on `command`.
+void add_remote_options(CLI::App& command, remote_options& options);
+
+/// The management secret: given, or the dev server's (in the data dir); empty if neither.
+std::string management_secret_of(const remote_options& options);
+
+/// GET `target` with the management secret; throws std::runtime_error with the server's
+/// message on any answer but 200.
+nlohmann::json get_json(const remote_options& options, const std::string& target);
+
+/// Runs `body`: exit 2 without a management secret, 1 with a one-line message when it
+/// throws, else 0.
+int run_remote(const remote_options& options, const std::function<void()>& body);
+
+/// Prints rows as aligned columns with a header.
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows);
+
+/// A JSON value as table text ("" for null).
+std::string cell(const nlohmann::json& value);
+
+} // namespace diffplane::cli

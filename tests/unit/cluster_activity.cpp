@@ -1,0 +1,104 @@
+#define CAF_SUITE cluster_activity
+
+#include "cluster_fixture.hpp"
+
+#include "metrics/catalog.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace diffplane;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct fixture : testing::cluster_fixture {
+  std::vector<const event_record*> events_of(const std::string& type) {
+    std::vector<const event_record*> found;
+    for (const auto& e : store->events)
+      if (e.type == type)
+        found.push_back(&e);
+    return found;
+  }
+
+  nlohmann::json meta(const event_record& e) { return nlohmann::json::parse(e.meta_json); }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_activity_tests, fixture)
+
+CAF_TEST(a stall is recorded with its reason and the attempts left) {
+  auto stalled_before = metrics::jobs().stalled.value();
+  auto id = create("slow", 1, 10);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  advance_time(10s);
+  auto stalls = events_of("jobStalled");
+  CAF_REQUIRE_EQUAL(stalls.size(), 1u);
+  CAF_CHECK_EQUAL(stalls[0]->job_id, id);
+  CAF_CHECK_EQUAL(stalls[0]->machine_id, "m1");
+  CAF_CHECK_EQUAL(stalls[0]->service, "svc");
+  CAF_CHECK_EQUAL(meta(*stalls[0])["reason"].get<std::string>(), "timeout");
+  CAF_CHECK_EQUAL(meta(*stalls[0])["attemptsRemaining"].get<int>(), 1);
+  CAF_CHECK_EQUAL(metrics::jobs().stalled.value(), stalled_before + 1);
+  ask<std::vector<dispatched_job>>(poll("m2"));
+  advance_time(10s);
+  CAF_CHECK_EQUAL(events_of("jobStalled").size(), 2u);
+  auto failures = events_of("jobFailed");
+  CAF_REQUIRE_EQUAL(failures.size(), 1u);
+  CAF_CHECK_EQUAL(failures[0]->job_id, id);
+}
+
+CAF_TEST(refused results are recorded with why) {
+  auto id = create("f");
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(!ask<bool>(result(id, "intruder")));
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  CAF_CHECK(!ask<bool>(result(id, "m1")));
+  auto refused = events_of("jobResultNotPersisted");
+  CAF_REQUIRE_EQUAL(refused.size(), 2u);
+  CAF_CHECK_EQUAL(refused[0]->machine_id, "intruder");
+  CAF_CHECK(meta(*refused[0])["reason"].get<std::string>().find("m1") != std::string::npos);
+  CAF_CHECK_EQUAL(meta(*refused[1])["reason"].get<std::string>(), "the job already finished");
+}
+
+CAF_TEST(a silent machine is recorded once) {
+  self->request(cluster, caf::infinite, poll("quiet")); // parks; never answered here
+  run();
+  for (int i = 0; i < 15; ++i)
+    advance_time(1s);
+  auto stalled = events_of("machineStalled");
+  CAF_REQUIRE_EQUAL(stalled.size(), 1u);
+  CAF_CHECK_EQUAL(stalled[0]->machine_id, "quiet");
+}
+
+CAF_TEST(settings are changed durably and survive a restart) {
+  auto before = ask<cluster_settings>(settings_atom::value);
+  CAF_CHECK(!before.predictive_retries_enabled);
+  CAF_CHECK_EQUAL(ask<done_atom>(cluster_settings{true, false}), done_atom::value);
+  CAF_CHECK(store->clusters["c1"].predictive_retries_enabled);
+  CAF_CHECK(ask<cluster_settings>(settings_atom::value).predictive_retries_enabled);
+  caf::anon_send_exit(cluster, caf::exit_reason::kill);
+  run();
+  self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+  info.predictive_retries_enabled = false; // the node's stale copy
+  start_cluster();
+  CAF_CHECK(ask<cluster_settings>(settings_atom::value).predictive_retries_enabled);
+}
+
+CAF_TEST(service details carry the definition and the jobs) {
+  auto announce = poll("m1");
+  announce.announces_functions = true;
+  announce.functions = {"f", "g"};
+  self->request(cluster, caf::infinite, announce);
+  run();
+  create("f");
+  auto details = ask<service_details>(service_details_request{"svc", 100});
+  CAF_CHECK(details.has_definition);
+  CAF_CHECK_EQUAL(details.definition.functions.size(), 2u);
+  CAF_CHECK_EQUAL(details.jobs.size(), 1u);
+  auto unknown = ask<service_details>(service_details_request{"nope", 100});
+  CAF_CHECK(!unknown.has_definition);
+  CAF_CHECK(unknown.jobs.empty());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
