@@ -174,7 +174,9 @@ CAF_TEST(the activity of a job tells its story) {
 
 CAF_TEST(the cluster activity shows silent machines) {
   run_calls();
-  std::this_thread::sleep_for(std::chrono::seconds{5}); // both machines go silent
+  // Both machines go silent: their last polls count as life for their 5 s ttl, then
+  // the 3 s stall window passes.
+  std::this_thread::sleep_for(std::chrono::seconds{9});
   auto entries = view("/activity");
   int machine_stalls = 0;
   for (const auto& e : entries)
