@@ -129,7 +129,10 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
 } // namespace
 
 job_actor spawn_job(caf::local_actor* parent, job_record job, job_context context) {
-  return parent->spawn<caf::linked>(job_behavior, std::move(job), std::move(context));
+  // Not linked: a link is an entry in the pool's list of attachables, removed by a linear
+  // search when the attempt ends, which made every exit cost O(running attempts). The
+  // pool ends its attempts itself when it goes (see pool_state).
+  return parent->spawn(job_behavior, std::move(job), std::move(context));
 }
 
 } // namespace diffplane

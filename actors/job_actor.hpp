@@ -38,7 +38,7 @@ struct job_context {
   pool_actor_fwd pool;
 };
 
-/// Spawns the attempt of `job` (already dispatched), linked to `parent`.
+/// Spawns the attempt of `job` (already dispatched); `parent` is its pool.
 job_actor spawn_job(caf::local_actor* parent, job_record job, job_context context);
 
 } // namespace diffplane

@@ -49,6 +49,9 @@ struct pool_state {
       context.parked->fetch_sub(parked.size());
     metrics::jobs().pending.add(-static_cast<std::int64_t>(pending.size()));
     metrics::jobs().running.add(-static_cast<std::int64_t>(running.size()));
+    // The attempts end with their pool; the cluster reloads them from Postgres.
+    for (auto& [id, attempt] : running)
+      caf::anon_send_exit(attempt.attempt, caf::exit_reason::kill);
   }
 };
 

@@ -35,6 +35,12 @@ unsigned threads_or_cores(unsigned configured) {
   return configured > 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
 
+/// Parsing HTTP costs less than the actors and Postgres behind it: half the cores (at
+/// least one) measured best on 2 cores (docs/BENCHMARKS.md).
+unsigned http_threads_of(unsigned configured) {
+  return configured > 0 ? configured : std::max(1u, std::thread::hardware_concurrency() / 2);
+}
+
 domain_options domain_options_of(const config::server_options& o) {
   domain_options d;
   d.machine_stall = std::chrono::seconds{o.machine_stall_seconds};
@@ -148,8 +154,11 @@ int run_serve(config::server_options options) {
   auto max_batch = options.group_commit_max_items;
   auto node = spawn_node(system, node_opts,
                          [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
-                           return spawn_persistence(sys, persistence_options{database_url,
-                                                                             max_batch, role});
+                           persistence_options opts;
+                           opts.database_url = database_url;
+                           opts.max_batch_items = max_batch;
+                           opts.name = role;
+                           return spawn_persistence(sys, std::move(opts));
                          });
   caf::scoped_actor self{system};
   cluster_record dev_cluster;
@@ -191,7 +200,7 @@ int run_serve(config::server_options options) {
     }
   }
   gateway::http_server server{
-    gateway::http_server_options{listen.host, listen.port, threads_or_cores(options.http_threads),
+    gateway::http_server_options{listen.host, listen.port, http_threads_of(options.http_threads),
                                  options.body_limit_bytes, options.header_limit_bytes,
                                  std::chrono::seconds{options.idle_timeout_seconds}},
     routes};
@@ -211,7 +220,7 @@ int run_serve(config::server_options options) {
     spdlog::warn("event=caf_port_unused port={} reason=\"native clients are not built yet\"",
                  options.caf_port);
   spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
-               threads_or_cores(options.http_threads), threads_or_cores(options.actor_threads));
+               http_threads_of(options.http_threads), threads_or_cores(options.actor_threads));
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,

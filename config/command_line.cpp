@@ -43,7 +43,7 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                "developer mode: embedded Postgres, generated management secret, a 'dev' "
                "cluster, listen on 127.0.0.1")
     ->envname("DIFFPLANE_DEV");
-  app.add_option("--http-threads", o.http_threads, "HTTP gateway threads (0: one per core)")
+  app.add_option("--http-threads", o.http_threads, "HTTP gateway threads (0: half the cores, at least one)")
     ->envname("DIFFPLANE_HTTP_THREADS")
     ->capture_default_str();
   app.add_option("--actor-threads", o.actor_threads,

@@ -22,7 +22,7 @@ struct server_options {
   /// Developer mode: embedded Postgres, a generated management secret, a `dev` cluster.
   bool dev = false;
 
-  /// Threads running the HTTP gateway; 0 means one per core.
+  /// Threads running the HTTP gateway; 0 means half the cores, at least one.
   unsigned http_threads = 0;
   /// Threads of the actor scheduler; 0 means one per core.
   unsigned actor_threads = 0;

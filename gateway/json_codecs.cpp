@@ -1,6 +1,7 @@
 #include "gateway/json_codecs.hpp"
 
 #include "gateway/iso8601.hpp"
+#include "gateway/json_writer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -126,11 +127,6 @@ json result_type_json(result_kind kind) {
   return kind == result_kind::none ? json(nullptr) : json(std::string{to_string(kind)});
 }
 
-json status_json(const job_status_row& row) {
-  return json{{"status", std::string{to_string(row.status)}},
-              {"result", row.result_type == result_kind::none ? json(nullptr) : json(row.result)},
-              {"resultType", result_type_json(row.result_type)}};
-}
 
 } // namespace
 
@@ -239,24 +235,133 @@ status_request decode_job_status_query(const http_request& http) {
   return request;
 }
 
-status_request decode_batch_status(std::string_view body, const decode_limits& limits) {
-  auto object = parse_object(body);
+namespace {
+
+/// Reads {"jobIds": [...], "ttl": n} without building a DOM: callers send every unresolved
+/// id in each status poll, so this runs for thousands of ids per second.
+class batch_status_reader : public nlohmann::json_sax<json> {
+public:
+  explicit batch_status_reader(const decode_limits& limits) : limits_(limits) {}
+
   status_request request;
-  auto ids = object.find("jobIds");
-  if (ids == object.end() || !ids->is_array())
-    throw bad_input("jobIds", "jobIds must be an array of strings");
-  if (ids->size() > limits.batch_status_max_ids)
-    throw bad_input("jobIds", "jobIds has " + std::to_string(ids->size()) + " ids; at most " +
-                                std::to_string(limits.batch_status_max_ids) + " are accepted");
-  request.ids.reserve(ids->size());
-  for (const auto& id : *ids) {
-    if (!id.is_string())
-      throw bad_input("jobIds", "jobIds must be an array of strings");
-    request.ids.push_back(id.get<std::string>());
-    check_storable("jobIds", request.ids.back());
+  bool saw_ids = false;
+  std::optional<double> ttl;
+  std::optional<bad_input> error;
+
+  bool null() override { return value("null"); }
+  bool boolean(bool) override { return value("a boolean"); }
+  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return number(v); }
+  bool binary(binary_t&) override { return value("binary"); }
+
+  bool string(string_t& text) override {
+    if (in_ids()) {
+      if (request.ids.size() >= limits_.batch_status_max_ids)
+        return fail("jobIds", "jobIds has more than " +
+                                std::to_string(limits_.batch_status_max_ids) +
+                                " ids; at most that many are accepted");
+      request.ids.push_back(std::move(text));
+      return true;
+    }
+    if (depth_ == 1 && key_ == "ttl") {
+      auto parsed = number_from_text(text);
+      if (!parsed)
+        return fail("ttl", "ttl must be a number");
+      ttl = parsed;
+      return true;
+    }
+    return value("a string");
   }
-  request.ttl_ms = ttl_of(get_number(object, "", "ttl", true));
-  return request;
+
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) {
+      ++depth_;
+      return true;
+    }
+    if (in_ids())
+      return fail("jobIds", "jobIds must be an array of strings");
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& name) override {
+    if (depth_ == 1)
+      key_ = std::move(name);
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0)
+      return fail("body", "the body must be a JSON object");
+    if (in_ids())
+      return fail("jobIds", "jobIds must be an array of strings");
+    if (depth_ == 1 && key_ == "jobIds") {
+      saw_ids = true;
+      ids_open_ = true;
+    }
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    if (depth_ == 1)
+      ids_open_ = false;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    if (!error)
+      error = bad_input("body", "the body is not valid JSON");
+    return false;
+  }
+
+private:
+  bool in_ids() const { return ids_open_ && depth_ == 2; }
+
+  bool number(double v) {
+    if (depth_ == 1 && key_ == "ttl") {
+      ttl = v;
+      return true;
+    }
+    return value("a number");
+  }
+
+  bool value(const char* what) {
+    if (depth_ == 0)
+      return fail("body", "the body must be a JSON object");
+    if (in_ids())
+      return fail("jobIds", std::string{"jobIds must be an array of strings, not hold "} + what);
+    if (depth_ == 1 && key_ == "jobIds")
+      return fail("jobIds", "jobIds must be an array of strings");
+    return true;
+  }
+
+  bool fail(const std::string& field, const std::string& message) {
+    error = bad_input(field, message);
+    return false;
+  }
+
+  const decode_limits& limits_;
+  int depth_ = 0;
+  std::string key_;
+  bool ids_open_ = false;
+};
+
+} // namespace
+
+status_request decode_batch_status(std::string_view body, const decode_limits& limits) {
+  batch_status_reader reader{limits};
+  json::sax_parse(body, &reader);
+  if (reader.error)
+    throw *reader.error;
+  if (!reader.saw_ids)
+    throw bad_input("jobIds", "jobIds must be an array of strings");
+  for (const auto& id : reader.request.ids)
+    check_storable("jobIds", id);
+  reader.request.ttl_ms = ttl_of(reader.ttl);
+  return std::move(reader.request);
 }
 
 client_events_post decode_client_events(const http_request& http) {
@@ -448,28 +553,70 @@ std::string encode_job_detail(const job_detail& detail) {
 }
 
 std::string encode_job_id(const std::string& id) {
-  return to_json_text(json{{"id", id}});
+  std::string out = "{\"id\":";
+  json_writer::append_string(out, id);
+  out += '}';
+  return out;
 }
 
 std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs) {
-  auto array = json::array();
-  for (const auto& job : jobs)
-    array.push_back({{"id", job.id}, {"targetFn", job.target_fn}, {"targetArgs", job.target_args}});
-  return to_json_text(array);
+  std::string out = "[";
+  for (const auto& job : jobs) {
+    if (out.size() > 1)
+      out += ',';
+    out += "{\"id\":";
+    json_writer::append_string(out, job.id);
+    out += ",\"targetFn\":";
+    json_writer::append_string(out, job.target_fn);
+    out += ",\"targetArgs\":";
+    json_writer::append_string(out, job.target_args);
+    out += '}';
+  }
+  out += ']';
+  return out;
 }
 
+namespace {
+
+void append_status_fields(std::string& out, const job_status_row& row) {
+  out += "\"status\":\"";
+  out += to_string(row.status);
+  out += "\",\"result\":";
+  json_writer::append_string_or_null(out, row.result, row.result_type == result_kind::none);
+  out += ",\"resultType\":";
+  if (row.result_type == result_kind::none) {
+    out += "null";
+  } else {
+    out += '"';
+    out += to_string(row.result_type);
+    out += '"';
+  }
+}
+
+} // namespace
+
 std::string encode_job_status(const job_status_row& row) {
-  return to_json_text(status_json(row));
+  std::string out = "{";
+  append_status_fields(out, row);
+  out += '}';
+  return out;
 }
 
 std::string encode_job_statuses(const std::vector<job_status_row>& rows) {
-  auto array = json::array();
+  std::string out;
+  out.reserve(rows.size() * 96);
+  out += '[';
   for (const auto& row : rows) {
-    auto item = status_json(row);
-    item["id"] = row.id;
-    array.push_back(std::move(item));
+    if (out.size() > 1)
+      out += ',';
+    out += "{\"id\":";
+    json_writer::append_string(out, row.id);
+    out += ',';
+    append_status_fields(out, row);
+    out += '}';
   }
-  return to_json_text(array);
+  out += ']';
+  return out;
 }
 
 std::string encode_clusters(const std::vector<cluster_record>& clusters) {

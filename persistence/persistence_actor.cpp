@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <memory>
+#include <algorithm>
+#include <unordered_map>
 #include <variant>
 
 namespace diffplane {
@@ -30,6 +32,14 @@ struct persistence_state {
   /// One promise per write of `batch`, in the same order.
   std::vector<std::variant<done_promise, inserted_promise>> replies;
   bool flush_scheduled = false;
+  /// Dispatch writes held back for options.dispatch_write_delay, by job.
+  struct held_dispatch {
+    job_state_write write;
+    done_promise reply;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::unordered_map<std::string, held_dispatch> held;
+  bool hold_timer_pending = false;
   static inline const char* name = "diffplane.persistence";
 };
 
@@ -70,11 +80,26 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
   txn.commit();
 }
 
+/// Moves held dispatch writes into the batch: those whose delay is over, or all.
+void release_held(persistence_state& st, bool all) {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = st.held.begin(); it != st.held.end();) {
+    if (all || it->second.due <= now) {
+      st.batch.add(std::move(it->second.write));
+      st.replies.emplace_back(std::in_place_type<done_promise>, it->second.reply);
+      it = st.held.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 /// Commits the gathered writes in one transaction and answers every writer. When the
 /// transaction fails for a reason other than a lost connection, each write is retried
 /// on its own so that one bad row cannot fail its neighbours.
 void flush(persistence_state& st) {
   st.flush_scheduled = false;
+  release_held(st, false);
   if (st.batch.empty())
     return;
   auto batch = std::move(st.batch);
@@ -147,10 +172,35 @@ caf::result<Reply> gather(self_pointer self, Row row) {
   return promise;
 }
 
+/// A job's state write. A dispatch is held back for a moment: if the job's next state
+/// comes first (a fast worker), the dispatch is answered without being written, as the
+/// newer state carries everything it would have. A crash in that moment loses only the
+/// record that the attempt began, so the job runs again without the attempt counting.
+caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) {
+  auto& st = self->state;
+  auto key = row.cluster_id + '/' + row.id;
+  if (auto it = st.held.find(key); it != st.held.end() && it->second.write.revision < row.revision) {
+    it->second.reply.deliver(done_atom::value);
+    st.held.erase(it);
+  }
+  if (row.status != job_status::running || st.options.dispatch_write_delay.count() == 0)
+    return gather<job_state_write, done_atom>(self, std::move(row));
+  auto reply = self->make_response_promise<done_atom>();
+  auto due = std::chrono::steady_clock::now() + st.options.dispatch_write_delay;
+  st.held.insert_or_assign(std::move(key), persistence_state::held_dispatch{std::move(row), reply, due});
+  if (!st.hold_timer_pending) {
+    st.hold_timer_pending = true;
+    self->delayed_send(self, st.options.dispatch_write_delay, flush_atom::value);
+  }
+  return reply;
+}
+
 /// Runs a read after the pending writes, mapping database failures to error values.
 template <class Fn>
 auto read(self_pointer self, Fn fn) -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
+  // A read must see every write sent before it, held dispatches included.
+  release_held(st, true);
   flush(st);
   try {
     pqxx::work txn{connection_of(st), "read"};
@@ -171,16 +221,17 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
                                                       persistence_options options) {
   self->state.options = std::move(options);
   // Answer writers whose writes are still gathered when the actor stops.
-  self->attach_functor([self] { flush(self->state); });
+  self->attach_functor([self] {
+    release_held(self->state, true);
+    flush(self->state);
+  });
   return {
     [=](cluster_record& row) { return gather<cluster_record, done_atom>(self, std::move(row)); },
     [=](cluster_settings_write& row) {
       return gather<cluster_settings_write, done_atom>(self, std::move(row));
     },
     [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
-    [=](job_state_write& row) {
-      return gather<job_state_write, done_atom>(self, std::move(row));
-    },
+    [=](job_state_write& row) { return write_job_state(self, row); },
     [=](machine_record& row) { return gather<machine_record, done_atom>(self, std::move(row)); },
     [=](service_record& row) { return gather<service_record, done_atom>(self, std::move(row)); },
     [=](std::vector<event_record>& rows) {
@@ -238,7 +289,21 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
         return done_atom::value;
       });
     },
-    [=](flush_atom) { flush(self->state); },
+    [=](flush_atom) {
+      auto& st = self->state;
+      flush(st);
+      // The hold timer: while dispatches are held, come back when the next one is due.
+      st.hold_timer_pending = false;
+      if (!st.held.empty()) {
+        auto next = std::min_element(st.held.begin(), st.held.end(), [](const auto& a, const auto& b) {
+                      return a.second.due < b.second.due;
+                    })->second.due;
+        st.hold_timer_pending = true;
+        self->delayed_send(self, std::max(next - std::chrono::steady_clock::now(),
+                                          std::chrono::steady_clock::duration{0}),
+                           flush_atom::value);
+      }
+    },
   };
 }
 

@@ -7,6 +7,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct persistence_options {
   std::string database_url;
   /// Most writes in one transaction.
   std::size_t max_batch_items = 512;
+  /// How long the write of a dispatch (a job becoming running) may wait to be superseded
+  /// by the job's next state, which then goes alone: fast jobs cost one update less.
+  std::chrono::milliseconds dispatch_write_delay{50};
   /// Name in logs ("writer", "reader").
   std::string name = "persistence";
 };

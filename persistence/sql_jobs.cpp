@@ -193,7 +193,10 @@ std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
     "SELECT DISTINCT ON (service, target_fn, cache_key) service, target_fn, cache_key, id, " +
     epoch_ms("resulted_at") + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
     " AND cache_key IS NOT NULL AND result_type = 'resolution' AND resulted_at > " +
-    timestamp(since) + " ORDER BY service, target_fn, cache_key, resulted_at DESC");
+    timestamp(since) +
+    // Bounds the scan of jobs_latest: a cached job resolves within days of its creation.
+    " AND created_at > " + timestamp(since) + " - interval '30 days'"
+    " ORDER BY service, target_fn, cache_key, resulted_at DESC");
   std::vector<cache_entry_record> result;
   for (const auto& row : rows)
     result.push_back(cache_entry_record{row[0].as<std::string>(), row[1].as<std::string>(),
