@@ -2,8 +2,8 @@
 
 #include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
-#include "metrics/catalog.hpp"
 #include "actors/wall_clock.hpp"
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 #include <spdlog/spdlog.h>
@@ -30,8 +30,9 @@ std::uint32_t pool_of(self_pointer self, const std::string& service) {
   if (auto it = st.service_index.find(service); it != st.service_index.end())
     return it->second;
   auto index = static_cast<std::uint32_t>(st.services.size());
-  auto pool = spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
-                                            self, st.context.options, st.context.parked});
+  auto pool =
+      spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
+                                    self, st.context.options, st.context.parked});
   st.services.push_back(service_state{service, pool, {}, false});
   st.service_index.emplace(service, index);
   return index;
@@ -55,7 +56,8 @@ std::string new_job_id(cluster_state& st) {
 void admit(self_pointer self, job_record job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
-  st.jobs.insert_or_assign(job.id, job_entry{pool, job.status, result_kind::none, {}, {}});
+  st.jobs.insert_or_assign(job.id,
+                           job_entry{pool, job.status, result_kind::none, {}, {}});
   self->send(st.services[pool].pool, enqueue_atom::value, std::move(job));
 }
 
@@ -74,11 +76,13 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   for (auto& machine : snapshot.machines) {
     auto id = machine.id;
     // Silent since before the restart as far as we know; the clock starts now.
-    st.machines.emplace(std::move(id), machine_state{std::move(machine), now, now, false});
+    st.machines.emplace(std::move(id),
+                        machine_state{std::move(machine), now, now, false});
   }
   for (auto& entry : snapshot.cache_entries)
-    st.cache.insert_or_assign(cache_key_of(entry.service, entry.target_fn, entry.cache_key),
-                              cache_hit{entry.job_id, entry.resulted_at});
+    st.cache.insert_or_assign(
+        cache_key_of(entry.service, entry.target_fn, entry.cache_key),
+        cache_hit{entry.job_id, entry.resulted_at});
   std::size_t recovered = 0;
   std::size_t failed = 0;
   auto wall_now = wall_clock_ms();
@@ -91,10 +95,13 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
       ++recovered;
       if (job.status == job_status::failure) {
         ++failed;
-        events.push_back(activity::job_failed(job, "no attempts left after a node restart"));
+        events.push_back(
+            activity::job_failed(job, "no attempts left after a node restart"));
         job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
                               job.cache_key, job.resulted_at};
-        st.jobs.insert_or_assign(job.id, job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
+        st.jobs.insert_or_assign(
+            job.id,
+            job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
         on_job_finished(self, finished);
         continue;
       }
@@ -112,7 +119,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
 caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
   auto& st = self->state;
   if (!request.cache_key.empty() && request.cache_ttl_seconds > 0) {
-    auto it = st.cache.find(cache_key_of(request.service, request.target_fn, request.cache_key));
+    auto it = st.cache.find(
+        cache_key_of(request.service, request.target_fn, request.cache_key));
     if (it != st.cache.end() &&
         it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_clock_ms())
       return it->second.job_id;
@@ -123,24 +131,26 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, wall_clock_ms());
   auto promise = self->make_response_promise<std::string>();
   self->request(st.context.writer, caf::infinite, job)
-    .then(
-      [self, promise, job](bool inserted) mutable {
-        // Not inserted: the execution id existed already; the call gets that job.
-        if (inserted && self->state.jobs.count(job.id) == 0) {
-          metrics::jobs().created.add();
-          admit(self, job);
-        }
-        promise.deliver(job.id);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, job](bool inserted) mutable {
+            // Not inserted: the execution id existed already; the call gets that job.
+            if (inserted && self->state.jobs.count(job.id) == 0) {
+              metrics::jobs().created.add();
+              admit(self, job);
+            }
+            promise.deliver(job.id);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
-void refuse_result(self_pointer self, const job_result_post& post, const std::string& service) {
+void refuse_result(self_pointer self, const job_result_post& post,
+                   const std::string& service) {
   metrics::jobs().results_not_persisted.add();
-  caf::anon_send(self->state.context.writer,
-                 std::vector<event_record>{activity::result_not_persisted(
-                   self->state.context.cluster.id, service, post, "the job already finished")});
+  caf::anon_send(
+      self->state.context.writer,
+      std::vector<event_record>{activity::result_not_persisted(
+          self->state.context.cluster.id, service, post, "the job already finished")});
 }
 
 caf::result<bool> route_result(self_pointer self, job_result_post& post) {
@@ -159,90 +169,94 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   auto promise = self->make_response_promise<bool>();
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::vector<std::string>{post.job_id})
-    .then(
-      [self, promise, post](std::vector<job_status_row>& rows) mutable {
-        if (rows.empty()) {
-          promise.deliver(make_error(error_code::not_found, "job " + post.job_id + " not found"));
-          return;
-        }
-        refuse_result(self, post, {});
-        promise.deliver(false);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, post](std::vector<job_status_row>& rows) mutable {
+            if (rows.empty()) {
+              promise.deliver(
+                  make_error(error_code::not_found, "job " + post.job_id + " not found"));
+              return;
+            }
+            refuse_result(self, post, {});
+            promise.deliver(false);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
-cluster_actor::behavior_type cluster_behavior(self_pointer self, cluster_context context) {
+cluster_actor::behavior_type cluster_behavior(self_pointer self,
+                                              cluster_context context) {
   auto& st = self->state;
   st.context = std::move(context);
   st.random.seed(std::random_device{}());
-  auto since = wall_clock_ms() -
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                 st.context.options.cache_horizon)
-                 .count();
+  auto since = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     st.context.options.cache_horizon)
+                                     .count();
   self->request(st.context.writer, caf::infinite, load_cluster_atom::value,
                 st.context.cluster.id, since)
-    .then(
-      [self](cluster_snapshot& snapshot) {
-        restore(self, snapshot);
-        self->send(self->state.context.parent, cluster_ready_atom::value,
-                   self->state.context.cluster.id);
+      .then(
+          [self](cluster_snapshot& snapshot) {
+            restore(self, snapshot);
+            self->send(self->state.context.parent, cluster_ready_atom::value,
+                       self->state.context.cluster.id);
+            self->delayed_send(self, self->state.context.options.sweep_interval,
+                               sweep_atom::value);
+          },
+          [self](caf::error& err) {
+            spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
+                          self->state.context.cluster.id, message_of(err));
+            self->quit(err);
+          });
+  return {
+      [self](job_status_changed& change) {
+        auto it = self->state.jobs.find(change.id);
+        if (it != self->state.jobs.end() && !is_terminal(it->second.status))
+          it->second.status = change.status;
+      },
+      [self](job_finished& finished) { on_job_finished(self, finished); },
+      [self](create_job_request& request) { return create_job(self, request); },
+      [self](jobs_request& request) -> caf::delegated<std::vector<dispatched_job>> {
+        touch_machine(self, request.machine_id, request.service, request.ip,
+                      request.deployment_id, std::chrono::milliseconds{request.ttl_ms});
+        if (request.announces_functions)
+          announce_functions(self, request.service, request.functions);
+        auto pool = pool_of(self, request.service);
+        return self->delegate(self->state.services[pool].pool, std::move(request));
+      },
+      [self](job_result_post& post) { return route_result(self, post); },
+      [self](status_request& request) { return answer_status(self, std::move(request)); },
+      [self](client_events_post& post) -> caf::result<done_atom> {
+        for (auto& event : post.events)
+          event.cluster_id = self->state.context.cluster.id;
+        return self->delegate(self->state.context.writer, std::move(post.events));
+      },
+      [self](details_atom) { return details_of(self); },
+      [self](service_details_request& request) {
+        return service_details_of(self, request);
+      },
+      [self](settings_atom) { return settings_of(self); },
+      [self](cluster_settings& settings) { return change_settings(self, settings); },
+      [self](activity_query& query) -> caf::delegated<std::vector<event_record>> {
+        query.cluster_id = self->state.context.cluster.id;
+        return self->delegate(self->state.context.reader, std::move(query));
+      },
+      [self](metrics_query& query) -> caf::delegated<function_metrics> {
+        query.cluster_id = self->state.context.cluster.id;
+        return self->delegate(self->state.context.reader, std::move(query));
+      },
+      [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
+      [self](sweep_atom) {
+        auto now = self->clock().now();
+        drop_lingering_results(self, now);
+        detect_silent_machines(self, now);
         self->delayed_send(self, self->state.context.options.sweep_interval,
                            sweep_atom::value);
       },
-      [self](caf::error& err) {
-        spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
-                      self->state.context.cluster.id, message_of(err));
-        self->quit(err);
-      });
-  return {
-    [self](job_status_changed& change) {
-      auto it = self->state.jobs.find(change.id);
-      if (it != self->state.jobs.end() && !is_terminal(it->second.status))
-        it->second.status = change.status;
-    },
-    [self](job_finished& finished) { on_job_finished(self, finished); },
-    [self](create_job_request& request) { return create_job(self, request); },
-    [self](jobs_request& request) -> caf::delegated<std::vector<dispatched_job>> {
-      touch_machine(self, request.machine_id, request.service, request.ip,
-                    request.deployment_id, std::chrono::milliseconds{request.ttl_ms});
-      if (request.announces_functions)
-        announce_functions(self, request.service, request.functions);
-      auto pool = pool_of(self, request.service);
-      return self->delegate(self->state.services[pool].pool, std::move(request));
-    },
-    [self](job_result_post& post) { return route_result(self, post); },
-    [self](status_request& request) { return answer_status(self, std::move(request)); },
-    [self](client_events_post& post) -> caf::result<done_atom> {
-      for (auto& event : post.events)
-        event.cluster_id = self->state.context.cluster.id;
-      return self->delegate(self->state.context.writer, std::move(post.events));
-    },
-    [self](details_atom) { return details_of(self); },
-    [self](service_details_request& request) { return service_details_of(self, request); },
-    [self](settings_atom) { return settings_of(self); },
-    [self](cluster_settings& settings) { return change_settings(self, settings); },
-    [self](activity_query& query) -> caf::delegated<std::vector<event_record>> {
-      query.cluster_id = self->state.context.cluster.id;
-      return self->delegate(self->state.context.reader, std::move(query));
-    },
-    [self](metrics_query& query) -> caf::delegated<function_metrics> {
-      query.cluster_id = self->state.context.cluster.id;
-      return self->delegate(self->state.context.reader, std::move(query));
-    },
-    [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
-    [self](sweep_atom) {
-      auto now = self->clock().now();
-      drop_lingering_results(self, now);
-      detect_silent_machines(self, now);
-      self->delayed_send(self, self->state.context.options.sweep_interval, sweep_atom::value);
-    },
-    [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
-    [self](release_atom) {
-      release_waiters(self);
-      for (auto& service : self->state.services)
-        self->send(service.pool, release_atom::value);
-    },
+      [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
+      [self](release_atom) {
+        release_waiters(self);
+        for (auto& service : self->state.services)
+          self->send(service.pool, release_atom::value);
+      },
   };
 }
 

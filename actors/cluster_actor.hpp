@@ -11,26 +11,26 @@ namespace diffplane {
 /// One tenant cluster: its settings, machines, service definitions, a pool per service,
 /// the index of its live jobs, the cache, and the parked result waiters.
 using cluster_actor = cluster_notifications::extend<
-  /// Creates a job; answers its id once committed (or the id of a cached or existing one).
-  caf::replies_to<create_job_request>::with<std::string>,
-  caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
-  /// Answers whether the result was persisted; unknown jobs are not_found.
-  caf::replies_to<job_result_post>::with<bool>,
-  caf::replies_to<status_request>::with<std::vector<job_status_row>>,
-  caf::replies_to<client_events_post>::with<done_atom>,
-  caf::replies_to<details_atom>::with<cluster_details>,
-  caf::replies_to<service_details_request>::with<service_details>,
-  caf::replies_to<settings_atom>::with<cluster_settings>,
-  /// Changes the settings (cloudEnabled is ignored).
-  caf::replies_to<cluster_settings>::with<done_atom>,
-  caf::replies_to<activity_query>::with<std::vector<event_record>>,
-  caf::replies_to<metrics_query>::with<function_metrics>,
-  caf::replies_to<fetch_job_atom, std::string>::with<job_detail>,
-  /// Periodic housekeeping: expire results and detect silent machines.
-  caf::reacts_to<sweep_atom>,
-  caf::reacts_to<waiter_expired_atom, std::uint64_t>,
-  /// Answers every parked poll and waiter now (shutdown).
-  caf::reacts_to<release_atom>>;
+    /// Creates a job; answers its id once committed (or the id of a cached or existing
+    /// one).
+    caf::replies_to<create_job_request>::with<std::string>,
+    caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
+    /// Answers whether the result was persisted; unknown jobs are not_found.
+    caf::replies_to<job_result_post>::with<bool>,
+    caf::replies_to<status_request>::with<std::vector<job_status_row>>,
+    caf::replies_to<client_events_post>::with<done_atom>,
+    caf::replies_to<details_atom>::with<cluster_details>,
+    caf::replies_to<service_details_request>::with<service_details>,
+    caf::replies_to<settings_atom>::with<cluster_settings>,
+    /// Changes the settings (cloudEnabled is ignored).
+    caf::replies_to<cluster_settings>::with<done_atom>,
+    caf::replies_to<activity_query>::with<std::vector<event_record>>,
+    caf::replies_to<metrics_query>::with<function_metrics>,
+    caf::replies_to<fetch_job_atom, std::string>::with<job_detail>,
+    /// Periodic housekeeping: expire results and detect silent machines.
+    caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
+    /// Answers every parked poll and waiter now (shutdown).
+    caf::reacts_to<release_atom>>;
 
 } // namespace diffplane
 

@@ -40,7 +40,8 @@ void touch_machine(self_pointer self, const std::string& machine_id,
   // A machine waiting in a long-poll is not silent: count it as seen until the poll ends.
   machine.last_seen = std::max(machine.last_seen, now + busy_for);
   record.last_ping_at = wall_clock_ms();
-  if (changed || now - machine.last_written >= st.context.options.machine_ping_write_interval) {
+  if (changed ||
+      now - machine.last_written >= st.context.options.machine_ping_write_interval) {
     machine.last_written = now;
     caf::anon_send(st.context.writer, record);
   }
@@ -54,8 +55,8 @@ void announce_functions(self_pointer self, const std::string& service,
     return;
   state.functions = functions;
   state.has_definition = true;
-  caf::anon_send(st.context.writer,
-             service_record{st.context.cluster.id, service, functions, wall_clock_ms()});
+  caf::anon_send(st.context.writer, service_record{st.context.cluster.id, service,
+                                                   functions, wall_clock_ms()});
 }
 
 void detect_silent_machines(self_pointer self, steady_time now) {
@@ -64,11 +65,12 @@ void detect_silent_machines(self_pointer self, steady_time now) {
     if (machine.inactive || now - machine.last_seen < st.context.options.machine_stall)
       continue;
     machine.inactive = true;
-    auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - machine.last_seen).count();
+    auto silent =
+        std::chrono::duration_cast<std::chrono::seconds>(now - machine.last_seen).count();
     spdlog::info("event=machine_inactive cluster={} machine={} silent_seconds={}",
                  st.context.cluster.id, id, silent);
-    caf::anon_send(st.context.writer,
-                   std::vector<event_record>{activity::machine_stalled(machine.record, silent)});
+    caf::anon_send(st.context.writer, std::vector<event_record>{activity::machine_stalled(
+                                          machine.record, silent)});
     for (auto& service : st.services)
       self->send(service.pool, machine_inactive_atom::value, id);
   }

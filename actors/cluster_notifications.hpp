@@ -10,7 +10,7 @@ namespace diffplane {
 
 /// What pools and jobs tell their cluster: the part of the cluster's interface they see.
 using cluster_notifications =
-  caf::typed_actor<caf::reacts_to<job_status_changed>, caf::reacts_to<job_finished>>;
+    caf::typed_actor<caf::reacts_to<job_status_changed>, caf::reacts_to<job_finished>>;
 
 /// What a cluster tells the node supervisor once it has loaded its state.
 using cluster_parent = caf::typed_actor<caf::reacts_to<cluster_ready_atom, std::string>>;

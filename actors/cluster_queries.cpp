@@ -15,14 +15,14 @@ caf::result<Result> with_latest_jobs(self_pointer self, const std::string& servi
                                      std::int32_t limit, Result result) {
   auto& st = self->state;
   auto promise = self->make_response_promise<Result>();
-  self->request(st.context.reader, caf::infinite, latest_jobs_atom::value, st.context.cluster.id,
-                service, limit)
-    .then(
-      [promise, result](std::vector<job_summary>& jobs) mutable {
-        result.jobs = std::move(jobs);
-        promise.deliver(std::move(result));
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+  self->request(st.context.reader, caf::infinite, latest_jobs_atom::value,
+                st.context.cluster.id, service, limit)
+      .then(
+          [promise, result](std::vector<job_summary>& jobs) mutable {
+            result.jobs = std::move(jobs);
+            promise.deliver(std::move(result));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
@@ -39,7 +39,7 @@ caf::result<cluster_details> details_of(self_pointer self) {
   for (const auto& service : st.services)
     if (service.has_definition)
       result.definitions.push_back(
-        service_record{st.context.cluster.id, service.name, service.functions, 0});
+          service_record{st.context.cluster.id, service.name, service.functions, 0});
   std::sort(result.definitions.begin(), result.definitions.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   return with_latest_jobs(self, {}, 100, std::move(result));
@@ -53,8 +53,8 @@ caf::result<service_details> service_details_of(self_pointer self,
     const auto& service = st.services[it->second];
     if (service.has_definition) {
       result.has_definition = true;
-      result.definition = service_record{st.context.cluster.id, request.service,
-                                         service.functions, 0};
+      result.definition =
+          service_record{st.context.cluster.id, request.service, service.functions, 0};
     }
   }
   return with_latest_jobs(self, request.service, request.limit, std::move(result));
@@ -65,17 +65,20 @@ cluster_settings settings_of(self_pointer self) {
   return cluster_settings{c.predictive_retries_enabled, c.cloud_enabled};
 }
 
-caf::result<done_atom> change_settings(self_pointer self, const cluster_settings& settings) {
+caf::result<done_atom> change_settings(self_pointer self,
+                                       const cluster_settings& settings) {
   auto& st = self->state;
   auto promise = self->make_response_promise<done_atom>();
   self->request(st.context.writer, caf::infinite,
-                cluster_settings_write{st.context.cluster.id, settings.predictive_retries_enabled})
-    .then(
-      [self, promise, enabled = settings.predictive_retries_enabled](done_atom) mutable {
-        self->state.context.cluster.predictive_retries_enabled = enabled;
-        promise.deliver(done_atom::value);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+                cluster_settings_write{st.context.cluster.id,
+                                       settings.predictive_retries_enabled})
+      .then(
+          [self, promise,
+           enabled = settings.predictive_retries_enabled](done_atom) mutable {
+            self->state.context.cluster.predictive_retries_enabled = enabled;
+            promise.deliver(done_atom::value);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
@@ -85,21 +88,22 @@ caf::result<job_detail> job_detail_of(self_pointer self, const std::string& id) 
   auto reader = st.context.reader;
   auto cluster_id = st.context.cluster.id;
   self->request(reader, caf::infinite, fetch_job_atom::value, cluster_id, id)
-    .then(
-      [self, promise, reader, cluster_id, id](std::vector<job_record>& rows) mutable {
-        if (rows.empty()) {
-          promise.deliver(make_error(error_code::not_found, "job " + id + " not found"));
-          return;
-        }
-        auto job = std::move(rows.front());
-        self->request(reader, caf::infinite, activity_query{cluster_id, id, {}, 1000})
-          .then(
-            [promise, job](std::vector<event_record>& entries) mutable {
-              promise.deliver(job_detail{std::move(job), std::move(entries)});
-            },
-            [promise](caf::error& err) mutable { promise.deliver(err); });
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, reader, cluster_id, id](std::vector<job_record>& rows) mutable {
+            if (rows.empty()) {
+              promise.deliver(
+                  make_error(error_code::not_found, "job " + id + " not found"));
+              return;
+            }
+            auto job = std::move(rows.front());
+            self->request(reader, caf::infinite, activity_query{cluster_id, id, {}, 1000})
+                .then(
+                    [promise, job](std::vector<event_record>& entries) mutable {
+                      promise.deliver(job_detail{std::move(job), std::move(entries)});
+                    },
+                    [promise](caf::error& err) mutable { promise.deliver(err); });
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 

@@ -85,13 +85,13 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 /// The index of `service`'s pool, spawning the pool on first use.
 std::uint32_t pool_of(self_pointer self, const std::string& service);
 
-
 // cluster_queries.cpp: the operator's views of the cluster
 caf::result<cluster_details> details_of(self_pointer self);
 caf::result<service_details> service_details_of(self_pointer self,
                                                 const service_details_request& request);
 cluster_settings settings_of(self_pointer self);
-caf::result<done_atom> change_settings(self_pointer self, const cluster_settings& settings);
+caf::result<done_atom> change_settings(self_pointer self,
+                                       const cluster_settings& settings);
 caf::result<job_detail> job_detail_of(self_pointer self, const std::string& id);
 
 // cluster_waiters.cpp

@@ -11,7 +11,8 @@ namespace diffplane::cluster_internal {
 namespace {
 
 /// The current rows of `ids`: from memory, else from `stored`; unknown ids are left out.
-std::vector<job_status_row> rows_of(const cluster_state& st, const std::vector<std::string>& ids,
+std::vector<job_status_row> rows_of(const cluster_state& st,
+                                    const std::vector<std::string>& ids,
                                     const std::vector<job_status_row>& stored) {
   std::unordered_map<std::string_view, const job_status_row*> stored_by_id;
   for (const auto& row : stored)
@@ -54,8 +55,8 @@ void settle(self_pointer self, rows_promise promise, status_request request,
   auto& st = self->state;
   auto rows = rows_of(st, request.ids, stored);
   if (request.single && rows.empty()) {
-    promise.deliver(make_error(error_code::not_found, "job " + request.ids.front() +
-                                                        " not found"));
+    promise.deliver(
+        make_error(error_code::not_found, "job " + request.ids.front() + " not found"));
     return;
   }
   if (any_finished(rows) || request.ttl_ms <= 0 || rows.empty()) {
@@ -71,7 +72,8 @@ void settle(self_pointer self, rows_promise promise, status_request request,
   for (const auto& job_id : request.ids)
     if (auto it = st.jobs.find(job_id); it != st.jobs.end())
       it->second.waiters.push_back(id);
-  st.waiters.emplace(id, result_waiter{promise, std::move(request.ids), std::move(stored)});
+  st.waiters.emplace(id,
+                     result_waiter{promise, std::move(request.ids), std::move(stored)});
   self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
                      waiter_expired_atom::value, id);
 }
@@ -82,11 +84,10 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
                                                        status_request request) {
   auto& st = self->state;
   if (request.ids.size() > st.context.options.batch_status_max_ids)
-    return make_error(error_code::bad_request,
-                      "jobIds has " + std::to_string(request.ids.size()) +
-                        " ids; at most " +
-                        std::to_string(st.context.options.batch_status_max_ids) +
-                        " are accepted");
+    return make_error(
+        error_code::bad_request,
+        "jobIds has " + std::to_string(request.ids.size()) + " ids; at most " +
+            std::to_string(st.context.options.batch_status_max_ids) + " are accepted");
   std::vector<std::string> missing;
   for (const auto& id : request.ids)
     if (st.jobs.count(id) == 0)
@@ -98,11 +99,11 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
   }
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::move(missing))
-    .then(
-      [self, promise, request](std::vector<job_status_row>& stored) mutable {
-        settle(self, promise, std::move(request), std::move(stored));
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, request](std::vector<job_status_row>& stored) mutable {
+            settle(self, promise, std::move(request), std::move(stored));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
@@ -117,8 +118,8 @@ void on_job_finished(self_pointer self, job_finished& finished) {
   if (row.status == job_status::success && row.result_type == result_kind::resolution &&
       !finished.cache_key.empty())
     st.cache.insert_or_assign(
-      cache_key_of(finished.service, finished.target_fn, finished.cache_key),
-      cache_hit{row.id, finished.resulted_at});
+        cache_key_of(finished.service, finished.target_fn, finished.cache_key),
+        cache_hit{row.id, finished.resulted_at});
   auto waiters = std::move(entry.waiters);
   entry.waiters.clear();
   for (auto id : waiters)
@@ -142,17 +143,19 @@ void drop_lingering_results(self_pointer self, steady_time now) {
   auto linger = st.context.options.result_linger;
   while (!st.finished.empty() && st.finished.front().first + linger <= now) {
     auto it = st.jobs.find(st.finished.front().second);
-    if (it != st.jobs.end() && is_terminal(it->second.status) && it->second.waiters.empty())
+    if (it != st.jobs.end() && is_terminal(it->second.status) &&
+        it->second.waiters.empty())
       st.jobs.erase(it);
     st.finished.pop_front();
   }
   auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   st.context.options.cache_horizon)
-                   .count();
+                     st.context.options.cache_horizon)
+                     .count();
   auto oldest = wall_clock_ms() - horizon;
   // The cache is small next to the job index; pruning it costs one pass now and then.
   if (++st.sweeps % 64 == 0)
-    std::erase_if(st.cache, [oldest](const auto& kv) { return kv.second.resulted_at < oldest; });
+    std::erase_if(st.cache,
+                  [oldest](const auto& kv) { return kv.second.resulted_at < oldest; });
 }
 
 } // namespace diffplane::cluster_internal

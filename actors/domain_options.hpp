@@ -7,7 +7,8 @@ namespace diffplane {
 
 /// Tunables of the domain actors, filled from config::server_options.
 struct domain_options {
-  /// A machine that neither polls nor posts for this long is inactive; its attempts stall.
+  /// A machine that neither polls nor posts for this long is inactive; its attempts
+  /// stall.
   std::chrono::seconds machine_stall{90};
   /// How long a finished job's result stays in the cluster's memory.
   std::chrono::seconds result_linger{30};

@@ -2,8 +2,8 @@
 
 #include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
-#include "metrics/catalog.hpp"
 #include "actors/wall_clock.hpp"
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
@@ -27,8 +27,8 @@ using self_pointer = job_actor::stateful_pointer<job_state>;
 void finish(self_pointer self) {
   auto& st = self->state;
   self->send(st.context.cluster,
-             job_finished{lifecycle::status_row_of(st.job), st.job.service, st.job.target_fn,
-                          st.job.cache_key, st.job.resulted_at});
+             job_finished{lifecycle::status_row_of(st.job), st.job.service,
+                          st.job.target_fn, st.job.cache_key, st.job.resulted_at});
   self->send(st.context.pool, job_done_atom::value, st.job.id);
   self->quit();
 }
@@ -40,16 +40,19 @@ void record(self_pointer self, event_record event) {
 /// Commits the failure, then tells the waiters; while the database refuses, tries again
 /// every second (waiters may only hear "failure" once it is durable).
 void persist_failure(self_pointer self) {
-  self->request(self->state.context.writer, caf::infinite, lifecycle::state_of(self->state.job))
-    .then([self](done_atom) { finish(self); },
-          [self](caf::error& err) {
-            spdlog::error("event=job_failure_not_persisted job={} reason=\"{}\" action=retry",
-                          self->state.job.id, message_of(err));
-            self->delayed_send(self, std::chrono::seconds{1}, persist_atom::value);
-          });
+  self->request(self->state.context.writer, caf::infinite,
+                lifecycle::state_of(self->state.job))
+      .then([self](done_atom) { finish(self); },
+            [self](caf::error& err) {
+              spdlog::error(
+                  "event=job_failure_not_persisted job={} reason=\"{}\" action=retry",
+                  self->state.job.id, message_of(err));
+              self->delayed_send(self, std::chrono::seconds{1}, persist_atom::value);
+            });
 }
 
-/// Ends the attempt without a result: back to pending while attempts remain, else failure.
+/// Ends the attempt without a result: back to pending while attempts remain, else
+/// failure.
 void give_up(self_pointer self, const std::string& reason) {
   auto& st = self->state;
   st.settled = true;
@@ -82,47 +85,50 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   self->delayed_send(self, std::chrono::seconds{st.job.timeout_seconds},
                      job_timeout_atom::value, st.job.attempts_used);
   return {
-    [self](job_result_post& post) -> caf::result<bool> {
-      auto& st = self->state;
-      if (st.settled || !lifecycle::accepts_result(st.job, post)) {
-        metrics::jobs().results_not_persisted.add();
-        record(self, activity::result_not_persisted(
-                       st.job.cluster_id, st.job.service, post,
-                       st.settled ? "the attempt already ended"
-                                  : "the attempt is held by machine " + st.job.executing_machine_id));
-        return false;
-      }
-      st.settled = true;
-      auto before = st.job;
-      lifecycle::resolve(st.job, post, wall_clock_ms());
-      auto promise = self->make_response_promise<bool>();
-      self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
-        .then(
-          [self, promise](done_atom) mutable {
-            auto& jobs = metrics::jobs();
-            (self->state.job.result_type == result_kind::rejection ? jobs.succeeded_rejection
-                                                                   : jobs.succeeded_resolution)
-              .add();
-            finish(self);
-            promise.deliver(true);
-          },
-          [self, promise, before](caf::error& err) mutable {
-            // Not durable: the attempt goes on, so the worker may post again or time out.
-            self->state.job = before;
-            self->state.settled = false;
-            promise.deliver(err);
-          });
-      return promise;
-    },
-    [self](job_timeout_atom, std::int32_t attempt) {
-      if (!self->state.settled && attempt == self->state.job.attempts_used)
-        give_up(self, "timeout");
-    },
-    [self](stall_atom, std::string& reason) {
-      if (!self->state.settled)
-        give_up(self, reason);
-    },
-    [self](persist_atom) { persist_failure(self); },
+      [self](job_result_post& post) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.settled || !lifecycle::accepts_result(st.job, post)) {
+          metrics::jobs().results_not_persisted.add();
+          record(self, activity::result_not_persisted(
+                           st.job.cluster_id, st.job.service, post,
+                           st.settled ? "the attempt already ended"
+                                      : "the attempt is held by machine " +
+                                            st.job.executing_machine_id));
+          return false;
+        }
+        st.settled = true;
+        auto before = st.job;
+        lifecycle::resolve(st.job, post, wall_clock_ms());
+        auto promise = self->make_response_promise<bool>();
+        self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
+            .then(
+                [self, promise](done_atom) mutable {
+                  auto& jobs = metrics::jobs();
+                  (self->state.job.result_type == result_kind::rejection
+                       ? jobs.succeeded_rejection
+                       : jobs.succeeded_resolution)
+                      .add();
+                  finish(self);
+                  promise.deliver(true);
+                },
+                [self, promise, before](caf::error& err) mutable {
+                  // Not durable: the attempt goes on, so the worker may post again or
+                  // time out.
+                  self->state.job = before;
+                  self->state.settled = false;
+                  promise.deliver(err);
+                });
+        return promise;
+      },
+      [self](job_timeout_atom, std::int32_t attempt) {
+        if (!self->state.settled && attempt == self->state.job.attempts_used)
+          give_up(self, "timeout");
+      },
+      [self](stall_atom, std::string& reason) {
+        if (!self->state.settled)
+          give_up(self, reason);
+      },
+      [self](persist_atom) { persist_failure(self); },
   };
 }
 

@@ -12,14 +12,14 @@ namespace diffplane {
 /// only place a result for it is accepted. Spawned by the pool at dispatch; exits when
 /// the attempt ends (result, stall back to pending, or failure).
 using job_actor = caf::typed_actor<
-  /// Answers whether the result was accepted (false: not from the attempt's holder).
-  caf::replies_to<job_result_post>::with<bool>,
-  /// The attempt's timeout elapsed (the number names the attempt it was set for).
-  caf::reacts_to<job_timeout_atom, std::int32_t>,
-  /// The attempt is given up, e.g. because its machine went silent; carries the reason.
-  caf::reacts_to<stall_atom, std::string>,
-  /// Tries again to commit the failure of a job whose attempts are spent.
-  caf::reacts_to<persist_atom>>;
+    /// Answers whether the result was accepted (false: not from the attempt's holder).
+    caf::replies_to<job_result_post>::with<bool>,
+    /// The attempt's timeout elapsed (the number names the attempt it was set for).
+    caf::reacts_to<job_timeout_atom, std::int32_t>,
+    /// The attempt is given up, e.g. because its machine went silent; carries the reason.
+    caf::reacts_to<stall_atom, std::string>,
+    /// Tries again to commit the failure of a job whose attempts are spent.
+    caf::reacts_to<persist_atom>>;
 
 } // namespace diffplane
 

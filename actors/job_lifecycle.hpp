@@ -28,11 +28,13 @@ bool accepts_result(const job_record& job, const job_result_post& post);
 /// running -> success with the posted result.
 void resolve(job_record& job, const job_result_post& post, timestamp_ms now);
 
-/// running -> stalled -> pending when attempts remain, else failure. Returns the new status.
+/// running -> stalled -> pending when attempts remain, else failure. Returns the new
+/// status.
 job_status stall(job_record& job, timestamp_ms now);
 
 /// A job found pending, running or stalled at start: a running attempt counts as stalled
-/// (it was spent when dispatched). Returns true when the state changed and must be written.
+/// (it was spent when dispatched). Returns true when the state changed and must be
+/// written.
 bool recover(job_record& job, timestamp_ms now);
 
 /// The mutable part of `job`, for the persistence actor.

@@ -88,7 +88,8 @@ struct service_details {
   service_record definition;
 };
 
-/// GET (answer) and PUT (request) /clusters/:clusterId/settings; cloudEnabled is read-only.
+/// GET (answer) and PUT (request) /clusters/:clusterId/settings; cloudEnabled is
+/// read-only.
 struct cluster_settings {
   bool predictive_retries_enabled = false;
   bool cloud_enabled = false;
@@ -115,72 +116,59 @@ struct job_finished {
   timestamp_ms resulted_at = 0;
 };
 
-template <class Inspector>
-auto inspect(Inspector& f, create_job_request& x) {
+template <class Inspector> auto inspect(Inspector& f, create_job_request& x) {
   return f(x.service, x.target_fn, x.target_args, x.cache_key, x.cache_ttl_seconds,
            x.retry_count_on_stall, x.predictive_retries_on_rejection, x.timeout_seconds,
            x.execution_id, x.background);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, jobs_request& x) {
+template <class Inspector> auto inspect(Inspector& f, jobs_request& x) {
   return f(x.service, x.limit, x.ttl_ms, x.machine_id, x.deployment_id, x.ip,
            x.announces_functions, x.functions);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, dispatched_job& x) {
+template <class Inspector> auto inspect(Inspector& f, dispatched_job& x) {
   return f(x.id, x.target_fn, x.target_args);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_result_post& x) {
+template <class Inspector> auto inspect(Inspector& f, job_result_post& x) {
   return f(x.job_id, x.machine_id, x.deployment_id, x.ip, x.result, x.type,
            x.function_execution_time_ms);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, status_request& x) {
+template <class Inspector> auto inspect(Inspector& f, status_request& x) {
   return f(x.ids, x.ttl_ms, x.single);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, client_events_post& x) {
+template <class Inspector> auto inspect(Inspector& f, client_events_post& x) {
   return f(x.events);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, cluster_details& x) {
+template <class Inspector> auto inspect(Inspector& f, cluster_details& x) {
   return f(x.cluster, x.machines, x.jobs, x.definitions);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, service_details_request& x) {
+template <class Inspector> auto inspect(Inspector& f, service_details_request& x) {
   return f(x.service, x.limit);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, service_details& x) {
+template <class Inspector> auto inspect(Inspector& f, service_details& x) {
   return f(x.jobs, x.has_definition, x.definition);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, cluster_settings& x) {
+template <class Inspector> auto inspect(Inspector& f, cluster_settings& x) {
   return f(x.predictive_retries_enabled, x.cloud_enabled);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_detail& x) {
+template <class Inspector> auto inspect(Inspector& f, job_detail& x) {
   return f(x.job, x.activity);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_status_changed& x) {
+template <class Inspector> auto inspect(Inspector& f, job_status_changed& x) {
   return f(x.id, x.status);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_finished& x) {
+template <class Inspector> auto inspect(Inspector& f, job_finished& x) {
   return f(x.row, x.service, x.target_fn, x.cache_key, x.resulted_at);
 }
 

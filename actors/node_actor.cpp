@@ -50,8 +50,8 @@ void start_cluster(self_pointer self, const std::string& id) {
   auto& st = self->state;
   auto& slot = st.clusters.at(id);
   slot.ready = false;
-  slot.actor = spawn_cluster(self, cluster_context{slot.record, st.writer, st.reader, self,
-                                                   st.options.domain, st.parked});
+  slot.actor = spawn_cluster(self, cluster_context{slot.record, st.writer, st.reader,
+                                                   self, st.options.domain, st.parked});
   st.id_by_address[slot.actor.address()] = id;
 }
 
@@ -100,7 +100,8 @@ void finish_stop_when_clusters_down(self_pointer self) {
     self->quit();
   };
   self->request(st.writer, caf::infinite, ping_atom::value)
-    .then([done](done_atom) { done(caf::error{}); }, [done](caf::error& err) { done(err); });
+      .then([done](done_atom) { done(caf::error{}); },
+            [done](caf::error& err) { done(err); });
 }
 
 void on_down(self_pointer self, caf::down_msg& msg) {
@@ -147,8 +148,9 @@ void on_down(self_pointer self, caf::down_msg& msg) {
   auto exponent = std::min<std::size_t>(slot.restarts.size(), 9);
   auto backoff = std::min(std::chrono::milliseconds{100 << exponent},
                           st.options.max_restart_backoff);
-  spdlog::error("event=cluster_down cluster={} reason=\"{}\" action=restart backoff_ms={}", id,
-                caf::to_string(msg.reason), backoff.count());
+  spdlog::error(
+      "event=cluster_down cluster={} reason=\"{}\" action=restart backoff_ms={}", id,
+      caf::to_string(msg.reason), backoff.count());
   self->delayed_send(self, backoff, restart_atom::value, id);
 }
 
@@ -160,13 +162,13 @@ caf::result<cluster_record> create_cluster(self_pointer self, std::string& descr
   record.created_at = wall_clock_ms();
   auto promise = self->make_response_promise<cluster_record>();
   self->request(self->state.writer, caf::infinite, record)
-    .then(
-      [self, promise, record](done_atom) mutable {
-        spdlog::info("event=cluster_created cluster={}", record.id);
-        self->state.clusters[record.id].creators.push_back(promise);
-        add_cluster(self, record);
-      },
-      [promise](caf::error& err) mutable { promise.deliver(err); });
+      .then(
+          [self, promise, record](done_atom) mutable {
+            spdlog::info("event=cluster_created cluster={}", record.id);
+            self->state.clusters[record.id].creators.push_back(promise);
+            add_cluster(self, record);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
@@ -194,101 +196,105 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
     self->quit(msg.reason);
   });
   self->request(st.writer, caf::infinite, load_clusters_atom::value)
-    .then(
-      [self](std::vector<cluster_record>& records) {
-        for (auto& record : records)
-          add_cluster(self, std::move(record));
-        self->state.loaded = true;
+      .then(
+          [self](std::vector<cluster_record>& records) {
+            for (auto& record : records)
+              add_cluster(self, std::move(record));
+            self->state.loaded = true;
+            deliver_ready(self->state);
+          },
+          [self](caf::error& err) {
+            spdlog::error("event=clusters_load_failed reason=\"{}\"", message_of(err));
+            for (auto& promise : self->state.ready_waiters)
+              promise.deliver(err);
+            self->quit(err);
+          });
+  return {
+      [self](authenticate_atom,
+             const std::string& secret) -> caf::result<std::string, cluster_actor> {
+        auto& st = self->state;
+        auto it = st.id_by_secret_hash.find(secrets::sha256(secret));
+        if (it == st.id_by_secret_hash.end())
+          return make_error(error_code::unauthorized, "unknown API secret");
+        auto& slot = st.clusters.at(it->second);
+        if (!slot.ready)
+          return make_error(error_code::unavailable,
+                            "cluster " + it->second + " is starting; retry shortly");
+        return {it->second, slot.actor};
+      },
+      [self](create_cluster_atom, std::string& description) {
+        return create_cluster(self, description);
+      },
+      [self](list_clusters_atom) {
+        std::vector<cluster_record> records;
+        for (const auto& [id, slot] : self->state.clusters)
+          records.push_back(slot.record);
+        std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+        });
+        return records;
+      },
+      [self](lookup_atom, const std::string& id) -> caf::result<cluster_actor> {
+        auto it = self->state.clusters.find(id);
+        if (it == self->state.clusters.end())
+          return make_error(error_code::not_found, "cluster " + id + " not found");
+        if (!it->second.ready)
+          return make_error(error_code::unavailable, "cluster " + id + " is starting");
+        return it->second.actor;
+      },
+      [self](prune_atom) {
+        auto hours = self->state.options.activity_retention_hours;
+        self->request(self->state.reader, caf::infinite, prune_atom::value, hours)
+            .then(
+                [hours](std::int64_t deleted) {
+                  spdlog::info("event=activity_pruned deleted={} older_than_hours={}",
+                               deleted, hours);
+                },
+                [](caf::error& err) {
+                  spdlog::warn("event=activity_prune_failed reason=\"{}\"",
+                               message_of(err));
+                });
+        self->delayed_send(self, std::chrono::hours{1}, prune_atom::value);
+      },
+      [self](live_atom) { return self->delegate(self->state.reader, ping_atom::value); },
+      [self](await_ready_atom) -> caf::result<done_atom> {
+        if (all_ready(self->state))
+          return done_atom::value;
+        auto promise = self->make_response_promise<done_atom>();
+        self->state.ready_waiters.push_back(promise);
+        return promise;
+      },
+      [self](cluster_ready_atom, const std::string& id) {
+        auto it = self->state.clusters.find(id);
+        if (it == self->state.clusters.end())
+          return;
+        it->second.ready = true;
+        for (auto& promise : it->second.creators)
+          promise.deliver(it->second.record);
+        it->second.creators.clear();
         deliver_ready(self->state);
       },
-      [self](caf::error& err) {
-        spdlog::error("event=clusters_load_failed reason=\"{}\"", message_of(err));
-        for (auto& promise : self->state.ready_waiters)
-          promise.deliver(err);
-        self->quit(err);
-      });
-  return {
-    [self](authenticate_atom,
-           const std::string& secret) -> caf::result<std::string, cluster_actor> {
-      auto& st = self->state;
-      auto it = st.id_by_secret_hash.find(secrets::sha256(secret));
-      if (it == st.id_by_secret_hash.end())
-        return make_error(error_code::unauthorized, "unknown API secret");
-      auto& slot = st.clusters.at(it->second);
-      if (!slot.ready)
-        return make_error(error_code::unavailable,
-                          "cluster " + it->second + " is starting; retry shortly");
-      return {it->second, slot.actor};
-    },
-    [self](create_cluster_atom, std::string& description) {
-      return create_cluster(self, description);
-    },
-    [self](list_clusters_atom) {
-      std::vector<cluster_record> records;
-      for (const auto& [id, slot] : self->state.clusters)
-        records.push_back(slot.record);
-      std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-      });
-      return records;
-    },
-    [self](lookup_atom, const std::string& id) -> caf::result<cluster_actor> {
-      auto it = self->state.clusters.find(id);
-      if (it == self->state.clusters.end())
-        return make_error(error_code::not_found, "cluster " + id + " not found");
-      if (!it->second.ready)
-        return make_error(error_code::unavailable, "cluster " + id + " is starting");
-      return it->second.actor;
-    },
-    [self](prune_atom) {
-      auto hours = self->state.options.activity_retention_hours;
-      self->request(self->state.reader, caf::infinite, prune_atom::value, hours)
-        .then([hours](std::int64_t deleted) {
-                spdlog::info("event=activity_pruned deleted={} older_than_hours={}", deleted, hours);
-              },
-              [](caf::error& err) {
-                spdlog::warn("event=activity_prune_failed reason=\"{}\"", message_of(err));
-              });
-      self->delayed_send(self, std::chrono::hours{1}, prune_atom::value);
-    },
-    [self](live_atom) { return self->delegate(self->state.reader, ping_atom::value); },
-    [self](await_ready_atom) -> caf::result<done_atom> {
-      if (all_ready(self->state))
-        return done_atom::value;
-      auto promise = self->make_response_promise<done_atom>();
-      self->state.ready_waiters.push_back(promise);
-      return promise;
-    },
-    [self](cluster_ready_atom, const std::string& id) {
-      auto it = self->state.clusters.find(id);
-      if (it == self->state.clusters.end())
-        return;
-      it->second.ready = true;
-      for (auto& promise : it->second.creators)
-        promise.deliver(it->second.record);
-      it->second.creators.clear();
-      deliver_ready(self->state);
-    },
-    [self](restart_atom, const std::string& id) {
-      auto it = self->state.clusters.find(id);
-      if (it != self->state.clusters.end() && !it->second.actor && !self->state.stopping)
-        start_cluster(self, id);
-    },
-    [self](release_atom) {
-      for (auto& [id, slot] : self->state.clusters)
-        if (slot.actor)
-          self->send(slot.actor, release_atom::value);
-    },
-    [self](stop_atom) -> caf::result<done_atom> {
-      auto& st = self->state;
-      st.stopping = true;
-      st.stop_promise = self->make_response_promise<done_atom>();
-      for (auto& [id, slot] : st.clusters)
-        if (slot.actor)
-          self->send_exit(slot.actor, caf::exit_reason::user_shutdown);
-      finish_stop_when_clusters_down(self);
-      return st.stop_promise;
-    },
+      [self](restart_atom, const std::string& id) {
+        auto it = self->state.clusters.find(id);
+        if (it != self->state.clusters.end() && !it->second.actor &&
+            !self->state.stopping)
+          start_cluster(self, id);
+      },
+      [self](release_atom) {
+        for (auto& [id, slot] : self->state.clusters)
+          if (slot.actor)
+            self->send(slot.actor, release_atom::value);
+      },
+      [self](stop_atom) -> caf::result<done_atom> {
+        auto& st = self->state;
+        st.stopping = true;
+        st.stop_promise = self->make_response_promise<done_atom>();
+        for (auto& [id, slot] : st.clusters)
+          if (slot.actor)
+            self->send_exit(slot.actor, caf::exit_reason::user_shutdown);
+        finish_stop_when_clusters_down(self);
+        return st.stop_promise;
+      },
   };
 }
 

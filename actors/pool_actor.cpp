@@ -2,9 +2,9 @@
 
 #include "actors/activity.hpp"
 #include "actors/job_actor.hpp"
-#include "metrics/catalog.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "actors/wall_clock.hpp"
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
@@ -114,69 +114,71 @@ void schedule_dispatch(self_pointer self) {
 pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context) {
   self->state.context = std::move(context);
   return {
-    [self](enqueue_atom, job_record& job) {
-      metrics::jobs().pending.add(1);
-      self->state.pending.push_back(std::move(job));
-      schedule_dispatch(self);
-    },
-    [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
-      auto& st = self->state;
-      auto limit = std::min(request.limit, st.context.options.max_jobs_per_poll);
-      if (!st.pending.empty())
-        return take_jobs(self, limit, request.machine_id);
-      if (st.context.parked->load() >= st.context.options.max_parked_polls)
-        return make_error(error_code::overloaded, "too many parked long-polls; retry later");
-      st.context.parked->fetch_add(1);
-      auto id = st.next_poll_id++;
-      auto promise = self->make_response_promise<std::vector<dispatched_job>>();
-      st.parked.emplace(id, parked_poll{promise, request.machine_id, limit});
-      self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
-                         poll_expired_atom::value, id);
-      return promise;
-    },
-    [self](job_result_post& post) -> caf::result<bool> {
-      auto& st = self->state;
-      auto it = st.running.find(post.job_id);
-      if (it == st.running.end()) {
-        metrics::jobs().results_not_persisted.add();
-        caf::anon_send(st.context.writer,
-                       std::vector<event_record>{activity::result_not_persisted(
-                         st.context.cluster_id, st.context.service, post,
-                         "the job is not running (it is waiting for a new attempt)")});
-        return false;
-      }
-      return self->delegate(it->second.attempt, std::move(post));
-    },
-    [self](machine_inactive_atom, const std::string& machine_id) {
-      for (auto& [id, running] : self->state.running)
-        if (running.machine_id == machine_id)
-          self->send(running.attempt, stall_atom::value,
-                     std::string{"machine stopped polling"});
-    },
-    [self](requeue_atom, job_record& job) {
-      auto& st = self->state;
-      if (st.running.erase(job.id) > 0)
-        metrics::jobs().running.add(-1);
-      metrics::jobs().pending.add(1);
-      self->send(st.context.cluster, job_status_changed{job.id, job.status});
-      st.pending.push_back(std::move(job));
-      schedule_dispatch(self);
-    },
-    [self](job_done_atom, const std::string& id) {
-      if (self->state.running.erase(id) > 0)
-        metrics::jobs().running.add(-1);
-    },
-    [self](dispatch_atom) { dispatch(self); },
-    [self](poll_expired_atom, std::uint64_t id) {
-      auto& st = self->state;
-      if (auto it = st.parked.find(id); it != st.parked.end())
-        unpark(st, it, {});
-    },
-    [self](release_atom) {
-      auto& st = self->state;
-      while (!st.parked.empty())
-        unpark(st, st.parked.begin(), {});
-    },
+      [self](enqueue_atom, job_record& job) {
+        metrics::jobs().pending.add(1);
+        self->state.pending.push_back(std::move(job));
+        schedule_dispatch(self);
+      },
+      [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
+        auto& st = self->state;
+        auto limit = std::min(request.limit, st.context.options.max_jobs_per_poll);
+        if (!st.pending.empty())
+          return take_jobs(self, limit, request.machine_id);
+        if (st.context.parked->load() >= st.context.options.max_parked_polls)
+          return make_error(error_code::overloaded,
+                            "too many parked long-polls; retry later");
+        st.context.parked->fetch_add(1);
+        auto id = st.next_poll_id++;
+        auto promise = self->make_response_promise<std::vector<dispatched_job>>();
+        st.parked.emplace(id, parked_poll{promise, request.machine_id, limit});
+        self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
+                           poll_expired_atom::value, id);
+        return promise;
+      },
+      [self](job_result_post& post) -> caf::result<bool> {
+        auto& st = self->state;
+        auto it = st.running.find(post.job_id);
+        if (it == st.running.end()) {
+          metrics::jobs().results_not_persisted.add();
+          caf::anon_send(
+              st.context.writer,
+              std::vector<event_record>{activity::result_not_persisted(
+                  st.context.cluster_id, st.context.service, post,
+                  "the job is not running (it is waiting for a new attempt)")});
+          return false;
+        }
+        return self->delegate(it->second.attempt, std::move(post));
+      },
+      [self](machine_inactive_atom, const std::string& machine_id) {
+        for (auto& [id, running] : self->state.running)
+          if (running.machine_id == machine_id)
+            self->send(running.attempt, stall_atom::value,
+                       std::string{"machine stopped polling"});
+      },
+      [self](requeue_atom, job_record& job) {
+        auto& st = self->state;
+        if (st.running.erase(job.id) > 0)
+          metrics::jobs().running.add(-1);
+        metrics::jobs().pending.add(1);
+        self->send(st.context.cluster, job_status_changed{job.id, job.status});
+        st.pending.push_back(std::move(job));
+        schedule_dispatch(self);
+      },
+      [self](job_done_atom, const std::string& id) {
+        if (self->state.running.erase(id) > 0)
+          metrics::jobs().running.add(-1);
+      },
+      [self](dispatch_atom) { dispatch(self); },
+      [self](poll_expired_atom, std::uint64_t id) {
+        auto& st = self->state;
+        if (auto it = st.parked.find(id); it != st.parked.end())
+          unpark(st, it, {});
+      },
+      [self](release_atom) {
+        auto& st = self->state;
+        while (!st.parked.empty())
+          unpark(st, st.parked.begin(), {});
+      },
   };
 }
 

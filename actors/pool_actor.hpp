@@ -15,23 +15,22 @@ namespace diffplane {
 /// running attempts. A job that becomes pending while a poll is parked is handed over
 /// at once.
 using pool_actor = caf::typed_actor<
-  /// A committed pending job.
-  caf::reacts_to<enqueue_atom, job_record>,
-  /// A worker's poll; answered with up to `limit` jobs, or none when its ttl passes.
-  caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
-  /// A result for one of this pool's jobs (forwarded to the job's attempt).
-  caf::replies_to<job_result_post>::with<bool>,
-  /// The machine went silent: its attempts stall.
-  caf::reacts_to<machine_inactive_atom, std::string>,
-  /// An attempt stalled and the job goes back to pending.
-  caf::reacts_to<requeue_atom, job_record>,
-  /// An attempt ended for good (the job is finished).
-  caf::reacts_to<job_done_atom, std::string>,
-  /// Hands pending jobs to parked polls (sent to itself after a burst of enqueues).
-  caf::reacts_to<dispatch_atom>,
-  caf::reacts_to<poll_expired_atom, std::uint64_t>,
-  /// Answers every parked poll now, empty (shutdown).
-  caf::reacts_to<release_atom>>;
+    /// A committed pending job.
+    caf::reacts_to<enqueue_atom, job_record>,
+    /// A worker's poll; answered with up to `limit` jobs, or none when its ttl passes.
+    caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
+    /// A result for one of this pool's jobs (forwarded to the job's attempt).
+    caf::replies_to<job_result_post>::with<bool>,
+    /// The machine went silent: its attempts stall.
+    caf::reacts_to<machine_inactive_atom, std::string>,
+    /// An attempt stalled and the job goes back to pending.
+    caf::reacts_to<requeue_atom, job_record>,
+    /// An attempt ended for good (the job is finished).
+    caf::reacts_to<job_done_atom, std::string>,
+    /// Hands pending jobs to parked polls (sent to itself after a burst of enqueues).
+    caf::reacts_to<dispatch_atom>, caf::reacts_to<poll_expired_atom, std::uint64_t>,
+    /// Answers every parked poll now, empty (shutdown).
+    caf::reacts_to<release_atom>>;
 
 } // namespace diffplane
 

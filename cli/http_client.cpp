@@ -15,7 +15,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 
 http_client::http_client(std::string endpoint, std::chrono::milliseconds timeout)
-  : endpoint_(std::move(endpoint)), timeout_(timeout) {
+    : endpoint_(std::move(endpoint)), timeout_(timeout) {
   std::string_view rest{endpoint_};
   if (rest.rfind("http://", 0) != 0)
     throw std::runtime_error("endpoint must start with http://, got '" + endpoint_ + "'");
@@ -34,9 +34,10 @@ http_client::http_client(std::string endpoint, std::chrono::milliseconds timeout
     host_ = host_.substr(1, host_.size() - 2);
 }
 
-http_reply http_client::request(const std::string& method, const std::string& target,
-                                const std::string& body,
-                                const std::vector<std::pair<std::string, std::string>>& headers) {
+http_reply
+http_client::request(const std::string& method, const std::string& target,
+                     const std::string& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
   net::io_context io;
   beast::tcp_stream stream{io};
   net::ip::tcp::resolver resolver{io};
@@ -72,7 +73,8 @@ http_reply http_client::request(const std::string& method, const std::string& ta
   reply.status = res.result_int();
   reply.body = std::move(res.body());
   for (const auto& field : res)
-    reply.headers.emplace_back(std::string{field.name_string()}, std::string{field.value()});
+    reply.headers.emplace_back(std::string{field.name_string()},
+                               std::string{field.value()});
   stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
   return reply;
 }

@@ -21,9 +21,10 @@ public:
   explicit http_client(std::string endpoint,
                        std::chrono::milliseconds timeout = std::chrono::seconds{30});
 
-  http_reply request(const std::string& method, const std::string& target,
-                     const std::string& body = {},
-                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+  http_reply
+  request(const std::string& method, const std::string& target,
+          const std::string& body = {},
+          const std::vector<std::pair<std::string, std::string>>& headers = {});
 
   const std::string& endpoint() const { return endpoint_; }
 

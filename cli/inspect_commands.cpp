@@ -35,10 +35,11 @@ void show_job(const inspect_state& st) {
     std::cout << job.dump(2) << "\n";
     return;
   }
-  for (auto key : {"id", "service", "targetFn", "status", "resultType", "attempts", "maxAttempts",
-                   "timeoutSeconds", "machineId", "functionExecutionTime", "createdAt",
-                   "lastDispatchedAt", "resultedAt"})
-    std::cout << key << std::string(24 - std::string{key}.size(), ' ') << cell(job[key]) << "\n";
+  for (auto key : {"id", "service", "targetFn", "status", "resultType", "attempts",
+                   "maxAttempts", "timeoutSeconds", "machineId", "functionExecutionTime",
+                   "createdAt", "lastDispatchedAt", "resultedAt"})
+    std::cout << key << std::string(24 - std::string{key}.size(), ' ') << cell(job[key])
+              << "\n";
   std::cout << "\n";
   print_activity(job["activity"]);
 }
@@ -64,11 +65,11 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
   show->add_option("ID", st->job_id, "the job id")->required();
   show->add_option("--cluster", st->cluster_id, "the job's cluster id")->required();
   add_remote_options(*show, st->remote);
-  show->callback([st, &exit_code] {
-    exit_code = run_remote(st->remote, [&] { show_job(*st); });
-  });
+  show->callback(
+      [st, &exit_code] { exit_code = run_remote(st->remote, [&] { show_job(*st); }); });
 
-  auto* activity = app.add_subcommand("activity", "the activity log of a cluster, newest first");
+  auto* activity =
+      app.add_subcommand("activity", "the activity log of a cluster, newest first");
   activity->add_option("CLUSTER", st->cluster_id, "the cluster id")->required();
   activity->add_option("--job", st->job_id, "only this job's activity");
   add_remote_options(*activity, st->remote);

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "diffplane 0.1.0");
 
   config::server_options server;
-  auto* serve = app.add_subcommand("serve", "run the server (HTTP gateway, actors, Postgres)");
+  auto* serve =
+      app.add_subcommand("serve", "run the server (HTTP gateway, actors, Postgres)");
   config::add_server_options(app, *serve, server);
 
   // The commands that talk to a running server set the exit code from their callbacks.

@@ -12,15 +12,15 @@ namespace diffplane::cli {
 
 void add_remote_options(CLI::App& command, remote_options& options) {
   command.add_option("--endpoint", options.endpoint, "the server's HTTP endpoint")
-    ->envname("DIFFPLANE_ENDPOINT")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_ENDPOINT")
+      ->capture_default_str();
   command
-    .add_option("--management-secret", options.management_secret,
-                "management secret (default: the dev server's, from --data-dir)")
-    ->envname("MANAGEMENT_SECRET");
+      .add_option("--management-secret", options.management_secret,
+                  "management secret (default: the dev server's, from --data-dir)")
+      ->envname("MANAGEMENT_SECRET");
   command.add_option("--data-dir", options.data_dir, "data dir of a dev server")
-    ->envname("DIFFPLANE_DATA_DIR")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_DATA_DIR")
+      ->capture_default_str();
   command.add_flag("--json", options.json, "print JSON instead of a table");
 }
 
@@ -35,15 +35,15 @@ std::string management_secret_of(const remote_options& options) {
 
 nlohmann::json get_json(const remote_options& options, const std::string& target) {
   http_client client{options.endpoint};
-  auto reply = client.request("GET", target, {},
-                              {{"Authorization", "Basic " + management_secret_of(options)}});
+  auto reply = client.request(
+      "GET", target, {}, {{"Authorization", "Basic " + management_secret_of(options)}});
   auto body = nlohmann::json::parse(reply.body, nullptr, false);
   if (reply.status != 200) {
     std::string message = body.is_object() && body.contains("message")
-                            ? body["message"].get<std::string>()
-                            : reply.body;
-    throw std::runtime_error("GET " + target + " answered " + std::to_string(reply.status) +
-                             ": " + message);
+                              ? body["message"].get<std::string>()
+                              : reply.body;
+    throw std::runtime_error("GET " + target + " answered " +
+                             std::to_string(reply.status) + ": " + message);
   }
   if (body.is_discarded())
     throw std::runtime_error("GET " + target + " answered something that is not JSON");

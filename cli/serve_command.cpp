@@ -28,7 +28,8 @@ namespace {
 
 /// How long start-up may take to load every cluster before the server gives up.
 constexpr auto startup_timeout = std::chrono::minutes{10};
-/// How long requests in flight get to finish at shutdown (long-polls are answered at once).
+/// How long requests in flight get to finish at shutdown (long-polls are answered at
+/// once).
 constexpr auto drain_timeout = std::chrono::seconds{10};
 
 unsigned threads_or_cores(unsigned configured) {
@@ -38,7 +39,8 @@ unsigned threads_or_cores(unsigned configured) {
 /// Parsing HTTP costs less than the actors and Postgres behind it: half the cores (at
 /// least one) measured best on 2 cores (docs/BENCHMARKS.md).
 unsigned http_threads_of(unsigned configured) {
-  return configured > 0 ? configured : std::max(1u, std::thread::hardware_concurrency() / 2);
+  return configured > 0 ? configured
+                        : std::max(1u, std::thread::hardware_concurrency() / 2);
 }
 
 domain_options domain_options_of(const config::server_options& o) {
@@ -56,8 +58,9 @@ void register_runtime_gauges(caf::actor_system& system, const parked_counter& pa
   registry.add_callback_gauge("diffplane_parked_long_polls",
                               "Worker polls and result waits parked now.",
                               [parked] { return static_cast<double>(parked->load()); });
-  registry.add_callback_gauge("diffplane_actors_alive", "Actors running in this process.",
-                              [&system] { return static_cast<double>(system.registry().running()); });
+  registry.add_callback_gauge(
+      "diffplane_actors_alive", "Actors running in this process.",
+      [&system] { return static_cast<double>(system.registry().running()); });
 }
 
 class actor_config : public caf::actor_system_config {
@@ -86,7 +89,8 @@ T await(caf::scoped_actor& self, const node_actor& node, Timeout timeout, Ts... 
   std::optional<T> value;
   caf::error failure;
   self->request(node, timeout, xs...)
-    .receive([&](T& v) { value = std::move(v); }, [&](caf::error& err) { failure = err; });
+      .receive([&](T& v) { value = std::move(v); },
+               [&](caf::error& err) { failure = err; });
   if (!value)
     throw std::runtime_error(message_of(failure));
   return std::move(*value);
@@ -94,13 +98,13 @@ T await(caf::scoped_actor& self, const node_actor& node, Timeout timeout, Ts... 
 
 /// The `dev` cluster, created on first start.
 cluster_record ensure_dev_cluster(caf::scoped_actor& self, const node_actor& node) {
-  auto clusters =
-    await<std::vector<cluster_record>>(self, node, std::chrono::seconds{30}, list_clusters_atom::value);
+  auto clusters = await<std::vector<cluster_record>>(self, node, std::chrono::seconds{30},
+                                                     list_clusters_atom::value);
   for (const auto& c : clusters)
     if (c.description == "dev")
       return c;
-  return await<cluster_record>(self, node, std::chrono::seconds{30}, create_cluster_atom::value,
-                               std::string{"dev"});
+  return await<cluster_record>(self, node, std::chrono::seconds{30},
+                               create_cluster_atom::value, std::string{"dev"});
 }
 
 } // namespace
@@ -137,8 +141,8 @@ int run_serve(config::server_options options) {
     database_lock = std::make_unique<persistence::node_lock>(database_url);
     pqxx::connection connection{database_url};
     auto report = persistence::apply_migrations(connection);
-    spdlog::info("event=schema_ready version_before={} version_after={}", report.version_before,
-                 report.version_after);
+    spdlog::info("event=schema_ready version_before={} version_after={}",
+                 report.version_before, report.version_after);
   } catch (const std::exception& e) {
     std::cerr << "diffplane: cannot prepare the database: " << e.what() << "\n";
     return 1;
@@ -148,18 +152,20 @@ int run_serve(config::server_options options) {
   caf::actor_system system{cfg};
   node_options node_opts;
   node_opts.domain = domain_options_of(options);
-  node_opts.activity_retention_hours = static_cast<std::int32_t>(options.activity_retention_hours);
+  node_opts.activity_retention_hours =
+      static_cast<std::int32_t>(options.activity_retention_hours);
   node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
   register_runtime_gauges(system, node_opts.parked);
   auto max_batch = options.group_commit_max_items;
-  auto node = spawn_node(system, node_opts,
-                         [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
-                           persistence_options opts;
-                           opts.database_url = database_url;
-                           opts.max_batch_items = max_batch;
-                           opts.name = role;
-                           return spawn_persistence(sys, std::move(opts));
-                         });
+  auto node = spawn_node(
+      system, node_opts,
+      [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
+        persistence_options opts;
+        opts.database_url = database_url;
+        opts.max_batch_items = max_batch;
+        opts.name = role;
+        return spawn_persistence(sys, std::move(opts));
+      });
   caf::scoped_actor self{system};
   cluster_record dev_cluster;
   try {
@@ -187,12 +193,13 @@ int run_serve(config::server_options options) {
     gateway::add_operator_routes(operator_routes);
     auto where = *config::parse_host_port(options.metrics_listen);
     operator_server = std::make_unique<gateway::http_server>(
-      gateway::http_server_options{where.host, where.port, 1, 64 * 1024, 16 * 1024,
-                                   std::chrono::seconds{60}},
-      operator_routes);
+        gateway::http_server_options{where.host, where.port, 1, 64 * 1024, 16 * 1024,
+                                     std::chrono::seconds{60}},
+        operator_routes);
     try {
       auto port = operator_server->start();
-      spdlog::info("event=metrics_listening address=http://{}:{}/metrics", where.host, port);
+      spdlog::info("event=metrics_listening address=http://{}:{}/metrics", where.host,
+                   port);
     } catch (const std::exception& e) {
       std::cerr << "diffplane: --metrics-listen: " << e.what() << "\n";
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
@@ -200,10 +207,11 @@ int run_serve(config::server_options options) {
     }
   }
   gateway::http_server server{
-    gateway::http_server_options{listen.host, listen.port, http_threads_of(options.http_threads),
-                                 options.body_limit_bytes, options.header_limit_bytes,
-                                 std::chrono::seconds{options.idle_timeout_seconds}},
-    routes};
+      gateway::http_server_options{listen.host, listen.port,
+                                   http_threads_of(options.http_threads),
+                                   options.body_limit_bytes, options.header_limit_bytes,
+                                   std::chrono::seconds{options.idle_timeout_seconds}},
+      routes};
   std::uint16_t port = 0;
   try {
     port = server.start();
@@ -212,15 +220,17 @@ int run_serve(config::server_options options) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
   }
-  auto shown_host = listen.host == "0.0.0.0"                   ? std::string{"127.0.0.1"}
+  auto shown_host = listen.host == "0.0.0.0" ? std::string{"127.0.0.1"}
                     : listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
-                                                                  : listen.host;
+                                                                 : listen.host;
   auto endpoint = "http://" + shown_host + ":" + std::to_string(port);
   if (options.caf_port != 0)
-    spdlog::warn("event=caf_port_unused port={} reason=\"native clients are not built yet\"",
-                 options.caf_port);
+    spdlog::warn(
+        "event=caf_port_unused port={} reason=\"native clients are not built yet\"",
+        options.caf_port);
   spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
-               http_threads_of(options.http_threads), threads_or_cores(options.actor_threads));
+               http_threads_of(options.http_threads),
+               threads_or_cores(options.actor_threads));
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,

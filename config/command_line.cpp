@@ -15,85 +15,91 @@ void let_environment_override_config_file(CLI::App& root, CLI::App& serve);
 void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
   auto& app = serve;
   // CLI11 reads config files for the main app only; `serve --config` falls through to it.
-  root.set_config("--config", "", "TOML file of `serve` options (keys as the long flags)");
+  root.set_config("--config", "",
+                  "TOML file of `serve` options (keys as the long flags)");
   // A misspelt key must not be ignored silently.
   root.allow_config_extras(CLI::config_extras_mode::error);
   serve.fallthrough();
-  serve.footer("Options may also come from a TOML file, --config FILE, whose keys are the "
-               "long flags (listen = \"0.0.0.0:4000\"). Flags beat environment variables, "
-               "which beat the file, which beats the defaults.");
+  serve.footer(
+      "Options may also come from a TOML file, --config FILE, whose keys are the "
+      "long flags (listen = \"0.0.0.0:4000\"). Flags beat environment variables, "
+      "which beat the file, which beats the defaults.");
   app.add_option("--listen", o.listen,
-                 "host:port of the HTTP gateway [default: 0.0.0.0:4000; 127.0.0.1:4000 with --dev]")
-    ->envname("DIFFPLANE_LISTEN");
+                 "host:port of the HTTP gateway [default: 0.0.0.0:4000; 127.0.0.1:4000 "
+                 "with --dev]")
+      ->envname("DIFFPLANE_LISTEN");
   app.add_option("--caf-port", o.caf_port,
                  "reserved: port of the CAF middleman for native clients and peer nodes "
                  "(not used yet)")
-    ->envname("DIFFPLANE_CAF_PORT")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_CAF_PORT")
+      ->capture_default_str();
   app.add_option("--database-url", o.database_url,
                  "Postgres URL; when empty an embedded Postgres runs in --data-dir")
-    ->envname("DATABASE_URL");
+      ->envname("DATABASE_URL");
   app.add_option("--management-secret", o.management_secret,
                  "secret of the management routes: sk_management_..., >= 32 characters")
-    ->envname("MANAGEMENT_SECRET");
-  app.add_option("--data-dir", o.data_dir, "directory of the embedded Postgres and dev state")
-    ->envname("DIFFPLANE_DATA_DIR")
-    ->capture_default_str();
+      ->envname("MANAGEMENT_SECRET");
+  app.add_option("--data-dir", o.data_dir,
+                 "directory of the embedded Postgres and dev state")
+      ->envname("DIFFPLANE_DATA_DIR")
+      ->capture_default_str();
   app.add_flag("--dev", o.dev,
                "developer mode: embedded Postgres, generated management secret, a 'dev' "
                "cluster, listen on 127.0.0.1")
-    ->envname("DIFFPLANE_DEV");
-  app.add_option("--http-threads", o.http_threads, "HTTP gateway threads (0: half the cores, at least one)")
-    ->envname("DIFFPLANE_HTTP_THREADS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_DEV");
+  app.add_option("--http-threads", o.http_threads,
+                 "HTTP gateway threads (0: half the cores, at least one)")
+      ->envname("DIFFPLANE_HTTP_THREADS")
+      ->capture_default_str();
   app.add_option("--actor-threads", o.actor_threads,
                  "actor scheduler threads (0: one per core)")
-    ->envname("DIFFPLANE_ACTOR_THREADS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_ACTOR_THREADS")
+      ->capture_default_str();
   app.add_option("--body-limit", o.body_limit_bytes, "largest request body in bytes")
-    ->envname("DIFFPLANE_BODY_LIMIT")
-    ->capture_default_str();
-  app.add_option("--header-limit", o.header_limit_bytes, "largest request header in bytes")
-    ->envname("DIFFPLANE_HEADER_LIMIT")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_BODY_LIMIT")
+      ->capture_default_str();
+  app.add_option("--header-limit", o.header_limit_bytes,
+                 "largest request header in bytes")
+      ->envname("DIFFPLANE_HEADER_LIMIT")
+      ->capture_default_str();
   app.add_option("--idle-timeout", o.idle_timeout_seconds,
                  "seconds a connection may stay silent before it is closed")
-    ->envname("DIFFPLANE_IDLE_TIMEOUT")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_IDLE_TIMEOUT")
+      ->capture_default_str();
   app.add_option("--max-parked-polls", o.max_parked_polls,
                  "long-polls parked at once; beyond it worker polls get 503 and status "
                  "polls are answered at once")
-    ->envname("DIFFPLANE_MAX_PARKED_POLLS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_MAX_PARKED_POLLS")
+      ->capture_default_str();
   app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
                  "most job ids in one /batch-jobs-status-request")
-    ->envname("DIFFPLANE_BATCH_STATUS_MAX_IDS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_BATCH_STATUS_MAX_IDS")
+      ->capture_default_str();
   app.add_option("--machine-stall-seconds", o.machine_stall_seconds,
                  "a machine silent this long is inactive and its running jobs stall")
-    ->envname("DIFFPLANE_MACHINE_STALL_SECONDS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_MACHINE_STALL_SECONDS")
+      ->capture_default_str();
   app.add_option("--result-linger-seconds", o.result_linger_seconds,
                  "seconds a finished job's result stays in memory for status polls")
-    ->envname("DIFFPLANE_RESULT_LINGER_SECONDS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_RESULT_LINGER_SECONDS")
+      ->capture_default_str();
   app.add_option("--group-commit-max-items", o.group_commit_max_items,
                  "most writes gathered into one database transaction")
-    ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
+      ->capture_default_str();
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
-    ->envname("DIFFPLANE_METRICS_LISTEN");
+      ->envname("DIFFPLANE_METRICS_LISTEN");
   app.add_option("--activity-retention-hours", o.activity_retention_hours,
                  "hours stored activity and SDK telemetry are kept (0: forever)")
-    ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")
+      ->capture_default_str();
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
-    ->envname("DIFFPLANE_LOG_LEVEL")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_LOG_LEVEL")
+      ->capture_default_str();
   app.add_option("--log-format", o.log_format, "text or json")
-    ->envname("DIFFPLANE_LOG_FORMAT")
-    ->capture_default_str();
+      ->envname("DIFFPLANE_LOG_FORMAT")
+      ->capture_default_str();
   app.add_flag("--print-config", o.print_config,
                "print the effective options (secrets redacted) and exit");
   let_environment_override_config_file(root, serve);
@@ -106,7 +112,7 @@ namespace {
 class environment_first_config : public CLI::ConfigTOML {
 public:
   environment_first_config(std::string section, std::set<std::string> overridden)
-    : section_(std::move(section)), overridden_(std::move(overridden)) {}
+      : section_(std::move(section)), overridden_(std::move(overridden)) {}
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
     auto items = CLI::ConfigTOML::from_config(input);
@@ -136,8 +142,8 @@ void let_environment_override_config_file(CLI::App& root, CLI::App& serve) {
       overridden.insert(name);
     }
   }
-  root.config_formatter(
-    std::make_shared<environment_first_config>(serve.get_name(), std::move(overridden)));
+  root.config_formatter(std::make_shared<environment_first_config>(
+      serve.get_name(), std::move(overridden)));
 }
 
 } // namespace

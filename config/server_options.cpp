@@ -29,7 +29,8 @@ std::optional<host_port> parse_host_port(const std::string& text) {
     result.host = "0.0.0.0";
   unsigned port = 0;
   auto port_text = std::string_view{text}.substr(colon + 1);
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
     return std::nullopt;
   result.port = static_cast<std::uint16_t>(port);
@@ -39,7 +40,9 @@ std::optional<host_port> parse_host_port(const std::string& text) {
 std::string describe(const server_options& o) {
   auto quoted = [](const std::string& text) { return "\"" + text + "\""; };
   auto secret = [&](const std::string& text) {
-    return text.empty() ? quoted("") : quoted(text.substr(0, std::min<std::size_t>(text.size(), 14)) + "...");
+    return text.empty()
+               ? quoted("")
+               : quoted(text.substr(0, std::min<std::size_t>(text.size(), 14)) + "...");
   };
   auto url = [&](const std::string& text) {
     // A URL may carry a password: show only the part before any '@'.
@@ -88,7 +91,8 @@ std::optional<std::string> validate(const server_options& options) {
     if (auto error = validate_management_secret(options.management_secret))
       return error;
   if (options.management_secret.empty() && !options.dev)
-    return "a management secret is required: set MANAGEMENT_SECRET or --management-secret "
+    return "a management secret is required: set MANAGEMENT_SECRET or "
+           "--management-secret "
            "(or use --dev)";
   if (options.data_dir.empty())
     return "--data-dir must not be empty";
@@ -108,8 +112,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--group-commit-max-items must be at least 1";
   if (options.log_format != "text" && options.log_format != "json")
     return "--log-format must be 'text' or 'json', got '" + options.log_format + "'";
-  static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn",
-                                                "error", "off"};
+  static constexpr std::string_view levels[] = {"trace", "debug", "info",
+                                                "warn",  "error", "off"};
   bool known_level = false;
   for (auto level : levels)
     known_level = known_level || options.log_level == level;

@@ -7,7 +7,8 @@
 
 namespace diffplane::config {
 
-/// Everything `diffplane serve` can be told; defaults < config file < environment < flags.
+/// Everything `diffplane serve` can be told; defaults < config file < environment <
+/// flags.
 struct server_options {
   /// host:port of the HTTP gateway; empty: 0.0.0.0:4000, or 127.0.0.1:4000 with --dev.
   std::string listen;
@@ -32,7 +33,8 @@ struct server_options {
   std::size_t header_limit_bytes = 16 * 1024;
   /// A connection that sends nothing for this long is closed.
   unsigned idle_timeout_seconds = 60;
-  /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get 503.
+  /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get
+  /// 503.
   std::size_t max_parked_polls = 100000;
   /// Most job ids accepted in one /batch-jobs-status-request.
   std::size_t batch_status_max_ids = 20000;
@@ -56,7 +58,8 @@ struct server_options {
   bool print_config = false;
 };
 
-/// The options as TOML lines ("name = value"), secrets redacted: what --print-config shows.
+/// The options as TOML lines ("name = value"), secrets redacted: what --print-config
+/// shows.
 std::string describe(const server_options& options);
 
 /// The listen address in effect (resolving the empty default).

@@ -33,16 +33,17 @@ constexpr auto long_poll_margin = std::chrono::seconds{10};
 
 caf::behavior bridge_behavior(caf::event_based_actor* self) {
   // A throwing callback must not take the bridge down: every later request would hang.
-  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
-    try {
-      std::rethrow_exception(ptr);
-    } catch (const std::exception& e) {
-      spdlog::error("event=bridge_exception reason=\"{}\"", e.what());
-    } catch (...) {
-      spdlog::error("event=bridge_exception reason=unknown");
-    }
-    return caf::exit_reason::unhandled_exception;
-  });
+  self->set_exception_handler(
+      [](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
+        try {
+          std::rethrow_exception(ptr);
+        } catch (const std::exception& e) {
+          spdlog::error("event=bridge_exception reason=\"{}\"", e.what());
+        } catch (...) {
+          spdlog::error("event=bridge_exception reason=unknown");
+        }
+        return caf::exit_reason::unhandled_exception;
+      });
   return {[self](bridge_task& task) {
     try {
       task.run(self);
@@ -63,7 +64,7 @@ const cluster_actor& actor_of(const cluster_ref& ref) {
 class caf_actor_bridge final : public actor_bridge {
 public:
   caf_actor_bridge(caf::actor_system& system, node_actor node, std::size_t count)
-    : node_(std::move(node)) {
+      : node_(std::move(node)) {
     for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i)
       workers_.push_back(system.spawn(bridge_behavior));
   }
@@ -86,23 +87,25 @@ public:
     }
     run([this, secret, hash, done](caf::event_based_actor* self) {
       self->request(node_, request_timeout, authenticate_atom::value, secret)
-        .then(
-          [this, hash, done](std::string& id, cluster_actor& actor) {
-            cluster_ref ref{std::move(id), hash,
-                            std::make_shared<const cluster_actor>(std::move(actor))};
-            {
-              std::unique_lock lock{cache_mutex_};
-              cache_.insert_or_assign(hash, ref);
-            }
-            done(outcome<cluster_ref>::success(std::move(ref)));
-          },
-          [done](caf::error& err) { done(outcome<cluster_ref>::failure(domain_error_of(err))); });
+          .then(
+              [this, hash, done](std::string& id, cluster_actor& actor) {
+                cluster_ref ref{std::move(id), hash,
+                                std::make_shared<const cluster_actor>(std::move(actor))};
+                {
+                  std::unique_lock lock{cache_mutex_};
+                  cache_.insert_or_assign(hash, ref);
+                }
+                done(outcome<cluster_ref>::success(std::move(ref)));
+              },
+              [done](caf::error& err) {
+                done(outcome<cluster_ref>::failure(domain_error_of(err)));
+              });
     });
   }
 
   void create_cluster(std::string description, callback<cluster_record> done) override {
-    ask<cluster_record>(node_, request_timeout, std::move(done), create_cluster_atom::value,
-                        std::move(description));
+    ask<cluster_record>(node_, request_timeout, std::move(done),
+                        create_cluster_atom::value, std::move(description));
   }
 
   void list_clusters(callback<std::vector<cluster_record>> done) override {
@@ -129,20 +132,21 @@ public:
 
   void change_settings(std::string cluster_id, cluster_settings settings,
                        callback<bool> done) override {
-    ask_cluster_by_id<done_atom>(std::move(cluster_id),
-                                 [done](outcome<done_atom> result) {
-                                   if (result.ok())
-                                     done(outcome<bool>::success(true));
-                                   else
-                                     done(outcome<bool>::failure(result.error));
-                                 },
-                                 settings);
+    ask_cluster_by_id<done_atom>(
+        std::move(cluster_id),
+        [done](outcome<done_atom> result) {
+          if (result.ok())
+            done(outcome<bool>::success(true));
+          else
+            done(outcome<bool>::failure(result.error));
+        },
+        settings);
   }
 
   void activity(std::string cluster_id, activity_query query,
                 callback<std::vector<event_record>> done) override {
     ask_cluster_by_id<std::vector<event_record>>(std::move(cluster_id), std::move(done),
-                                                   std::move(query));
+                                                 std::move(query));
   }
 
   void service_metrics(std::string cluster_id, metrics_query query,
@@ -160,14 +164,17 @@ public:
   void live(callback<bool> done) override {
     run([this, done](caf::event_based_actor* self) {
       self->request(node_, std::chrono::seconds{5}, live_atom::value)
-        .then([done](done_atom) { done(outcome<bool>::success(true)); },
-              [done](caf::error& err) { done(outcome<bool>::failure(domain_error_of(err))); });
+          .then([done](done_atom) { done(outcome<bool>::success(true)); },
+                [done](caf::error& err) {
+                  done(outcome<bool>::failure(domain_error_of(err)));
+                });
     });
   }
 
   void create_job(const cluster_ref& cluster, create_job_request request,
                   callback<std::string> done) override {
-    ask_cluster<std::string>(cluster, request_timeout, std::move(done), std::move(request));
+    ask_cluster<std::string>(cluster, request_timeout, std::move(done),
+                             std::move(request));
   }
 
   void request_jobs(const cluster_ref& cluster, jobs_request request,
@@ -193,19 +200,18 @@ public:
                           callback<bool> done) override {
     run([this, cluster, post = std::move(post), done](caf::event_based_actor* self) {
       self->request(actor_of(cluster), request_timeout, post)
-        .then([done](done_atom) { done(outcome<bool>::success(true)); },
-              [this, cluster, done](caf::error& err) {
-                failed(cluster, err);
-                done(outcome<bool>::failure(domain_error_of(err)));
-              });
+          .then([done](done_atom) { done(outcome<bool>::success(true)); },
+                [this, cluster, done](caf::error& err) {
+                  failed(cluster, err);
+                  done(outcome<bool>::failure(domain_error_of(err)));
+                });
     });
   }
 
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
 
 private:
-  template <class F>
-  void run(F&& task) {
+  template <class F> void run(F&& task) {
     auto index = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
     caf::anon_send(workers_[index], bridge_task{std::forward<F>(task)});
   }
@@ -214,37 +220,45 @@ private:
   void ask(Handle handle, Timeout timeout, callback<T> done, Ts... xs) {
     run([handle, timeout, done, xs...](caf::event_based_actor* self) {
       self->request(handle, timeout, xs...)
-        .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
-              [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
+          .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
+                [done](caf::error& err) {
+                  done(outcome<T>::failure(domain_error_of(err)));
+                });
     });
   }
 
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    run([this, cluster, timeout, done, message = std::move(message)](
-          caf::event_based_actor* self) {
+    run([this, cluster, timeout, done,
+         message = std::move(message)](caf::event_based_actor* self) {
       self->request(actor_of(cluster), timeout, message)
-        .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
-              [this, cluster, done](caf::error& err) {
-                failed(cluster, err);
-                done(outcome<T>::failure(domain_error_of(err)));
-              });
+          .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
+                [this, cluster, done](caf::error& err) {
+                  failed(cluster, err);
+                  done(outcome<T>::failure(domain_error_of(err)));
+                });
     });
   }
 
   /// Management requests name the cluster by id: look its actor up, then ask it.
   template <class T, class... Ts>
   void ask_cluster_by_id(std::string cluster_id, callback<T> done, Ts... xs) {
-    run([this, cluster_id = std::move(cluster_id), done, xs...](caf::event_based_actor* self) {
+    run([this, cluster_id = std::move(cluster_id), done,
+         xs...](caf::event_based_actor* self) {
       self->request(node_, request_timeout, lookup_atom::value, cluster_id)
-        .then(
-          [self, done, xs...](cluster_actor& cluster) {
-            self->request(cluster, request_timeout, xs...)
-              .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
-                    [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
-          },
-          [done](caf::error& err) { done(outcome<T>::failure(domain_error_of(err))); });
+          .then(
+              [self, done, xs...](cluster_actor& cluster) {
+                self->request(cluster, request_timeout, xs...)
+                    .then(
+                        [done](T& value) { done(outcome<T>::success(std::move(value))); },
+                        [done](caf::error& err) {
+                          done(outcome<T>::failure(domain_error_of(err)));
+                        });
+              },
+              [done](caf::error& err) {
+                done(outcome<T>::failure(domain_error_of(err)));
+              });
     });
   }
 
@@ -265,8 +279,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<actor_bridge> make_actor_bridge(caf::actor_system& system, node_actor node,
-                                                std::size_t bridge_actors) {
+std::unique_ptr<actor_bridge>
+make_actor_bridge(caf::actor_system& system, node_actor node, std::size_t bridge_actors) {
   return std::make_unique<caf_actor_bridge>(system, std::move(node), bridge_actors);
 }
 

@@ -20,8 +20,7 @@ struct domain_error {
 };
 
 /// A value or the domain error that prevented it.
-template <class T>
-struct outcome {
+template <class T> struct outcome {
   std::optional<T> value;
   domain_error error;
 
@@ -30,8 +29,7 @@ struct outcome {
   static outcome failure(domain_error e) { return outcome{std::nullopt, std::move(e)}; }
 };
 
-template <class T>
-using callback = std::function<void(outcome<T>)>;
+template <class T> using callback = std::function<void(outcome<T>)>;
 
 /// An authenticated cluster: its id and an opaque handle of its actor.
 struct cluster_ref {
@@ -48,7 +46,8 @@ public:
   virtual void authenticate(const std::string& secret, callback<cluster_ref> done) = 0;
   virtual void create_cluster(std::string description, callback<cluster_record> done) = 0;
   virtual void list_clusters(callback<std::vector<cluster_record>> done) = 0;
-  virtual void cluster_details(std::string cluster_id, callback<diffplane::cluster_details> done) = 0;
+  virtual void cluster_details(std::string cluster_id,
+                               callback<diffplane::cluster_details> done) = 0;
   virtual void service_details(std::string cluster_id, service_details_request request,
                                callback<diffplane::service_details> done) = 0;
   virtual void settings(std::string cluster_id, callback<cluster_settings> done) = 0;
@@ -67,7 +66,8 @@ public:
                           callback<std::string> done) = 0;
   virtual void request_jobs(const cluster_ref& cluster, jobs_request request,
                             callback<std::vector<dispatched_job>> done) = 0;
-  /// Succeeds with whether the result was persisted (false: not from the attempt's holder).
+  /// Succeeds with whether the result was persisted (false: not from the attempt's
+  /// holder).
   virtual void post_result(const cluster_ref& cluster, job_result_post post,
                            callback<bool> done) = 0;
   virtual void job_statuses(const cluster_ref& cluster, status_request request,

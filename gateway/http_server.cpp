@@ -35,7 +35,8 @@ struct http_server::impl {
   std::atomic<bool> stopping{false};
 
   impl(http_server_options opts, const router& r)
-    : options(std::move(opts)), routes(r), io(static_cast<int>(std::max(1u, options.threads))) {}
+      : options(std::move(opts)), routes(r),
+        io(static_cast<int>(std::max(1u, options.threads))) {}
 
   void accept();
 };
@@ -44,16 +45,16 @@ namespace {
 
 http_method method_of(http::verb verb) {
   switch (verb) {
-    case http::verb::get:
-      return http_method::get;
-    case http::verb::post:
-      return http_method::post;
-    case http::verb::put:
-      return http_method::put;
-    case http::verb::delete_:
-      return http_method::delete_;
-    default:
-      return http_method::other;
+  case http::verb::get:
+    return http_method::get;
+  case http::verb::post:
+    return http_method::post;
+  case http::verb::put:
+    return http_method::put;
+  case http::verb::delete_:
+    return http_method::delete_;
+  default:
+    return http_method::other;
   }
 }
 
@@ -86,7 +87,7 @@ bool parse_target(std::string_view target, http_request& request) {
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket socket, http_server::impl& server)
-    : stream_(std::move(socket)), server_(server) {
+      : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec)
@@ -115,10 +116,12 @@ private:
       return close();
     if (ec == http::error::body_limit)
       return reject(json_error(413, "the request body is larger than the limit of " +
-                                      std::to_string(server_.options.body_limit) + " bytes"));
+                                        std::to_string(server_.options.body_limit) +
+                                        " bytes"));
     if (ec == http::error::header_limit)
       return reject(json_error(431, "the request headers are larger than the limit of " +
-                                      std::to_string(server_.options.header_limit) + " bytes"));
+                                        std::to_string(server_.options.header_limit) +
+                                        " bytes"));
     if (ec)
       return reject(json_error(400, "malformed HTTP request: " + ec.message()));
     stream_.expires_never();
@@ -186,8 +189,9 @@ private:
                   response.status,
                   std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
     stream_.expires_after(server_.options.idle_timeout);
-    http::async_write(stream_, out,
-                      beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
+    http::async_write(
+        stream_, out,
+        beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
   }
 
   void on_write(bool closing, beast::error_code ec, std::size_t) {
@@ -220,21 +224,22 @@ private:
 } // namespace
 
 void http_server::impl::accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open())
-        return;
-      spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
-    } else {
-      socket.set_option(tcp::no_delay{true}, ec);
-      std::make_shared<session>(std::move(socket), *this)->start();
-    }
-    accept();
-  });
+  acceptor.async_accept(
+      net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open())
+            return;
+          spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
+        } else {
+          socket.set_option(tcp::no_delay{true}, ec);
+          std::make_shared<session>(std::move(socket), *this)->start();
+        }
+        accept();
+      });
 }
 
 http_server::http_server(http_server_options options, const router& routes)
-  : impl_(std::make_unique<impl>(std::move(options), routes)) {}
+    : impl_(std::make_unique<impl>(std::move(options), routes)) {}
 
 http_server::~http_server() {
   stop();
@@ -245,7 +250,8 @@ std::uint16_t http_server::start() {
   beast::error_code ec;
   auto address = net::ip::make_address(im.options.host, ec);
   if (ec)
-    throw std::runtime_error("cannot listen on '" + im.options.host + "': not an IP address");
+    throw std::runtime_error("cannot listen on '" + im.options.host +
+                             "': not an IP address");
   tcp::endpoint endpoint{address, im.options.port};
   im.acceptor.open(endpoint.protocol(), ec);
   if (!ec)

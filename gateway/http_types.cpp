@@ -30,32 +30,33 @@ namespace {
 
 std::string_view error_kind(unsigned status) {
   switch (status) {
-    case 400:
-      return "bad_request";
-    case 401:
-      return "unauthorized";
-    case 404:
-      return "not_found";
-    case 405:
-      return "method_not_allowed";
-    case 408:
-      return "request_timeout";
-    case 413:
-      return "payload_too_large";
-    case 431:
-      return "headers_too_large";
-    case 501:
-      return "not_implemented";
-    case 503:
-      return "unavailable";
-    default:
-      return status >= 500 ? "internal" : "error";
+  case 400:
+    return "bad_request";
+  case 401:
+    return "unauthorized";
+  case 404:
+    return "not_found";
+  case 405:
+    return "method_not_allowed";
+  case 408:
+    return "request_timeout";
+  case 413:
+    return "payload_too_large";
+  case 431:
+    return "headers_too_large";
+  case 501:
+    return "not_implemented";
+  case 503:
+    return "unavailable";
+  default:
+    return status >= 500 ? "internal" : "error";
   }
 }
 
 } // namespace
 
-http_response json_error(unsigned status, std::string_view message, std::string_view field) {
+http_response json_error(unsigned status, std::string_view message,
+                         std::string_view field) {
   nlohmann::json body{{"error", error_kind(status)}, {"message", message}};
   if (!field.empty())
     body["field"] = field;
@@ -71,7 +72,11 @@ bool is_clean_text(std::string_view text) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c == 0)
       return false;
-    std::size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    std::size_t extra = c < 0x80           ? 0
+                        : (c >> 5) == 0x6  ? 1
+                        : (c >> 4) == 0xE  ? 2
+                        : (c >> 3) == 0x1E ? 3
+                                           : 4;
     if (extra == 4 || i + extra >= text.size() + (extra == 0 ? 1 : 0))
       return false;
     std::uint32_t code = extra == 0 ? c : c & (0x3F >> extra);
@@ -125,16 +130,16 @@ bool percent_decode(std::string_view in, std::string& out) {
 
 std::string_view to_string(http_method method) {
   switch (method) {
-    case http_method::get:
-      return "GET";
-    case http_method::post:
-      return "POST";
-    case http_method::put:
-      return "PUT";
-    case http_method::delete_:
-      return "DELETE";
-    case http_method::other:
-      break;
+  case http_method::get:
+    return "GET";
+  case http_method::post:
+    return "POST";
+  case http_method::put:
+    return "PUT";
+  case http_method::delete_:
+    return "DELETE";
+  case http_method::other:
+    break;
   }
   return "OTHER";
 }

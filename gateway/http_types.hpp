@@ -45,7 +45,8 @@ struct http_response {
 using responder = std::function<void(http_response)>;
 
 /// A JSON error body: {"error": <kind>, "message": <message>} (+ "field" when given).
-http_response json_error(unsigned status, std::string_view message, std::string_view field = {});
+http_response json_error(unsigned status, std::string_view message,
+                         std::string_view field = {});
 
 /// Whether `text` is well-formed UTF-8 without NUL characters: what we can store in
 /// Postgres text and write into JSON.

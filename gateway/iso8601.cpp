@@ -37,10 +37,11 @@ bool digits(std::string_view text, std::size_t pos, std::size_t count, int& out)
 std::optional<timestamp_ms> parse_iso8601(std::string_view text) {
   using namespace std::chrono;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, mo) ||
-      text[7] != '-' || !digits(text, 8, 2, d))
+  if (!digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' ||
+      !digits(text, 5, 2, mo) || text[7] != '-' || !digits(text, 8, 2, d))
     return std::nullopt;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                     day{static_cast<unsigned>(d)}};
   if (!ymd.ok())
     return std::nullopt;
   std::size_t pos = 10;

@@ -49,14 +49,14 @@ std::string get_string(const json& object, const std::string& path, const char* 
     throw bad_input(field, field + " must not be empty");
   if (value.size() > max_length)
     throw bad_input(field, field + " must be at most " + std::to_string(max_length) +
-                             " characters");
+                               " characters");
   check_storable(field, value);
   return value;
 }
 
 /// A number, also from a numeric string (the contract's z.coerce.number()).
-std::optional<double> get_number(const json& object, const std::string& path, const char* key,
-                                 bool coerce) {
+std::optional<double> get_number(const json& object, const std::string& path,
+                                 const char* key, bool coerce) {
   auto field = path.empty() ? std::string{key} : path + "." + key;
   auto it = object.find(key);
   if (it == object.end() || it->is_null())
@@ -80,8 +80,9 @@ std::optional<double> get_number(const json& object, const std::string& path, co
 
 std::int32_t whole(double value, const std::string& field, double min, double max) {
   if (value < min || value > max)
-    throw bad_input(field, field + " must be between " + std::to_string(static_cast<long long>(min)) +
-                             " and " + std::to_string(static_cast<long long>(max)));
+    throw bad_input(field, field + " must be between " +
+                               std::to_string(static_cast<long long>(min)) + " and " +
+                               std::to_string(static_cast<long long>(max)));
   return static_cast<std::int32_t>(std::floor(value));
 }
 
@@ -103,9 +104,11 @@ std::optional<double> number_from_text(const std::string& text) {
 std::string required_header(const http_request& request, std::string_view name) {
   auto value = request.header(name);
   if (value.empty())
-    throw bad_input(std::string{name}, "the " + std::string{name} + " header is required");
+    throw bad_input(std::string{name},
+                    "the " + std::string{name} + " header is required");
   if (value.size() > max_name_length)
-    throw bad_input(std::string{name}, "the " + std::string{name} + " header is too long");
+    throw bad_input(std::string{name},
+                    "the " + std::string{name} + " header is too long");
   std::string text{value};
   check_storable(std::string{name}, text);
   return text;
@@ -114,7 +117,8 @@ std::string required_header(const http_request& request, std::string_view name) 
 std::string optional_header(const http_request& request, std::string_view name) {
   std::string text{request.header(name)};
   if (text.size() > max_name_length)
-    throw bad_input(std::string{name}, "the " + std::string{name} + " header is too long");
+    throw bad_input(std::string{name},
+                    "the " + std::string{name} + " header is too long");
   check_storable(std::string{name}, text);
   return text;
 }
@@ -126,7 +130,6 @@ json nullable(const std::string& value) {
 json result_type_json(result_kind kind) {
   return kind == result_kind::none ? json(nullptr) : json(std::string{to_string(kind)});
 }
-
 
 } // namespace
 
@@ -144,21 +147,25 @@ create_job_request decode_create_job(std::string_view body) {
   const std::string path = "callConfig";
   auto retry = get_number(*config, path, "retryCountOnStall", false);
   if (!retry)
-    throw bad_input("callConfig.retryCountOnStall", "callConfig.retryCountOnStall is required");
+    throw bad_input("callConfig.retryCountOnStall",
+                    "callConfig.retryCountOnStall is required");
   request.retry_count_on_stall = whole(*retry, "callConfig.retryCountOnStall", 0, 1000);
   auto timeout = get_number(*config, path, "timeoutSeconds", false);
   if (!timeout)
     throw bad_input("callConfig.timeoutSeconds", "callConfig.timeoutSeconds is required");
-  request.timeout_seconds = whole(*timeout, "callConfig.timeoutSeconds", 1, 7 * 24 * 3600);
+  request.timeout_seconds =
+      whole(*timeout, "callConfig.timeoutSeconds", 1, 7 * 24 * 3600);
   auto predictive = config->find("predictiveRetriesOnRejection");
   if (predictive == config->end() || !predictive->is_boolean())
     throw bad_input("callConfig.predictiveRetriesOnRejection",
                     "callConfig.predictiveRetriesOnRejection must be a boolean");
   request.predictive_retries_on_rejection = predictive->get<bool>();
   if (config->contains("executionId") && !(*config)["executionId"].is_null()) {
-    request.execution_id = get_string(*config, path, "executionId", true, false, max_name_length);
+    request.execution_id =
+        get_string(*config, path, "executionId", true, false, max_name_length);
     if (request.execution_id.find('/') != std::string::npos)
-      throw bad_input("callConfig.executionId", "callConfig.executionId must not contain '/'");
+      throw bad_input("callConfig.executionId",
+                      "callConfig.executionId must not contain '/'");
   }
   auto background = config->find("background");
   if (background != config->end() && !background->is_null()) {
@@ -170,11 +177,14 @@ create_job_request decode_create_job(std::string_view body) {
   if (cache != config->end() && !cache->is_null()) {
     if (!cache->is_object())
       throw bad_input("callConfig.cache", "callConfig.cache must be an object");
-    request.cache_key = get_string(*cache, "callConfig.cache", "key", true, false, max_name_length);
+    request.cache_key =
+        get_string(*cache, "callConfig.cache", "key", true, false, max_name_length);
     auto ttl = get_number(*cache, "callConfig.cache", "ttlSeconds", false);
     if (!ttl)
-      throw bad_input("callConfig.cache.ttlSeconds", "callConfig.cache.ttlSeconds is required");
-    request.cache_ttl_seconds = whole(*ttl, "callConfig.cache.ttlSeconds", 0, 365 * 24 * 3600);
+      throw bad_input("callConfig.cache.ttlSeconds",
+                      "callConfig.cache.ttlSeconds is required");
+    request.cache_ttl_seconds =
+        whole(*ttl, "callConfig.cache.ttlSeconds", 0, 365 * 24 * 3600);
   }
   return request;
 }
@@ -199,7 +209,8 @@ jobs_request decode_jobs_request(const http_request& http) {
       auto path = "functions[" + std::to_string(i) + "]";
       if (!f.is_object())
         throw bad_input(path, path + " must be an object");
-      request.functions.push_back(get_string(f, path, "name", true, false, max_name_length));
+      request.functions.push_back(
+          get_string(f, path, "name", true, false, max_name_length));
     }
   }
   return request;
@@ -217,8 +228,8 @@ job_result_post decode_job_result(const http_request& http) {
   if (!parse(type, post.type) || post.type == result_kind::none)
     throw bad_input("resultType", "resultType must be 'resolution' or 'rejection'");
   if (auto time = get_number(object, "", "functionExecutionTime", false))
-    post.function_execution_time_ms =
-      whole(*time, "functionExecutionTime", 0, std::numeric_limits<std::int32_t>::max());
+    post.function_execution_time_ms = whole(*time, "functionExecutionTime", 0,
+                                            std::numeric_limits<std::int32_t>::max());
   return post;
 }
 
@@ -237,8 +248,8 @@ status_request decode_job_status_query(const http_request& http) {
 
 namespace {
 
-/// Reads {"jobIds": [...], "ttl": n} without building a DOM: callers send every unresolved
-/// id in each status poll, so this runs for thousands of ids per second.
+/// Reads {"jobIds": [...], "ttl": n} without building a DOM: callers send every
+/// unresolved id in each status poll, so this runs for thousands of ids per second.
 class batch_status_reader : public nlohmann::json_sax<json> {
 public:
   explicit batch_status_reader(const decode_limits& limits) : limits_(limits) {}
@@ -250,8 +261,12 @@ public:
 
   bool null() override { return value("null"); }
   bool boolean(bool) override { return value("a boolean"); }
-  bool number_integer(number_integer_t v) override { return number(static_cast<double>(v)); }
-  bool number_unsigned(number_unsigned_t v) override { return number(static_cast<double>(v)); }
+  bool number_integer(number_integer_t v) override {
+    return number(static_cast<double>(v));
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return number(static_cast<double>(v));
+  }
   bool number_float(number_float_t v, const string_t&) override { return number(v); }
   bool binary(binary_t&) override { return value("binary"); }
 
@@ -259,8 +274,8 @@ public:
     if (in_ids()) {
       if (request.ids.size() >= limits_.batch_status_max_ids)
         return fail("jobIds", "jobIds has more than " +
-                                std::to_string(limits_.batch_status_max_ids) +
-                                " ids; at most that many are accepted");
+                                  std::to_string(limits_.batch_status_max_ids) +
+                                  " ids; at most that many are accepted");
       request.ids.push_back(std::move(text));
       return true;
     }
@@ -311,7 +326,8 @@ public:
       ids_open_ = false;
     return true;
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
     if (!error)
       error = bad_input("body", "the body is not valid JSON");
     return false;
@@ -332,7 +348,8 @@ private:
     if (depth_ == 0)
       return fail("body", "the body must be a JSON object");
     if (in_ids())
-      return fail("jobIds", std::string{"jobIds must be an array of strings, not hold "} + what);
+      return fail("jobIds",
+                  std::string{"jobIds must be an array of strings, not hold "} + what);
     if (depth_ == 1 && key_ == "jobIds")
       return fail("jobIds", "jobIds must be an array of strings");
     return true;
@@ -383,7 +400,8 @@ client_events_post decode_client_events(const http_request& http) {
     record.type = get_string(e, path, "type", true);
     if (record.type != "machineResourceProbe" && record.type != "functionInvocation")
       throw bad_input(path + ".type",
-                      path + ".type must be 'machineResourceProbe' or 'functionInvocation'");
+                      path +
+                          ".type must be 'machineResourceProbe' or 'functionInvocation'");
     auto timestamp = e.find("timestamp");
     std::optional<timestamp_ms> when;
     if (timestamp != e.end() && timestamp->is_string())
@@ -399,7 +417,8 @@ client_events_post decode_client_events(const http_request& http) {
         throw bad_input(path + ".tags", path + ".tags must be an object of strings");
       for (const auto& [key, value] : tags->items()) {
         if (!value.is_string())
-          throw bad_input(path + ".tags." + key, path + ".tags." + key + " must be a string");
+          throw bad_input(path + ".tags." + key,
+                          path + ".tags." + key + " must be a string");
         check_storable(path + ".tags", key);
         check_storable(path + ".tags." + key, value.get_ref<const std::string&>());
       }
@@ -408,7 +427,8 @@ client_events_post decode_client_events(const http_request& http) {
     auto fields = e.find("intFields");
     if (fields != e.end() && !fields->is_null()) {
       if (!fields->is_object())
-        throw bad_input(path + ".intFields", path + ".intFields must be an object of numbers");
+        throw bad_input(path + ".intFields",
+                        path + ".intFields must be an object of numbers");
       for (const auto& [key, value] : fields->items())
         if (check_storable(path + ".intFields", key); !value.is_number())
           throw bad_input(path + ".intFields." + key,
@@ -432,7 +452,8 @@ cluster_settings decode_settings(std::string_view body) {
   auto object = parse_object(body);
   auto enabled = object.find("predictiveRetriesEnabled");
   if (enabled == object.end() || !enabled->is_boolean())
-    throw bad_input("predictiveRetriesEnabled", "predictiveRetriesEnabled must be a boolean");
+    throw bad_input("predictiveRetriesEnabled",
+                    "predictiveRetriesEnabled must be a boolean");
   cluster_settings settings;
   settings.predictive_retries_enabled = enabled->get<bool>();
   return settings;
@@ -460,15 +481,16 @@ json definition_json(const service_record& definition) {
 json job_summaries_json(const std::vector<job_summary>& jobs) {
   auto array = json::array();
   for (const auto& j : jobs)
-    array.push_back({{"id", j.id},
-                     {"targetFn", j.target_fn},
-                     {"service", nullable(j.service)},
-                     {"status", std::string{to_string(j.status)}},
-                     {"resultType", result_type_json(j.result_type)},
-                     {"createdAt", format_iso8601(j.created_at)},
-                     {"functionExecutionTime", j.function_execution_time_ms < 0
-                                                 ? json(nullptr)
-                                                 : json(j.function_execution_time_ms)}});
+    array.push_back(
+        {{"id", j.id},
+         {"targetFn", j.target_fn},
+         {"service", nullable(j.service)},
+         {"status", std::string{to_string(j.status)}},
+         {"resultType", result_type_json(j.result_type)},
+         {"createdAt", format_iso8601(j.created_at)},
+         {"functionExecutionTime", j.function_execution_time_ms < 0
+                                       ? json(nullptr)
+                                       : json(j.function_execution_time_ms)}});
   return array;
 }
 
@@ -494,14 +516,16 @@ json activity_json(const std::vector<event_record>& entries) {
 } // namespace
 
 std::string encode_service_details(const service_details& details) {
-  return to_json_text(json{{"jobs", job_summaries_json(details.jobs)},
-              {"definition",
-               details.has_definition ? definition_json(details.definition) : json(nullptr)}});
+  return to_json_text(
+      json{{"jobs", job_summaries_json(details.jobs)},
+           {"definition", details.has_definition ? definition_json(details.definition)
+                                                 : json(nullptr)}});
 }
 
 std::string encode_settings(const cluster_settings& settings) {
-  return to_json_text(json{{"predictiveRetriesEnabled", settings.predictive_retries_enabled},
-              {"cloudEnabled", settings.cloud_enabled}});
+  return to_json_text(
+      json{{"predictiveRetriesEnabled", settings.predictive_retries_enabled},
+           {"cloudEnabled", settings.cloud_enabled}});
 }
 
 std::string encode_activity(const std::vector<event_record>& entries) {
@@ -525,31 +549,35 @@ std::string encode_metrics(const function_metrics& metrics) {
                           {"totalJobResulted", bin.resulted},
                           {"totalJobStalled", bin.stalled},
                           {"rejectionCount", bin.rejections}});
-  return to_json_text(json{{"summary", std::move(summary)}, {"timeseries", std::move(timeseries)}});
+  return to_json_text(
+      json{{"summary", std::move(summary)}, {"timeseries", std::move(timeseries)}});
 }
 
 std::string encode_job_detail(const job_detail& detail) {
   const auto& j = detail.job;
-  auto time = [](timestamp_ms ms) { return ms == 0 ? json(nullptr) : json(format_iso8601(ms)); };
-  return to_json_text(json{{"id", j.id},
-              {"service", j.service},
-              {"targetFn", j.target_fn},
-              {"status", std::string{to_string(j.status)}},
-              {"resultType", result_type_json(j.result_type)},
-              {"result", j.result_type == result_kind::none ? json(nullptr) : json(j.result)},
-              {"attempts", j.attempts_used},
-              {"maxAttempts", j.max_attempts},
-              {"timeoutSeconds", j.timeout_seconds},
-              {"cacheKey", nullable(j.cache_key)},
-              {"background", j.background},
-              {"machineId", nullable(j.executing_machine_id)},
-              {"functionExecutionTime", j.function_execution_time_ms < 0
-                                          ? json(nullptr)
-                                          : json(j.function_execution_time_ms)},
-              {"createdAt", format_iso8601(j.created_at)},
-              {"lastDispatchedAt", time(j.last_dispatched_at)},
-              {"resultedAt", time(j.resulted_at)},
-              {"activity", activity_json(detail.activity)}});
+  auto time = [](timestamp_ms ms) {
+    return ms == 0 ? json(nullptr) : json(format_iso8601(ms));
+  };
+  return to_json_text(json{
+      {"id", j.id},
+      {"service", j.service},
+      {"targetFn", j.target_fn},
+      {"status", std::string{to_string(j.status)}},
+      {"resultType", result_type_json(j.result_type)},
+      {"result", j.result_type == result_kind::none ? json(nullptr) : json(j.result)},
+      {"attempts", j.attempts_used},
+      {"maxAttempts", j.max_attempts},
+      {"timeoutSeconds", j.timeout_seconds},
+      {"cacheKey", nullable(j.cache_key)},
+      {"background", j.background},
+      {"machineId", nullable(j.executing_machine_id)},
+      {"functionExecutionTime", j.function_execution_time_ms < 0
+                                    ? json(nullptr)
+                                    : json(j.function_execution_time_ms)},
+      {"createdAt", format_iso8601(j.created_at)},
+      {"lastDispatchedAt", time(j.last_dispatched_at)},
+      {"resultedAt", time(j.resulted_at)},
+      {"activity", activity_json(detail.activity)}});
 }
 
 std::string encode_job_id(const std::string& id) {
@@ -582,7 +610,8 @@ void append_status_fields(std::string& out, const job_status_row& row) {
   out += "\"status\":\"";
   out += to_string(row.status);
   out += "\",\"result\":";
-  json_writer::append_string_or_null(out, row.result, row.result_type == result_kind::none);
+  json_writer::append_string_or_null(out, row.result,
+                                     row.result_type == result_kind::none);
   out += ",\"resultType\":";
   if (row.result_type == result_kind::none) {
     out += "null";
@@ -632,24 +661,25 @@ std::string encode_clusters(const std::vector<cluster_record>& clusters) {
 std::string encode_cluster_details(const cluster_details& details) {
   auto machines = json::array();
   for (const auto& m : details.machines)
-    machines.push_back({{"id", m.id},
-                        {"description", nullptr},
-                        {"pool", nullable(m.service)},
-                        {"lastPingAt", m.last_ping_at == 0 ? json(nullptr)
-                                                           : json(format_iso8601(m.last_ping_at))},
-                        {"ip", nullable(m.ip)},
-                        {"deploymentId", nullable(m.deployment_id)}});
+    machines.push_back(
+        {{"id", m.id},
+         {"description", nullptr},
+         {"pool", nullable(m.service)},
+         {"lastPingAt",
+          m.last_ping_at == 0 ? json(nullptr) : json(format_iso8601(m.last_ping_at))},
+         {"ip", nullable(m.ip)},
+         {"deploymentId", nullable(m.deployment_id)}});
   auto definitions = json::array();
   for (const auto& d : details.definitions)
     definitions.push_back(definition_json(d));
   return to_json_text(json{{"id", details.cluster.id},
-              {"description", nullable(details.cluster.description)},
-              {"apiSecret", details.cluster.api_secret},
-              {"createdAt", format_iso8601(details.cluster.created_at)},
-              {"machines", std::move(machines)},
-              {"jobs", job_summaries_json(details.jobs)},
-              {"definitions", std::move(definitions)},
-              {"deployments", json::array()}});
+                           {"description", nullable(details.cluster.description)},
+                           {"apiSecret", details.cluster.api_secret},
+                           {"createdAt", format_iso8601(details.cluster.created_at)},
+                           {"machines", std::move(machines)},
+                           {"jobs", job_summaries_json(details.jobs)},
+                           {"definitions", std::move(definitions)},
+                           {"deployments", json::array()}});
 }
 
 } // namespace diffplane::gateway

@@ -16,7 +16,7 @@ namespace diffplane::gateway {
 /// Input that breaks the contract: names the field and what is wrong with it.
 struct bad_input : std::runtime_error {
   bad_input(std::string field, const std::string& message)
-    : std::runtime_error(message), field(std::move(field)) {}
+      : std::runtime_error(message), field(std::move(field)) {}
   std::string field;
 };
 

@@ -8,7 +8,7 @@
 namespace diffplane::gateway {
 
 /// The bridge to `node`'s actors, served by `bridge_actors` long-lived actors.
-std::unique_ptr<actor_bridge> make_actor_bridge(caf::actor_system& system, node_actor node,
-                                                std::size_t bridge_actors);
+std::unique_ptr<actor_bridge>
+make_actor_bridge(caf::actor_system& system, node_actor node, std::size_t bridge_actors);
 
 } // namespace diffplane::gateway

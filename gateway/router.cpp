@@ -30,7 +30,7 @@ const metrics::route_metrics& router::unmatched() {
 }
 
 const metrics::route_metrics& router::dispatch(http_request& request,
-                                              responder respond) const {
+                                               responder respond) const {
   auto segments = split_path(request.path);
   std::string allowed;
   for (const auto& r : routes_) {
@@ -56,28 +56,30 @@ const metrics::route_metrics& router::dispatch(http_request& request,
     // Ids and names from the URL reach SQL and JSON: refuse what neither can hold.
     for (const auto& [name, value] : request.params)
       if (!is_clean_text(value)) {
-        respond(json_error(400, name + " must be UTF-8 text without NUL characters", name));
+        respond(
+            json_error(400, name + " must be UTF-8 text without NUL characters", name));
         return r.stats;
       }
     for (const auto& [name, value] : request.query)
       if (!is_clean_text(value) || !is_clean_text(name)) {
-        respond(json_error(400, "query parameter " + name +
-                                  " must be UTF-8 text without NUL characters",
-                           name));
+        respond(json_error(
+            400, "query parameter " + name + " must be UTF-8 text without NUL characters",
+            name));
         return r.stats;
       }
     r.run(request, std::move(respond));
     return r.stats;
   }
   if (!allowed.empty()) {
-    auto response = json_error(405, std::string{to_string(request.method)} + " is not allowed on " +
-                                      request.path + "; use " + allowed);
+    auto response =
+        json_error(405, std::string{to_string(request.method)} + " is not allowed on " +
+                            request.path + "; use " + allowed);
     response.headers.emplace_back("Allow", allowed);
     respond(std::move(response));
     return unmatched();
   }
   respond(json_error(404, "no route " + std::string{to_string(request.method)} + " " +
-                            request.path));
+                              request.path));
   return unmatched();
 }
 

@@ -50,7 +50,8 @@ http_response encoded(Encode& encode, const T& value, unsigned status) {
   try {
     return http_response{status, encode(value), "application/json", {}};
   } catch (const std::exception& e) {
-    return error_response(domain_error{error_code::internal, std::string{"encoding failed: "} + e.what()});
+    return error_response(
+        domain_error{error_code::internal, std::string{"encoding failed: "} + e.what()});
   }
 }
 

@@ -27,20 +27,21 @@ void add_view(router& routes, route_context& ctx, std::string pattern, Handler h
 } // namespace
 
 void add_cluster_view_routes(router& routes, route_context& ctx) {
-  add_view(routes, ctx, "/clusters/:clusterId/service/:serviceName",
-           [&ctx](http_request& request, responder respond) {
-             std::int32_t limit = 0;
-             try {
-               limit = decode_service_limit(request);
-             } catch (const bad_input& e) {
-               respond(json_error(400, e.what(), e.field));
-               return;
-             }
-             ctx.bridge.service_details(
-               request.param("clusterId"),
-               service_details_request{request.param("serviceName"), limit},
-               answer_json<service_details>(std::move(respond), encode_service_details));
-           });
+  add_view(
+      routes, ctx, "/clusters/:clusterId/service/:serviceName",
+      [&ctx](http_request& request, responder respond) {
+        std::int32_t limit = 0;
+        try {
+          limit = decode_service_limit(request);
+        } catch (const bad_input& e) {
+          respond(json_error(400, e.what(), e.field));
+          return;
+        }
+        ctx.bridge.service_details(
+            request.param("clusterId"),
+            service_details_request{request.param("serviceName"), limit},
+            answer_json<service_details>(std::move(respond), encode_service_details));
+      });
 
   add_view(routes, ctx, "/clusters/:clusterId/metrics",
            [&ctx](http_request& request, responder respond) {
@@ -50,9 +51,9 @@ void add_cluster_view_routes(router& routes, route_context& ctx) {
                                   "serviceName"));
                return;
              }
-             ctx.bridge.service_metrics(request.param("clusterId"), metrics_query{{}, *service},
-                                        answer_json<function_metrics>(std::move(respond),
-                                                                      encode_metrics));
+             ctx.bridge.service_metrics(
+                 request.param("clusterId"), metrics_query{{}, *service},
+                 answer_json<function_metrics>(std::move(respond), encode_metrics));
            });
 
   add_view(routes, ctx, "/clusters/:clusterId/activity",
@@ -63,22 +64,22 @@ void add_cluster_view_routes(router& routes, route_context& ctx) {
              if (const auto* deployment = request.query_value("deploymentId"))
                query.deployment_id = *deployment;
              ctx.bridge.activity(request.param("clusterId"), std::move(query),
-                                 answer_json<std::vector<event_record>>(std::move(respond),
-                                                                          encode_activity));
+                                 answer_json<std::vector<event_record>>(
+                                     std::move(respond), encode_activity));
            });
 
   add_view(routes, ctx, "/clusters/:clusterId/jobs/:jobId",
            [&ctx](http_request& request, responder respond) {
-             ctx.bridge.job_detail(request.param("clusterId"), request.param("jobId"),
-                                   answer_json<job_detail>(std::move(respond),
-                                                           encode_job_detail));
+             ctx.bridge.job_detail(
+                 request.param("clusterId"), request.param("jobId"),
+                 answer_json<job_detail>(std::move(respond), encode_job_detail));
            });
 
   add_view(routes, ctx, "/clusters/:clusterId/settings",
            [&ctx](http_request& request, responder respond) {
-             ctx.bridge.settings(request.param("clusterId"),
-                                 answer_json<cluster_settings>(std::move(respond),
-                                                               encode_settings));
+             ctx.bridge.settings(
+                 request.param("clusterId"),
+                 answer_json<cluster_settings>(std::move(respond), encode_settings));
            });
 
   routes.add(http_method::put, "/clusters/:clusterId/settings",

@@ -9,57 +9,62 @@ namespace diffplane::gateway {
 namespace {
 
 http_response not_configured(std::string_view feature) {
-  return json_error(501, std::string{feature} +
-                           " are not configured on this server (no provider is set up)");
+  return json_error(501,
+                    std::string{feature} +
+                        " are not configured on this server (no provider is set up)");
 }
 
 } // namespace
 
 void add_management_routes(router& routes, route_context& ctx) {
-  routes.add(http_method::post, "/clusters", [&ctx](http_request& request, responder respond) {
-    if (!authorized_for_management(ctx, request, respond))
-      return;
-    std::string description;
-    try {
-      description = decode_cluster_description(request.body);
-    } catch (const bad_input& e) {
-      respond(json_error(400, e.what(), e.field));
-      return;
-    }
-    ctx.bridge.create_cluster(std::move(description),
-                              [respond](outcome<cluster_record> created) {
-                                if (!created.ok())
-                                  respond(error_response(created.error));
-                                else
-                                  respond(http_response{204, {}, {}, {}});
-                              });
-  });
-
-  routes.add(http_method::get, "/clusters", [&ctx](http_request& request, responder respond) {
-    if (!authorized_for_management(ctx, request, respond))
-      return;
-    ctx.bridge.list_clusters([respond](outcome<std::vector<cluster_record>> clusters) {
-      if (!clusters.ok())
-        respond(error_response(clusters.error));
-      else
-        respond(http_response{200, encode_clusters(*clusters.value), "application/json", {}});
-    });
-  });
-
-  routes.add(http_method::get, "/clusters/:clusterId",
+  routes.add(http_method::post, "/clusters",
              [&ctx](http_request& request, responder respond) {
                if (!authorized_for_management(ctx, request, respond))
                  return;
-               ctx.bridge.cluster_details(request.param("clusterId"),
-                                          [respond](outcome<cluster_details> details) {
-                                            if (!details.ok())
-                                              respond(error_response(details.error));
-                                            else
-                                              respond(http_response{
-                                                200, encode_cluster_details(*details.value),
-                                                "application/json", {}});
-                                          });
+               std::string description;
+               try {
+                 description = decode_cluster_description(request.body);
+               } catch (const bad_input& e) {
+                 respond(json_error(400, e.what(), e.field));
+                 return;
+               }
+               ctx.bridge.create_cluster(std::move(description),
+                                         [respond](outcome<cluster_record> created) {
+                                           if (!created.ok())
+                                             respond(error_response(created.error));
+                                           else
+                                             respond(http_response{204, {}, {}, {}});
+                                         });
              });
+
+  routes.add(
+      http_method::get, "/clusters", [&ctx](http_request& request, responder respond) {
+        if (!authorized_for_management(ctx, request, respond))
+          return;
+        ctx.bridge.list_clusters(
+            [respond](outcome<std::vector<cluster_record>> clusters) {
+              if (!clusters.ok())
+                respond(error_response(clusters.error));
+              else
+                respond(http_response{
+                    200, encode_clusters(*clusters.value), "application/json", {}});
+            });
+      });
+
+  routes.add(
+      http_method::get, "/clusters/:clusterId",
+      [&ctx](http_request& request, responder respond) {
+        if (!authorized_for_management(ctx, request, respond))
+          return;
+        ctx.bridge.cluster_details(
+            request.param("clusterId"), [respond](outcome<cluster_details> details) {
+              if (!details.ok())
+                respond(error_response(details.error));
+              else
+                respond(http_response{
+                    200, encode_cluster_details(*details.value), "application/json", {}});
+            });
+      });
 
   // Features of the hosted original that need a cloud provider; none is configurable yet.
   struct unconfigured {
@@ -68,28 +73,33 @@ void add_management_routes(router& routes, route_context& ctx) {
     const char* feature;
   };
   static constexpr unconfigured features[] = {
-    {http_method::post, "/clusters/:clusterId/service/:serviceName/deployments", "deployments"},
-    {http_method::get, "/clusters/:clusterId/service/:serviceName/deployments", "deployments"},
-    {http_method::get, "/clusters/:clusterId/service/:serviceName/deployments/:deploymentId",
-     "deployments"},
-    {http_method::post,
-     "/clusters/:clusterId/service/:serviceName/deployments/:deploymentId/release",
-     "deployments"},
-    {http_method::post, "/clusters/:clusterId/client-libraries", "client libraries"},
-    {http_method::get, "/clusters/:clusterId/client-libraries", "client libraries"},
-    {http_method::post, "/clusters/:clusterId/assets", "assets"},
+      {http_method::post, "/clusters/:clusterId/service/:serviceName/deployments",
+       "deployments"},
+      {http_method::get, "/clusters/:clusterId/service/:serviceName/deployments",
+       "deployments"},
+      {http_method::get,
+       "/clusters/:clusterId/service/:serviceName/deployments/:deploymentId",
+       "deployments"},
+      {http_method::post,
+       "/clusters/:clusterId/service/:serviceName/deployments/:deploymentId/release",
+       "deployments"},
+      {http_method::post, "/clusters/:clusterId/client-libraries", "client libraries"},
+      {http_method::get, "/clusters/:clusterId/client-libraries", "client libraries"},
+      {http_method::post, "/clusters/:clusterId/assets", "assets"},
   };
   for (const auto& f : features) {
-    routes.add(f.method, f.pattern, [&ctx, feature = f.feature](http_request& request,
-                                                                 responder respond) {
-      if (authorized_for_management(ctx, request, respond))
-        respond(not_configured(feature));
-    });
+    routes.add(f.method, f.pattern,
+               [&ctx, feature = f.feature](http_request& request, responder respond) {
+                 if (authorized_for_management(ctx, request, respond))
+                   respond(not_configured(feature));
+               });
   }
-  routes.add(http_method::get, "/packages/npm/:packageName",
-             [](http_request&, responder respond) { respond(not_configured("npm packages")); });
-  routes.add(http_method::get, "/packages/npm/:packageName/:version",
-             [](http_request&, responder respond) { respond(not_configured("npm packages")); });
+  routes.add(
+      http_method::get, "/packages/npm/:packageName",
+      [](http_request&, responder respond) { respond(not_configured("npm packages")); });
+  routes.add(
+      http_method::get, "/packages/npm/:packageName/:version",
+      [](http_request&, responder respond) { respond(not_configured("npm packages")); });
   routes.add(http_method::post, "/events/sns", [](http_request&, responder respond) {
     respond(not_configured("SNS notifications"));
   });
@@ -97,7 +107,8 @@ void add_management_routes(router& routes, route_context& ctx) {
 
 void add_operator_routes(router& routes) {
   routes.add(http_method::get, "/metrics", [](http_request&, responder respond) {
-    respond(http_response{200, metrics::global().render(), "text/plain; version=0.0.4", {}});
+    respond(
+        http_response{200, metrics::global().render(), "text/plain; version=0.0.4", {}});
   });
 }
 
@@ -107,16 +118,19 @@ void add_system_routes(router& routes, route_context& ctx) {
       if (live.ok())
         respond(http_response{200, R"({"status":"ok"})", "application/json", {}});
       else
-        respond(http_response{503,
-                              to_json_text(nlohmann::json{{"status", "unavailable"},
-                                                          {"message", live.error.message}}),
-                              "application/json",
-                              {}});
+        respond(
+            http_response{503,
+                          to_json_text(nlohmann::json{{"status", "unavailable"},
+                                                      {"message", live.error.message}}),
+                          "application/json",
+                          {}});
     });
   });
   routes.add(http_method::get, "/contract", [&ctx](http_request&, responder respond) {
-    respond(http_response{200, to_json_text(nlohmann::json{{"contract", ctx.contract_text}}),
-                          "application/json", {}});
+    respond(http_response{200,
+                          to_json_text(nlohmann::json{{"contract", ctx.contract_text}}),
+                          "application/json",
+                          {}});
   });
 }
 

@@ -8,18 +8,19 @@ job_metrics& jobs() {
     return r.get_counter(name, help);
   };
   static job_metrics m{
-    transitions("diffplane_jobs_created_total", "Jobs created (committed)."),
-    transitions("diffplane_jobs_dispatched_total", "Attempts handed to a worker."),
-    transitions("diffplane_jobs_stalled_total", "Attempts that stalled (timeout or silent machine)."),
-    transitions("diffplane_jobs_results_not_persisted_total",
-                "Results refused: not from the machine holding the attempt."),
-    r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
-                  {{"result_type", "resolution"}}),
-    r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
-                  {{"result_type", "rejection"}}),
-    transitions("diffplane_jobs_failed_total", "Jobs that failed: no attempts left."),
-    r.get_gauge("diffplane_jobs_pending", "Jobs waiting for a worker, in memory."),
-    r.get_gauge("diffplane_jobs_running", "Attempts running on a worker."),
+      transitions("diffplane_jobs_created_total", "Jobs created (committed)."),
+      transitions("diffplane_jobs_dispatched_total", "Attempts handed to a worker."),
+      transitions("diffplane_jobs_stalled_total",
+                  "Attempts that stalled (timeout or silent machine)."),
+      transitions("diffplane_jobs_results_not_persisted_total",
+                  "Results refused: not from the machine holding the attempt."),
+      r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
+                    {{"result_type", "resolution"}}),
+      r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
+                    {{"result_type", "rejection"}}),
+      transitions("diffplane_jobs_failed_total", "Jobs that failed: no attempts left."),
+      r.get_gauge("diffplane_jobs_pending", "Jobs waiting for a worker, in memory."),
+      r.get_gauge("diffplane_jobs_running", "Attempts running on a worker."),
   };
   return m;
 }
@@ -27,14 +28,16 @@ job_metrics& jobs() {
 persistence_metrics& persistence() {
   auto& r = global();
   static persistence_metrics m{
-    r.get_counter("diffplane_persistence_batches_total", "Group commits (transactions)."),
-    r.get_counter("diffplane_persistence_writes_total", "Writes committed by group commits."),
-    r.get_counter("diffplane_persistence_failed_batches_total",
-                  "Group commits that failed as a whole."),
-    r.get_histogram("diffplane_persistence_batch_writes", "Writes per group commit.",
-                    size_buckets()),
-    r.get_histogram("diffplane_persistence_commit_seconds",
-                    "Time to run and commit one group commit.", latency_buckets()),
+      r.get_counter("diffplane_persistence_batches_total",
+                    "Group commits (transactions)."),
+      r.get_counter("diffplane_persistence_writes_total",
+                    "Writes committed by group commits."),
+      r.get_counter("diffplane_persistence_failed_batches_total",
+                    "Group commits that failed as a whole."),
+      r.get_histogram("diffplane_persistence_batch_writes", "Writes per group commit.",
+                      size_buckets()),
+      r.get_histogram("diffplane_persistence_commit_seconds",
+                      "Time to run and commit one group commit.", latency_buckets()),
   };
   return m;
 }
@@ -51,9 +54,10 @@ route_metrics make_route_metrics(const std::string& route, const std::string& me
   route_metrics m{};
   static const char* classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
   for (int i = 0; i < 5; ++i)
-    m.by_class[i] = &r.get_counter("diffplane_http_requests_total",
-                                   "HTTP requests answered, by route and status class.",
-                                   {{"route", route}, {"method", method}, {"code", classes[i]}});
+    m.by_class[i] =
+        &r.get_counter("diffplane_http_requests_total",
+                       "HTTP requests answered, by route and status class.",
+                       {{"route", route}, {"method", method}, {"code", classes[i]}});
   m.latency = &r.get_histogram("diffplane_http_request_duration_seconds",
                                "Time from a request read to its answer written.",
                                latency_buckets(), {{"route", route}, {"method", method}});

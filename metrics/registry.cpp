@@ -7,8 +7,8 @@
 namespace diffplane::metrics {
 
 histogram::histogram(std::vector<double> bounds)
-  : bounds_(std::move(bounds)),
-    buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
+    : bounds_(std::move(bounds)),
+      buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {
   for (std::size_t i = 0; i <= bounds_.size(); ++i)
     buckets_[i].store(0);
 }
@@ -20,8 +20,9 @@ void histogram::observe(double value) {
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   // The sum is kept in millionths so that it can be an atomic integer.
-  sum_micros_.fetch_add(static_cast<std::uint64_t>(std::llround(std::max(value, 0.0) * 1e6)),
-                        std::memory_order_relaxed);
+  sum_micros_.fetch_add(
+      static_cast<std::uint64_t>(std::llround(std::max(value, 0.0) * 1e6)),
+      std::memory_order_relaxed);
 }
 
 std::vector<std::uint64_t> histogram::cumulative() const {
@@ -94,7 +95,8 @@ counter& registry::get_counter(const std::string& name, const std::string& help,
   return *slot;
 }
 
-gauge& registry::get_gauge(const std::string& name, const std::string& help, const labels& l) {
+gauge& registry::get_gauge(const std::string& name, const std::string& help,
+                           const labels& l) {
   std::lock_guard guard{mutex_};
   auto& slot = family_of(name, kind::gauge, help).gauges[format_labels(l)];
   if (!slot)
@@ -155,8 +157,9 @@ std::string registry::render() const {
     for (const auto& [block, h] : f.histograms) {
       auto counts = h->cumulative();
       for (std::size_t i = 0; i < h->bounds().size(); ++i)
-        out += name + "_bucket" + with_label(block, "le=\"" + number(h->bounds()[i]) + "\"") +
-               " " + std::to_string(counts[i]) + "\n";
+        out += name + "_bucket" +
+               with_label(block, "le=\"" + number(h->bounds()[i]) + "\"") + " " +
+               std::to_string(counts[i]) + "\n";
       out += name + "_bucket" + with_label(block, "le=\"+Inf\"") + " " +
              std::to_string(counts.back()) + "\n";
       out += name + "_sum" + block + " " + number(h->sum()) + "\n";

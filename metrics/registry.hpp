@@ -64,8 +64,10 @@ std::vector<double> size_buckets();
 /// Owns every metric; hands out stable references.
 class registry {
 public:
-  counter& get_counter(const std::string& name, const std::string& help, const labels& l = {});
-  gauge& get_gauge(const std::string& name, const std::string& help, const labels& l = {});
+  counter& get_counter(const std::string& name, const std::string& help,
+                       const labels& l = {});
+  gauge& get_gauge(const std::string& name, const std::string& help,
+                   const labels& l = {});
   histogram& get_histogram(const std::string& name, const std::string& help,
                            std::vector<double> bounds, const labels& l = {});
   /// A gauge read at exposition time (e.g. actors alive).

@@ -67,7 +67,8 @@ int run(const std::vector<std::string>& argv, const run_as& account,
     if (devnull >= 0)
       dup2(devnull, STDIN_FILENO);
     if (account.switch_user) {
-      if (setgroups(0, nullptr) != 0 || setgid(account.gid) != 0 || setuid(account.uid) != 0)
+      if (setgroups(0, nullptr) != 0 || setgid(account.gid) != 0 ||
+          setuid(account.uid) != 0)
         _exit(126);
     }
     std::vector<char*> args;
@@ -166,12 +167,13 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
 
   if (account.switch_user) {
     // Postgres runs as `postgres` and must pass through the data dir to its own files.
-    struct stat info{};
+    struct stat info {};
     if (stat(data_dir.c_str(), &info) == 0)
       chmod(data_dir.c_str(), info.st_mode | S_IXGRP | S_IXOTH);
     if (run({"/usr/bin/test", "-x", data_dir.string()}, account, "/dev/null") != 0)
       fail("the postgres user cannot reach " + data_dir.string() +
-           "; make its parent directories traversable (chmod o+x) or choose another --data-dir");
+           "; make its parent directories traversable (chmod o+x) or choose another "
+           "--data-dir");
   }
 
   auto lock_path = data_dir / "diffplane.lock";
@@ -182,9 +184,9 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
     std::ifstream holder{lock_path};
     std::string pid;
     std::getline(holder, pid);
-    throw std::runtime_error("data dir " + data_dir.string() +
-                             " is in use by another diffplane (pid " +
-                             (pid.empty() ? "unknown" : pid) + "); stop it or use another --data-dir");
+    throw std::runtime_error(
+        "data dir " + data_dir.string() + " is in use by another diffplane (pid " +
+        (pid.empty() ? "unknown" : pid) + "); stop it or use another --data-dir");
   }
   auto pid_text = std::to_string(getpid()) + "\n";
   if (ftruncate(pg.lock_fd_, 0) != 0 ||
@@ -202,18 +204,21 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
   if (!fs::exists(cluster_dir / "PG_VERSION")) {
     make_owned_dir(cluster_dir, account, 0700);
     spdlog::info("event=initdb dir={}", cluster_dir.string());
-    int rc = run({options.bin_dir + "/initdb", "-D", cluster_dir.string(), "-U", "postgres",
-                  "-A", "trust", "-E", "UTF8", "--no-locale"},
+    int rc = run({options.bin_dir + "/initdb", "-D", cluster_dir.string(), "-U",
+                  "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"},
                  account, log_path);
     if (rc != 0)
       fail("initdb failed (exit " + std::to_string(rc) + "); see " + log_path +
-           (rc == 126 || rc == 127 ? "" : "; is the data dir reachable by the postgres user?"));
+           (rc == 126 || rc == 127
+                ? ""
+                : "; is the data dir reachable by the postgres user?"));
   }
 
   int port = 0;
   std::string socket_dir;
   if (running_postmaster(cluster_dir, port, socket_dir)) {
-    spdlog::info("event=embedded_postgres_reused port={} socket_dir={}", port, socket_dir);
+    spdlog::info("event=embedded_postgres_reused port={} socket_dir={}", port,
+                 socket_dir);
   } else {
     port = free_port();
     auto sockets = socket_dir_for(data_dir);
@@ -227,7 +232,8 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
                  account, log_path);
     if (rc != 0)
       fail("pg_ctl start failed (exit " + std::to_string(rc) + "); see " + log_path);
-    spdlog::info("event=embedded_postgres_started port={} socket_dir={}", port, socket_dir);
+    spdlog::info("event=embedded_postgres_started port={} socket_dir={}", port,
+                 socket_dir);
   }
   ensure_database(socket_dir, port);
   pg.url_ = connection_string(socket_dir, port, "diffplane");
@@ -235,10 +241,8 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
 }
 
 embedded_postgres::embedded_postgres(embedded_postgres&& other) noexcept
-  : options_(std::move(other.options_)),
-    cluster_dir_(std::move(other.cluster_dir_)),
-    url_(std::move(other.url_)),
-    lock_fd_(other.lock_fd_) {
+    : options_(std::move(other.options_)), cluster_dir_(std::move(other.cluster_dir_)),
+      url_(std::move(other.url_)), lock_fd_(other.lock_fd_) {
   other.lock_fd_ = -1;
   other.cluster_dir_.clear();
 }
@@ -252,8 +256,9 @@ void embedded_postgres::stop() {
     return;
   if (!cluster_dir_.empty()) {
     auto log_path = (fs::path{cluster_dir_}.parent_path() / "postgres.log").string();
-    int rc = run({options_.bin_dir + "/pg_ctl", "-D", cluster_dir_, "-m", "fast", "-w", "stop"},
-                 postgres_account(), log_path);
+    int rc = run(
+        {options_.bin_dir + "/pg_ctl", "-D", cluster_dir_, "-m", "fast", "-w", "stop"},
+        postgres_account(), log_path);
     if (rc != 0)
       spdlog::warn("event=embedded_postgres_stop_failed exit={}", rc);
     else

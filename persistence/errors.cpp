@@ -11,13 +11,13 @@ error_code code_of(const caf::error& err) {
     return static_cast<error_code>(err.code());
   if (err.category() == caf::atom("system")) {
     switch (static_cast<caf::sec>(err.code())) {
-      case caf::sec::request_receiver_down:
-      case caf::sec::request_timeout:
-      case caf::sec::no_route_to_receiving_node:
-      case caf::sec::cannot_connect_to_node:
-        return error_code::unavailable;
-      default:
-        break;
+    case caf::sec::request_receiver_down:
+    case caf::sec::request_timeout:
+    case caf::sec::no_route_to_receiving_node:
+    case caf::sec::cannot_connect_to_node:
+      return error_code::unavailable;
+    default:
+      break;
     }
   }
   return error_code::internal;

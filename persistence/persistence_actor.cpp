@@ -1,7 +1,7 @@
 #include "persistence/persistence_actor.hpp"
 
-#include "persistence/errors.hpp"
 #include "metrics/catalog.hpp"
+#include "persistence/errors.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
@@ -12,9 +12,9 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
-#include <algorithm>
 #include <unordered_map>
 #include <variant>
 
@@ -113,7 +113,8 @@ void flush(persistence_state& st) {
     commit(st, batch, outcomes);
     for (std::size_t i = 0; i < replies.size(); ++i)
       deliver(replies[i], outcomes[i]);
-    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    auto seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats.batches.add();
     stats.writes.add(batch.size());
     stats.batch_writes.observe(static_cast<double>(batch.size()));
@@ -124,8 +125,9 @@ void flush(persistence_state& st) {
   } catch (const pqxx::broken_connection& e) {
     st.connection.reset();
     stats.failed_batches.add();
-    spdlog::error("event=group_commit_failed actor={} writes={} reason=\"connection lost: {}\"",
-                  st.options.name, batch.size(), first_line(e.what()));
+    spdlog::error(
+        "event=group_commit_failed actor={} writes={} reason=\"connection lost: {}\"",
+        st.options.name, batch.size(), first_line(e.what()));
     auto err = make_error(error_code::unavailable, "the database is unavailable");
     for (auto& reply : replies)
       fail(reply, err);
@@ -143,7 +145,8 @@ void flush(persistence_state& st) {
       deliver(replies[i], outcomes.front());
     } catch (const pqxx::broken_connection&) {
       st.connection.reset();
-      fail(replies[i], make_error(error_code::unavailable, "the database is unavailable"));
+      fail(replies[i],
+           make_error(error_code::unavailable, "the database is unavailable"));
     } catch (const std::exception& e) {
       spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
                     first_line(e.what()));
@@ -154,8 +157,7 @@ void flush(persistence_state& st) {
 
 /// Adds one write to the batch; it is committed when the mailbox holds no more writes
 /// (the flush message queues behind them) or when the batch is full.
-template <class Row, class Reply>
-caf::result<Reply> gather(self_pointer self, Row row) {
+template <class Row, class Reply> caf::result<Reply> gather(self_pointer self, Row row) {
   auto& st = self->state;
   auto promise = self->make_response_promise<Reply>();
   st.batch.add(std::move(row));
@@ -179,7 +181,8 @@ caf::result<Reply> gather(self_pointer self, Row row) {
 caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) {
   auto& st = self->state;
   auto key = row.cluster_id + '/' + row.id;
-  if (auto it = st.held.find(key); it != st.held.end() && it->second.write.revision < row.revision) {
+  if (auto it = st.held.find(key);
+      it != st.held.end() && it->second.write.revision < row.revision) {
     it->second.reply.deliver(done_atom::value);
     st.held.erase(it);
   }
@@ -187,7 +190,8 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
     return gather<job_state_write, done_atom>(self, std::move(row));
   auto reply = self->make_response_promise<done_atom>();
   auto due = std::chrono::steady_clock::now() + st.options.dispatch_write_delay;
-  st.held.insert_or_assign(std::move(key), persistence_state::held_dispatch{std::move(row), reply, due});
+  st.held.insert_or_assign(std::move(key),
+                           persistence_state::held_dispatch{std::move(row), reply, due});
   if (!st.hold_timer_pending) {
     st.hold_timer_pending = true;
     self->delayed_send(self, st.options.dispatch_write_delay, flush_atom::value);
@@ -197,7 +201,8 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
 
 /// Runs a read after the pending writes, mapping database failures to error values.
 template <class Fn>
-auto read(self_pointer self, Fn fn) -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
+auto read(self_pointer self, Fn fn)
+    -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
   // A read must see every write sent before it, held dispatches included.
   release_held(st, true);
@@ -213,7 +218,8 @@ auto read(self_pointer self, Fn fn) -> caf::result<decltype(fn(std::declval<pqxx
   } catch (const std::exception& e) {
     spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
                   first_line(e.what()));
-    return make_error(error_code::unavailable, "the database could not answer; see the server log");
+    return make_error(error_code::unavailable,
+                      "the database could not answer; see the server log");
   }
 }
 
@@ -226,90 +232,105 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
     flush(self->state);
   });
   return {
-    [=](cluster_record& row) { return gather<cluster_record, done_atom>(self, std::move(row)); },
-    [=](cluster_settings_write& row) {
-      return gather<cluster_settings_write, done_atom>(self, std::move(row));
-    },
-    [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
-    [=](job_state_write& row) { return write_job_state(self, row); },
-    [=](machine_record& row) { return gather<machine_record, done_atom>(self, std::move(row)); },
-    [=](service_record& row) { return gather<service_record, done_atom>(self, std::move(row)); },
-    [=](std::vector<event_record>& rows) {
-      return gather<std::vector<event_record>, done_atom>(self, std::move(rows));
-    },
-    [=](std::vector<client_event_record>& rows) {
-      return gather<std::vector<client_event_record>, done_atom>(self, std::move(rows));
-    },
-    [=](load_clusters_atom) {
-      return read(self, [](pqxx::work& txn) { return persistence::sql::load_clusters(txn); });
-    },
-    [=](load_cluster_atom, const std::string& cluster_id, timestamp_ms cache_since) {
-      return read(self, [&](pqxx::work& txn) {
-        cluster_snapshot snapshot;
-        snapshot.cluster = persistence::sql::load_cluster(txn, cluster_id);
-        snapshot.services = persistence::sql::load_services(txn, cluster_id);
-        snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
-        snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
-        snapshot.cache_entries =
-          persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
-        return snapshot;
-      });
-    },
-    [=](fetch_statuses_atom, const std::string& cluster_id,
-        const std::vector<std::string>& ids) {
-      return read(self, [&](pqxx::work& txn) {
-        return persistence::sql::fetch_job_statuses(txn, cluster_id, ids);
-      });
-    },
-    [=](latest_jobs_atom, const std::string& cluster_id, const std::string& service,
-        std::int32_t limit) {
-      return read(self, [&](pqxx::work& txn) {
-        return persistence::sql::latest_jobs(txn, cluster_id, service, limit);
-      });
-    },
-    [=](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
-      return read(self, [&](pqxx::work& txn) {
-        return persistence::sql::fetch_job(txn, cluster_id, id);
-      });
-    },
-    [=](const activity_query& query) {
-      return read(self, [&](pqxx::work& txn) { return persistence::sql::activity(txn, query); });
-    },
-    [=](const metrics_query& query) {
-      return read(self, [&](pqxx::work& txn) {
-        return persistence::sql::service_metrics(txn, query);
-      });
-    },
-    [=](prune_atom, std::int32_t hours) {
-      return read(self, [&](pqxx::work& txn) { return persistence::sql::prune_events(txn, hours); });
-    },
-    [=](ping_atom) {
-      return read(self, [](pqxx::work& txn) {
-        txn.exec("SELECT 1");
-        return done_atom::value;
-      });
-    },
-    [=](flush_atom) {
-      auto& st = self->state;
-      flush(st);
-      // The hold timer: while dispatches are held, come back when the next one is due.
-      st.hold_timer_pending = false;
-      if (!st.held.empty()) {
-        auto next = std::min_element(st.held.begin(), st.held.end(), [](const auto& a, const auto& b) {
-                      return a.second.due < b.second.due;
-                    })->second.due;
-        st.hold_timer_pending = true;
-        self->delayed_send(self, std::max(next - std::chrono::steady_clock::now(),
-                                          std::chrono::steady_clock::duration{0}),
-                           flush_atom::value);
-      }
-    },
+      [=](cluster_record& row) {
+        return gather<cluster_record, done_atom>(self, std::move(row));
+      },
+      [=](cluster_settings_write& row) {
+        return gather<cluster_settings_write, done_atom>(self, std::move(row));
+      },
+      [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
+      [=](job_state_write& row) { return write_job_state(self, row); },
+      [=](machine_record& row) {
+        return gather<machine_record, done_atom>(self, std::move(row));
+      },
+      [=](service_record& row) {
+        return gather<service_record, done_atom>(self, std::move(row));
+      },
+      [=](std::vector<event_record>& rows) {
+        return gather<std::vector<event_record>, done_atom>(self, std::move(rows));
+      },
+      [=](std::vector<client_event_record>& rows) {
+        return gather<std::vector<client_event_record>, done_atom>(self, std::move(rows));
+      },
+      [=](load_clusters_atom) {
+        return read(self,
+                    [](pqxx::work& txn) { return persistence::sql::load_clusters(txn); });
+      },
+      [=](load_cluster_atom, const std::string& cluster_id, timestamp_ms cache_since) {
+        return read(self, [&](pqxx::work& txn) {
+          cluster_snapshot snapshot;
+          snapshot.cluster = persistence::sql::load_cluster(txn, cluster_id);
+          snapshot.services = persistence::sql::load_services(txn, cluster_id);
+          snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
+          snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
+          snapshot.cache_entries =
+              persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
+          return snapshot;
+        });
+      },
+      [=](fetch_statuses_atom, const std::string& cluster_id,
+          const std::vector<std::string>& ids) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::fetch_job_statuses(txn, cluster_id, ids);
+        });
+      },
+      [=](latest_jobs_atom, const std::string& cluster_id, const std::string& service,
+          std::int32_t limit) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::latest_jobs(txn, cluster_id, service, limit);
+        });
+      },
+      [=](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::fetch_job(txn, cluster_id, id);
+        });
+      },
+      [=](const activity_query& query) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::activity(txn, query);
+        });
+      },
+      [=](const metrics_query& query) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::service_metrics(txn, query);
+        });
+      },
+      [=](prune_atom, std::int32_t hours) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::prune_events(txn, hours);
+        });
+      },
+      [=](ping_atom) {
+        return read(self, [](pqxx::work& txn) {
+          txn.exec("SELECT 1");
+          return done_atom::value;
+        });
+      },
+      [=](flush_atom) {
+        auto& st = self->state;
+        flush(st);
+        // The hold timer: while dispatches are held, come back when the next one is due.
+        st.hold_timer_pending = false;
+        if (!st.held.empty()) {
+          auto next = std::min_element(st.held.begin(), st.held.end(),
+                                       [](const auto& a, const auto& b) {
+                                         return a.second.due < b.second.due;
+                                       })
+                          ->second.due;
+          st.hold_timer_pending = true;
+          self->delayed_send(self,
+                             std::max(next - std::chrono::steady_clock::now(),
+                                      std::chrono::steady_clock::duration{0}),
+                             flush_atom::value);
+        }
+      },
   };
 }
 
 } // namespace
 
-persistence_actor spawn_persistence(caf::actor_system& system, persistence_options options) {
+persistence_actor spawn_persistence(caf::actor_system& system,
+                                    persistence_options options) {
   return system.spawn<caf::detached>(persistence_behavior, std::move(options));
 }
 

@@ -28,33 +28,34 @@ using prune_atom = caf::atom_constant<caf::atom("prune")>;
 /// is answered only after the transaction holding it committed. Loads run on the same
 /// connection after the pending writes, so they see every write sent before them.
 using persistence_actor = caf::typed_actor<
-  caf::replies_to<cluster_record>::with<done_atom>,
-  caf::replies_to<cluster_settings_write>::with<done_atom>,
-  /// Inserts a job unless its id exists; answers whether it was new.
-  caf::replies_to<job_record>::with<bool>,
-  caf::replies_to<job_state_write>::with<done_atom>,
-  caf::replies_to<machine_record>::with<done_atom>,
-  caf::replies_to<service_record>::with<done_atom>,
-  caf::replies_to<std::vector<event_record>>::with<done_atom>,
-  caf::replies_to<std::vector<client_event_record>>::with<done_atom>,
-  caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
-  /// Services, machines, live jobs and the cache entries resulted after the timestamp.
-  caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,
-  caf::replies_to<fetch_statuses_atom, std::string,
-                  std::vector<std::string>>::with<std::vector<job_status_row>>,
-  /// The newest jobs of a cluster (or of one service when the name is not empty).
-  caf::replies_to<latest_jobs_atom, std::string, std::string,
-                  std::int32_t>::with<std::vector<job_summary>>,
-  /// The job of a cluster with that id: none or one.
-  caf::replies_to<fetch_job_atom, std::string, std::string>::with<std::vector<job_record>>,
-  caf::replies_to<activity_query>::with<std::vector<event_record>>,
-  caf::replies_to<metrics_query>::with<function_metrics>,
-  /// Deletes activity and client events older than the hours given; answers how many.
-  caf::replies_to<prune_atom, std::int32_t>::with<std::int64_t>,
-  /// Answers once the database answered a trivial query.
-  caf::replies_to<ping_atom>::with<done_atom>,
-  /// Commits what has been gathered so far (sent by the actor to itself).
-  caf::reacts_to<flush_atom>>;
+    caf::replies_to<cluster_record>::with<done_atom>,
+    caf::replies_to<cluster_settings_write>::with<done_atom>,
+    /// Inserts a job unless its id exists; answers whether it was new.
+    caf::replies_to<job_record>::with<bool>,
+    caf::replies_to<job_state_write>::with<done_atom>,
+    caf::replies_to<machine_record>::with<done_atom>,
+    caf::replies_to<service_record>::with<done_atom>,
+    caf::replies_to<std::vector<event_record>>::with<done_atom>,
+    caf::replies_to<std::vector<client_event_record>>::with<done_atom>,
+    caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
+    /// Services, machines, live jobs and the cache entries resulted after the timestamp.
+    caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,
+    caf::replies_to<fetch_statuses_atom, std::string,
+                    std::vector<std::string>>::with<std::vector<job_status_row>>,
+    /// The newest jobs of a cluster (or of one service when the name is not empty).
+    caf::replies_to<latest_jobs_atom, std::string, std::string,
+                    std::int32_t>::with<std::vector<job_summary>>,
+    /// The job of a cluster with that id: none or one.
+    caf::replies_to<fetch_job_atom, std::string,
+                    std::string>::with<std::vector<job_record>>,
+    caf::replies_to<activity_query>::with<std::vector<event_record>>,
+    caf::replies_to<metrics_query>::with<function_metrics>,
+    /// Deletes activity and client events older than the hours given; answers how many.
+    caf::replies_to<prune_atom, std::int32_t>::with<std::int64_t>,
+    /// Answers once the database answered a trivial query.
+    caf::replies_to<ping_atom>::with<done_atom>,
+    /// Commits what has been gathered so far (sent by the actor to itself).
+    caf::reacts_to<flush_atom>>;
 
 struct persistence_options {
   /// libpq connection string or URL.
@@ -69,6 +70,7 @@ struct persistence_options {
 };
 
 /// Spawns a persistence actor on a thread of its own (libpqxx blocks).
-persistence_actor spawn_persistence(caf::actor_system& system, persistence_options options);
+persistence_actor spawn_persistence(caf::actor_system& system,
+                                    persistence_options options);
 
 } // namespace diffplane

@@ -4,28 +4,28 @@ namespace diffplane {
 
 std::string_view to_string(job_status status) {
   switch (status) {
-    case job_status::pending:
-      return "pending";
-    case job_status::running:
-      return "running";
-    case job_status::success:
-      return "success";
-    case job_status::failure:
-      return "failure";
-    case job_status::stalled:
-      return "stalled";
+  case job_status::pending:
+    return "pending";
+  case job_status::running:
+    return "running";
+  case job_status::success:
+    return "success";
+  case job_status::failure:
+    return "failure";
+  case job_status::stalled:
+    return "stalled";
   }
   return "pending";
 }
 
 std::string_view to_string(result_kind kind) {
   switch (kind) {
-    case result_kind::resolution:
-      return "resolution";
-    case result_kind::rejection:
-      return "rejection";
-    case result_kind::none:
-      break;
+  case result_kind::resolution:
+    return "resolution";
+  case result_kind::rejection:
+    return "rejection";
+  case result_kind::none:
+    break;
   }
   return "";
 }

@@ -198,14 +198,12 @@ struct cluster_snapshot {
   std::vector<cache_entry_record> cache_entries;
 };
 
-template <class Inspector>
-auto inspect(Inspector& f, cluster_record& x) {
+template <class Inspector> auto inspect(Inspector& f, cluster_record& x) {
   return f(x.id, x.api_secret, x.description, x.created_at, x.predictive_retries_enabled,
            x.cloud_enabled);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_record& x) {
+template <class Inspector> auto inspect(Inspector& f, job_record& x) {
   return f(x.cluster_id, x.id, x.service, x.target_fn, x.target_args, x.cache_key,
            x.max_attempts, x.timeout_seconds, x.predictive_retries_on_rejection,
            x.background, x.created_at, x.status, x.result_type, x.result, x.attempts_used,
@@ -213,84 +211,69 @@ auto inspect(Inspector& f, job_record& x) {
            x.resulted_at, x.revision);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_state_write& x) {
+template <class Inspector> auto inspect(Inspector& f, job_state_write& x) {
   return f(x.cluster_id, x.id, x.status, x.result_type, x.result, x.attempts_used,
            x.executing_machine_id, x.function_execution_time_ms, x.last_dispatched_at,
            x.resulted_at, x.revision);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_status_row& x) {
+template <class Inspector> auto inspect(Inspector& f, job_status_row& x) {
   return f(x.id, x.status, x.result_type, x.result);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, job_summary& x) {
+template <class Inspector> auto inspect(Inspector& f, job_summary& x) {
   return f(x.id, x.target_fn, x.service, x.status, x.result_type, x.created_at,
            x.function_execution_time_ms);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, machine_record& x) {
+template <class Inspector> auto inspect(Inspector& f, machine_record& x) {
   return f(x.cluster_id, x.id, x.service, x.ip, x.deployment_id, x.last_ping_at);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, service_record& x) {
+template <class Inspector> auto inspect(Inspector& f, service_record& x) {
   return f(x.cluster_id, x.name, x.functions, x.updated_at);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, event_record& x) {
+template <class Inspector> auto inspect(Inspector& f, event_record& x) {
   return f(x.cluster_id, x.type, x.job_id, x.machine_id, x.deployment_id, x.service,
            x.meta_json, x.created_at);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, client_event_record& x) {
+template <class Inspector> auto inspect(Inspector& f, client_event_record& x) {
   return f(x.cluster_id, x.machine_id, x.deployment_id, x.type, x.timestamp, x.tags_json,
            x.int_fields_json);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, cache_entry_record& x) {
+template <class Inspector> auto inspect(Inspector& f, cache_entry_record& x) {
   return f(x.service, x.target_fn, x.cache_key, x.job_id, x.resulted_at);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, cluster_settings_write& x) {
+template <class Inspector> auto inspect(Inspector& f, cluster_settings_write& x) {
   return f(x.cluster_id, x.predictive_retries_enabled);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, activity_query& x) {
+template <class Inspector> auto inspect(Inspector& f, activity_query& x) {
   return f(x.cluster_id, x.job_id, x.deployment_id, x.limit);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, metrics_query& x) {
+template <class Inspector> auto inspect(Inspector& f, metrics_query& x) {
   return f(x.cluster_id, x.service);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, function_summary& x) {
-  return f(x.target_fn, x.result_type, x.count, x.avg_execution_time, x.min_execution_time,
-           x.max_execution_time);
+template <class Inspector> auto inspect(Inspector& f, function_summary& x) {
+  return f(x.target_fn, x.result_type, x.count, x.avg_execution_time,
+           x.min_execution_time, x.max_execution_time);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, timeseries_bin& x) {
+template <class Inspector> auto inspect(Inspector& f, timeseries_bin& x) {
   return f(x.bin, x.service, x.avg_execution_time, x.resulted, x.stalled, x.rejections);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, function_metrics& x) {
+template <class Inspector> auto inspect(Inspector& f, function_metrics& x) {
   return f(x.summary, x.timeseries);
 }
 
-template <class Inspector>
-auto inspect(Inspector& f, cluster_snapshot& x) {
+template <class Inspector> auto inspect(Inspector& f, cluster_snapshot& x) {
   return f(x.cluster, x.services, x.machines, x.live_jobs, x.cache_entries);
 }
 

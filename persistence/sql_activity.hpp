@@ -16,7 +16,8 @@ class transaction_base;
 namespace diffplane::persistence::sql {
 
 /// Newest first; for one job all of its entries, else up to `query.limit`.
-std::vector<event_record> activity(pqxx::transaction_base& txn, const activity_query& query);
+std::vector<event_record> activity(pqxx::transaction_base& txn,
+                                   const activity_query& query);
 
 /// Summary over the jobs of the service created in the last 24 hours; one bin per minute
 /// of the last hour.

@@ -14,8 +14,9 @@ void insert_clusters(pqxx::transaction_base& txn,
   for (const auto* c : rows) {
     query += separator;
     query += "(" + text(txn, c->id) + "," + text(txn, c->api_secret) + "," +
-             text_or_null(txn, c->description) + "," + timestamp_or_now(c->created_at) + "," +
-             boolean(c->predictive_retries_enabled) + "," + boolean(c->cloud_enabled) + ")";
+             text_or_null(txn, c->description) + "," + timestamp_or_now(c->created_at) +
+             "," + boolean(c->predictive_retries_enabled) + "," +
+             boolean(c->cloud_enabled) + ")";
     separator = ",";
   }
   query += " ON CONFLICT (id) DO NOTHING";
@@ -43,7 +44,8 @@ cluster_record cluster_of(const pqxx::row& row) {
 } // namespace
 
 std::vector<cluster_record> load_clusters(pqxx::transaction_base& txn) {
-  auto rows = txn.exec("SELECT " + cluster_columns() + " FROM clusters ORDER BY created_at, id");
+  auto rows =
+      txn.exec("SELECT " + cluster_columns() + " FROM clusters ORDER BY created_at, id");
   std::vector<cluster_record> result;
   result.reserve(rows.size());
   for (const auto& row : rows)
@@ -52,8 +54,8 @@ std::vector<cluster_record> load_clusters(pqxx::transaction_base& txn) {
 }
 
 cluster_record load_cluster(pqxx::transaction_base& txn, const std::string& cluster_id) {
-  auto rows = txn.exec("SELECT " + cluster_columns() + " FROM clusters WHERE id = " +
-                       text(txn, cluster_id));
+  auto rows = txn.exec("SELECT " + cluster_columns() +
+                       " FROM clusters WHERE id = " + text(txn, cluster_id));
   return rows.empty() ? cluster_record{} : cluster_of(rows[0]);
 }
 
@@ -61,7 +63,8 @@ void update_cluster_settings(pqxx::transaction_base& txn,
                              const std::vector<const cluster_settings_write*>& rows) {
   for (const auto* w : rows)
     txn.exec("UPDATE clusters SET predictive_retries_enabled = " +
-             boolean(w->predictive_retries_enabled) + " WHERE id = " + text(txn, w->cluster_id));
+             boolean(w->predictive_retries_enabled) +
+             " WHERE id = " + text(txn, w->cluster_id));
 }
 
 } // namespace diffplane::persistence::sql

@@ -4,7 +4,8 @@
 
 namespace diffplane::persistence::sql {
 
-void insert_events(pqxx::transaction_base& txn, const std::vector<const event_record*>& rows) {
+void insert_events(pqxx::transaction_base& txn,
+                   const std::vector<const event_record*>& rows) {
   if (rows.empty())
     return;
   std::string query = "INSERT INTO events (cluster_id, type, job_id, machine_id, "
@@ -31,10 +32,10 @@ void insert_client_events(pqxx::transaction_base& txn,
   const char* separator = "";
   for (const auto* e : rows) {
     query += separator;
-    query += "(" + text(txn, e->cluster_id) + "," + text_or_null(txn, e->machine_id) + "," +
-             text_or_null(txn, e->deployment_id) + "," + text(txn, e->type) + "," +
-             timestamp_or_now(e->timestamp) + "," + text_or_null(txn, e->tags_json) + "::jsonb," +
-             text_or_null(txn, e->int_fields_json) + "::jsonb)";
+    query += "(" + text(txn, e->cluster_id) + "," + text_or_null(txn, e->machine_id) +
+             "," + text_or_null(txn, e->deployment_id) + "," + text(txn, e->type) + "," +
+             timestamp_or_now(e->timestamp) + "," + text_or_null(txn, e->tags_json) +
+             "::jsonb," + text_or_null(txn, e->int_fields_json) + "::jsonb)";
     separator = ",";
   }
   txn.exec(query);

@@ -71,10 +71,10 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
   if (rows.empty())
     return inserted;
   std::string query =
-    "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
-    "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
-    "created_at, status, result_type, result, attempts_used, executing_machine_id, "
-    "function_execution_time_ms, last_dispatched_at, resulted_at, revision) VALUES ";
+      "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
+      "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
+      "created_at, status, result_type, result, attempts_used, executing_machine_id, "
+      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) VALUES ";
   const char* separator = "";
   for (const auto* j : rows) {
     query += separator;
@@ -118,21 +118,22 @@ void update_job_states(pqxx::transaction_base& txn,
               timestamp(w->last_dispatched_at) + "," + timestamp(w->resulted_at) + "," +
               std::to_string(w->revision) + "::bigint)";
   }
-  txn.exec("UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
-           "result = v.result, attempts_used = v.attempts_used, "
-           "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
-           "last_dispatched_at = v.dispatched, resulted_at = v.resulted, "
-           "revision = v.revision FROM (VALUES " +
-           values +
-           ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
-           "fet, dispatched, resulted, revision) "
-           "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision");
+  txn.exec(
+      "UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
+      "result = v.result, attempts_used = v.attempts_used, "
+      "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
+      "last_dispatched_at = v.dispatched, resulted_at = v.resulted, "
+      "revision = v.revision FROM (VALUES " +
+      values +
+      ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
+      "fet, dispatched, resulted, revision) "
+      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision");
 }
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                                        const std::string& cluster_id) {
-  auto rows = txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
-                       text(txn, cluster_id) +
+  auto rows = txn.exec("SELECT " + job_columns() +
+                       " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
                        " AND status IN ('pending', 'running', 'stalled') "
                        "ORDER BY created_at, id");
   std::vector<job_record> result;
@@ -142,11 +143,12 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
   return result;
 }
 
-std::vector<job_record> fetch_job(pqxx::transaction_base& txn, const std::string& cluster_id,
-                                  const std::string& id) {
+std::vector<job_record> fetch_job(pqxx::transaction_base& txn,
+                                  const std::string& cluster_id, const std::string& id) {
   std::vector<job_record> result;
-  for (const auto& row : txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
-                                  text(txn, cluster_id) + " AND id = " + text(txn, id)))
+  for (const auto& row :
+       txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
+                text(txn, cluster_id) + " AND id = " + text(txn, id)))
     result.push_back(job_of(row));
   return result;
 }
@@ -157,8 +159,9 @@ std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
   std::vector<job_status_row> result;
   if (ids.empty())
     return result;
-  auto rows = txn.exec("SELECT id, status, result_type, result FROM jobs WHERE cluster_id = " +
-                       text(txn, cluster_id) + " AND id IN (" + id_list(txn, ids) + ")");
+  auto rows =
+      txn.exec("SELECT id, status, result_type, result FROM jobs WHERE cluster_id = " +
+               text(txn, cluster_id) + " AND id IN (" + id_list(txn, ids) + ")");
   result.reserve(rows.size());
   for (const auto& row : rows)
     result.push_back(job_status_row{row[0].as<std::string>(), status_of(row[1]),
@@ -190,18 +193,21 @@ std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
                                                    const std::string& cluster_id,
                                                    timestamp_ms since) {
   auto rows = txn.exec(
-    "SELECT DISTINCT ON (service, target_fn, cache_key) service, target_fn, cache_key, id, " +
-    epoch_ms("resulted_at") + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
-    " AND cache_key IS NOT NULL AND result_type = 'resolution' AND resulted_at > " +
-    timestamp(since) +
-    // Bounds the scan of jobs_latest: a cached job resolves within days of its creation.
-    " AND created_at > " + timestamp(since) + " - interval '30 days'"
-    " ORDER BY service, target_fn, cache_key, resulted_at DESC");
+      "SELECT DISTINCT ON (service, target_fn, cache_key) service, target_fn, cache_key, "
+      "id, " +
+      epoch_ms("resulted_at") + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
+      " AND cache_key IS NOT NULL AND result_type = 'resolution' AND resulted_at > " +
+      timestamp(since) +
+      // Bounds the scan of jobs_latest: a cached job resolves within days of its
+      // creation.
+      " AND created_at > " + timestamp(since) +
+      " - interval '30 days'"
+      " ORDER BY service, target_fn, cache_key, resulted_at DESC");
   std::vector<cache_entry_record> result;
   for (const auto& row : rows)
-    result.push_back(cache_entry_record{row[0].as<std::string>(), row[1].as<std::string>(),
-                                        row[2].as<std::string>(), row[3].as<std::string>(),
-                                        row[4].as<timestamp_ms>()});
+    result.push_back(cache_entry_record{
+        row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+        row[3].as<std::string>(), row[4].as<timestamp_ms>()});
   return result;
 }
 

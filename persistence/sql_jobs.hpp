@@ -31,8 +31,8 @@ std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
                                                const std::vector<std::string>& ids);
 
 /// The job `id` of a cluster: none or one row.
-std::vector<job_record> fetch_job(pqxx::transaction_base& txn, const std::string& cluster_id,
-                                  const std::string& id);
+std::vector<job_record> fetch_job(pqxx::transaction_base& txn,
+                                  const std::string& cluster_id, const std::string& id);
 
 /// The newest jobs of a cluster, or of one of its services when `service` is not empty.
 std::vector<job_summary> latest_jobs(pqxx::transaction_base& txn,

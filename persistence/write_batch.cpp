@@ -140,30 +140,30 @@ write_batch write_batch::only(std::size_t index) const {
   write_batch single;
   const auto& it = items_.at(index);
   switch (it.what) {
-    case kind::cluster:
-      single.add(clusters_[it.slot]);
-      break;
-    case kind::settings:
-      single.add(settings_[it.slot]);
-      break;
-    case kind::job:
-      single.add(jobs_[it.slot]);
-      break;
-    case kind::job_state:
-      single.add(job_states_[it.slot]);
-      break;
-    case kind::machine:
-      single.add(machines_[it.slot]);
-      break;
-    case kind::service:
-      single.add(services_[it.slot]);
-      break;
-    case kind::events:
-      single.add(events_[it.slot]);
-      break;
-    case kind::client_events:
-      single.add(client_events_[it.slot]);
-      break;
+  case kind::cluster:
+    single.add(clusters_[it.slot]);
+    break;
+  case kind::settings:
+    single.add(settings_[it.slot]);
+    break;
+  case kind::job:
+    single.add(jobs_[it.slot]);
+    break;
+  case kind::job_state:
+    single.add(job_states_[it.slot]);
+    break;
+  case kind::machine:
+    single.add(machines_[it.slot]);
+    break;
+  case kind::service:
+    single.add(services_[it.slot]);
+    break;
+  case kind::events:
+    single.add(events_[it.slot]);
+    break;
+  case kind::client_events:
+    single.add(client_events_[it.slot]);
+    break;
   }
   return single;
 }

@@ -43,7 +43,16 @@ public:
   write_batch only(std::size_t index) const;
 
 private:
-  enum class kind { cluster, settings, job, job_state, machine, service, events, client_events };
+  enum class kind {
+    cluster,
+    settings,
+    job,
+    job_state,
+    machine,
+    service,
+    events,
+    client_events
+  };
   struct item {
     kind what;
     std::size_t slot;

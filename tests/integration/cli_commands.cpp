@@ -12,7 +12,8 @@ namespace {
 
 struct fixture : server_fixture {
   std::vector<std::string> remote() const {
-    return {"--endpoint", server.endpoint(), "--management-secret", test_management_secret};
+    return {"--endpoint", server.endpoint(), "--management-secret",
+            test_management_secret};
   }
 
   command_result cli(std::vector<std::string> args) {
@@ -47,11 +48,12 @@ CAF_TEST(info activity and job show describe what happened) {
   auto id = cluster_with("inspected")["id"].get<std::string>();
   auto job = parse_json(call("POST", "/jobs", secret,
                              R"({"service":"svc","targetFn":"f","targetArgs":"kA=="})")
-                          .body)["id"]
-               .get<std::string>();
+                            .body)["id"]
+                 .get<std::string>();
   call("POST", "/jobs-request", secret, R"({"service":"svc","functions":[{"name":"f"}]})",
        {{"x-machine-id", "cli-machine"}});
-  call("POST", "/jobs/" + job + "/result", secret, R"({"result":"kA==","resultType":"resolution"})",
+  call("POST", "/jobs/" + job + "/result", secret,
+       R"({"result":"kA==","resultType":"resolution"})",
        {{"x-machine-id", "cli-machine"}});
 
   auto info = cli({"cluster", "info", id});

@@ -19,8 +19,9 @@ struct fixture : server_fixture {
   std::string cluster_id;
 
   fixture()
-    : server_fixture({"--metrics-listen", "127.0.0.1:" + std::to_string(free_port_hint()),
-                      "--machine-stall-seconds", "3"}) {
+      : server_fixture({"--metrics-listen",
+                        "127.0.0.1:" + std::to_string(free_port_hint()),
+                        "--machine-stall-seconds", "3"}) {
     secret = create_cluster("views");
     cluster_id = cluster_with("views")["id"].get<std::string>();
   }
@@ -31,8 +32,8 @@ struct fixture : server_fixture {
     return port;
   }
 
-  cli::http_reply data(const std::string& method, const std::string& target, const json& body,
-                       const std::string& machine = "m1") {
+  cli::http_reply data(const std::string& method, const std::string& target,
+                       const json& body, const std::string& machine = "m1") {
     return call(method, target, secret, body.is_null() ? std::string{} : body.dump(),
                 {{"x-machine-id", machine}});
   }
@@ -56,9 +57,11 @@ struct fixture : server_fixture {
     return parse_json(data("POST", "/jobs-request", body, machine).body);
   }
 
-  void result(const std::string& id, const std::string& machine, const char* type, int time) {
+  void result(const std::string& id, const std::string& machine, const char* type,
+              int time) {
     data("POST", "/jobs/" + id + "/result",
-         json{{"result", "oA=="}, {"resultType", type}, {"functionExecutionTime", time}}, machine);
+         json{{"result", "oA=="}, {"resultType", type}, {"functionExecutionTime", time}},
+         machine);
   }
 
   json view(const std::string& target) {
@@ -123,7 +126,8 @@ CAF_TEST(metrics count results rejections and stalls) {
   auto metrics = view("/metrics?serviceName=billing");
   std::map<std::string, json> summary;
   for (const auto& row : metrics["summary"])
-    summary[row["targetFn"].get<std::string>() + "/" + row["resultType"].get<std::string>()] = row;
+    summary[row["targetFn"].get<std::string>() + "/" +
+            row["resultType"].get<std::string>()] = row;
   CAF_REQUIRE_EQUAL(summary.size(), 2u);
   CAF_CHECK_EQUAL(summary["charge/resolution"]["count"].get<int>(), 2);
   CAF_CHECK_EQUAL(summary["charge/resolution"]["minExecutionTime"].get<double>(), 10.0);
@@ -195,7 +199,8 @@ CAF_TEST(settings can be read and changed) {
   auto bad = call("PUT", "/clusters/" + cluster_id + "/settings", test_management_secret,
                   R"({"predictiveRetriesEnabled":"yes"})");
   CAF_CHECK_EQUAL(bad.status, 400u);
-  CAF_CHECK_EQUAL(call("GET", "/clusters/" + cluster_id + "/settings", secret).status, 401u);
+  CAF_CHECK_EQUAL(call("GET", "/clusters/" + cluster_id + "/settings", secret).status,
+                  401u);
 }
 
 CAF_TEST(one job can be shown and unknown ones are 404) {
@@ -212,10 +217,12 @@ CAF_TEST(one job can be shown and unknown ones are 404) {
 
 CAF_TEST(the operator port serves parseable Prometheus metrics) {
   run_calls();
-  cli::http_client operator_client{"http://127.0.0.1:" + std::to_string(free_port_hint())};
+  cli::http_client operator_client{"http://127.0.0.1:" +
+                                   std::to_string(free_port_hint())};
   auto reply = operator_client.request("GET", "/metrics");
   CAF_REQUIRE_EQUAL(reply.status, 200u);
-  std::regex sample{R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+Inf-]+$)"};
+  std::regex sample{
+      R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+Inf-]+$)"};
   std::istringstream lines{reply.body};
   int samples = 0;
   for (std::string line; std::getline(lines, line);) {
@@ -227,11 +234,12 @@ CAF_TEST(the operator port serves parseable Prometheus metrics) {
     ++samples;
   }
   CAF_CHECK_GREATER(samples, 20);
-  for (auto name : {"diffplane_jobs_created_total 3", "diffplane_jobs_stalled_total 1",
-                    "diffplane_jobs_running 0", "diffplane_jobs_pending 0",
-                    "diffplane_parked_long_polls", "diffplane_actors_alive",
-                    "diffplane_persistence_commit_seconds_bucket",
-                    "diffplane_http_requests_total{route=\"/jobs\",method=\"POST\",code=\"2xx\"} 3"})
+  for (auto name :
+       {"diffplane_jobs_created_total 3", "diffplane_jobs_stalled_total 1",
+        "diffplane_jobs_running 0", "diffplane_jobs_pending 0",
+        "diffplane_parked_long_polls", "diffplane_actors_alive",
+        "diffplane_persistence_commit_seconds_bucket",
+        "diffplane_http_requests_total{route=\"/jobs\",method=\"POST\",code=\"2xx\"} 3"})
     CAF_CHECK(reply.body.find(name) != std::string::npos);
 }
 

@@ -26,8 +26,8 @@ CAF_TEST(a management secret that breaks the rule exits 2 naming the rule) {
   CAF_CHECK(one_line(result.output));
   CAF_CHECK(result.output.find("sk_management_") != std::string::npos);
   CAF_CHECK(result.output.find("32") != std::string::npos);
-  auto wrong_prefix = run_diffplane({"serve", "--management-secret",
-                                     "sk_wrongprefix_0123456789012345678901234"});
+  auto wrong_prefix = run_diffplane(
+      {"serve", "--management-secret", "sk_wrongprefix_0123456789012345678901234"});
   CAF_CHECK_EQUAL(wrong_prefix.exit_code, 2);
 }
 
@@ -53,14 +53,15 @@ CAF_TEST(unknown flags and bad values exit 2 with one line) {
 CAF_TEST(flags beat the environment which beats the config file) {
   auto dir = make_temp_dir("diffplane-config");
   auto file = dir + "/diffplane.toml";
-  std::ofstream{file} << "log-level = \"debug\"\n"
-                         "machine-stall-seconds = 5\n"
-                         "body-limit = 5000\n"
-                         "management-secret = \"sk_management_from_the_config_file_123\"\n";
-  auto result = run_diffplane({"serve", "--config", file, "--body-limit", "6000",
-                               "--print-config"},
-                              {"DIFFPLANE_MACHINE_STALL_SECONDS=7", "DIFFPLANE_BODY_LIMIT=5500",
-                               "MANAGEMENT_SECRET="});
+  std::ofstream{file}
+      << "log-level = \"debug\"\n"
+         "machine-stall-seconds = 5\n"
+         "body-limit = 5000\n"
+         "management-secret = \"sk_management_from_the_config_file_123\"\n";
+  auto result =
+      run_diffplane({"serve", "--config", file, "--body-limit", "6000", "--print-config"},
+                    {"DIFFPLANE_MACHINE_STALL_SECONDS=7", "DIFFPLANE_BODY_LIMIT=5500",
+                     "MANAGEMENT_SECRET="});
   std::filesystem::remove_all(dir);
   CAF_CHECK_EQUAL(result.exit_code, 0);
   CAF_MESSAGE(result.output);
@@ -68,8 +69,10 @@ CAF_TEST(flags beat the environment which beats the config file) {
   CAF_CHECK(result.output.find("machine-stall-seconds = 7") != std::string::npos);
   CAF_CHECK(result.output.find("body-limit = 6000") != std::string::npos);
   // The secret came from the file and is not printed in full.
-  CAF_CHECK(result.output.find("sk_management_from_the_config_file_123") == std::string::npos);
-  CAF_CHECK(result.output.find("management-secret = \"sk_management_...\"") != std::string::npos);
+  CAF_CHECK(result.output.find("sk_management_from_the_config_file_123") ==
+            std::string::npos);
+  CAF_CHECK(result.output.find("management-secret = \"sk_management_...\"") !=
+            std::string::npos);
 }
 
 CAF_TEST(a misspelt config file key is an error) {
@@ -85,11 +88,25 @@ CAF_TEST(a misspelt config file key is an error) {
 CAF_TEST(serve help documents every option) {
   auto result = run_diffplane({"serve", "--help"});
   CAF_CHECK_EQUAL(result.exit_code, 0);
-  for (auto option : {"--listen", "--caf-port", "--database-url", "--management-secret",
-                      "--data-dir", "--dev", "--http-threads", "--actor-threads",
-                      "--body-limit", "--header-limit", "--idle-timeout", "--max-parked-polls",
-                      "--batch-status-max-ids", "--machine-stall-seconds", "--log-level",
-                      "--log-format", "--metrics-listen", "--activity-retention-hours",
-                      "DATABASE_URL", "MANAGEMENT_SECRET"})
+  for (auto option : {"--listen",
+                      "--caf-port",
+                      "--database-url",
+                      "--management-secret",
+                      "--data-dir",
+                      "--dev",
+                      "--http-threads",
+                      "--actor-threads",
+                      "--body-limit",
+                      "--header-limit",
+                      "--idle-timeout",
+                      "--max-parked-polls",
+                      "--batch-status-max-ids",
+                      "--machine-stall-seconds",
+                      "--log-level",
+                      "--log-format",
+                      "--metrics-listen",
+                      "--activity-retention-hours",
+                      "DATABASE_URL",
+                      "MANAGEMENT_SECRET"})
     CAF_CHECK(result.output.find(option) != std::string::npos);
 }

@@ -59,9 +59,9 @@ CAF_TEST(a job goes round trip over HTTP) {
   CAF_CHECK_EQUAL(jobs[0]["id"].get<std::string>(), id);
   CAF_CHECK_EQUAL(jobs[0]["targetFn"].get<std::string>(), "echo");
   CAF_CHECK_EQUAL(jobs[0]["targetArgs"].get<std::string>(), "kaNhcmc=");
-  auto posted = data("POST", "/jobs/" + id + "/result",
-                     R"({"result":"oWs=","resultType":"resolution","functionExecutionTime":4})",
-                     "m1");
+  auto posted = data(
+      "POST", "/jobs/" + id + "/result",
+      R"({"result":"oWs=","resultType":"resolution","functionExecutionTime":4})", "m1");
   CAF_CHECK_EQUAL(posted.status, 204u);
   auto status = data("GET", "/jobs/" + id + "?ttl=5000");
   CAF_REQUIRE_EQUAL(status.status, 200u);
@@ -81,25 +81,30 @@ CAF_TEST(a job goes round trip over HTTP) {
 CAF_TEST(data routes need a valid API secret) {
   CAF_CHECK_EQUAL(call("POST", "/jobs", "", job().dump()).status, 401u);
   CAF_CHECK_EQUAL(call("POST", "/jobs", "sk_nope", job().dump()).status, 401u);
-  CAF_CHECK_EQUAL(call("POST", "/jobs", test_management_secret, job().dump()).status, 401u);
-  CAF_CHECK_EQUAL(call("POST", "/jobs-request", "sk_nope", "{}", {{"x-machine-id", "m"}}).status,
+  CAF_CHECK_EQUAL(call("POST", "/jobs", test_management_secret, job().dump()).status,
                   401u);
+  CAF_CHECK_EQUAL(
+      call("POST", "/jobs-request", "sk_nope", "{}", {{"x-machine-id", "m"}}).status,
+      401u);
 }
 
 CAF_TEST(create bodies are checked field by field) {
   auto missing = data("POST", "/jobs", R"({"service":"svc","targetArgs":"a"})");
   CAF_CHECK_EQUAL(missing.status, 400u);
   CAF_CHECK_EQUAL(field_of(missing), "targetFn");
-  auto wrong = data("POST", "/jobs", R"({"service":"svc","targetFn":3,"targetArgs":"a"})");
+  auto wrong =
+      data("POST", "/jobs", R"({"service":"svc","targetFn":3,"targetArgs":"a"})");
   CAF_CHECK_EQUAL(field_of(wrong), "targetFn");
   auto config = job();
-  config["callConfig"] = json{{"retryCountOnStall", 1}, {"predictiveRetriesOnRejection", false}};
+  config["callConfig"] =
+      json{{"retryCountOnStall", 1}, {"predictiveRetriesOnRejection", false}};
   auto no_timeout = data("POST", "/jobs", config.dump());
   CAF_CHECK_EQUAL(no_timeout.status, 400u);
   CAF_CHECK_EQUAL(field_of(no_timeout), "callConfig.timeoutSeconds");
   config["callConfig"]["timeoutSeconds"] = 10;
   config["callConfig"]["cache"] = json{{"key", "k"}};
-  CAF_CHECK_EQUAL(field_of(data("POST", "/jobs", config.dump())), "callConfig.cache.ttlSeconds");
+  CAF_CHECK_EQUAL(field_of(data("POST", "/jobs", config.dump())),
+                  "callConfig.cache.ttlSeconds");
   CAF_CHECK_EQUAL(field_of(data("POST", "/jobs", "[1,2]")), "body");
   CAF_CHECK_EQUAL(field_of(data("POST", "/jobs", "not json")), "body");
   auto nul = job();
@@ -114,7 +119,8 @@ CAF_TEST(worker routes need a machine id and a ttl in range) {
   auto short_ttl = data("POST", "/jobs-request", R"({"service":"svc","ttl":100})", "m");
   CAF_CHECK_EQUAL(short_ttl.status, 400u);
   CAF_CHECK_EQUAL(field_of(short_ttl), "ttl");
-  auto bad_type = data("POST", "/jobs/x/result", R"({"result":"a","resultType":"maybe"})", "m");
+  auto bad_type =
+      data("POST", "/jobs/x/result", R"({"result":"a","resultType":"maybe"})", "m");
   CAF_CHECK_EQUAL(field_of(bad_type), "resultType");
   CAF_CHECK_EQUAL(data("GET", "/jobs/x?ttl=1").status, 400u);
 }
@@ -143,7 +149,7 @@ CAF_TEST(unknown jobs are 404) {
   CAF_CHECK_EQUAL(data("GET", "/jobs/nope?ttl=5000").status, 404u);
   CAF_CHECK_EQUAL(data("POST", "/jobs/nope/result",
                        R"({"result":"a","resultType":"resolution"})", "m")
-                    .status,
+                      .status,
                   404u);
 }
 
@@ -174,10 +180,12 @@ CAF_TEST(a status long poll returns when the job finishes) {
   auto id = create(job());
   poll("m1");
   auto waiting = std::async(std::launch::async, [this, id] {
-    return data("POST", "/batch-jobs-status-request", json{{"jobIds", {id}}, {"ttl", 20000}}.dump());
+    return data("POST", "/batch-jobs-status-request",
+                json{{"jobIds", {id}}, {"ttl", 20000}}.dump());
   });
   std::this_thread::sleep_for(std::chrono::milliseconds{300});
-  data("POST", "/jobs/" + id + "/result", R"({"result":"wg==","resultType":"rejection"})", "m1");
+  data("POST", "/jobs/" + id + "/result", R"({"result":"wg==","resultType":"rejection"})",
+       "m1");
   auto reply = waiting.get();
   auto rows = parse_json(reply.body);
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
@@ -202,8 +210,8 @@ CAF_TEST(an execution id is idempotent and a cache key is reused) {
                               {"cache", {{"key", "k"}, {"ttlSeconds", 60}}}};
   auto first = create(cached);
   poll("m1");
-  data("POST", "/jobs/" + first + "/result", R"({"result":"wg==","resultType":"resolution"})",
-       "m1");
+  data("POST", "/jobs/" + first + "/result",
+       R"({"result":"wg==","resultType":"resolution"})", "m1");
   CAF_CHECK_EQUAL(create(cached), first);
 }
 

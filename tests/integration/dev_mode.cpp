@@ -29,8 +29,8 @@ struct fixture {
   }
 
   nlohmann::json clusters(const server_process& server) const {
-    auto reply = server.client().request("GET", "/clusters", {},
-                                         {{"Authorization", "Basic " + management_secret()}});
+    auto reply = server.client().request(
+        "GET", "/clusters", {}, {{"Authorization", "Basic " + management_secret()}});
     CAF_REQUIRE_EQUAL(reply.status, 200u);
     return parse_json(reply.body);
   }
@@ -60,9 +60,9 @@ CAF_TEST(dev mode keeps its clusters across a restart) {
 
 CAF_TEST(a second server on the same data dir fails with a clear message) {
   server_process first{dev_args(), {"MANAGEMENT_SECRET=", "DATABASE_URL="}};
-  auto second = run_diffplane({"serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir",
-                               data_dir},
-                              {"MANAGEMENT_SECRET=", "DATABASE_URL="});
+  auto second =
+      run_diffplane({"serve", "--dev", "--listen", "127.0.0.1:0", "--data-dir", data_dir},
+                    {"MANAGEMENT_SECRET=", "DATABASE_URL="});
   CAF_CHECK_EQUAL(second.exit_code, 1);
   CAF_CHECK(second.output.find("in use by another diffplane") != std::string::npos);
   // The first one is unharmed.

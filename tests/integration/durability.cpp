@@ -32,17 +32,19 @@ struct fixture {
     auto client = server->client();
     client.request("POST", "/clusters", R"({"description":"durable"})",
                    {{"Authorization", "Basic " + test_management_secret}});
-    auto clusters = parse_json(
-      client.request("GET", "/clusters", {}, {{"Authorization", "Basic " + test_management_secret}})
-        .body);
+    auto clusters =
+        parse_json(client
+                       .request("GET", "/clusters", {},
+                                {{"Authorization", "Basic " + test_management_secret}})
+                       .body);
     return clusters[0]["apiSecret"].get<std::string>();
   }
 
-  cli::http_reply data(const std::string& method, const std::string& target, const json& body,
-                       const std::string& machine = "m1") {
-    return server->client().request(method, target, body.is_null() ? std::string{} : body.dump(),
-                                    {{"Authorization", "Basic " + secret},
-                                     {"x-machine-id", machine}});
+  cli::http_reply data(const std::string& method, const std::string& target,
+                       const json& body, const std::string& machine = "m1") {
+    return server->client().request(
+        method, target, body.is_null() ? std::string{} : body.dump(),
+        {{"Authorization", "Basic " + secret}, {"x-machine-id", machine}});
   }
 
   std::string create(int retries = 1) {
@@ -110,11 +112,11 @@ CAF_TEST(a job running at the crash spends its attempt) {
   CAF_REQUIRE_EQUAL(again.size(), 1u);
   CAF_CHECK_EQUAL(again[0]["id"].get<std::string>(), retried);
   // The machine that held the attempt before the crash no longer does.
-  data("POST", "/jobs/" + retried + "/result", json{{"result", "YQ=="}, {"resultType", "resolution"}},
-       "m1");
+  data("POST", "/jobs/" + retried + "/result",
+       json{{"result", "YQ=="}, {"resultType", "resolution"}}, "m1");
   CAF_CHECK_EQUAL(status(retried)["status"].get<std::string>(), "running");
-  data("POST", "/jobs/" + retried + "/result", json{{"result", "Yg=="}, {"resultType", "resolution"}},
-       "m2");
+  data("POST", "/jobs/" + retried + "/result",
+       json{{"result", "Yg=="}, {"resultType", "resolution"}}, "m2");
   CAF_CHECK_EQUAL(status(retried)["result"].get<std::string>(), "Yg==");
 }
 

@@ -33,7 +33,8 @@ CAF_TEST(a cluster created without a body is listed with its secret) {
 }
 
 CAF_TEST(a cluster created with a description keeps it) {
-  CAF_CHECK_EQUAL(manage("POST", "/clusters", R"({"description":"billing"})").status, 204u);
+  CAF_CHECK_EQUAL(manage("POST", "/clusters", R"({"description":"billing"})").status,
+                  204u);
   CAF_CHECK_EQUAL(cluster_with("billing")["description"].get<std::string>(), "billing");
 }
 
@@ -41,7 +42,8 @@ CAF_TEST(management routes need the management secret) {
   auto missing = call("GET", "/clusters", "");
   CAF_CHECK_EQUAL(missing.status, 401u);
   CAF_CHECK_EQUAL(json_field(missing.body, "error"), "unauthorized");
-  CAF_CHECK_EQUAL(call("GET", "/clusters", "sk_management_wrong_wrong_wrong_wrong").status, 401u);
+  CAF_CHECK_EQUAL(
+      call("GET", "/clusters", "sk_management_wrong_wrong_wrong_wrong").status, 401u);
   CAF_CHECK_EQUAL(call("POST", "/clusters", test_management_secret + "x").status, 401u);
   // An API secret is not a management secret.
   auto api_secret = create_cluster("tenant");
@@ -86,7 +88,8 @@ CAF_TEST(unknown routes are 404 and wrong methods 405) {
 }
 
 CAF_TEST(bodies over the limit are 413) {
-  auto reply = manage("POST", "/clusters", R"({"description":")" + std::string(8000, 'x') + "\"}");
+  auto reply =
+      manage("POST", "/clusters", R"({"description":")" + std::string(8000, 'x') + "\"}");
   CAF_CHECK_EQUAL(reply.status, 413u);
   CAF_CHECK_EQUAL(json_field(reply.body, "error"), "payload_too_large");
   // The server is fine afterwards.

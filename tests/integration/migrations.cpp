@@ -1,7 +1,7 @@
 #define CAF_SUITE migrations
 
-#include "http_test_helpers.hpp"
 #include "persistence/migrations.hpp"
+#include "http_test_helpers.hpp"
 
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
@@ -34,22 +34,24 @@ CAF_TEST(migrations apply once and then do nothing) {
   pqxx::work txn{connection};
   CAF_CHECK_EQUAL(txn.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>(),
                   static_cast<int>(persistence::migrations().size()));
-  for (auto table : {"clusters", "services", "machines", "jobs", "events", "client_events"})
-    CAF_CHECK_EQUAL(txn.exec1(std::string{"SELECT to_regclass('"} + table + "') IS NOT NULL")[0]
-                      .as<bool>(),
-                    true);
+  for (auto table :
+       {"clusters", "services", "machines", "jobs", "events", "client_events"})
+    CAF_CHECK_EQUAL(
+        txn.exec1(std::string{"SELECT to_regclass('"} + table + "') IS NOT NULL")[0]
+            .as<bool>(),
+        true);
 }
 
 CAF_TEST(a server restarted on the same database keeps its schema and data) {
   {
     server_process server{server_args(url)};
-    auto reply = server.client().request("POST", "/clusters", {},
-                                         {{"Authorization", "Basic " + test_management_secret}});
+    auto reply = server.client().request(
+        "POST", "/clusters", {}, {{"Authorization", "Basic " + test_management_secret}});
     CAF_CHECK_EQUAL(reply.status, 204u);
   }
   server_process again{server_args(url)};
-  auto listed = again.client().request("GET", "/clusters", {},
-                                       {{"Authorization", "Basic " + test_management_secret}});
+  auto listed = again.client().request(
+      "GET", "/clusters", {}, {{"Authorization", "Basic " + test_management_secret}});
   CAF_CHECK_EQUAL(parse_json(listed.body).size(), 1u);
 }
 
@@ -68,7 +70,8 @@ CAF_TEST(a schema newer than the binary refuses to start) {
     pqxx::connection connection{url};
     persistence::apply_migrations(connection);
     pqxx::work txn{connection};
-    txn.exec("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')");
+    txn.exec(
+        "INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')");
     txn.commit();
     pqxx::connection again{url};
     bool refused = false;

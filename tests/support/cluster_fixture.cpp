@@ -15,9 +15,9 @@ cluster_fixture::~cluster_fixture() {
 
 void cluster_fixture::start_cluster() {
   store->clusters.try_emplace(info.id, info);
-  cluster = spawn_cluster(self.ptr(), cluster_context{info, db, db,
-                                                      caf::actor_cast<cluster_parent>(self),
-                                                      options, parked});
+  cluster = spawn_cluster(
+      self.ptr(), cluster_context{info, db, db, caf::actor_cast<cluster_parent>(self),
+                                  options, parked});
   run();
   bool ready = false;
   self->receive([&](cluster_ready_atom, const std::string& id) { ready = id == info.id; },

@@ -21,19 +21,18 @@ struct cluster_fixture : actor_fixture {
   void start_cluster();
 
   /// Sends `message` and returns the answer once all actors are idle.
-  template <class T, class Message>
-  T ask(Message message) {
+  template <class T, class Message> T ask(Message message) {
     auto response = self->request(cluster, caf::infinite, std::move(message));
     run();
     T out{};
-    response.receive([&](T& value) { out = std::move(value); },
-                     [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+    response.receive(
+        [&](T& value) { out = std::move(value); },
+        [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
     return out;
   }
 
   /// Sends `message` and returns the error it is answered with.
-  template <class T, class Message>
-  caf::error ask_error(Message message) {
+  template <class T, class Message> caf::error ask_error(Message message) {
     caf::error out;
     auto response = self->request(cluster, caf::infinite, std::move(message));
     run();

@@ -8,24 +8,27 @@ namespace diffplane::testing {
 
 std::vector<std::string> server_args(const std::string& database_url,
                                      std::vector<std::string> extra) {
-  std::vector<std::string> args{"--database-url", database_url, "--management-secret",
-                                test_management_secret, "--log-level", "warn"};
+  std::vector<std::string> args{"--database-url",      database_url,
+                                "--management-secret", test_management_secret,
+                                "--log-level",         "warn"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
 
 server_fixture::server_fixture(std::vector<std::string> extra)
-  : server(server_args(database_url, std::move(extra))) {}
+    : server(server_args(database_url, std::move(extra))) {}
 
-cli::http_reply server_fixture::call(const std::string& method, const std::string& target,
-                                     const std::string& secret, const std::string& body,
-                                     std::vector<std::pair<std::string, std::string>> headers) {
+cli::http_reply
+server_fixture::call(const std::string& method, const std::string& target,
+                     const std::string& secret, const std::string& body,
+                     std::vector<std::pair<std::string, std::string>> headers) {
   if (!secret.empty())
     headers.emplace_back("Authorization", "Basic " + secret);
   return server.client().request(method, target, body, headers);
 }
 
-cli::http_reply server_fixture::manage(const std::string& method, const std::string& target,
+cli::http_reply server_fixture::manage(const std::string& method,
+                                       const std::string& target,
                                        const std::string& body) {
   return call(method, target, test_management_secret, body);
 }
@@ -41,7 +44,8 @@ nlohmann::json server_fixture::cluster_with(const std::string& description) {
 }
 
 std::string server_fixture::create_cluster(const std::string& description) {
-  auto reply = manage("POST", "/clusters", nlohmann::json{{"description", description}}.dump());
+  auto reply =
+      manage("POST", "/clusters", nlohmann::json{{"description", description}}.dump());
   if (reply.status != 204)
     throw std::runtime_error("POST /clusters answered " + std::to_string(reply.status));
   return cluster_with(description)["apiSecret"].get<std::string>();

@@ -8,7 +8,8 @@
 
 namespace diffplane::testing {
 
-const job_record* memory_store::job(const std::string& cluster_id, const std::string& id) const {
+const job_record* memory_store::job(const std::string& cluster_id,
+                                    const std::string& id) const {
   auto it = jobs.find(cluster_id + "/" + id);
   return it == jobs.end() ? nullptr : &it->second;
 }
@@ -35,125 +36,130 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
                                                  std::shared_ptr<memory_store> store) {
   (void)self;
   return {
-    [store](cluster_record& row) -> caf::result<done_atom> {
-      if (store->failing)
-        return unavailable();
-      store->clusters.emplace(row.id, row);
-      return done_atom::value;
-    },
-    [store](cluster_settings_write& w) -> caf::result<done_atom> {
-      if (store->failing)
-        return unavailable();
-      store->clusters[w.cluster_id].predictive_retries_enabled = w.predictive_retries_enabled;
-      return done_atom::value;
-    },
-    [store](job_record& row) -> caf::result<bool> {
-      if (store->failing)
-        return unavailable();
-      return store->jobs.emplace(row.cluster_id + "/" + row.id, row).second;
-    },
-    [store](job_state_write& w) -> caf::result<done_atom> {
-      if (store->failing)
-        return unavailable();
-      store->state_writes.push_back(w);
-      auto it = store->jobs.find(w.cluster_id + "/" + w.id);
-      if (it != store->jobs.end() && it->second.revision < w.revision)
-        apply(it->second, w);
-      return done_atom::value;
-    },
-    [store](machine_record& row) -> caf::result<done_atom> {
-      store->machines[row.cluster_id + "/" + row.id] = row;
-      return done_atom::value;
-    },
-    [store](service_record& row) -> caf::result<done_atom> {
-      store->services[row.cluster_id + "/" + row.name] = row;
-      return done_atom::value;
-    },
-    [store](std::vector<event_record>& rows) -> caf::result<done_atom> {
-      store->events.insert(store->events.end(), rows.begin(), rows.end());
-      return done_atom::value;
-    },
-    [store](std::vector<client_event_record>& rows) -> caf::result<done_atom> {
-      store->client_events.insert(store->client_events.end(), rows.begin(), rows.end());
-      return done_atom::value;
-    },
-    [store](load_clusters_atom) {
-      std::vector<cluster_record> result;
-      for (const auto& [id, c] : store->clusters)
-        result.push_back(c);
-      return result;
-    },
-    [store](load_cluster_atom, const std::string& cluster_id, timestamp_ms since) {
-      cluster_snapshot snapshot;
-      if (auto it = store->clusters.find(cluster_id); it != store->clusters.end())
-        snapshot.cluster = it->second;
-      for (const auto& [key, s] : store->services)
-        if (s.cluster_id == cluster_id)
-          snapshot.services.push_back(s);
-      for (const auto& [key, m] : store->machines)
-        if (m.cluster_id == cluster_id)
-          snapshot.machines.push_back(m);
-      for (const auto& [key, j] : store->jobs) {
-        if (j.cluster_id != cluster_id)
-          continue;
-        if (!is_terminal(j.status))
-          snapshot.live_jobs.push_back(j);
-        else if (!j.cache_key.empty() && j.result_type == result_kind::resolution &&
-                 j.resulted_at > since)
-          snapshot.cache_entries.push_back(
-            cache_entry_record{j.service, j.target_fn, j.cache_key, j.id, j.resulted_at});
-      }
-      std::sort(snapshot.live_jobs.begin(), snapshot.live_jobs.end(),
-                [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
-      return snapshot;
-    },
-    [store](fetch_statuses_atom, const std::string& cluster_id,
-            const std::vector<std::string>& ids) {
-      std::vector<job_status_row> rows;
-      for (const auto& id : ids)
+      [store](cluster_record& row) -> caf::result<done_atom> {
+        if (store->failing)
+          return unavailable();
+        store->clusters.emplace(row.id, row);
+        return done_atom::value;
+      },
+      [store](cluster_settings_write& w) -> caf::result<done_atom> {
+        if (store->failing)
+          return unavailable();
+        store->clusters[w.cluster_id].predictive_retries_enabled =
+            w.predictive_retries_enabled;
+        return done_atom::value;
+      },
+      [store](job_record& row) -> caf::result<bool> {
+        if (store->failing)
+          return unavailable();
+        return store->jobs.emplace(row.cluster_id + "/" + row.id, row).second;
+      },
+      [store](job_state_write& w) -> caf::result<done_atom> {
+        if (store->failing)
+          return unavailable();
+        store->state_writes.push_back(w);
+        auto it = store->jobs.find(w.cluster_id + "/" + w.id);
+        if (it != store->jobs.end() && it->second.revision < w.revision)
+          apply(it->second, w);
+        return done_atom::value;
+      },
+      [store](machine_record& row) -> caf::result<done_atom> {
+        store->machines[row.cluster_id + "/" + row.id] = row;
+        return done_atom::value;
+      },
+      [store](service_record& row) -> caf::result<done_atom> {
+        store->services[row.cluster_id + "/" + row.name] = row;
+        return done_atom::value;
+      },
+      [store](std::vector<event_record>& rows) -> caf::result<done_atom> {
+        store->events.insert(store->events.end(), rows.begin(), rows.end());
+        return done_atom::value;
+      },
+      [store](std::vector<client_event_record>& rows) -> caf::result<done_atom> {
+        store->client_events.insert(store->client_events.end(), rows.begin(), rows.end());
+        return done_atom::value;
+      },
+      [store](load_clusters_atom) {
+        std::vector<cluster_record> result;
+        for (const auto& [id, c] : store->clusters)
+          result.push_back(c);
+        return result;
+      },
+      [store](load_cluster_atom, const std::string& cluster_id, timestamp_ms since) {
+        cluster_snapshot snapshot;
+        if (auto it = store->clusters.find(cluster_id); it != store->clusters.end())
+          snapshot.cluster = it->second;
+        for (const auto& [key, s] : store->services)
+          if (s.cluster_id == cluster_id)
+            snapshot.services.push_back(s);
+        for (const auto& [key, m] : store->machines)
+          if (m.cluster_id == cluster_id)
+            snapshot.machines.push_back(m);
+        for (const auto& [key, j] : store->jobs) {
+          if (j.cluster_id != cluster_id)
+            continue;
+          if (!is_terminal(j.status))
+            snapshot.live_jobs.push_back(j);
+          else if (!j.cache_key.empty() && j.result_type == result_kind::resolution &&
+                   j.resulted_at > since)
+            snapshot.cache_entries.push_back(cache_entry_record{
+                j.service, j.target_fn, j.cache_key, j.id, j.resulted_at});
+        }
+        std::sort(
+            snapshot.live_jobs.begin(), snapshot.live_jobs.end(),
+            [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
+        return snapshot;
+      },
+      [store](fetch_statuses_atom, const std::string& cluster_id,
+              const std::vector<std::string>& ids) {
+        std::vector<job_status_row> rows;
+        for (const auto& id : ids)
+          if (const auto* j = store->job(cluster_id, id))
+            rows.push_back(job_status_row{j->id, j->status, j->result_type, j->result});
+        return rows;
+      },
+      [store](latest_jobs_atom, const std::string& cluster_id, const std::string& service,
+              std::int32_t limit) {
+        std::vector<job_summary> rows;
+        for (const auto& [key, j] : store->jobs)
+          if (j.cluster_id == cluster_id && (service.empty() || j.service == service))
+            rows.push_back(job_summary{j.id, j.target_fn, j.service, j.status,
+                                       j.result_type, j.created_at,
+                                       j.function_execution_time_ms});
+        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+          return a.created_at > b.created_at;
+        });
+        if (rows.size() > static_cast<std::size_t>(limit))
+          rows.resize(static_cast<std::size_t>(limit));
+        return rows;
+      },
+      [store](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
+        std::vector<job_record> rows;
         if (const auto* j = store->job(cluster_id, id))
-          rows.push_back(job_status_row{j->id, j->status, j->result_type, j->result});
-      return rows;
-    },
-    [store](latest_jobs_atom, const std::string& cluster_id, const std::string& service,
-            std::int32_t limit) {
-      std::vector<job_summary> rows;
-      for (const auto& [key, j] : store->jobs)
-        if (j.cluster_id == cluster_id && (service.empty() || j.service == service))
-          rows.push_back(job_summary{j.id, j.target_fn, j.service, j.status, j.result_type,
-                                     j.created_at, j.function_execution_time_ms});
-      std::sort(rows.begin(), rows.end(),
-                [](const auto& a, const auto& b) { return a.created_at > b.created_at; });
-      if (rows.size() > static_cast<std::size_t>(limit))
-        rows.resize(static_cast<std::size_t>(limit));
-      return rows;
-    },
-    [store](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
-      std::vector<job_record> rows;
-      if (const auto* j = store->job(cluster_id, id))
-        rows.push_back(*j);
-      return rows;
-    },
-    [store](const activity_query& query) {
-      // Stored events only: deriving entries from job rows is SQL's job (tested there).
-      std::vector<event_record> entries;
-      for (const auto& e : store->events)
-        if (e.cluster_id == query.cluster_id && (query.job_id.empty() || e.job_id == query.job_id))
-          entries.push_back(e);
-      return entries;
-    },
-    [](const metrics_query&) { return function_metrics{}; },
-    [store](prune_atom, std::int32_t) {
-      auto before = static_cast<std::int64_t>(store->events.size());
-      store->events.clear();
-      return before;
-    },
-    [store](ping_atom) -> caf::result<done_atom> {
-      if (store->failing)
-        return unavailable();
-      return done_atom::value;
-    },
-    [](flush_atom) {},
+          rows.push_back(*j);
+        return rows;
+      },
+      [store](const activity_query& query) {
+        // Stored events only: deriving entries from job rows is SQL's job (tested there).
+        std::vector<event_record> entries;
+        for (const auto& e : store->events)
+          if (e.cluster_id == query.cluster_id &&
+              (query.job_id.empty() || e.job_id == query.job_id))
+            entries.push_back(e);
+        return entries;
+      },
+      [](const metrics_query&) { return function_metrics{}; },
+      [store](prune_atom, std::int32_t) {
+        auto before = static_cast<std::int64_t>(store->events.size());
+        store->events.clear();
+        return before;
+      },
+      [store](ping_atom) -> caf::result<done_atom> {
+        if (store->failing)
+          return unavailable();
+        return done_atom::value;
+      },
+      [](flush_atom) {},
   };
 }
 

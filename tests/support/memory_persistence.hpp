@@ -26,8 +26,8 @@ struct memory_store {
   const job_record* job(const std::string& cluster_id, const std::string& id) const;
 };
 
-/// A persistence actor over `store`, for unit tests of actor logic only: integration tests
-/// run against a real Postgres.
+/// A persistence actor over `store`, for unit tests of actor logic only: integration
+/// tests run against a real Postgres.
 persistence_actor spawn_memory_persistence(caf::actor_system& system,
                                            std::shared_ptr<memory_store> store);
 

@@ -28,8 +28,8 @@ std::string binary() {
   return bin;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& environment,
-            const std::string& output_path) {
+pid_t spawn(const std::vector<std::string>& args,
+            const std::vector<std::string>& environment, const std::string& output_path) {
   pid_t pid = fork();
   if (pid < 0)
     throw std::runtime_error("fork failed");

@@ -23,7 +23,8 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
-  cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{30}) const;
+  cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
+                              30}) const;
 
   /// SIGTERM and wait; returns the exit code.
   int stop();
@@ -48,7 +49,8 @@ command_result run_diffplane(const std::vector<std::string>& args,
                              std::chrono::seconds timeout = std::chrono::seconds{60});
 
 /// A management secret that satisfies the rules.
-inline const std::string test_management_secret = "sk_management_integration_tests_0123456789";
+inline const std::string test_management_secret =
+    "sk_management_integration_tests_0123456789";
 
 /// A free TCP port on 127.0.0.1 (nothing listens there right now).
 int free_port();

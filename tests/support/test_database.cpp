@@ -13,7 +13,8 @@ namespace {
 std::string required_env(const char* name) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0')
-    throw std::runtime_error(std::string{name} + " is not set; run the tests through ctest");
+    throw std::runtime_error(std::string{name} +
+                             " is not set; run the tests through ctest");
   return value;
 }
 
@@ -29,7 +30,8 @@ std::string run_command(const std::string& command) {
     output.append(buffer.data(), n);
   int status = pclose(pipe);
   if (status != 0)
-    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
+    throw std::runtime_error("command failed (" + std::to_string(status) +
+                             "): " + command);
   while (!output.empty() && (output.back() == '\n' || output.back() == '\r'))
     output.pop_back();
   return output;
@@ -40,7 +42,8 @@ std::string source_dir() {
 }
 
 std::string create_test_database() {
-  return run_command(source_dir() + "/scripts/pg createdb " + required_env("DIFFPLANE_TEST_PG_DIR"));
+  return run_command(source_dir() + "/scripts/pg createdb " +
+                     required_env("DIFFPLANE_TEST_PG_DIR"));
 }
 
 std::string make_temp_dir(const std::string& prefix) {

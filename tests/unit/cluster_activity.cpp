@@ -20,7 +20,9 @@ struct fixture : testing::cluster_fixture {
     return found;
   }
 
-  nlohmann::json meta(const event_record& e) { return nlohmann::json::parse(e.meta_json); }
+  nlohmann::json meta(const event_record& e) {
+    return nlohmann::json::parse(e.meta_json);
+  }
 };
 
 } // namespace
@@ -57,8 +59,10 @@ CAF_TEST(refused results are recorded with why) {
   auto refused = events_of("jobResultNotPersisted");
   CAF_REQUIRE_EQUAL(refused.size(), 2u);
   CAF_CHECK_EQUAL(refused[0]->machine_id, "intruder");
-  CAF_CHECK(meta(*refused[0])["reason"].get<std::string>().find("m1") != std::string::npos);
-  CAF_CHECK_EQUAL(meta(*refused[1])["reason"].get<std::string>(), "the job already finished");
+  CAF_CHECK(meta(*refused[0])["reason"].get<std::string>().find("m1") !=
+            std::string::npos);
+  CAF_CHECK_EQUAL(meta(*refused[1])["reason"].get<std::string>(),
+                  "the job already finished");
 }
 
 CAF_TEST(a silent machine is recorded once) {

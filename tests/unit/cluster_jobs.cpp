@@ -154,7 +154,8 @@ CAF_TEST(a batch waiter is answered when any of its jobs finishes) {
 }
 
 CAF_TEST(a single status of an unknown job is not found) {
-  auto err = ask_error<std::vector<job_status_row>>(status_request{{"missing"}, 5000, true});
+  auto err =
+      ask_error<std::vector<job_status_row>>(status_request{{"missing"}, 5000, true});
   CAF_CHECK_EQUAL(code_of(err), error_code::not_found);
 }
 

@@ -56,7 +56,8 @@ CAF_TEST(a running job counts its attempt as stalled) {
   restart();
   CAF_CHECK_EQUAL(store->job("c1", "retry")->status, job_status::pending);
   CAF_CHECK_EQUAL(store->job("c1", "spent")->status, job_status::failure);
-  auto rows = ask<std::vector<job_status_row>>(status_request{{"retry", "spent"}, 5000, false});
+  auto rows =
+      ask<std::vector<job_status_row>>(status_request{{"retry", "spent"}, 5000, false});
   CAF_REQUIRE_EQUAL(rows.size(), 2u);
   CAF_CHECK_EQUAL(rows[1].status, job_status::failure);
   auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));

@@ -28,9 +28,11 @@ CAF_TEST(batch status bodies are read as the contract says) {
   CAF_CHECK_EQUAL(request.ids[1], "b\xc3\xa9");
   CAF_CHECK_EQUAL(request.ttl_ms, 5000);
   CAF_CHECK_EQUAL(decode_batch_status(R"({"jobIds":[]})", {}).ttl_ms, 20000);
-  CAF_CHECK_EQUAL(decode_batch_status(R"({"ttl":"6000","jobIds":["x"]})", {}).ttl_ms, 6000);
+  CAF_CHECK_EQUAL(decode_batch_status(R"({"ttl":"6000","jobIds":["x"]})", {}).ttl_ms,
+                  6000);
   // Unknown keys, nested or not, are ignored.
-  auto extra = decode_batch_status(R"({"x":{"jobIds":[1]},"y":[[1]],"jobIds":["z"]})", {});
+  auto extra =
+      decode_batch_status(R"({"x":{"jobIds":[1]},"y":[[1]],"jobIds":["z"]})", {});
   CAF_CHECK_EQUAL(extra.ids, std::vector<std::string>{"z"});
 }
 
@@ -52,9 +54,9 @@ CAF_TEST(bad batch status bodies name their field) {
 
 CAF_TEST(status answers are valid JSON whatever the strings hold) {
   std::vector<job_status_row> rows{
-    {"plain", job_status::pending, result_kind::none, ""},
-    {"q\"uo\\te", job_status::success, result_kind::resolution, "line\nbreak\ttab\x01"},
-    {"utf8-\xc3\xa9", job_status::success, result_kind::rejection, ""},
+      {"plain", job_status::pending, result_kind::none, ""},
+      {"q\"uo\\te", job_status::success, result_kind::resolution, "line\nbreak\ttab\x01"},
+      {"utf8-\xc3\xa9", job_status::success, result_kind::rejection, ""},
   };
   auto parsed = nlohmann::json::parse(encode_job_statuses(rows));
   CAF_REQUIRE_EQUAL(parsed.size(), 3u);
@@ -74,10 +76,11 @@ CAF_TEST(status answers are valid JSON whatever the strings hold) {
 
 CAF_TEST(dispatched jobs and ids encode as the contract says) {
   auto jobs = nlohmann::json::parse(
-    encode_dispatched_jobs({{"1", "fn", "kA=="}, {"2", "f\"n", "a\\b"}}));
+      encode_dispatched_jobs({{"1", "fn", "kA=="}, {"2", "f\"n", "a\\b"}}));
   CAF_REQUIRE_EQUAL(jobs.size(), 2u);
   CAF_CHECK_EQUAL(jobs[1]["targetFn"].get<std::string>(), "f\"n");
   CAF_CHECK_EQUAL(jobs[1]["targetArgs"].get<std::string>(), "a\\b");
   CAF_CHECK_EQUAL(nlohmann::json::parse(encode_dispatched_jobs({})).size(), 0u);
-  CAF_CHECK_EQUAL(nlohmann::json::parse(encode_job_id("x\"y"))["id"].get<std::string>(), "x\"y");
+  CAF_CHECK_EQUAL(nlohmann::json::parse(encode_job_id("x\"y"))["id"].get<std::string>(),
+                  "x\"y");
 }

@@ -12,16 +12,14 @@ using namespace diffplane;
 namespace {
 
 struct fixture : testing::actor_fixture {
-  template <class T>
-  bool is_announced() {
+  template <class T> bool is_announced() {
     if constexpr (std::is_void_v<T> || caf::is_atom_constant<T>::value)
       return true; // no payload, or travels as a builtin atom_value
     else
       return caf::type_nr<T>::value != 0 || sys.types().make_value(typeid(T)) != nullptr;
   }
 
-  template <class T>
-  std::string round_trip(T value) {
+  template <class T> std::string round_trip(T value) {
     std::vector<char> buffer;
     caf::binary_serializer sink{sys, buffer};
     if (auto err = sink(value))
@@ -31,13 +29,15 @@ struct fixture : testing::actor_fixture {
     if (auto err = source(copy))
       return "deserialize failed: " + caf::to_string(err);
     if (caf::deep_to_string(copy) != caf::deep_to_string(value))
-      return "differs: " + caf::deep_to_string(copy) + " vs " + caf::deep_to_string(value);
+      return "differs: " + caf::deep_to_string(copy) + " vs " +
+             caf::deep_to_string(value);
     return "ok";
   }
 
   template <class... Is, class... Os>
-  void check_signature(caf::typed_mpi<caf::detail::type_list<Is...>, caf::output_tuple<Os...>>*,
-                       const char* interface) {
+  void check_signature(
+      caf::typed_mpi<caf::detail::type_list<Is...>, caf::output_tuple<Os...>>*,
+      const char* interface) {
     auto check = [&](bool announced, const char* type) {
       if (!announced)
         CAF_FAIL(interface << " uses " << type << ", which is not announced");
@@ -46,8 +46,7 @@ struct fixture : testing::actor_fixture {
     (check(is_announced<Os>(), typeid(Os).name()), ...);
   }
 
-  template <class Handle>
-  void check_interface(const char* interface) {
+  template <class Handle> void check_interface(const char* interface) {
     [&]<class... Sigs>(caf::detail::type_list<Sigs...>*) {
       (check_signature(static_cast<Sigs*>(nullptr), interface), ...);
     }(static_cast<typename Handle::signatures*>(nullptr));
@@ -84,8 +83,8 @@ job_record sample_job() {
 CAF_TEST_FIXTURE_SCOPE(message_types_tests, fixture)
 
 CAF_TEST(every registered type survives a serialization round trip) {
-#define DIFFPLANE_CHECK_ROUND_TRIP(...)                                                   \
-  CAF_CHECK(is_announced<__VA_ARGS__>());                                                 \
+#define DIFFPLANE_CHECK_ROUND_TRIP(...)                                                  \
+  CAF_CHECK(is_announced<__VA_ARGS__>());                                                \
   CAF_CHECK_EQUAL(round_trip(__VA_ARGS__{}), "ok");
   DIFFPLANE_MESSAGE_TYPES(DIFFPLANE_CHECK_ROUND_TRIP)
 #undef DIFFPLANE_CHECK_ROUND_TRIP

@@ -13,9 +13,8 @@ struct fixture : testing::actor_fixture {
   fixture() {
     store->clusters["c1"] = cluster_record{"c1", "sk_one", "", 1, false, false};
     store->clusters["c2"] = cluster_record{"c2", "sk_two", "", 2, false, false};
-    node = spawn_node(sys, node_options{}, [this](caf::actor_system&, const std::string&) {
-      return db;
-    });
+    node = spawn_node(sys, node_options{},
+                      [this](caf::actor_system&, const std::string&) { return db; });
     run();
   }
 
@@ -28,8 +27,9 @@ struct fixture : testing::actor_fixture {
     auto response = self->request(node, caf::infinite, authenticate_atom::value, secret);
     run();
     cluster_actor result;
-    response.receive([&](std::string&, cluster_actor& actor) { result = actor; },
-                     [&](caf::error& err) { CAF_MESSAGE("authenticate: " << sys.render(err)); });
+    response.receive(
+        [&](std::string&, cluster_actor& actor) { result = actor; },
+        [&](caf::error& err) { CAF_MESSAGE("authenticate: " << sys.render(err)); });
     return result;
   }
 };
