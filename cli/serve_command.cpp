@@ -157,6 +157,7 @@ int run_serve(config::server_options options) {
   node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
   register_runtime_gauges(system, node_opts.parked);
   auto max_batch = options.group_commit_max_items;
+  auto dispatch_delay = std::chrono::milliseconds{options.dispatch_write_delay_ms};
   auto node = spawn_node(
       system, node_opts,
       [database_url, max_batch](caf::actor_system& sys, const std::string& role) {

@@ -87,6 +87,10 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "most writes gathered into one database transaction")
       ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
       ->capture_default_str();
+  app.add_option("--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
+                 "ms a dispatch's write may wait for the job's result to replace it (0: none)")
+    ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
+    ->capture_default_str();
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
       ->envname("DIFFPLANE_METRICS_LISTEN");

@@ -69,6 +69,7 @@ std::string describe(const server_options& o) {
   line("machine-stall-seconds", std::to_string(o.machine_stall_seconds));
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
+  line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
   line("metrics-listen", quoted(o.metrics_listen));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
   line("log-level", quoted(o.log_level));

@@ -1,0 +1,69 @@
+#pragma once
+
+#include "bench/loadgen/async_event.hpp"
+#include "bench/loadgen/http_connection.hpp"
+#include "bench/loadgen/run_context.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace diffplane::bench {
+
+/// One caller, like an SDK client process: create connections that keep up to
+/// `in_flight` jobs unresolved (or follow a target rate), and a status connection that
+/// long-polls `/batch-jobs-status-request` with all of its unresolved ids.
+class caller : public std::enable_shared_from_this<caller> {
+public:
+  caller(boost::asio::io_context& io, const run_context& context, int index);
+
+  /// Starts the create loops and the status loop on the caller's strand.
+  void start();
+
+  /// Ends every loop and closes the connections; safe from any thread.
+  void stop();
+
+private:
+  /// A created job waiting for its result.
+  struct unresolved_job {
+    steady_time sent;
+    std::string arguments;
+  };
+
+  /// One create connection with the timer that paces it and backs it off.
+  struct create_lane {
+    create_lane(const boost::asio::any_io_executor& executor,
+                const server_address& address)
+        : connection(executor, address), timer(executor) {}
+    http_connection connection;
+    boost::asio::steady_timer timer;
+  };
+
+  // Each loop holds `self` so the caller lives as long as its coroutines.
+  boost::asio::awaitable<void> create_loop(std::shared_ptr<caller> self,
+                                           std::size_t lane);
+  boost::asio::awaitable<void> status_loop(std::shared_ptr<caller> self);
+  std::string create_body(const std::string& arguments) const;
+  void take_statuses(const std::string& body, steady_time seen);
+
+  const run_context& context_;
+  const int index_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  std::vector<std::unique_ptr<create_lane>> lanes_;
+  http_connection statuses_;
+  boost::asio::steady_timer status_timer_; ///< Back-off of the status loop.
+  async_event room_;                       ///< A job resolved: create loops may go on.
+  async_event work_; ///< A job was created: the status loop has ids.
+  std::unordered_map<std::string, unresolved_job> unresolved_;
+  std::size_t creating_ = 0; ///< Creates sent and not yet answered.
+  std::uint64_t sequence_;
+  bool stopped_ = false;
+};
+
+} // namespace diffplane::bench

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "bench/loadgen/http_connection.hpp"
+#include "bench/loadgen/options.hpp"
+#include "bench/loadgen/run_metrics.hpp"
+
+namespace diffplane::bench {
+
+/// Runs the callers and workers against `address` for warm-up plus duration, then stops
+/// them and returns what was measured.
+metrics_snapshot run_load(const loadgen_options& options, const server_address& address);
+
+} // namespace diffplane::bench

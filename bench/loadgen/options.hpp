@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace diffplane::bench {
+
+/// Everything loadgen is told on its command line, validated.
+struct loadgen_options {
+  std::string endpoint = "http://127.0.0.1:4000";
+  std::string host = "127.0.0.1"; ///< Parsed from `endpoint`.
+  std::string port = "4000";      ///< Parsed from `endpoint`.
+  std::string api_secret;
+  std::string management_secret;
+  std::string service = "bench";
+  int callers = 8;
+  int workers = 4;
+  int limit = 100;
+  int in_flight = 100;
+  int create_connections = 1;
+  int result_connections = 4;
+  double rate = 0;
+  double duration_seconds = 10;
+  double warmup_seconds = 2;
+  int threads = 1;
+  bool json = false;
+
+  /// True when callers follow a target rate instead of keeping `in_flight` outstanding.
+  bool open_loop() const { return rate > 0; }
+};
+
+/// Parsed options, or the exit code to leave with (help printed, or a bad flag reported).
+struct parse_outcome {
+  std::optional<loadgen_options> options;
+  int exit_code = 0;
+};
+
+/// Parses and validates the command line; reports a bad flag as one line on stderr.
+parse_outcome parse_options(int argc, char** argv);
+
+} // namespace diffplane::bench
