@@ -4,18 +4,6 @@ namespace diffplane::gateway {
 
 namespace {
 
-/// Decodes with `decode`, answering 400 with the field named when the input is bad.
-template <class Decode>
-auto decode_or_400(Decode decode, responder& respond)
-    -> std::optional<decltype(decode())> {
-  try {
-    return decode();
-  } catch (const bad_input& e) {
-    respond(json_error(400, e.what(), e.field));
-    return std::nullopt;
-  }
-}
-
 template <class T, class Encode>
 callback<T> answer(responder respond, unsigned status, Encode encode) {
   return [respond = std::move(respond), status, encode](outcome<T> result) {
@@ -26,107 +14,87 @@ callback<T> answer(responder respond, unsigned status, Encode encode) {
   };
 }
 
+std::string no_body(bool) {
+  return {};
+}
+
+/// A data route: authenticate the API secret, decode the request (400 naming the field
+/// when it breaks the contract), then hand it to the cluster with `send`.
+template <class Decode, class Send>
+void add_data_route(router& routes, route_context& ctx, http_method method, std::string pattern,
+                    Decode decode, Send send) {
+  routes.add(method, std::move(pattern),
+             [&ctx, decode, send](http_request& request, responder respond) {
+               with_cluster(ctx, request, std::move(respond),
+                            [&ctx, decode, send](cluster_ref cluster, http_request& request,
+                                                 responder respond) {
+                              try {
+                                auto input = decode(request);
+                                send(ctx.bridge, cluster, std::move(input), std::move(respond));
+                              } catch (const bad_input& e) {
+                                respond(json_error(400, e.what(), e.field));
+                              }
+                            });
+             });
+}
+
 } // namespace
 
 void add_data_routes(router& routes, route_context& ctx) {
-  routes.add(
-      http_method::post, "/jobs", [&ctx](http_request& request, responder respond) {
-        with_cluster(
-            ctx, request, std::move(respond),
-            [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-              auto job =
-                  decode_or_400([&] { return decode_create_job(request.body); }, respond);
-              if (!job)
-                return;
-              ctx.bridge.create_job(
-                  cluster, std::move(*job),
-                  answer<std::string>(std::move(respond), 201, encode_job_id));
-            });
-      });
+  add_data_route(
+    routes, ctx, http_method::post, "/jobs",
+    [](const http_request& r) { return decode_create_job(r.body); },
+    [](actor_bridge& bridge, const cluster_ref& c, create_job_request job, responder respond) {
+      bridge.create_job(c, std::move(job),
+                        answer<std::string>(std::move(respond), 201, encode_job_id));
+    });
 
-  routes.add(http_method::post, "/jobs-request",
-             [&ctx](http_request& request, responder respond) {
-               with_cluster(
-                   ctx, request, std::move(respond),
-                   [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-                     auto poll = decode_or_400(
-                         [&] { return decode_jobs_request(request); }, respond);
-                     if (!poll)
-                       return;
-                     ctx.bridge.request_jobs(
-                         cluster, std::move(*poll),
-                         answer<std::vector<dispatched_job>>(std::move(respond), 200,
-                                                             encode_dispatched_jobs));
-                   });
-             });
+  add_data_route(
+    routes, ctx, http_method::post, "/jobs-request",
+    [](const http_request& r) { return decode_jobs_request(r); },
+    [](actor_bridge& bridge, const cluster_ref& c, jobs_request poll, responder respond) {
+      bridge.request_jobs(c, std::move(poll),
+                          answer<std::vector<dispatched_job>>(std::move(respond), 200,
+                                                              encode_dispatched_jobs));
+    });
 
-  routes.add(
-      http_method::post, "/jobs/:jobId/result",
-      [&ctx](http_request& request, responder respond) {
-        with_cluster(
-            ctx, request, std::move(respond),
-            [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-              auto post =
-                  decode_or_400([&] { return decode_job_result(request); }, respond);
-              if (!post)
-                return;
-              // A result that was not persisted is answered like one that was: the
-              // worker has nothing to do differently (ARCHITECTURE.md).
-              ctx.bridge.post_result(cluster, std::move(*post),
-                                     answer<bool>(std::move(respond), 204,
-                                                  [](bool) { return std::string{}; }));
-            });
-      });
+  // A result that was not persisted is answered like one that was: the worker has
+  // nothing to do differently (ARCHITECTURE.md).
+  add_data_route(
+    routes, ctx, http_method::post, "/jobs/:jobId/result",
+    [](const http_request& r) { return decode_job_result(r); },
+    [](actor_bridge& bridge, const cluster_ref& c, job_result_post post, responder respond) {
+      bridge.post_result(c, std::move(post), answer<bool>(std::move(respond), 204, no_body));
+    });
 
-  routes.add(
-      http_method::get, "/jobs/:jobId", [&ctx](http_request& request, responder respond) {
-        with_cluster(
-            ctx, request, std::move(respond),
-            [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-              auto query = decode_or_400([&] { return decode_job_status_query(request); },
-                                         respond);
-              if (!query)
-                return;
-              ctx.bridge.job_statuses(cluster, std::move(*query),
-                                      answer<std::vector<job_status_row>>(
-                                          std::move(respond), 200,
-                                          [](const std::vector<job_status_row>& rows) {
-                                            return encode_job_status(rows.front());
-                                          }));
-            });
-      });
+  add_data_route(
+    routes, ctx, http_method::get, "/jobs/:jobId",
+    [](const http_request& r) { return decode_job_status_query(r); },
+    [](actor_bridge& bridge, const cluster_ref& c, status_request query, responder respond) {
+      bridge.job_statuses(c, std::move(query),
+                          answer<std::vector<job_status_row>>(
+                            std::move(respond), 200, [](const std::vector<job_status_row>& rows) {
+                              return encode_job_status(rows.front());
+                            }));
+    });
 
-  routes.add(
-      http_method::post, "/batch-jobs-status-request",
-      [&ctx](http_request& request, responder respond) {
-        with_cluster(
-            ctx, request, std::move(respond),
-            [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-              auto query = decode_or_400(
-                  [&] { return decode_batch_status(request.body, ctx.limits); }, respond);
-              if (!query)
-                return;
-              ctx.bridge.job_statuses(cluster, std::move(*query),
-                                      answer<std::vector<job_status_row>>(
-                                          std::move(respond), 200, encode_job_statuses));
-            });
-      });
+  const auto& limits = ctx.limits;
+  add_data_route(
+    routes, ctx, http_method::post, "/batch-jobs-status-request",
+    [&limits](const http_request& r) { return decode_batch_status(r.body, limits); },
+    [](actor_bridge& bridge, const cluster_ref& c, status_request query, responder respond) {
+      bridge.job_statuses(c, std::move(query),
+                          answer<std::vector<job_status_row>>(std::move(respond), 200,
+                                                              encode_job_statuses));
+    });
 
-  routes.add(
-      http_method::post, "/metrics", [&ctx](http_request& request, responder respond) {
-        with_cluster(
-            ctx, request, std::move(respond),
-            [&ctx](cluster_ref cluster, http_request& request, responder respond) {
-              auto events =
-                  decode_or_400([&] { return decode_client_events(request); }, respond);
-              if (!events)
-                return;
-              ctx.bridge.post_client_events(
-                  cluster, std::move(*events),
-                  answer<bool>(std::move(respond), 204,
-                               [](bool) { return std::string{}; }));
-            });
-      });
+  add_data_route(
+    routes, ctx, http_method::post, "/metrics",
+    [](const http_request& r) { return decode_client_events(r); },
+    [](actor_bridge& bridge, const cluster_ref& c, client_events_post events, responder respond) {
+      bridge.post_client_events(c, std::move(events),
+                                answer<bool>(std::move(respond), 204, no_body));
+    });
 }
 
 } // namespace diffplane::gateway
