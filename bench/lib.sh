@@ -1,0 +1,129 @@
+# shellcheck shell=bash disable=SC2034 # variables here are used by the scripts that source it
+# Shared by the bench/ scenario scripts (sourced, not run): a throwaway Postgres, a
+# throwaway diffplane on free ports, /proc figures, and cleanup of everything on exit.
+# The caller sets bench_name and calls bench_init first; binaries come from $BUILD_DIR
+# (default build/), DIFFPLANE_SERVER and DIFFPLANE_BENCHTOOL override each. They are
+# copied into the work dir, so a rebuild during a long run does not swap them.
+
+bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench_build_dir=${BUILD_DIR:-$bench_root/build}
+bench_management_secret=sk_management_benchbenchbenchbench
+server_pid=
+server_port=
+metrics_port=
+bench_cleanup_hook=: # a scenario's own cleanup (child processes), run first
+
+bench_cleanup() {
+  local code=$?
+  $bench_cleanup_hook || true
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ "$code" != 0 ] && [ -f "$work/server.log" ]; then
+    echo "$bench_name: exit $code; last server log lines:" >&2
+    tail -n 15 "$work/server.log" >&2
+  fi
+  "$bench_root/scripts/pg" stop "$work/pg" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+
+# Makes the work dir, copies the binaries, starts Postgres ($database_url).
+bench_init() {
+  work=$(mktemp -d "/tmp/diffplane-$bench_name.XXXXXX")
+  # Postgres runs as the postgres user when we are root: it must be able to enter the dir.
+  chmod 755 "$work"
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  mkdir "$work/bin"
+  local server=${DIFFPLANE_SERVER:-$bench_build_dir/cli/diffplane}
+  local tool=${DIFFPLANE_BENCHTOOL:-$bench_build_dir/bench/benchtool}
+  for bin in "$server" "$tool"; do
+    [ -x "$bin" ] || { echo "$bench_name: $bin is missing; build it first" >&2; exit 2; }
+  done
+  cp "$server" "$work/bin/diffplane"
+  cp "$tool" "$work/bin/benchtool"
+  server_bin=$work/bin/diffplane
+  benchtool=$work/bin/benchtool
+  "$bench_root/scripts/pg" start "$work/pg" >/dev/null
+  database_url=$("$bench_root/scripts/pg" createdb "$work/pg")
+}
+
+# A port nobody listens on, below the kernel's ephemeral range.
+free_port() {
+  local low port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 11024 ] || low=32768
+  for _ in $(seq 50); do
+    port=$((10000 + RANDOM % (low - 11000)))
+    if ! { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "$bench_name: found no free port" >&2
+  return 1
+}
+
+live_status() { # port -> status code of GET /live, or nothing
+  local line
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
+  printf 'GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  IFS=' ' read -r -t 2 _ line _ <&3 || true
+  exec 3<&-
+  echo "$line"
+}
+
+# Starts the server in the background on fresh ports (server_port, metrics_port) with
+# --log-level $1 and the further flags; returns at once (server_pid set).
+launch_server() {
+  local level=$1
+  shift
+  server_port=$(free_port)
+  metrics_port=$(free_port)
+  "$server_bin" serve --listen "127.0.0.1:$server_port" --database-url "$database_url" \
+    --management-secret "$bench_management_secret" --metrics-listen "127.0.0.1:$metrics_port" \
+    --log-level "$level" "$@" >>"$work/server.log" 2>&1 &
+  server_pid=$!
+}
+
+# launch_server, then wait (up to $wait_seconds, default 600) for GET /live = 200; tries
+# other ports when one was taken between our check and the bind.
+start_server() {
+  for attempt in 1 2 3 4 5; do
+    : >"$work/server.log"
+    launch_server "$@"
+    for _ in $(seq $((${wait_seconds:-600} * 10))); do
+      [ "$(live_status "$server_port")" = 200 ] && return 0
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      echo "$bench_name: GET /live did not answer 200 in time" >&2
+      exit 2
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+    if [ "$attempt" = 5 ] || ! grep -qi "address already in use" "$work/server.log"; then
+      echo "$bench_name: the server exited before it was live" >&2
+      exit 2
+    fi
+  done
+}
+
+endpoint() { echo "http://127.0.0.1:$server_port"; }
+metrics_endpoint() { echo "http://127.0.0.1:$metrics_port"; }
+
+# A field of /proc/<pid>/status as a number (VmRSS in KiB, Threads).
+proc_field() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
+
+mib() { awk -v kib="$1" 'BEGIN { printf "%.1f MiB", kib / 1024 }'; }
+
+# Epoch milliseconds of the first server log line with event=$1, or nothing.
+log_event_ms() {
+  local stamp
+  stamp=$(grep -m1 "event=$1" "$work/server.log" | awk '{ print $1 }')
+  [ -n "$stamp" ] && date -d "$stamp" +%s%3N
+}
