@@ -134,7 +134,7 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                                        const std::string& cluster_id) {
   auto rows = txn.exec("SELECT " + job_columns() +
                        " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
-                       " AND status IN ('pending', 'running', 'stalled') "
+                       " AND resulted_at IS NULL AND status IN ('pending', 'running', 'stalled') "
                        "ORDER BY created_at, id");
   std::vector<job_record> result;
   result.reserve(rows.size());
