@@ -211,9 +211,9 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
           });
   return {
       [self](authenticate_atom,
-             const std::string& secret) -> caf::result<std::string, cluster_actor> {
+             const std::string& secret_hash) -> caf::result<std::string, cluster_actor> {
         auto& st = self->state;
-        auto it = st.id_by_secret_hash.find(secrets::sha256(secret));
+        auto it = st.id_by_secret_hash.find(secret_hash);
         if (it == st.id_by_secret_hash.end())
           return make_error(error_code::unauthorized, "unknown API secret");
         auto& slot = st.clusters.at(it->second);

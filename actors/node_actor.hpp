@@ -10,7 +10,8 @@ namespace diffplane {
 /// The node supervisor: owns the persistence actors and the clusters of this node,
 /// restarts a crashed child from Postgres, and is the directory the gateway asks.
 using node_actor = caf::typed_actor<
-    /// Resolves an API secret to its cluster; unauthorized when unknown.
+    /// Resolves an API secret, given as its SHA-256 (secrets::sha256), to its cluster;
+    /// unauthorized when unknown. The raw secret never travels between actors.
     caf::replies_to<authenticate_atom, std::string>::with<std::string, cluster_actor>,
     caf::replies_to<create_cluster_atom, std::string>::with<cluster_record>,
     caf::replies_to<list_clusters_atom>::with<std::vector<cluster_record>>,

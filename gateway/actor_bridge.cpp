@@ -85,8 +85,8 @@ public:
         return;
       }
     }
-    run([this, secret, hash, done](caf::event_based_actor* self) {
-      self->request(node_, request_timeout, authenticate_atom::value, secret)
+    run([this, hash, done](caf::event_based_actor* self) {
+      self->request(node_, request_timeout, authenticate_atom::value, hash)
           .then(
               [this, hash, done](std::string& id, cluster_actor& actor) {
                 cluster_ref ref{std::move(id), hash,

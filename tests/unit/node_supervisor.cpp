@@ -2,6 +2,8 @@
 
 #include "actor_fixture.hpp"
 
+#include "actors/secrets.hpp"
+
 using namespace diffplane;
 using namespace std::chrono_literals;
 
@@ -24,7 +26,8 @@ struct fixture : testing::actor_fixture {
   }
 
   cluster_actor authenticate(const std::string& secret) {
-    auto response = self->request(node, caf::infinite, authenticate_atom::value, secret);
+    auto response = self->request(node, caf::infinite, authenticate_atom::value,
+                                  secrets::sha256(secret));
     run();
     cluster_actor result;
     response.receive(
