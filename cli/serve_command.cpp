@@ -160,10 +160,12 @@ int run_serve(config::server_options options) {
   auto dispatch_delay = std::chrono::milliseconds{options.dispatch_write_delay_ms};
   auto node = spawn_node(
       system, node_opts,
-      [database_url, max_batch](caf::actor_system& sys, const std::string& role) {
+      [database_url, max_batch, dispatch_delay](caf::actor_system& sys,
+                                                const std::string& role) {
         persistence_options opts;
         opts.database_url = database_url;
         opts.max_batch_items = max_batch;
+        opts.dispatch_write_delay = dispatch_delay;
         opts.name = role;
         return spawn_persistence(sys, std::move(opts));
       });

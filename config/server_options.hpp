@@ -47,7 +47,7 @@ struct server_options {
   /// Stored activity and SDK telemetry older than this many hours is deleted; 0: never.
   unsigned activity_retention_hours = 168;
   /// Milliseconds a dispatch write may wait to be superseded by the job's result; 0: none.
-  unsigned dispatch_write_delay_ms = 50;
+  unsigned dispatch_write_delay_ms = 1000;
   /// Most writes one group commit gathers into one transaction.
   std::size_t group_commit_max_items = 512;
 

@@ -64,7 +64,7 @@ struct persistence_options {
   std::size_t max_batch_items = 512;
   /// How long the write of a dispatch (a job becoming running) may wait to be superseded
   /// by the job's next state, which then goes alone: fast jobs cost one update less.
-  std::chrono::milliseconds dispatch_write_delay{50};
+  std::chrono::milliseconds dispatch_write_delay{1000};
   /// Name in logs ("writer", "reader").
   std::string name = "persistence";
 };

@@ -16,15 +16,23 @@ namespace {
 /// A server that can be killed and started again on the same database.
 struct fixture {
   std::string url = create_test_database();
+  /// Flags of every start; a test may change them before a restart.
+  std::vector<std::string> flags;
   std::unique_ptr<server_process> server = start();
   std::string secret = create_cluster();
 
   std::unique_ptr<server_process> start() {
-    return std::make_unique<server_process>(server_args(url));
+    return std::make_unique<server_process>(server_args(url, flags));
   }
 
   void crash_and_restart() {
     server->kill();
+    server = start();
+  }
+
+  void restart_with(std::vector<std::string> new_flags) {
+    flags = std::move(new_flags);
+    CAF_REQUIRE_EQUAL(server->stop(), 0);
     server = start();
   }
 
@@ -101,10 +109,11 @@ CAF_TEST(a result acknowledged before a crash is served after it) {
 }
 
 CAF_TEST(a job running at the crash spends its attempt) {
+  // Dispatch writes at once, so that they commit before the crash.
+  restart_with({"--dispatch-write-delay-ms", "0"});
   auto retried = create(1);
   auto spent = create(0);
   CAF_REQUIRE_EQUAL(poll("m1").size(), 2u);
-  // Let the dispatch writes commit before the crash.
   std::this_thread::sleep_for(std::chrono::milliseconds{200});
   crash_and_restart();
   CAF_CHECK_EQUAL(status(spent)["status"].get<std::string>(), "failure");
@@ -118,6 +127,19 @@ CAF_TEST(a job running at the crash spends its attempt) {
   data("POST", "/jobs/" + retried + "/result",
        json{{"result", "Yg=="}, {"resultType", "resolution"}}, "m2");
   CAF_CHECK_EQUAL(status(retried)["result"].get<std::string>(), "Yg==");
+}
+
+CAF_TEST(a dispatch write waits for the configured delay) {
+  restart_with({"--dispatch-write-delay-ms", "60000"});
+  auto id = create(0);
+  CAF_REQUIRE_EQUAL(poll("m1").size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  crash_and_restart();
+  // The attempt was never recorded: the job is pending again, not failed for want of
+  // attempts, and the next worker gets it.
+  auto again = poll("m2");
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(again[0]["id"].get<std::string>(), id);
 }
 
 CAF_TEST(a graceful stop answers parked polls and commits) {
