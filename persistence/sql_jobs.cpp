@@ -1,5 +1,6 @@
 #include "persistence/sql_jobs.hpp"
 
+#include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
 namespace diffplane::persistence::sql {
@@ -53,16 +54,6 @@ job_record job_of(const pqxx::row& row) {
   return j;
 }
 
-std::string id_list(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
-  std::string list;
-  for (const auto& id : ids) {
-    if (!list.empty())
-      list += ',';
-    list += text(txn, id);
-  }
-  return list;
-}
-
 } // namespace
 
 std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
@@ -70,31 +61,52 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
   std::unordered_set<std::string> inserted;
   if (rows.empty())
     return inserted;
-  std::string query =
+  array_literal cluster_ids, ids, services, fns, args, cache_keys, max_attempts, timeouts,
+      predictive, background, created, statuses, result_types, results, attempts,
+      machines, execution_ms, dispatched, resulted, revisions;
+  for (const auto* j : rows) {
+    cluster_ids.add_text(j->cluster_id);
+    ids.add_text(j->id);
+    services.add_text(j->service);
+    fns.add_text(j->target_fn);
+    args.add_text(j->target_args);
+    cache_keys.add_text_or_null(j->cache_key);
+    max_attempts.add_int(j->max_attempts);
+    timeouts.add_int(j->timeout_seconds);
+    predictive.add_bool(j->predictive_retries_on_rejection);
+    background.add_bool(j->background);
+    created.add_int(j->created_at);
+    statuses.add_text(to_string(j->status));
+    result_types.add_text_or_null(to_string(j->result_type));
+    results.add_text_or_null(j->result);
+    attempts.add_int(j->attempts_used);
+    machines.add_text_or_null(j->executing_machine_id);
+    execution_ms.add_int_or_null(j->function_execution_time_ms);
+    dispatched.add_int(j->last_dispatched_at);
+    resulted.add_int(j->resulted_at);
+    revisions.add_int(j->revision);
+  }
+  static const std::string query =
       "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
       "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
       "created_at, status, result_type, result, attempts_used, executing_machine_id, "
-      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) VALUES ";
-  const char* separator = "";
-  for (const auto* j : rows) {
-    query += separator;
-    query += "(" + text(txn, j->cluster_id) + "," + text(txn, j->id) + "," +
-             text(txn, j->service) + "," + text(txn, j->target_fn) + "," +
-             text(txn, j->target_args) + "," + text_or_null(txn, j->cache_key) + "," +
-             std::to_string(j->max_attempts) + "," + std::to_string(j->timeout_seconds) +
-             "," + boolean(j->predictive_retries_on_rejection) + "," +
-             boolean(j->background) + "," + timestamp_or_now(j->created_at) + "," +
-             text(txn, to_string(j->status)) + "," +
-             text_or_null(txn, to_string(j->result_type)) + "," +
-             text_or_null(txn, j->result) + "," + std::to_string(j->attempts_used) + "," +
-             text_or_null(txn, j->executing_machine_id) + "," +
-             int_or_null(j->function_execution_time_ms) + "," +
-             timestamp(j->last_dispatched_at) + "," + timestamp(j->resulted_at) + "," +
-             std::to_string(j->revision) + ")";
-    separator = ",";
-  }
-  query += " ON CONFLICT (cluster_id, id) DO NOTHING RETURNING cluster_id, id";
-  for (const auto& row : txn.exec(query))
+      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) "
+      "SELECT c, i, s, f, a, k, m, t, p, b, coalesce(" +
+      timestamp_of_ms("cr") + ", now()), st, rt, r, au, em, fet, " +
+      timestamp_of_ms("ld") + ", " + timestamp_of_ms("rd") +
+      ", rev FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+      "$6::text[], $7::integer[], $8::integer[], $9::boolean[], $10::boolean[], "
+      "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::integer[], "
+      "$16::text[], $17::integer[], $18::bigint[], $19::bigint[], $20::bigint[]) "
+      "AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, rev) "
+      "ON CONFLICT (cluster_id, id) DO NOTHING RETURNING cluster_id, id";
+  auto result = txn.exec_params(
+      query, cluster_ids.take(), ids.take(), services.take(), fns.take(), args.take(),
+      cache_keys.take(), max_attempts.take(), timeouts.take(), predictive.take(),
+      background.take(), created.take(), statuses.take(), result_types.take(),
+      results.take(), attempts.take(), machines.take(), execution_ms.take(),
+      dispatched.take(), resulted.take(), revisions.take());
+  for (const auto& row : result)
     inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
   return inserted;
 }
@@ -103,31 +115,42 @@ void update_job_states(pqxx::transaction_base& txn,
                        const std::vector<const job_state_write*>& rows) {
   if (rows.empty())
     return;
-  std::string values;
+  array_literal cluster_ids, ids, statuses, result_types, results, attempts, machines,
+      execution_ms, dispatched, resulted, revisions;
   for (const auto* w : rows) {
-    if (!values.empty())
-      values += ',';
-    values += "(" + text(txn, w->cluster_id) + "," + text(txn, w->id) + "," +
-              text(txn, to_string(w->status)) + "," +
-              text_or_null(txn, to_string(w->result_type)) + "," +
-              (w->result_type == result_kind::none ? std::string{"NULL"}
-                                                   : text(txn, w->result)) +
-              "," + std::to_string(w->attempts_used) + "," +
-              text_or_null(txn, w->executing_machine_id) + "," +
-              int_or_null(w->function_execution_time_ms) + "," +
-              timestamp(w->last_dispatched_at) + "," + timestamp(w->resulted_at) + "," +
-              std::to_string(w->revision) + "::bigint)";
+    cluster_ids.add_text(w->cluster_id);
+    ids.add_text(w->id);
+    statuses.add_text(to_string(w->status));
+    result_types.add_text_or_null(to_string(w->result_type));
+    // A result is stored as sent, the empty string included, once there is one.
+    if (w->result_type == result_kind::none)
+      results.add_null();
+    else
+      results.add_text(w->result);
+    attempts.add_int(w->attempts_used);
+    machines.add_text_or_null(w->executing_machine_id);
+    execution_ms.add_int_or_null(w->function_execution_time_ms);
+    dispatched.add_int(w->last_dispatched_at);
+    resulted.add_int(w->resulted_at);
+    revisions.add_int(w->revision);
   }
-  txn.exec(
+  static const std::string query =
       "UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
       "result = v.result, attempts_used = v.attempts_used, "
       "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
-      "last_dispatched_at = v.dispatched, resulted_at = v.resulted, "
-      "revision = v.revision FROM (VALUES " +
-      values +
-      ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
-      "fet, dispatched, resulted, revision) "
-      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision");
+      "last_dispatched_at = " +
+      timestamp_of_ms("v.dispatched") + ", resulted_at = " +
+      timestamp_of_ms("v.resulted") +
+      ", revision = v.revision "
+      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+      "$6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::bigint[], "
+      "$11::bigint[]) AS v(cluster_id, id, status, result_type, result, attempts_used, "
+      "machine, fet, dispatched, resulted, revision) "
+      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision";
+  txn.exec_params(query, cluster_ids.take(), ids.take(), statuses.take(),
+                  result_types.take(), results.take(), attempts.take(), machines.take(),
+                  execution_ms.take(), dispatched.take(), resulted.take(),
+                  revisions.take());
 }
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
@@ -159,9 +182,12 @@ std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
   std::vector<job_status_row> result;
   if (ids.empty())
     return result;
-  auto rows =
-      txn.exec("SELECT id, status, result_type, result FROM jobs WHERE cluster_id = " +
-               text(txn, cluster_id) + " AND id IN (" + id_list(txn, ids) + ")");
+  array_literal id_array;
+  for (const auto& id : ids)
+    id_array.add_text(id);
+  auto rows = txn.exec_params("SELECT id, status, result_type, result FROM jobs "
+                              "WHERE cluster_id = $1 AND id = ANY($2::text[])",
+                              cluster_id, id_array.take());
   result.reserve(rows.size());
   for (const auto& row : rows)
     result.push_back(job_status_row{row[0].as<std::string>(), status_of(row[1]),

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+// Group commit writes many rows with one statement. Passing each column as one array
+// parameter keeps that statement the same whatever the number of rows: Postgres parses
+// and plans a few hundred bytes instead of a VALUES list that grows with every row, and
+// no value is spelled as an SQL literal.
+namespace diffplane::persistence::sql {
+
+/// The text form of a Postgres array (`{"a",NULL,"b"}`), built one element at a time.
+class array_literal {
+public:
+  /// A text element, quoted; backslashes and double quotes escaped.
+  void add_text(std::string_view value);
+  /// A text element, or NULL when empty (our spelling of "none").
+  void add_text_or_null(std::string_view value);
+  void add_int(long long value);
+  /// An integer element, or NULL when negative (our spelling of "none").
+  void add_int_or_null(long long value);
+  void add_bool(bool value);
+  void add_null();
+
+  /// The finished literal.
+  std::string take();
+
+private:
+  void next_element();
+
+  std::string text_{"{"};
+  bool empty_ = true;
+};
+
+/// SQL turning an epoch-milliseconds bigint expression into timestamptz, NULL for 0.
+std::string timestamp_of_ms(std::string_view expression);
+
+} // namespace diffplane::persistence::sql

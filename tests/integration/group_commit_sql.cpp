@@ -1,0 +1,171 @@
+#define CAF_SUITE group_commit_sql
+
+#include "http_test_helpers.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/sql_jobs.hpp"
+#include "persistence/write_batch.hpp"
+
+#include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+
+namespace {
+
+// Values that an SQL literal, an array literal or a CSV-like encoding could get wrong.
+const std::vector<std::string> awkward_values{
+    R"(quote " and backslash \ and \" both)",
+    "{braces},commas, and spaces ",
+    "NULL",
+    "'single' quotes; DROP TABLE jobs; --",
+    "ünïcödé ✓ and a tab\tand a newline\n",
+    "",
+};
+
+struct fixture {
+  std::string url = create_test_database();
+  pqxx::connection connection{url};
+
+  fixture() {
+    persistence::apply_migrations(connection);
+    persistence::write_batch batch;
+    batch.add(cluster_record{"c1", "sk_c1", "", 1700000000000, false, false});
+    commit(batch);
+  }
+
+  std::vector<persistence::write_outcome> commit(const persistence::write_batch& batch) {
+    pqxx::work txn{connection};
+    auto outcomes = batch.execute(txn);
+    txn.commit();
+    return outcomes;
+  }
+
+  std::vector<job_record> live_jobs() {
+    pqxx::work txn{connection};
+    return persistence::sql::load_live_jobs(txn, "c1");
+  }
+
+  std::vector<job_record> job(const std::string& id) {
+    pqxx::work txn{connection};
+    return persistence::sql::fetch_job(txn, "c1", id);
+  }
+};
+
+job_record job_with(const std::string& id, const std::string& text, timestamp_ms created) {
+  job_record j;
+  j.cluster_id = "c1";
+  j.id = id;
+  j.service = "svc " + text;
+  j.target_fn = "fn " + text;
+  j.target_args = text;
+  j.cache_key = text;
+  j.created_at = created;
+  j.revision = 1;
+  return j;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(group_commit_sql_tests, fixture)
+
+CAF_TEST(one multi row insert stores every value byte for byte) {
+  persistence::write_batch batch;
+  for (std::size_t i = 0; i < awkward_values.size(); ++i)
+    batch.add(job_with("job-" + std::to_string(i), awkward_values[i],
+                       1700000000000 + static_cast<timestamp_ms>(i)));
+  auto outcomes = commit(batch);
+  CAF_REQUIRE_EQUAL(outcomes.size(), awkward_values.size());
+  for (const auto& outcome : outcomes)
+    CAF_CHECK(outcome.inserted);
+  auto jobs = live_jobs();
+  CAF_REQUIRE_EQUAL(jobs.size(), awkward_values.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    std::string args = jobs[i].target_args;
+    std::string key = jobs[i].cache_key;
+    std::string service = jobs[i].service;
+    CAF_CHECK_EQUAL(args, awkward_values[i]);
+    // An empty cache key is stored as NULL ("not cached") and reads back empty.
+    CAF_CHECK_EQUAL(key, awkward_values[i]);
+    CAF_CHECK_EQUAL(service, "svc " + awkward_values[i]);
+    CAF_CHECK_EQUAL(jobs[i].created_at, 1700000000000 + static_cast<timestamp_ms>(i));
+    CAF_CHECK_EQUAL(jobs[i].function_execution_time_ms, -1);
+    CAF_CHECK_EQUAL(jobs[i].last_dispatched_at, 0);
+  }
+}
+
+CAF_TEST(an insert of an existing id reports not inserted and keeps the row) {
+  persistence::write_batch first;
+  first.add(job_with("same", "first", 1700000000000));
+  commit(first);
+  persistence::write_batch second;
+  second.add(job_with("same", "second", 1700000000001));
+  second.add(job_with("other", "other", 1700000000002));
+  auto outcomes = commit(second);
+  CAF_CHECK(!outcomes[0].inserted);
+  CAF_CHECK(outcomes[1].inserted);
+  std::string args = job("same").at(0).target_args;
+  CAF_CHECK_EQUAL(args, "first");
+}
+
+CAF_TEST(state writes land in revision order with results byte for byte) {
+  persistence::write_batch insert;
+  insert.add(job_with("j", "args", 1700000000000));
+  commit(insert);
+  auto state = [](std::int64_t revision, job_status status, const std::string& result) {
+    job_state_write w;
+    w.cluster_id = "c1";
+    w.id = "j";
+    w.status = status;
+    w.revision = revision;
+    w.attempts_used = 1;
+    w.executing_machine_id = "m \"1\"";
+    w.last_dispatched_at = 1700000000100;
+    if (status == job_status::success) {
+      w.result_type = result_kind::resolution;
+      w.result = result;
+      w.function_execution_time_ms = 7;
+      w.resulted_at = 1700000000200;
+    }
+    return w;
+  };
+  for (const auto& value : awkward_values) {
+    persistence::write_batch done;
+    done.add(state(3, job_status::success, value));
+    commit(done);
+    // An older revision arriving later changes nothing.
+    persistence::write_batch late;
+    late.add(state(2, job_status::running, {}));
+    commit(late);
+    auto row = job("j").at(0);
+    std::string result = row.result;
+    std::string machine = row.executing_machine_id;
+    CAF_CHECK_EQUAL(result, value);
+    CAF_CHECK_EQUAL(machine, "m \"1\"");
+    CAF_CHECK(row.status == job_status::success);
+    CAF_CHECK(row.result_type == result_kind::resolution);
+    CAF_CHECK_EQUAL(row.function_execution_time_ms, 7);
+    CAF_CHECK_EQUAL(row.last_dispatched_at, 1700000000100);
+    CAF_CHECK_EQUAL(row.resulted_at, 1700000000200);
+    // Next value: start again from a lower stored revision.
+    pqxx::work txn{connection};
+    txn.exec("UPDATE jobs SET revision = 1 WHERE id = 'j'");
+    txn.commit();
+  }
+}
+
+CAF_TEST(statuses are fetched for a list of awkward ids) {
+  persistence::write_batch batch;
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i + 1 < awkward_values.size(); ++i) {
+    ids.push_back("id " + awkward_values[i]);
+    batch.add(job_with(ids.back(), "x", 1700000000000));
+  }
+  commit(batch);
+  ids.push_back("unknown");
+  pqxx::work txn{connection};
+  auto rows = persistence::sql::fetch_job_statuses(txn, "c1", ids);
+  CAF_CHECK_EQUAL(rows.size(), ids.size() - 1);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
