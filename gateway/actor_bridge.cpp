@@ -1,6 +1,7 @@
 #include "gateway/make_actor_bridge.hpp"
 
 #include "actors/secrets.hpp"
+#include "gateway/request_deadlines.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
@@ -13,9 +14,20 @@
 namespace diffplane::gateway {
 namespace {
 
+/// What a bridge actor keeps: the deadlines of its hot-path requests.
+struct bridge_state {
+  request_deadlines deadlines;
+  /// Whether a deadline check is scheduled (none while no request is open, so an idle
+  /// bridge has no timer).
+  bool checking = false;
+  static inline const char* name = "diffplane.bridge";
+};
+
+using bridge_actor = caf::stateful_actor<bridge_state>;
+
 /// Work a bridge actor runs in its own context, so it can make asynchronous requests.
 struct bridge_task {
-  std::function<void(caf::event_based_actor*)> run;
+  std::function<void(bridge_actor*)> run;
 };
 
 } // namespace
@@ -30,8 +42,19 @@ namespace {
 constexpr auto request_timeout = std::chrono::seconds{30};
 /// A long-poll's own ttl plus this margin.
 constexpr auto long_poll_margin = std::chrono::seconds{10};
+/// How often a bridge actor with open requests looks for overdue ones.
+constexpr auto deadline_check_interval = std::chrono::seconds{1};
 
-caf::behavior bridge_behavior(caf::event_based_actor* self) {
+using check_deadlines_atom = caf::atom_constant<caf::atom("deadlines")>;
+
+void schedule_deadline_check(bridge_actor* self) {
+  if (self->state.checking || self->state.deadlines.empty())
+    return;
+  self->state.checking = true;
+  self->delayed_send(self, deadline_check_interval, check_deadlines_atom::value);
+}
+
+caf::behavior bridge_behavior(bridge_actor* self) {
   // A throwing callback must not take the bridge down: every later request would hang.
   self->set_exception_handler(
       [](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
@@ -44,13 +67,21 @@ caf::behavior bridge_behavior(caf::event_based_actor* self) {
         }
         return caf::exit_reason::unhandled_exception;
       });
-  return {[self](bridge_task& task) {
-    try {
-      task.run(self);
-    } catch (const std::exception& e) {
-      spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
-    }
-  }};
+  return {
+      [self](bridge_task& task) {
+        try {
+          task.run(self);
+        } catch (const std::exception& e) {
+          spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+        }
+        schedule_deadline_check(self);
+      },
+      [self](check_deadlines_atom) {
+        self->state.checking = false;
+        self->state.deadlines.expire_due(std::chrono::steady_clock::now());
+        schedule_deadline_check(self);
+      },
+  };
 }
 
 domain_error domain_error_of(const caf::error& err) {
@@ -85,7 +116,7 @@ public:
         return;
       }
     }
-    run([this, hash, done](caf::event_based_actor* self) {
+    run([this, hash, done](bridge_actor* self) {
       self->request(node_, request_timeout, authenticate_atom::value, hash)
           .then(
               [this, hash, done](std::string& id, cluster_actor& actor) {
@@ -162,7 +193,7 @@ public:
   }
 
   void live(callback<bool> done) override {
-    run([this, done](caf::event_based_actor* self) {
+    run([this, done](bridge_actor* self) {
       self->request(node_, std::chrono::seconds{5}, live_atom::value)
           .then([done](done_atom) { done(outcome<bool>::success(true)); },
                 [done](caf::error& err) {
@@ -198,7 +229,7 @@ public:
 
   void post_client_events(const cluster_ref& cluster, client_events_post post,
                           callback<bool> done) override {
-    run([this, cluster, post = std::move(post), done](caf::event_based_actor* self) {
+    run([this, cluster, post = std::move(post), done](bridge_actor* self) {
       self->request(actor_of(cluster), request_timeout, post)
           .then([done](done_atom) { done(outcome<bool>::success(true)); },
                 [this, cluster, done](caf::error& err) {
@@ -218,7 +249,7 @@ private:
 
   template <class T, class Handle, class Timeout, class... Ts>
   void ask(Handle handle, Timeout timeout, callback<T> done, Ts... xs) {
-    run([handle, timeout, done, xs...](caf::event_based_actor* self) {
+    run([handle, timeout, done, xs...](bridge_actor* self) {
       self->request(handle, timeout, xs...)
           .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
                 [done](caf::error& err) {
@@ -227,17 +258,28 @@ private:
     });
   }
 
+  /// The hot path (creates, polls, results, status waits): timed out by the bridge
+  /// actor's own deadlines rather than CAF's clock thread (see request_deadlines).
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    run([this, cluster, timeout, done,
-         message = std::move(message)](caf::event_based_actor* self) {
-      self->request(actor_of(cluster), timeout, message)
-          .then([done](T& value) { done(outcome<T>::success(std::move(value))); },
-                [this, cluster, done](caf::error& err) {
-                  failed(cluster, err);
-                  done(outcome<T>::failure(domain_error_of(err)));
-                });
+    run([this, cluster, timeout, done, message = std::move(message)](bridge_actor* self) {
+      auto& deadlines = self->state.deadlines;
+      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
+        done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
+      });
+      self->request(actor_of(cluster), caf::infinite, message)
+          .then(
+              [self, id, done](T& value) {
+                if (self->state.deadlines.close(id))
+                  done(outcome<T>::success(std::move(value)));
+              },
+              [this, self, id, cluster, done](caf::error& err) {
+                if (!self->state.deadlines.close(id))
+                  return;
+                failed(cluster, err);
+                done(outcome<T>::failure(domain_error_of(err)));
+              });
     });
   }
 
@@ -245,7 +287,7 @@ private:
   template <class T, class... Ts>
   void ask_cluster_by_id(std::string cluster_id, callback<T> done, Ts... xs) {
     run([this, cluster_id = std::move(cluster_id), done,
-         xs...](caf::event_based_actor* self) {
+         xs...](bridge_actor* self) {
       self->request(node_, request_timeout, lookup_atom::value, cluster_id)
           .then(
               [self, done, xs...](cluster_actor& cluster) {
