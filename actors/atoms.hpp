@@ -14,6 +14,7 @@ using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
 using machine_inactive_atom = caf::atom_constant<caf::atom("machinact")>;
 using job_timeout_atom = caf::atom_constant<caf::atom("jobtimeout")>;
+using check_timeouts_atom = caf::atom_constant<caf::atom("timeouts")>;
 using stall_atom = caf::atom_constant<caf::atom("stall")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;

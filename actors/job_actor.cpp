@@ -82,8 +82,7 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   // The dispatch itself is not awaited: the worker already has the job, and a crash
   // before this commits leaves the job pending, so it runs again (at least once).
   caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
-  self->delayed_send(self, std::chrono::seconds{st.job.timeout_seconds},
-                     job_timeout_atom::value, st.job.attempts_used);
+  // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
       [self](job_result_post& post) -> caf::result<bool> {
         auto& st = self->state;

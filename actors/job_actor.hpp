@@ -8,13 +8,13 @@
 
 namespace diffplane {
 
-/// One running attempt of a job: its timeout timer, the machine that holds it, and the
-/// only place a result for it is accepted. Spawned by the pool at dispatch; exits when
+/// One running attempt of a job: the machine that holds it, what happens when it times
+/// out (its pool keeps the deadline), and the only place a result for it is accepted. Spawned by the pool at dispatch; exits when
 /// the attempt ends (result, stall back to pending, or failure).
 using job_actor = caf::typed_actor<
     /// Answers whether the result was accepted (false: not from the attempt's holder).
     caf::replies_to<job_result_post>::with<bool>,
-    /// The attempt's timeout elapsed (the number names the attempt it was set for).
+    /// The attempt's timeout elapsed (sent by the pool; the number names the attempt).
     caf::reacts_to<job_timeout_atom, std::int32_t>,
     /// The attempt is given up, e.g. because its machine went silent; carries the reason.
     caf::reacts_to<stall_atom, std::string>,

@@ -26,9 +26,14 @@ struct parked_poll {
   std::int32_t limit = 1;
 };
 
+/// When each running attempt times out, soonest first.
+using attempt_deadlines = std::multimap<caf::actor_clock::time_point, std::string>;
+
 struct running_attempt {
   job_actor attempt;
   std::string machine_id;
+  std::int32_t attempt_number = 0;
+  attempt_deadlines::iterator deadline;
 };
 
 struct pool_state {
@@ -38,6 +43,11 @@ struct pool_state {
   std::map<std::uint64_t, parked_poll> parked;
   std::uint64_t next_poll_id = 1;
   std::unordered_map<std::string, running_attempt> running;
+  /// The pool times its attempts out, not each attempt itself: a timer per attempt
+  /// would keep the finished attempt's actor alive in CAF's clock until the timeout
+  /// (300 s by default), about 2 KB per job.
+  attempt_deadlines deadlines;
+  bool timeout_check_scheduled = false;
   bool dispatch_scheduled = false;
   static inline const char* name = "diffplane.pool";
 
@@ -56,6 +66,44 @@ struct pool_state {
 };
 
 using self_pointer = pool_actor::stateful_pointer<pool_state>;
+
+/// How often a pool with running attempts looks for timed out ones: timeouts are whole
+/// seconds, and one fires at most this much late.
+constexpr auto timeout_check_interval = std::chrono::seconds{1};
+
+void schedule_timeout_check(self_pointer self) {
+  auto& st = self->state;
+  if (st.timeout_check_scheduled || st.deadlines.empty())
+    return;
+  st.timeout_check_scheduled = true;
+  self->delayed_send(self, timeout_check_interval, check_timeouts_atom::value);
+}
+
+void check_timeouts(self_pointer self) {
+  auto& st = self->state;
+  st.timeout_check_scheduled = false;
+  auto now = self->clock().now();
+  while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+    auto it = st.running.find(st.deadlines.begin()->second);
+    st.deadlines.erase(st.deadlines.begin());
+    if (it == st.running.end())
+      continue;
+    it->second.deadline = st.deadlines.end();
+    self->send(it->second.attempt, job_timeout_atom::value, it->second.attempt_number);
+  }
+  schedule_timeout_check(self);
+}
+
+/// Forgets a running attempt and its deadline; false if it was not running.
+bool end_attempt(pool_state& st, const std::string& job_id) {
+  auto it = st.running.find(job_id);
+  if (it == st.running.end())
+    return false;
+  if (it->second.deadline != st.deadlines.end())
+    st.deadlines.erase(it->second.deadline);
+  st.running.erase(it);
+  return true;
+}
 
 /// Takes up to `limit` pending jobs for `machine_id`, spawning an attempt for each.
 std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
@@ -77,10 +125,15 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     taken.push_back(dispatched_job{job.id, job.target_fn, job.target_args});
     self->send(st.context.cluster, job_status_changed{job.id, job_status::running});
     auto id = job.id;
+    auto number = job.attempts_used;
+    auto due = self->clock().now() + std::chrono::seconds{job.timeout_seconds};
     auto attempt = spawn_job(self, std::move(job),
                              job_context{st.context.writer, st.context.cluster, self});
-    st.running.insert_or_assign(std::move(id), running_attempt{attempt, machine_id});
+    end_attempt(st, id);
+    auto deadline = st.deadlines.emplace(due, id);
+    st.running.emplace(std::move(id), running_attempt{attempt, machine_id, number, deadline});
   }
+  schedule_timeout_check(self);
   return taken;
 }
 
@@ -157,7 +210,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       },
       [self](requeue_atom, job_record& job) {
         auto& st = self->state;
-        if (st.running.erase(job.id) > 0)
+        if (end_attempt(st, job.id))
           metrics::jobs().running.add(-1);
         metrics::jobs().pending.add(1);
         self->send(st.context.cluster, job_status_changed{job.id, job.status});
@@ -165,9 +218,10 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         schedule_dispatch(self);
       },
       [self](job_done_atom, const std::string& id) {
-        if (self->state.running.erase(id) > 0)
+        if (end_attempt(self->state, id))
           metrics::jobs().running.add(-1);
       },
+      [self](check_timeouts_atom) { check_timeouts(self); },
       [self](dispatch_atom) { dispatch(self); },
       [self](poll_expired_atom, std::uint64_t id) {
         auto& st = self->state;

@@ -29,6 +29,9 @@ using pool_actor = caf::typed_actor<
     caf::reacts_to<job_done_atom, std::string>,
     /// Hands pending jobs to parked polls (sent to itself after a burst of enqueues).
     caf::reacts_to<dispatch_atom>, caf::reacts_to<poll_expired_atom, std::uint64_t>,
+    /// Times out the attempts whose deadline passed (sent to itself once a second while
+    /// attempts run).
+    caf::reacts_to<check_timeouts_atom>,
     /// Answers every parked poll now, empty (shutdown).
     caf::reacts_to<release_atom>>;
 
