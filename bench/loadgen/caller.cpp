@@ -1,6 +1,7 @@
 #include "bench/loadgen/caller.hpp"
 
-#include "bench/loadgen/json_fields.hpp"
+#include "bench/loadgen/json_scan.hpp"
+#include "bench/loadgen/json_write.hpp"
 #include "bench/loadgen/payload.hpp"
 #include "bench/loadgen/sleep_until.hpp"
 
@@ -8,7 +9,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <nlohmann/json.hpp>
+
+#include <array>
+#include <string_view>
 
 namespace diffplane::bench {
 
@@ -19,6 +22,11 @@ using steady_clock = std::chrono::steady_clock;
 namespace {
 // Each caller numbers its calls from its own base so every job's arguments are unique.
 constexpr std::uint64_t sequence_stride = std::uint64_t{1} << 32;
+
+// What take_statuses reads of each status; the columns follow the order of the keys.
+constexpr std::array<std::string_view, 4> status_keys{"id", "status", "resultType",
+                                                      "result"};
+enum status_column : std::size_t { id_column, state_column, type_column, result_column };
 } // namespace
 
 caller::caller(asio::io_context& io, const run_context& context, int index)
@@ -50,10 +58,12 @@ void caller::stop() {
 }
 
 std::string caller::create_body(const std::string& arguments) const {
-  const nlohmann::json body = {{"service", context_.options.service},
-                               {"targetFn", "echo"},
-                               {"targetArgs", arguments}};
-  return body.dump();
+  std::string body = R"({"service":)";
+  append_json_string(body, context_.options.service);
+  body += R"(,"targetArgs":)";
+  append_json_string(body, arguments);
+  body += R"(,"targetFn":"echo"})";
+  return body;
 }
 
 asio::awaitable<void> caller::create_loop([[maybe_unused]] std::shared_ptr<caller> self,
@@ -103,8 +113,7 @@ asio::awaitable<void> caller::create_loop([[maybe_unused]] std::shared_ptr<calle
       co_await sleep_for(lane.timer, error_backoff);
       continue;
     }
-    std::string id =
-        string_field(nlohmann::json::parse(answer.body, nullptr, false), "id");
+    std::string id = scan_string_field(answer.body, "id");
     if (id.empty()) {
       context_.metrics.record_error("POST /jobs -> 201 without an id", answer.body);
       room_.notify();
@@ -125,12 +134,18 @@ asio::awaitable<void> caller::status_loop([[maybe_unused]] std::shared_ptr<calle
       break;
 
     // Like the SDK's results poller: every unresolved id in one request.
-    nlohmann::json ids = nlohmann::json::array();
-    for (const auto& entry : unresolved_)
-      ids.push_back(entry.first);
-    const auto id_count = ids.size();
-    const nlohmann::json body = {{"jobIds", std::move(ids)}, {"ttl", poll_ttl.count()}};
-    http_call call{verb::post, "/batch-jobs-status-request", body.dump(), {}};
+    const auto id_count = unresolved_.size();
+    std::string body = R"({"jobIds":[)";
+    // Only a hint: the server's ids all have one length.
+    body.reserve(id_count * (unresolved_.begin()->first.size() + 3) + 32);
+    for (const auto& entry : unresolved_) {
+      append_json_string(body, entry.first);
+      body.push_back(',');
+    }
+    if (body.back() == ',')
+      body.pop_back();
+    body += R"(],"ttl":)" + std::to_string(poll_ttl.count()) + '}';
+    http_call call{verb::post, "/batch-jobs-status-request", std::move(body), {}};
     const auto answer = co_await statuses_.exchange(std::move(call), exchange_timeout);
     const auto seen = steady_clock::now();
     if (stopped_)
@@ -146,24 +161,24 @@ asio::awaitable<void> caller::status_loop([[maybe_unused]] std::shared_ptr<calle
 }
 
 void caller::take_statuses(const std::string& body, steady_time seen) {
-  const auto statuses = nlohmann::json::parse(body, nullptr, false);
-  if (!statuses.is_array()) {
+  auto statuses = scan_array_fields(body, status_keys);
+  if (!statuses) {
     context_.metrics.record_error("POST /batch-jobs-status-request -> 200 not an array",
                                   body);
     return;
   }
   bool resolved_any = false;
-  for (const auto& status : statuses) {
-    const auto state = string_field(status, "status");
+  for (std::size_t row = 0; row < statuses->rows(); ++row) {
+    const auto& state = statuses->at(row, state_column);
     if (state != "success" && state != "failure")
       continue;
-    const auto it = unresolved_.find(string_field(status, "id"));
+    const auto it = unresolved_.find(statuses->at(row, id_column));
     if (it == unresolved_.end())
       continue;
     auto outcome = job_outcome::failed;
     if (state == "success")
-      outcome = string_field(status, "resultType") == "resolution" &&
-                        string_field(status, "result") == it->second.arguments
+      outcome = statuses->at(row, type_column) == "resolution" &&
+                        statuses->at(row, result_column) == it->second.arguments
                     ? job_outcome::resolved
                     : job_outcome::wrong_result;
     context_.metrics.record_outcome(it->second.sent, seen, outcome);

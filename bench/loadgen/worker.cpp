@@ -1,6 +1,7 @@
 #include "bench/loadgen/worker.hpp"
 
-#include "bench/loadgen/json_fields.hpp"
+#include "bench/loadgen/json_scan.hpp"
+#include "bench/loadgen/json_write.hpp"
 #include "bench/loadgen/payload.hpp"
 #include "bench/loadgen/sleep_until.hpp"
 
@@ -10,11 +11,21 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <optional>
+#include <string_view>
+
 namespace diffplane::bench {
 
 namespace asio = boost::asio;
 using boost::beast::http::verb;
 using steady_clock = std::chrono::steady_clock;
+
+namespace {
+// What take_jobs reads of each job; the columns follow the order of the keys.
+constexpr std::array<std::string_view, 2> job_keys{"id", "targetArgs"};
+enum job_column : std::size_t { id_column, arguments_column };
+} // namespace
 
 worker::worker(asio::io_context& io, const run_context& context, int index)
     : context_(context), machine_id_("bench-worker-" + std::to_string(index)),
@@ -53,10 +64,10 @@ asio::awaitable<void> worker::poll_loop([[maybe_unused]] std::shared_ptr<worker>
     if (stopped_)
       break;
 
-    const nlohmann::json body = {{"service", context_.options.service},
-                                 {"limit", limit},
-                                 {"ttl", poll_ttl.count()}};
-    http_call call{verb::post, "/jobs-request", body.dump(), machine_id_};
+    std::string body = R"({"limit":)" + std::to_string(limit) + R"(,"service":)";
+    append_json_string(body, context_.options.service);
+    body += R"(,"ttl":)" + std::to_string(poll_ttl.count()) + '}';
+    http_call call{verb::post, "/jobs-request", std::move(body), machine_id_};
     const auto answer = co_await polls_.exchange(std::move(call), exchange_timeout);
     const auto received = steady_clock::now();
     if (stopped_)
@@ -71,22 +82,26 @@ asio::awaitable<void> worker::poll_loop([[maybe_unused]] std::shared_ptr<worker>
 }
 
 void worker::take_jobs(const std::string& body, steady_time received) {
-  const auto jobs = nlohmann::json::parse(body, nullptr, false);
-  if (!jobs.is_array()) {
+  auto jobs = scan_array_fields(body, job_keys);
+  if (!jobs) {
     context_.metrics.record_error("POST /jobs-request -> 200 not an array", body);
     return;
   }
-  for (const auto& job : jobs) {
-    auto id = string_field(job, "id");
+  // Built only when a job is bad, to report that job as the server wrote it.
+  std::optional<nlohmann::json> parsed;
+  for (std::size_t row = 0; row < jobs->rows(); ++row) {
+    auto& id = jobs->at(row, id_column);
     if (id.empty()) {
+      if (!parsed)
+        parsed = nlohmann::json::parse(body, nullptr, false);
       context_.metrics.record_error("POST /jobs-request -> 200 job without an id",
-                                    job.dump());
+                                    parsed->at(row).dump());
       continue;
     }
     context_.dispatches.dispatched(id, received);
-    queue_.push_back({std::move(id), string_field(job, "targetArgs")});
+    queue_.push_back({std::move(id), std::move(jobs->at(row, arguments_column))});
   }
-  context_.metrics.record_worker_poll(received, jobs.size());
+  context_.metrics.record_worker_poll(received, jobs->rows());
   if (!queue_.empty())
     ready_.notify();
 }
@@ -103,11 +118,11 @@ asio::awaitable<void> worker::result_loop([[maybe_unused]] std::shared_ptr<worke
     auto job = std::move(queue_.front());
     queue_.pop_front();
     ++posting_;
-    const nlohmann::json body = {{"result", job.arguments},
-                                 {"resultType", "resolution"},
-                                 {"functionExecutionTime", 0}};
-    http_call call{verb::post, "/jobs/" + path_segment(job.id) + "/result", body.dump(),
-                   machine_id_};
+    std::string body = R"({"functionExecutionTime":0,"result":)";
+    append_json_string(body, job.arguments);
+    body += R"(,"resultType":"resolution"})";
+    http_call call{verb::post, "/jobs/" + path_segment(job.id) + "/result",
+                   std::move(body), machine_id_};
     const auto sent = steady_clock::now();
     const auto answer = co_await results.exchange(std::move(call), exchange_timeout);
     const auto answered = steady_clock::now();
