@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 
@@ -36,9 +38,17 @@ struct persistence_state {
   struct held_dispatch {
     job_state_write write;
     done_promise reply;
-    std::chrono::steady_clock::time_point due;
   };
   std::unordered_map<std::string, held_dispatch> held;
+  /// `held` in the order it fell due (the delay is one constant), so that a flush looks
+  /// only at the writes now due rather than at every held one. An entry whose write was
+  /// superseded or replaced since (another revision) is skipped.
+  struct due_entry {
+    std::chrono::steady_clock::time_point due;
+    std::string key;
+    std::int64_t revision;
+  };
+  std::deque<due_entry> held_order;
   bool hold_timer_pending = false;
   static inline const char* name = "diffplane.persistence";
 };
@@ -80,18 +90,44 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
   txn.commit();
 }
 
+/// The held write `entry` names, if it is still held.
+auto still_held(persistence_state& st, const persistence_state::due_entry& entry) {
+  auto it = st.held.find(entry.key);
+  return it != st.held.end() && it->second.write.revision == entry.revision ? it
+                                                                            : st.held.end();
+}
+
+void move_to_batch(persistence_state& st, persistence_state::held_dispatch& held) {
+  st.batch.add(std::move(held.write));
+  st.replies.emplace_back(std::in_place_type<done_promise>, held.reply);
+}
+
 /// Moves held dispatch writes into the batch: those whose delay is over, or all.
 void release_held(persistence_state& st, bool all) {
-  auto now = std::chrono::steady_clock::now();
-  for (auto it = st.held.begin(); it != st.held.end();) {
-    if (all || it->second.due <= now) {
-      st.batch.add(std::move(it->second.write));
-      st.replies.emplace_back(std::in_place_type<done_promise>, it->second.reply);
-      it = st.held.erase(it);
-    } else {
-      ++it;
-    }
+  if (all) {
+    for (auto& [key, held] : st.held)
+      move_to_batch(st, held);
+    st.held.clear();
+    st.held_order.clear();
+    return;
   }
+  auto now = std::chrono::steady_clock::now();
+  while (!st.held_order.empty() && st.held_order.front().due <= now) {
+    if (auto it = still_held(st, st.held_order.front()); it != st.held.end()) {
+      move_to_batch(st, it->second);
+      st.held.erase(it);
+    }
+    st.held_order.pop_front();
+  }
+}
+
+/// When the next held write falls due, dropping entries of writes no longer held.
+std::optional<std::chrono::steady_clock::time_point> next_due(persistence_state& st) {
+  while (!st.held_order.empty() && still_held(st, st.held_order.front()) == st.held.end())
+    st.held_order.pop_front();
+  if (st.held_order.empty())
+    return std::nullopt;
+  return st.held_order.front().due;
 }
 
 /// Commits the gathered writes in one transaction and answers every writer. When the
@@ -190,8 +226,9 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
     return gather<job_state_write, done_atom>(self, std::move(row));
   auto reply = self->make_response_promise<done_atom>();
   auto due = std::chrono::steady_clock::now() + st.options.dispatch_write_delay;
+  st.held_order.push_back(persistence_state::due_entry{due, key, row.revision});
   st.held.insert_or_assign(std::move(key),
-                           persistence_state::held_dispatch{std::move(row), reply, due});
+                           persistence_state::held_dispatch{std::move(row), reply});
   if (!st.hold_timer_pending) {
     st.hold_timer_pending = true;
     self->delayed_send(self, st.options.dispatch_write_delay, flush_atom::value);
@@ -311,15 +348,10 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
         flush(st);
         // The hold timer: while dispatches are held, come back when the next one is due.
         st.hold_timer_pending = false;
-        if (!st.held.empty()) {
-          auto next = std::min_element(st.held.begin(), st.held.end(),
-                                       [](const auto& a, const auto& b) {
-                                         return a.second.due < b.second.due;
-                                       })
-                          ->second.due;
+        if (auto next = next_due(st)) {
           st.hold_timer_pending = true;
           self->delayed_send(self,
-                             std::max(next - std::chrono::steady_clock::now(),
+                             std::max(*next - std::chrono::steady_clock::now(),
                                       std::chrono::steady_clock::duration{0}),
                              flush_atom::value);
         }

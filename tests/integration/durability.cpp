@@ -142,6 +142,20 @@ CAF_TEST(a dispatch write waits for the configured delay) {
   CAF_CHECK_EQUAL(again[0]["id"].get<std::string>(), id);
 }
 
+CAF_TEST(a held dispatch write is written once its delay passes) {
+  restart_with({"--dispatch-write-delay-ms", "200"});
+  auto first = create(0);
+  CAF_REQUIRE_EQUAL(poll("m1").size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  auto second = create(0);
+  CAF_REQUIRE_EQUAL(poll("m1").size(), 1u);
+  // Both delays have passed well before the crash: both attempts are spent.
+  std::this_thread::sleep_for(std::chrono::milliseconds{1000});
+  crash_and_restart();
+  CAF_CHECK_EQUAL(status(first)["status"].get<std::string>(), "failure");
+  CAF_CHECK_EQUAL(status(second)["status"].get<std::string>(), "failure");
+}
+
 CAF_TEST(a graceful stop answers parked polls and commits) {
   auto parked = std::async(std::launch::async, [this] { return poll("m1"); });
   std::this_thread::sleep_for(std::chrono::milliseconds{300});
