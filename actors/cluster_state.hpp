@@ -33,6 +33,9 @@ struct job_entry {
 struct result_waiter {
   rows_promise promise;
   std::vector<std::string> ids;
+  /// The index entry of each id, or null when the job is not in memory. An entry with
+  /// waiters is never dropped, so these stay valid while the waiter is parked.
+  std::vector<job_entry*> entries;
   /// Rows of jobs that were not in memory, read from the database.
   std::vector<job_status_row> stored;
 };

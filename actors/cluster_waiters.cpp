@@ -10,20 +10,32 @@ namespace diffplane::cluster_internal {
 
 namespace {
 
+/// The index entry of each id, null for a job not in memory. A status poll repeats
+/// hundreds of ids, so each is looked up once per request and the pointers reused.
+std::vector<job_entry*> entries_of(cluster_state& st, const std::vector<std::string>& ids) {
+  std::vector<job_entry*> entries;
+  entries.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto it = st.jobs.find(id);
+    entries.push_back(it == st.jobs.end() ? nullptr : &it->second);
+  }
+  return entries;
+}
+
 /// The current rows of `ids`: from memory, else from `stored`; unknown ids are left out.
-std::vector<job_status_row> rows_of(const cluster_state& st,
-                                    const std::vector<std::string>& ids,
+std::vector<job_status_row> rows_of(const std::vector<std::string>& ids,
+                                    const std::vector<job_entry*>& entries,
                                     const std::vector<job_status_row>& stored) {
   std::unordered_map<std::string_view, const job_status_row*> stored_by_id;
   for (const auto& row : stored)
     stored_by_id.emplace(row.id, &row);
   std::vector<job_status_row> rows;
   rows.reserve(ids.size());
-  for (const auto& id : ids) {
-    if (auto it = st.jobs.find(id); it != st.jobs.end()) {
-      const auto& entry = it->second;
-      rows.push_back(job_status_row{id, entry.status, entry.result_type, entry.result});
-    } else if (auto s = stored_by_id.find(id); s != stored_by_id.end()) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (const auto* entry = entries[i]) {
+      rows.push_back(job_status_row{ids[i], entry->status, entry->result_type,
+                                    entry->result});
+    } else if (auto s = stored_by_id.find(ids[i]); s != stored_by_id.end()) {
       rows.push_back(*s->second);
     }
   }
@@ -41,19 +53,19 @@ void answer_waiter(self_pointer self, std::uint64_t id) {
   if (it == st.waiters.end())
     return;
   auto& waiter = it->second;
-  for (const auto& job_id : waiter.ids)
-    if (auto entry = st.jobs.find(job_id); entry != st.jobs.end())
-      std::erase(entry->second.waiters, id);
-  waiter.promise.deliver(rows_of(st, waiter.ids, waiter.stored));
+  for (auto* entry : waiter.entries)
+    if (entry != nullptr)
+      std::erase(entry->waiters, id);
+  waiter.promise.deliver(rows_of(waiter.ids, waiter.entries, waiter.stored));
   st.waiters.erase(it);
   st.context.parked->fetch_sub(1);
 }
 
 /// Answers now when a job is finished (or the ttl is spent), else parks a waiter.
 void settle(self_pointer self, rows_promise promise, status_request request,
-            std::vector<job_status_row> stored) {
+            std::vector<job_entry*> entries, std::vector<job_status_row> stored) {
   auto& st = self->state;
-  auto rows = rows_of(st, request.ids, stored);
+  auto rows = rows_of(request.ids, entries, stored);
   if (request.single && rows.empty()) {
     promise.deliver(
         make_error(error_code::not_found, "job " + request.ids.front() + " not found"));
@@ -69,11 +81,11 @@ void settle(self_pointer self, rows_promise promise, status_request request,
   }
   st.context.parked->fetch_add(1);
   auto id = st.next_waiter_id++;
-  for (const auto& job_id : request.ids)
-    if (auto it = st.jobs.find(job_id); it != st.jobs.end())
-      it->second.waiters.push_back(id);
-  st.waiters.emplace(id,
-                     result_waiter{promise, std::move(request.ids), std::move(stored)});
+  for (auto* entry : entries)
+    if (entry != nullptr)
+      entry->waiters.push_back(id);
+  st.waiters.emplace(id, result_waiter{promise, std::move(request.ids),
+                                       std::move(entries), std::move(stored)});
   self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
                      waiter_expired_atom::value, id);
 }
@@ -88,20 +100,24 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
         error_code::bad_request,
         "jobIds has " + std::to_string(request.ids.size()) + " ids; at most " +
             std::to_string(st.context.options.batch_status_max_ids) + " are accepted");
+  auto entries = entries_of(st, request.ids);
   std::vector<std::string> missing;
-  for (const auto& id : request.ids)
-    if (st.jobs.count(id) == 0)
-      missing.push_back(id);
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (entries[i] == nullptr)
+      missing.push_back(request.ids[i]);
   auto promise = self->make_response_promise<std::vector<job_status_row>>();
   if (missing.empty()) {
-    settle(self, promise, std::move(request), {});
+    settle(self, promise, std::move(request), std::move(entries), {});
     return promise;
   }
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::move(missing))
       .then(
           [self, promise, request](std::vector<job_status_row>& stored) mutable {
-            settle(self, promise, std::move(request), std::move(stored));
+            // Entries may have been dropped while the database answered: look again.
+            auto entries = entries_of(self->state, request.ids);
+            settle(self, promise, std::move(request), std::move(entries),
+                   std::move(stored));
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
