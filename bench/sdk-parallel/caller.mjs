@@ -1,21 +1,27 @@
 // The caller process of bench/sdk-parallel: forks the SDK worker processes, then makes all
-// calls at once with one SDK client and prints a table. Exit 0 when every call returned its
-// own argument, 1 otherwise.
-//   node caller.mjs --calls N --workers W --timeout SECONDS
+// calls at once with one SDK client (or, with --callers P, through P caller processes of
+// its own) and prints a table. Exit 0 when every call returned its own argument, 1
+// otherwise.
+//   node caller.mjs --calls N --workers W --timeout SECONDS [--callers P]
 import { fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-import { Differential, sdkVersion } from "./sdk.mjs";
+import { makeCalls } from "./calls.mjs";
+import { sdkVersion } from "./sdk.mjs";
 
 const { values: flags } = parseArgs({
   options: {
     calls: { type: "string", default: "10000" },
     workers: { type: "string", default: "2" },
     timeout: { type: "string", default: "900" },
+    // Each call in flight is a socket of its own (fetch's default agent sets no cap), and
+    // one process may hold at most `ulimit -Hn` of them: P processes share the calls.
+    callers: { type: "string", default: "1" },
   },
 });
+const callerCount = Number(flags.callers);
 const calls = Number(flags.calls);
 const workerCount = Number(flags.workers);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,29 +44,40 @@ const nextMessage = (w, type) =>
   });
 await Promise.all(workers.map((w) => nextMessage(w, "ready")));
 
-const d = new Differential(process.env.DIFFPLANE_API_SECRET, { endpoint: process.env.DIFFPLANE_ENDPOINT });
-const client = d.client("bench");
 const start = Date.now();
 let done = 0;
 const progress = setInterval(() => console.error(`  ${done}/${calls} after ${Math.round((Date.now() - start) / 1000)} s`), 10_000);
-const outcomes = await Promise.all(
-  Array.from({ length: calls }, async (_, i) => {
-    const t0 = Date.now();
-    try {
-      const value = await client.echo(i);
-      return { ok: value?.i === i, ms: Date.now() - t0, error: value?.i === i ? null : `wrong value ${JSON.stringify(value)}` };
-    } catch (e) {
-      return { ok: false, ms: Date.now() - t0, error: String(e?.message ?? e) };
-    } finally {
-      done += 1;
-    }
-  }),
-);
+let outcomes;
+if (callerCount <= 1) {
+  outcomes = await makeCalls(0, calls, () => (done += 1));
+} else {
+  const share = Math.ceil(calls / callerCount);
+  const parts = Array.from({ length: callerCount }, (_, p) => {
+    const first = p * share;
+    const count = Math.max(0, Math.min(share, calls - first));
+    const child = fork(path.join(here, "caller-part.mjs"), [first, count].map(String), {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    child.doneSoFar = 0;
+    child.on("message", (m) => {
+      if (m?.type !== "progress") return;
+      done += m.done - child.doneSoFar;
+      child.doneSoFar = m.done;
+    });
+    workers.push(child); // killed with the workers on exit
+    return child;
+  });
+  await Promise.all(parts.map((c) => nextMessage(c, "ready")));
+  const results = parts.map((c) => nextMessage(c, "outcomes"));
+  parts.forEach((c) => c.send({ type: "start" }));
+  outcomes = (await Promise.all(results)).flatMap((m) => m.outcomes);
+  done = calls;
+}
 const wall = (Date.now() - start) / 1000;
 clearInterval(progress);
 
 const executed = await Promise.all(
-  workers.map((w) => {
+  workers.slice(0, workerCount).map((w) => {
     const reply = nextMessage(w, "executed");
     w.send({ type: "report" });
     return reply;
@@ -75,7 +92,8 @@ const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * (ms.length - 1)))];
 // Each SDK worker asks for ceil((100 - running) / 2) jobs and then waits 2 s, so W workers
 // take at most 25 W calls/s after their first polls (50 each): the SDK's own floor.
 const floor = Math.max(0, calls - 50 * workerCount) / (25 * workerCount);
-console.log(`sdk-parallel: @differentialhq/core ${sdkVersion}, ${calls} parallel calls from one caller process, ${workerCount} worker processes`);
+const callersText = callerCount <= 1 ? "one caller process" : `${callerCount} caller processes`;
+console.log(`sdk-parallel: @differentialhq/core ${sdkVersion}, ${calls} parallel calls from ${callersText}, ${workerCount} worker processes`);
 console.log("");
 console.log("| figure | value |");
 console.log("|---|---|");
