@@ -52,13 +52,19 @@ std::string new_job_id(cluster_state& st) {
   return id;
 }
 
-/// A committed pending job enters the index and its pool's FIFO.
-void admit(self_pointer self, job_record job) {
+/// A committed pending job enters the index; returns its pool.
+std::uint32_t index_job(self_pointer self, const job_record& job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
   st.jobs.insert_or_assign(job.id,
                            job_entry{pool, job.status, result_kind::none, {}, {}});
-  self->send(st.services[pool].pool, enqueue_atom::value, std::move(job));
+  return pool;
+}
+
+/// A committed pending job enters the index and its pool's FIFO.
+void admit(self_pointer self, job_record job) {
+  auto pool = index_job(self, job);
+  self->send(self->state.services[pool].pool, enqueue_atom::value, std::move(job));
 }
 
 /// Rebuilds services, machines, the cache and the live jobs from a snapshot. A job found
@@ -87,6 +93,10 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   std::size_t failed = 0;
   auto wall_now = wall_clock_ms();
   std::vector<event_record> events;
+  // Batches per pool rather than a message per job: a million messages queued at once
+  // would cost more than the jobs they carry.
+  constexpr std::size_t jobs_per_message = 10000;
+  std::unordered_map<std::uint32_t, std::vector<job_record>> pending_by_pool;
   for (auto& job : snapshot.live_jobs) {
     auto found = job.status;
     if (lifecycle::recover(job, wall_now)) {
@@ -106,14 +116,26 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
         continue;
       }
     }
-    admit(self, std::move(job));
+    auto pool = index_job(self, job);
+    auto& batch = pending_by_pool[pool];
+    batch.push_back(std::move(job));
+    if (batch.size() == jobs_per_message) {
+      self->send(st.services[pool].pool, enqueue_atom::value, std::move(batch));
+      batch = {};
+    }
   }
+  auto live_jobs = snapshot.live_jobs.size();
+  // Every record was moved out of the snapshot: release its storage now.
+  std::vector<job_record>{}.swap(snapshot.live_jobs);
+  for (auto& [pool, jobs] : pending_by_pool)
+    if (!jobs.empty())
+      self->send(st.services[pool].pool, enqueue_atom::value, std::move(jobs));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
   spdlog::info("event=cluster_loaded cluster={} services={} machines={} live_jobs={} "
                "recovered_attempts={} failed={}",
-               st.context.cluster.id, st.services.size(), st.machines.size(),
-               snapshot.live_jobs.size(), recovered, failed);
+               st.context.cluster.id, st.services.size(), st.machines.size(), live_jobs,
+               recovered, failed);
 }
 
 caf::result<std::string> create_job(self_pointer self, create_job_request& request) {

@@ -172,6 +172,12 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         self->state.pending.push_back(std::move(job));
         schedule_dispatch(self);
       },
+      [self](enqueue_atom, std::vector<job_record>& jobs) {
+        metrics::jobs().pending.add(static_cast<std::int64_t>(jobs.size()));
+        for (auto& job : jobs)
+          self->state.pending.push_back(std::move(job));
+        schedule_dispatch(self);
+      },
       [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
         auto& st = self->state;
         auto limit = std::min(request.limit, st.context.options.max_jobs_per_poll);

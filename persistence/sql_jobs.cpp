@@ -155,14 +155,22 @@ void update_job_states(pqxx::transaction_base& txn,
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                                        const std::string& cluster_id) {
-  auto rows = txn.exec("SELECT " + job_columns() +
-                       " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
-                       " AND resulted_at IS NULL AND status IN ('pending', 'running', 'stalled') "
-                       "ORDER BY created_at, id");
+  // Read through a cursor, a slice at a time: one result of a million rows would hold
+  // every value twice (libpq's copy and ours) at the peak of a restart.
+  constexpr int rows_per_fetch = 10000;
+  // All rows are read: plan for that, not for a quick first slice (a cursor's default).
+  txn.exec("SET LOCAL cursor_tuple_fraction = 1.0");
+  pqxx::icursorstream cursor{
+      txn,
+      "SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
+          " AND resulted_at IS NULL AND status IN ('pending', 'running', 'stalled') "
+          "ORDER BY created_at, id",
+      "live_jobs", rows_per_fetch};
   std::vector<job_record> result;
-  result.reserve(rows.size());
-  for (const auto& row : rows)
-    result.push_back(job_of(row));
+  pqxx::result rows;
+  while (cursor >> rows)
+    for (const auto& row : rows)
+      result.push_back(job_of(row));
   return result;
 }
 
