@@ -157,6 +157,9 @@ asio::awaitable<void> caller::status_loop([[maybe_unused]] std::shared_ptr<calle
     }
     context_.metrics.record_status_poll(seen, id_count);
     take_statuses(answer.body, seen);
+    if (context_.options.status_pause_ms > 0)
+      co_await sleep_for(status_timer_,
+                         std::chrono::milliseconds(context_.options.status_pause_ms));
   }
 }
 

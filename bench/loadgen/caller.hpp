@@ -57,7 +57,7 @@ private:
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::vector<std::unique_ptr<create_lane>> lanes_;
   http_connection statuses_;
-  boost::asio::steady_timer status_timer_; ///< Back-off of the status loop.
+  boost::asio::steady_timer status_timer_; ///< Paces and backs off the status loop.
   async_event room_;                       ///< A job resolved: create loops may go on.
   async_event work_; ///< A job was created: the status loop has ids.
   std::unordered_map<std::string, unresolved_job> unresolved_;

@@ -83,6 +83,10 @@ parse_outcome parse_options(int argc, char** argv) {
                  "Connections per worker that post results")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--status-pause-ms", options.status_pause_ms,
+                 "Pause after each batch-status answer (the SDK's poller waits 100 ms)")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
   app.add_option("--rate", options.rate,
                  "Target jobs/s over all callers; 0 = closed loop")
       ->check(CLI::NonNegativeNumber)

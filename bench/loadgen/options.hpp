@@ -19,6 +19,8 @@ struct loadgen_options {
   int in_flight = 100;
   int create_connections = 1;
   int result_connections = 4;
+  /// Pause after each batch-status answer; the SDK's results poller waits 100 ms.
+  int status_pause_ms = 100;
   double rate = 0;
   double duration_seconds = 10;
   double warmup_seconds = 2;
