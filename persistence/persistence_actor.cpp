@@ -51,6 +51,11 @@ struct persistence_state {
   std::deque<due_entry> held_order;
   bool hold_timer_pending = false;
   static inline const char* name = "diffplane.persistence";
+
+  persistence_state() = default;
+  persistence_state(const persistence_state&) = delete;
+  persistence_state& operator=(const persistence_state&) = delete;
+  ~persistence_state();
 };
 
 using self_pointer = persistence_actor::stateful_pointer<persistence_state>;
@@ -102,16 +107,16 @@ void move_to_batch(persistence_state& st, persistence_state::held_dispatch& held
   st.replies.emplace_back(std::in_place_type<done_promise>, held.reply);
 }
 
-/// Moves held dispatch writes into the batch: those whose delay is over, or all.
-void release_held(persistence_state& st, bool all) {
-  if (all) {
-    for (auto& [key, held] : st.held)
-      move_to_batch(st, held);
-    st.held.clear();
-    st.held_order.clear();
-    return;
-  }
-  auto now = std::chrono::steady_clock::now();
+/// Moves every held dispatch write into the batch (a read or the end is coming).
+void release_all_held(persistence_state& st) {
+  for (auto& [key, held] : st.held)
+    move_to_batch(st, held);
+  st.held.clear();
+  st.held_order.clear();
+}
+
+/// Moves the held dispatch writes due by `now` into the batch.
+void release_due_held(persistence_state& st, std::chrono::steady_clock::time_point now) {
   while (!st.held_order.empty() && st.held_order.front().due <= now) {
     if (auto it = still_held(st, st.held_order.front()); it != st.held.end()) {
       move_to_batch(st, it->second);
@@ -130,12 +135,25 @@ std::optional<std::chrono::steady_clock::time_point> next_due(persistence_state&
   return st.held_order.front().due;
 }
 
+/// Keeps exactly one timer while dispatches are held, set for the earliest of them.
+void arm_hold_timer(self_pointer self) {
+  auto& st = self->state;
+  if (st.hold_timer_pending)
+    return;
+  auto next = next_due(st);
+  if (!next)
+    return;
+  st.hold_timer_pending = true;
+  self->delayed_send(
+      self, std::max(*next - self->clock().now(), std::chrono::steady_clock::duration{0}),
+      held_due_atom::value);
+}
+
 /// Commits the gathered writes in one transaction and answers every writer. When the
 /// transaction fails for a reason other than a lost connection, each write is retried
 /// on its own so that one bad row cannot fail its neighbours.
 void flush(persistence_state& st) {
   st.flush_scheduled = false;
-  release_held(st, false);
   if (st.batch.empty())
     return;
   auto batch = std::move(st.batch);
@@ -225,15 +243,25 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
   if (row.status != job_status::running || st.options.dispatch_write_delay.count() == 0)
     return gather<job_state_write, done_atom>(self, std::move(row));
   auto reply = self->make_response_promise<done_atom>();
-  auto due = std::chrono::steady_clock::now() + st.options.dispatch_write_delay;
+  auto due = self->clock().now() + st.options.dispatch_write_delay;
   st.held_order.push_back(persistence_state::due_entry{due, key, row.revision});
   st.held.insert_or_assign(std::move(key),
                            persistence_state::held_dispatch{std::move(row), reply});
-  if (!st.hold_timer_pending) {
-    st.hold_timer_pending = true;
-    self->delayed_send(self, st.options.dispatch_write_delay, flush_atom::value);
-  }
+  arm_hold_timer(self);
   return reply;
+}
+
+// Writes and answers what is still gathered or held when the actor stops. This cannot be
+// a functor attached to the actor: CAF destroys a stateful actor's state before it runs
+// those, so one that flushed wrote into freed memory on every shutdown.
+persistence_state::~persistence_state() {
+  try {
+    release_all_held(*this);
+    flush(*this);
+  } catch (const std::exception& e) {
+    spdlog::error("event=final_flush_failed actor={} reason=\"{}\"", options.name,
+                  first_line(e.what()));
+  }
 }
 
 /// Runs a read after the pending writes, mapping database failures to error values.
@@ -242,7 +270,7 @@ auto read(self_pointer self, Fn fn)
     -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
   // A read must see every write sent before it, held dispatches included.
-  release_held(st, true);
+  release_all_held(st);
   flush(st);
   try {
     pqxx::work txn{connection_of(st), "read"};
@@ -263,11 +291,6 @@ auto read(self_pointer self, Fn fn)
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
                                                       persistence_options options) {
   self->state.options = std::move(options);
-  // Answer writers whose writes are still gathered when the actor stops.
-  self->attach_functor([self] {
-    release_held(self->state, true);
-    flush(self->state);
-  });
   return {
       [=](cluster_record& row) {
         return gather<cluster_record, done_atom>(self, std::move(row));
@@ -345,16 +368,16 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](flush_atom) {
         auto& st = self->state;
+        // A commit is coming anyway: take along the held dispatches already due.
+        release_due_held(st, self->clock().now());
         flush(st);
-        // The hold timer: while dispatches are held, come back when the next one is due.
+      },
+      [=](held_due_atom) {
+        auto& st = self->state;
         st.hold_timer_pending = false;
-        if (auto next = next_due(st)) {
-          st.hold_timer_pending = true;
-          self->delayed_send(self,
-                             std::max(*next - std::chrono::steady_clock::now(),
-                                      std::chrono::steady_clock::duration{0}),
-                             flush_atom::value);
-        }
+        release_due_held(st, self->clock().now());
+        flush(st);
+        arm_hold_timer(self);
       },
   };
 }

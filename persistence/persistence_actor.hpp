@@ -16,6 +16,7 @@ namespace diffplane {
 
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using held_due_atom = caf::atom_constant<caf::atom("helddue")>;
 using load_clusters_atom = caf::atom_constant<caf::atom("loadclstrs")>;
 using load_cluster_atom = caf::atom_constant<caf::atom("loadclstr")>;
 using fetch_statuses_atom = caf::atom_constant<caf::atom("fetchstat")>;
@@ -55,7 +56,9 @@ using persistence_actor = caf::typed_actor<
     /// Answers once the database answered a trivial query.
     caf::replies_to<ping_atom>::with<done_atom>,
     /// Commits what has been gathered so far (sent by the actor to itself).
-    caf::reacts_to<flush_atom>>;
+    caf::reacts_to<flush_atom>,
+    /// Writes the held dispatches that fell due (the actor's one timer, sent to itself).
+    caf::reacts_to<held_due_atom>>;
 
 struct persistence_options {
   /// libpq connection string or URL.

@@ -160,6 +160,7 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         return done_atom::value;
       },
       [](flush_atom) {},
+      [](held_due_atom) {},
   };
 }
 
