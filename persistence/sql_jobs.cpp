@@ -7,13 +7,24 @@ namespace diffplane::persistence::sql {
 
 namespace {
 
-std::string job_columns() {
-  return "cluster_id, id, service, target_fn, target_args, cache_key, max_attempts, "
-         "timeout_seconds, predictive_retries_on_rejection, background, " +
-         epoch_ms("created_at") +
-         ", status, result_type, result, attempts_used, executing_machine_id, "
-         "coalesce(function_execution_time_ms, -1), " +
-         epoch_ms("last_dispatched_at") + ", " + epoch_ms("resulted_at") + ", revision";
+/// The states a restart loads; a job in any other state has left live_jobs.
+const std::string live_status_condition = "status IN ('pending', 'running', 'stalled')";
+
+/// The columns job_of reads, each prefixed with `table` ("j.") when given.
+std::string job_columns(const std::string& table = {}) {
+  std::string columns;
+  for (const char* name :
+       {"cluster_id", "id", "service", "target_fn", "target_args", "cache_key",
+        "max_attempts", "timeout_seconds", "predictive_retries_on_rejection", "background"})
+    columns.append(table).append(name).append(", ");
+  columns += epoch_ms(table + "created_at");
+  for (const char* name :
+       {"status", "result_type", "result", "attempts_used", "executing_machine_id"})
+    columns.append(", ").append(table).append(name);
+  columns += ", coalesce(" + table + "function_execution_time_ms, -1), " +
+             epoch_ms(table + "last_dispatched_at") + ", " +
+             epoch_ms(table + "resulted_at") + ", " + table + "revision";
+  return columns;
 }
 
 job_status status_of(const pqxx::field& f) {
@@ -99,9 +110,16 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
       "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::integer[], "
       "$16::text[], $17::integer[], $18::bigint[], $19::bigint[], $20::bigint[]) "
       "AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, rev) "
-      "ON CONFLICT (cluster_id, id) DO NOTHING RETURNING cluster_id, id";
+      "ON CONFLICT (cluster_id, id) DO NOTHING "
+      "RETURNING cluster_id, id, created_at, status";
+  // One statement, so a job is never in jobs without being in live_jobs.
+  static const std::string query_with_live =
+      "WITH inserted AS (" + query +
+      "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
+      "SELECT cluster_id, created_at, id FROM inserted WHERE " + live_status_condition +
+      ") SELECT cluster_id, id FROM inserted";
   auto result = txn.exec_params(
-      query, cluster_ids.take(), ids.take(), services.take(), fns.take(), args.take(),
+      query_with_live, cluster_ids.take(), ids.take(), services.take(), fns.take(), args.take(),
       cache_keys.take(), max_attempts.take(), timeouts.take(), predictive.take(),
       background.take(), created.take(), statuses.take(), result_types.take(),
       results.take(), attempts.take(), machines.take(), execution_ms.take(),
@@ -146,31 +164,64 @@ void update_job_states(pqxx::transaction_base& txn,
       "$6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::bigint[], "
       "$11::bigint[]) AS v(cluster_id, id, status, result_type, result, attempts_used, "
       "machine, fet, dispatched, resulted, revision) "
-      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision";
-  txn.exec_params(query, cluster_ids.take(), ids.take(), statuses.take(),
+      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision "
+      "RETURNING j.cluster_id, j.created_at, j.id, j.status";
+  // A job whose final state lands leaves live_jobs in the same statement.
+  static const std::string query_with_live =
+      "WITH updated AS (" + query +
+      ") DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
+      live_status_condition +
+      ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND l.id = u.id";
+  txn.exec_params(query_with_live, cluster_ids.take(), ids.take(), statuses.take(),
                   result_types.take(), results.take(), attempts.take(), machines.take(),
                   execution_ms.take(), dispatched.take(), resulted.take(),
                   revisions.take());
 }
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
-                                       const std::string& cluster_id) {
+                                       const std::string& cluster_id,
+                                       long look_up_below) {
+  const auto cluster = text(txn, cluster_id);
+  // Pick the join ourselves: the planner's choice, a hash join over every row of jobs
+  // and a sort spilling to disk, took twice as long for a million live jobs and grows
+  // with the table's history. A few live jobs: look each one up (a restart then reads
+  // no more than they are, however old the oldest one is). Many: walk live_jobs and
+  // jobs_latest side by side in creation order from the oldest live job, which reads
+  // the jobs finished since then too, but sequentially and without a sort.
+  const auto live =
+      txn.exec("SELECT count(*) FROM live_jobs WHERE cluster_id = " + cluster)[0][0]
+          .as<long>();
+  if (live == 0)
+    return {};
+  txn.exec(live < look_up_below
+               ? "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+               : "SET LOCAL enable_hashjoin = off; SET LOCAL enable_nestloop = off");
+  // All rows are read: plan for that, not for a quick first slice (a cursor's default).
+  txn.exec("SET LOCAL cursor_tuple_fraction = 1.0");
   // Read through a cursor, a slice at a time: one result of a million rows would hold
   // every value twice (libpq's copy and ours) at the peak of a restart.
   constexpr int rows_per_fetch = 10000;
-  // All rows are read: plan for that, not for a quick first slice (a cursor's default).
-  txn.exec("SET LOCAL cursor_tuple_fraction = 1.0");
-  pqxx::icursorstream cursor{
-      txn,
-      "SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " + text(txn, cluster_id) +
-          " AND resulted_at IS NULL AND status IN ('pending', 'running', 'stalled') "
-          "ORDER BY created_at, id",
-      "live_jobs", rows_per_fetch};
   std::vector<job_record> result;
-  pqxx::result rows;
-  while (cursor >> rows)
-    for (const auto& row : rows)
-      result.push_back(job_of(row));
+  result.reserve(static_cast<std::size_t>(live));
+  {
+    pqxx::icursorstream cursor{
+        txn,
+        "SELECT " + job_columns("j.") +
+            " FROM live_jobs AS l JOIN jobs AS j ON j.cluster_id = l.cluster_id AND "
+            "j.created_at = l.created_at AND j.id = l.id WHERE l.cluster_id = " +
+            cluster + " AND j.cluster_id = " + cluster +
+            " AND j.created_at >= (SELECT min(created_at) FROM live_jobs WHERE "
+            "cluster_id = " +
+            cluster + ") AND j." + live_status_condition +
+            " ORDER BY l.created_at, l.id",
+        "live_jobs", rows_per_fetch};
+    pqxx::result rows;
+    while (cursor >> rows)
+      for (const auto& row : rows)
+        result.push_back(job_of(row));
+  }
+  txn.exec("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_nestloop; "
+           "RESET cursor_tuple_fraction");
   return result;
 }
 

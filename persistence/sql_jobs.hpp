@@ -21,9 +21,12 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
 void update_job_states(pqxx::transaction_base& txn,
                        const std::vector<const job_state_write*>& rows);
 
-/// The pending, running and stalled jobs of a cluster, oldest first.
+/// The pending, running and stalled jobs of a cluster, oldest first. Below
+/// `look_up_below` live jobs each is looked up by key; from there on live_jobs and jobs
+/// are read side by side in creation order (tests pass 0 to take that path).
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
-                                       const std::string& cluster_id);
+                                       const std::string& cluster_id,
+                                       long look_up_below = 100000);
 
 /// Status and result of the given jobs of a cluster; unknown ids are left out.
 std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,

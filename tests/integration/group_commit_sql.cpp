@@ -41,9 +41,20 @@ struct fixture {
     return outcomes;
   }
 
+  /// Live jobs as a restart loads them; checks that both ways of reading agree.
   std::vector<job_record> live_jobs() {
     pqxx::work txn{connection};
-    return persistence::sql::load_live_jobs(txn, "c1");
+    auto looked_up = persistence::sql::load_live_jobs(txn, "c1");
+    auto side_by_side = persistence::sql::load_live_jobs(txn, "c1", 0);
+    CAF_CHECK_EQUAL(ids_of(looked_up), ids_of(side_by_side));
+    return looked_up;
+  }
+
+  static std::vector<std::string> ids_of(const std::vector<job_record>& jobs) {
+    std::vector<std::string> ids;
+    for (const auto& j : jobs)
+      ids.push_back(j.id);
+    return ids;
   }
 
   std::vector<job_record> job(const std::string& id) {
@@ -152,6 +163,49 @@ CAF_TEST(state writes land in revision order with results byte for byte) {
     txn.exec("UPDATE jobs SET revision = 1 WHERE id = 'j'");
     txn.commit();
   }
+}
+
+CAF_TEST(a job is loaded on restart until its final state lands) {
+  persistence::write_batch insert;
+  for (const auto* id : {"a-stalls", "b-succeeds", "c-fails", "d-stays-pending"})
+    insert.add(job_with(id, "x", 1700000000000));
+  // A job inserted already finished (a cache hit) is never live.
+  auto cached = job_with("e-cached", "x", 1700000000000);
+  cached.status = job_status::success;
+  cached.result_type = result_kind::resolution;
+  cached.resulted_at = 1700000000000;
+  insert.add(cached);
+  commit(insert);
+  auto write = [](const std::string& id, job_status status, std::int64_t revision) {
+    job_state_write w;
+    w.cluster_id = "c1";
+    w.id = id;
+    w.status = status;
+    w.revision = revision;
+    if (status == job_status::success) {
+      w.result_type = result_kind::resolution;
+      w.resulted_at = 1700000000500;
+    }
+    return w;
+  };
+  persistence::write_batch running;
+  for (const auto* id : {"a-stalls", "b-succeeds", "c-fails"})
+    running.add(write(id, job_status::running, 2));
+  commit(running);
+  persistence::write_batch ends;
+  ends.add(write("a-stalls", job_status::stalled, 3));
+  ends.add(write("b-succeeds", job_status::success, 3));
+  ends.add(write("c-fails", job_status::failure, 3));
+  commit(ends);
+  // A stale write for a finished job changes nothing, and does not bring it back.
+  persistence::write_batch stale;
+  stale.add(write("b-succeeds", job_status::running, 2));
+  commit(stale);
+
+  CAF_CHECK_EQUAL(ids_of(live_jobs()),
+                  (std::vector<std::string>{"a-stalls", "d-stays-pending"}));
+  pqxx::work txn{connection};
+  CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 2);
 }
 
 CAF_TEST(statuses are fetched for a list of awkward ids) {
