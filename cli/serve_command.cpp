@@ -65,9 +65,10 @@ void register_runtime_gauges(caf::actor_system& system, const parked_counter& pa
 
 class actor_config : public caf::actor_system_config {
 public:
-  explicit actor_config(unsigned threads) {
+  actor_config(unsigned threads, std::chrono::microseconds poll_interval) {
     register_message_types(*this);
     set("scheduler.max-threads", static_cast<std::size_t>(threads));
+    set("work-stealing.moderate-sleep-duration", caf::timespan{poll_interval});
     set("logger.verbosity", caf::atom("quiet"));
   }
 };
@@ -148,7 +149,8 @@ int run_serve(config::server_options options) {
     return 1;
   }
 
-  actor_config cfg{threads_or_cores(options.actor_threads)};
+  actor_config cfg{threads_or_cores(options.actor_threads),
+                   std::chrono::microseconds{options.actor_poll_interval_us}};
   caf::actor_system system{cfg};
   node_options node_opts;
   node_opts.domain = domain_options_of(options);

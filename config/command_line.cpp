@@ -55,6 +55,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "actor scheduler threads (0: one per core)")
       ->envname("DIFFPLANE_ACTOR_THREADS")
       ->capture_default_str();
+  app.add_option("--actor-poll-interval-us", o.actor_poll_interval_us,
+                 "microseconds an idle actor thread sleeps between checks for work "
+                 "(longer: less CPU when saturated, more latency when lightly loaded)")
+      ->envname("DIFFPLANE_ACTOR_POLL_INTERVAL_US")
+      ->capture_default_str();
   app.add_option("--body-limit", o.body_limit_bytes, "largest request body in bytes")
       ->envname("DIFFPLANE_BODY_LIMIT")
       ->capture_default_str();

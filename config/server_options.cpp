@@ -61,6 +61,7 @@ std::string describe(const server_options& o) {
   line("dev", o.dev ? "true" : "false");
   line("http-threads", std::to_string(o.http_threads));
   line("actor-threads", std::to_string(o.actor_threads));
+  line("actor-poll-interval-us", std::to_string(o.actor_poll_interval_us));
   line("body-limit", std::to_string(o.body_limit_bytes));
   line("header-limit", std::to_string(o.header_limit_bytes));
   line("idle-timeout", std::to_string(o.idle_timeout_seconds));
@@ -109,6 +110,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--batch-status-max-ids must be at least 1000 (the SDK sends up to 1000)";
   if (options.machine_stall_seconds == 0)
     return "--machine-stall-seconds must be at least 1";
+  if (options.actor_poll_interval_us == 0 || options.actor_poll_interval_us > 10000)
+    return "--actor-poll-interval-us must be between 1 and 10000";
   if (options.group_commit_max_items == 0)
     return "--group-commit-max-items must be at least 1";
   if (options.log_format != "text" && options.log_format != "json")

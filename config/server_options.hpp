@@ -27,6 +27,10 @@ struct server_options {
   unsigned http_threads = 0;
   /// Threads of the actor scheduler; 0 means one per core.
   unsigned actor_threads = 0;
+  /// Microseconds an idle actor thread sleeps between checks for work before it waits on
+  /// a condition variable (CAF's work-stealing moderate sleep). Longer spends less CPU
+  /// when saturated and adds latency when lightly loaded (docs/BENCHMARKS.md).
+  unsigned actor_poll_interval_us = 50;
   /// Largest accepted request body.
   std::size_t body_limit_bytes = 4 * 1024 * 1024;
   /// Largest accepted request header block.

@@ -48,6 +48,12 @@ CAF_TEST(unknown flags and bad values exit 2 with one line) {
                                    make_temp_dir("diffplane-config")});
   CAF_CHECK_EQUAL(bad_format.exit_code, 2);
   CAF_CHECK(bad_format.output.find("--log-format") != std::string::npos);
+  auto bad_interval =
+      run_diffplane({"serve", "--dev", "--actor-poll-interval-us", "0", "--data-dir",
+                     make_temp_dir("diffplane-config")});
+  CAF_CHECK_EQUAL(bad_interval.exit_code, 2);
+  CAF_CHECK(one_line(bad_interval.output));
+  CAF_CHECK(bad_interval.output.find("--actor-poll-interval-us") != std::string::npos);
 }
 
 CAF_TEST(flags beat the environment which beats the config file) {
@@ -96,6 +102,7 @@ CAF_TEST(serve help documents every option) {
                       "--dev",
                       "--http-threads",
                       "--actor-threads",
+                      "--actor-poll-interval-us",
                       "--body-limit",
                       "--header-limit",
                       "--idle-timeout",
