@@ -13,9 +13,9 @@ const std::string live_status_condition = "status IN ('pending', 'running', 'sta
 /// The columns job_of reads, each prefixed with `table` ("j.") when given.
 std::string job_columns(const std::string& table = {}) {
   std::string columns;
-  for (const char* name :
-       {"cluster_id", "id", "service", "target_fn", "target_args", "cache_key",
-        "max_attempts", "timeout_seconds", "predictive_retries_on_rejection", "background"})
+  for (const char* name : {"cluster_id", "id", "service", "target_fn", "target_args",
+                           "cache_key", "max_attempts", "timeout_seconds",
+                           "predictive_retries_on_rejection", "background"})
     columns.append(table).append(name).append(", ");
   columns += epoch_ms(table + "created_at");
   for (const char* name :
@@ -116,14 +116,14 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
   static const std::string query_with_live =
       "WITH inserted AS (" + query +
       "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
-      "SELECT cluster_id, created_at, id FROM inserted WHERE " + live_status_condition +
-      ") SELECT cluster_id, id FROM inserted";
+      "SELECT cluster_id, created_at, id FROM inserted WHERE " +
+      live_status_condition + ") SELECT cluster_id, id FROM inserted";
   auto result = txn.exec_params(
-      query_with_live, cluster_ids.take(), ids.take(), services.take(), fns.take(), args.take(),
-      cache_keys.take(), max_attempts.take(), timeouts.take(), predictive.take(),
-      background.take(), created.take(), statuses.take(), result_types.take(),
-      results.take(), attempts.take(), machines.take(), execution_ms.take(),
-      dispatched.take(), resulted.take(), revisions.take());
+      query_with_live, cluster_ids.take(), ids.take(), services.take(), fns.take(),
+      args.take(), cache_keys.take(), max_attempts.take(), timeouts.take(),
+      predictive.take(), background.take(), created.take(), statuses.take(),
+      result_types.take(), results.take(), attempts.take(), machines.take(),
+      execution_ms.take(), dispatched.take(), resulted.take(), revisions.take());
   for (const auto& row : result)
     inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
   return inserted;
@@ -157,8 +157,8 @@ void update_job_states(pqxx::transaction_base& txn,
       "result = v.result, attempts_used = v.attempts_used, "
       "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
       "last_dispatched_at = " +
-      timestamp_of_ms("v.dispatched") + ", resulted_at = " +
-      timestamp_of_ms("v.resulted") +
+      timestamp_of_ms("v.dispatched") +
+      ", resulted_at = " + timestamp_of_ms("v.resulted") +
       ", revision = v.revision "
       "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
       "$6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::bigint[], "
@@ -212,8 +212,7 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
             cluster + " AND j.cluster_id = " + cluster +
             " AND j.created_at >= (SELECT min(created_at) FROM live_jobs WHERE "
             "cluster_id = " +
-            cluster + ") AND j." + live_status_condition +
-            " ORDER BY l.created_at, l.id",
+            cluster + ") AND j." + live_status_condition + " ORDER BY l.created_at, l.id",
         "live_jobs", rows_per_fetch};
     pqxx::result rows;
     while (cursor >> rows)

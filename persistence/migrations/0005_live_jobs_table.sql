@@ -2,8 +2,8 @@
 -- joins in the statement that inserts it and leaves in the one that writes its final
 -- state. This replaces jobs_unfinished: a partial index names the column its predicate
 -- reads, so the final update of every job changed an indexed column, could not be HOT,
--- and wrote a new entry into each index of jobs (without it the saturated cycle ran
--- 14 % faster; see docs/BENCHMARKS.md).
+-- and wrote a new entry into each index of jobs (with this table in its place the
+-- saturated cycle ran 8 % faster; see docs/BENCHMARKS.md).
 CREATE TABLE live_jobs (
   cluster_id text NOT NULL,
   created_at timestamptz NOT NULL,

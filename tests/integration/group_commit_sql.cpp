@@ -63,7 +63,8 @@ struct fixture {
   }
 };
 
-job_record job_with(const std::string& id, const std::string& text, timestamp_ms created) {
+job_record job_with(const std::string& id, const std::string& text,
+                    timestamp_ms created) {
   job_record j;
   j.cluster_id = "c1";
   j.id = id;

@@ -78,7 +78,8 @@ job_state_write dispatch_of(const std::string& id) {
 
 CAF_TEST_FIXTURE_SCOPE(held_dispatch_tests, fixture)
 
-CAF_TEST(commits while a dispatch is held leave one timer and the dispatch lands when due) {
+CAF_TEST(
+    commits while a dispatch is held leave one timer and the dispatch lands when due) {
   insert("held");
   auto held = self->request(writer, caf::infinite, dispatch_of("held"));
   // Each insert is answered after its own commit: twenty commits pass the held write.
@@ -89,8 +90,9 @@ CAF_TEST(commits while a dispatch is held leave one timer and the dispatch lands
 
   CAF_CHECK_EQUAL(sched.clock().advance_time(hold), 1u);
   bool written = false;
-  held.receive([&](done_atom) { written = true; },
-               [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
+  held.receive(
+      [&](done_atom) { written = true; },
+      [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
   CAF_CHECK(written);
   CAF_CHECK_EQUAL(status_in_database("held"), "running");
   // Nothing is held any more, so nothing is left to time (the insert orders our read
@@ -112,8 +114,9 @@ CAF_TEST(a dispatch superseded before it is due is answered and never written) {
       .receive([](done_atom) {},
                [](caf::error& e) { CAF_FAIL("result write failed: " << to_string(e)); });
   bool answered = false;
-  held.receive([&](done_atom) { answered = true; },
-               [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
+  held.receive(
+      [&](done_atom) { answered = true; },
+      [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
   CAF_CHECK(answered);
   CAF_CHECK_EQUAL(status_in_database("fast"), "success");
   // The timer armed for the dispatch fires into an empty hold and is not set again.
