@@ -52,6 +52,15 @@ struct fixture : test_coordinator_fixture<test_config> {
                  [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
   }
 
+  /// Waits for the writer's answer to a state write: true once it was done.
+  template <class Handle> static bool answered_done(Handle& request, const char* what) {
+    bool done = false;
+    request.receive(
+        [&](done_atom) { done = true; },
+        [what](caf::error& e) { CAF_FAIL(what << " failed: " << to_string(e)); });
+    return done;
+  }
+
   std::size_t pending_timers() { return sched.clock().schedule().size(); }
 
   std::string status_in_database(const std::string& id) {
@@ -89,11 +98,7 @@ CAF_TEST(
   CAF_CHECK_EQUAL(status_in_database("held"), "pending");
 
   CAF_CHECK_EQUAL(sched.clock().advance_time(hold), 1u);
-  bool written = false;
-  held.receive(
-      [&](done_atom) { written = true; },
-      [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
-  CAF_CHECK(written);
+  CAF_CHECK(answered_done(held, "dispatch write"));
   CAF_CHECK_EQUAL(status_in_database("held"), "running");
   // Nothing is held any more, so nothing is left to time (the insert orders our read
   // after the writer's last step).
@@ -110,14 +115,9 @@ CAF_TEST(a dispatch superseded before it is due is answered and never written) {
   result.result = "done";
   result.resulted_at = 1700000000100;
   result.revision = 3;
-  self->request(writer, caf::infinite, result)
-      .receive([](done_atom) {},
-               [](caf::error& e) { CAF_FAIL("result write failed: " << to_string(e)); });
-  bool answered = false;
-  held.receive(
-      [&](done_atom) { answered = true; },
-      [](caf::error& e) { CAF_FAIL("dispatch write failed: " << to_string(e)); });
-  CAF_CHECK(answered);
+  auto result_write = self->request(writer, caf::infinite, result);
+  CAF_CHECK(answered_done(result_write, "result write"));
+  CAF_CHECK(answered_done(held, "dispatch write"));
   CAF_CHECK_EQUAL(status_in_database("fast"), "success");
   // The timer armed for the dispatch fires into an empty hold and is not set again.
   CAF_CHECK_EQUAL(sched.clock().advance_time(hold), 1u);
