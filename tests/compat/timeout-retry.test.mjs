@@ -9,17 +9,26 @@ import { DifferentialError } from "./fixtures/sdk.mjs";
 
 compatTest("timeout retry: a hanging attempt is retried; without retries the call fails", async (env, t) => {
   const worker = await env.startWorker("timeouts", { jobPollWaitTime: 5000 });
-  const caller = await env.startCaller();
+  // One caller process per call. The SDK's results poller forces an extra poll for each
+  // call added while a poll is out, so one process with several calls has several polls
+  // out; when a job fails, each of them reports it and the SDK crashes handling the
+  // second (results-poller.js sets `.result` on the job it already deleted: its failure
+  // branch lacks the existence check its success branch has).
+  const [callerA, callerB, callerC] = await Promise.all([
+    env.startCaller(),
+    env.startCaller(),
+    env.startCaller(),
+  ]);
   const attempts = (key) => worker.reports("attempt").filter((m) => m.key === key).length;
 
   const start = Date.now();
   const [retried, failed, exhausted] = await Promise.all([
     // hangs on attempt 1, answers on attempt 2
-    caller.call("slow", "flaky", ["a", { $d: { timeoutSeconds: 2, retryCountOnStall: 1 } }]),
+    callerA.call("slow", "flaky", ["a", { $d: { timeoutSeconds: 2, retryCountOnStall: 1 } }]),
     // hangs, no retry allowed
-    caller.call("slow", "hang", ["b", { $d: { timeoutSeconds: 2, retryCountOnStall: 0 } }]),
+    callerB.call("slow", "hang", ["b", { $d: { timeoutSeconds: 2, retryCountOnStall: 0 } }]),
     // hangs on every attempt: two attempts, then failure
-    caller.call("slow", "hang", ["c", { $d: { timeoutSeconds: 2, retryCountOnStall: 1 } }]),
+    callerC.call("slow", "hang", ["c", { $d: { timeoutSeconds: 2, retryCountOnStall: 1 } }]),
   ]);
   t.diagnostic(
     `retried answered after ${retried.ms} ms, failed after ${failed.ms} ms, exhausted after ${exhausted.ms} ms (all: ${since(start)})`,
