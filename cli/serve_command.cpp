@@ -32,15 +32,24 @@ constexpr auto startup_timeout = std::chrono::minutes{10};
 /// once).
 constexpr auto drain_timeout = std::chrono::seconds{10};
 
-unsigned threads_or_cores(unsigned configured) {
-  return configured > 0 ? configured : std::max(1u, std::thread::hardware_concurrency());
+unsigned cores() {
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 /// Parsing HTTP costs less than the actors and Postgres behind it: half the cores (at
 /// least one) measured best on 2 cores (docs/BENCHMARKS.md).
 unsigned http_threads_of(unsigned configured) {
-  return configured > 0 ? configured
-                        : std::max(1u, std::thread::hardware_concurrency() / 2);
+  return configured > 0 ? configured : std::max(1u, cores() / 2);
+}
+
+/// The cores the gateway leaves (at least one). More actor threads than that contend
+/// with the gateway for cores: on 2 cores, one actor thread instead of two cut the
+/// server's CPU per job by a fifth and the dispatch p99 from 5 to 1 ms
+/// (docs/BENCHMARKS.md, fourth round).
+unsigned actor_threads_of(unsigned configured, unsigned http_threads) {
+  if (configured > 0)
+    return configured;
+  return cores() > http_threads ? cores() - http_threads : 1u;
 }
 
 domain_options domain_options_of(const config::server_options& o) {
@@ -149,7 +158,9 @@ int run_serve(config::server_options options) {
     return 1;
   }
 
-  actor_config cfg{threads_or_cores(options.actor_threads),
+  auto http_threads = http_threads_of(options.http_threads);
+  auto actor_threads = actor_threads_of(options.actor_threads, http_threads);
+  actor_config cfg{actor_threads,
                    std::chrono::microseconds{options.actor_poll_interval_us}};
   caf::actor_system system{cfg};
   node_options node_opts;
@@ -160,17 +171,16 @@ int run_serve(config::server_options options) {
   register_runtime_gauges(system, node_opts.parked);
   auto max_batch = options.group_commit_max_items;
   auto dispatch_delay = std::chrono::milliseconds{options.dispatch_write_delay_ms};
-  auto node = spawn_node(
-      system, node_opts,
-      [database_url, max_batch, dispatch_delay](caf::actor_system& sys,
-                                                const std::string& role) {
-        persistence_options opts;
-        opts.database_url = database_url;
-        opts.max_batch_items = max_batch;
-        opts.dispatch_write_delay = dispatch_delay;
-        opts.name = role;
-        return spawn_persistence(sys, std::move(opts));
-      });
+  auto node = spawn_node(system, node_opts,
+                         [database_url, max_batch, dispatch_delay](
+                             caf::actor_system& sys, const std::string& role) {
+                           persistence_options opts;
+                           opts.database_url = database_url;
+                           opts.max_batch_items = max_batch;
+                           opts.dispatch_write_delay = dispatch_delay;
+                           opts.name = role;
+                           return spawn_persistence(sys, std::move(opts));
+                         });
   caf::scoped_actor self{system};
   cluster_record dev_cluster;
   try {
@@ -212,8 +222,7 @@ int run_serve(config::server_options options) {
     }
   }
   gateway::http_server server{
-      gateway::http_server_options{listen.host, listen.port,
-                                   http_threads_of(options.http_threads),
+      gateway::http_server_options{listen.host, listen.port, http_threads,
                                    options.body_limit_bytes, options.header_limit_bytes,
                                    std::chrono::seconds{options.idle_timeout_seconds}},
       routes};
@@ -234,8 +243,7 @@ int run_serve(config::server_options options) {
         "event=caf_port_unused port={} reason=\"native clients are not built yet\"",
         options.caf_port);
   spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
-               http_threads_of(options.http_threads),
-               threads_or_cores(options.actor_threads));
+               http_threads, actor_threads);
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,

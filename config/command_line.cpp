@@ -52,7 +52,7 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
       ->envname("DIFFPLANE_HTTP_THREADS")
       ->capture_default_str();
   app.add_option("--actor-threads", o.actor_threads,
-                 "actor scheduler threads (0: one per core)")
+                 "actor scheduler threads (0: cores minus HTTP threads, at least one)")
       ->envname("DIFFPLANE_ACTOR_THREADS")
       ->capture_default_str();
   app.add_option("--actor-poll-interval-us", o.actor_poll_interval_us,
