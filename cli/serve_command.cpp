@@ -2,6 +2,7 @@
 
 #include "actors/message_types.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/scheduler.hpp"
 #include "cli/dev_mode.hpp"
 #include "cli/logging.hpp"
 #include "gateway/http_server.hpp"
@@ -76,6 +77,7 @@ class actor_config : public caf::actor_system_config {
 public:
   actor_config(unsigned threads, std::chrono::microseconds poll_interval) {
     register_message_types(*this);
+    use_work_stealing_scheduler(*this);
     set("scheduler.max-threads", static_cast<std::size_t>(threads));
     set("work-stealing.moderate-sleep-duration", caf::timespan{poll_interval});
     set("logger.verbosity", caf::atom("quiet"));
