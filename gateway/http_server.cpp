@@ -21,6 +21,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+/// Concrete executor types rather than Asio's type-erased default: the erasure's copies
+/// and lookups were 6 % of the server's CPU under load (docs/BENCHMARKS.md, fourth
+/// round).
+using strand_type = net::strand<net::io_context::executor_type>;
+using stream_type = beast::basic_stream<tcp, strand_type>;
 
 struct http_server::impl {
   http_server_options options;
@@ -86,7 +91,7 @@ bool parse_target(std::string_view target, http_request& request) {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(tcp::socket socket, http_server::impl& server)
+  session(stream_type::socket_type socket, http_server::impl& server)
       : stream_(std::move(socket)), server_(server) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
@@ -207,7 +212,7 @@ private:
     stream_.close();
   }
 
-  beast::tcp_stream stream_;
+  stream_type stream_;
   http::response<http::string_body> response_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -224,18 +229,18 @@ private:
 } // namespace
 
 void http_server::impl::accept() {
-  acceptor.async_accept(
-      net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == net::error::operation_aborted || !acceptor.is_open())
-            return;
-          spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
-        } else {
-          socket.set_option(tcp::no_delay{true}, ec);
-          std::make_shared<session>(std::move(socket), *this)->start();
-        }
-        accept();
-      });
+  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec,
+                                                     stream_type::socket_type socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open())
+        return;
+      spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
+    } else {
+      socket.set_option(tcp::no_delay{true}, ec);
+      std::make_shared<session>(std::move(socket), *this)->start();
+    }
+    accept();
+  });
 }
 
 http_server::http_server(http_server_options options, const router& routes)
