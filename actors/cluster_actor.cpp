@@ -154,13 +154,14 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   auto promise = self->make_response_promise<std::string>();
   self->request(st.context.writer, caf::infinite, job)
       .then(
-          [self, promise, job](bool inserted) mutable {
+          [self, promise, job = std::move(job)](bool inserted) mutable {
             // Not inserted: the execution id existed already; the call gets that job.
-            if (inserted && self->state.jobs.count(job.id) == 0) {
+            auto id = job.id;
+            if (inserted && self->state.jobs.count(id) == 0) {
               metrics::jobs().created.add();
-              admit(self, job);
+              admit(self, std::move(job));
             }
-            promise.deliver(job.id);
+            promise.deliver(std::move(id));
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;

@@ -96,8 +96,7 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
           return false;
         }
         st.settled = true;
-        auto before = st.job;
-        lifecycle::resolve(st.job, post, wall_clock_ms());
+        auto replaced = lifecycle::resolve(st.job, post, wall_clock_ms());
         auto promise = self->make_response_promise<bool>();
         self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
             .then(
@@ -110,10 +109,10 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
                   finish(self);
                   promise.deliver(true);
                 },
-                [self, promise, before](caf::error& err) mutable {
+                [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
                   // Not durable: the attempt goes on, so the worker may post again or
                   // time out.
-                  self->state.job = before;
+                  lifecycle::undo(self->state.job, std::move(replaced));
                   self->state.settled = false;
                   promise.deliver(err);
                 });

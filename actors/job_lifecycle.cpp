@@ -40,13 +40,29 @@ bool accepts_result(const job_record& job, const job_result_post& post) {
          job.executing_machine_id == post.machine_id;
 }
 
-void resolve(job_record& job, const job_result_post& post, timestamp_ms now) {
+resolution_undo resolve(job_record& job, const job_result_post& post, timestamp_ms now) {
+  resolution_undo replaced{job.status,
+                           job.result_type,
+                           std::move(job.result),
+                           job.function_execution_time_ms,
+                           job.resulted_at,
+                           job.revision};
   job.status = job_status::success;
   job.result_type = post.type;
   job.result = post.result;
   job.function_execution_time_ms = post.function_execution_time_ms;
   job.resulted_at = now;
   job.revision += 1;
+  return replaced;
+}
+
+void undo(job_record& job, resolution_undo replaced) {
+  job.status = replaced.status;
+  job.result_type = replaced.result_type;
+  job.result = std::move(replaced.result);
+  job.function_execution_time_ms = replaced.function_execution_time_ms;
+  job.resulted_at = replaced.resulted_at;
+  job.revision = replaced.revision;
 }
 
 job_status stall(job_record& job, timestamp_ms now) {

@@ -25,8 +25,22 @@ void dispatch(job_record& job, const std::string& machine_id, timestamp_ms now);
 /// the current running attempt may.
 bool accepts_result(const job_record& job, const job_result_post& post);
 
-/// running -> success with the posted result.
-void resolve(job_record& job, const job_result_post& post, timestamp_ms now);
+/// The fields resolve() replaces, so that a resolution whose write failed can be taken
+/// back without a copy of the whole job.
+struct resolution_undo {
+  job_status status = job_status::running;
+  result_kind result_type = result_kind::none;
+  std::string result;
+  std::int32_t function_execution_time_ms = -1;
+  timestamp_ms resulted_at = 0;
+  std::int64_t revision = 0;
+};
+
+/// running -> success with the posted result; returns what it replaced.
+resolution_undo resolve(job_record& job, const job_result_post& post, timestamp_ms now);
+
+/// Puts back what resolve() replaced.
+void undo(job_record& job, resolution_undo replaced);
 
 /// running -> stalled -> pending when attempts remain, else failure. Returns the new
 /// status.

@@ -88,8 +88,8 @@ domain_error domain_error_of(const caf::error& err) {
   return domain_error{code_of(err), message_of(err)};
 }
 
-const cluster_actor& actor_of(const cluster_ref& ref) {
-  return *static_cast<const cluster_actor*>(ref.actor.get());
+const cluster_actor& actor_of(const std::shared_ptr<const void>& actor) {
+  return *static_cast<const cluster_actor*>(actor.get());
 }
 
 class caf_actor_bridge final : public actor_bridge {
@@ -120,7 +120,7 @@ public:
       self->request(node_, request_timeout, authenticate_atom::value, hash)
           .then(
               [this, hash, done](std::string& id, cluster_actor& actor) {
-                cluster_ref ref{std::move(id), hash,
+                cluster_ref ref{std::move(id),
                                 std::make_shared<const cluster_actor>(std::move(actor))};
                 {
                   std::unique_lock lock{cache_mutex_};
@@ -229,11 +229,11 @@ public:
 
   void post_client_events(const cluster_ref& cluster, client_events_post post,
                           callback<bool> done) override {
-    run([this, cluster, post = std::move(post), done](bridge_actor* self) {
-      self->request(actor_of(cluster), request_timeout, post)
+    run([this, actor = cluster.actor, post = std::move(post), done](bridge_actor* self) {
+      self->request(actor_of(actor), request_timeout, post)
           .then([done](done_atom) { done(outcome<bool>::success(true)); },
-                [this, cluster, done](caf::error& err) {
-                  failed(cluster, err);
+                [this, actor, done](caf::error& err) {
+                  failed(actor, err);
                   done(outcome<bool>::failure(domain_error_of(err)));
                 });
     });
@@ -263,21 +263,24 @@ private:
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    run([this, cluster, timeout, done, message = std::move(message)](bridge_actor* self) {
+    // The cluster's actor only, not the whole cluster_ref: no id string to copy into
+    // every request's callbacks.
+    run([this, actor = cluster.actor, timeout, done,
+         message = std::move(message)](bridge_actor* self) {
       auto& deadlines = self->state.deadlines;
       auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
         done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
       });
-      self->request(actor_of(cluster), caf::infinite, message)
+      self->request(actor_of(actor), caf::infinite, message)
           .then(
               [self, id, done](T& value) {
                 if (self->state.deadlines.close(id))
                   done(outcome<T>::success(std::move(value)));
               },
-              [this, self, id, cluster, done](caf::error& err) {
+              [this, self, id, actor, done](caf::error& err) {
                 if (!self->state.deadlines.close(id))
                   return;
-                failed(cluster, err);
+                failed(actor, err);
                 done(outcome<T>::failure(domain_error_of(err)));
               });
     });
@@ -286,8 +289,7 @@ private:
   /// Management requests name the cluster by id: look its actor up, then ask it.
   template <class T, class... Ts>
   void ask_cluster_by_id(std::string cluster_id, callback<T> done, Ts... xs) {
-    run([this, cluster_id = std::move(cluster_id), done,
-         xs...](bridge_actor* self) {
+    run([this, cluster_id = std::move(cluster_id), done, xs...](bridge_actor* self) {
       self->request(node_, request_timeout, lookup_atom::value, cluster_id)
           .then(
               [self, done, xs...](cluster_actor& cluster) {
@@ -305,11 +307,11 @@ private:
   }
 
   /// A cluster actor that is gone (restarted) must be looked up again next time.
-  void failed(const cluster_ref& cluster, const caf::error& err) {
-    if (err == caf::sec::request_receiver_down) {
-      std::unique_lock lock{cache_mutex_};
-      cache_.erase(cluster.secret_hash);
-    }
+  void failed(const std::shared_ptr<const void>& actor, const caf::error& err) {
+    if (err != caf::sec::request_receiver_down)
+      return;
+    std::unique_lock lock{cache_mutex_};
+    std::erase_if(cache_, [&](const auto& entry) { return entry.second.actor == actor; });
   }
 
   node_actor node_;

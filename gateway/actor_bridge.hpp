@@ -34,7 +34,6 @@ template <class T> using callback = std::function<void(outcome<T>)>;
 /// An authenticated cluster: its id and an opaque handle of its actor.
 struct cluster_ref {
   std::string id;
-  std::string secret_hash;
   std::shared_ptr<const void> actor;
 };
 

@@ -55,6 +55,21 @@ CAF_TEST(a dispatched job accepts a result only from its machine) {
   CAF_CHECK(!lifecycle::accepts_result(job, result_from("m1")));
 }
 
+CAF_TEST(a resolution whose write failed is taken back field by field) {
+  auto job = new_job(1);
+  lifecycle::dispatch(job, "m1", 2000);
+  auto before = job;
+  auto replaced = lifecycle::resolve(job, result_from("m1"), 3000);
+  lifecycle::undo(job, std::move(replaced));
+  CAF_CHECK_EQUAL(job.status, before.status);
+  CAF_CHECK_EQUAL(job.result_type, before.result_type);
+  CAF_CHECK_EQUAL(job.result, before.result);
+  CAF_CHECK_EQUAL(job.function_execution_time_ms, before.function_execution_time_ms);
+  CAF_CHECK_EQUAL(job.resulted_at, before.resulted_at);
+  CAF_CHECK_EQUAL(job.revision, before.revision);
+  CAF_CHECK(lifecycle::accepts_result(job, result_from("m1")));
+}
+
 CAF_TEST(a stalled job returns to pending until its attempts are spent) {
   auto job = new_job(1);
   lifecycle::dispatch(job, "m1", 2000);
