@@ -66,7 +66,7 @@ std::string caller::create_body(const std::string& arguments) const {
   return body;
 }
 
-asio::awaitable<void> caller::create_loop([[maybe_unused]] std::shared_ptr<caller> self,
+task<void> caller::create_loop([[maybe_unused]] std::shared_ptr<caller> self,
                                           std::size_t lane_index) {
   const auto& options = context_.options;
   auto& lane = *lanes_[lane_index];
@@ -126,7 +126,7 @@ asio::awaitable<void> caller::create_loop([[maybe_unused]] std::shared_ptr<calle
   }
 }
 
-asio::awaitable<void> caller::status_loop([[maybe_unused]] std::shared_ptr<caller> self) {
+task<void> caller::status_loop([[maybe_unused]] std::shared_ptr<caller> self) {
   while (!stopped_) {
     while (!stopped_ && unresolved_.empty())
       co_await work_.wait();

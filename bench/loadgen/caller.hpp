@@ -1,12 +1,11 @@
 #pragma once
 
 #include "bench/loadgen/async_event.hpp"
+#include "bench/loadgen/executor.hpp"
 #include "bench/loadgen/http_connection.hpp"
 #include "bench/loadgen/run_context.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -38,28 +37,26 @@ private:
 
   /// One create connection with the timer that paces it and backs it off.
   struct create_lane {
-    create_lane(const boost::asio::any_io_executor& executor,
-                const server_address& address)
-        : connection(executor, address), timer(executor) {}
+    create_lane(const executor& strand, const server_address& address)
+        : connection(strand, address), timer(strand) {}
     http_connection connection;
-    boost::asio::steady_timer timer;
+    bench::timer timer;
   };
 
   // Each loop holds `self` so the caller lives as long as its coroutines.
-  boost::asio::awaitable<void> create_loop(std::shared_ptr<caller> self,
-                                           std::size_t lane);
-  boost::asio::awaitable<void> status_loop(std::shared_ptr<caller> self);
+  task<void> create_loop(std::shared_ptr<caller> self, std::size_t lane);
+  task<void> status_loop(std::shared_ptr<caller> self);
   std::string create_body(const std::string& arguments) const;
   void take_statuses(const std::string& body, steady_time seen);
 
   const run_context& context_;
   const int index_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  executor strand_;
   std::vector<std::unique_ptr<create_lane>> lanes_;
   http_connection statuses_;
-  boost::asio::steady_timer status_timer_; ///< Paces and backs off the status loop.
-  async_event room_;                       ///< A job resolved: create loops may go on.
-  async_event work_; ///< A job was created: the status loop has ids.
+  timer status_timer_; ///< Paces and backs off the status loop.
+  async_event room_;   ///< A job resolved: create loops may go on.
+  async_event work_;   ///< A job was created: the status loop has ids.
   std::unordered_map<std::string, unresolved_job> unresolved_;
   std::size_t creating_ = 0; ///< Creates sent and not yet answered.
   std::uint64_t sequence_;

@@ -1,7 +1,6 @@
 #include "bench/loadgen/http_connection.hpp"
 
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -17,14 +16,13 @@ namespace {
 constexpr std::uint64_t answer_body_limit = 256u * 1024 * 1024;
 } // namespace
 
-http_connection::http_connection(asio::any_io_executor executor,
-                                 const server_address& address)
-    : address_(address), stream_(std::move(executor)) {}
+http_connection::http_connection(executor strand, const server_address& address)
+    : address_(address), stream_(std::move(strand)) {}
 
-asio::awaitable<http_answer>
-http_connection::exchange(http_call call, std::chrono::milliseconds timeout) {
+task<http_answer> http_connection::exchange(http_call call,
+                                            std::chrono::milliseconds timeout) {
   http_answer answer;
-  auto token = asio::redirect_error(asio::use_awaitable, answer.error);
+  auto token = asio::redirect_error(use_task, answer.error);
   // One deadline for connect, write and read: a server that stops answering shows up as
   // a timeout error instead of a hung benchmark.
   stream_.expires_after(timeout);

@@ -1,12 +1,9 @@
 #pragma once
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
+#include "bench/loadgen/executor.hpp"
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include <chrono>
@@ -41,21 +38,20 @@ struct http_answer {
 /// demand.
 class http_connection {
 public:
-  http_connection(boost::asio::any_io_executor executor, const server_address& address);
+  http_connection(executor strand, const server_address& address);
 
   /// Sends `call` and reads the answer; a transport error closes the connection so the
   /// next exchange reconnects. Must be awaited on the connection's executor.
   // Pass a named, moved http_call: GCC 12 destroys a braced temporary built inside the
   // co_await expression twice (a double free we hit).
-  boost::asio::awaitable<http_answer> exchange(http_call call,
-                                               std::chrono::milliseconds timeout);
+  task<http_answer> exchange(http_call call, std::chrono::milliseconds timeout);
 
   /// Closes the socket, cancelling an exchange in progress (call on the executor).
   void close();
 
 private:
   const server_address& address_;
-  boost::beast::tcp_stream stream_;
+  tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   bool connected_ = false;
 };

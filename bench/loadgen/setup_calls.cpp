@@ -19,8 +19,8 @@ namespace {
 constexpr std::chrono::seconds setup_timeout{10};
 constexpr const char* cluster_description = "bench";
 
-asio::awaitable<void> exchange_into(http_connection& connection, http_call call,
-                                    http_answer& answer) {
+task<void> exchange_into(http_connection& connection, http_call call,
+                         http_answer& answer) {
   answer = co_await connection.exchange(std::move(call), setup_timeout);
 }
 
@@ -34,9 +34,11 @@ std::string describe(const http_answer& answer) {
 
 http_answer blocking_exchange(const server_address& address, http_call call) {
   asio::io_context io;
-  http_connection connection{io.get_executor(), address};
+  executor strand = asio::make_strand(io);
+  http_connection connection{strand, address};
   http_answer answer;
-  asio::co_spawn(io, exchange_into(connection, std::move(call), answer), asio::detached);
+  asio::co_spawn(strand, exchange_into(connection, std::move(call), answer),
+                 asio::detached);
   io.run();
   return answer;
 }

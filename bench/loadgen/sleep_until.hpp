@@ -1,30 +1,22 @@
 #pragma once
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
+#include "bench/loadgen/executor.hpp"
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace diffplane::bench {
 
-/// Suspends until `when` on `timer`; returns early, without error, when it is cancelled.
-inline boost::asio::awaitable<void>
-sleep_until(boost::asio::steady_timer& timer,
-            boost::asio::steady_timer::time_point when) {
+/// Suspends until `when` on `waiting`; returns early, without error, when it is
+/// cancelled.
+inline task<void> sleep_until(timer& waiting, timer::time_point when) {
   boost::system::error_code cancelled;
-  timer.expires_at(when);
-  co_await timer.async_wait(
-      boost::asio::redirect_error(boost::asio::use_awaitable, cancelled));
+  waiting.expires_at(when);
+  co_await waiting.async_wait(boost::asio::redirect_error(use_task, cancelled));
 }
 
-/// Suspends for `how_long` on `timer`; returns early when it is cancelled.
-inline boost::asio::awaitable<void>
-sleep_for(boost::asio::steady_timer& timer,
-          boost::asio::steady_timer::duration how_long) {
-  return sleep_until(timer, boost::asio::steady_timer::clock_type::now() + how_long);
+/// Suspends for `how_long` on `waiting`; returns early when it is cancelled.
+inline task<void> sleep_for(timer& waiting, timer::duration how_long) {
+  return sleep_until(waiting, timer::clock_type::now() + how_long);
 }
 
 } // namespace diffplane::bench

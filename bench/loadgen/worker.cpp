@@ -54,7 +54,7 @@ void worker::stop() {
   });
 }
 
-asio::awaitable<void> worker::poll_loop([[maybe_unused]] std::shared_ptr<worker> self) {
+task<void> worker::poll_loop([[maybe_unused]] std::shared_ptr<worker> self) {
   const auto limit = static_cast<std::size_t>(context_.options.limit);
   while (!stopped_) {
     // Ask again only when a whole batch fits: topping up a few freed slots at a time
@@ -106,7 +106,7 @@ void worker::take_jobs(const std::string& body, steady_time received) {
     ready_.notify();
 }
 
-asio::awaitable<void> worker::result_loop([[maybe_unused]] std::shared_ptr<worker> self,
+task<void> worker::result_loop([[maybe_unused]] std::shared_ptr<worker> self,
                                           std::size_t connection) {
   auto& results = *results_[connection];
   while (!stopped_) {

@@ -1,12 +1,11 @@
 #pragma once
 
 #include "bench/loadgen/async_event.hpp"
+#include "bench/loadgen/executor.hpp"
 #include "bench/loadgen/http_connection.hpp"
 #include "bench/loadgen/run_context.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <deque>
 #include <memory>
@@ -36,19 +35,18 @@ private:
   };
 
   // Each loop holds `self` so the worker lives as long as its coroutines.
-  boost::asio::awaitable<void> poll_loop(std::shared_ptr<worker> self);
-  boost::asio::awaitable<void> result_loop(std::shared_ptr<worker> self,
-                                           std::size_t connection);
+  task<void> poll_loop(std::shared_ptr<worker> self);
+  task<void> result_loop(std::shared_ptr<worker> self, std::size_t connection);
   void take_jobs(const std::string& body, steady_time received);
   std::size_t held() const { return queue_.size() + posting_; }
 
   const run_context& context_;
   const std::string machine_id_;
   const std::size_t capacity_; ///< Most jobs held at once.
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  executor strand_;
   http_connection polls_;
   std::vector<std::unique_ptr<http_connection>> results_;
-  boost::asio::steady_timer poll_timer_; ///< Back-off of the poll loop.
+  timer poll_timer_;  ///< Back-off of the poll loop.
   async_event room_;  ///< A result went out: the poll loop may ask for more.
   async_event ready_; ///< Jobs arrived: the result loops have work.
   std::deque<held_job> queue_;

@@ -31,9 +31,9 @@ void note_error(create_state& state, std::string what) {
     state.outcome.first_error = std::move(what);
 }
 
-// One connection's loop: take the next sequence number, create, record. One io thread,
-// so the shared state needs no lock.
-asio::awaitable<void> create_lane(create_state& state, const server_address& address) {
+// One connection's loop: take the next sequence number, create, record. One io thread
+// runs every lane's strand, so the shared state needs no lock.
+task<void> create_lane(create_state& state, const server_address& address) {
   http_connection connection{co_await asio::this_coro::executor, address};
   while (state.next < state.plan.count) {
     const auto sequence = static_cast<std::uint64_t>(state.next++);
@@ -74,7 +74,7 @@ create_outcome create_jobs(const server_address& address, const create_plan& pla
     state.outcome.ids.reserve(static_cast<std::size_t>(plan.count));
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < plan.connections; ++i)
-    asio::co_spawn(io, create_lane(state, address), asio::detached);
+    asio::co_spawn(asio::make_strand(io), create_lane(state, address), asio::detached);
   io.run();
   state.outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
