@@ -89,6 +89,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     st.cache.insert_or_assign(
         cache_key_of(entry.service, entry.target_fn, entry.cache_key),
         cache_hit{entry.job_id, entry.resulted_at});
+  // Sized once, rather than rehashed about twenty times on the way to a million entries.
+  st.jobs.reserve(st.jobs.size() + snapshot.live_jobs.size());
   std::size_t recovered = 0;
   std::size_t failed = 0;
   auto wall_now = wall_clock_ms();

@@ -3,6 +3,8 @@
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
+#include <future>
+
 namespace diffplane::persistence::sql {
 
 namespace {
@@ -214,10 +216,21 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
             "cluster_id = " +
             cluster + ") AND j." + live_status_condition + " ORDER BY l.created_at, l.id",
         "live_jobs", rows_per_fetch};
+    // Converting a slice takes about as long as Postgres takes to produce the next one,
+    // so the two overlap: a helper thread converts slice N while this one fetches N+1
+    // (one slice at a time, so `result` has one writer).
+    std::future<void> converting;
     pqxx::result rows;
-    while (cursor >> rows)
-      for (const auto& row : rows)
-        result.push_back(job_of(row));
+    while (cursor >> rows) {
+      if (converting.valid())
+        converting.get();
+      converting = std::async(std::launch::async, [&result, slice = rows] {
+        for (const auto& row : slice)
+          result.push_back(job_of(row));
+      });
+    }
+    if (converting.valid())
+      converting.get();
   }
   txn.exec("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_nestloop; "
            "RESET cursor_tuple_fraction");
