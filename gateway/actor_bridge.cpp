@@ -88,8 +88,8 @@ domain_error domain_error_of(const caf::error& err) {
   return domain_error{code_of(err), message_of(err)};
 }
 
-const cluster_actor& actor_of(const std::shared_ptr<const void>& actor) {
-  return *static_cast<const cluster_actor*>(actor.get());
+const cluster_actor& actor_of(const cluster_ref& ref) {
+  return *static_cast<const cluster_actor*>(ref.actor.get());
 }
 
 class caf_actor_bridge final : public actor_bridge {
@@ -119,9 +119,8 @@ public:
     run([this, hash, done](bridge_actor* self) {
       self->request(node_, request_timeout, authenticate_atom::value, hash)
           .then(
-              [this, hash, done](std::string& id, cluster_actor& actor) {
-                cluster_ref ref{std::move(id),
-                                std::make_shared<const cluster_actor>(std::move(actor))};
+              [this, hash, done](std::string& /* cluster id */, cluster_actor& actor) {
+                cluster_ref ref{std::make_shared<const cluster_actor>(std::move(actor))};
                 {
                   std::unique_lock lock{cache_mutex_};
                   cache_.insert_or_assign(hash, ref);
@@ -229,11 +228,11 @@ public:
 
   void post_client_events(const cluster_ref& cluster, client_events_post post,
                           callback<bool> done) override {
-    run([this, actor = cluster.actor, post = std::move(post), done](bridge_actor* self) {
-      self->request(actor_of(actor), request_timeout, post)
+    run([this, cluster, post = std::move(post), done](bridge_actor* self) {
+      self->request(actor_of(cluster), request_timeout, post)
           .then([done](done_atom) { done(outcome<bool>::success(true)); },
-                [this, actor, done](caf::error& err) {
-                  failed(actor, err);
+                [this, cluster, done](caf::error& err) {
+                  failed(cluster, err);
                   done(outcome<bool>::failure(domain_error_of(err)));
                 });
     });
@@ -263,24 +262,21 @@ private:
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    // The cluster's actor only, not the whole cluster_ref: no id string to copy into
-    // every request's callbacks.
-    run([this, actor = cluster.actor, timeout, done,
-         message = std::move(message)](bridge_actor* self) {
+    run([this, cluster, timeout, done, message = std::move(message)](bridge_actor* self) {
       auto& deadlines = self->state.deadlines;
       auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
         done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
       });
-      self->request(actor_of(actor), caf::infinite, message)
+      self->request(actor_of(cluster), caf::infinite, message)
           .then(
               [self, id, done](T& value) {
                 if (self->state.deadlines.close(id))
                   done(outcome<T>::success(std::move(value)));
               },
-              [this, self, id, actor, done](caf::error& err) {
+              [this, self, id, cluster, done](caf::error& err) {
                 if (!self->state.deadlines.close(id))
                   return;
-                failed(actor, err);
+                failed(cluster, err);
                 done(outcome<T>::failure(domain_error_of(err)));
               });
     });
@@ -307,11 +303,12 @@ private:
   }
 
   /// A cluster actor that is gone (restarted) must be looked up again next time.
-  void failed(const std::shared_ptr<const void>& actor, const caf::error& err) {
+  void failed(const cluster_ref& cluster, const caf::error& err) {
     if (err != caf::sec::request_receiver_down)
       return;
     std::unique_lock lock{cache_mutex_};
-    std::erase_if(cache_, [&](const auto& entry) { return entry.second.actor == actor; });
+    std::erase_if(cache_,
+                  [&](const auto& entry) { return entry.second.actor == cluster.actor; });
   }
 
   node_actor node_;

@@ -31,9 +31,8 @@ template <class T> struct outcome {
 
 template <class T> using callback = std::function<void(outcome<T>)>;
 
-/// An authenticated cluster: its id and an opaque handle of its actor.
+/// An authenticated cluster: an opaque handle of its actor.
 struct cluster_ref {
-  std::string id;
   std::shared_ptr<const void> actor;
 };
 
