@@ -1,5 +1,6 @@
 #include "persistence/sql_jobs.hpp"
 
+#include "persistence/prepared.hpp"
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
@@ -120,12 +121,13 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
       "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
       "SELECT cluster_id, created_at, id FROM inserted WHERE " +
       live_status_condition + ") SELECT cluster_id, id FROM inserted";
-  auto result = txn.exec_params(
-      query_with_live, cluster_ids.take(), ids.take(), services.take(), fns.take(),
-      args.take(), cache_keys.take(), max_attempts.take(), timeouts.take(),
-      predictive.take(), background.take(), created.take(), statuses.take(),
-      result_types.take(), results.take(), attempts.take(), machines.take(),
-      execution_ms.take(), dispatched.take(), resulted.take(), revisions.take());
+  auto result = exec_prepared(
+      txn, "diffplane_insert_jobs", query_with_live, cluster_ids.take(), ids.take(),
+      services.take(), fns.take(), args.take(), cache_keys.take(), max_attempts.take(),
+      timeouts.take(), predictive.take(), background.take(), created.take(),
+      statuses.take(), result_types.take(), results.take(), attempts.take(),
+      machines.take(), execution_ms.take(), dispatched.take(), resulted.take(),
+      revisions.take());
   for (const auto& row : result)
     inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
   return inserted;
@@ -174,10 +176,10 @@ void update_job_states(pqxx::transaction_base& txn,
       ") DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
       live_status_condition +
       ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND l.id = u.id";
-  txn.exec_params(query_with_live, cluster_ids.take(), ids.take(), statuses.take(),
-                  result_types.take(), results.take(), attempts.take(), machines.take(),
-                  execution_ms.take(), dispatched.take(), resulted.take(),
-                  revisions.take());
+  exec_prepared(txn, "diffplane_update_job_states", query_with_live, cluster_ids.take(),
+                ids.take(), statuses.take(), result_types.take(), results.take(),
+                attempts.take(), machines.take(), execution_ms.take(), dispatched.take(),
+                resulted.take(), revisions.take());
 }
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
