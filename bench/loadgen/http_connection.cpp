@@ -1,9 +1,10 @@
 #include "bench/loadgen/http_connection.hpp"
 
+#include "bench/loadgen/http_wire.hpp"
+
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 namespace diffplane::bench {
 
@@ -38,34 +39,26 @@ task<http_answer> http_connection::exchange(http_call call,
     connected_ = true;
   }
 
-  http::request<http::string_body> request{call.method, call.target, 11};
-  request.set(http::field::host, address_.host);
-  request.set(http::field::authorization, address_.authorization);
-  if (!call.machine_id.empty())
-    request.set("x-machine-id", call.machine_id);
-  if (!call.body.empty()) {
-    request.set(http::field::content_type, "application/json");
-    request.body() = std::move(call.body);
-  }
-  request.keep_alive(true);
-  request.prepare_payload();
-  co_await http::async_write(stream_, request, token);
+  write_request(
+      request_,
+      {call.method, call.target, address_.host, address_.authorization, call.machine_id},
+      call.body);
+  co_await asio::async_write(stream_, asio::buffer(request_), token);
   if (answer.error) {
     close();
     co_return answer;
   }
 
-  http::response_parser<http::string_body> parser;
+  answer_parser parser;
   parser.body_limit(answer_body_limit);
   co_await http::async_read(stream_, buffer_, parser, token);
   if (answer.error) {
     close();
     co_return answer;
   }
-  auto response = parser.release();
-  answer.status = response.result_int();
-  answer.body = std::move(response.body());
-  if (!response.keep_alive())
+  answer.status = parser.status();
+  answer.body = std::move(parser.body());
+  if (!parser.keep_alive())
     close();
   co_return answer;
 }

@@ -53,6 +53,8 @@ private:
   const server_address& address_;
   tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
+  /// The request being sent; kept so that its storage is reused.
+  std::string request_;
   bool connected_ = false;
 };
 
