@@ -1,4 +1,5 @@
 #include "gateway/http_server.hpp"
+#include "gateway/http_wire.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -6,10 +7,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -47,21 +50,6 @@ struct http_server::impl {
 };
 
 namespace {
-
-http_method method_of(http::verb verb) {
-  switch (verb) {
-  case http::verb::get:
-    return http_method::get;
-  case http::verb::post:
-    return http_method::post;
-  case http::verb::put:
-    return http_method::put;
-  case http::verb::delete_:
-    return http_method::delete_;
-  default:
-    return http_method::other;
-  }
-}
 
 /// Splits "path?query" into a decoded path and decoded query pairs; false when malformed.
 bool parse_target(std::string_view target, http_request& request) {
@@ -130,20 +118,10 @@ private:
     if (ec)
       return reject(json_error(400, "malformed HTTP request: " + ec.message()));
     stream_.expires_never();
-    auto message = parser_->release();
-    keep_alive_ = message.keep_alive();
-    version_ = message.version();
-    http_request request;
-    request.method = method_of(message.method());
-    request.target = std::string{message.target()};
+    keep_alive_ = parser_->keep_alive();
+    version_ = parser_->version();
+    http_request request = std::move(parser_->request());
     request.remote_ip = remote_ip_;
-    for (const auto& field : message) {
-      std::string name{field.name_string()};
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string{field.value()});
-    }
-    request.body = std::move(message.body());
     server_.in_flight.fetch_add(1);
     started_ = std::chrono::steady_clock::now();
     if (!parse_target(request.target, request)) {
@@ -175,27 +153,20 @@ private:
   }
 
   void respond(http_response response) {
-    auto& out = response_;
-    out = {};
-    out.version(version_);
-    out.result(response.status);
-    out.set(http::field::server, "diffplane");
-    if (!response.body.empty() || response.status != 204)
-      out.set(http::field::content_type, response.content_type);
-    for (auto& [name, value] : response.headers)
-      out.set(name, value);
-    out.body() = std::move(response.body);
     bool closing = !keep_alive_ || server_.stopping.load();
-    out.keep_alive(!closing);
-    out.prepare_payload();
+    write_response_head(head_, response, version_, !closing);
+    body_ = std::move(response.body);
     auto elapsed = std::chrono::steady_clock::now() - started_;
     stats_->record(response.status, std::chrono::duration<double>(elapsed).count());
     spdlog::debug("event=request method={} path={} status={} micros={}", method_, path_,
                   response.status,
                   std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
     stream_.expires_after(server_.options.idle_timeout);
-    http::async_write(
-        stream_, out,
+    std::array<net::const_buffer, 2> wire{
+        net::buffer(head_),
+        net::buffer(body_.data(), status_has_body(response.status) ? body_.size() : 0)};
+    net::async_write(
+        stream_, wire,
         beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
   }
 
@@ -213,9 +184,11 @@ private:
   }
 
   stream_type stream_;
-  http::response<http::string_body> response_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<request_reader> parser_;
+  /// The answer being written, kept until the write completes.
+  std::string head_;
+  std::string body_;
   http_server::impl& server_;
   std::string remote_ip_;
   bool keep_alive_ = true;

@@ -1,0 +1,144 @@
+#define CAF_SUITE http_wire
+
+#include "gateway/http_wire.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <caf/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+
+using namespace diffplane::gateway;
+namespace http = boost::beast::http;
+
+namespace {
+
+/// Feeds `text` to `parser` in pieces of `piece` bytes, as reads from a socket would;
+/// returns the parse error, need_more when the message is incomplete.
+template <bool IsRequest>
+boost::beast::error_code parse(http::basic_parser<IsRequest>& parser,
+                               std::string_view text, std::size_t piece = 7) {
+  parser.eager(true);
+  std::string pending;
+  boost::beast::error_code ec;
+  for (std::size_t at = 0; at < text.size() && !parser.is_done(); at += piece) {
+    pending.append(text.substr(at, piece));
+    auto used = parser.put(boost::asio::buffer(pending), ec);
+    if (ec && ec != http::error::need_more)
+      return ec;
+    ec = {};
+    pending.erase(0, used);
+  }
+  return parser.is_done() ? boost::beast::error_code{}
+                          : boost::beast::error_code{http::error::need_more};
+}
+
+/// `response` written for an HTTP/`version` client and read back by Beast.
+http::response<http::string_body> read_back(const http_response& response,
+                                            unsigned version, bool keep_alive) {
+  std::string wire;
+  write_response_head(wire, response, version, keep_alive);
+  if (status_has_body(response.status))
+    wire += response.body;
+  http::response_parser<http::string_body> parser;
+  // Without a Content-Length an answer to HTTP/1.0 runs to the end of the connection.
+  if (!status_has_body(response.status))
+    parser.skip(true);
+  CAF_REQUIRE(!parse(parser, wire));
+  return parser.release();
+}
+
+} // namespace
+
+CAF_TEST(a request arrives with lower case header names and its body) {
+  request_reader reader;
+  CAF_REQUIRE(!parse(reader,
+                     "POST /jobs?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic s\r\n"
+                     "X-Machine-ID: m-1\r\nContent-Length: 12\r\n\r\n"
+                     R"({"limit":10})"));
+  auto& request = reader.request();
+  CAF_CHECK(request.method == http_method::post);
+  CAF_CHECK_EQUAL(request.target, "/jobs?x=1");
+  CAF_CHECK_EQUAL(reader.version(), 11u);
+  CAF_CHECK(reader.keep_alive());
+  CAF_CHECK_EQUAL(request.header("authorization"), "Basic s");
+  CAF_CHECK_EQUAL(request.header("x-machine-id"), "m-1");
+  CAF_CHECK_EQUAL(request.headers.size(), 4u);
+  CAF_CHECK_EQUAL(request.body, R"({"limit":10})");
+}
+
+CAF_TEST(a chunked request body is joined) {
+  request_reader reader;
+  CAF_REQUIRE(!parse(reader,
+                     "PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\n{\"a\r\n5\r\n\":1}\n\r\n0\r\n\r\n",
+                     3));
+  CAF_CHECK(reader.request().method == http_method::put);
+  CAF_CHECK_EQUAL(reader.request().body, "{\"a\":1}\n");
+}
+
+CAF_TEST(HTTP 1.0 requests close unless they ask to keep alive) {
+  request_reader closing;
+  CAF_REQUIRE(!parse(closing, "GET /live HTTP/1.0\r\n\r\n"));
+  CAF_CHECK_EQUAL(closing.version(), 10u);
+  CAF_CHECK(!closing.keep_alive());
+  CAF_CHECK(closing.request().method == http_method::get);
+  request_reader keeping;
+  CAF_REQUIRE(!parse(keeping, "GET /live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  CAF_CHECK(keeping.keep_alive());
+  request_reader other;
+  CAF_REQUIRE(!parse(other, "PATCH /live HTTP/1.1\r\n\r\n"));
+  CAF_CHECK(other.request().method == http_method::other);
+}
+
+CAF_TEST(the reader enforces the body and header limits) {
+  request_reader body;
+  body.body_limit(4);
+  CAF_CHECK_EQUAL(parse(body, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
+                  http::error::body_limit);
+  request_reader header;
+  header.header_limit(32);
+  CAF_CHECK_EQUAL(
+      parse(header, "GET / HTTP/1.1\r\nX-Long: " + std::string(64, 'a') + "\r\n\r\n"),
+      http::error::header_limit);
+}
+
+CAF_TEST(an answer reads back with its status type length and body) {
+  http_response response{201, R"({"id":"a"})", "application/json", {{"Allow", "GET"}}};
+  auto read = read_back(response, 11, true);
+  CAF_CHECK_EQUAL(read.result_int(), 201u);
+  CAF_CHECK_EQUAL(read.reason(), "Created");
+  CAF_CHECK_EQUAL(read[http::field::server], "diffplane");
+  CAF_CHECK_EQUAL(read[http::field::content_type], "application/json");
+  CAF_CHECK_EQUAL(read[http::field::content_length], "10");
+  CAF_CHECK_EQUAL(read[http::field::allow], "GET");
+  CAF_CHECK_EQUAL(read.body(), R"({"id":"a"})");
+  CAF_CHECK(read.keep_alive());
+}
+
+CAF_TEST(the connection header follows the client version) {
+  http_response response{200, "[]", "application/json", {}};
+  CAF_CHECK(!read_back(response, 11, false).keep_alive());
+  CAF_CHECK_EQUAL(read_back(response, 11, true).count(http::field::connection), 0u);
+  auto old_kept = read_back(response, 10, true);
+  CAF_CHECK_EQUAL(old_kept.version(), 10u);
+  CAF_CHECK(old_kept.keep_alive());
+  CAF_CHECK(!read_back(response, 10, false).keep_alive());
+}
+
+CAF_TEST(answers without a body carry neither length nor type) {
+  http_response no_content{204, "", "application/json", {}};
+  auto read = read_back(no_content, 11, true);
+  CAF_CHECK_EQUAL(read.result_int(), 204u);
+  CAF_CHECK_EQUAL(read.count(http::field::content_length), 0u);
+  CAF_CHECK_EQUAL(read.count(http::field::content_type), 0u);
+  CAF_CHECK(!status_has_body(304));
+  CAF_CHECK(status_has_body(200));
+  // Any other empty answer says its length is zero.
+  http_response empty{404, "", "application/json", {}};
+  CAF_CHECK_EQUAL(read_back(empty, 11, true)[http::field::content_length], "0");
+}
