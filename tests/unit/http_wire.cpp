@@ -1,9 +1,8 @@
 #define CAF_SUITE http_wire
 
 #include "gateway/http_wire.hpp"
+#include "parse_in_pieces.hpp"
 
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -13,29 +12,10 @@
 #include <string_view>
 
 using namespace diffplane::gateway;
+using diffplane::test::parse_in_pieces;
 namespace http = boost::beast::http;
 
 namespace {
-
-/// Feeds `text` to `parser` in pieces of `piece` bytes, as reads from a socket would;
-/// returns the parse error, need_more when the message is incomplete.
-template <bool IsRequest>
-boost::beast::error_code parse(http::basic_parser<IsRequest>& parser,
-                               std::string_view text, std::size_t piece = 7) {
-  parser.eager(true);
-  std::string pending;
-  boost::beast::error_code ec;
-  for (std::size_t at = 0; at < text.size() && !parser.is_done(); at += piece) {
-    pending.append(text.substr(at, piece));
-    auto used = parser.put(boost::asio::buffer(pending), ec);
-    if (ec && ec != http::error::need_more)
-      return ec;
-    ec = {};
-    pending.erase(0, used);
-  }
-  return parser.is_done() ? boost::beast::error_code{}
-                          : boost::beast::error_code{http::error::need_more};
-}
 
 /// `response` written for an HTTP/`version` client and read back by Beast.
 http::response<http::string_body> read_back(const http_response& response,
@@ -48,7 +28,7 @@ http::response<http::string_body> read_back(const http_response& response,
   // Without a Content-Length an answer to HTTP/1.0 runs to the end of the connection.
   if (!status_has_body(response.status))
     parser.skip(true);
-  CAF_REQUIRE(!parse(parser, wire));
+  CAF_REQUIRE(!parse_in_pieces(parser, wire));
   return parser.release();
 }
 
@@ -56,10 +36,10 @@ http::response<http::string_body> read_back(const http_response& response,
 
 CAF_TEST(a request arrives with lower case header names and its body) {
   request_reader reader;
-  CAF_REQUIRE(!parse(reader,
-                     "POST /jobs?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic s\r\n"
-                     "X-Machine-ID: m-1\r\nContent-Length: 12\r\n\r\n"
-                     R"({"limit":10})"));
+  CAF_REQUIRE(!parse_in_pieces(
+      reader, "POST /jobs?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Basic s\r\n"
+              "X-Machine-ID: m-1\r\nContent-Length: 12\r\n\r\n"
+              R"({"limit":10})"));
   auto& request = reader.request();
   CAF_CHECK(request.method == http_method::post);
   CAF_CHECK_EQUAL(request.target, "/jobs?x=1");
@@ -73,38 +53,40 @@ CAF_TEST(a request arrives with lower case header names and its body) {
 
 CAF_TEST(a chunked request body is joined) {
   request_reader reader;
-  CAF_REQUIRE(!parse(reader,
-                     "PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "3\r\n{\"a\r\n5\r\n\":1}\n\r\n0\r\n\r\n",
-                     3));
+  CAF_REQUIRE(!parse_in_pieces(reader,
+                               "PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "3\r\n{\"a\r\n5\r\n\":1}\n\r\n0\r\n\r\n",
+                               3));
   CAF_CHECK(reader.request().method == http_method::put);
   CAF_CHECK_EQUAL(reader.request().body, "{\"a\":1}\n");
 }
 
 CAF_TEST(HTTP 1.0 requests close unless they ask to keep alive) {
   request_reader closing;
-  CAF_REQUIRE(!parse(closing, "GET /live HTTP/1.0\r\n\r\n"));
+  CAF_REQUIRE(!parse_in_pieces(closing, "GET /live HTTP/1.0\r\n\r\n"));
   CAF_CHECK_EQUAL(closing.version(), 10u);
   CAF_CHECK(!closing.keep_alive());
   CAF_CHECK(closing.request().method == http_method::get);
   request_reader keeping;
-  CAF_REQUIRE(!parse(keeping, "GET /live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  CAF_REQUIRE(
+      !parse_in_pieces(keeping, "GET /live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
   CAF_CHECK(keeping.keep_alive());
   request_reader other;
-  CAF_REQUIRE(!parse(other, "PATCH /live HTTP/1.1\r\n\r\n"));
+  CAF_REQUIRE(!parse_in_pieces(other, "PATCH /live HTTP/1.1\r\n\r\n"));
   CAF_CHECK(other.request().method == http_method::other);
 }
 
 CAF_TEST(the reader enforces the body and header limits) {
   request_reader body;
   body.body_limit(4);
-  CAF_CHECK_EQUAL(parse(body, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
-                  http::error::body_limit);
+  CAF_CHECK_EQUAL(
+      parse_in_pieces(body, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
+      http::error::body_limit);
   request_reader header;
   header.header_limit(32);
-  CAF_CHECK_EQUAL(
-      parse(header, "GET / HTTP/1.1\r\nX-Long: " + std::string(64, 'a') + "\r\n\r\n"),
-      http::error::header_limit);
+  CAF_CHECK_EQUAL(parse_in_pieces(header, "GET / HTTP/1.1\r\nX-Long: " +
+                                              std::string(64, 'a') + "\r\n\r\n"),
+                  http::error::header_limit);
 }
 
 CAF_TEST(an answer reads back with its status type length and body) {
