@@ -212,7 +212,14 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
                                               cluster_context context) {
   auto& st = self->state;
   st.context = std::move(context);
-  st.random.seed(std::random_device{}());
+  // Job ids come from this generator. Seeded with one 32-bit value, two incarnations of
+  // a cluster (restarts, failovers) had one chance in 2^32 of sharing a seed and so
+  // every id, and a repeated id makes a new call answer with the older job. Eight words
+  // make that as unlikely as two random 128-bit ids meeting.
+  std::random_device entropy;
+  std::seed_seq seed{entropy(), entropy(), entropy(), entropy(),
+                     entropy(), entropy(), entropy(), entropy()};
+  st.random.seed(seed);
   auto since = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
                                      st.context.options.cache_horizon)
                                      .count();
