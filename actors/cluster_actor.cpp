@@ -153,6 +153,7 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
     return request.execution_id;
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, wall_clock_ms());
+  job.id_generated = request.execution_id.empty();
   auto promise = self->make_response_promise<std::string>();
   self->request(st.context.writer, caf::infinite, job)
       .then(

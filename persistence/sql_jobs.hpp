@@ -14,6 +14,8 @@ class transaction_base;
 namespace diffplane::persistence::sql {
 
 /// Inserts the rows that do not exist yet; returns "cluster_id/id" of those inserted.
+/// A row whose id the server generated (id_generated) is inserted without looking for
+/// an existing one: if one existed all the same, the statement fails.
 std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
                                             const std::vector<const job_record*>& rows);
 

@@ -120,6 +120,38 @@ CAF_TEST(an insert of an existing id reports not inserted and keeps the row) {
   CAF_CHECK_EQUAL(args, "first");
 }
 
+CAF_TEST(generated and chosen ids share a batch and both become live) {
+  persistence::write_batch batch;
+  auto generated = job_with("generated", "g", 1700000000000);
+  generated.id_generated = true;
+  batch.add(generated);
+  batch.add(job_with("chosen", "c", 1700000000001));
+  auto outcomes = commit(batch);
+  CAF_CHECK(outcomes[0].inserted);
+  CAF_CHECK(outcomes[1].inserted);
+  CAF_CHECK_EQUAL(ids_of(live_jobs()), (std::vector<std::string>{"generated", "chosen"}));
+}
+
+CAF_TEST(a generated id that exists fails its batch instead of being skipped) {
+  persistence::write_batch first;
+  first.add(job_with("same", "first", 1700000000000));
+  commit(first);
+  persistence::write_batch second;
+  auto repeated = job_with("same", "second", 1700000000001);
+  repeated.id_generated = true;
+  second.add(repeated);
+  // The persistence actor then retries the batch's writes one by one and fails this one.
+  bool refused = false;
+  try {
+    commit(second);
+  } catch (const pqxx::unique_violation&) {
+    refused = true;
+  }
+  CAF_CHECK(refused);
+  std::string args = job("same").at(0).target_args;
+  CAF_CHECK_EQUAL(args, "first");
+}
+
 CAF_TEST(state writes land in revision order with results byte for byte) {
   persistence::write_batch insert;
   insert.add(job_with("j", "args", 1700000000000));
