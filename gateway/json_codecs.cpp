@@ -1,6 +1,6 @@
 #include "gateway/json_codecs.hpp"
 
-#include "gateway/iso8601.hpp"
+#include "persistence/iso8601.hpp"
 #include "gateway/json_writer.hpp"
 
 #include <nlohmann/json.hpp>

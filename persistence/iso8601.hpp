@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace diffplane::gateway {
+namespace diffplane {
 
 /// "2026-11-23T08:54:53.123Z" for epoch milliseconds.
 std::string format_iso8601(timestamp_ms ms);
@@ -15,4 +15,4 @@ std::string format_iso8601(timestamp_ms ms);
 /// fraction and "+hh:mm" offset, or a date alone); nothing when malformed.
 std::optional<timestamp_ms> parse_iso8601(std::string_view text);
 
-} // namespace diffplane::gateway
+} // namespace diffplane

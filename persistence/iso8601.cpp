@@ -1,10 +1,10 @@
-#include "gateway/iso8601.hpp"
+#include "persistence/iso8601.hpp"
 
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 
-namespace diffplane::gateway {
+namespace diffplane {
 
 std::string format_iso8601(timestamp_ms ms) {
   using namespace std::chrono;
@@ -89,4 +89,4 @@ std::optional<timestamp_ms> parse_iso8601(std::string_view text) {
   return duration_cast<milliseconds>(tp.time_since_epoch()).count();
 }
 
-} // namespace diffplane::gateway
+} // namespace diffplane
