@@ -1,10 +1,13 @@
 #include "persistence/sql_jobs.hpp"
 
+#include "persistence/iso8601.hpp"
 #include "persistence/prepared.hpp"
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
+#include <chrono>
 #include <future>
+#include <optional>
 
 namespace diffplane::persistence::sql {
 
@@ -68,36 +71,11 @@ job_record job_of(const pqxx::row& row) {
   return j;
 }
 
-/// The statement inserting jobs (and their live_jobs rows) from one array per column.
-/// `skip_existing` adds ON CONFLICT DO NOTHING, which costs every row a lookup of its key
-/// before the insert (8 % of Postgres's CPU in the saturated cycle).
-std::string insert_jobs_query(bool skip_existing) {
-  std::string query =
-      "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
-      "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
-      "created_at, status, result_type, result, attempts_used, executing_machine_id, "
-      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) "
-      "SELECT c, i, s, f, a, k, m, t, p, b, coalesce(" +
-      timestamp_of_ms("cr") + ", now()), st, rt, r, au, em, fet, " +
-      timestamp_of_ms("ld") + ", " + timestamp_of_ms("rd") +
-      ", rev FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-      "$6::text[], $7::integer[], $8::integer[], $9::boolean[], $10::boolean[], "
-      "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::integer[], "
-      "$16::text[], $17::integer[], $18::bigint[], $19::bigint[], $20::bigint[]) "
-      "AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, rev) ";
-  if (skip_existing)
-    query += "ON CONFLICT (cluster_id, id) DO NOTHING ";
-  query += "RETURNING cluster_id, id, created_at, status";
-  // One statement, so a job is never in jobs without being in live_jobs.
-  return "WITH inserted AS (" + query +
-         "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
-         "SELECT cluster_id, created_at, id FROM inserted WHERE " +
-         live_status_condition + ") SELECT cluster_id, id FROM inserted";
-}
-
-void insert_job_rows(pqxx::transaction_base& txn,
-                     const std::vector<const job_record*>& rows, bool skip_existing,
-                     std::unordered_set<std::string>& inserted) {
+/// Inserts jobs whose ids a caller chose (and their live_jobs rows), skipping those that
+/// exist: ON CONFLICT DO NOTHING, which looks every row's key up before inserting it.
+void insert_or_skip_jobs(pqxx::transaction_base& txn,
+                         const std::vector<const job_record*>& rows,
+                         std::unordered_set<std::string>& inserted) {
   if (rows.empty())
     return;
   array_literal cluster_ids, ids, services, fns, args, cache_keys, max_attempts, timeouts,
@@ -125,18 +103,125 @@ void insert_job_rows(pqxx::transaction_base& txn,
     resulted.add_int(j->resulted_at);
     revisions.add_int(j->revision);
   }
-  static const std::string insert_new = insert_jobs_query(false);
-  static const std::string insert_or_skip = insert_jobs_query(true);
+  static const std::string query =
+      "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
+      "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
+      "created_at, status, result_type, result, attempts_used, executing_machine_id, "
+      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) "
+      "SELECT c, i, s, f, a, k, m, t, p, b, coalesce(" +
+      timestamp_of_ms("cr") + ", now()), st, rt, r, au, em, fet, " +
+      timestamp_of_ms("ld") + ", " + timestamp_of_ms("rd") +
+      ", rev FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+      "$6::text[], $7::integer[], $8::integer[], $9::boolean[], $10::boolean[], "
+      "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::integer[], "
+      "$16::text[], $17::integer[], $18::bigint[], $19::bigint[], $20::bigint[]) "
+      "AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, rev) "
+      "ON CONFLICT (cluster_id, id) DO NOTHING "
+      "RETURNING cluster_id, id, created_at, status";
+  // One statement, so a job is never in jobs without being in live_jobs.
+  static const std::string query_with_live =
+      "WITH inserted AS (" + query +
+      "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
+      "SELECT cluster_id, created_at, id FROM inserted WHERE " +
+      live_status_condition + ") SELECT cluster_id, id FROM inserted";
   auto result = exec_prepared(
-      txn, skip_existing ? "diffplane_insert_or_skip_jobs" : "diffplane_insert_new_jobs",
-      skip_existing ? insert_or_skip : insert_new, cluster_ids.take(), ids.take(),
-      services.take(), fns.take(), args.take(), cache_keys.take(), max_attempts.take(),
-      timeouts.take(), predictive.take(), background.take(), created.take(),
-      statuses.take(), result_types.take(), results.take(), attempts.take(),
-      machines.take(), execution_ms.take(), dispatched.take(), resulted.take(),
-      revisions.take());
+      txn, "diffplane_insert_or_skip_jobs", query_with_live, cluster_ids.take(),
+      ids.take(), services.take(), fns.take(), args.take(), cache_keys.take(),
+      max_attempts.take(), timeouts.take(), predictive.take(), background.take(),
+      created.take(), statuses.take(), result_types.take(), results.take(),
+      attempts.take(), machines.take(), execution_ms.take(), dispatched.take(),
+      resulted.take(), revisions.take());
   for (const auto& row : result)
     inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
+}
+
+timestamp_ms now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A timestamptz as COPY reads it, or nothing for 0 (NULL).
+std::optional<std::string> copy_timestamp(timestamp_ms ms) {
+  if (ms == 0)
+    return std::nullopt;
+  return format_iso8601(ms);
+}
+
+/// A text value as COPY reads it: nullptr is NULL, our spelling of "none" is empty.
+const char* copy_text_or_null(const std::string& value) {
+  return value.empty() ? nullptr : value.c_str();
+}
+
+/// Inserts jobs whose ids the server generated with COPY, and the live ones into
+/// live_jobs: no statement to plan, no key to look up first, and Postgres writes the rows
+/// of a page with one WAL record. Such an id cannot exist yet; if it did, COPY fails and
+/// takes the transaction with it.
+void copy_new_jobs(pqxx::transaction_base& txn,
+                   const std::vector<const job_record*>& rows,
+                   std::unordered_set<std::string>& inserted) {
+  if (rows.empty())
+    return;
+  static const std::vector<std::string> columns{"cluster_id",
+                                                "id",
+                                                "service",
+                                                "target_fn",
+                                                "target_args",
+                                                "cache_key",
+                                                "max_attempts",
+                                                "timeout_seconds",
+                                                "predictive_retries_on_rejection",
+                                                "background",
+                                                "created_at",
+                                                "status",
+                                                "result_type",
+                                                "result",
+                                                "attempts_used",
+                                                "executing_machine_id",
+                                                "function_execution_time_ms",
+                                                "last_dispatched_at",
+                                                "resulted_at",
+                                                "revision"};
+  std::vector<const job_record*> live;
+  {
+    pqxx::stream_to jobs{txn, "jobs", columns};
+    for (const auto* j : rows) {
+      // The statement's way of saying "now" for a job without a creation time.
+      auto created = copy_timestamp(j->created_at == 0 ? now_ms() : j->created_at);
+      auto dispatched = copy_timestamp(j->last_dispatched_at);
+      auto resulted = copy_timestamp(j->resulted_at);
+      std::string status{to_string(j->status)};
+      std::string result_type{to_string(j->result_type)};
+      std::string fet = j->function_execution_time_ms < 0
+                            ? std::string{}
+                            : std::to_string(j->function_execution_time_ms);
+      jobs << std::make_tuple(
+          j->cluster_id.c_str(), j->id.c_str(), j->service.c_str(), j->target_fn.c_str(),
+          j->target_args.c_str(), copy_text_or_null(j->cache_key), j->max_attempts,
+          j->timeout_seconds, j->predictive_retries_on_rejection, j->background,
+          created ? created->c_str() : nullptr, status.c_str(),
+          copy_text_or_null(result_type),
+          j->result_type == result_kind::none ? nullptr : j->result.c_str(),
+          j->attempts_used, copy_text_or_null(j->executing_machine_id),
+          copy_text_or_null(fet), dispatched ? dispatched->c_str() : nullptr,
+          resulted ? resulted->c_str() : nullptr, j->revision);
+      if (j->status == job_status::pending || j->status == job_status::running ||
+          j->status == job_status::stalled)
+        live.push_back(j);
+    }
+    jobs.complete();
+  }
+  if (!live.empty()) {
+    static const std::vector<std::string> live_columns{"cluster_id", "created_at", "id"};
+    pqxx::stream_to stream{txn, "live_jobs", live_columns};
+    for (const auto* j : live) {
+      auto created = copy_timestamp(j->created_at);
+      stream << std::make_tuple(j->cluster_id.c_str(), created->c_str(), j->id.c_str());
+    }
+    stream.complete();
+  }
+  for (const auto* j : rows)
+    inserted.insert(job_key(j->cluster_id, j->id));
 }
 
 } // namespace
@@ -148,8 +233,8 @@ std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
   for (const auto* j : rows)
     (j->id_generated ? generated : chosen).push_back(j);
   std::unordered_set<std::string> inserted;
-  insert_job_rows(txn, generated, false, inserted);
-  insert_job_rows(txn, chosen, true, inserted);
+  copy_new_jobs(txn, generated, inserted);
+  insert_or_skip_jobs(txn, chosen, inserted);
   return inserted;
 }
 

@@ -81,29 +81,46 @@ job_record job_with(const std::string& id, const std::string& text,
 
 CAF_TEST_FIXTURE_SCOPE(group_commit_sql_tests, fixture)
 
-CAF_TEST(one multi row insert stores every value byte for byte) {
+CAF_TEST(both inserts store every value byte for byte) {
   persistence::write_batch batch;
-  for (std::size_t i = 0; i < awkward_values.size(); ++i)
-    batch.add(job_with("job-" + std::to_string(i), awkward_values[i],
-                       1700000000000 + static_cast<timestamp_ms>(i)));
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t i = 0; i < awkward_values.size(); ++i) {
+      // Round 0 goes through COPY (generated ids), round 1 through INSERT.
+      auto job =
+          job_with("job-" + std::to_string(round) + "-" + std::to_string(i),
+                   awkward_values[i], 1700000000000 + static_cast<timestamp_ms>(i));
+      job.id_generated = round == 0;
+      job.max_attempts = 3 + static_cast<std::int32_t>(i);
+      job.background = i % 2 == 1;
+      batch.add(job);
+    }
   auto outcomes = commit(batch);
-  CAF_REQUIRE_EQUAL(outcomes.size(), awkward_values.size());
+  CAF_REQUIRE_EQUAL(outcomes.size(), 2 * awkward_values.size());
   for (const auto& outcome : outcomes)
     CAF_CHECK(outcome.inserted);
-  auto jobs = live_jobs();
-  CAF_REQUIRE_EQUAL(jobs.size(), awkward_values.size());
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    std::string args = jobs[i].target_args;
-    std::string key = jobs[i].cache_key;
-    std::string service = jobs[i].service;
-    CAF_CHECK_EQUAL(args, awkward_values[i]);
-    // An empty cache key is stored as NULL ("not cached") and reads back empty.
-    CAF_CHECK_EQUAL(key, awkward_values[i]);
-    CAF_CHECK_EQUAL(service, "svc " + awkward_values[i]);
-    CAF_CHECK_EQUAL(jobs[i].created_at, 1700000000000 + static_cast<timestamp_ms>(i));
-    CAF_CHECK_EQUAL(jobs[i].function_execution_time_ms, -1);
-    CAF_CHECK_EQUAL(jobs[i].last_dispatched_at, 0);
-  }
+  CAF_REQUIRE_EQUAL(live_jobs().size(), 2 * awkward_values.size());
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t i = 0; i < awkward_values.size(); ++i) {
+      auto found = job("job-" + std::to_string(round) + "-" + std::to_string(i));
+      CAF_REQUIRE_EQUAL(found.size(), 1u);
+      const auto& j = found.front();
+      std::string args = j.target_args;
+      std::string key = j.cache_key;
+      std::string service = j.service;
+      CAF_CHECK_EQUAL(args, awkward_values[i]);
+      // An empty cache key is stored as NULL ("not cached") and reads back empty.
+      CAF_CHECK_EQUAL(key, awkward_values[i]);
+      CAF_CHECK_EQUAL(service, "svc " + awkward_values[i]);
+      CAF_CHECK_EQUAL(j.created_at, 1700000000000 + static_cast<timestamp_ms>(i));
+      CAF_CHECK_EQUAL(j.max_attempts, 3 + static_cast<std::int32_t>(i));
+      CAF_CHECK_EQUAL(j.background, i % 2 == 1);
+      CAF_CHECK(j.status == job_status::pending);
+      CAF_CHECK(j.result_type == result_kind::none);
+      CAF_CHECK_EQUAL(j.revision, 1);
+      CAF_CHECK_EQUAL(j.function_execution_time_ms, -1);
+      CAF_CHECK_EQUAL(j.last_dispatched_at, 0);
+      CAF_CHECK_EQUAL(j.resulted_at, 0);
+    }
 }
 
 CAF_TEST(an insert of an existing id reports not inserted and keeps the row) {
@@ -200,10 +217,15 @@ CAF_TEST(state writes land in revision order with results byte for byte) {
 
 CAF_TEST(a job is loaded on restart until its final state lands) {
   persistence::write_batch insert;
-  for (const auto* id : {"a-stalls", "b-succeeds", "c-fails", "d-stays-pending"})
-    insert.add(job_with(id, "x", 1700000000000));
+  for (const auto* id : {"a-stalls", "b-succeeds", "c-fails", "d-stays-pending"}) {
+    auto job = job_with(id, "x", 1700000000000);
+    // Both ways of inserting: COPY for the first two, INSERT for the others.
+    job.id_generated = id[0] < 'c';
+    insert.add(job);
+  }
   // A job inserted already finished (a cache hit) is never live.
   auto cached = job_with("e-cached", "x", 1700000000000);
+  cached.id_generated = true;
   cached.status = job_status::success;
   cached.result_type = result_kind::resolution;
   cached.resulted_at = 1700000000000;
