@@ -1,7 +1,8 @@
 #include "gateway/json_codecs.hpp"
 
-#include "persistence/iso8601.hpp"
+#include "gateway/json_fields.hpp"
 #include "gateway/json_writer.hpp"
+#include "persistence/iso8601.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,50 +33,101 @@ void check_storable(const std::string& field, std::string_view value) {
     throw bad_input(field, field + " must be UTF-8 text without NUL characters");
 }
 
-std::string get_string(const json& object, const std::string& path, const char* key,
-                       bool required, bool allow_empty = true,
-                       std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
-  auto field = path.empty() ? std::string{key} : path + "." + key;
+/// A member of a DOM object as the decoders of json_fields see it.
+json_field field_of(const json& object, const char* key) {
+  json_field field;
   auto it = object.find(key);
-  if (it == object.end() || it->is_null()) {
+  if (it == object.end())
+    return field;
+  if (it->is_null()) {
+    field.type = json_field::kind::null;
+  } else if (it->is_string()) {
+    field.type = json_field::kind::string;
+    field.text = it->get<std::string>();
+  } else if (it->is_number()) {
+    field.type = json_field::kind::number;
+    field.number = it->get<double>();
+  } else if (it->is_boolean()) {
+    field.type = json_field::kind::boolean;
+    field.flag = it->get<bool>();
+  } else {
+    field.type = it->is_object() ? json_field::kind::object : json_field::kind::other;
+  }
+  return field;
+}
+
+bool missing(const json_field& field) {
+  return field.type == json_field::kind::absent || field.type == json_field::kind::null;
+}
+
+/// The string `field` holds, checked; `name` is the field's path in error messages.
+std::string string_of(json_field field, const std::string& name, bool required,
+                      bool allow_empty = true,
+                      std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
+  if (missing(field)) {
     if (required)
-      throw bad_input(field, field + " is required");
+      throw bad_input(name, name + " is required");
     return {};
   }
-  if (!it->is_string())
-    throw bad_input(field, field + " must be a string");
-  auto value = it->get<std::string>();
-  if (!allow_empty && value.empty())
-    throw bad_input(field, field + " must not be empty");
-  if (value.size() > max_length)
-    throw bad_input(field, field + " must be at most " + std::to_string(max_length) +
-                               " characters");
-  check_storable(field, value);
+  if (field.type != json_field::kind::string)
+    throw bad_input(name, name + " must be a string");
+  if (!allow_empty && field.text.empty())
+    throw bad_input(name, name + " must not be empty");
+  if (field.text.size() > max_length)
+    throw bad_input(name, name + " must be at most " + std::to_string(max_length) +
+                              " characters");
+  check_storable(name, field.text);
+  return std::move(field.text);
+}
+
+/// The number `field` holds, also from a numeric string when `coerce` (the contract's
+/// z.coerce.number()); nothing when absent or null.
+std::optional<double> number_of(const json_field& field, const std::string& name,
+                                bool coerce) {
+  if (missing(field))
+    return std::nullopt;
+  double value = 0;
+  if (field.type == json_field::kind::number) {
+    value = field.number;
+  } else if (coerce && field.type == json_field::kind::string) {
+    char* end = nullptr;
+    value = std::strtod(field.text.c_str(), &end);
+    if (field.text.empty() || end != field.text.c_str() + field.text.size())
+      throw bad_input(name, name + " must be a number");
+  } else {
+    throw bad_input(name, name + " must be a number");
+  }
+  if (!std::isfinite(value))
+    throw bad_input(name, name + " must be a finite number");
   return value;
 }
 
-/// A number, also from a numeric string (the contract's z.coerce.number()).
+std::string field_name(const std::string& path, const char* key) {
+  return path.empty() ? std::string{key} : path + "." + key;
+}
+
+std::string get_string(const json& object, const std::string& path, const char* key,
+                       bool required, bool allow_empty = true,
+                       std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
+  return string_of(field_of(object, key), field_name(path, key), required, allow_empty,
+                   max_length);
+}
+
 std::optional<double> get_number(const json& object, const std::string& path,
                                  const char* key, bool coerce) {
-  auto field = path.empty() ? std::string{key} : path + "." + key;
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null())
-    return std::nullopt;
-  double value = 0;
-  if (it->is_number()) {
-    value = it->get<double>();
-  } else if (coerce && it->is_string()) {
-    const auto& text = it->get_ref<const std::string&>();
-    char* end = nullptr;
-    value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size())
-      throw bad_input(field, field + " must be a number");
-  } else {
-    throw bad_input(field, field + " must be a number");
+  return number_of(field_of(object, key), field_name(path, key), coerce);
+}
+
+/// Reads `body` into `fields`, or throws the DOM decoders' errors.
+void read_object(std::string_view body, json_fields& fields) {
+  switch (read_json_fields(body, fields)) {
+  case json_read::ok:
+    return;
+  case json_read::invalid:
+    throw bad_input("body", "the body is not valid JSON");
+  case json_read::not_an_object:
+    throw bad_input("body", "the body must be a JSON object");
   }
-  if (!std::isfinite(value))
-    throw bad_input(field, field + " must be a finite number");
-  return value;
 }
 
 std::int32_t whole(double value, const std::string& field, double min, double max) {
@@ -134,52 +186,61 @@ json result_type_json(result_kind kind) {
 } // namespace
 
 create_job_request decode_create_job(std::string_view body) {
-  auto object = parse_object(body);
+  json_fields cache{"key", "ttlSeconds"};
+  json_fields config{
+      "retryCountOnStall", "timeoutSeconds", "predictiveRetriesOnRejection",
+      "executionId",       "background",     "cache"};
+  config.nest("cache", cache);
+  json_fields fields{"targetFn", "targetArgs", "service", "callConfig"};
+  fields.nest("callConfig", config);
+  read_object(body, fields);
+
   create_job_request request;
-  request.target_fn = get_string(object, "", "targetFn", true, false, max_name_length);
-  request.target_args = get_string(object, "", "targetArgs", true);
-  request.service = get_string(object, "", "service", true, false, max_name_length);
-  auto config = object.find("callConfig");
-  if (config == object.end() || config->is_null())
+  request.target_fn =
+      string_of(fields["targetFn"], "targetFn", true, false, max_name_length);
+  request.target_args = string_of(fields["targetArgs"], "targetArgs", true);
+  request.service = string_of(fields["service"], "service", true, false, max_name_length);
+  const auto& config_field = fields["callConfig"];
+  if (missing(config_field))
     return request;
-  if (!config->is_object())
+  if (config_field.type != json_field::kind::object)
     throw bad_input("callConfig", "callConfig must be an object");
-  const std::string path = "callConfig";
-  auto retry = get_number(*config, path, "retryCountOnStall", false);
+  auto retry =
+      number_of(config["retryCountOnStall"], "callConfig.retryCountOnStall", false);
   if (!retry)
     throw bad_input("callConfig.retryCountOnStall",
                     "callConfig.retryCountOnStall is required");
   request.retry_count_on_stall = whole(*retry, "callConfig.retryCountOnStall", 0, 1000);
-  auto timeout = get_number(*config, path, "timeoutSeconds", false);
+  auto timeout = number_of(config["timeoutSeconds"], "callConfig.timeoutSeconds", false);
   if (!timeout)
     throw bad_input("callConfig.timeoutSeconds", "callConfig.timeoutSeconds is required");
   request.timeout_seconds =
       whole(*timeout, "callConfig.timeoutSeconds", 1, 7 * 24 * 3600);
-  auto predictive = config->find("predictiveRetriesOnRejection");
-  if (predictive == config->end() || !predictive->is_boolean())
+  const auto& predictive = config["predictiveRetriesOnRejection"];
+  if (predictive.type != json_field::kind::boolean)
     throw bad_input("callConfig.predictiveRetriesOnRejection",
                     "callConfig.predictiveRetriesOnRejection must be a boolean");
-  request.predictive_retries_on_rejection = predictive->get<bool>();
-  if (config->contains("executionId") && !(*config)["executionId"].is_null()) {
-    request.execution_id =
-        get_string(*config, path, "executionId", true, false, max_name_length);
+  request.predictive_retries_on_rejection = predictive.flag;
+  if (!missing(config["executionId"])) {
+    request.execution_id = string_of(config["executionId"], "callConfig.executionId",
+                                     true, false, max_name_length);
     if (request.execution_id.find('/') != std::string::npos)
       throw bad_input("callConfig.executionId",
                       "callConfig.executionId must not contain '/'");
   }
-  auto background = config->find("background");
-  if (background != config->end() && !background->is_null()) {
-    if (!background->is_boolean())
+  const auto& background = config["background"];
+  if (!missing(background)) {
+    if (background.type != json_field::kind::boolean)
       throw bad_input("callConfig.background", "callConfig.background must be a boolean");
-    request.background = background->get<bool>();
+    request.background = background.flag;
   }
-  auto cache = config->find("cache");
-  if (cache != config->end() && !cache->is_null()) {
-    if (!cache->is_object())
+  const auto& cache_field = config["cache"];
+  if (!missing(cache_field)) {
+    if (cache_field.type != json_field::kind::object)
       throw bad_input("callConfig.cache", "callConfig.cache must be an object");
     request.cache_key =
-        get_string(*cache, "callConfig.cache", "key", true, false, max_name_length);
-    auto ttl = get_number(*cache, "callConfig.cache", "ttlSeconds", false);
+        string_of(cache["key"], "callConfig.cache.key", true, false, max_name_length);
+    auto ttl = number_of(cache["ttlSeconds"], "callConfig.cache.ttlSeconds", false);
     if (!ttl)
       throw bad_input("callConfig.cache.ttlSeconds",
                       "callConfig.cache.ttlSeconds is required");
@@ -222,12 +283,14 @@ job_result_post decode_job_result(const http_request& http) {
   post.machine_id = required_header(http, "x-machine-id");
   post.deployment_id = optional_header(http, "x-deployment-id");
   post.ip = http.remote_ip;
-  auto object = parse_object(http.body);
-  post.result = get_string(object, "", "result", true);
-  auto type = get_string(object, "", "resultType", true);
+  json_fields fields{"result", "resultType", "functionExecutionTime"};
+  read_object(http.body, fields);
+  post.result = string_of(fields["result"], "result", true);
+  auto type = string_of(fields["resultType"], "resultType", true);
   if (!parse(type, post.type) || post.type == result_kind::none)
     throw bad_input("resultType", "resultType must be 'resolution' or 'rejection'");
-  if (auto time = get_number(object, "", "functionExecutionTime", false))
+  if (auto time =
+          number_of(fields["functionExecutionTime"], "functionExecutionTime", false))
     post.function_execution_time_ms = whole(*time, "functionExecutionTime", 0,
                                             std::numeric_limits<std::int32_t>::max());
   return post;

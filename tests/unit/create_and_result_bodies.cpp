@@ -191,7 +191,8 @@ CAF_TEST(a result body fills the post with the request headers) {
   CAF_CHECK_EQUAL(post.result, "kaNhcmc=");
   CAF_CHECK(post.type == result_kind::rejection);
   CAF_CHECK_EQUAL(post.function_execution_time_ms, 12);
-  auto bare = decode_job_result(result_request(R"({"result":"","resultType":"resolution"})"));
+  auto bare =
+      decode_job_result(result_request(R"({"result":"","resultType":"resolution"})"));
   CAF_CHECK_EQUAL(bare.result, "");
   CAF_CHECK(bare.type == result_kind::resolution);
   CAF_CHECK_EQUAL(bare.function_execution_time_ms, -1);
@@ -217,4 +218,30 @@ CAF_TEST(bad result bodies name their field and what is wrong) {
       result_refusal(
           R"({"result":"a","resultType":"resolution","functionExecutionTime":"5"})"),
       "functionExecutionTime: functionExecutionTime must be a number");
+}
+
+CAF_TEST(a repeated callConfig replaces the first one whole) {
+  auto request = decode_create_job(with_config(
+      R"({"retryCountOnStall":1,"timeoutSeconds":10,"predictiveRetriesOnRejection":false,)"
+      R"("background":true,"cache":{"key":"k","ttlSeconds":5}},"callConfig":)"
+      R"({"retryCountOnStall":2,"timeoutSeconds":20,"predictiveRetriesOnRejection":true})"));
+  CAF_CHECK_EQUAL(request.retry_count_on_stall, 2);
+  CAF_CHECK_EQUAL(request.timeout_seconds, 20);
+  CAF_CHECK(request.predictive_retries_on_rejection);
+  CAF_CHECK(!request.background);
+  CAF_CHECK(request.cache_key.empty());
+}
+
+CAF_TEST(members of other objects and of arrays are not taken) {
+  auto request = decode_create_job(
+      R"({"x":[{"service":"no"},["service"]],"y":{"service":"no","callConfig":1},)"
+      R"("service":"yes","targetFn":"f","targetArgs":"a"})");
+  CAF_CHECK_EQUAL(request.service, "yes");
+  CAF_CHECK_EQUAL(request.timeout_seconds, 300);
+  CAF_CHECK_EQUAL(
+      create_refusal(R"({"x":{"service":"s","targetFn":"f","targetArgs":"a"}})"),
+      "targetFn: targetFn is required");
+  CAF_CHECK_EQUAL(create_refusal(R"("a string")"),
+                  "body: the body must be a JSON object");
+  CAF_CHECK_EQUAL(create_refusal(""), "body: the body is not valid JSON");
 }
