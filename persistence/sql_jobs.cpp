@@ -182,12 +182,14 @@ void copy_new_jobs(pqxx::transaction_base& txn,
                                                 "last_dispatched_at",
                                                 "resulted_at",
                                                 "revision"};
-  std::vector<const job_record*> live;
+  // The live rows with their creation times, which must equal those written to jobs:
+  // the final update finds a job's live_jobs row by it.
+  std::vector<std::pair<const job_record*, std::string>> live;
   {
     pqxx::stream_to jobs{txn, "jobs", columns};
     for (const auto* j : rows) {
-      // The statement's way of saying "now" for a job without a creation time.
-      auto created = copy_timestamp(j->created_at == 0 ? now_ms() : j->created_at);
+      // The INSERT's way of saying "now" for a job without a creation time.
+      auto created = *copy_timestamp(j->created_at == 0 ? now_ms() : j->created_at);
       auto dispatched = copy_timestamp(j->last_dispatched_at);
       auto resulted = copy_timestamp(j->resulted_at);
       std::string status{to_string(j->status)};
@@ -199,25 +201,22 @@ void copy_new_jobs(pqxx::transaction_base& txn,
           j->cluster_id.c_str(), j->id.c_str(), j->service.c_str(), j->target_fn.c_str(),
           j->target_args.c_str(), copy_text_or_null(j->cache_key), j->max_attempts,
           j->timeout_seconds, j->predictive_retries_on_rejection, j->background,
-          created ? created->c_str() : nullptr, status.c_str(),
-          copy_text_or_null(result_type),
+          created.c_str(), status.c_str(), copy_text_or_null(result_type),
           j->result_type == result_kind::none ? nullptr : j->result.c_str(),
           j->attempts_used, copy_text_or_null(j->executing_machine_id),
           copy_text_or_null(fet), dispatched ? dispatched->c_str() : nullptr,
           resulted ? resulted->c_str() : nullptr, j->revision);
       if (j->status == job_status::pending || j->status == job_status::running ||
           j->status == job_status::stalled)
-        live.push_back(j);
+        live.emplace_back(j, std::move(created));
     }
     jobs.complete();
   }
   if (!live.empty()) {
     static const std::vector<std::string> live_columns{"cluster_id", "created_at", "id"};
     pqxx::stream_to stream{txn, "live_jobs", live_columns};
-    for (const auto* j : live) {
-      auto created = copy_timestamp(j->created_at);
-      stream << std::make_tuple(j->cluster_id.c_str(), created->c_str(), j->id.c_str());
-    }
+    for (const auto& [j, created] : live)
+      stream << std::make_tuple(j->cluster_id.c_str(), created.c_str(), j->id.c_str());
     stream.complete();
   }
   for (const auto* j : rows)

@@ -149,6 +149,29 @@ CAF_TEST(generated and chosen ids share a batch and both become live) {
   CAF_CHECK_EQUAL(ids_of(live_jobs()), (std::vector<std::string>{"generated", "chosen"}));
 }
 
+CAF_TEST(a job copied without a creation time gets one and leaves live_jobs when done) {
+  persistence::write_batch insert;
+  auto job = job_with("undated", "x", 0);
+  job.id_generated = true;
+  insert.add(job);
+  commit(insert);
+  auto stored = this->job("undated");
+  CAF_REQUIRE_EQUAL(stored.size(), 1u);
+  CAF_CHECK_GREATER(stored.front().created_at, 1700000000000);
+  CAF_CHECK_EQUAL(ids_of(live_jobs()), std::vector<std::string>{"undated"});
+  job_state_write done;
+  done.cluster_id = "c1";
+  done.id = "undated";
+  done.status = job_status::success;
+  done.result_type = result_kind::resolution;
+  done.resulted_at = stored.front().created_at + 1;
+  done.revision = 2;
+  persistence::write_batch finish;
+  finish.add(done);
+  commit(finish);
+  CAF_CHECK(live_jobs().empty());
+}
+
 CAF_TEST(a generated id that exists fails its batch instead of being skipped) {
   persistence::write_batch first;
   first.add(job_with("same", "first", 1700000000000));
