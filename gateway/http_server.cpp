@@ -1,4 +1,5 @@
 #include "gateway/http_server.hpp"
+
 #include "gateway/http_wire.hpp"
 
 #include <boost/asio/dispatch.hpp>
