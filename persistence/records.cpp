@@ -30,6 +30,18 @@ std::string_view to_string(result_kind kind) {
   return "";
 }
 
+void apply(job_record& job, const job_state_write& write) {
+  job.status = write.status;
+  job.result_type = write.result_type;
+  job.result = write.result;
+  job.attempts_used = write.attempts_used;
+  job.executing_machine_id = write.executing_machine_id;
+  job.function_execution_time_ms = write.function_execution_time_ms;
+  job.last_dispatched_at = write.last_dispatched_at;
+  job.resulted_at = write.resulted_at;
+  job.revision = write.revision;
+}
+
 bool parse(std::string_view text, job_status& out) {
   for (auto s : {job_status::pending, job_status::running, job_status::success,
                  job_status::failure, job_status::stalled})

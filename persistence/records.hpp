@@ -79,6 +79,9 @@ struct job_state_write {
   std::int64_t revision = 0;
 };
 
+/// Gives `job` the state that `write` carries.
+void apply(job_record& job, const job_state_write& write);
+
 /// What a status poll answers about one job.
 struct job_status_row {
   std::string id;

@@ -1,13 +1,11 @@
 #include "persistence/sql_jobs.hpp"
 
-#include "persistence/iso8601.hpp"
 #include "persistence/prepared.hpp"
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
-#include <chrono>
+#include <array>
 #include <future>
-#include <optional>
 
 namespace diffplane::persistence::sql {
 
@@ -71,219 +69,214 @@ job_record job_of(const pqxx::row& row) {
   return j;
 }
 
-/// Inserts jobs whose ids a caller chose (and their live_jobs rows), skipping those that
-/// exist: ON CONFLICT DO NOTHING, which looks every row's key up before inserting it.
-void insert_or_skip_jobs(pqxx::transaction_base& txn,
-                         const std::vector<const job_record*>& rows,
-                         std::unordered_set<std::string>& inserted) {
-  if (rows.empty())
-    return;
-  array_literal cluster_ids, ids, services, fns, args, cache_keys, max_attempts, timeouts,
-      predictive, background, created, statuses, result_types, results, attempts,
-      machines, execution_ms, dispatched, resulted, revisions;
-  for (const auto* j : rows) {
-    cluster_ids.add_text(j->cluster_id);
-    ids.add_text(j->id);
-    services.add_text(j->service);
-    fns.add_text(j->target_fn);
-    args.add_text(j->target_args);
-    cache_keys.add_text_or_null(j->cache_key);
-    max_attempts.add_int(j->max_attempts);
-    timeouts.add_int(j->timeout_seconds);
-    predictive.add_bool(j->predictive_retries_on_rejection);
-    background.add_bool(j->background);
-    created.add_int(j->created_at);
-    statuses.add_text(to_string(j->status));
-    result_types.add_text_or_null(to_string(j->result_type));
-    results.add_text_or_null(j->result);
-    attempts.add_int(j->attempts_used);
-    machines.add_text_or_null(j->executing_machine_id);
-    execution_ms.add_int_or_null(j->function_execution_time_ms);
-    dispatched.add_int(j->last_dispatched_at);
-    resulted.add_int(j->resulted_at);
-    revisions.add_int(j->revision);
+/// The columns of a job row, in the order job_row_arrays passes them.
+const char* const job_row_columns =
+    "cluster_id, id, service, target_fn, target_args, cache_key, max_attempts, "
+    "timeout_seconds, predictive_retries_on_rejection, background, created_at, status, "
+    "result_type, result, attempts_used, executing_machine_id, "
+    "function_execution_time_ms, last_dispatched_at, resulted_at, revision";
+
+/// "$n::type[]" for the parameters first, first + 1, ... of the given array types.
+template <class Types> std::string array_parameters(int first, const Types& types) {
+  std::string text;
+  for (const char* type : types) {
+    if (!text.empty())
+      text += ", ";
+    text.append("$")
+        .append(std::to_string(first++))
+        .append("::")
+        .append(type)
+        .append("[]");
   }
-  static const std::string query =
-      "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, cache_key, "
-      "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
-      "created_at, status, result_type, result, attempts_used, executing_machine_id, "
-      "function_execution_time_ms, last_dispatched_at, resulted_at, revision) "
-      "SELECT c, i, s, f, a, k, m, t, p, b, coalesce(" +
-      timestamp_of_ms("cr") + ", now()), st, rt, r, au, em, fet, " +
-      timestamp_of_ms("ld") + ", " + timestamp_of_ms("rd") +
-      ", rev FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-      "$6::text[], $7::integer[], $8::integer[], $9::boolean[], $10::boolean[], "
-      "$11::bigint[], $12::text[], $13::text[], $14::text[], $15::integer[], "
-      "$16::text[], $17::integer[], $18::bigint[], $19::bigint[], $20::bigint[]) "
-      "AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, rev) "
-      "ON CONFLICT (cluster_id, id) DO NOTHING "
-      "RETURNING cluster_id, id, created_at, status";
-  // One statement, so a job is never in jobs without being in live_jobs.
-  static const std::string query_with_live =
-      "WITH inserted AS (" + query +
-      "), live AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
-      "SELECT cluster_id, created_at, id FROM inserted WHERE " +
-      live_status_condition + ") SELECT cluster_id, id FROM inserted";
-  auto result = exec_prepared(
-      txn, "diffplane_insert_or_skip_jobs", query_with_live, cluster_ids.take(),
-      ids.take(), services.take(), fns.take(), args.take(), cache_keys.take(),
-      max_attempts.take(), timeouts.take(), predictive.take(), background.take(),
-      created.take(), statuses.take(), result_types.take(), results.take(),
-      attempts.take(), machines.take(), execution_ms.take(), dispatched.take(),
-      resulted.take(), revisions.take());
-  for (const auto& row : result)
-    inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
+  return text;
 }
 
-timestamp_ms now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+/// A job's state as one array parameter per column, from a job_record or a
+/// job_state_write (both carry it under the same names).
+class state_arrays {
+public:
+  static constexpr int parameters = 9;
 
-/// A timestamptz as COPY reads it, or nothing for 0 (NULL).
-std::optional<std::string> copy_timestamp(timestamp_ms ms) {
-  if (ms == 0)
-    return std::nullopt;
-  return format_iso8601(ms);
-}
-
-/// A text value as COPY reads it: nullptr is NULL, our spelling of "none" is empty.
-const char* copy_text_or_null(const std::string& value) {
-  return value.empty() ? nullptr : value.c_str();
-}
-
-/// Inserts jobs whose ids the server generated with COPY, and the live ones into
-/// live_jobs: no statement to plan, no key to look up first, and Postgres writes the rows
-/// of a page with one WAL record. Such an id cannot exist yet; if it did, COPY fails and
-/// takes the transaction with it.
-void copy_new_jobs(pqxx::transaction_base& txn,
-                   const std::vector<const job_record*>& rows,
-                   std::unordered_set<std::string>& inserted) {
-  if (rows.empty())
-    return;
-  static const std::vector<std::string> columns{"cluster_id",
-                                                "id",
-                                                "service",
-                                                "target_fn",
-                                                "target_args",
-                                                "cache_key",
-                                                "max_attempts",
-                                                "timeout_seconds",
-                                                "predictive_retries_on_rejection",
-                                                "background",
-                                                "created_at",
-                                                "status",
-                                                "result_type",
-                                                "result",
-                                                "attempts_used",
-                                                "executing_machine_id",
-                                                "function_execution_time_ms",
-                                                "last_dispatched_at",
-                                                "resulted_at",
-                                                "revision"};
-  // The live rows with their creation times, which must equal those written to jobs:
-  // the final update finds a job's live_jobs row by it.
-  std::vector<std::pair<const job_record*, std::string>> live;
-  {
-    pqxx::stream_to jobs{txn, "jobs", columns};
-    for (const auto* j : rows) {
-      // The INSERT's way of saying "now" for a job without a creation time.
-      auto created = *copy_timestamp(j->created_at == 0 ? now_ms() : j->created_at);
-      auto dispatched = copy_timestamp(j->last_dispatched_at);
-      auto resulted = copy_timestamp(j->resulted_at);
-      std::string status{to_string(j->status)};
-      std::string result_type{to_string(j->result_type)};
-      std::string fet = j->function_execution_time_ms < 0
-                            ? std::string{}
-                            : std::to_string(j->function_execution_time_ms);
-      jobs << std::make_tuple(
-          j->cluster_id.c_str(), j->id.c_str(), j->service.c_str(), j->target_fn.c_str(),
-          j->target_args.c_str(), copy_text_or_null(j->cache_key), j->max_attempts,
-          j->timeout_seconds, j->predictive_retries_on_rejection, j->background,
-          created.c_str(), status.c_str(), copy_text_or_null(result_type),
-          j->result_type == result_kind::none ? nullptr : j->result.c_str(),
-          j->attempts_used, copy_text_or_null(j->executing_machine_id),
-          copy_text_or_null(fet), dispatched ? dispatched->c_str() : nullptr,
-          resulted ? resulted->c_str() : nullptr, j->revision);
-      if (j->status == job_status::pending || j->status == job_status::running ||
-          j->status == job_status::stalled)
-        live.emplace_back(j, std::move(created));
-    }
-    jobs.complete();
+  template <class Row> void add(const Row& row) {
+    statuses_.add_text(to_string(row.status));
+    result_types_.add_text_or_null(to_string(row.result_type));
+    // A result is stored as sent, the empty string included, once there is one.
+    if (row.result_type == result_kind::none)
+      results_.add_null();
+    else
+      results_.add_text(row.result);
+    attempts_.add_int(row.attempts_used);
+    machines_.add_text_or_null(row.executing_machine_id);
+    execution_ms_.add_int_or_null(row.function_execution_time_ms);
+    dispatched_.add_int(row.last_dispatched_at);
+    resulted_.add_int(row.resulted_at);
+    revisions_.add_int(row.revision);
   }
-  if (!live.empty()) {
-    static const std::vector<std::string> live_columns{"cluster_id", "created_at", "id"};
-    pqxx::stream_to stream{txn, "live_jobs", live_columns};
-    for (const auto& [j, created] : live)
-      stream << std::make_tuple(j->cluster_id.c_str(), created.c_str(), j->id.c_str());
-    stream.complete();
+
+  void take_into(std::vector<std::string>& params) {
+    for (auto* array : {&statuses_, &result_types_, &results_, &attempts_, &machines_,
+                        &execution_ms_, &dispatched_, &resulted_, &revisions_})
+      params.push_back(array->take());
   }
-  for (const auto* j : rows)
-    inserted.insert(job_key(j->cluster_id, j->id));
+
+  /// The SQL types of the parameters, in order.
+  static constexpr std::array<const char*, parameters> types{
+      "text", "text", "text", "integer", "text", "integer", "bigint", "bigint", "bigint"};
+
+private:
+  array_literal statuses_, result_types_, results_, attempts_, machines_, execution_ms_,
+      dispatched_, resulted_, revisions_;
+};
+
+/// Job rows as one array parameter per column (sql_arrays.hpp says why).
+class job_row_arrays {
+public:
+  static constexpr int parameters = 11 + state_arrays::parameters;
+
+  void add(const job_record& j) {
+    cluster_ids_.add_text(j.cluster_id);
+    ids_.add_text(j.id);
+    services_.add_text(j.service);
+    fns_.add_text(j.target_fn);
+    args_.add_text(j.target_args);
+    cache_keys_.add_text_or_null(j.cache_key);
+    max_attempts_.add_int(j.max_attempts);
+    timeouts_.add_int(j.timeout_seconds);
+    predictive_.add_bool(j.predictive_retries_on_rejection);
+    background_.add_bool(j.background);
+    created_.add_int(j.created_at);
+    state_.add(j);
+  }
+
+  void take_into(std::vector<std::string>& params) {
+    for (auto* array :
+         {&cluster_ids_, &ids_, &services_, &fns_, &args_, &cache_keys_, &max_attempts_,
+          &timeouts_, &predictive_, &background_, &created_})
+      params.push_back(array->take());
+    state_.take_into(params);
+  }
+
+  /// INSERT of the rows passed as parameters first ... first + 19; a row without a
+  /// creation time is created now.
+  static std::string insert(int first) {
+    return std::string{"INSERT INTO jobs ("} + job_row_columns +
+           ") SELECT c, i, s, f, a, k, m, t, p, b, coalesce(" + timestamp_of_ms("cr") +
+           ", now()), st, rt, r, au, em, fet, " + timestamp_of_ms("ld") + ", " +
+           timestamp_of_ms("rd") + ", rev FROM unnest(" +
+           array_parameters(first, std::array{"text", "text", "text", "text", "text",
+                                              "text", "integer", "integer", "boolean",
+                                              "boolean", "bigint"}) +
+           ", " + array_parameters(first + 11, state_arrays::types) +
+           ") AS v(c, i, s, f, a, k, m, t, p, b, cr, st, rt, r, au, em, fet, ld, rd, "
+           "rev)";
+  }
+
+private:
+  array_literal cluster_ids_, ids_, services_, fns_, args_, cache_keys_, max_attempts_,
+      timeouts_, predictive_, background_, created_;
+  state_arrays state_;
+};
+
+/// Job state writes as one array parameter per column.
+class job_state_arrays {
+public:
+  static constexpr int parameters = 2 + state_arrays::parameters;
+
+  void add(const job_state_write& w) {
+    cluster_ids_.add_text(w.cluster_id);
+    ids_.add_text(w.id);
+    state_.add(w);
+  }
+
+  void take_into(std::vector<std::string>& params) {
+    params.push_back(cluster_ids_.take());
+    params.push_back(ids_.take());
+    state_.take_into(params);
+  }
+
+  /// UPDATE by the writes passed as parameters first ... first + 10, each only over an
+  /// older revision; returns the key and new status of every row it changed.
+  static std::string update(int first) {
+    return "UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
+           "result = v.result, attempts_used = v.attempts_used, "
+           "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
+           "last_dispatched_at = " +
+           timestamp_of_ms("v.dispatched") +
+           ", resulted_at = " + timestamp_of_ms("v.resulted") +
+           ", revision = v.revision FROM unnest(" +
+           array_parameters(first, std::array{"text", "text"}) + ", " +
+           array_parameters(first + 2, state_arrays::types) +
+           ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
+           "fet, dispatched, resulted, revision) "
+           "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < "
+           "v.revision "
+           "RETURNING j.cluster_id, j.created_at, j.id, j.status";
+  }
+
+private:
+  array_literal cluster_ids_, ids_;
+  state_arrays state_;
+};
+
+/// Adds the live ones among the rows `inserted` returns to live_jobs, in the same
+/// statement, so that a job is never in jobs without being in live_jobs.
+std::string live_rows_of(const std::string& inserted) {
+  return "INSERT INTO live_jobs (cluster_id, created_at, id) SELECT cluster_id, "
+         "created_at, id FROM " +
+         inserted + " WHERE " + live_status_condition;
 }
 
 } // namespace
 
-std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
-                                            const std::vector<const job_record*>& rows) {
-  std::vector<const job_record*> generated;
-  std::vector<const job_record*> chosen;
-  for (const auto* j : rows)
-    (j->id_generated ? generated : chosen).push_back(j);
+std::unordered_set<std::string>
+insert_or_skip_jobs(pqxx::transaction_base& txn,
+                    const std::vector<const job_record*>& rows) {
   std::unordered_set<std::string> inserted;
-  copy_new_jobs(txn, generated, inserted);
-  insert_or_skip_jobs(txn, chosen, inserted);
+  if (rows.empty())
+    return inserted;
+  job_row_arrays arrays;
+  for (const auto* j : rows)
+    arrays.add(*j);
+  std::vector<std::string> params;
+  arrays.take_into(params);
+  static const std::string query =
+      "WITH inserted AS (" + job_row_arrays::insert(1) +
+      " ON CONFLICT (cluster_id, id) DO NOTHING "
+      "RETURNING cluster_id, id, created_at, status), live AS (" +
+      live_rows_of("inserted") + ") SELECT cluster_id, id FROM inserted";
+  auto result = exec_prepared(txn, "diffplane_insert_or_skip_jobs", query,
+                              pqxx::prepare::make_dynamic_params(params));
+  for (const auto& row : result)
+    inserted.insert(job_key(row[0].as<std::string>(), row[1].as<std::string>()));
   return inserted;
 }
 
-void update_job_states(pqxx::transaction_base& txn,
-                       const std::vector<const job_state_write*>& rows) {
-  if (rows.empty())
+void write_jobs(pqxx::transaction_base& txn,
+                const std::vector<const job_record*>& new_jobs,
+                const std::vector<const job_state_write*>& states) {
+  if (new_jobs.empty() && states.empty())
     return;
-  array_literal cluster_ids, ids, statuses, result_types, results, attempts, machines,
-      execution_ms, dispatched, resulted, revisions;
-  for (const auto* w : rows) {
-    cluster_ids.add_text(w->cluster_id);
-    ids.add_text(w->id);
-    statuses.add_text(to_string(w->status));
-    result_types.add_text_or_null(to_string(w->result_type));
-    // A result is stored as sent, the empty string included, once there is one.
-    if (w->result_type == result_kind::none)
-      results.add_null();
-    else
-      results.add_text(w->result);
-    attempts.add_int(w->attempts_used);
-    machines.add_text_or_null(w->executing_machine_id);
-    execution_ms.add_int_or_null(w->function_execution_time_ms);
-    dispatched.add_int(w->last_dispatched_at);
-    resulted.add_int(w->resulted_at);
-    revisions.add_int(w->revision);
-  }
-  static const std::string query =
-      "UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
-      "result = v.result, attempts_used = v.attempts_used, "
-      "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
-      "last_dispatched_at = " +
-      timestamp_of_ms("v.dispatched") +
-      ", resulted_at = " + timestamp_of_ms("v.resulted") +
-      ", revision = v.revision "
-      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-      "$6::integer[], $7::text[], $8::integer[], $9::bigint[], $10::bigint[], "
-      "$11::bigint[]) AS v(cluster_id, id, status, result_type, result, attempts_used, "
-      "machine, fet, dispatched, resulted, revision) "
-      "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < v.revision "
-      "RETURNING j.cluster_id, j.created_at, j.id, j.status";
+  job_row_arrays rows;
+  for (const auto* j : new_jobs)
+    rows.add(*j);
+  job_state_arrays writes;
+  for (const auto* w : states)
+    writes.add(*w);
+  std::vector<std::string> params;
+  rows.take_into(params);
+  writes.take_into(params);
   // A job whose final state lands leaves live_jobs in the same statement.
-  static const std::string query_with_live =
-      "WITH updated AS (" + query +
-      ") DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
+  static const std::string query =
+      "WITH inserted AS (" + job_row_arrays::insert(1) +
+      " RETURNING cluster_id, created_at, id, status), live AS (" +
+      live_rows_of("inserted") + "), updated AS (" +
+      job_state_arrays::update(1 + job_row_arrays::parameters) +
+      "), finished AS (DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
       live_status_condition +
-      ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND l.id = u.id";
-  exec_prepared(txn, "diffplane_update_job_states", query_with_live, cluster_ids.take(),
-                ids.take(), statuses.take(), result_types.take(), results.take(),
-                attempts.take(), machines.take(), execution_ms.take(), dispatched.take(),
-                resulted.take(), revisions.take());
+      ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND "
+      "l.id = u.id) SELECT 1";
+  exec_prepared(txn, "diffplane_write_jobs", query,
+                pqxx::prepare::make_dynamic_params(params));
 }
 
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,

@@ -13,15 +13,19 @@ class transaction_base;
 // All SQL of the jobs table.
 namespace diffplane::persistence::sql {
 
-/// Inserts the rows that do not exist yet; returns "cluster_id/id" of those inserted.
-/// A row whose id the server generated (id_generated) is inserted without looking for
-/// an existing one: if one existed all the same, the statement fails.
-std::unordered_set<std::string> insert_jobs(pqxx::transaction_base& txn,
-                                            const std::vector<const job_record*>& rows);
+/// Inserts the rows that do not exist yet (ON CONFLICT DO NOTHING, for ids a caller
+/// chose); returns "cluster_id/id" of those inserted.
+std::unordered_set<std::string>
+insert_or_skip_jobs(pqxx::transaction_base& txn,
+                    const std::vector<const job_record*>& rows);
 
-/// Applies each state write whose revision is newer than the stored one.
-void update_job_states(pqxx::transaction_base& txn,
-                       const std::vector<const job_state_write*>& rows);
+/// In one statement: inserts `new_jobs`, whose ids the server generated (no row can have
+/// them, so none is looked for: if one existed all the same, the statement fails), and
+/// applies each state write whose revision is newer than the stored one. The statement
+/// sees the jobs as they were before it: a write for one of `new_jobs` does nothing.
+void write_jobs(pqxx::transaction_base& txn,
+                const std::vector<const job_record*>& new_jobs,
+                const std::vector<const job_state_write*>& states);
 
 /// The pending, running and stalled jobs of a cluster, oldest first. Below
 /// `look_up_below` live jobs each is looked up by key; from there on live_jobs and jobs
@@ -49,7 +53,7 @@ std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
                                                    const std::string& cluster_id,
                                                    timestamp_ms since);
 
-/// The key insert_jobs reports an inserted row under.
+/// The key insert_or_skip_jobs reports an inserted row under.
 inline std::string job_key(const std::string& cluster_id, const std::string& id) {
   return cluster_id + '/' + id;
 }

@@ -5,6 +5,7 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_machines.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -78,6 +79,13 @@ std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
 
 } // namespace
 
+bool write_batch::one_statement() const {
+  return clusters_.empty() && settings_.empty() && machines_.empty() &&
+         services_.empty() && events_.empty() && client_events_.empty() &&
+         std::all_of(jobs_.begin(), jobs_.end(),
+                     [](const job_record& j) { return j.id_generated; });
+}
+
 std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) const {
   std::vector<write_outcome> outcomes(items_.size(), write_outcome{true, false});
 
@@ -98,12 +106,13 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
 
   // The first insert of an id wins; a repeated id in the same batch is "not inserted",
   // exactly as if it had come in a later batch.
-  std::vector<const job_record*> jobs;
+  std::vector<const job_record*> generated;
+  std::vector<const job_record*> chosen;
   std::unordered_set<std::string> seen;
   for (const auto& j : jobs_)
     if (seen.insert(sql::job_key(j.cluster_id, j.id)).second)
-      jobs.push_back(&j);
-  auto inserted = sql::insert_jobs(txn, jobs);
+      (j.id_generated ? generated : chosen).push_back(&j);
+  auto inserted = sql::insert_or_skip_jobs(txn, chosen);
 
   std::unordered_map<std::string, const job_state_write*> newest;
   for (const auto& w : job_states_) {
@@ -111,10 +120,26 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
     if (slot == nullptr || slot->revision < w.revision)
       slot = &w;
   }
+  // write_jobs cannot update a row it inserts: such a job goes in with its newest state.
+  std::vector<job_record> inserted_changed;
+  inserted_changed.reserve(generated.size());
+  for (auto& j : generated) {
+    auto it = newest.find(sql::job_key(j->cluster_id, j->id));
+    if (it == newest.end())
+      continue;
+    if (it->second->revision > j->revision) {
+      auto& changed = inserted_changed.emplace_back(*j);
+      apply(changed, *it->second);
+      j = &changed;
+    }
+    newest.erase(it);
+  }
   std::vector<const job_state_write*> states;
   for (const auto& [key, write] : newest)
     states.push_back(write);
-  sql::update_job_states(txn, states);
+  sql::write_jobs(txn, generated, states);
+  for (const auto* j : generated)
+    inserted.insert(sql::job_key(j->cluster_id, j->id));
 
   std::vector<const event_record*> events;
   for (const auto& group : events_)

@@ -39,6 +39,10 @@ public:
   /// and each job's newest state last; throws what libpqxx throws.
   std::vector<write_outcome> execute(pqxx::transaction_base& txn) const;
 
+  /// Whether execute() runs one statement at most, which commits on its own: only job
+  /// inserts with generated ids and job state writes (write_jobs).
+  bool one_statement() const;
+
   /// The single write `index` as a batch of its own, to isolate a failing write.
   write_batch only(std::size_t index) const;
 

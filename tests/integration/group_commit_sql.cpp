@@ -57,6 +57,15 @@ struct fixture {
     return ids;
   }
 
+  /// Commits the batch as the persistence actor does when it is one statement: outside
+  /// a transaction.
+  std::vector<persistence::write_outcome>
+  commit_alone(const persistence::write_batch& batch) {
+    CAF_REQUIRE(batch.one_statement());
+    pqxx::nontransaction txn{connection};
+    return batch.execute(txn);
+  }
+
   std::vector<job_record> job(const std::string& id) {
     pqxx::work txn{connection};
     return persistence::sql::fetch_job(txn, "c1", id);
@@ -77,6 +86,26 @@ job_record job_with(const std::string& id, const std::string& text,
   return j;
 }
 
+/// A state write as a worker's attempt makes it; a success carries `result`.
+job_state_write state_write(const std::string& id, job_status status,
+                            std::int64_t revision, const std::string& result = "done") {
+  job_state_write w;
+  w.cluster_id = "c1";
+  w.id = id;
+  w.status = status;
+  w.revision = revision;
+  w.attempts_used = 1;
+  w.executing_machine_id = "m \"1\"";
+  w.last_dispatched_at = 1700000000100;
+  if (status == job_status::success) {
+    w.result_type = result_kind::resolution;
+    w.result = result;
+    w.function_execution_time_ms = 7;
+    w.resulted_at = 1700000000200;
+  }
+  return w;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(group_commit_sql_tests, fixture)
@@ -85,7 +114,7 @@ CAF_TEST(both inserts store every value byte for byte) {
   persistence::write_batch batch;
   for (int round = 0; round < 2; ++round)
     for (std::size_t i = 0; i < awkward_values.size(); ++i) {
-      // Round 0 goes through COPY (generated ids), round 1 through INSERT.
+      // Round 0 has generated ids (write_jobs), round 1 chosen ones (ON CONFLICT).
       auto job =
           job_with("job-" + std::to_string(round) + "-" + std::to_string(i),
                    awkward_values[i], 1700000000000 + static_cast<timestamp_ms>(i));
@@ -149,7 +178,8 @@ CAF_TEST(generated and chosen ids share a batch and both become live) {
   CAF_CHECK_EQUAL(ids_of(live_jobs()), (std::vector<std::string>{"generated", "chosen"}));
 }
 
-CAF_TEST(a job copied without a creation time gets one and leaves live_jobs when done) {
+CAF_TEST(
+    a generated job without a creation time gets one and leaves live_jobs when done) {
   persistence::write_batch insert;
   auto job = job_with("undated", "x", 0);
   job.id_generated = true;
@@ -197,21 +227,7 @@ CAF_TEST(state writes land in revision order with results byte for byte) {
   insert.add(job_with("j", "args", 1700000000000));
   commit(insert);
   auto state = [](std::int64_t revision, job_status status, const std::string& result) {
-    job_state_write w;
-    w.cluster_id = "c1";
-    w.id = "j";
-    w.status = status;
-    w.revision = revision;
-    w.attempts_used = 1;
-    w.executing_machine_id = "m \"1\"";
-    w.last_dispatched_at = 1700000000100;
-    if (status == job_status::success) {
-      w.result_type = result_kind::resolution;
-      w.result = result;
-      w.function_execution_time_ms = 7;
-      w.resulted_at = 1700000000200;
-    }
-    return w;
+    return state_write("j", status, revision, result);
   };
   for (const auto& value : awkward_values) {
     persistence::write_batch done;
@@ -242,7 +258,7 @@ CAF_TEST(a job is loaded on restart until its final state lands) {
   persistence::write_batch insert;
   for (const auto* id : {"a-stalls", "b-succeeds", "c-fails", "d-stays-pending"}) {
     auto job = job_with(id, "x", 1700000000000);
-    // Both ways of inserting: COPY for the first two, INSERT for the others.
+    // Both ways of inserting: generated ids for the first two, chosen ones after.
     job.id_generated = id[0] < 'c';
     insert.add(job);
   }
@@ -284,6 +300,85 @@ CAF_TEST(a job is loaded on restart until its final state lands) {
                   (std::vector<std::string>{"a-stalls", "d-stays-pending"}));
   pqxx::work txn{connection};
   CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 2);
+}
+
+CAF_TEST(a job and its state writes in one batch land as its newest state) {
+  persistence::write_batch batch;
+  for (bool generated : {true, false}) {
+    std::string prefix = generated ? "generated-" : "chosen-";
+    for (const auto* name : {"finishes", "runs", "ignores-old"}) {
+      auto job = job_with(prefix + name, "x", 1700000000000);
+      job.id_generated = generated;
+      job.revision = 2;
+      batch.add(job);
+    }
+    batch.add(state_write(prefix + "finishes", job_status::running, 3));
+    batch.add(state_write(prefix + "finishes", job_status::success, 4));
+    batch.add(state_write(prefix + "runs", job_status::running, 3));
+    batch.add(state_write(prefix + "ignores-old", job_status::running, 1));
+  }
+  auto outcomes = commit(batch);
+  for (auto i : {0, 1, 2, 7, 8, 9})
+    CAF_CHECK(outcomes[i].inserted);
+  for (bool generated : {true, false}) {
+    std::string prefix = generated ? "generated-" : "chosen-";
+    auto finished = job(prefix + "finishes").at(0);
+    std::string result = finished.result;
+    CAF_CHECK(finished.status == job_status::success);
+    CAF_CHECK_EQUAL(result, "done");
+    CAF_CHECK_EQUAL(finished.revision, 4);
+    CAF_CHECK_EQUAL(finished.function_execution_time_ms, 7);
+    CAF_CHECK_EQUAL(finished.resulted_at, 1700000000200);
+    auto running = job(prefix + "runs").at(0);
+    std::string machine = running.executing_machine_id;
+    CAF_CHECK(running.status == job_status::running);
+    CAF_CHECK_EQUAL(machine, "m \"1\"");
+    CAF_CHECK_EQUAL(running.last_dispatched_at, 1700000000100);
+    auto untouched = job(prefix + "ignores-old").at(0);
+    CAF_CHECK(untouched.status == job_status::pending);
+    CAF_CHECK_EQUAL(untouched.revision, 2);
+  }
+  // Same creation time: in id order.
+  CAF_CHECK_EQUAL(ids_of(live_jobs()),
+                  (std::vector<std::string>{"chosen-ignores-old", "chosen-runs",
+                                            "generated-ignores-old", "generated-runs"}));
+}
+
+CAF_TEST(only generated inserts and state writes make a batch of one statement) {
+  auto generated = job_with("generated", "g", 1700000000000);
+  generated.id_generated = true;
+  job_state_write running;
+  running.cluster_id = "c1";
+  running.id = "earlier";
+  running.status = job_status::running;
+  running.revision = 2;
+  persistence::write_batch earlier;
+  earlier.add(job_with("earlier", "e", 1700000000000));
+  CAF_CHECK(!earlier.one_statement());
+  commit(earlier);
+
+  persistence::write_batch batch;
+  CAF_CHECK(batch.one_statement());
+  batch.add(generated);
+  batch.add(running);
+  CAF_REQUIRE(batch.one_statement());
+  commit_alone(batch);
+  // Committed without a transaction around it: another session sees both writes.
+  pqxx::connection other{url};
+  pqxx::work txn{other};
+  CAF_CHECK_EQUAL(txn.exec("SELECT status FROM jobs WHERE id = 'earlier'")[0][0].c_str(),
+                  std::string{"running"});
+  CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 2);
+
+  auto with_chosen = batch;
+  with_chosen.add(job_with("chosen", "c", 1700000000000));
+  CAF_CHECK(!with_chosen.one_statement());
+  auto with_events = batch;
+  with_events.add(std::vector<event_record>{});
+  CAF_CHECK(!with_events.one_statement());
+  auto with_machine = batch;
+  with_machine.add(machine_record{});
+  CAF_CHECK(!with_machine.one_statement());
 }
 
 CAF_TEST(statuses are fetched for a list of awkward ids) {

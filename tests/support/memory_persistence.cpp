@@ -20,18 +20,6 @@ caf::error unavailable() {
   return make_error(error_code::unavailable, "the database is unavailable");
 }
 
-void apply(job_record& job, const job_state_write& w) {
-  job.status = w.status;
-  job.result_type = w.result_type;
-  job.result = w.result;
-  job.attempts_used = w.attempts_used;
-  job.executing_machine_id = w.executing_machine_id;
-  job.function_execution_time_ms = w.function_execution_time_ms;
-  job.last_dispatched_at = w.last_dispatched_at;
-  job.resulted_at = w.resulted_at;
-  job.revision = w.revision;
-}
-
 persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self,
                                                  std::shared_ptr<memory_store> store) {
   (void)self;
