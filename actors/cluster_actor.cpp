@@ -74,6 +74,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   auto now = self->clock().now();
   if (!snapshot.cluster.id.empty())
     st.context.cluster = std::move(snapshot.cluster);
+  st.live_jobs_before = snapshot.live_jobs_before;
   for (auto& service : snapshot.services) {
     auto index = pool_of(self, service.name);
     st.services[index].functions = std::move(service.functions);
@@ -152,7 +153,9 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0)
     return request.execution_id;
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
-  auto job = lifecycle::make_job(st.context.cluster.id, id, request, wall_clock_ms());
+  // Never before the last live_jobs move, whatever the wall clock did since.
+  auto created_at = std::max(wall_clock_ms(), st.live_jobs_before);
+  auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
   auto promise = self->make_response_promise<std::string>();
   self->request(st.context.writer, caf::infinite, job)
@@ -177,6 +180,21 @@ void refuse_result(self_pointer self, const job_result_post& post,
       self->state.context.writer,
       std::vector<event_record>{activity::result_not_persisted(
           self->state.context.cluster.id, service, post, "the job already finished")});
+}
+
+/// Has the writer move the jobs still live `live_jobs_delay` after their creation to
+/// live_jobs. The move queues behind every job insert and state write this cluster sent
+/// before it, and no job is created before its boundary afterwards, so a restart finds
+/// every live job either in live_jobs or among the jobs created since.
+void move_older_live_jobs(self_pointer self) {
+  auto& st = self->state;
+  auto before = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      st.context.options.live_jobs_delay)
+                                      .count();
+  if (before <= st.live_jobs_before)
+    return;
+  st.live_jobs_before = before;
+  caf::anon_send(st.context.writer, live_jobs_move{st.context.cluster.id, before});
 }
 
 caf::result<bool> route_result(self_pointer self, job_result_post& post) {
@@ -281,6 +299,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         auto now = self->clock().now();
         drop_lingering_results(self, now);
         detect_silent_machines(self, now);
+        move_older_live_jobs(self);
         self->delayed_send(self, self->state.context.options.sweep_interval,
                            sweep_atom::value);
       },

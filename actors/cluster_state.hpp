@@ -73,6 +73,9 @@ struct cluster_state {
   std::unordered_map<std::string, cache_hit> cache;
   std::mt19937_64 random;
   std::uint64_t sweeps = 0;
+  /// The cluster's live jobs created before this are in live_jobs, so no job may be
+  /// created before it: a restart would look for it in neither place.
+  timestamp_ms live_jobs_before = 0;
   static inline const char* name = "diffplane.cluster";
 
   cluster_state() = default;

@@ -14,6 +14,9 @@ struct domain_options {
   std::chrono::seconds result_linger{30};
   /// How often a cluster expires results and looks for silent machines.
   std::chrono::milliseconds sweep_interval{1000};
+  /// A job still live this long after its creation is moved to live_jobs at the next
+  /// sweep; one that finishes sooner never is (migration 0007).
+  std::chrono::milliseconds live_jobs_delay{2000};
   /// A machine's last ping is written at most this often (unless something changed).
   std::chrono::seconds machine_ping_write_interval{30};
   /// Cache entries are reloaded after a restart when they resulted within this window.

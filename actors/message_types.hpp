@@ -18,6 +18,7 @@ namespace diffplane {
   X(cluster_record)                                                                      \
   X(job_record)                                                                          \
   X(job_state_write)                                                                     \
+  X(live_jobs_move)                                                                      \
   X(job_status_row)                                                                      \
   X(job_summary)                                                                         \
   X(machine_record)                                                                      \

@@ -313,6 +313,9 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
       [=](job_state_write& row) { return write_job_state(self, row); },
+      [=](live_jobs_move& row) {
+        return gather<live_jobs_move, done_atom>(self, std::move(row));
+      },
       [=](machine_record& row) {
         return gather<machine_record, done_atom>(self, std::move(row));
       },
@@ -335,6 +338,7 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           snapshot.cluster = persistence::sql::load_cluster(txn, cluster_id);
           snapshot.services = persistence::sql::load_services(txn, cluster_id);
           snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
+          snapshot.live_jobs_before = persistence::sql::live_jobs_before(txn, cluster_id);
           snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
           snapshot.cache_entries =
               persistence::sql::load_cache_entries(txn, cluster_id, cache_since);

@@ -34,6 +34,7 @@ using persistence_actor = caf::typed_actor<
     /// Inserts a job unless its id exists; answers whether it was new.
     caf::replies_to<job_record>::with<bool>,
     caf::replies_to<job_state_write>::with<done_atom>,
+    caf::replies_to<live_jobs_move>::with<done_atom>,
     caf::replies_to<machine_record>::with<done_atom>,
     caf::replies_to<service_record>::with<done_atom>,
     caf::replies_to<std::vector<event_record>>::with<done_atom>,

@@ -79,6 +79,13 @@ struct job_state_write {
   std::int64_t revision = 0;
 };
 
+/// Moves the live jobs of a cluster created before `created_before` (and after the
+/// previous move) into live_jobs, where a restart finds them however old they get.
+struct live_jobs_move {
+  std::string cluster_id;
+  timestamp_ms created_before = 0;
+};
+
 /// Gives `job` the state that `write` carries.
 void apply(job_record& job, const job_state_write& write);
 
@@ -202,6 +209,9 @@ struct cluster_snapshot {
   std::vector<machine_record> machines;
   std::vector<job_record> live_jobs;
   std::vector<cache_entry_record> cache_entries;
+  /// The cluster's live jobs created before this are in live_jobs; a new job must not be
+  /// created before it (live_jobs_move).
+  timestamp_ms live_jobs_before = 0;
 };
 
 template <class Inspector> auto inspect(Inspector& f, cluster_record& x) {
@@ -215,6 +225,10 @@ template <class Inspector> auto inspect(Inspector& f, job_record& x) {
            x.background, x.id_generated, x.created_at, x.status, x.result_type, x.result,
            x.attempts_used, x.executing_machine_id, x.function_execution_time_ms,
            x.last_dispatched_at, x.resulted_at, x.revision);
+}
+
+template <class Inspector> auto inspect(Inspector& f, live_jobs_move& x) {
+  return f(x.cluster_id, x.created_before);
 }
 
 template <class Inspector> auto inspect(Inspector& f, job_state_write& x) {
@@ -280,7 +294,8 @@ template <class Inspector> auto inspect(Inspector& f, function_metrics& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, cluster_snapshot& x) {
-  return f(x.cluster, x.services, x.machines, x.live_jobs, x.cache_entries);
+  return f(x.cluster, x.services, x.machines, x.live_jobs, x.cache_entries,
+           x.live_jobs_before);
 }
 
 } // namespace diffplane

@@ -8,15 +8,17 @@ void insert_clusters(pqxx::transaction_base& txn,
                      const std::vector<const cluster_record*>& rows) {
   if (rows.empty())
     return;
-  std::string query = "INSERT INTO clusters (id, api_secret, description, created_at, "
-                      "predictive_retries_enabled, cloud_enabled) VALUES ";
+  // A cluster's jobs are all created after it, none of them in live_jobs yet.
+  std::string query =
+      "INSERT INTO clusters (id, api_secret, description, created_at, "
+      "predictive_retries_enabled, cloud_enabled, live_jobs_before) VALUES ";
   const char* separator = "";
   for (const auto* c : rows) {
     query += separator;
     query += "(" + text(txn, c->id) + "," + text(txn, c->api_secret) + "," +
              text_or_null(txn, c->description) + "," + timestamp_or_now(c->created_at) +
              "," + boolean(c->predictive_retries_enabled) + "," +
-             boolean(c->cloud_enabled) + ")";
+             boolean(c->cloud_enabled) + "," + timestamp_or_now(c->created_at) + ")";
     separator = ",";
   }
   query += " ON CONFLICT (id) DO NOTHING";

@@ -218,14 +218,6 @@ private:
   state_arrays state_;
 };
 
-/// Adds the live ones among the rows `inserted` returns to live_jobs, in the same
-/// statement, so that a job is never in jobs without being in live_jobs.
-std::string live_rows_of(const std::string& inserted) {
-  return "INSERT INTO live_jobs (cluster_id, created_at, id) SELECT cluster_id, "
-         "created_at, id FROM " +
-         inserted + " WHERE " + live_status_condition;
-}
-
 } // namespace
 
 std::unordered_set<std::string>
@@ -240,10 +232,8 @@ insert_or_skip_jobs(pqxx::transaction_base& txn,
   std::vector<std::string> params;
   arrays.take_into(params);
   static const std::string query =
-      "WITH inserted AS (" + job_row_arrays::insert(1) +
-      " ON CONFLICT (cluster_id, id) DO NOTHING "
-      "RETURNING cluster_id, id, created_at, status), live AS (" +
-      live_rows_of("inserted") + ") SELECT cluster_id, id FROM inserted";
+      job_row_arrays::insert(1) +
+      " ON CONFLICT (cluster_id, id) DO NOTHING RETURNING cluster_id, id";
   auto result = exec_prepared(txn, "diffplane_insert_or_skip_jobs", query,
                               pqxx::prepare::make_dynamic_params(params));
   for (const auto& row : result)
@@ -265,11 +255,10 @@ void write_jobs(pqxx::transaction_base& txn,
   std::vector<std::string> params;
   rows.take_into(params);
   writes.take_into(params);
-  // A job whose final state lands leaves live_jobs in the same statement.
+  // A job whose final state lands leaves live_jobs (if it was moved there) in the same
+  // statement.
   static const std::string query =
-      "WITH inserted AS (" + job_row_arrays::insert(1) +
-      " RETURNING cluster_id, created_at, id, status), live AS (" +
-      live_rows_of("inserted") + "), updated AS (" +
+      "WITH inserted AS (" + job_row_arrays::insert(1) + "), updated AS (" +
       job_state_arrays::update(1 + job_row_arrays::parameters) +
       "), finished AS (DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
       live_status_condition +
@@ -279,33 +268,88 @@ void write_jobs(pqxx::transaction_base& txn,
                 pqxx::prepare::make_dynamic_params(params));
 }
 
+void move_live_jobs(pqxx::transaction_base& txn, const live_jobs_move& move) {
+  // The range starts where the previous move ended; a move that does not advance the
+  // boundary (a clock set back) moves nothing.
+  static const std::string query =
+      "WITH since AS (SELECT live_jobs_before AS t FROM clusters WHERE id = $1), "
+      "moved AS (INSERT INTO live_jobs (cluster_id, created_at, id) "
+      "SELECT j.cluster_id, j.created_at, j.id FROM since, jobs AS j "
+      "WHERE j.cluster_id = $1 AND j.created_at >= since.t AND j.created_at < " +
+      timestamp_of_ms("$2::bigint") + " AND j." + live_status_condition +
+      " ON CONFLICT DO NOTHING) "
+      "UPDATE clusters SET live_jobs_before = " +
+      timestamp_of_ms("$2::bigint") + " WHERE id = $1 AND live_jobs_before < " +
+      timestamp_of_ms("$2::bigint");
+  exec_prepared(txn, "diffplane_move_live_jobs", query, move.cluster_id,
+                move.created_before);
+}
+
+namespace {
+
+/// Reads the jobs `query` selects through a cursor, a slice at a time, appending them to
+/// `result`: one result of a million rows would hold every value twice (libpq's copy
+/// and ours) at the peak of a restart.
+void read_jobs(pqxx::transaction_base& txn, const std::string& query, const char* name,
+               std::vector<job_record>& result) {
+  constexpr int rows_per_fetch = 10000;
+  pqxx::icursorstream cursor{txn, query, name, rows_per_fetch};
+  // Converting a slice takes about as long as Postgres takes to produce the next one, so
+  // the two overlap: a helper thread converts slice N while this one fetches N+1 (one
+  // slice at a time, so `result` has one writer).
+  std::future<void> converting;
+  pqxx::result rows;
+  while (cursor >> rows) {
+    if (converting.valid())
+      converting.get();
+    converting = std::async(std::launch::async, [&result, slice = rows] {
+      for (const auto& row : slice)
+        result.push_back(job_of(row));
+    });
+  }
+  if (converting.valid())
+    converting.get();
+}
+
+} // namespace
+
+timestamp_ms live_jobs_before(pqxx::transaction_base& txn,
+                              const std::string& cluster_id) {
+  // Rounded up: a job created at the rounded time must not fall before the boundary.
+  auto rows = txn.exec("SELECT ceil(extract(epoch FROM live_jobs_before) * 1000)::bigint "
+                       "FROM clusters WHERE id = " +
+                       text(txn, cluster_id));
+  return rows.empty() ? 0 : rows[0][0].as<timestamp_ms>();
+}
+
 std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                                        const std::string& cluster_id,
                                        long look_up_below) {
   const auto cluster = text(txn, cluster_id);
-  // Pick the join ourselves: the planner's choice, a hash join over every row of jobs
-  // and a sort spilling to disk, took twice as long for a million live jobs and grows
-  // with the table's history. A few live jobs: look each one up (a restart then reads
-  // no more than they are, however old the oldest one is). Many: walk live_jobs and
-  // jobs_latest side by side in creation order from the oldest live job, which reads
-  // the jobs finished since then too, but sequentially and without a sort.
-  const auto live =
-      txn.exec("SELECT count(*) FROM live_jobs WHERE cluster_id = " + cluster)[0][0]
-          .as<long>();
-  if (live == 0)
-    return {};
-  txn.exec(live < look_up_below
-               ? "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
-               : "SET LOCAL enable_hashjoin = off; SET LOCAL enable_nestloop = off");
+  // Each live job is read once, from live_jobs if created before the boundary, else from
+  // jobs, whatever rows a bug or a hand might have added to live_jobs.
+  const auto boundary =
+      "(SELECT live_jobs_before FROM clusters WHERE id = " + cluster + ")";
+  std::vector<job_record> result;
   // All rows are read: plan for that, not for a quick first slice (a cursor's default).
   txn.exec("SET LOCAL cursor_tuple_fraction = 1.0");
-  // Read through a cursor, a slice at a time: one result of a million rows would hold
-  // every value twice (libpq's copy and ours) at the peak of a restart.
-  constexpr int rows_per_fetch = 10000;
-  std::vector<job_record> result;
-  result.reserve(static_cast<std::size_t>(live));
-  {
-    pqxx::icursorstream cursor{
+  // The live jobs moved to live_jobs (live_jobs_move), all created before the cluster's
+  // live_jobs_before. Pick the join ourselves: the planner's choice, a hash join over
+  // every row of jobs and a sort spilling to disk, took twice as long for a million live
+  // jobs and grows with the table's history. A few live jobs: look each one up (a
+  // restart then reads no more than they are, however old the oldest one is). Many:
+  // walk live_jobs and jobs_latest side by side in creation order from the oldest live
+  // job, which reads the jobs finished since then too, but sequentially and without a
+  // sort.
+  const auto moved =
+      txn.exec("SELECT count(*) FROM live_jobs WHERE cluster_id = " + cluster)[0][0]
+          .as<long>();
+  if (moved > 0) {
+    result.reserve(static_cast<std::size_t>(moved));
+    txn.exec(moved < look_up_below
+                 ? "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+                 : "SET LOCAL enable_hashjoin = off; SET LOCAL enable_nestloop = off");
+    read_jobs(
         txn,
         "SELECT " + job_columns("j.") +
             " FROM live_jobs AS l JOIN jobs AS j ON j.cluster_id = l.cluster_id AND "
@@ -313,26 +357,20 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
             cluster + " AND j.cluster_id = " + cluster +
             " AND j.created_at >= (SELECT min(created_at) FROM live_jobs WHERE "
             "cluster_id = " +
-            cluster + ") AND j." + live_status_condition + " ORDER BY l.created_at, l.id",
-        "live_jobs", rows_per_fetch};
-    // Converting a slice takes about as long as Postgres takes to produce the next one,
-    // so the two overlap: a helper thread converts slice N while this one fetches N+1
-    // (one slice at a time, so `result` has one writer).
-    std::future<void> converting;
-    pqxx::result rows;
-    while (cursor >> rows) {
-      if (converting.valid())
-        converting.get();
-      converting = std::async(std::launch::async, [&result, slice = rows] {
-        for (const auto& row : slice)
-          result.push_back(job_of(row));
-      });
-    }
-    if (converting.valid())
-      converting.get();
+            cluster + ") AND l.created_at < " + boundary + " AND j." +
+            live_status_condition + " ORDER BY l.created_at, l.id",
+        "moved_live_jobs", result);
+    txn.exec("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_nestloop");
   }
-  txn.exec("RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_nestloop; "
-           "RESET cursor_tuple_fraction");
+  // The jobs created since: every one of them is read (by creation time, from
+  // jobs_latest) and the live ones kept. They come after the moved ones in creation
+  // order.
+  read_jobs(txn,
+            "SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " + cluster +
+                " AND created_at >= " + boundary + " AND " + live_status_condition +
+                " ORDER BY created_at, id",
+            "recent_live_jobs", result);
+  txn.exec("RESET cursor_tuple_fraction");
   return result;
 }
 

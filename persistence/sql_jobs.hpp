@@ -27,6 +27,13 @@ void write_jobs(pqxx::transaction_base& txn,
                 const std::vector<const job_record*>& new_jobs,
                 const std::vector<const job_state_write*>& states);
 
+/// Moves the cluster's live jobs created since its previous move and before
+/// `move.created_before` into live_jobs, and makes that the cluster's live_jobs_before.
+void move_live_jobs(pqxx::transaction_base& txn, const live_jobs_move& move);
+
+/// The cluster's live_jobs_before: its live jobs created earlier are in live_jobs.
+timestamp_ms live_jobs_before(pqxx::transaction_base& txn, const std::string& cluster_id);
+
 /// The pending, running and stalled jobs of a cluster, oldest first. Below
 /// `look_up_below` live jobs each is looked up by key; from there on live_jobs and jobs
 /// are read side by side in creation order (tests pass 0 to take that path).

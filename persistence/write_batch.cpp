@@ -35,6 +35,12 @@ std::size_t write_batch::add(job_state_write row) {
   return items_.size() - 1;
 }
 
+std::size_t write_batch::add(live_jobs_move row) {
+  live_jobs_moves_.push_back(std::move(row));
+  items_.push_back({kind::live_jobs_move, live_jobs_moves_.size() - 1});
+  return items_.size() - 1;
+}
+
 std::size_t write_batch::add(machine_record row) {
   machines_.push_back(std::move(row));
   items_.push_back({kind::machine, machines_.size() - 1});
@@ -82,6 +88,7 @@ std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
 bool write_batch::one_statement() const {
   return clusters_.empty() && settings_.empty() && machines_.empty() &&
          services_.empty() && events_.empty() && client_events_.empty() &&
+         live_jobs_moves_.empty() &&
          std::all_of(jobs_.begin(), jobs_.end(),
                      [](const job_record& j) { return j.id_generated; });
 }
@@ -141,6 +148,10 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   for (const auto* j : generated)
     inserted.insert(sql::job_key(j->cluster_id, j->id));
 
+  // After the batch's job writes: a move sees every state sent before it.
+  for (const auto& move : live_jobs_moves_)
+    sql::move_live_jobs(txn, move);
+
   std::vector<const event_record*> events;
   for (const auto& group : events_)
     for (const auto& e : group)
@@ -176,6 +187,9 @@ write_batch write_batch::only(std::size_t index) const {
     break;
   case kind::job_state:
     single.add(job_states_[it.slot]);
+    break;
+  case kind::live_jobs_move:
+    single.add(live_jobs_moves_[it.slot]);
     break;
   case kind::machine:
     single.add(machines_[it.slot]);

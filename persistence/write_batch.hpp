@@ -27,6 +27,7 @@ public:
   std::size_t add(cluster_settings_write row);
   std::size_t add(job_record row);
   std::size_t add(job_state_write row);
+  std::size_t add(live_jobs_move row);
   std::size_t add(machine_record row);
   std::size_t add(service_record row);
   std::size_t add(std::vector<event_record> rows);
@@ -52,6 +53,7 @@ private:
     settings,
     job,
     job_state,
+    live_jobs_move,
     machine,
     service,
     events,
@@ -67,6 +69,7 @@ private:
   std::vector<cluster_settings_write> settings_;
   std::vector<job_record> jobs_;
   std::vector<job_state_write> job_states_;
+  std::vector<live_jobs_move> live_jobs_moves_;
   std::vector<machine_record> machines_;
   std::vector<service_record> services_;
   std::vector<std::vector<event_record>> events_;

@@ -270,6 +270,10 @@ CAF_TEST(a job is loaded on restart until its final state lands) {
   cached.resulted_at = 1700000000000;
   insert.add(cached);
   commit(insert);
+  // All of them are moved to live_jobs but the one already finished.
+  persistence::write_batch move;
+  move.add(live_jobs_move{"c1", 1700000000001});
+  commit(move);
   auto write = [](const std::string& id, job_status status, std::int64_t revision) {
     job_state_write w;
     w.cluster_id = "c1";
@@ -368,8 +372,13 @@ CAF_TEST(only generated inserts and state writes make a batch of one statement) 
   pqxx::work txn{other};
   CAF_CHECK_EQUAL(txn.exec("SELECT status FROM jobs WHERE id = 'earlier'")[0][0].c_str(),
                   std::string{"running"});
-  CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 2);
+  CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM jobs")[0][0].as<int>(), 2);
+  // A job enters live_jobs only when its cluster moves it there.
+  CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 0);
 
+  auto with_move = batch;
+  with_move.add(live_jobs_move{"c1", 1700000000001});
+  CAF_CHECK(!with_move.one_statement());
   auto with_chosen = batch;
   with_chosen.add(job_with("chosen", "c", 1700000000000));
   CAF_CHECK(!with_chosen.one_statement());
@@ -379,6 +388,65 @@ CAF_TEST(only generated inserts and state writes make a batch of one statement) 
   auto with_machine = batch;
   with_machine.add(machine_record{});
   CAF_CHECK(!with_machine.one_statement());
+}
+
+CAF_TEST(live jobs are found on restart whether moved to live_jobs or not ) {
+  persistence::write_batch insert;
+  auto add = [&](const std::string& id, timestamp_ms created, job_status status) {
+    auto job = job_with(id, "x", created);
+    job.id_generated = id[0] < 'c';
+    job.status = status;
+    if (is_terminal(status)) {
+      job.result_type = result_kind::resolution;
+      job.resulted_at = created;
+    }
+    insert.add(job);
+  };
+  add("a-old-pending", 1700000000100, job_status::pending);
+  add("b-old-done", 1700000000200, job_status::success);
+  add("c-old-running", 1700000000300, job_status::running);
+  add("d-young-pending", 1700000000400, job_status::pending);
+  commit(insert);
+  auto moved_ids = [&] {
+    pqxx::work txn{connection};
+    std::vector<std::string> ids;
+    for (const auto& row : txn.exec("SELECT id FROM live_jobs ORDER BY created_at"))
+      ids.push_back(row[0].as<std::string>());
+    return ids;
+  };
+  auto boundary = [&] {
+    pqxx::work txn{connection};
+    return persistence::sql::live_jobs_before(txn, "c1");
+  };
+  const std::vector<std::string> all_live{"a-old-pending", "c-old-running",
+                                          "d-young-pending"};
+  CAF_CHECK_EQUAL(boundary(), 1700000000000);
+  CAF_CHECK(moved_ids().empty());
+  CAF_CHECK_EQUAL(ids_of(live_jobs()), all_live);
+
+  persistence::write_batch first_move;
+  first_move.add(live_jobs_move{"c1", 1700000000350});
+  commit(first_move);
+  CAF_CHECK_EQUAL(boundary(), 1700000000350);
+  CAF_CHECK_EQUAL(moved_ids(),
+                  (std::vector<std::string>{"a-old-pending", "c-old-running"}));
+  CAF_CHECK_EQUAL(ids_of(live_jobs()), all_live);
+
+  // A move that does not advance the boundary (a clock set back) changes nothing.
+  persistence::write_batch backwards;
+  backwards.add(live_jobs_move{"c1", 1700000000500 - 1000});
+  commit(backwards);
+  CAF_CHECK_EQUAL(boundary(), 1700000000350);
+
+  // A moved job leaves live_jobs with its final state; the next move takes the rest.
+  persistence::write_batch finish_and_move;
+  finish_and_move.add(state_write("c-old-running", job_status::success, 2));
+  finish_and_move.add(live_jobs_move{"c1", 1700000000500});
+  commit(finish_and_move);
+  CAF_CHECK_EQUAL(moved_ids(),
+                  (std::vector<std::string>{"a-old-pending", "d-young-pending"}));
+  CAF_CHECK_EQUAL(ids_of(live_jobs()),
+                  (std::vector<std::string>{"a-old-pending", "d-young-pending"}));
 }
 
 CAF_TEST(statuses are fetched for a list of awkward ids) {

@@ -51,6 +51,13 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           apply(it->second, w);
         return done_atom::value;
       },
+      [store](live_jobs_move& move) -> caf::result<done_atom> {
+        if (store->failing)
+          return unavailable();
+        auto& before = store->live_jobs_before[move.cluster_id];
+        before = std::max(before, move.created_before);
+        return done_atom::value;
+      },
       [store](machine_record& row) -> caf::result<done_atom> {
         store->machines[row.cluster_id + "/" + row.id] = row;
         return done_atom::value;
@@ -77,6 +84,9 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         cluster_snapshot snapshot;
         if (auto it = store->clusters.find(cluster_id); it != store->clusters.end())
           snapshot.cluster = it->second;
+        if (auto it = store->live_jobs_before.find(cluster_id);
+            it != store->live_jobs_before.end())
+          snapshot.live_jobs_before = it->second;
         for (const auto& [key, s] : store->services)
           if (s.cluster_id == cluster_id)
             snapshot.services.push_back(s);

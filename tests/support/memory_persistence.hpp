@@ -16,6 +16,8 @@ struct memory_store {
   /// Keyed by "cluster/id".
   std::map<std::string, job_record> jobs;
   std::vector<job_state_write> state_writes;
+  /// Each cluster's last live_jobs_move (its live jobs are found by status here).
+  std::map<std::string, timestamp_ms> live_jobs_before;
   std::map<std::string, machine_record> machines;
   std::map<std::string, service_record> services;
   std::vector<event_record> events;

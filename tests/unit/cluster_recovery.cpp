@@ -3,6 +3,7 @@
 #include "cluster_fixture.hpp"
 
 #include "actors/job_lifecycle.hpp"
+#include "actors/wall_clock.hpp"
 
 using namespace diffplane;
 
@@ -90,6 +91,22 @@ CAF_TEST(cached resolutions survive a restart) {
   CAF_CHECK(ask<bool>(result(first, "m1")));
   restart();
   CAF_CHECK_EQUAL(ask<std::string>(request), first);
+}
+
+CAF_TEST(a sweep moves the older live jobs and no job is created before the move) {
+  using namespace std::chrono_literals;
+  auto started = wall_clock_ms();
+  advance_time(1s);
+  // The sweep asks for the jobs created more than live_jobs_delay (2 s) ago.
+  auto moved = store->live_jobs_before["c1"];
+  CAF_CHECK_GREATER_OR_EQUAL(moved, started - 2000);
+  CAF_CHECK_LESS_OR_EQUAL(moved, wall_clock_ms() - 2000);
+  // A restart on a node whose clock is an hour behind the last move.
+  store->live_jobs_before["c1"] = wall_clock_ms() + 3600 * 1000;
+  restart();
+  auto id = create("f");
+  CAF_CHECK_GREATER_OR_EQUAL(store->job("c1", id)->created_at,
+                             store->live_jobs_before["c1"]);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
