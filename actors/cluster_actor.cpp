@@ -101,6 +101,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   constexpr std::size_t jobs_per_message = 10000;
   std::unordered_map<std::uint32_t, std::vector<job_record>> pending_by_pool;
   for (auto& job : snapshot.live_jobs) {
+    st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     auto found = job.status;
     if (lifecycle::recover(job, wall_now)) {
       caf::anon_send(st.context.writer, lifecycle::state_of(job));
@@ -155,6 +156,7 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
   // Never before the last live_jobs move, whatever the wall clock did since.
   auto created_at = std::max(wall_clock_ms(), st.live_jobs_before);
+  st.newest_created_at = std::max(st.newest_created_at, created_at);
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
   auto promise = self->make_response_promise<std::string>();
@@ -191,7 +193,10 @@ void move_older_live_jobs(self_pointer self) {
   auto before = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
                                       st.context.options.live_jobs_delay)
                                       .count();
-  if (before <= st.live_jobs_before)
+  // Nothing to move while no job was created at or after the last boundary (0: none).
+  bool nothing_new =
+      st.newest_created_at == 0 || st.newest_created_at < st.live_jobs_before;
+  if (before <= st.live_jobs_before || nothing_new)
     return;
   st.live_jobs_before = before;
   caf::anon_send(st.context.writer, live_jobs_move{st.context.cluster.id, before});

@@ -76,6 +76,10 @@ struct cluster_state {
   /// The cluster's live jobs created before this are in live_jobs, so no job may be
   /// created before it: a restart would look for it in neither place.
   timestamp_ms live_jobs_before = 0;
+  /// The newest creation time among the jobs this cluster created or loaded (0: none):
+  /// while it is before live_jobs_before there is nothing to move, and an idle cluster
+  /// writes nothing.
+  timestamp_ms newest_created_at = 0;
   static inline const char* name = "diffplane.cluster";
 
   cluster_state() = default;
