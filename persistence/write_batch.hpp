@@ -36,8 +36,9 @@ public:
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
 
-  /// Runs every write in `txn` as a few multi-row statements, parents before children
-  /// and each job's newest state last; throws what libpqxx throws.
+  /// Runs every write in `txn` as a few multi-row statements, parents before children,
+  /// each job's newest state after its insert, and live_jobs moves after every job
+  /// write (so a move sees them all); throws what libpqxx throws.
   std::vector<write_outcome> execute(pqxx::transaction_base& txn) const;
 
   /// Whether execute() runs one statement at most, which commits on its own: only job
