@@ -23,6 +23,8 @@ struct create_job_request {
   std::int32_t timeout_seconds = 300;
   std::string execution_id; // empty: generate an id
   bool background = false;
+
+  bool operator==(const create_job_request&) const = default;
 };
 
 /// POST /jobs-request: a worker's long-poll for up to `limit` jobs of a service.
@@ -35,6 +37,8 @@ struct jobs_request {
   std::string ip;
   bool announces_functions = false;
   std::vector<std::string> functions;
+
+  bool operator==(const jobs_request&) const = default;
 };
 
 /// A job as handed to a worker.
@@ -42,6 +46,8 @@ struct dispatched_job {
   std::string id;
   std::string target_fn;
   std::string target_args;
+
+  bool operator==(const dispatched_job&) const = default;
 };
 
 /// POST /jobs/:jobId/result.
@@ -53,6 +59,8 @@ struct job_result_post {
   std::string result;
   result_kind type = result_kind::resolution;
   std::int32_t function_execution_time_ms = -1;
+
+  bool operator==(const job_result_post&) const = default;
 };
 
 /// GET /jobs/:jobId (single) and POST /batch-jobs-status-request: answered as soon as one
@@ -61,11 +69,15 @@ struct status_request {
   std::vector<std::string> ids;
   std::int32_t ttl_ms = 20000;
   bool single = false;
+
+  bool operator==(const status_request&) const = default;
 };
 
 /// POST /metrics from a machine.
 struct client_events_post {
   std::vector<client_event_record> events;
+
+  bool operator==(const client_events_post&) const = default;
 };
 
 /// GET /clusters/:clusterId.
@@ -74,18 +86,24 @@ struct cluster_details {
   std::vector<machine_record> machines;
   std::vector<job_summary> jobs;
   std::vector<service_record> definitions;
+
+  bool operator==(const cluster_details&) const = default;
 };
 
 /// GET /clusters/:clusterId/service/:serviceName.
 struct service_details_request {
   std::string service;
   std::int32_t limit = 2000;
+
+  bool operator==(const service_details_request&) const = default;
 };
 
 struct service_details {
   std::vector<job_summary> jobs;
   bool has_definition = false;
   service_record definition;
+
+  bool operator==(const service_details&) const = default;
 };
 
 /// GET (answer) and PUT (request) /clusters/:clusterId/settings; cloudEnabled is
@@ -93,18 +111,24 @@ struct service_details {
 struct cluster_settings {
   bool predictive_retries_enabled = false;
   bool cloud_enabled = false;
+
+  bool operator==(const cluster_settings&) const = default;
 };
 
 /// A job row and its activity, for operators (GET /clusters/:clusterId/jobs/:jobId).
 struct job_detail {
   job_record job;
   std::vector<event_record> activity;
+
+  bool operator==(const job_detail&) const = default;
 };
 
 /// A job's state change that the cluster's index follows.
 struct job_status_changed {
   std::string id;
   job_status status = job_status::pending;
+
+  bool operator==(const job_status_changed&) const = default;
 };
 
 /// A job reached success or failure; the cluster answers its waiters and caches.
@@ -114,6 +138,8 @@ struct job_finished {
   std::string target_fn;
   std::string cache_key;
   timestamp_ms resulted_at = 0;
+
+  bool operator==(const job_finished&) const = default;
 };
 
 template <class Inspector> auto inspect(Inspector& f, create_job_request& x) {

@@ -33,6 +33,8 @@ struct cluster_record {
   timestamp_ms created_at = 0;
   bool predictive_retries_enabled = false;
   bool cloud_enabled = false;
+
+  bool operator==(const cluster_record&) const = default;
 };
 
 /// A job row; the immutable call plus its current state.
@@ -62,6 +64,8 @@ struct job_record {
   timestamp_ms resulted_at = 0;
   /// Grows with every state change; a write only lands over an older revision.
   std::int64_t revision = 0;
+
+  bool operator==(const job_record&) const = default;
 };
 
 /// The mutable part of a job row, written after every transition.
@@ -77,6 +81,8 @@ struct job_state_write {
   timestamp_ms last_dispatched_at = 0;
   timestamp_ms resulted_at = 0;
   std::int64_t revision = 0;
+
+  bool operator==(const job_state_write&) const = default;
 };
 
 /// Moves the live jobs of a cluster created before `created_before` (and after the
@@ -84,6 +90,8 @@ struct job_state_write {
 struct live_jobs_move {
   std::string cluster_id;
   timestamp_ms created_before = 0;
+
+  bool operator==(const live_jobs_move&) const = default;
 };
 
 /// Gives `job` the state that `write` carries.
@@ -95,6 +103,8 @@ struct job_status_row {
   job_status status = job_status::pending;
   result_kind result_type = result_kind::none;
   std::string result;
+
+  bool operator==(const job_status_row&) const = default;
 };
 
 /// A job as listed by the management routes.
@@ -106,6 +116,8 @@ struct job_summary {
   result_kind result_type = result_kind::none;
   timestamp_ms created_at = 0;
   std::int32_t function_execution_time_ms = -1;
+
+  bool operator==(const job_summary&) const = default;
 };
 
 struct machine_record {
@@ -115,6 +127,8 @@ struct machine_record {
   std::string ip;
   std::string deployment_id;
   timestamp_ms last_ping_at = 0;
+
+  bool operator==(const machine_record&) const = default;
 };
 
 struct service_record {
@@ -122,6 +136,8 @@ struct service_record {
   std::string name;
   std::vector<std::string> functions;
   timestamp_ms updated_at = 0;
+
+  bool operator==(const service_record&) const = default;
 };
 
 /// One entry of a cluster's activity log: stored, or derived from a job row when read.
@@ -134,6 +150,8 @@ struct event_record {
   std::string service;
   std::string meta_json; // empty: none
   timestamp_ms created_at = 0;
+
+  bool operator==(const event_record&) const = default;
 };
 
 /// A telemetry event sent by an SDK to POST /metrics.
@@ -145,6 +163,8 @@ struct client_event_record {
   timestamp_ms timestamp = 0;
   std::string tags_json;
   std::string int_fields_json;
+
+  bool operator==(const client_event_record&) const = default;
 };
 
 /// The latest cached resolution of (service, target_fn, cache_key).
@@ -154,12 +174,16 @@ struct cache_entry_record {
   std::string cache_key;
   std::string job_id;
   timestamp_ms resulted_at = 0;
+
+  bool operator==(const cache_entry_record&) const = default;
 };
 
 /// A change of a cluster's settings (PUT /clusters/:clusterId/settings).
 struct cluster_settings_write {
   std::string cluster_id;
   bool predictive_retries_enabled = false;
+
+  bool operator==(const cluster_settings_write&) const = default;
 };
 
 /// GET /clusters/:clusterId/activity: one job's events, one deployment's, or the latest.
@@ -168,12 +192,16 @@ struct activity_query {
   std::string job_id;
   std::string deployment_id;
   std::int32_t limit = 1000;
+
+  bool operator==(const activity_query&) const = default;
 };
 
 /// GET /clusters/:clusterId/metrics?serviceName=.
 struct metrics_query {
   std::string cluster_id;
   std::string service;
+
+  bool operator==(const metrics_query&) const = default;
 };
 
 /// Per function and result type: jobs resulted in the summary window.
@@ -184,6 +212,8 @@ struct function_summary {
   double avg_execution_time = 0;
   double min_execution_time = 0;
   double max_execution_time = 0;
+
+  bool operator==(const function_summary&) const = default;
 };
 
 /// One minute of a service.
@@ -194,11 +224,15 @@ struct timeseries_bin {
   std::int64_t resulted = 0;
   std::int64_t stalled = 0;
   std::int64_t rejections = 0;
+
+  bool operator==(const timeseries_bin&) const = default;
 };
 
 struct function_metrics {
   std::vector<function_summary> summary;
   std::vector<timeseries_bin> timeseries;
+
+  bool operator==(const function_metrics&) const = default;
 };
 
 /// Everything a cluster actor needs to rebuild itself after a start or a crash.
@@ -212,6 +246,8 @@ struct cluster_snapshot {
   /// The cluster's live jobs created before this are in live_jobs; a new job must not be
   /// created before it (live_jobs_move).
   timestamp_ms live_jobs_before = 0;
+
+  bool operator==(const cluster_snapshot&) const = default;
 };
 
 template <class Inspector> auto inspect(Inspector& f, cluster_record& x) {
