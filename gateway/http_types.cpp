@@ -42,6 +42,8 @@ std::string_view error_kind(unsigned status) {
     return "request_timeout";
   case 413:
     return "payload_too_large";
+  case 429:
+    return "too_many_requests";
   case 431:
     return "headers_too_large";
   case 501:

@@ -24,6 +24,8 @@ http_response error_response(const domain_error& error) {
     return json_error(401, error.message);
   case error_code::not_found:
     return json_error(404, error.message);
+  case error_code::limit_reached:
+    return json_error(429, error.message);
   case error_code::overloaded:
   case error_code::unavailable:
     return json_error(503, error.message);

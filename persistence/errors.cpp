@@ -29,4 +29,26 @@ std::string message_of(const caf::error& err) {
   return caf::to_string(err);
 }
 
+std::string_view to_string(error_code code) {
+  switch (code) {
+  case error_code::none:
+    return "none";
+  case error_code::bad_request:
+    return "bad_request";
+  case error_code::unauthorized:
+    return "unauthorized";
+  case error_code::not_found:
+    return "not_found";
+  case error_code::overloaded:
+    return "overloaded";
+  case error_code::limit_reached:
+    return "limit_reached";
+  case error_code::unavailable:
+    return "unavailable";
+  case error_code::internal:
+    return "internal";
+  }
+  return "unknown";
+}
+
 } // namespace diffplane

@@ -8,6 +8,7 @@
 #include <caf/message.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace diffplane {
 
@@ -25,5 +26,8 @@ error_code code_of(const caf::error& err);
 
 /// The one-line message of `err`, for logs and HTTP bodies.
 std::string message_of(const caf::error& err);
+
+/// The code's name: "not_found", "unavailable", ...
+std::string_view to_string(error_code code);
 
 } // namespace diffplane
