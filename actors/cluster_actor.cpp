@@ -2,7 +2,6 @@
 
 #include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
-#include "actors/wall_clock.hpp"
 #include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
@@ -67,6 +66,29 @@ void admit(self_pointer self, job_record job) {
   self->send(self->state.services[pool].pool, enqueue_atom::value, std::move(job));
 }
 
+/// A live job read from the database that the cluster did not hold: its running attempt
+/// was lost with its holder and counts as stalled. Returns whether the job is to be
+/// queued; false when it failed instead, its attempts spent (`failure_reason`).
+bool revive(self_pointer self, job_record& job, timestamp_ms now,
+            const std::string& failure_reason, std::vector<event_record>& events) {
+  auto& st = self->state;
+  auto found = job.status;
+  if (!lifecycle::recover(job, now))
+    return true;
+  caf::anon_send(st.context.writer, lifecycle::state_of(job));
+  events.push_back(activity::job_recovered(job, found, job.executing_machine_id));
+  if (job.status != job_status::failure)
+    return true;
+  events.push_back(activity::job_failed(job, failure_reason));
+  job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
+                        job.cache_key, job.resulted_at};
+  st.jobs.insert_or_assign(
+      job.id,
+      job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
+  on_job_finished(self, finished);
+  return false;
+}
+
 /// Rebuilds services, machines, the cache and the live jobs from a snapshot. A job found
 /// running was running on a node that died: that attempt counts as stalled.
 void restore(self_pointer self, cluster_snapshot& snapshot) {
@@ -84,7 +106,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     auto id = machine.id;
     // Silent since before the restart as far as we know; the clock starts now.
     st.machines.emplace(std::move(id),
-                        machine_state{std::move(machine), now, now, false});
+                        machine_state{std::move(machine), now, now, false, {}});
   }
   for (auto& entry : snapshot.cache_entries)
     st.cache.insert_or_assign(
@@ -94,7 +116,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   st.jobs.reserve(st.jobs.size() + snapshot.live_jobs.size());
   std::size_t recovered = 0;
   std::size_t failed = 0;
-  auto wall_now = wall_clock_ms();
+  auto wall_time = wall_now(self);
   std::vector<event_record> events;
   // Batches per pool rather than a message per job: a million messages queued at once
   // would cost more than the jobs they carry.
@@ -102,23 +124,11 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   std::unordered_map<std::uint32_t, std::vector<job_record>> pending_by_pool;
   for (auto& job : snapshot.live_jobs) {
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
-    auto found = job.status;
-    if (lifecycle::recover(job, wall_now)) {
-      caf::anon_send(st.context.writer, lifecycle::state_of(job));
-      events.push_back(activity::job_recovered(job, found, job.executing_machine_id));
+    if (job.status != job_status::pending)
       ++recovered;
-      if (job.status == job_status::failure) {
-        ++failed;
-        events.push_back(
-            activity::job_failed(job, "no attempts left after a node restart"));
-        job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
-                              job.cache_key, job.resulted_at};
-        st.jobs.insert_or_assign(
-            job.id,
-            job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
-        on_job_finished(self, finished);
-        continue;
-      }
+    if (!revive(self, job, wall_time, "no attempts left after a node restart", events)) {
+      ++failed;
+      continue;
     }
     auto pool = index_job(self, job);
     auto& batch = pending_by_pool[pool];
@@ -142,20 +152,66 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
                recovered, failed);
 }
 
+/// Reads a job the cluster does not hold and admits it if it is still live.
+void admit_if_live(self_pointer self, const std::string& id) {
+  auto& st = self->state;
+  self->request(st.context.reader, caf::infinite, fetch_job_atom::value,
+                st.context.cluster.id, id)
+      .then(
+          [self](std::vector<job_record>& found) {
+            if (found.empty() || is_terminal(found.front().status) ||
+                self->state.jobs.count(found.front().id) > 0)
+              return;
+            auto& job = found.front();
+            std::vector<event_record> events;
+            if (revive(self, job, wall_now(self),
+                       "no attempts left after its holder was lost", events))
+              admit(self, std::move(job));
+            if (!events.empty())
+              caf::anon_send(self->state.context.writer, std::move(events));
+          },
+          [self, id](caf::error& err) {
+            spdlog::warn("event=job_admission_failed cluster={} job={} reason=\"{}\"",
+                         self->state.context.cluster.id, id, message_of(err));
+          });
+}
+
+/// Refuses a service or machine the cluster has no room for; none when there is room.
+caf::error check_room(self_pointer self, const std::string& service,
+                      const std::string& machine_id = {}) {
+  auto& st = self->state;
+  const auto& options = st.context.options;
+  if (st.service_index.count(service) == 0 &&
+      st.services.size() >= options.max_services_per_cluster)
+    return make_error(error_code::limit_reached,
+                      "the cluster has " + std::to_string(st.services.size()) +
+                          " services, the most it may hold; service '" + service +
+                          "' is refused");
+  if (!machine_id.empty() && st.machines.count(machine_id) == 0 &&
+      st.machines.size() >= options.max_machines_per_cluster)
+    return make_error(error_code::limit_reached,
+                      "the cluster has " + std::to_string(st.machines.size()) +
+                          " machines, the most it may hold; machine '" + machine_id +
+                          "' is refused");
+  return {};
+}
+
 caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
   auto& st = self->state;
   if (!request.cache_key.empty() && request.cache_ttl_seconds > 0) {
     auto it = st.cache.find(
         cache_key_of(request.service, request.target_fn, request.cache_key));
     if (it != st.cache.end() &&
-        it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_clock_ms())
+        it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_now(self))
       return it->second.job_id;
   }
   if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0)
     return request.execution_id;
+  if (auto refused = check_room(self, request.service))
+    return refused;
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
   // Never before the last live_jobs move, whatever the wall clock did since.
-  auto created_at = std::max(wall_clock_ms(), st.live_jobs_before);
+  auto created_at = std::max(wall_now(self), st.live_jobs_before);
   st.newest_created_at = std::max(st.newest_created_at, created_at);
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
@@ -163,11 +219,16 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   self->request(st.context.writer, caf::infinite, job)
       .then(
           [self, promise, job = std::move(job)](bool inserted) mutable {
-            // Not inserted: the execution id existed already; the call gets that job.
             auto id = job.id;
-            if (inserted && self->state.jobs.count(id) == 0) {
-              metrics::jobs().created.add();
-              admit(self, std::move(job));
+            if (self->state.jobs.count(id) == 0) {
+              if (inserted) {
+                metrics::jobs().created.add();
+                admit(self, std::move(job));
+              } else {
+                // The execution id existed already, yet the cluster does not hold the
+                // job: it finished long ago, or its commit was never acknowledged.
+                admit_if_live(self, id);
+              }
             }
             promise.deliver(std::move(id));
           },
@@ -190,9 +251,9 @@ void refuse_result(self_pointer self, const job_result_post& post,
 /// every live job either in live_jobs or among the jobs created since.
 void move_older_live_jobs(self_pointer self) {
   auto& st = self->state;
-  auto before = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      st.context.options.live_jobs_delay)
-                                      .count();
+  auto before = wall_now(self) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     st.context.options.live_jobs_delay)
+                                     .count();
   // Nothing to move while no job was created at or after the last boundary (0: none).
   bool nothing_new =
       st.newest_created_at == 0 || st.newest_created_at < st.live_jobs_before;
@@ -244,9 +305,9 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
   std::seed_seq seed{entropy(), entropy(), entropy(), entropy(),
                      entropy(), entropy(), entropy(), entropy()};
   st.random.seed(seed);
-  auto since = wall_clock_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     st.context.options.cache_horizon)
-                                     .count();
+  auto since = wall_now(self) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    st.context.options.cache_horizon)
+                                    .count();
   self->request(st.context.writer, caf::infinite, load_cluster_atom::value,
                 st.context.cluster.id, since)
       .then(
@@ -270,7 +331,9 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
       [self](create_job_request& request) { return create_job(self, request); },
-      [self](jobs_request& request) -> caf::delegated<std::vector<dispatched_job>> {
+      [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
+        if (auto refused = check_room(self, request.service, request.machine_id))
+          return refused;
         touch_machine(self, request.machine_id, request.service, request.ip,
                       request.deployment_id, std::chrono::milliseconds{request.ttl_ms});
         if (request.announces_functions)

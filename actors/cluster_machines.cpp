@@ -1,9 +1,10 @@
 #include "actors/cluster_state.hpp"
 
 #include "actors/activity.hpp"
-#include "actors/wall_clock.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 namespace diffplane::cluster_internal {
 
@@ -13,6 +14,11 @@ void touch_machine(self_pointer self, const std::string& machine_id,
   if (machine_id.empty())
     return;
   auto& st = self->state;
+  // Polls from machines beyond the cap are refused before this; a result from one is
+  // still taken, but the machine is not recorded.
+  if (st.machines.size() >= st.context.options.max_machines_per_cluster &&
+      st.machines.count(machine_id) == 0)
+    return;
   auto now = self->clock().now();
   auto [it, is_new] = st.machines.try_emplace(machine_id);
   auto& machine = it->second;
@@ -29,6 +35,12 @@ void touch_machine(self_pointer self, const std::string& machine_id,
     }
   };
   update(record.service, service);
+  if (!service.empty()) {
+    auto pool = pool_of(self, service);
+    if (std::find(machine.pools.begin(), machine.pools.end(), pool) ==
+        machine.pools.end())
+      machine.pools.push_back(pool);
+  }
   update(record.ip, ip);
   update(record.deployment_id, deployment_id);
   if (machine.inactive) {
@@ -39,7 +51,7 @@ void touch_machine(self_pointer self, const std::string& machine_id,
   }
   // A machine waiting in a long-poll is not silent: count it as seen until the poll ends.
   machine.last_seen = std::max(machine.last_seen, now + busy_for);
-  record.last_ping_at = wall_clock_ms();
+  record.last_ping_at = wall_now(self);
   if (changed ||
       now - machine.last_written >= st.context.options.machine_ping_write_interval) {
     machine.last_written = now;
@@ -56,7 +68,7 @@ void announce_functions(self_pointer self, const std::string& service,
   state.functions = functions;
   state.has_definition = true;
   caf::anon_send(st.context.writer, service_record{st.context.cluster.id, service,
-                                                   functions, wall_clock_ms()});
+                                                   functions, wall_now(self)});
 }
 
 void detect_silent_machines(self_pointer self, steady_time now) {
@@ -71,8 +83,8 @@ void detect_silent_machines(self_pointer self, steady_time now) {
                  st.context.cluster.id, id, silent);
     caf::anon_send(st.context.writer, std::vector<event_record>{activity::machine_stalled(
                                           machine.record, silent)});
-    for (auto& service : st.services)
-      self->send(service.pool, machine_inactive_atom::value, id);
+    for (auto pool : machine.pools)
+      self->send(st.services[pool].pool, machine_inactive_atom::value, id);
   }
 }
 

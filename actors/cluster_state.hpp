@@ -45,6 +45,9 @@ struct machine_state {
   steady_time last_seen;
   steady_time last_written;
   bool inactive = false;
+  /// The pools the machine polled: only they can have given it attempts, so only they
+  /// hear when it goes silent.
+  std::vector<std::uint32_t> pools;
 };
 
 struct service_state {
@@ -88,6 +91,11 @@ struct cluster_state {
 };
 
 using self_pointer = cluster_actor::stateful_pointer<cluster_state>;
+
+/// Now as epoch milliseconds, from the cluster's clock seam.
+inline timestamp_ms wall_now(self_pointer self) {
+  return self->state.context.options.wall_clock();
+}
 
 std::string cache_key_of(const std::string& service, const std::string& fn,
                          const std::string& key);

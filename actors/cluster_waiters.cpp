@@ -1,6 +1,5 @@
 #include "actors/cluster_state.hpp"
 
-#include "actors/wall_clock.hpp"
 #include "persistence/errors.hpp"
 
 #include <algorithm>
@@ -12,7 +11,8 @@ namespace {
 
 /// The index entry of each id, null for a job not in memory. A status poll repeats
 /// hundreds of ids, so each is looked up once per request and the pointers reused.
-std::vector<job_entry*> entries_of(cluster_state& st, const std::vector<std::string>& ids) {
+std::vector<job_entry*> entries_of(cluster_state& st,
+                                   const std::vector<std::string>& ids) {
   std::vector<job_entry*> entries;
   entries.reserve(ids.size());
   for (const auto& id : ids) {
@@ -33,8 +33,8 @@ std::vector<job_status_row> rows_of(const std::vector<std::string>& ids,
   rows.reserve(ids.size());
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (const auto* entry = entries[i]) {
-      rows.push_back(job_status_row{ids[i], entry->status, entry->result_type,
-                                    entry->result});
+      rows.push_back(
+          job_status_row{ids[i], entry->status, entry->result_type, entry->result});
     } else if (auto s = stored_by_id.find(ids[i]); s != stored_by_id.end()) {
       rows.push_back(*s->second);
     }
@@ -167,7 +167,7 @@ void drop_lingering_results(self_pointer self, steady_time now) {
   auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(
                      st.context.options.cache_horizon)
                      .count();
-  auto oldest = wall_clock_ms() - horizon;
+  auto oldest = wall_now(self) - horizon;
   // The cache is small next to the job index; pruning it costs one pass now and then.
   if (++st.sweeps % 64 == 0)
     std::erase_if(st.cache,

@@ -1,7 +1,10 @@
 #pragma once
 
+#include "actors/wall_clock.hpp"
+
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 namespace diffplane {
 
@@ -25,8 +28,15 @@ struct domain_options {
   std::size_t batch_status_max_ids = 20000;
   /// Long-polls parked at once in this process (worker polls plus result waiters).
   std::size_t max_parked_polls = 100000;
+  /// Machines a cluster holds at most; a poll from one more is refused (429).
+  std::size_t max_machines_per_cluster = 10000;
+  /// Services a cluster holds at most; a create or poll naming one more is refused.
+  std::size_t max_services_per_cluster = 1000;
   /// Most jobs one worker poll may take.
   std::int32_t max_jobs_per_poll = 1000;
+  /// Now as epoch milliseconds, for stored times and cache ages (timers use the actor
+  /// clock). A seam: unit tests tie it to the test coordinator's clock.
+  std::function<timestamp_ms()> wall_clock = wall_clock_ms;
 };
 
 } // namespace diffplane

@@ -2,35 +2,48 @@
 
 #include "actors/activity.hpp"
 #include "actors/job_lifecycle.hpp"
-#include "actors/wall_clock.hpp"
 #include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <optional>
+#include <utility>
+#include <vector>
+
 namespace diffplane {
 
 namespace {
 
+using result_promise = caf::typed_response_promise<bool>;
+
+/// Where the attempt is: its result can still come, a result's write is in flight, or it
+/// ended and waits for its pool to release it.
+enum class attempt_phase { running, resolving, ended };
+
 struct job_state {
   job_record job;
   job_context context;
-  /// Set once the attempt is ending: no result or stall may act on it any more.
-  bool settled = false;
+  attempt_phase phase = attempt_phase::running;
+  /// A stall (timeout, silent machine) that came while a result's write was in flight:
+  /// it takes effect if that write fails.
+  std::optional<std::string> stall_after_failed_write;
+  /// Results that came while a write was in flight; they are answered after its outcome.
+  std::vector<std::pair<job_result_post, result_promise>> waiting_results;
   static inline const char* name = "diffplane.job";
 };
 
 using self_pointer = job_actor::stateful_pointer<job_state>;
 
-/// The job reached success or failure: tell the cluster (waiters, cache) and the pool.
+/// The job reached success or failure: tell the cluster (waiters, cache) and the pool,
+/// which releases the attempt.
 void finish(self_pointer self) {
   auto& st = self->state;
   self->send(st.context.cluster,
              job_finished{lifecycle::status_row_of(st.job), st.job.service,
                           st.job.target_fn, st.job.cache_key, st.job.resulted_at});
   self->send(st.context.pool, job_done_atom::value, st.job.id);
-  self->quit();
 }
 
 void record(self_pointer self, event_record event) {
@@ -55,8 +68,8 @@ void persist_failure(self_pointer self) {
 /// failure.
 void give_up(self_pointer self, const std::string& reason) {
   auto& st = self->state;
-  st.settled = true;
-  auto status = lifecycle::stall(st.job, wall_clock_ms());
+  st.phase = attempt_phase::ended;
+  auto status = lifecycle::stall(st.job, st.context.wall_clock());
   metrics::jobs().stalled.add();
   record(self, activity::job_stalled(st.job, st.job.executing_machine_id, reason));
   spdlog::debug("event=job_stalled cluster={} job={} reason=\"{}\" next={}",
@@ -65,13 +78,83 @@ void give_up(self_pointer self, const std::string& reason) {
     // Not awaited: a crash before this commits finds the job running, which recovery
     // treats exactly like this stall.
     caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
-    self->send(st.context.pool, requeue_atom::value, std::move(st.job));
-    self->quit();
+    self->send(st.context.pool, requeue_atom::value, st.job);
     return;
   }
   metrics::jobs().failed.add();
   record(self, activity::job_failed(st.job, "no attempts left after: " + reason));
   persist_failure(self);
+}
+
+/// A timeout or a silent machine: acts now, or once a result's write in flight failed.
+void request_stall(self_pointer self, std::string reason) {
+  auto& st = self->state;
+  if (st.phase == attempt_phase::running)
+    give_up(self, reason);
+  else if (st.phase == attempt_phase::resolving && !st.stall_after_failed_write)
+    st.stall_after_failed_write = std::move(reason);
+}
+
+void refuse(self_pointer self, const job_result_post& post, result_promise& promise) {
+  auto& st = self->state;
+  metrics::jobs().results_not_persisted.add();
+  record(self, activity::result_not_persisted(st.job.cluster_id, st.job.service, post,
+                                              st.phase == attempt_phase::ended
+                                                  ? "the attempt already ended"
+                                                  : "the attempt is held by machine " +
+                                                        st.job.executing_machine_id));
+  promise.deliver(false);
+}
+
+void handle_result(self_pointer self, job_result_post post, result_promise promise);
+
+/// Answers the results that waited for a write, now that its outcome is known.
+void answer_waiting_results(self_pointer self) {
+  auto waiting = std::move(self->state.waiting_results);
+  self->state.waiting_results.clear();
+  for (auto& [post, promise] : waiting)
+    handle_result(self, std::move(post), std::move(promise));
+}
+
+/// Accepts a result from the attempt's holder: resolves the job and answers once the
+/// write committed. A result that comes while a write is in flight waits for its
+/// outcome: refused if it committed, tried in its place if it failed.
+void handle_result(self_pointer self, job_result_post post, result_promise promise) {
+  auto& st = self->state;
+  if (st.phase == attempt_phase::resolving) {
+    st.waiting_results.emplace_back(std::move(post), std::move(promise));
+    return;
+  }
+  if (st.phase == attempt_phase::ended || !lifecycle::accepts_result(st.job, post)) {
+    refuse(self, post, promise);
+    return;
+  }
+  st.phase = attempt_phase::resolving;
+  auto replaced = lifecycle::resolve(st.job, post, st.context.wall_clock());
+  self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
+      .then(
+          [self, promise](done_atom) mutable {
+            auto& st = self->state;
+            st.phase = attempt_phase::ended;
+            auto& jobs = metrics::jobs();
+            (st.job.result_type == result_kind::rejection ? jobs.succeeded_rejection
+                                                          : jobs.succeeded_resolution)
+                .add();
+            finish(self);
+            promise.deliver(true);
+            answer_waiting_results(self);
+          },
+          [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
+            // Not durable: the attempt goes on, so the worker may post again, unless its
+            // deadline passed or its machine went silent meanwhile.
+            auto& st = self->state;
+            lifecycle::undo(st.job, std::move(replaced));
+            st.phase = attempt_phase::running;
+            promise.deliver(err);
+            if (auto reason = std::exchange(st.stall_after_failed_write, std::nullopt))
+              give_up(self, *reason);
+            answer_waiting_results(self);
+          });
 }
 
 job_actor::behavior_type job_behavior(self_pointer self, job_record job,
@@ -85,48 +168,17 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
       [self](job_result_post& post) -> caf::result<bool> {
-        auto& st = self->state;
-        if (st.settled || !lifecycle::accepts_result(st.job, post)) {
-          metrics::jobs().results_not_persisted.add();
-          record(self, activity::result_not_persisted(
-                           st.job.cluster_id, st.job.service, post,
-                           st.settled ? "the attempt already ended"
-                                      : "the attempt is held by machine " +
-                                            st.job.executing_machine_id));
-          return false;
-        }
-        st.settled = true;
-        auto replaced = lifecycle::resolve(st.job, post, wall_clock_ms());
         auto promise = self->make_response_promise<bool>();
-        self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
-            .then(
-                [self, promise](done_atom) mutable {
-                  auto& jobs = metrics::jobs();
-                  (self->state.job.result_type == result_kind::rejection
-                       ? jobs.succeeded_rejection
-                       : jobs.succeeded_resolution)
-                      .add();
-                  finish(self);
-                  promise.deliver(true);
-                },
-                [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
-                  // Not durable: the attempt goes on, so the worker may post again or
-                  // time out.
-                  lifecycle::undo(self->state.job, std::move(replaced));
-                  self->state.settled = false;
-                  promise.deliver(err);
-                });
+        handle_result(self, std::move(post), promise);
         return promise;
       },
       [self](job_timeout_atom, std::int32_t attempt) {
-        if (!self->state.settled && attempt == self->state.job.attempts_used)
-          give_up(self, "timeout");
+        if (attempt == self->state.job.attempts_used)
+          request_stall(self, "timeout");
       },
-      [self](stall_atom, std::string& reason) {
-        if (!self->state.settled)
-          give_up(self, reason);
-      },
+      [self](stall_atom, std::string& reason) { request_stall(self, std::move(reason)); },
       [self](persist_atom) { persist_failure(self); },
+      [self](release_atom) { self->quit(); },
   };
 }
 

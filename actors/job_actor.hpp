@@ -9,21 +9,29 @@
 namespace diffplane {
 
 /// One running attempt of a job: the machine that holds it, what happens when it times
-/// out (its pool keeps the deadline), and the only place a result for it is accepted. Spawned by the pool at dispatch; exits when
-/// the attempt ends (result, stall back to pending, or failure).
+/// out (its pool keeps the deadline), and the only place a result for it is accepted.
+/// Spawned by the pool at dispatch; when the attempt ends (result, stall back to
+/// pending, or failure) it tells its pool and exits once the pool releases it, so a
+/// result the pool forwarded before it heard of the end still finds the actor.
 using job_actor = caf::typed_actor<
-    /// Answers whether the result was accepted (false: not from the attempt's holder).
+    /// Answers whether the result was accepted (false: not from the attempt's holder, or
+    /// the attempt ended). A result that comes while another one's write is in flight
+    /// waits for that write's outcome.
     caf::replies_to<job_result_post>::with<bool>,
     /// The attempt's timeout elapsed (sent by the pool; the number names the attempt).
     caf::reacts_to<job_timeout_atom, std::int32_t>,
     /// The attempt is given up, e.g. because its machine went silent; carries the reason.
     caf::reacts_to<stall_atom, std::string>,
     /// Tries again to commit the failure of a job whose attempts are spent.
-    caf::reacts_to<persist_atom>>;
+    caf::reacts_to<persist_atom>,
+    /// The pool forgot the attempt: nothing can reach it any more, so it exits.
+    caf::reacts_to<release_atom>>;
 
 } // namespace diffplane
 
 #include "actors/cluster_notifications.hpp"
+
+#include <functional>
 
 namespace diffplane {
 
@@ -36,6 +44,8 @@ struct job_context {
   cluster_notifications cluster;
   /// The pool that spawned the attempt (the part of its interface a job uses).
   pool_actor_fwd pool;
+  /// Now as epoch milliseconds (domain_options::wall_clock).
+  std::function<timestamp_ms()> wall_clock;
 };
 
 /// Spawns the attempt of `job` (already dispatched); `parent` is its pool.

@@ -3,7 +3,6 @@
 #include "actors/activity.hpp"
 #include "actors/job_actor.hpp"
 #include "actors/job_lifecycle.hpp"
-#include "actors/wall_clock.hpp"
 #include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
@@ -94,13 +93,17 @@ void check_timeouts(self_pointer self) {
   schedule_timeout_check(self);
 }
 
-/// Forgets a running attempt and its deadline; false if it was not running.
-bool end_attempt(pool_state& st, const std::string& job_id) {
+/// Forgets a running attempt and its deadline and releases its actor: no result can be
+/// forwarded to it after this (they are refused here), so it may exit. False if it was
+/// not running.
+bool end_attempt(self_pointer self, const std::string& job_id) {
+  auto& st = self->state;
   auto it = st.running.find(job_id);
   if (it == st.running.end())
     return false;
   if (it->second.deadline != st.deadlines.end())
     st.deadlines.erase(it->second.deadline);
+  self->send(it->second.attempt, release_atom::value);
   st.running.erase(it);
   return true;
 }
@@ -113,7 +116,7 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
   auto count = std::min<std::size_t>(static_cast<std::size_t>(std::max(limit, 1)),
                                      st.pending.size());
   taken.reserve(count);
-  auto now = wall_clock_ms();
+  auto now = st.context.options.wall_clock();
   auto& stats = metrics::jobs();
   stats.pending.add(-static_cast<std::int64_t>(count));
   stats.running.add(static_cast<std::int64_t>(count));
@@ -128,10 +131,12 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     auto number = job.attempts_used;
     auto due = self->clock().now() + std::chrono::seconds{job.timeout_seconds};
     auto attempt = spawn_job(self, std::move(job),
-                             job_context{st.context.writer, st.context.cluster, self});
-    end_attempt(st, id);
+                             job_context{st.context.writer, st.context.cluster, self,
+                                         st.context.options.wall_clock});
+    end_attempt(self, id);
     auto deadline = st.deadlines.emplace(due, id);
-    st.running.emplace(std::move(id), running_attempt{attempt, machine_id, number, deadline});
+    st.running.emplace(std::move(id),
+                       running_attempt{attempt, machine_id, number, deadline});
   }
   schedule_timeout_check(self);
   return taken;
@@ -216,7 +221,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       },
       [self](requeue_atom, job_record& job) {
         auto& st = self->state;
-        if (end_attempt(st, job.id))
+        if (end_attempt(self, job.id))
           metrics::jobs().running.add(-1);
         metrics::jobs().pending.add(1);
         self->send(st.context.cluster, job_status_changed{job.id, job.status});
@@ -224,7 +229,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         schedule_dispatch(self);
       },
       [self](job_done_atom, const std::string& id) {
-        if (end_attempt(self->state, id))
+        if (end_attempt(self, id))
           metrics::jobs().running.add(-1);
       },
       [self](check_timeouts_atom) { check_timeouts(self); },

@@ -76,6 +76,15 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "polls are answered at once")
       ->envname("DIFFPLANE_MAX_PARKED_POLLS")
       ->capture_default_str();
+  app.add_option("--max-machines-per-cluster", o.max_machines_per_cluster,
+                 "machines one cluster may hold; a poll from one more is answered 429")
+      ->envname("DIFFPLANE_MAX_MACHINES_PER_CLUSTER")
+      ->capture_default_str();
+  app.add_option("--max-services-per-cluster", o.max_services_per_cluster,
+                 "services one cluster may hold; a create or poll naming one more is "
+                 "answered 429")
+      ->envname("DIFFPLANE_MAX_SERVICES_PER_CLUSTER")
+      ->capture_default_str();
   app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
                  "most job ids in one /batch-jobs-status-request")
       ->envname("DIFFPLANE_BATCH_STATUS_MAX_IDS")
@@ -92,10 +101,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "most writes gathered into one database transaction")
       ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
       ->capture_default_str();
-  app.add_option("--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
-                 "ms a dispatch's write may wait for the job's result to replace it (0: none)")
-    ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
-    ->capture_default_str();
+  app.add_option(
+         "--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
+         "ms a dispatch's write may wait for the job's result to replace it (0: none)")
+      ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
+      ->capture_default_str();
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
       ->envname("DIFFPLANE_METRICS_LISTEN");

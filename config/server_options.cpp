@@ -66,6 +66,8 @@ std::string describe(const server_options& o) {
   line("header-limit", std::to_string(o.header_limit_bytes));
   line("idle-timeout", std::to_string(o.idle_timeout_seconds));
   line("max-parked-polls", std::to_string(o.max_parked_polls));
+  line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
+  line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("batch-status-max-ids", std::to_string(o.batch_status_max_ids));
   line("machine-stall-seconds", std::to_string(o.machine_stall_seconds));
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
@@ -106,6 +108,10 @@ std::optional<std::string> validate(const server_options& options) {
     return "--idle-timeout must be at least 1 second";
   if (options.max_parked_polls == 0)
     return "--max-parked-polls must be at least 1";
+  if (options.max_machines_per_cluster == 0)
+    return "--max-machines-per-cluster must be at least 1";
+  if (options.max_services_per_cluster == 0)
+    return "--max-services-per-cluster must be at least 1";
   if (options.batch_status_max_ids < 1000)
     return "--batch-status-max-ids must be at least 1000 (the SDK sends up to 1000)";
   if (options.machine_stall_seconds == 0)

@@ -40,6 +40,10 @@ struct server_options {
   /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get
   /// 503.
   std::size_t max_parked_polls = 100000;
+  /// Machines one cluster may hold; a poll from one more machine is answered 429.
+  std::size_t max_machines_per_cluster = 10000;
+  /// Services one cluster may hold; a create or poll naming one more is answered 429.
+  std::size_t max_services_per_cluster = 1000;
   /// Most job ids accepted in one /batch-jobs-status-request.
   std::size_t batch_status_max_ids = 20000;
   /// A machine that neither polls nor posts for this long is inactive; its jobs stall.
@@ -50,7 +54,8 @@ struct server_options {
   std::string metrics_listen;
   /// Stored activity and SDK telemetry older than this many hours is deleted; 0: never.
   unsigned activity_retention_hours = 168;
-  /// Milliseconds a dispatch write may wait to be superseded by the job's result; 0: none.
+  /// Milliseconds a dispatch write may wait to be superseded by the job's result; 0:
+  /// none.
   unsigned dispatch_write_delay_ms = 1000;
   /// Most writes one group commit gathers into one transaction.
   std::size_t group_commit_max_items = 512;

@@ -26,6 +26,24 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
     sched.advance_time(d);
     run();
   }
+
+  /// Has the in-memory store answer the writes it holds (memory_store::held_writes), as
+  /// its flush: committed, or failed. The answers go out when the scheduler runs.
+  void answer_held_writes(bool commit) {
+    store->hold_state_writes = false;
+    store->commit_held = commit;
+    caf::anon_send(db, flush_atom::value);
+  }
+
+  /// Moves the clock by `d` in steps of at most `step`, so that periodic timers (which
+  /// re-arm from the time they fire) run as often as they would in real time.
+  void advance_in_steps(caf::timespan d, caf::timespan step = std::chrono::seconds{1}) {
+    while (d > step) {
+      advance_time(step);
+      d -= step;
+    }
+    advance_time(d);
+  }
 };
 
 } // namespace diffplane::testing

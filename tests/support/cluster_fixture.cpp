@@ -5,6 +5,12 @@ namespace diffplane::testing {
 cluster_fixture::cluster_fixture() {
   options.machine_stall = std::chrono::seconds{10};
   options.result_linger = std::chrono::seconds{5};
+  // Wall time moves with the deterministic clock, so tests can age cache entries.
+  options.wall_clock = [this] {
+    return wall_clock_start + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  sched.clock().now().time_since_epoch())
+                                  .count();
+  };
   start_cluster();
 }
 
@@ -23,6 +29,13 @@ void cluster_fixture::start_cluster() {
   self->receive([&](cluster_ready_atom, const std::string& id) { ready = id == info.id; },
                 caf::after(std::chrono::seconds{0}) >> [] {});
   CAF_REQUIRE(ready);
+}
+
+void cluster_fixture::restart_cluster() {
+  caf::anon_send_exit(cluster, caf::exit_reason::kill);
+  run();
+  self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+  start_cluster();
 }
 
 std::string cluster_fixture::create(const std::string& fn, std::int32_t retries,

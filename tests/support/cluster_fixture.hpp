@@ -9,6 +9,8 @@ namespace diffplane::testing {
 /// One cluster actor over the in-memory store, driven by the test's scoped actor.
 struct cluster_fixture : actor_fixture {
   cluster_record info{"c1", "sk_test", "", 1, false, false};
+  /// Wall time when the deterministic clock reads zero (options.wall_clock).
+  timestamp_ms wall_clock_start = 1'800'000'000'000;
   domain_options options;
   parked_counter parked = std::make_shared<std::atomic<std::size_t>>(0);
   cluster_actor cluster;
@@ -19,6 +21,9 @@ struct cluster_fixture : actor_fixture {
 
   /// Spawns the cluster (again), letting it load from the store.
   void start_cluster();
+
+  /// Kills the cluster and starts it again from the store, like a node restart.
+  void restart_cluster();
 
   /// Sends `message` and returns the answer once all actors are idle.
   template <class T, class Message> T ask(Message message) {

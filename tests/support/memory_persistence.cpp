@@ -20,9 +20,29 @@ caf::error unavailable() {
   return make_error(error_code::unavailable, "the database is unavailable");
 }
 
+void apply_state_write(memory_store& store, const job_state_write& w) {
+  store.state_writes.push_back(w);
+  auto it = store.jobs.find(w.cluster_id + "/" + w.id);
+  if (it != store.jobs.end() && it->second.revision < w.revision)
+    apply(it->second, w);
+}
+
+/// Answers every held write, from the actor's own context as a real flush would.
+void answer_held(memory_store& store) {
+  auto held = std::move(store.held_writes);
+  store.held_writes.clear();
+  for (auto& h : held) {
+    if (store.commit_held) {
+      apply_state_write(store, h.write);
+      h.reply.deliver(done_atom::value);
+    } else {
+      h.reply.deliver(unavailable());
+    }
+  }
+}
+
 persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self,
                                                  std::shared_ptr<memory_store> store) {
-  (void)self;
   return {
       [store](cluster_record& row) -> caf::result<done_atom> {
         if (store->failing)
@@ -42,13 +62,15 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           return unavailable();
         return store->jobs.emplace(row.cluster_id + "/" + row.id, row).second;
       },
-      [store](job_state_write& w) -> caf::result<done_atom> {
+      [self, store](job_state_write& w) -> caf::result<done_atom> {
         if (store->failing)
           return unavailable();
-        store->state_writes.push_back(w);
-        auto it = store->jobs.find(w.cluster_id + "/" + w.id);
-        if (it != store->jobs.end() && it->second.revision < w.revision)
-          apply(it->second, w);
+        if (store->hold_state_writes) {
+          auto reply = self->make_response_promise<done_atom>();
+          store->held_writes.push_back(memory_store::held_write{w, reply});
+          return reply;
+        }
+        apply_state_write(*store, w);
         return done_atom::value;
       },
       [store](live_jobs_move& move) -> caf::result<done_atom> {
@@ -157,7 +179,7 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           return unavailable();
         return done_atom::value;
       },
-      [](flush_atom) {},
+      [store](flush_atom) { answer_held(*store); },
       [](held_due_atom) {},
   };
 }

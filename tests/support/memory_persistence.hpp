@@ -2,6 +2,8 @@
 
 #include "persistence/persistence_actor.hpp"
 
+#include <caf/typed_response_promise.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +26,16 @@ struct memory_store {
   std::vector<client_event_record> client_events;
   /// When set, every write is answered with an "unavailable" error.
   bool failing = false;
+  /// When set, job state writes wait in `held_writes`, unanswered, until the actor gets
+  /// a flush: a commit in flight, for as long as the test needs.
+  bool hold_state_writes = false;
+  struct held_write {
+    job_state_write write;
+    caf::typed_response_promise<done_atom> reply;
+  };
+  std::vector<held_write> held_writes;
+  /// What a flush does with the held writes: commit them, or fail them "unavailable".
+  bool commit_held = true;
 
   const job_record* job(const std::string& cluster_id, const std::string& id) const;
 };

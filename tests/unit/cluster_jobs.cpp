@@ -90,8 +90,9 @@ CAF_TEST(a result for an unknown job is not found) {
 CAF_TEST(a timed out attempt is retried and the late result refused) {
   auto id = create("slow", 1, 10);
   ask<std::vector<dispatched_job>>(poll("m1"));
-  advance_time(10s);
-  run();
+  advance_in_steps(10s - 1ms);
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  advance_time(1ms);
   CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
   CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 1);
   CAF_CHECK(!ask<bool>(result(id, "m1")));
@@ -106,8 +107,10 @@ CAF_TEST(a job whose attempts are spent fails and wakes its waiter) {
   ask<std::vector<dispatched_job>>(poll("m1"));
   auto waiter = self->request(cluster, caf::infinite, statuses({id}, 20000));
   run();
-  advance_time(10s);
-  run();
+  advance_in_steps(10s - 1ms);
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  CAF_CHECK_EQUAL(parked->load(), 1u);
+  advance_time(1ms);
   std::vector<job_status_row> rows;
   waiter.receive([&](std::vector<job_status_row>& x) { rows = x; },
                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
@@ -130,7 +133,9 @@ CAF_TEST(the attempts of a silent machine stall) {
     self->request(cluster, caf::infinite, alive);
     run();
   }
-  advance_time(1s);
+  advance_time(1s - 1ms);
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  advance_time(1ms);
   CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
   CAF_CHECK(!ask<bool>(result(id, "m1")));
 }

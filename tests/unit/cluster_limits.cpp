@@ -1,0 +1,81 @@
+#define CAF_SUITE cluster_limits
+
+#include "cluster_fixture.hpp"
+
+#include "persistence/errors.hpp"
+
+using namespace diffplane;
+
+// A cluster holds a bounded number of machines and services: one tenant's stream of new
+// machine ids or service names must not grow the server without end.
+namespace {
+
+struct fixture : testing::cluster_fixture {
+  fixture() {
+    options.max_machines_per_cluster = 2;
+    options.max_services_per_cluster = 2;
+    restart_cluster(); // with the limits above
+  }
+
+  jobs_request poll_of(const std::string& machine, const std::string& service) {
+    auto request = poll(machine);
+    request.service = service;
+    request.ttl_ms = 5000;
+    return request;
+  }
+
+  /// Sends a poll that parks (or is refused) and returns the code it was refused with.
+  error_code poll_outcome(const std::string& machine, const std::string& service) {
+    auto parked_before = parked->load();
+    auto response = self->request(cluster, caf::infinite, poll_of(machine, service));
+    run();
+    if (parked->load() > parked_before)
+      return error_code::none;
+    error_code code = error_code::none;
+    response.receive([](std::vector<dispatched_job>&) {},
+                     [&](caf::error& err) { code = code_of(err); });
+    return code;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_limits_tests, fixture)
+
+CAF_TEST(a poll from one machine too many is refused and not recorded) {
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(poll_outcome("m2", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(poll_outcome("m3", "svc"), error_code::limit_reached);
+  CAF_CHECK_EQUAL(store->machines.count("c1/m3"), 0u);
+  // Known machines go on polling.
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::none);
+  auto details = ask<cluster_details>(details_atom::value);
+  CAF_CHECK_EQUAL(details.machines.size(), 2u);
+}
+
+CAF_TEST(a service too many is refused for creates and polls) {
+  create_job_request request;
+  request.target_fn = "f";
+  request.service = "a";
+  ask<std::string>(request);
+  request.service = "b";
+  ask<std::string>(request);
+  request.service = "c";
+  CAF_CHECK_EQUAL(code_of(ask_error<std::string>(request)), error_code::limit_reached);
+  CAF_CHECK_EQUAL(store->jobs.size(), 2u);
+  CAF_CHECK_EQUAL(poll_outcome("m1", "c"), error_code::limit_reached);
+  // The services it has still take work.
+  request.service = "a";
+  ask<std::string>(request);
+  CAF_CHECK_EQUAL(store->jobs.size(), 3u);
+}
+
+CAF_TEST(a result from a machine beyond the cap is still taken) {
+  auto id = create("f");
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  CAF_CHECK_EQUAL(poll_outcome("m2", "svc"), error_code::none);
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

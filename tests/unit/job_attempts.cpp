@@ -1,0 +1,132 @@
+#define CAF_SUITE job_attempts
+
+#include "cluster_fixture.hpp"
+
+#include "persistence/errors.hpp"
+
+using namespace diffplane;
+using namespace std::chrono_literals;
+
+// What an attempt does while its result's write is in flight, and at its end.
+namespace {
+
+struct fixture : testing::cluster_fixture {
+  using bool_response = decltype(std::declval<caf::scoped_actor&>()->request(
+      std::declval<cluster_actor&>(), caf::infinite, std::declval<job_result_post>()));
+
+  /// A job dispatched to m1.
+  std::string running_job(std::int32_t retries = 1, std::int32_t timeout_seconds = 10) {
+    auto id = create("f", retries, timeout_seconds);
+    CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+    return id;
+  }
+
+  /// Posts a result whose write the store holds; returns the pending answer.
+  bool_response post_held(const std::string& id, const std::string& value = "cmVzdWx0") {
+    store->hold_state_writes = true;
+    auto response = self->request(cluster, caf::infinite, result(id, "m1", value));
+    run();
+    return response;
+  }
+
+  /// Whether `response` has been answered (answers are mail in the test's mailbox).
+  bool answered() { return !self->mailbox().empty(); }
+
+  /// The answer of `response`: true/false, or the error code.
+  std::string outcome(bool_response& response) {
+    std::string out;
+    response.receive(
+        [&](bool persisted) { out = persisted ? "true" : "false"; },
+        [&](caf::error& err) { out = std::string{to_string(code_of(err))}; });
+    return out;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(job_attempts_tests, fixture)
+
+CAF_TEST(a timeout during a result write that fails stalls the attempt) {
+  auto id = running_job();
+  auto post = post_held(id);
+  CAF_REQUIRE_EQUAL(store->held_writes.size(), 1u);
+  advance_in_steps(11s); // the deadline passes while the write is in flight
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  answer_held_writes(false);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "unavailable");
+  // The timeout that came during the write takes effect: a new attempt, not a job
+  // running forever with no deadline.
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
+  auto again = ask<std::vector<dispatched_job>>(poll("m2"));
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK(ask<bool>(result(id, "m2")));
+  CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 2);
+}
+
+CAF_TEST(a timeout during a result write that commits changes nothing) {
+  auto id = running_job();
+  auto post = post_held(id);
+  advance_in_steps(11s);
+  answer_held_writes(true);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "true");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+  CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 1);
+}
+
+CAF_TEST(a silent machine during a result write that fails stalls the attempt) {
+  auto id = running_job(1, 300);
+  auto post = post_held(id);
+  advance_in_steps(20s); // m1 goes silent while its write waits
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  answer_held_writes(false);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "unavailable");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
+}
+
+CAF_TEST(a repeated result waits for the write in flight and is refused once it commits) {
+  auto id = running_job();
+  auto first = post_held(id);
+  auto second = self->request(cluster, caf::infinite, result(id, "m1"));
+  run();
+  // Nothing is durable yet, so neither post may be answered.
+  CAF_CHECK(!answered());
+  answer_held_writes(true);
+  run();
+  CAF_CHECK_EQUAL(outcome(first), "true");
+  CAF_CHECK_EQUAL(outcome(second), "false");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+}
+
+CAF_TEST(a repeated result is written when the write in flight fails) {
+  auto id = running_job();
+  auto first = post_held(id, "Zmlyc3Q=");
+  auto second = self->request(cluster, caf::infinite, result(id, "m1", "c2Vjb25k"));
+  run();
+  CAF_CHECK(!answered());
+  answer_held_writes(false);
+  run();
+  CAF_CHECK_EQUAL(outcome(first), "unavailable");
+  CAF_CHECK_EQUAL(outcome(second), "true");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+  CAF_CHECK_EQUAL(store->job("c1", id)->result, "c2Vjb25k");
+}
+
+CAF_TEST(a result that reaches the pool as its attempt ends is refused not lost) {
+  auto id = running_job();
+  auto first = post_held(id);
+  // A second post and the commit's answer race: the pool forwards the post to the
+  // attempt before it hears that the attempt finished.
+  auto second = self->request(cluster, caf::infinite, result(id, "m1"));
+  answer_held_writes(true);
+  sched.run_once(); // cluster: forwards the second post to the pool
+  sched.run_once(); // store: answers the held write to the attempt
+  sched.run_once(); // pool: forwards the second post to the attempt, now finishing
+  run();
+  CAF_CHECK_EQUAL(outcome(first), "true");
+  CAF_CHECK_EQUAL(outcome(second), "false");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
