@@ -111,8 +111,9 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
 /// The held write `entry` names, if it is still held.
 auto still_held(persistence_state& st, const persistence_state::due_entry& entry) {
   auto it = st.held.find(entry.key);
-  return it != st.held.end() && it->second.write.revision == entry.revision ? it
-                                                                            : st.held.end();
+  return it != st.held.end() && it->second.write.revision == entry.revision
+             ? it
+             : st.held.end();
 }
 
 void move_to_batch(persistence_state& st, persistence_state::held_dispatch& held) {
@@ -162,9 +163,53 @@ void arm_hold_timer(self_pointer self) {
       held_due_atom::value);
 }
 
-/// Commits the gathered writes in one transaction and answers every writer. When the
-/// transaction fails for a reason other than a lost connection, each write is retried
-/// on its own so that one bad row cannot fail its neighbours.
+/// Commits `batch`'s writes one at a time and answers each writer: after a batch failed,
+/// so that one bad row cannot fail its neighbours, and after its connection was lost,
+/// when nobody can tell whether it committed. The replay is safe either way: state
+/// writes land only over older revisions, upserts repeat, an insert of an execution id
+/// that exists is reported as not new, and an insert of a generated id that exists can
+/// only be this batch's own, so it committed.
+void replay_one_by_one(
+    persistence_state& st, const persistence::write_batch& batch,
+    std::vector<std::variant<done_promise, inserted_promise>>& replies) {
+  std::vector<persistence::write_outcome> outcomes;
+  bool database_down = false;
+  auto unavailable = make_error(error_code::unavailable, "the database is unavailable");
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (database_down) {
+      fail(replies[i], unavailable);
+      continue;
+    }
+    try {
+      commit(st, batch.only(i), outcomes);
+      deliver(replies[i], outcomes.front());
+    } catch (const pqxx::unique_violation& e) {
+      if (batch.is_generated_job(i)) {
+        deliver(replies[i], persistence::write_outcome{true, true});
+        continue;
+      }
+      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
+                    first_line(e.what()));
+      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
+    } catch (const pqxx::broken_connection&) {
+      st.connection.reset();
+      database_down = true;
+      fail(replies[i], unavailable);
+    } catch (const pqxx::in_doubt_error&) {
+      st.connection.reset();
+      database_down = true;
+      fail(replies[i], unavailable);
+    } catch (const std::exception& e) {
+      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
+                    first_line(e.what()));
+      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
+    }
+  }
+}
+
+/// Commits the gathered writes in one transaction and answers every writer. When it
+/// fails, or its connection is lost before Postgres confirmed the commit, the writes
+/// are replayed one at a time (replay_one_by_one).
 void flush(persistence_state& st) {
   st.flush_scheduled = false;
   if (st.batch.empty())
@@ -193,33 +238,23 @@ void flush(persistence_state& st) {
     st.connection.reset();
     stats.failed_batches.add();
     spdlog::error(
-        "event=group_commit_failed actor={} writes={} reason=\"connection lost: {}\"",
+        "event=group_commit_failed actor={} writes={} reason=\"connection lost: "
+        "{}\" action=reconnect_and_replay",
         st.options.name, batch.size(), first_line(e.what()));
-    auto err = make_error(error_code::unavailable, "the database is unavailable");
-    for (auto& reply : replies)
-      fail(reply, err);
-    return;
+  } catch (const pqxx::in_doubt_error& e) {
+    st.connection.reset();
+    stats.failed_batches.add();
+    spdlog::error(
+        "event=group_commit_failed actor={} writes={} reason=\"commit in doubt: "
+        "{}\" action=reconnect_and_replay",
+        st.options.name, batch.size(), first_line(e.what()));
   } catch (const std::exception& e) {
     stats.failed_batches.add();
     spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
                  "action=retry_one_by_one",
                  st.options.name, batch.size(), first_line(e.what()));
   }
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    try {
-      auto single = batch.only(i);
-      commit(st, single, outcomes);
-      deliver(replies[i], outcomes.front());
-    } catch (const pqxx::broken_connection&) {
-      st.connection.reset();
-      fail(replies[i],
-           make_error(error_code::unavailable, "the database is unavailable"));
-    } catch (const std::exception& e) {
-      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
-                    first_line(e.what()));
-      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
-    }
-  }
+  replay_one_by_one(st, batch, replies);
 }
 
 /// Adds one write to the batch; it is committed when the mailbox holds no more writes

@@ -172,6 +172,11 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   return outcomes;
 }
 
+bool write_batch::is_generated_job(std::size_t index) const {
+  const auto& it = items_.at(index);
+  return it.what == kind::job && jobs_[it.slot].id_generated;
+}
+
 write_batch write_batch::only(std::size_t index) const {
   write_batch single;
   const auto& it = items_.at(index);

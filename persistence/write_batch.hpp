@@ -48,6 +48,9 @@ public:
   /// The single write `index` as a batch of its own, to isolate a failing write.
   write_batch only(std::size_t index) const;
 
+  /// Whether write `index` inserts a job whose id the server generated.
+  bool is_generated_job(std::size_t index) const;
+
 private:
   enum class kind {
     cluster,

@@ -1,12 +1,6 @@
 #define CAF_SUITE held_dispatches
 
-#include "actors/message_types.hpp"
-#include "persistence/migrations.hpp"
-#include "persistence/persistence_actor.hpp"
-#include "test_database.hpp"
-
-#include <caf/test/dsl.hpp>
-#include <pqxx/pqxx>
+#include "writer_fixture.hpp"
 
 // The real writer on a real database, its timer on the deterministic clock: the writer
 // holds a job's dispatch back for a moment and keeps one timer for what it holds.
@@ -16,38 +10,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() { register_message_types(*this); }
-};
-
 constexpr auto hold = 500ms;
 
-struct fixture : test_coordinator_fixture<test_config> {
-  std::string url = testing::create_test_database();
-  persistence_actor writer;
-  caf::scoped_actor self{sys};
-
-  fixture() {
-    pqxx::connection connection{url};
-    persistence::apply_migrations(connection);
-    persistence_options options;
-    options.database_url = url;
-    options.dispatch_write_delay = hold;
-    options.name = "writer";
-    writer = spawn_persistence(sys, options);
-  }
-
-  // The actor system waits for the writer's thread to end before it goes.
-  ~fixture() { self->send_exit(writer, caf::exit_reason::user_shutdown); }
+struct fixture : testing::writer_fixture {
+  fixture() : writer_fixture(hold) {}
 
   void insert(const std::string& id) {
-    job_record job;
-    job.cluster_id = "c1";
-    job.id = id;
-    job.service = "svc";
-    job.target_fn = "fn";
-    job.revision = 1;
-    self->request(writer, caf::infinite, job)
+    self->request(writer, caf::infinite, job(id))
         .receive([](bool inserted) { CAF_CHECK(inserted); },
                  [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
   }
@@ -62,13 +31,6 @@ struct fixture : test_coordinator_fixture<test_config> {
   }
 
   std::size_t pending_timers() { return sched.clock().schedule().size(); }
-
-  std::string status_in_database(const std::string& id) {
-    pqxx::connection connection{url};
-    pqxx::work txn{connection};
-    return txn.exec_params("SELECT status FROM jobs WHERE id = $1", id)[0][0]
-        .as<std::string>();
-  }
 };
 
 job_state_write dispatch_of(const std::string& id) {

@@ -46,6 +46,10 @@ std::string create_test_database() {
                      required_env("DIFFPLANE_TEST_PG_DIR"));
 }
 
+std::string admin_database_url() {
+  return run_command("cat " + required_env("DIFFPLANE_TEST_PG_DIR") + "/url");
+}
+
 std::string make_temp_dir(const std::string& prefix) {
   auto pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (mkdtemp(pattern.data()) == nullptr)

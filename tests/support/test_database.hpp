@@ -8,6 +8,10 @@ namespace diffplane::testing {
 /// (DIFFPLANE_TEST_PG_DIR); each call makes a new one so tests never share state.
 std::string create_test_database();
 
+/// The throwaway Postgres's own maintenance database, for what a database cannot do to
+/// itself (refuse its own connections, say).
+std::string admin_database_url();
+
 /// The repository root (DIFFPLANE_SOURCE_DIR), for scripts.
 std::string source_dir();
 
