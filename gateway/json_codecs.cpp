@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace diffplane::gateway {
 
@@ -17,6 +18,18 @@ namespace {
 
 /// Longest id, name or key we accept; bodies are bounded separately.
 constexpr std::size_t max_name_length = 1024;
+
+/// 9999-12-31T23:59:59.999Z as epoch milliseconds: the last time a client may send.
+constexpr timestamp_ms latest_storable_time = 253402300799999;
+
+/// Epoch milliseconds from a JSON number, or nothing when it is no such time (a double
+/// past the range of timestamp_ms must not be cast: that is undefined behaviour).
+std::optional<timestamp_ms> epoch_ms_of(double value) {
+  if (!std::isfinite(value) || value < 0 ||
+      value > static_cast<double>(latest_storable_time))
+    return std::nullopt;
+  return static_cast<timestamp_ms>(value);
+}
 
 json parse_object(std::string_view body) {
   auto value = json::parse(body, nullptr, false);
@@ -470,9 +483,12 @@ client_events_post decode_client_events(const http_request& http) {
     if (timestamp != e.end() && timestamp->is_string())
       when = parse_iso8601(timestamp->get<std::string>());
     else if (timestamp != e.end() && timestamp->is_number())
-      when = static_cast<timestamp_ms>(timestamp->get<double>());
-    if (!when)
-      throw bad_input(path + ".timestamp", path + ".timestamp must be a date");
+      when = epoch_ms_of(timestamp->get<double>());
+    // Years 1970 to 9999 only: anything else is a client's bug, and a time Postgres
+    // cannot store would fail the group commit that carries it.
+    if (!when || *when < 0 || *when > latest_storable_time)
+      throw bad_input(path + ".timestamp",
+                      path + ".timestamp must be a date between 1970 and 9999");
     record.timestamp = *when;
     auto tags = e.find("tags");
     if (tags != e.end() && !tags->is_null()) {
