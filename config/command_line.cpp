@@ -92,13 +92,18 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "most writes gathered into one database transaction")
       ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
       ->capture_default_str();
-  app.add_option("--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
-                 "ms a dispatch's write may wait for the job's result to replace it (0: none)")
-    ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
-    ->capture_default_str();
+  app.add_option(
+         "--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
+         "ms a dispatch's write may wait for the job's result to replace it (0: none)")
+      ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
+      ->capture_default_str();
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
       ->envname("DIFFPLANE_METRICS_LISTEN");
+  app.add_option("--port-file", o.port_file,
+                 "file to write the bound ports to once listening: http=PORT and "
+                 "metrics=PORT lines (for --listen and --metrics-listen with port 0)")
+      ->envname("DIFFPLANE_PORT_FILE");
   app.add_option("--activity-retention-hours", o.activity_retention_hours,
                  "hours stored activity and SDK telemetry are kept (0: forever)")
       ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")
