@@ -19,17 +19,10 @@ struct fixture : server_fixture {
   std::string cluster_id;
 
   fixture()
-      : server_fixture({"--metrics-listen",
-                        "127.0.0.1:" + std::to_string(free_port_hint()),
-                        "--machine-stall-seconds", "3"}) {
+      : server_fixture(
+            {"--metrics-listen", "127.0.0.1:0", "--machine-stall-seconds", "3"}) {
     secret = create_cluster("views");
     cluster_id = cluster_with("views")["id"].get<std::string>();
-  }
-
-  // The fixture's server is built before members: the port is chosen once, here.
-  static int free_port_hint() {
-    static int port = free_port();
-    return port;
   }
 
   cli::http_reply data(const std::string& method, const std::string& target,
@@ -217,8 +210,7 @@ CAF_TEST(one job can be shown and unknown ones are 404) {
 
 CAF_TEST(the operator port serves parseable Prometheus metrics) {
   run_calls();
-  cli::http_client operator_client{"http://127.0.0.1:" +
-                                   std::to_string(free_port_hint())};
+  cli::http_client operator_client{server.metrics_endpoint()};
   auto reply = operator_client.request("GET", "/metrics");
   CAF_REQUIRE_EQUAL(reply.status, 200u);
   std::regex sample{
