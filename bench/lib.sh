@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034 # variables here are used by the scripts that source it
 # Shared by the bench/ scenario scripts (sourced, not run): a throwaway Postgres, a
-# throwaway diffplane on free ports, /proc figures, and cleanup of everything on exit.
+# throwaway diffplane on ports the kernel picks, /proc figures, and cleanup of
+# everything on exit.
 # The caller sets bench_name and calls bench_init first; binaries come from $BUILD_DIR
 # (default build/), DIFFPLANE_SERVER and DIFFPLANE_BENCHTOOL override each. They are
 # copied into the work dir, so a rebuild during a long run does not swap them.
@@ -51,22 +52,6 @@ bench_init() {
   database_url=$("$bench_root/scripts/pg" createdb "$work/pg")
 }
 
-# A port nobody listens on, below the kernel's ephemeral range.
-free_port() {
-  local low port
-  read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-  [ "$low" -gt 11024 ] || low=32768
-  for _ in $(seq 50); do
-    port=$((10000 + RANDOM % (low - 11000)))
-    if ! { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  echo "$bench_name: found no free port" >&2
-  return 1
-}
-
 live_status() { # port -> status code of GET /live, or nothing
   local line
   { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
@@ -76,41 +61,47 @@ live_status() { # port -> status code of GET /live, or nothing
   echo "$line"
 }
 
-# Starts the server in the background on fresh ports (server_port, metrics_port) with
-# --log-level $1 and the further flags; returns at once (server_pid set).
+# Starts the server in the background with --log-level $1 and the further flags; returns
+# at once (server_pid set). The first start listens on ports the kernel picks (port 0)
+# and start_server reads them from the --port-file; a later launch (a restart) asks for
+# the same ports again, which were the server's own a moment ago, so that the endpoint
+# is known before the server listens.
 launch_server() {
   local level=$1
   shift
-  server_port=$(free_port)
-  metrics_port=$(free_port)
-  "$server_bin" serve --listen "127.0.0.1:$server_port" --database-url "$database_url" \
-    --management-secret "$bench_management_secret" --metrics-listen "127.0.0.1:$metrics_port" \
+  rm -f "$work/ports"
+  "$server_bin" serve --listen "127.0.0.1:${server_port:-0}" --database-url "$database_url" \
+    --management-secret "$bench_management_secret" \
+    --metrics-listen "127.0.0.1:${metrics_port:-0}" --port-file "$work/ports" \
     --log-level "$level" "$@" >>"$work/server.log" 2>&1 &
   server_pid=$!
 }
 
-# launch_server, then wait (up to $wait_seconds, default 600) for GET /live = 200; tries
-# other ports when one was taken between our check and the bind.
+port_of() { awk -F= -v key="$1" '$1 == key { print $2 }' "$work/ports"; } # http|metrics
+
+# launch_server, then wait (up to $wait_seconds, default 600) for its ports and for
+# GET /live = 200.
 start_server() {
-  for attempt in 1 2 3 4 5; do
-    : >"$work/server.log"
-    launch_server "$@"
-    for _ in $(seq $((${wait_seconds:-600} * 10))); do
-      [ "$(live_status "$server_port")" = 200 ] && return 0
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      echo "$bench_name: GET /live did not answer 200 in time" >&2
-      exit 2
+  : >"$work/server.log"
+  launch_server "$@"
+  for _ in $(seq $((${wait_seconds:-600} * 10))); do
+    if [ -z "$server_port" ] && [ -f "$work/ports" ]; then
+      server_port=$(port_of http)
+      metrics_port=$(port_of metrics)
     fi
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-    if [ "$attempt" = 5 ] || ! grep -qi "address already in use" "$work/server.log"; then
+    if [ -n "$server_port" ] && [ "$(live_status "$server_port")" = 200 ]; then
+      return 0
+    fi
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      wait "$server_pid" 2>/dev/null || true
+      server_pid=
       echo "$bench_name: the server exited before it was live" >&2
       exit 2
     fi
+    sleep 0.1
   done
+  echo "$bench_name: GET /live did not answer 200 in time" >&2
+  exit 2
 }
 
 endpoint() { echo "http://127.0.0.1:$server_port"; }

@@ -5,6 +5,7 @@
 #include "actors/scheduler.hpp"
 #include "cli/dev_mode.hpp"
 #include "cli/logging.hpp"
+#include "cli/port_file.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/make_actor_bridge.hpp"
 #include "gateway/routes.hpp"
@@ -208,6 +209,7 @@ int run_serve(config::server_options options) {
   gateway::add_system_routes(routes, context);
   std::unique_ptr<gateway::http_server> operator_server;
   gateway::router operator_routes;
+  std::uint16_t metrics_port = 0;
   if (!options.metrics_listen.empty()) {
     gateway::add_operator_routes(operator_routes);
     auto where = *config::parse_host_port(options.metrics_listen);
@@ -216,9 +218,9 @@ int run_serve(config::server_options options) {
                                      std::chrono::seconds{60}},
         operator_routes);
     try {
-      auto port = operator_server->start();
+      metrics_port = operator_server->start();
       spdlog::info("event=metrics_listening address=http://{}:{}/metrics", where.host,
-                   port);
+                   metrics_port);
     } catch (const std::exception& e) {
       std::cerr << "diffplane: --metrics-listen: " << e.what() << "\n";
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
@@ -237,6 +239,16 @@ int run_serve(config::server_options options) {
     std::cerr << "diffplane: " << e.what() << "\n";
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
+  }
+  // Written once both ports listen: whoever reads it may connect at once.
+  if (!options.port_file.empty()) {
+    try {
+      write_port_file(options.port_file, port, metrics_port);
+    } catch (const std::exception& e) {
+      std::cerr << "diffplane: --port-file: " << e.what() << "\n";
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return 1;
+    }
   }
   auto shown_host = listen.host == "0.0.0.0" ? std::string{"127.0.0.1"}
                     : listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"

@@ -109,6 +109,10 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
       ->envname("DIFFPLANE_METRICS_LISTEN");
+  app.add_option("--port-file", o.port_file,
+                 "file to write the bound ports to once listening: http=PORT and "
+                 "metrics=PORT lines (for --listen and --metrics-listen with port 0)")
+      ->envname("DIFFPLANE_PORT_FILE");
   app.add_option("--activity-retention-hours", o.activity_retention_hours,
                  "hours stored activity and SDK telemetry are kept (0: forever)")
       ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")

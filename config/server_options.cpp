@@ -74,6 +74,7 @@ std::string describe(const server_options& o) {
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
   line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
   line("metrics-listen", quoted(o.metrics_listen));
+  line("port-file", quoted(o.port_file));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
   line("log-level", quoted(o.log_level));
   line("log-format", quoted(o.log_format));

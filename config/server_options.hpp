@@ -52,6 +52,9 @@ struct server_options {
   unsigned result_linger_seconds = 30;
   /// host:port of the operator's Prometheus endpoint (GET /metrics); empty: off.
   std::string metrics_listen;
+  /// File the bound ports are written to once the server listens; empty: none. Tests
+  /// and scripts listen on port 0 and read the port the kernel chose from it.
+  std::string port_file;
   /// Stored activity and SDK telemetry older than this many hours is deleted; 0: never.
   unsigned activity_retention_hours = 168;
   /// Milliseconds a dispatch write may wait to be superseded by the job's result; 0:

@@ -19,17 +19,10 @@ struct fixture : server_fixture {
   std::string cluster_id;
 
   fixture()
-      : server_fixture({"--metrics-listen",
-                        "127.0.0.1:" + std::to_string(free_port_hint()),
-                        "--machine-stall-seconds", "3"}) {
+      : server_fixture(
+            {"--metrics-listen", "127.0.0.1:0", "--machine-stall-seconds", "3"}) {
     secret = create_cluster("views");
     cluster_id = cluster_with("views")["id"].get<std::string>();
-  }
-
-  // The fixture's server is built before members: the port is chosen once, here.
-  static int free_port_hint() {
-    static int port = free_port();
-    return port;
   }
 
   cli::http_reply data(const std::string& method, const std::string& target,
@@ -64,6 +57,24 @@ struct fixture : server_fixture {
          machine);
   }
 
+  /// Polls as `machine` until it is given jobs, for at most `deadline`.
+  json poll_until_given(const std::string& machine,
+                        std::chrono::seconds deadline = std::chrono::seconds{60}) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    auto jobs = poll(machine);
+    while (jobs.empty() && std::chrono::steady_clock::now() < until)
+      jobs = poll(machine);
+    return jobs;
+  }
+
+  /// The entries of the cluster's activity with that type.
+  int activity_count(const std::string& type) {
+    int count = 0;
+    for (const auto& e : view("/activity"))
+      count += e["type"] == type ? 1 : 0;
+    return count;
+  }
+
   json view(const std::string& target) {
     auto reply = manage("GET", "/clusters/" + cluster_id + target);
     CAF_REQUIRE_EQUAL(reply.status, 200u);
@@ -78,8 +89,9 @@ struct fixture : server_fixture {
     CAF_REQUIRE_EQUAL(poll("m1").size(), 3u);
     result(a, "m1", "resolution", 10);
     result(b, "m1", "rejection", 30);
-    std::this_thread::sleep_for(std::chrono::milliseconds{2500}); // slow times out
-    auto again = poll("m2");
+    // slow times out after 1 s and is queued again; each poll parks until then, for at
+    // most its 5 s ttl.
+    auto again = poll_until_given("m2");
     CAF_REQUIRE_EQUAL(again.size(), 1u);
     result(slow, "m1", "resolution", 1); // refused: m1 no longer holds it
     result(slow, "m2", "resolution", 20);
@@ -179,12 +191,14 @@ CAF_TEST(the activity of a job tells its story) {
 CAF_TEST(the cluster activity shows silent machines) {
   run_calls();
   // Both machines go silent: their last polls count as life for their 5 s ttl, then
-  // the 3 s stall window passes.
-  std::this_thread::sleep_for(std::chrono::seconds{9});
-  auto entries = view("/activity");
-  int machine_stalls = 0;
-  for (const auto& e : entries)
-    machine_stalls += e["type"] == "machineStalled" ? 1 : 0;
+  // the 3 s stall window passes (about 8 s); the deadline leaves room for a loaded
+  // machine.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+  auto machine_stalls = activity_count("machineStalled");
+  while (machine_stalls < 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    machine_stalls = activity_count("machineStalled");
+  }
   CAF_CHECK_EQUAL(machine_stalls, 2);
 }
 
@@ -217,8 +231,7 @@ CAF_TEST(one job can be shown and unknown ones are 404) {
 
 CAF_TEST(the operator port serves parseable Prometheus metrics) {
   run_calls();
-  cli::http_client operator_client{"http://127.0.0.1:" +
-                                   std::to_string(free_port_hint())};
+  cli::http_client operator_client{server.metrics_endpoint()};
   auto reply = operator_client.request("GET", "/metrics");
   CAF_REQUIRE_EQUAL(reply.status, 200u);
   std::regex sample{

@@ -48,9 +48,8 @@ CAF_TEST(unknown flags and bad values exit 2 with one line) {
                                    make_temp_dir("diffplane-config")});
   CAF_CHECK_EQUAL(bad_format.exit_code, 2);
   CAF_CHECK(bad_format.output.find("--log-format") != std::string::npos);
-  auto bad_interval =
-      run_diffplane({"serve", "--dev", "--actor-poll-interval-us", "0", "--data-dir",
-                     make_temp_dir("diffplane-config")});
+  auto bad_interval = run_diffplane({"serve", "--dev", "--actor-poll-interval-us", "0",
+                                     "--data-dir", make_temp_dir("diffplane-config")});
   CAF_CHECK_EQUAL(bad_interval.exit_code, 2);
   CAF_CHECK(one_line(bad_interval.output));
   CAF_CHECK(bad_interval.output.find("--actor-poll-interval-us") != std::string::npos);
@@ -91,6 +90,15 @@ CAF_TEST(a misspelt config file key is an error) {
   CAF_CHECK(result.output.find("machine-stall-secs") != std::string::npos);
 }
 
+CAF_TEST(a port file that cannot be written stops the server with exit 1) {
+  auto result = run_diffplane({"serve", "--listen", "127.0.0.1:0", "--database-url",
+                               create_test_database(), "--management-secret",
+                               test_management_secret, "--port-file",
+                               "/nonexistent-diffplane-dir/ports"});
+  CAF_CHECK_EQUAL(result.exit_code, 1);
+  CAF_CHECK(result.output.find("--port-file") != std::string::npos);
+}
+
 CAF_TEST(serve help documents every option) {
   auto result = run_diffplane({"serve", "--help"});
   CAF_CHECK_EQUAL(result.exit_code, 0);
@@ -112,6 +120,7 @@ CAF_TEST(serve help documents every option) {
                       "--log-level",
                       "--log-format",
                       "--metrics-listen",
+                      "--port-file",
                       "--activity-retention-hours",
                       "DATABASE_URL",
                       "MANAGEMENT_SECRET"})

@@ -1,6 +1,7 @@
 #define CAF_SUITE data_routes
 
 #include "http_test_helpers.hpp"
+#include "metrics_scrape.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -12,7 +13,15 @@ using nlohmann::json;
 
 namespace {
 
+/// How soon after the request that wakes it returns a parked long-poll must be answered:
+/// generous for a loaded machine, far below the 20 s ttl at which a poll that was never
+/// woken would be answered.
+constexpr auto prompt_answer = std::chrono::seconds{2};
+
 struct fixture : server_fixture {
+  // A metrics port, for wait_for_parked.
+  fixture() : server_fixture({"--metrics-listen", "127.0.0.1:0"}) {}
+
   std::string secret = create_cluster("data");
 
   cli::http_reply data(const std::string& method, const std::string& target,
@@ -155,16 +164,16 @@ CAF_TEST(unknown jobs are 404) {
 
 CAF_TEST(a parked poll is answered as soon as a job is created) {
   auto parked = std::async(std::launch::async, [this] {
-    auto started = std::chrono::steady_clock::now();
     auto jobs = poll("m1", 10, 20000);
-    return std::make_pair(jobs, std::chrono::steady_clock::now() - started);
+    return std::make_pair(jobs, std::chrono::steady_clock::now());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  wait_for_parked(server, 1);
   auto id = create(job());
-  auto [jobs, waited] = parked.get();
+  auto created_at = std::chrono::steady_clock::now();
+  auto [jobs, answered_at] = parked.get();
   CAF_REQUIRE_EQUAL(jobs.size(), 1u);
   CAF_CHECK_EQUAL(jobs[0]["id"].get<std::string>(), id);
-  CAF_CHECK_LESS(waited, std::chrono::seconds{5});
+  CAF_CHECK_LESS(answered_at - created_at, prompt_answer);
 }
 
 CAF_TEST(an empty poll is answered at its ttl) {
@@ -180,13 +189,17 @@ CAF_TEST(a status long poll returns when the job finishes) {
   auto id = create(job());
   poll("m1");
   auto waiting = std::async(std::launch::async, [this, id] {
-    return data("POST", "/batch-jobs-status-request",
-                json{{"jobIds", {id}}, {"ttl", 20000}}.dump());
+    auto reply = data("POST", "/batch-jobs-status-request",
+                      json{{"jobIds", {id}}, {"ttl", 20000}}.dump());
+    return std::make_pair(reply, std::chrono::steady_clock::now());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds{300});
-  data("POST", "/jobs/" + id + "/result", R"({"result":"wg==","resultType":"rejection"})",
-       "m1");
-  auto reply = waiting.get();
+  wait_for_parked(server, 1);
+  auto posted = data("POST", "/jobs/" + id + "/result",
+                     R"({"result":"wg==","resultType":"rejection"})", "m1");
+  auto posted_at = std::chrono::steady_clock::now();
+  CAF_CHECK_EQUAL(posted.status, 204u);
+  auto [reply, answered_at] = waiting.get();
+  CAF_CHECK_LESS(answered_at - posted_at, prompt_answer);
   auto rows = parse_json(reply.body);
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
   CAF_CHECK_EQUAL(rows[0]["status"].get<std::string>(), "success");

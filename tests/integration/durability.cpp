@@ -1,8 +1,10 @@
 #define CAF_SUITE durability
 
 #include "http_test_helpers.hpp"
+#include "metrics_scrape.hpp"
 
 #include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
 
 #include <future>
 #include <set>
@@ -22,7 +24,10 @@ struct fixture {
   std::string secret = create_cluster();
 
   std::unique_ptr<server_process> start() {
-    return std::make_unique<server_process>(server_args(url, flags));
+    auto args = server_args(url, flags);
+    // A metrics port, for wait_for_parked.
+    args.insert(args.end(), {"--metrics-listen", "127.0.0.1:0"});
+    return std::make_unique<server_process>(std::move(args));
   }
 
   void crash_and_restart() {
@@ -75,6 +80,23 @@ struct fixture {
     return parse_json(reply.body);
   }
 
+  /// Waits until `count` jobs have a dispatch stored in Postgres (their attempt is
+  /// spent there); false when they do not within 30 s.
+  bool wait_for_stored_dispatches(int count) {
+    pqxx::connection connection{url};
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+    for (;;) {
+      pqxx::read_transaction txn{connection};
+      if (txn.exec("SELECT count(*) FROM jobs WHERE attempts_used > 0")[0][0].as<int>() >=
+          count)
+        return true;
+      if (std::chrono::steady_clock::now() >= until)
+        return false;
+      txn.abort();
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+  }
+
   json status(const std::string& id) {
     return parse_json(data("GET", "/jobs/" + id + "?ttl=5000", nullptr).body);
   }
@@ -114,7 +136,7 @@ CAF_TEST(a job running at the crash spends its attempt) {
   auto retried = create(1);
   auto spent = create(0);
   CAF_REQUIRE_EQUAL(poll("m1").size(), 2u);
-  std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  CAF_REQUIRE(wait_for_stored_dispatches(2));
   crash_and_restart();
   CAF_CHECK_EQUAL(status(spent)["status"].get<std::string>(), "failure");
   auto again = poll("m2");
@@ -149,8 +171,8 @@ CAF_TEST(a held dispatch write is written once its delay passes) {
   std::this_thread::sleep_for(std::chrono::milliseconds{100});
   auto second = create(0);
   CAF_REQUIRE_EQUAL(poll("m1").size(), 1u);
-  // Both delays have passed well before the crash: both attempts are spent.
-  std::this_thread::sleep_for(std::chrono::milliseconds{1000});
+  // Both delays pass and both writes commit before the crash: both attempts are spent.
+  CAF_REQUIRE(wait_for_stored_dispatches(2));
   crash_and_restart();
   CAF_CHECK_EQUAL(status(first)["status"].get<std::string>(), "failure");
   CAF_CHECK_EQUAL(status(second)["status"].get<std::string>(), "failure");
@@ -158,7 +180,7 @@ CAF_TEST(a held dispatch write is written once its delay passes) {
 
 CAF_TEST(a graceful stop answers parked polls and commits) {
   auto parked = std::async(std::launch::async, [this] { return poll("m1"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds{300});
+  wait_for_parked(*server, 1);
   auto started = std::chrono::steady_clock::now();
   CAF_CHECK_EQUAL(server->stop(), 0);
   CAF_CHECK_LESS(std::chrono::steady_clock::now() - started, std::chrono::seconds{4});

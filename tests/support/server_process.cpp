@@ -2,17 +2,16 @@
 
 #include "test_database.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -30,10 +29,18 @@ std::string binary() {
 
 pid_t spawn(const std::vector<std::string>& args,
             const std::vector<std::string>& environment, const std::string& output_path) {
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A failed CAF_REQUIRE aborts the test binary without running destructors, and
+    // ctest kills one that times out: the child must not outlive it, holding its port
+    // and its Postgres connections. (The signal follows the forking thread: servers are
+    // started from the test's own thread.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127);
     int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, STDOUT_FILENO);
     dup2(out, STDERR_FILENO);
@@ -72,26 +79,28 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-} // namespace
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+/// The name=value lines of the server's port file; empty until the server wrote it
+/// (it renames the whole file into place, so it is never read half written).
+std::map<std::string, std::string> read_ports(const std::string& path) {
+  std::map<std::string, std::string> ports;
+  std::ifstream in{path};
+  for (std::string line; std::getline(in, line);)
+    if (auto equals = line.find('='); equals != std::string::npos)
+      ports[line.substr(0, equals)] = line.substr(equals + 1);
+  return ports;
 }
+
+} // namespace
 
 server_process::server_process(std::vector<std::string> args,
                                std::vector<std::string> environment) {
-  auto port = free_port();
-  endpoint_ = "http://127.0.0.1:" + std::to_string(port);
-  log_path_ = make_temp_dir("diffplane-server") + "/server.log";
-  std::vector<std::string> full{"serve", "--listen", "127.0.0.1:" + std::to_string(port)};
+  auto dir = make_temp_dir("diffplane-server");
+  log_path_ = dir + "/server.log";
+  // Port 0 and a port file: no port is chosen here and handed over later, so no other
+  // process (a parallel test) can take it in between.
+  auto port_file = dir + "/ports";
+  std::vector<std::string> full{"serve", "--listen", "127.0.0.1:0", "--port-file",
+                                port_file};
   full.insert(full.end(), args.begin(), args.end());
   pid_ = spawn(full, environment, log_path_);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
@@ -100,11 +109,19 @@ server_process::server_process(std::vector<std::string> args,
       pid_ = -1;
       throw std::runtime_error("the server exited at start:\n" + log());
     }
+    if (endpoint_.empty()) {
+      auto ports = read_ports(port_file);
+      if (ports.count("http") > 0)
+        endpoint_ = "http://127.0.0.1:" + ports["http"];
+      if (ports.count("metrics") > 0)
+        metrics_endpoint_ = "http://127.0.0.1:" + ports["metrics"];
+    }
     try {
-      if (client(std::chrono::seconds{2}).request("GET", "/live").status == 200)
+      if (!endpoint_.empty() &&
+          client(std::chrono::seconds{2}).request("GET", "/live").status == 200)
         return;
     } catch (const std::exception&) {
-      // not listening yet
+      // not answering yet
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }

@@ -10,12 +10,14 @@
 
 namespace diffplane::testing {
 
-/// A `diffplane serve` child process on a free port, for integration tests. The
-/// destructor stops it (SIGTERM, then SIGKILL).
+/// A `diffplane serve` child process on a port the kernel chose, for integration tests.
+/// The destructor stops it (SIGTERM, then SIGKILL).
 class server_process {
 public:
-  /// Starts `$DIFFPLANE_BIN serve --listen 127.0.0.1:<free port> <args...>` and waits
-  /// until GET /live answers 200; throws when it exits or does not become live.
+  /// Starts `$DIFFPLANE_BIN serve --listen 127.0.0.1:0 --port-file <file> <args...>`,
+  /// reads the bound ports from the file and waits until GET /live answers 200; throws
+  /// when it exits or does not become live. Pass `--metrics-listen 127.0.0.1:0` in
+  /// `args` for a metrics port.
   explicit server_process(std::vector<std::string> args,
                           std::vector<std::string> environment = {});
   ~server_process();
@@ -23,6 +25,8 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+  /// http://127.0.0.1:<metrics port>, or empty without --metrics-listen.
+  const std::string& metrics_endpoint() const { return metrics_endpoint_; }
   cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
                               30}) const;
 
@@ -36,6 +40,7 @@ public:
 private:
   pid_t pid_ = -1;
   std::string endpoint_;
+  std::string metrics_endpoint_;
   std::string log_path_;
 };
 
@@ -51,8 +56,5 @@ command_result run_diffplane(const std::vector<std::string>& args,
 /// A management secret that satisfies the rules.
 inline const std::string test_management_secret =
     "sk_management_integration_tests_0123456789";
-
-/// A free TCP port on 127.0.0.1 (nothing listens there right now).
-int free_port();
 
 } // namespace diffplane::testing

@@ -2,7 +2,6 @@
 import { execFile, fork } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -38,19 +37,6 @@ export async function createDatabase() {
   return url;
 }
 
-/** A TCP port that was free a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export function randomManagementSecret() {
   return `sk_management_${crypto.randomBytes(16).toString("hex")}`;
 }
@@ -58,20 +44,21 @@ export function randomManagementSecret() {
 let serverCount = 0;
 
 /**
- * One `diffplane serve` process (behind lib/server-guard.mjs). `restart()` starts a new
- * process with the same arguments (same port, same database).
+ * One `diffplane serve` process (behind lib/server-guard.mjs). Without a `port`, the
+ * first launch listens on port 0 and reads the port the kernel chose from its
+ * `--port-file`: no port is picked here and handed over later, when a parallel test may
+ * have taken it. `restart()` starts a new process with the same arguments on that same
+ * port (SDK clients hold the URL) and the same database.
  */
 export class Server {
   constructor({ databaseUrl, port, managementSecret, machineStallSeconds, extraArgs = [] }) {
     this.databaseUrl = databaseUrl;
-    this.port = port;
+    this.port = port ?? 0;
     this.managementSecret = managementSecret;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = null; // known once launched
+    this.metricsPort = null; // with --metrics-listen in extraArgs
     this.bin = serverBinary();
-    this.args = [
-      "serve",
-      "--listen",
-      `127.0.0.1:${port}`,
+    this.options = [
       "--database-url",
       databaseUrl,
       "--management-secret",
@@ -81,14 +68,16 @@ export class Server {
       ...(machineStallSeconds ? ["--machine-stall-seconds", String(machineStallSeconds)] : []),
       ...extraArgs,
     ];
-    this.logFile = path.join(logDirectory(), `server-${++serverCount}-${port}.log`);
+    const name = `server-${++serverCount}`;
+    this.logFile = path.join(logDirectory(), `${name}.log`);
+    this.portFile = path.join(logDirectory(), `${name}.ports`);
     this.proc = null;
   }
 
   static async start(options = {}) {
     const server = new Server({
       databaseUrl: options.databaseUrl ?? (await createDatabase()),
-      port: options.port ?? (await freePort()),
+      port: options.port,
       managementSecret: options.managementSecret ?? randomManagementSecret(),
       machineStallSeconds: options.machineStallSeconds,
       extraArgs: options.extraArgs,
@@ -97,11 +86,17 @@ export class Server {
     return server;
   }
 
-  /** Starts the process and waits until GET /live answers 200. */
+  get args() {
+    return ["serve", "--listen", `127.0.0.1:${this.port}`, "--port-file", this.portFile, ...this.options];
+  }
+
+  /** Starts the process, reads its ports from the port file, waits until GET /live answers 200. */
   async launch() {
-    fs.appendFileSync(this.logFile, `\n=== ${new Date().toISOString()} ${this.bin} ${this.args.join(" ").replace(this.managementSecret, "sk_management_***")}\n`);
+    const args = this.args;
+    fs.rmSync(this.portFile, { force: true }); // a restart must not read the last one
+    fs.appendFileSync(this.logFile, `\n=== ${new Date().toISOString()} ${this.bin} ${args.join(" ").replace(this.managementSecret, "sk_management_***")}\n`);
     const fd = fs.openSync(this.logFile, "a");
-    const guard = fork(path.join(here, "server-guard.mjs"), [this.bin, ...this.args], {
+    const guard = fork(path.join(here, "server-guard.mjs"), [this.bin, ...args], {
       stdio: ["ignore", fd, fd, "ipc"],
     });
     fs.closeSync(fd);
@@ -131,6 +126,11 @@ export class Server {
     });
     this.proc = proc;
     await proc.spawned;
+    const ports = await this.waitPortFile();
+    // A restart asks for this port again: it was this server's own a moment ago.
+    this.port = ports.http;
+    this.metricsPort = ports.metrics ?? null;
+    this.url = `http://127.0.0.1:${this.port}`;
     await this.waitLive();
   }
 
@@ -144,6 +144,38 @@ export class Server {
 
   logTail(lines = 60) {
     return tail(this.logFile, lines);
+  }
+
+  /**
+   * The ports the server wrote once it listened ({http, metrics?}). It renames the whole
+   * file into place, so it is never read half written. Start-up (migrations, loading
+   * clusters) comes first: the deadline is generous for a loaded machine.
+   */
+  async waitPortFile(timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.alive) {
+        throw new Error(`server exited while starting: ${JSON.stringify(this.proc.exitInfo)}\n${this.logTail()}`);
+      }
+      let text = "";
+      try {
+        text = fs.readFileSync(this.portFile, "utf8");
+      } catch {
+        // not written yet
+      }
+      const ports = Object.fromEntries(
+        text
+          .split("\n")
+          .filter((line) => line.includes("="))
+          .map((line) => {
+            const [name, value] = line.split("=");
+            return [name, Number(value)];
+          }),
+      );
+      if (ports.http) return ports;
+      await sleep(50);
+    }
+    throw new Error(`server wrote no port file in ${timeoutMs} ms (${this.portFile})\n${this.logTail()}`);
   }
 
   async waitLive(timeoutMs = 20_000) {

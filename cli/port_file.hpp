@@ -1,0 +1,14 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace diffplane::cli {
+
+/// Writes "http=PORT" and, when `metrics_port` is not 0, "metrics=PORT" to `path`: a
+/// temporary file renamed into place, so a reader never sees half of it. Throws when
+/// the file cannot be written.
+void write_port_file(const std::string& path, std::uint16_t http_port,
+                     std::uint16_t metrics_port);
+
+} // namespace diffplane::cli
