@@ -17,11 +17,22 @@ namespace {
 
 using steady_time = caf::actor_clock::time_point;
 
+// A crashed cluster is restarted after first_restart_wait, the wait doubling with every
+// restart in the last crash_memory up to node_options::max_restart_backoff; and never
+// more than max_restarts_per_window times in any restart_window, however the doubling
+// falls. A single crash is thus restarted quickly, while a crash loop (each restart a
+// full load from Postgres) settles at one restart per max_restart_backoff.
+constexpr auto first_restart_wait = std::chrono::milliseconds{200};
+constexpr std::size_t max_restarts_per_window = 5;
+constexpr auto restart_window = std::chrono::seconds{60};
+constexpr auto crash_memory = std::chrono::minutes{10};
+
 struct cluster_slot {
   cluster_record record;
   /// Invalid while the cluster is down or waiting for a restart.
   cluster_actor actor;
   bool ready = false;
+  /// When the cluster was restarted after a crash, oldest first, for crash_memory.
   std::deque<steady_time> restarts;
   /// POST /clusters requests answered once the new cluster is ready.
   std::vector<caf::typed_response_promise<cluster_record>> creators;
@@ -139,19 +150,23 @@ void on_down(self_pointer self, caf::down_msg& msg) {
     finish_stop_when_clusters_down(self);
     return;
   }
-  // Restart with a backoff that doubles per crash in the last ten minutes (capped), so a
-  // cluster that cannot load (say, while the database is down) keeps trying, slowly.
   auto now = self->clock().now();
-  while (!slot.restarts.empty() && now - slot.restarts.front() > std::chrono::minutes{10})
+  while (!slot.restarts.empty() && now - slot.restarts.front() > crash_memory)
     slot.restarts.pop_front();
-  slot.restarts.push_back(now);
-  auto exponent = std::min<std::size_t>(slot.restarts.size(), 9);
-  auto backoff = std::min(std::chrono::milliseconds{100 << exponent},
-                          st.options.max_restart_backoff);
+  auto doublings = std::min<std::size_t>(slot.restarts.size(), 16);
+  auto wait = std::min(std::chrono::milliseconds{first_restart_wait * (1 << doublings)},
+                       st.options.max_restart_backoff);
+  // The restart that would be the next one too many in a window waits for the oldest
+  // of the window's restarts to leave it.
+  if (slot.restarts.size() >= max_restarts_per_window) {
+    auto oldest = slot.restarts[slot.restarts.size() - max_restarts_per_window];
+    wait = std::max(wait, std::chrono::ceil<std::chrono::milliseconds>(
+                              oldest + restart_window - now));
+  }
   spdlog::error(
       "event=cluster_down cluster={} reason=\"{}\" action=restart backoff_ms={}", id,
-      caf::to_string(msg.reason), backoff.count());
-  self->delayed_send(self, backoff, restart_atom::value, id);
+      caf::to_string(msg.reason), wait.count());
+  self->delayed_send(self, wait, restart_atom::value, id);
 }
 
 caf::result<cluster_record> create_cluster(self_pointer self, std::string& description) {
@@ -277,8 +292,10 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
       [self](restart_atom, const std::string& id) {
         auto it = self->state.clusters.find(id);
         if (it != self->state.clusters.end() && !it->second.actor &&
-            !self->state.stopping)
+            !self->state.stopping) {
+          it->second.restarts.push_back(self->clock().now());
           start_cluster(self, id);
+        }
       },
       [self](release_atom) {
         for (auto& [id, slot] : self->state.clusters)

@@ -4,6 +4,8 @@
 
 #include "actors/secrets.hpp"
 
+#include <algorithm>
+
 using namespace diffplane;
 using namespace std::chrono_literals;
 
@@ -35,7 +37,35 @@ struct fixture : testing::actor_fixture {
         [&](caf::error& err) { CAF_MESSAGE("authenticate: " << sys.render(err)); });
     return result;
   }
+
+  caf::actor_clock::time_point now() { return sched.clock().now(); }
+
+  /// Moves the clock to the next timer, fires it and runs what it started.
+  void advance_to_next_timer() {
+    auto& clock = sched.clock();
+    CAF_REQUIRE(clock.has_pending_timeout());
+    advance_time(std::max(caf::timespan{0}, clock.schedule().begin()->first - now()));
+  }
+
+  /// Kills cluster c1 and returns the time it is back; it is back exactly when its
+  /// restart timer fires, since every timer fires exactly when it is due.
+  caf::actor_clock::time_point crash_and_await_restart() {
+    auto actor = authenticate("sk_one");
+    CAF_REQUIRE(actor != nullptr);
+    caf::anon_send_exit(actor, caf::exit_reason::kill);
+    run();
+    auto deadline = now() + std::chrono::minutes{10};
+    while (authenticate("sk_one") == nullptr) {
+      CAF_REQUIRE(now() < deadline);
+      advance_to_next_timer();
+    }
+    return now();
+  }
 };
+
+std::chrono::milliseconds ms(caf::timespan d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
 
 } // namespace
 
@@ -66,25 +96,46 @@ CAF_TEST(a crashed cluster is restarted from the database) {
   CAF_CHECK(authenticate("sk_two") != nullptr);
 }
 
-CAF_TEST(a cluster that keeps crashing is restarted ever more slowly) {
-  std::vector<std::chrono::milliseconds> waits;
-  for (int i = 0; i < 8; ++i) {
-    auto actor = authenticate("sk_one");
-    CAF_REQUIRE(actor != nullptr);
-    caf::anon_send_exit(actor, caf::exit_reason::kill);
-    run();
-    auto waited = std::chrono::milliseconds{0};
-    while (authenticate("sk_one") == nullptr) {
-      advance_time(100ms);
-      waited += 100ms;
-      CAF_REQUIRE(waited <= 31s);
-    }
-    waits.push_back(waited);
-  }
-  for (std::size_t i = 1; i < waits.size(); ++i)
-    CAF_CHECK_GREATER_OR_EQUAL(waits[i], waits[i - 1]);
-  CAF_CHECK_EQUAL(waits.front(), 200ms);
-  CAF_CHECK_EQUAL(waits.back(), 25600ms);
+CAF_TEST(a cluster that keeps crashing is restarted at most five times a minute) {
+  // Crash the cluster again the moment it is back, for half an hour.
+  auto first_crash = now();
+  std::vector<caf::actor_clock::time_point> restarts;
+  while (now() < first_crash + std::chrono::minutes{30})
+    restarts.push_back(crash_and_await_restart());
+  CAF_REQUIRE_GREATER(restarts.size(), 6u);
+  // A single crash is restarted quickly, and the next ones ever more slowly.
+  CAF_CHECK_EQUAL(ms(restarts[0] - first_crash), 200ms);
+  for (std::size_t i = 1; i < 5; ++i)
+    CAF_CHECK_EQUAL(ms(restarts[i] - restarts[i - 1]), 200ms * (1 << i));
+  // Never more than five restarts in any 60 s: a window holding the most restarts
+  // starts at one of them.
+  std::ptrdiff_t most_in_a_minute = 0;
+  for (auto i = restarts.begin(); i != restarts.end(); ++i)
+    most_in_a_minute =
+        std::max(most_in_a_minute, std::lower_bound(i, restarts.end(), *i + 60s) - i);
+  CAF_CHECK_EQUAL(most_in_a_minute, 5);
+  // The sixth restart is the one the limit holds back: it waits until the first one
+  // is a minute old, although doubling would have restarted it after 6.4 s.
+  CAF_CHECK_EQUAL(ms(restarts[5] - restarts[0]), 60s);
+  // The loop settles at one restart every 30 s.
+  CAF_CHECK_EQUAL(ms(restarts.back() - restarts[restarts.size() - 2]), 30s);
+  CAF_CHECK_EQUAL(ms(restarts[restarts.size() - 2] - restarts[restarts.size() - 3]), 30s);
+}
+
+CAF_TEST(restarts are remembered for ten minutes) {
+  std::vector<caf::actor_clock::time_point> restarts;
+  for (int i = 0; i < 3; ++i)
+    restarts.push_back(crash_and_await_restart());
+  // Just after the first restart is ten minutes old, the other two still double the
+  // wait.
+  advance_time(restarts[0] + std::chrono::minutes{10} + 1ms - now());
+  auto crashed = now();
+  auto restarted = crash_and_await_restart();
+  CAF_CHECK_EQUAL(ms(restarted - crashed), 800ms);
+  // Ten minutes after the last restart, a crash is restarted quickly again.
+  advance_time(restarted + std::chrono::minutes{10} + 1ms - now());
+  crashed = now();
+  CAF_CHECK_EQUAL(ms(crash_and_await_restart() - crashed), 200ms);
 }
 
 CAF_TEST(a created cluster is answered once it is ready) {
