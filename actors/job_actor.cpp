@@ -95,14 +95,21 @@ void request_stall(self_pointer self, std::string reason) {
     st.stall_after_failed_write = std::move(reason);
 }
 
+/// Why `post` is not taken, for the job's activity.
+std::string refusal_reason(const job_state& st, const job_result_post& post) {
+  if (st.phase == attempt_phase::ended)
+    return "the attempt already ended";
+  if (post.attempt != st.job.attempts_used)
+    return "the result is of attempt " + std::to_string(post.attempt) +
+           ", the job is on " + std::to_string(st.job.attempts_used);
+  return "the attempt is held by machine " + st.job.executing_machine_id;
+}
+
 void refuse(self_pointer self, const job_result_post& post, result_promise& promise) {
   auto& st = self->state;
   metrics::jobs().results_not_persisted.add();
   record(self, activity::result_not_persisted(st.job.cluster_id, st.job.service, post,
-                                              st.phase == attempt_phase::ended
-                                                  ? "the attempt already ended"
-                                                  : "the attempt is held by machine " +
-                                                        st.job.executing_machine_id));
+                                              refusal_reason(st, post)));
   promise.deliver(false);
 }
 

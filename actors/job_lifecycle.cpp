@@ -37,7 +37,7 @@ void dispatch(job_record& job, const std::string& machine_id, timestamp_ms now) 
 
 bool accepts_result(const job_record& job, const job_result_post& post) {
   return job.status == job_status::running && !post.machine_id.empty() &&
-         job.executing_machine_id == post.machine_id;
+         job.executing_machine_id == post.machine_id && post.attempt == job.attempts_used;
 }
 
 resolution_undo resolve(job_record& job, const job_result_post& post, timestamp_ms now) {

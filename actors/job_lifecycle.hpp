@@ -21,8 +21,9 @@ job_record make_job(const std::string& cluster_id, const std::string& id,
 /// pending -> running on `machine_id`; spends one attempt.
 void dispatch(job_record& job, const std::string& machine_id, timestamp_ms now);
 
-/// Whether a result from `post.machine_id` may finish the job: only the machine holding
-/// the current running attempt may.
+/// Whether `post` may finish the job: only a result of the current running attempt, from
+/// the machine holding it, may. The same machine can hold a later attempt of the job, so
+/// the machine alone does not tell a late result apart.
 bool accepts_result(const job_record& job, const job_result_post& post);
 
 /// The fields resolve() replaces, so that a resolution whose write failed can be taken

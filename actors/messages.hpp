@@ -46,6 +46,9 @@ struct dispatched_job {
   std::string id;
   std::string target_fn;
   std::string target_args;
+  /// Which attempt of the job this is (1 for the first); the worker echoes it in the
+  /// result route, so a late result of an earlier attempt is never taken for this one's.
+  std::int32_t attempt = 1;
 
   bool operator==(const dispatched_job&) const = default;
 };
@@ -59,6 +62,8 @@ struct job_result_post {
   std::string result;
   result_kind type = result_kind::resolution;
   std::int32_t function_execution_time_ms = -1;
+  /// The attempt the result is of (see dispatched_job::attempt).
+  std::int32_t attempt = 1;
 
   bool operator==(const job_result_post&) const = default;
 };
@@ -154,12 +159,12 @@ template <class Inspector> auto inspect(Inspector& f, jobs_request& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, dispatched_job& x) {
-  return f(x.id, x.target_fn, x.target_args);
+  return f(x.id, x.target_fn, x.target_args, x.attempt);
 }
 
 template <class Inspector> auto inspect(Inspector& f, job_result_post& x) {
   return f(x.job_id, x.machine_id, x.deployment_id, x.ip, x.result, x.type,
-           x.function_execution_time_ms);
+           x.function_execution_time_ms, x.attempt);
 }
 
 template <class Inspector> auto inspect(Inspector& f, status_request& x) {

@@ -125,7 +125,8 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     auto job = std::move(st.pending.front());
     st.pending.pop_front();
     lifecycle::dispatch(job, machine_id, now);
-    taken.push_back(dispatched_job{job.id, job.target_fn, job.target_args});
+    taken.push_back(
+        dispatched_job{job.id, job.target_fn, job.target_args, job.attempts_used});
     self->send(st.context.cluster, job_status_changed{job.id, job_status::running});
     auto id = job.id;
     auto number = job.attempts_used;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -290,9 +291,25 @@ jobs_request decode_jobs_request(const http_request& http) {
   return request;
 }
 
+/// The attempt named by the result route: the number after the job id in the id a poll
+/// dispatched ("<jobId>/<attempt>"); without one, the first attempt.
+std::int32_t attempt_of(const http_request& http) {
+  const auto& text = http.param("attempt");
+  if (text.empty())
+    return 1;
+  std::int32_t attempt = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), attempt);
+  if (ec != std::errc{} || end != text.data() + text.size() || attempt < 1)
+    throw bad_input("attempt",
+                    "the attempt after the job id must be a whole number from 1 "
+                    "(post to the id the poll dispatched)");
+  return attempt;
+}
+
 job_result_post decode_job_result(const http_request& http) {
   job_result_post post;
   post.job_id = http.param("jobId");
+  post.attempt = attempt_of(http);
   post.machine_id = required_header(http, "x-machine-id");
   post.deployment_id = optional_header(http, "x-deployment-id");
   post.ip = http.remote_ip;
@@ -672,7 +689,10 @@ std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs) {
     if (out.size() > 1)
       out += ',';
     out += "{\"id\":";
-    json_writer::append_string(out, job.id);
+    // A later attempt is told apart by its number: the worker posts the result to
+    // /jobs/<id>/result, so it reaches the route with the attempt in the path.
+    json_writer::append_string(
+        out, job.attempt > 1 ? job.id + '/' + std::to_string(job.attempt) : job.id);
     out += ",\"targetFn\":";
     json_writer::append_string(out, job.target_fn);
     out += ",\"targetArgs\":";

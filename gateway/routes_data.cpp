@@ -59,13 +59,17 @@ void add_data_routes(router& routes, route_context& ctx) {
     });
 
   // A result that was not persisted is answered like one that was: the worker has
-  // nothing to do differently (ARCHITECTURE.md).
-  add_data_route(
-    routes, ctx, http_method::post, "/jobs/:jobId/result",
-    [](const http_request& r) { return decode_job_result(r); },
-    [](actor_bridge& bridge, const cluster_ref& c, job_result_post post, responder respond) {
-      bridge.post_result(c, std::move(post), answer<bool>(std::move(respond), 204, no_body));
-    });
+  // nothing to do differently (ARCHITECTURE.md). A later attempt is dispatched as
+  // "<jobId>/<attempt>", which the worker puts in the path as it is.
+  for (const auto* pattern : {"/jobs/:jobId/result", "/jobs/:jobId/:attempt/result"})
+    add_data_route(
+      routes, ctx, http_method::post, pattern,
+      [](const http_request& r) { return decode_job_result(r); },
+      [](actor_bridge& bridge, const cluster_ref& c, job_result_post post,
+         responder respond) {
+        bridge.post_result(c, std::move(post),
+                           answer<bool>(std::move(respond), 204, no_body));
+      });
 
   add_data_route(
     routes, ctx, http_method::get, "/jobs/:jobId",

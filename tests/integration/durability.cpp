@@ -141,12 +141,17 @@ CAF_TEST(a job running at the crash spends its attempt) {
   CAF_CHECK_EQUAL(status(spent)["status"].get<std::string>(), "failure");
   auto again = poll("m2");
   CAF_REQUIRE_EQUAL(again.size(), 1u);
-  CAF_CHECK_EQUAL(again[0]["id"].get<std::string>(), retried);
-  // The machine that held the attempt before the crash no longer does.
+  // The second attempt is dispatched as "<id>/2", which is where its result goes.
+  auto second = again[0]["id"].get<std::string>();
+  CAF_CHECK_EQUAL(second, retried + "/2");
+  // Neither the late result of the attempt before the crash nor a post to the second
+  // attempt from the machine that held the first is taken.
   data("POST", "/jobs/" + retried + "/result",
        json{{"result", "YQ=="}, {"resultType", "resolution"}}, "m1");
+  data("POST", "/jobs/" + second + "/result",
+       json{{"result", "YQ=="}, {"resultType", "resolution"}}, "m1");
   CAF_CHECK_EQUAL(status(retried)["status"].get<std::string>(), "running");
-  data("POST", "/jobs/" + retried + "/result",
+  data("POST", "/jobs/" + second + "/result",
        json{{"result", "Yg=="}, {"resultType", "resolution"}}, "m2");
   CAF_CHECK_EQUAL(status(retried)["result"].get<std::string>(), "Yg==");
 }

@@ -59,8 +59,9 @@ jobs_request cluster_fixture::poll(const std::string& machine, std::int32_t limi
 }
 
 job_result_post cluster_fixture::result(const std::string& id, const std::string& machine,
-                                        const std::string& value) {
+                                        const std::string& value, std::int32_t attempt) {
   job_result_post post;
+  post.attempt = attempt;
   post.job_id = id;
   post.machine_id = machine;
   post.result = value;

@@ -49,8 +49,9 @@ struct cluster_fixture : actor_fixture {
   std::string create(const std::string& fn, std::int32_t retries = 1,
                      std::int32_t timeout_seconds = 300);
   jobs_request poll(const std::string& machine, std::int32_t limit = 10);
+  /// A result of `attempt` of job `id` from `machine`.
   job_result_post result(const std::string& id, const std::string& machine,
-                         const std::string& value = "cmVzdWx0");
+                         const std::string& value = "cmVzdWx0", std::int32_t attempt = 1);
 };
 
 } // namespace diffplane::testing

@@ -98,7 +98,8 @@ CAF_TEST(a timed out attempt is retried and the late result refused) {
   CAF_CHECK(!ask<bool>(result(id, "m1")));
   auto again = ask<std::vector<dispatched_job>>(poll("m2"));
   CAF_REQUIRE_EQUAL(again.size(), 1u);
-  CAF_CHECK(ask<bool>(result(id, "m2")));
+  CAF_CHECK_EQUAL(again[0].attempt, 2);
+  CAF_CHECK(ask<bool>(result(id, "m2", "cmVzdWx0", 2)));
   CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 2);
 }
 

@@ -55,9 +55,10 @@ CAF_TEST(a running job counts its attempt as stalled) {
   auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
   CAF_REQUIRE_EQUAL(jobs.size(), 1u);
   CAF_CHECK_EQUAL(jobs[0].id, "retry");
+  CAF_CHECK_EQUAL(jobs[0].attempt, 2);
   // The dead machine's late result does not count.
   CAF_CHECK(!ask<bool>(result("retry", "dead-machine")));
-  CAF_CHECK(ask<bool>(result("retry", "m1")));
+  CAF_CHECK(ask<bool>(result("retry", "m1", "cmVzdWx0", 2)));
 }
 
 CAF_TEST(a result committed before a crash is served after it) {

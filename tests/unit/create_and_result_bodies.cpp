@@ -22,10 +22,13 @@ std::string create_refusal(std::string_view body) {
   }
 }
 
-http_request result_request(std::string body, std::string machine = "m-1") {
+http_request result_request(std::string body, std::string machine = "m-1",
+                            std::string attempt = "") {
   http_request request;
   request.method = http_method::post;
   request.params.emplace_back("jobId", "j-1");
+  if (!attempt.empty())
+    request.params.emplace_back("attempt", std::move(attempt));
   if (!machine.empty())
     request.headers.emplace_back("x-machine-id", std::move(machine));
   request.headers.emplace_back("x-deployment-id", "d-1");
@@ -34,9 +37,11 @@ http_request result_request(std::string body, std::string machine = "m-1") {
   return request;
 }
 
-std::string result_refusal(std::string body, std::string machine = "m-1") {
+std::string result_refusal(std::string body, std::string machine = "m-1",
+                           std::string attempt = "") {
   try {
-    decode_job_result(result_request(std::move(body), std::move(machine)));
+    decode_job_result(
+        result_request(std::move(body), std::move(machine), std::move(attempt)));
     return "";
   } catch (const bad_input& e) {
     return e.field + ": " + e.what();
@@ -191,11 +196,23 @@ CAF_TEST(a result body fills the post with the request headers) {
   CAF_CHECK_EQUAL(post.result, "kaNhcmc=");
   CAF_CHECK(post.type == result_kind::rejection);
   CAF_CHECK_EQUAL(post.function_execution_time_ms, 12);
+  CAF_CHECK_EQUAL(post.attempt, 1);
   auto bare =
       decode_job_result(result_request(R"({"result":"","resultType":"resolution"})"));
   CAF_CHECK_EQUAL(bare.result, "");
   CAF_CHECK(bare.type == result_kind::resolution);
   CAF_CHECK_EQUAL(bare.function_execution_time_ms, -1);
+}
+
+CAF_TEST(a result posted to the id of a later attempt names that attempt) {
+  auto body = R"({"result":"","resultType":"resolution"})";
+  auto post = decode_job_result(result_request(body, "m-1", "4"));
+  CAF_CHECK_EQUAL(post.job_id, "j-1");
+  CAF_CHECK_EQUAL(post.attempt, 4);
+  for (auto bad : {"0", "-1", "x", "2x", "99999999999"})
+    CAF_CHECK_EQUAL(result_refusal(body, "m-1", bad),
+                    "attempt: the attempt after the job id must be a whole number from 1 "
+                    "(post to the id the poll dispatched)");
 }
 
 CAF_TEST(bad result bodies name their field and what is wrong) {

@@ -60,7 +60,7 @@ CAF_TEST(a timeout during a result write that fails stalls the attempt) {
   CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
   auto again = ask<std::vector<dispatched_job>>(poll("m2"));
   CAF_REQUIRE_EQUAL(again.size(), 1u);
-  CAF_CHECK(ask<bool>(result(id, "m2")));
+  CAF_CHECK(ask<bool>(result(id, "m2", "cmVzdWx0", 2)));
   CAF_CHECK_EQUAL(store->job("c1", id)->attempts_used, 2);
 }
 
@@ -127,6 +127,21 @@ CAF_TEST(a result that reaches the pool as its attempt ends is refused not lost)
   run();
   CAF_CHECK_EQUAL(outcome(first), "true");
   CAF_CHECK_EQUAL(outcome(second), "false");
+}
+
+CAF_TEST(a late result of an earlier attempt is refused when its machine holds the next) {
+  auto id = running_job();
+  advance_in_steps(11s); // attempt 1 times out; the job waits for another attempt
+  auto again = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(again[0].attempt, 2);
+  // The worker finishes attempt 1 late: the same machine holds attempt 2, but the result
+  // is not attempt 2's.
+  CAF_CHECK(!ask<bool>(result(id, "m1", "bGF0ZQ==", 1)));
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  CAF_CHECK(ask<bool>(result(id, "m1", "Y3VycmVudA==", 2)));
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+  CAF_CHECK_EQUAL(store->job("c1", id)->result, "Y3VycmVudA==");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

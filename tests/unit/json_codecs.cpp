@@ -80,7 +80,11 @@ CAF_TEST(dispatched jobs and ids encode as the contract says) {
   CAF_REQUIRE_EQUAL(jobs.size(), 2u);
   CAF_CHECK_EQUAL(jobs[1]["targetFn"].get<std::string>(), "f\"n");
   CAF_CHECK_EQUAL(jobs[1]["targetArgs"].get<std::string>(), "a\\b");
+  CAF_CHECK_EQUAL(jobs[0]["id"].get<std::string>(), "1");
   CAF_CHECK_EQUAL(nlohmann::json::parse(encode_dispatched_jobs({})).size(), 0u);
+  // A later attempt carries its number, which the worker echoes in the result route.
+  auto retried = nlohmann::json::parse(encode_dispatched_jobs({{"j", "fn", "kA==", 3}}));
+  CAF_CHECK_EQUAL(retried[0]["id"].get<std::string>(), "j/3");
   CAF_CHECK_EQUAL(nlohmann::json::parse(encode_job_id("x\"y"))["id"].get<std::string>(),
                   "x\"y");
 }
