@@ -196,26 +196,27 @@ caf::error check_room(self_pointer self, const std::string& service,
   return {};
 }
 
-caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
+using id_promise = caf::typed_response_promise<std::string>;
+
+/// Answers `promise` with the job `request` names by its execution id, or else with a
+/// new job once its insert committed.
+void create_uncached(self_pointer self, const create_job_request& request,
+                     id_promise promise) {
   auto& st = self->state;
-  if (!request.cache_key.empty() && request.cache_ttl_seconds > 0) {
-    auto it = st.cache.find(
-        cache_key_of(request.service, request.target_fn, request.cache_key));
-    if (it != st.cache.end() &&
-        it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_now(self))
-      return it->second.job_id;
+  if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0) {
+    promise.deliver(request.execution_id);
+    return;
   }
-  if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0)
-    return request.execution_id;
-  if (auto refused = check_room(self, request.service))
-    return refused;
+  if (auto refused = check_room(self, request.service)) {
+    promise.deliver(refused);
+    return;
+  }
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
   // Never before the last live_jobs move, whatever the wall clock did since.
   auto created_at = std::max(wall_now(self), st.live_jobs_before);
   st.newest_created_at = std::max(st.newest_created_at, created_at);
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
-  auto promise = self->make_response_promise<std::string>();
   self->request(st.context.writer, caf::infinite, job)
       .then(
           [self, promise, job = std::move(job)](bool inserted) mutable {
@@ -233,6 +234,54 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
             promise.deliver(std::move(id));
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+/// Whether a cache miss in memory may still have a hit in Postgres: the cluster keeps
+/// resolutions for `cache_horizon`, and the caller's ttl reaches further back.
+bool reaches_beyond_memory(self_pointer self, const create_job_request& request) {
+  auto horizon = std::chrono::duration_cast<std::chrono::seconds>(
+                     self->state.context.options.cache_horizon)
+                     .count();
+  return request.cache_ttl_seconds > horizon;
+}
+
+/// Looks for a resolution older than the cluster keeps in memory; creates the job when
+/// there is none.
+void create_after_lookup(self_pointer self, create_job_request request,
+                         id_promise promise) {
+  auto& st = self->state;
+  auto query = cached_resolution_query{
+      st.context.cluster.id, request.service, request.target_fn, request.cache_key,
+      wall_now(self) - request.cache_ttl_seconds * 1000LL};
+  self->request(st.context.reader, caf::infinite, std::move(query))
+      .then(
+          [self, request = std::move(request),
+           promise](std::vector<cache_entry_record>& found) mutable {
+            if (!found.empty())
+              promise.deliver(std::move(found.front().job_id));
+            else
+              create_uncached(self, request, std::move(promise));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
+  auto& st = self->state;
+  bool cached = !request.cache_key.empty() && request.cache_ttl_seconds > 0;
+  if (cached) {
+    auto it = st.cache.find(
+        cache_key_of(request.service, request.target_fn, request.cache_key));
+    if (it != st.cache.end()) {
+      if (it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_now(self))
+        return it->second.job_id;
+      cached = false; // the newest resolution is too old for this ttl, so is every other
+    }
+  }
+  auto promise = self->make_response_promise<std::string>();
+  if (cached && reaches_beyond_memory(self, request))
+    create_after_lookup(self, std::move(request), promise);
+  else
+    create_uncached(self, request, promise);
   return promise;
 }
 

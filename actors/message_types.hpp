@@ -26,6 +26,7 @@ namespace diffplane {
   X(event_record)                                                                        \
   X(client_event_record)                                                                 \
   X(cache_entry_record)                                                                  \
+  X(cached_resolution_query)                                                             \
   X(cluster_snapshot)                                                                    \
   X(cluster_settings_write)                                                              \
   X(activity_query)                                                                      \
@@ -52,6 +53,7 @@ namespace diffplane {
   X(std::vector<job_summary>)                                                            \
   X(std::vector<event_record>)                                                           \
   X(std::vector<client_event_record>)                                                    \
+  X(std::vector<cache_entry_record>)                                                     \
   X(std::vector<dispatched_job>)                                                         \
   X(persistence_actor)                                                                   \
   X(cluster_actor)                                                                       \

@@ -402,6 +402,11 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           return persistence::sql::activity(txn, query);
         });
       },
+      [=](const cached_resolution_query& query) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::find_cached_resolution(txn, query);
+        });
+      },
       [=](const metrics_query& query) {
         return read(self, [&](pqxx::work& txn) {
           return persistence::sql::service_metrics(txn, query);

@@ -51,6 +51,8 @@ using persistence_actor = caf::typed_actor<
     caf::replies_to<fetch_job_atom, std::string,
                     std::string>::with<std::vector<job_record>>,
     caf::replies_to<activity_query>::with<std::vector<event_record>>,
+    /// None or one resolution.
+    caf::replies_to<cached_resolution_query>::with<std::vector<cache_entry_record>>,
     caf::replies_to<metrics_query>::with<function_metrics>,
     /// Deletes activity and client events older than the hours given; answers how many.
     caf::replies_to<prune_atom, std::int32_t>::with<std::int64_t>,

@@ -178,6 +178,18 @@ struct cache_entry_record {
   bool operator==(const cache_entry_record&) const = default;
 };
 
+/// The latest resolution of one cache key that resulted after `since`: a create whose
+/// cache ttl reaches further back than the resolutions a cluster keeps in memory.
+struct cached_resolution_query {
+  std::string cluster_id;
+  std::string service;
+  std::string target_fn;
+  std::string cache_key;
+  timestamp_ms since = 0;
+
+  bool operator==(const cached_resolution_query&) const = default;
+};
+
 /// A change of a cluster's settings (PUT /clusters/:clusterId/settings).
 struct cluster_settings_write {
   std::string cluster_id;
@@ -302,6 +314,10 @@ template <class Inspector> auto inspect(Inspector& f, client_event_record& x) {
 
 template <class Inspector> auto inspect(Inspector& f, cache_entry_record& x) {
   return f(x.service, x.target_fn, x.cache_key, x.job_id, x.resulted_at);
+}
+
+template <class Inspector> auto inspect(Inspector& f, cached_resolution_query& x) {
+  return f(x.cluster_id, x.service, x.target_fn, x.cache_key, x.since);
 }
 
 template <class Inspector> auto inspect(Inspector& f, cluster_settings_write& x) {

@@ -445,4 +445,23 @@ std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
   return result;
 }
 
+std::vector<cache_entry_record>
+find_cached_resolution(pqxx::transaction_base& txn,
+                       const cached_resolution_query& query) {
+  // jobs_cache_lookup finds the key's jobs; a key has few, one per expiry at most.
+  auto rows = txn.exec("SELECT id, " + epoch_ms("resulted_at") +
+                       " FROM jobs WHERE cluster_id = " + text(txn, query.cluster_id) +
+                       " AND service = " + text(txn, query.service) +
+                       " AND target_fn = " + text(txn, query.target_fn) +
+                       " AND cache_key = " + text(txn, query.cache_key) +
+                       " AND result_type = 'resolution' AND resulted_at > " +
+                       timestamp(query.since) + " ORDER BY resulted_at DESC LIMIT 1");
+  std::vector<cache_entry_record> result;
+  for (const auto& row : rows)
+    result.push_back(cache_entry_record{query.service, query.target_fn, query.cache_key,
+                                        row[0].as<std::string>(),
+                                        row[1].as<timestamp_ms>()});
+  return result;
+}
+
 } // namespace diffplane::persistence::sql

@@ -60,6 +60,10 @@ std::vector<cache_entry_record> load_cache_entries(pqxx::transaction_base& txn,
                                                    const std::string& cluster_id,
                                                    timestamp_ms since);
 
+/// The latest resolution of one cache key that resulted after `query.since`: none or one.
+std::vector<cache_entry_record>
+find_cached_resolution(pqxx::transaction_base& txn, const cached_resolution_query& query);
+
 /// The key insert_or_skip_jobs reports an inserted row under.
 inline std::string job_key(const std::string& cluster_id, const std::string& id) {
   return cluster_id + '/' + id;

@@ -463,4 +463,43 @@ CAF_TEST(statuses are fetched for a list of awkward ids) {
   CAF_CHECK_EQUAL(rows.size(), ids.size() - 1);
 }
 
+CAF_TEST(the latest resolution of a cache key within the ttl is found) {
+  // Three resolutions of one key (an hour apart), a rejection after them, and the same
+  // key under another function.
+  persistence::write_batch batch;
+  const timestamp_ms hour = 3600 * 1000;
+  auto resolved = [&](const std::string& id, const std::string& fn, timestamp_ms at,
+                      result_kind type) {
+    auto j = job_with(id, "x", at);
+    j.target_fn = fn;
+    j.cache_key = "k";
+    j.status = job_status::success;
+    j.result_type = type;
+    j.resulted_at = at;
+    batch.add(j);
+  };
+  const timestamp_ms t0 = 1700000000000;
+  resolved("old", "fn", t0, result_kind::resolution);
+  resolved("mid", "fn", t0 + hour, result_kind::resolution);
+  resolved("new", "fn", t0 + 2 * hour, result_kind::resolution);
+  resolved("rejected", "fn", t0 + 3 * hour, result_kind::rejection);
+  resolved("other-fn", "g", t0 + 4 * hour, result_kind::resolution);
+  commit(batch);
+  auto find = [&](timestamp_ms since) {
+    pqxx::work txn{connection};
+    auto found = persistence::sql::find_cached_resolution(
+        txn, cached_resolution_query{"c1", "svc x", "fn", "k", since});
+    return found.empty() ? std::string{"none"}
+                         : found.front().job_id + "@" +
+                               std::to_string(found.front().resulted_at - t0);
+  };
+  CAF_CHECK_EQUAL(find(t0 - hour), "new@" + std::to_string(2 * hour));
+  CAF_CHECK_EQUAL(find(t0 + 2 * hour), "none"); // strictly after `since`
+  CAF_CHECK_EQUAL(find(t0 + 5 * hour), "none");
+  pqxx::work txn{connection};
+  CAF_CHECK(persistence::sql::find_cached_resolution(
+                txn, cached_resolution_query{"c2", "svc x", "fn", "k", 0})
+                .empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -169,6 +169,17 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         return entries;
       },
       [](const metrics_query&) { return function_metrics{}; },
+      [store](const cached_resolution_query& query) {
+        std::vector<cache_entry_record> found;
+        for (const auto& [key, j] : store->jobs)
+          if (j.cluster_id == query.cluster_id && j.service == query.service &&
+              j.target_fn == query.target_fn && j.cache_key == query.cache_key &&
+              j.result_type == result_kind::resolution && j.resulted_at > query.since &&
+              (found.empty() || j.resulted_at > found.front().resulted_at))
+            found = {cache_entry_record{j.service, j.target_fn, j.cache_key, j.id,
+                                        j.resulted_at}};
+        return found;
+      },
       [store](prune_atom, std::int32_t) {
         auto before = static_cast<std::int64_t>(store->events.size());
         store->events.clear();

@@ -105,4 +105,21 @@ CAF_TEST(cached resolutions survive a restart with their age) {
   CAF_CHECK_NOT_EQUAL(ask<std::string>(cached(60)), first);
 }
 
+CAF_TEST(a ttl longer than the cluster remembers finds the resolution in the store) {
+  constexpr std::int32_t three_days = 3 * 24 * 3600;
+  auto first = ask<std::string>(cached(three_days));
+  finish(first);
+  // Past the day the cluster keeps resolutions in memory, the sweep forgets this one.
+  advance_in_steps(25h, 1h);
+  // A ttl within that day is answered from memory: a miss, so a new job.
+  auto within_day = ask<std::string>(cached(24 * 3600));
+  CAF_CHECK_NOT_EQUAL(within_day, first);
+  // A longer ttl reaches the older resolution, read from the store.
+  CAF_CHECK_EQUAL(ask<std::string>(cached(three_days)), first);
+  CAF_CHECK_EQUAL(ask<std::string>(cached(26 * 3600)), first);
+  // Not once that ttl too has passed.
+  advance_in_steps(48h, 1h);
+  CAF_CHECK_NOT_EQUAL(ask<std::string>(cached(three_days)), first);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -172,6 +172,7 @@ CAF_TEST(records with every field set survive the round trip) {
                   "ok");
   CAF_CHECK_EQUAL(round_trip(status_request{{"a", "b"}, 7000, true}), "ok");
   CAF_CHECK_EQUAL(round_trip(dispatched_job{"j1", "fn", "kA==", 2}), "ok");
+  CAF_CHECK_EQUAL(round_trip(cached_resolution_query{"c1", "svc", "fn", "k", 5}), "ok");
   CAF_CHECK_EQUAL(round_trip(lifecycle::state_of(sample_job())), "ok");
   CAF_CHECK_EQUAL(round_trip(job_finished{job_status_row{"j1", job_status::failure,
                                                          result_kind::rejection, "r"},
