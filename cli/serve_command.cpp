@@ -203,10 +203,7 @@ int run_serve(config::server_options options) {
   gateway::route_context context{*bridge, options.management_secret,
                                  gateway::decode_limits{options.batch_status_max_ids},
                                  gateway::contract_text()};
-  gateway::add_data_routes(routes, context);
-  gateway::add_management_routes(routes, context);
-  gateway::add_cluster_view_routes(routes, context);
-  gateway::add_system_routes(routes, context);
+  gateway::add_api_routes(routes, context);
   std::unique_ptr<gateway::http_server> operator_server;
   gateway::router operator_routes;
   std::uint16_t metrics_port = 0;
