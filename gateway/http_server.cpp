@@ -154,21 +154,9 @@ private:
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == net::error::eof)
-      return close();
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
-      return close_socket();
-    if (ec == http::error::body_limit)
-      return reject(json_error(413, "the request body is larger than the limit of " +
-                                        std::to_string(server_.options.body_limit) +
-                                        " bytes"));
-    if (ec == http::error::header_limit)
-      return reject(json_error(431, "the request headers are larger than the limit of " +
-                                        std::to_string(server_.options.header_limit) +
-                                        " bytes"));
+    // One test on the hot path; the error kinds are told apart only when there is one.
     if (ec)
-      return reject(json_error(400, "malformed HTTP request: " + ec.message()));
+      return on_read_failed(ec);
     tcp_stream().expires_never();
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version();
@@ -193,6 +181,25 @@ private:
                   self->respond(std::move(response));
                 });
     });
+  }
+
+  /// Ends a connection whose next request could not be read: quietly when the client
+  /// left or stalled, with an error answer when it sent something unacceptable.
+  void on_read_failed(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof)
+      return close();
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
+      return close_socket();
+    if (ec == http::error::body_limit)
+      return reject(json_error(413, "the request body is larger than the limit of " +
+                                        std::to_string(server_.options.body_limit) +
+                                        " bytes"));
+    if (ec == http::error::header_limit)
+      return reject(json_error(431, "the request headers are larger than the limit of " +
+                                        std::to_string(server_.options.header_limit) +
+                                        " bytes"));
+    reject(json_error(400, "malformed HTTP request: " + ec.message()));
   }
 
   /// Answers a request that could not be read, then closes the connection.
