@@ -30,7 +30,7 @@ void print_clusters(const nlohmann::json& clusters, bool json) {
 }
 
 void create(const cluster_state& st) {
-  http_client client{st.remote.endpoint};
+  auto client = client_of(st.remote);
   auto body = nlohmann::json{{"description", st.description}}.dump();
   auto reply =
       client.request("POST", "/clusters", body,

@@ -11,7 +11,9 @@
 namespace diffplane::cli {
 
 void add_remote_options(CLI::App& command, remote_options& options) {
-  command.add_option("--endpoint", options.endpoint, "the server's HTTP endpoint")
+  command
+      .add_option("--endpoint", options.endpoint,
+                  "the server's endpoint, http://host:port or https://host:port")
       ->envname("DIFFPLANE_ENDPOINT")
       ->capture_default_str();
   command
@@ -21,6 +23,11 @@ void add_remote_options(CLI::App& command, remote_options& options) {
   command.add_option("--data-dir", options.data_dir, "data dir of a dev server")
       ->envname("DIFFPLANE_DATA_DIR")
       ->capture_default_str();
+  command
+      .add_option("--ca-file", options.ca_file,
+                  "PEM file of the CA certificates an https endpoint is checked against "
+                  "(default: the system's)")
+      ->envname("DIFFPLANE_CA_FILE");
   command.add_flag("--json", options.json, "print JSON instead of a table");
 }
 
@@ -33,8 +40,12 @@ std::string management_secret_of(const remote_options& options) {
   return secret;
 }
 
+http_client client_of(const remote_options& options) {
+  return http_client{options.endpoint, std::chrono::seconds{30}, options.ca_file};
+}
+
 nlohmann::json get_json(const remote_options& options, const std::string& target) {
-  http_client client{options.endpoint};
+  auto client = client_of(options);
   auto reply = client.request(
       "GET", target, {}, {{"Authorization", "Basic " + management_secret_of(options)}});
   auto body = nlohmann::json::parse(reply.body, nullptr, false);

@@ -18,14 +18,19 @@ struct remote_options {
   std::string endpoint = "http://127.0.0.1:4000";
   std::string management_secret;
   std::string data_dir = ".diffplane";
+  /// PEM file of the certificates that may sign an https endpoint's; empty: the system's.
+  std::string ca_file;
   bool json = false;
 };
 
-/// --endpoint, --management-secret, --data-dir and --json on `command`.
+/// --endpoint, --management-secret, --data-dir, --ca-file and --json on `command`.
 void add_remote_options(CLI::App& command, remote_options& options);
 
 /// The management secret: given, or the dev server's (in the data dir); empty if neither.
 std::string management_secret_of(const remote_options& options);
+
+/// A client of the endpoint the options name.
+http_client client_of(const remote_options& options);
 
 /// GET `target` with the management secret; throws std::runtime_error with the server's
 /// message on any answer but 200.

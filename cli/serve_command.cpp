@@ -203,10 +203,7 @@ int run_serve(config::server_options options) {
   gateway::route_context context{*bridge, options.management_secret,
                                  gateway::decode_limits{options.batch_status_max_ids},
                                  gateway::contract_text()};
-  gateway::add_data_routes(routes, context);
-  gateway::add_management_routes(routes, context);
-  gateway::add_cluster_view_routes(routes, context);
-  gateway::add_system_routes(routes, context);
+  gateway::add_api_routes(routes, context);
   std::unique_ptr<gateway::http_server> operator_server;
   gateway::router operator_routes;
   std::uint16_t metrics_port = 0;
@@ -214,8 +211,15 @@ int run_serve(config::server_options options) {
     gateway::add_operator_routes(operator_routes);
     auto where = *config::parse_host_port(options.metrics_listen);
     operator_server = std::make_unique<gateway::http_server>(
-        gateway::http_server_options{where.host, where.port, 1, 64 * 1024, 16 * 1024,
-                                     std::chrono::seconds{60}},
+        // Plain HTTP even with --tls-cert: Prometheus scrapes it on a private network.
+        gateway::http_server_options{where.host,
+                                     where.port,
+                                     1,
+                                     64 * 1024,
+                                     16 * 1024,
+                                     std::chrono::seconds{60},
+                                     {},
+                                     {}},
         operator_routes);
     try {
       metrics_port = operator_server->start();
@@ -230,7 +234,8 @@ int run_serve(config::server_options options) {
   gateway::http_server server{
       gateway::http_server_options{listen.host, listen.port, http_threads,
                                    options.body_limit_bytes, options.header_limit_bytes,
-                                   std::chrono::seconds{options.idle_timeout_seconds}},
+                                   std::chrono::seconds{options.idle_timeout_seconds},
+                                   options.tls_cert, options.tls_key},
       routes};
   std::uint16_t port = 0;
   try {
@@ -253,7 +258,8 @@ int run_serve(config::server_options options) {
   auto shown_host = listen.host == "0.0.0.0" ? std::string{"127.0.0.1"}
                     : listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
                                                                  : listen.host;
-  auto endpoint = "http://" + shown_host + ":" + std::to_string(port);
+  auto scheme = options.tls_cert.empty() ? "http://" : "https://";
+  auto endpoint = scheme + shown_host + ":" + std::to_string(port);
   if (options.caf_port != 0)
     spdlog::warn(
         "event=caf_port_unused port={} reason=\"native clients are not built yet\"",

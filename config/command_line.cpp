@@ -106,6 +106,12 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
          "ms a dispatch's write may wait for the job's result to replace it (0: none)")
       ->envname("DIFFPLANE_DISPATCH_WRITE_DELAY_MS")
       ->capture_default_str();
+  app.add_option("--tls-cert", o.tls_cert,
+                 "PEM file of the certificate chain: with --tls-key, the gateway serves "
+                 "HTTPS only (the --metrics-listen port stays plain HTTP)")
+      ->envname("DIFFPLANE_TLS_CERT");
+  app.add_option("--tls-key", o.tls_key, "PEM file of the private key of --tls-cert")
+      ->envname("DIFFPLANE_TLS_KEY");
   app.add_option("--metrics-listen", o.metrics_listen,
                  "host:port of the Prometheus endpoint GET /metrics (empty: off)")
       ->envname("DIFFPLANE_METRICS_LISTEN");

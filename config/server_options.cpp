@@ -73,6 +73,8 @@ std::string describe(const server_options& o) {
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
   line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
+  line("tls-cert", quoted(o.tls_cert));
+  line("tls-key", quoted(o.tls_key));
   line("metrics-listen", quoted(o.metrics_listen));
   line("port-file", quoted(o.port_file));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
@@ -92,6 +94,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--listen must be host:port, got '" + options.listen + "'";
   if (!options.metrics_listen.empty() && !parse_host_port(options.metrics_listen))
     return "--metrics-listen must be host:port, got '" + options.metrics_listen + "'";
+  if (options.tls_cert.empty() != options.tls_key.empty())
+    return "--tls-cert and --tls-key go together: give both (HTTPS) or neither (HTTP)";
   if (!options.management_secret.empty())
     if (auto error = validate_management_secret(options.management_secret))
       return error;

@@ -50,6 +50,10 @@ struct server_options {
   unsigned machine_stall_seconds = 90;
   /// How long a finished job's result stays in memory for status polls.
   unsigned result_linger_seconds = 30;
+  /// PEM certificate chain and private key of the HTTP gateway: both set, it serves
+  /// HTTPS only; both empty, plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
   /// host:port of the operator's Prometheus endpoint (GET /metrics); empty: off.
   std::string metrics_listen;
   /// File the bound ports are written to once the server listens; empty: none. Tests

@@ -1,6 +1,8 @@
 #include "gateway/http_server.hpp"
 
 #include "gateway/http_wire.hpp"
+#include "gateway/tls_context.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -11,12 +13,14 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace diffplane::gateway {
@@ -30,6 +34,7 @@ using tcp = net::ip::tcp;
 /// round).
 using strand_type = net::strand<net::io_context::executor_type>;
 using stream_type = beast::basic_stream<tcp, strand_type>;
+using tls_stream_type = beast::ssl_stream<stream_type>;
 
 struct http_server::impl {
   http_server_options options;
@@ -42,6 +47,8 @@ struct http_server::impl {
   std::vector<std::thread> threads;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false};
+  /// Set with a certificate: every connection of this server speaks TLS.
+  std::unique_ptr<net::ssl::context> tls;
 
   impl(http_server_options opts, const router& r)
       : options(std::move(opts)), routes(r),
@@ -51,6 +58,14 @@ struct http_server::impl {
 };
 
 namespace {
+
+/// Registered here rather than in metrics/catalog.hpp, which nearly every file includes.
+metrics::counter& tls_handshakes_failed() {
+  static auto& failed = metrics::global().get_counter(
+      "diffplane_tls_handshakes_failed_total",
+      "Connections closed because their TLS handshake failed or timed out.");
+  return failed;
+}
 
 /// Splits "path?query" into a decoded path and decoded query pairs; false when malformed.
 bool parse_target(std::string_view target, http_request& request) {
@@ -78,47 +93,71 @@ bool parse_target(std::string_view target, http_request& request) {
   return true;
 }
 
-class session : public std::enable_shared_from_this<session> {
+/// One connection. A template over the stream rather than a virtual stream, so that
+/// plain HTTP keeps its direct calls; TLS differs only in the handshake and the close.
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, tls_stream_type>;
+
 public:
-  session(stream_type::socket_type socket, http_server::impl& server)
-      : stream_(std::move(socket)), server_(server) {
+  /// `layers` is the TLS context for a TLS stream, nothing for plain TCP.
+  template <class... Layers>
+  session(stream_type::socket_type socket, http_server::impl& server, Layers&... layers)
+      : stream_(std::move(socket), layers...), server_(server) {
     beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto endpoint = tcp_stream().socket().remote_endpoint(ec);
     if (!ec)
       remote_ip_ = endpoint.address().to_string();
   }
 
   void start() {
     net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&session::read, shared_from_this()));
+                  beast::bind_front_handler(&session::begin, this->shared_from_this()));
   }
 
 private:
+  stream_type& tcp_stream() { return beast::get_lowest_layer(stream_); }
+
+  void begin() {
+    if constexpr (tls) {
+      // The handshake is bounded like a request: a client that opens a connection and
+      // stalls in the handshake is closed after the idle timeout.
+      tcp_stream().expires_after(server_.options.idle_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          beast::bind_front_handler(&session::on_handshake, this->shared_from_this()));
+    } else {
+      read();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      // Plain HTTP on the TLS port, an untrusted certificate, a scanner: that
+      // connection's problem only, hence debug.
+      tls_handshakes_failed().add();
+      spdlog::debug("event=tls_handshake_failed remote={} reason=\"{}\"", remote_ip_,
+                    ec.message());
+      return close_socket();
+    }
+    read();
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-    stream_.expires_after(server_.options.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&session::on_read, shared_from_this()));
+    tcp_stream().expires_after(server_.options.idle_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&session::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::error::eof)
-      return close();
-    if (ec == http::error::body_limit)
-      return reject(json_error(413, "the request body is larger than the limit of " +
-                                        std::to_string(server_.options.body_limit) +
-                                        " bytes"));
-    if (ec == http::error::header_limit)
-      return reject(json_error(431, "the request headers are larger than the limit of " +
-                                        std::to_string(server_.options.header_limit) +
-                                        " bytes"));
+    // One test on the hot path; the error kinds are told apart only when there is one.
     if (ec)
-      return reject(json_error(400, "malformed HTTP request: " + ec.message()));
-    stream_.expires_never();
+      return on_read_failed(ec);
+    tcp_stream().expires_never();
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version();
     http_request request = std::move(parser_->request());
@@ -132,7 +171,7 @@ private:
     }
     method_ = to_string(request.method);
     path_ = request.path;
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
     stats_ = &server_.routes.dispatch(request, [self, answered](http_response response) {
       if (answered->exchange(true))
@@ -142,6 +181,25 @@ private:
                   self->respond(std::move(response));
                 });
     });
+  }
+
+  /// Ends a connection whose next request could not be read: quietly when the client
+  /// left or stalled, with an error answer when it sent something unacceptable.
+  void on_read_failed(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof)
+      return close();
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
+      return close_socket();
+    if (ec == http::error::body_limit)
+      return reject(json_error(413, "the request body is larger than the limit of " +
+                                        std::to_string(server_.options.body_limit) +
+                                        " bytes"));
+    if (ec == http::error::header_limit)
+      return reject(json_error(431, "the request headers are larger than the limit of " +
+                                        std::to_string(server_.options.header_limit) +
+                                        " bytes"));
+    reject(json_error(400, "malformed HTTP request: " + ec.message()));
   }
 
   /// Answers a request that could not be read, then closes the connection.
@@ -162,29 +220,43 @@ private:
     spdlog::debug("event=request method={} path={} status={} micros={}", method_, path_,
                   response.status,
                   std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
-    stream_.expires_after(server_.options.idle_timeout);
+    tcp_stream().expires_after(server_.options.idle_timeout);
     std::array<net::const_buffer, 2> wire{
         net::buffer(head_),
         net::buffer(body_.data(), status_has_body(response.status) ? body_.size() : 0)};
     net::async_write(
         stream_, wire,
-        beast::bind_front_handler(&session::on_write, shared_from_this(), closing));
+        beast::bind_front_handler(&session::on_write, this->shared_from_this(), closing));
   }
 
   void on_write(bool closing, beast::error_code ec, std::size_t) {
     server_.in_flight.fetch_sub(1);
-    if (ec || closing)
+    if (ec)
+      return close_socket();
+    if (closing)
       return close();
     read();
   }
 
+  /// Ends the connection in order: TLS sends its close_notify first (bounded by the
+  /// idle timeout), so the client can tell the end from a truncation.
   void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if constexpr (tls) {
+      tcp_stream().expires_after(server_.options.idle_timeout);
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->close_socket(); });
+    } else {
+      close_socket();
+    }
   }
 
-  stream_type stream_;
+  void close_socket() {
+    beast::error_code ec;
+    tcp_stream().socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp_stream().close();
+  }
+
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<request_reader> parser_;
   /// The answer being written, kept until the write completes.
@@ -211,7 +283,11 @@ void http_server::impl::accept() {
       spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
     } else {
       socket.set_option(tcp::no_delay{true}, ec);
-      std::make_shared<session>(std::move(socket), *this)->start();
+      if (tls)
+        std::make_shared<session<tls_stream_type>>(std::move(socket), *this, *tls)
+            ->start();
+      else
+        std::make_shared<session<stream_type>>(std::move(socket), *this)->start();
     }
     accept();
   });
@@ -226,6 +302,8 @@ http_server::~http_server() {
 
 std::uint16_t http_server::start() {
   auto& im = *impl_;
+  if (!im.options.tls_cert_file.empty())
+    im.tls = load_server_tls_context(im.options.tls_cert_file, im.options.tls_key_file);
   beast::error_code ec;
   auto address = net::ip::make_address(im.options.host, ec);
   if (ec)

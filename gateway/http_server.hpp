@@ -18,6 +18,10 @@ struct http_server_options {
   std::size_t header_limit = 16 * 1024;
   /// A connection silent this long between requests (or while sending one) is closed.
   std::chrono::seconds idle_timeout{60};
+  /// PEM files of the certificate chain and its private key: set, the server speaks
+  /// HTTPS only; empty, plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 /// HTTP/1.1 with keep-alive on Boost.Beast, run by a few Asio threads. Handlers answer
@@ -29,7 +33,8 @@ public:
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  /// Binds, starts the threads and returns the bound port; throws std::runtime_error.
+  /// Loads the TLS certificate if any, binds, starts the threads and returns the bound
+  /// port; throws std::runtime_error with a one-line message.
   std::uint16_t start();
 
   /// Closes the listening socket; requests in flight go on.

@@ -24,6 +24,18 @@ void router::add(http_method method, std::string pattern, handler h) {
   routes_.push_back(route{method, std::move(segments), std::move(h), stats});
 }
 
+std::vector<std::string> router::table() const {
+  std::vector<std::string> entries;
+  for (const auto& r : routes_) {
+    std::string pattern;
+    for (const auto& segment : r.segments)
+      pattern += "/" + segment;
+    entries.push_back(std::string{to_string(r.method)} + " " +
+                      (pattern.empty() ? "/" : pattern));
+  }
+  return entries;
+}
+
 const metrics::route_metrics& router::unmatched() {
   static const auto stats = metrics::make_route_metrics("unmatched", "any");
   return stats;

@@ -24,6 +24,10 @@ public:
   /// Where requests that reached no route are counted (also malformed ones).
   static const metrics::route_metrics& unmatched();
 
+  /// "METHOD /pattern" of every route in the order added: tests check that they cover
+  /// each one.
+  std::vector<std::string> table() const;
+
 private:
   struct route {
     http_method method;

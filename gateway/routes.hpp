@@ -17,6 +17,9 @@ struct route_context {
   std::string contract_text;
 };
 
+/// Every route of the gateway's port: data, management, cluster view and system routes.
+void add_api_routes(router& routes, route_context& context);
+
 /// The HTTP API documentation served by GET /contract (embedded at build time).
 const std::string& contract_text();
 

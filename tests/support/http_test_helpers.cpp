@@ -2,15 +2,18 @@
 
 #include "test_database.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace diffplane::testing {
 
 std::vector<std::string> server_args(const std::string& database_url,
                                      std::vector<std::string> extra) {
-  std::vector<std::string> args{"--database-url",      database_url,
-                                "--management-secret", test_management_secret,
-                                "--log-level",         "warn"};
+  std::vector<std::string> args{"--database-url", database_url, "--management-secret",
+                                test_management_secret};
+  // An option given twice is an error: `extra` may choose another level.
+  if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end())
+    args.insert(args.end(), {"--log-level", "warn"});
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -102,6 +103,9 @@ server_process::server_process(std::vector<std::string> args,
   std::vector<std::string> full{"serve", "--listen", "127.0.0.1:0", "--port-file",
                                 port_file};
   full.insert(full.end(), args.begin(), args.end());
+  if (auto flag = std::find(args.begin(), args.end(), "--tls-cert");
+      flag != args.end() && flag + 1 != args.end())
+    tls_cert_ = *(flag + 1);
   pid_ = spawn(full, environment, log_path_);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
   while (std::chrono::steady_clock::now() < until) {
@@ -112,7 +116,8 @@ server_process::server_process(std::vector<std::string> args,
     if (endpoint_.empty()) {
       auto ports = read_ports(port_file);
       if (ports.count("http") > 0)
-        endpoint_ = "http://127.0.0.1:" + ports["http"];
+        endpoint_ = (tls_cert_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+                    ports["http"];
       if (ports.count("metrics") > 0)
         metrics_endpoint_ = "http://127.0.0.1:" + ports["metrics"];
     }
@@ -137,7 +142,7 @@ server_process::~server_process() {
 }
 
 cli::http_client server_process::client(std::chrono::milliseconds timeout) const {
-  return cli::http_client{endpoint_, timeout};
+  return cli::http_client{endpoint_, timeout, tls_cert_};
 }
 
 int server_process::stop() {

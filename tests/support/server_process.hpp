@@ -17,7 +17,8 @@ public:
   /// Starts `$DIFFPLANE_BIN serve --listen 127.0.0.1:0 --port-file <file> <args...>`,
   /// reads the bound ports from the file and waits until GET /live answers 200; throws
   /// when it exits or does not become live. Pass `--metrics-listen 127.0.0.1:0` in
-  /// `args` for a metrics port.
+  /// `args` for a metrics port. With `--tls-cert FILE` in `args` the endpoint is https
+  /// and its clients trust FILE.
   explicit server_process(std::vector<std::string> args,
                           std::vector<std::string> environment = {});
   ~server_process();
@@ -25,6 +26,8 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+  /// The certificate the server was given with --tls-cert; empty for plain HTTP.
+  const std::string& tls_cert() const { return tls_cert_; }
   /// http://127.0.0.1:<metrics port>, or empty without --metrics-listen.
   const std::string& metrics_endpoint() const { return metrics_endpoint_; }
   cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
@@ -41,6 +44,7 @@ private:
   pid_t pid_ = -1;
   std::string endpoint_;
   std::string metrics_endpoint_;
+  std::string tls_cert_;
   std::string log_path_;
 };
 

@@ -13,7 +13,7 @@ import { test } from "node:test";
 
 import { Api } from "./http.mjs";
 import { NodeChild, tail } from "./processes.mjs";
-import { compatDir, Server } from "./server.mjs";
+import { compatDir, makeCertificate, Server } from "./server.mjs";
 
 const fixtures = path.join(compatDir, "fixtures");
 
@@ -57,17 +57,30 @@ export class Env {
   }
 
   async start() {
-    this.server = await Server.start({ machineStallSeconds: this.options.machineStallSeconds });
+    // options.tls: HTTPS with a self-signed certificate, trusted by the SDK processes
+    // through NODE_EXTRA_CA_CERTS as a user would.
+    this.tls = this.options.tls ? await makeCertificate() : null;
+    this.server = await Server.start({
+      machineStallSeconds: this.options.machineStallSeconds,
+      tls: this.tls ?? undefined,
+      extraArgs: this.options.serverArgs,
+    });
     this.servers.push(this.server);
     this.endpoint = this.server.url;
-    this.management = new Api(this.endpoint, this.server.managementSecret);
+    const ca = this.tls?.ca;
+    this.management = new Api(this.endpoint, this.server.managementSecret, { ca });
     const description = `${this.name}-${crypto.randomBytes(4).toString("hex")}`;
     this.cluster = await this.management.createCluster(description);
-    this.api = new Api(this.endpoint, this.cluster.apiSecret);
+    this.api = new Api(this.endpoint, this.cluster.apiSecret, { ca });
   }
 
   childEnv() {
-    return { DIFFPLANE_ENDPOINT: this.endpoint, DIFFPLANE_API_SECRET: this.cluster.apiSecret, DEBUG: process.env.DEBUG ?? "" };
+    return {
+      DIFFPLANE_ENDPOINT: this.endpoint,
+      DIFFPLANE_API_SECRET: this.cluster.apiSecret,
+      DEBUG: process.env.DEBUG ?? "",
+      ...(this.tls && { NODE_EXTRA_CA_CERTS: this.tls.cert }),
+    };
   }
 
   /** Starts fixtures/worker.mjs serving fixtures/services/<services>.mjs; waits for ready. */

@@ -1,18 +1,43 @@
 // Plain-fetch access to the HTTP contract (docs: /work/shared/design/HTTP-CONTRACT.md).
 import crypto from "node:crypto";
+import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** A client for one base URL and one secret (API secret or management secret). */
+/**
+ * The part of fetch the tests use, over node:https trusting the PEM certificates `ca`:
+ * fetch cannot be given a CA, and NODE_EXTRA_CA_CERTS is read only when a process starts.
+ */
+export function fetchTrusting(ca, url, { method = "GET", headers = {}, body, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers, ca, signal }, (res) => {
+      const chunks = [];
+      res.on("data", (chunk) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode, text: async () => text });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A client for one base URL and one secret (API secret or management secret); `ca`
+ * (PEM text) is the certificate an https server is trusted by.
+ */
 export class Api {
-  constructor(baseUrl, secret, { machineId } = {}) {
+  constructor(baseUrl, secret, { machineId, ca } = {}) {
     this.baseUrl = baseUrl;
     this.secret = secret;
     this.machineId = machineId ?? `m-${crypto.randomBytes(4).toString("hex")}`;
+    this.fetch = ca ? (url, init) => fetchTrusting(ca, url, init) : fetch;
   }
 
   /** {status, body (parsed JSON, text, or null), text}; throws only on network errors. */
   async request(method, path, { body, headers = {}, signal } = {}) {
-    const res = await fetch(`${this.baseUrl}${path}`, {
+    const res = await this.fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
         ...(this.secret !== undefined && { authorization: `Basic ${this.secret}` }),

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { fetchTrusting } from "./http.mjs";
 import { logDirectory, tail, trackPid } from "./processes.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,6 +38,17 @@ export async function createDatabase() {
   return url;
 }
 
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 made by scripts/make-cert in
+ * this test file's log directory: {cert, key} paths and `ca`, the certificate's PEM text.
+ */
+export async function makeCertificate() {
+  const dir = path.join(logDirectory(), "tls");
+  const { stdout } = await promisify(execFile)(path.join(repoDir, "scripts", "make-cert"), [dir]);
+  const [cert, key] = stdout.trim().split(" ");
+  return { cert, key, ca: fs.readFileSync(cert, "utf8") };
+}
+
 export function randomManagementSecret() {
   return `sk_management_${crypto.randomBytes(16).toString("hex")}`;
 }
@@ -51,12 +63,13 @@ let serverCount = 0;
  * port (SDK clients hold the URL) and the same database.
  */
 export class Server {
-  constructor({ databaseUrl, port, managementSecret, machineStallSeconds, extraArgs = [] }) {
+  constructor({ databaseUrl, port, managementSecret, machineStallSeconds, tls, extraArgs = [] }) {
     this.databaseUrl = databaseUrl;
     this.port = port ?? 0;
     this.managementSecret = managementSecret;
     this.url = null; // known once launched
     this.metricsPort = null; // with --metrics-listen in extraArgs
+    this.tls = tls ?? null; // {cert, key, ca} from makeCertificate(): HTTPS only
     this.bin = serverBinary();
     this.options = [
       "--database-url",
@@ -66,6 +79,7 @@ export class Server {
       "--log-level",
       process.env.DIFFPLANE_COMPAT_LOG_LEVEL || "warn",
       ...(machineStallSeconds ? ["--machine-stall-seconds", String(machineStallSeconds)] : []),
+      ...(tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : []),
       ...extraArgs,
     ];
     const name = `server-${++serverCount}`;
@@ -80,6 +94,7 @@ export class Server {
       port: options.port,
       managementSecret: options.managementSecret ?? randomManagementSecret(),
       machineStallSeconds: options.machineStallSeconds,
+      tls: options.tls,
       extraArgs: options.extraArgs,
     });
     await server.launch();
@@ -130,7 +145,7 @@ export class Server {
     // A restart asks for this port again: it was this server's own a moment ago.
     this.port = ports.http;
     this.metricsPort = ports.metrics ?? null;
-    this.url = `http://127.0.0.1:${this.port}`;
+    this.url = `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
     await this.waitLive();
   }
 
@@ -186,7 +201,8 @@ export class Server {
         throw new Error(`server exited while starting: ${JSON.stringify(this.proc.exitInfo)}\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.url}/live`, { signal: AbortSignal.timeout(1000) });
+        const get = this.tls ? (url, init) => fetchTrusting(this.tls.ca, url, init) : fetch;
+        const res = await get(`${this.url}/live`, { signal: AbortSignal.timeout(1000) });
         last = `${res.status} ${await res.text()}`;
         if (res.status === 200) return;
       } catch (err) {
