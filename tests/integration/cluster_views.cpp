@@ -94,7 +94,9 @@ struct fixture : server_fixture {
     auto again = poll_until_given("m2");
     CAF_REQUIRE_EQUAL(again.size(), 1u);
     result(slow, "m1", "resolution", 1); // refused: m1 no longer holds it
-    result(slow, "m2", "resolution", 20);
+    // The second attempt is dispatched as "<id>/2", where its result goes.
+    CAF_REQUIRE_EQUAL(again[0]["id"].get<std::string>(), slow + "/2");
+    result(again[0]["id"].get<std::string>(), "m2", "resolution", 20);
     return slow;
   }
 };

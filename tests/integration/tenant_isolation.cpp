@@ -111,6 +111,10 @@ std::vector<route_case> route_cases() {
   cases.push_back({"POST /jobs/:jobId/result", guard::api_secret,
                    per_job("POST", "/result",
                            R"({"result":"bm9wZQ==","resultType":"resolution"})", true)});
+  // The id of a later attempt ("<jobId>/2") as a worker posts it.
+  cases.push_back({"POST /jobs/:jobId/:attempt/result", guard::api_secret,
+                   per_job("POST", "/2/result",
+                           R"({"result":"bm9wZQ==","resultType":"resolution"})", true)});
   cases.push_back(
       {"GET /jobs/:jobId", guard::api_secret, per_job("GET", "?ttl=5000", "", false)});
   cases.push_back({"POST /batch-jobs-status-request", guard::api_secret,
