@@ -55,6 +55,9 @@ std::string new_job_id(cluster_state& st) {
 std::uint32_t index_job(self_pointer self, const job_record& job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
+  if (auto it = st.jobs.find(job.id);
+      it == st.jobs.end() || is_terminal(it->second.status))
+    ++st.live_jobs;
   st.jobs.insert_or_assign(job.id,
                            job_entry{pool, job.status, result_kind::none, {}, {}});
   return pool;
@@ -209,6 +212,15 @@ void create_uncached(self_pointer self, const create_job_request& request,
   }
   if (auto refused = check_room(self, request.service)) {
     promise.deliver(refused);
+    return;
+  }
+  // Creates whose insert is in flight are not counted yet: the cap can be passed by as
+  // many as the writer holds, which its own queue bounds.
+  if (st.live_jobs >= st.context.options.max_live_jobs_per_cluster) {
+    promise.deliver(make_error(
+        error_code::limit_reached,
+        "the cluster holds " + std::to_string(st.live_jobs) +
+            " live jobs, the most it may; new jobs are refused until some finish"));
     return;
   }
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;

@@ -71,8 +71,24 @@ void announce_functions(self_pointer self, const std::string& service,
                                                    functions, wall_now(self)});
 }
 
+/// Whether `machine` has been silent for so long that the cluster forgets it.
+bool is_retired(const machine_state& machine, steady_time now,
+                std::chrono::hours retention) {
+  return machine.inactive && retention.count() > 0 &&
+         now - machine.last_seen >= retention;
+}
+
 void detect_silent_machines(self_pointer self, steady_time now) {
   auto& st = self->state;
+  // Inactive machines hold no attempts (their pools stalled them), so nothing but the
+  // record goes; the hourly pruning deletes its row.
+  std::erase_if(st.machines, [&](const auto& entry) {
+    if (!is_retired(entry.second, now, st.context.options.machine_retention))
+      return false;
+    spdlog::info("event=machine_forgotten cluster={} machine={}", st.context.cluster.id,
+                 entry.first);
+    return true;
+  });
   for (auto& [id, machine] : st.machines) {
     if (machine.inactive || now - machine.last_seen < st.context.options.machine_stall)
       continue;

@@ -67,6 +67,8 @@ struct cluster_state {
   std::vector<service_state> services;
   std::unordered_map<std::string, std::uint32_t> service_index;
   std::unordered_map<std::string, job_entry> jobs;
+  /// How many of `jobs` are live (pending or running): the cap counts these.
+  std::size_t live_jobs = 0;
   /// Finished jobs in the order they finished, to drop their results after the linger.
   std::deque<std::pair<steady_time, std::string>> finished;
   std::unordered_map<std::uint64_t, result_waiter> waiters;

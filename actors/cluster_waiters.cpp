@@ -126,7 +126,10 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
 void on_job_finished(self_pointer self, job_finished& finished) {
   auto& st = self->state;
   auto& row = finished.row;
-  auto& entry = st.jobs[row.id];
+  auto [it, is_new] = st.jobs.try_emplace(row.id);
+  auto& entry = it->second;
+  if (!is_new && !is_terminal(entry.status))
+    --st.live_jobs;
   entry.status = row.status;
   entry.result_type = row.result_type;
   entry.result = std::move(row.result);

@@ -32,6 +32,10 @@ struct domain_options {
   std::size_t max_machines_per_cluster = 10000;
   /// Services a cluster holds at most; a create or poll naming one more is refused.
   std::size_t max_services_per_cluster = 1000;
+  /// Live jobs a cluster holds at most; a create beyond it is refused (429).
+  std::size_t max_live_jobs_per_cluster = 1000000;
+  /// A machine silent this long is forgotten; zero: never.
+  std::chrono::hours machine_retention{24};
   /// Most jobs one worker poll may take.
   std::int32_t max_jobs_per_poll = 1000;
   /// Now as epoch milliseconds, for stored times and cache ages (timers use the actor

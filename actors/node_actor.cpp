@@ -196,7 +196,8 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
     st.parked = st.options.parked;
   spawn_persistence_actors(self);
   // The first pruning waits a little so that start-up is not slowed by it.
-  if (st.options.activity_retention_hours > 0)
+  if (st.options.activity_retention_hours > 0 ||
+      st.options.domain.machine_retention.count() > 0)
     self->delayed_send(self, std::chrono::minutes{1}, prune_atom::value);
   self->set_down_handler([self](caf::down_msg& msg) { on_down(self, msg); });
   // Children are monitored, not linked; when the node is told to exit, they go with it.
@@ -259,11 +260,15 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
       },
       [self](prune_atom) {
         auto hours = self->state.options.activity_retention_hours;
-        self->request(self->state.reader, caf::infinite, prune_atom::value, hours)
+        auto machine_hours = static_cast<std::int32_t>(
+            self->state.options.domain.machine_retention.count());
+        self->request(self->state.reader, caf::infinite, prune_atom::value, hours,
+                      machine_hours)
             .then(
-                [hours](std::int64_t deleted) {
-                  spdlog::info("event=activity_pruned deleted={} older_than_hours={}",
-                               deleted, hours);
+                [hours, machine_hours](std::int64_t deleted) {
+                  spdlog::info("event=activity_pruned deleted={} older_than_hours={} "
+                               "machines_older_than_hours={}",
+                               deleted, hours, machine_hours);
                 },
                 [](caf::error& err) {
                   spdlog::warn("event=activity_prune_failed reason=\"{}\"",

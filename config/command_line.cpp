@@ -85,6 +85,15 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "answered 429")
       ->envname("DIFFPLANE_MAX_SERVICES_PER_CLUSTER")
       ->capture_default_str();
+  app.add_option("--max-live-jobs-per-cluster", o.max_live_jobs_per_cluster,
+                 "live (pending or running) jobs one cluster may hold; a create beyond it "
+                 "is answered 429")
+      ->envname("DIFFPLANE_MAX_LIVE_JOBS_PER_CLUSTER")
+      ->capture_default_str();
+  app.add_option("--machine-retention-hours", o.machine_retention_hours,
+                 "a machine silent this many hours is forgotten; 0 keeps machines forever")
+      ->envname("DIFFPLANE_MACHINE_RETENTION_HOURS")
+      ->capture_default_str();
   app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
                  "most job ids in one /batch-jobs-status-request")
       ->envname("DIFFPLANE_BATCH_STATUS_MAX_IDS")

@@ -68,6 +68,8 @@ std::string describe(const server_options& o) {
   line("max-parked-polls", std::to_string(o.max_parked_polls));
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
+  line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
+  line("machine-retention-hours", std::to_string(o.machine_retention_hours));
   line("batch-status-max-ids", std::to_string(o.batch_status_max_ids));
   line("machine-stall-seconds", std::to_string(o.machine_stall_seconds));
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
@@ -117,6 +119,11 @@ std::optional<std::string> validate(const server_options& options) {
     return "--max-machines-per-cluster must be at least 1";
   if (options.max_services_per_cluster == 0)
     return "--max-services-per-cluster must be at least 1";
+  if (options.max_live_jobs_per_cluster == 0)
+    return "--max-live-jobs-per-cluster must be at least 1";
+  if (options.machine_retention_hours > 0 &&
+      options.machine_retention_hours * 3600ULL <= options.machine_stall_seconds)
+    return "--machine-retention-hours must be longer than --machine-stall-seconds (or 0)";
   if (options.batch_status_max_ids < 1000)
     return "--batch-status-max-ids must be at least 1000 (the SDK sends up to 1000)";
   if (options.machine_stall_seconds == 0)

@@ -44,6 +44,11 @@ struct server_options {
   std::size_t max_machines_per_cluster = 10000;
   /// Services one cluster may hold; a create or poll naming one more is answered 429.
   std::size_t max_services_per_cluster = 1000;
+  /// Live (pending or running) jobs one cluster may hold; a create beyond it is answered
+  /// 429.
+  std::size_t max_live_jobs_per_cluster = 1000000;
+  /// A machine silent this many hours is forgotten (memory and Postgres); 0: never.
+  unsigned machine_retention_hours = 24;
   /// Most job ids accepted in one /batch-jobs-status-request.
   std::size_t batch_status_max_ids = 20000;
   /// A machine that neither polls nor posts for this long is inactive; its jobs stall.

@@ -412,9 +412,12 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           return persistence::sql::service_metrics(txn, query);
         });
       },
-      [=](prune_atom, std::int32_t hours) {
+      [=](prune_atom, std::int32_t activity_hours, std::int32_t machine_hours) {
         return read(self, [&](pqxx::work& txn) {
-          return persistence::sql::prune_events(txn, hours);
+          return (activity_hours > 0 ? persistence::sql::prune_events(txn, activity_hours)
+                                     : 0) +
+                 (machine_hours > 0 ? persistence::sql::prune_machines(txn, machine_hours)
+                                    : 0);
         });
       },
       [=](ping_atom) {

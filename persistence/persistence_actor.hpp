@@ -54,8 +54,10 @@ using persistence_actor = caf::typed_actor<
     /// None or one resolution.
     caf::replies_to<cached_resolution_query>::with<std::vector<cache_entry_record>>,
     caf::replies_to<metrics_query>::with<function_metrics>,
-    /// Deletes activity and client events older than the hours given; answers how many.
-    caf::replies_to<prune_atom, std::int32_t>::with<std::int64_t>,
+    /// Deletes activity and client events older than the first number of hours given,
+    /// and machines silent longer than the second number of hours (0: neither); answers
+    /// how many rows went.
+    caf::replies_to<prune_atom, std::int32_t, std::int32_t>::with<std::int64_t>,
     /// Answers once the database answered a trivial query.
     caf::replies_to<ping_atom>::with<done_atom>,
     /// Commits what has been gathered so far (sent by the actor to itself).

@@ -130,4 +130,10 @@ std::int64_t prune_events(pqxx::transaction_base& txn, std::int32_t hours) {
   return static_cast<std::int64_t>(events.affected_rows() + client.affected_rows());
 }
 
+std::int64_t prune_machines(pqxx::transaction_base& txn, std::int32_t hours) {
+  auto rows = txn.exec("DELETE FROM machines WHERE last_ping_at < now() - interval '" +
+                       std::to_string(hours) + " hours'");
+  return static_cast<std::int64_t>(rows.affected_rows());
+}
+
 } // namespace diffplane::persistence::sql

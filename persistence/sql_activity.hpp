@@ -26,4 +26,7 @@ function_metrics service_metrics(pqxx::transaction_base& txn, const metrics_quer
 /// Deletes stored events and client events older than `hours`; returns how many.
 std::int64_t prune_events(pqxx::transaction_base& txn, std::int32_t hours);
 
+/// Deletes the machines that last pinged more than `hours` ago; answers how many.
+std::int64_t prune_machines(pqxx::transaction_base& txn, std::int32_t hours);
+
 } // namespace diffplane::persistence::sql

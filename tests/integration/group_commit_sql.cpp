@@ -2,11 +2,16 @@
 
 #include "http_test_helpers.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/sql_activity.hpp"
+#include "persistence/sql_machines.hpp"
 #include "persistence/sql_jobs.hpp"
 #include "persistence/write_batch.hpp"
 
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
+
+#include <chrono>
+#include <set>
 
 using namespace diffplane;
 using namespace diffplane::testing;
@@ -500,6 +505,24 @@ CAF_TEST(the latest resolution of a cache key within the ttl is found) {
   CAF_CHECK(persistence::sql::find_cached_resolution(
                 txn, cached_resolution_query{"c2", "svc x", "fn", "k", 0})
                 .empty());
+}
+
+CAF_TEST(pruning deletes the machines silent past the retention only) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  const timestamp_ms hour = 3600 * 1000;
+  persistence::write_batch batch;
+  batch.add(machine_record{"c1", "gone", "svc", "10.0.0.1", "", now - 25 * hour});
+  batch.add(machine_record{"c1", "quiet", "svc", "10.0.0.2", "", now - 23 * hour});
+  batch.add(machine_record{"c1", "busy", "svc", "10.0.0.3", "", now});
+  commit(batch);
+  pqxx::work txn{connection};
+  CAF_CHECK_EQUAL(persistence::sql::prune_machines(txn, 24), 1);
+  std::set<std::string> left;
+  for (const auto& m : persistence::sql::load_machines(txn, "c1"))
+    left.insert(m.id);
+  CAF_CHECK(left == (std::set<std::string>{"busy", "quiet"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

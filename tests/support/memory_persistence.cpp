@@ -180,7 +180,7 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
                                         j.resulted_at}};
         return found;
       },
-      [store](prune_atom, std::int32_t) {
+      [store](prune_atom, std::int32_t, std::int32_t) {
         auto before = static_cast<std::int64_t>(store->events.size());
         store->events.clear();
         return before;

@@ -14,6 +14,8 @@ struct fixture : testing::cluster_fixture {
   fixture() {
     options.max_machines_per_cluster = 2;
     options.max_services_per_cluster = 2;
+    options.max_live_jobs_per_cluster = 3;
+    options.machine_retention = std::chrono::hours{1};
     restart_cluster(); // with the limits above
   }
 
@@ -76,6 +78,40 @@ CAF_TEST(a result from a machine beyond the cap is still taken) {
   CAF_CHECK_EQUAL(poll_outcome("m2", "svc"), error_code::none);
   CAF_CHECK(ask<bool>(result(id, "m1")));
   CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+}
+
+CAF_TEST(a create beyond the live jobs cap is refused until a job finishes) {
+  auto first = create("f");
+  create("f");
+  create("f");
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  CAF_CHECK_EQUAL(code_of(ask_error<std::string>(request)), error_code::limit_reached);
+  CAF_CHECK_EQUAL(store->jobs.size(), 3u);
+  // A running job is still live; a finished one makes room.
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1", 1)).size(), 1u);
+  CAF_CHECK_EQUAL(code_of(ask_error<std::string>(request)), error_code::limit_reached);
+  CAF_REQUIRE(ask<bool>(result(first, "m1")));
+  ask<std::string>(request);
+  CAF_CHECK_EQUAL(store->jobs.size(), 4u);
+  CAF_CHECK_EQUAL(code_of(ask_error<std::string>(request)), error_code::limit_reached);
+}
+
+CAF_TEST(a machine silent past the retention is forgotten and frees its place) {
+  using namespace std::chrono_literals;
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(poll_outcome("m2", "svc"), error_code::none);
+  advance_in_steps(30min, 10s);
+  // Silent, so inactive, but remembered within the retention.
+  CAF_CHECK_EQUAL(poll_outcome("m3", "svc"), error_code::limit_reached);
+  CAF_CHECK_EQUAL(ask<cluster_details>(details_atom::value).machines.size(), 2u);
+  advance_in_steps(31min, 10s);
+  CAF_CHECK_EQUAL(ask<cluster_details>(details_atom::value).machines.size(), 0u);
+  CAF_CHECK_EQUAL(poll_outcome("m3", "svc"), error_code::none);
+  // A forgotten machine that polls again is recorded anew.
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(ask<cluster_details>(details_atom::value).machines.size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
