@@ -73,6 +73,16 @@ std::string describe(const server_options& o) {
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
   line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
+  line("database-connect-timeout", std::to_string(o.database_connect_timeout_seconds));
+  line("database-keepalive-idle", std::to_string(o.database_keepalive_idle_seconds));
+  line("database-keepalive-interval",
+       std::to_string(o.database_keepalive_interval_seconds));
+  line("database-keepalive-count", std::to_string(o.database_keepalive_count));
+  line("database-tcp-user-timeout-ms", std::to_string(o.database_tcp_user_timeout_ms));
+  line("writer-statement-timeout-ms", std::to_string(o.writer_statement_timeout_ms));
+  line("reader-statement-timeout-ms", std::to_string(o.reader_statement_timeout_ms));
+  line("database-idle-in-transaction-timeout-ms",
+       std::to_string(o.database_idle_in_transaction_timeout_ms));
   line("metrics-listen", quoted(o.metrics_listen));
   line("port-file", quoted(o.port_file));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
