@@ -63,15 +63,21 @@ domain_options domain_options_of(const config::server_options& o) {
   d.max_parked_polls = o.max_parked_polls;
   d.max_machines_per_cluster = o.max_machines_per_cluster;
   d.max_services_per_cluster = o.max_services_per_cluster;
+  d.max_writer_queue = o.writer_queue_limit;
   return d;
 }
 
 /// Gauges read when /metrics is scraped.
-void register_runtime_gauges(caf::actor_system& system, const parked_counter& parked) {
+void register_runtime_gauges(caf::actor_system& system, const parked_counter& parked,
+                             const parked_counter& writer_queue) {
   auto& registry = metrics::global();
   registry.add_callback_gauge("diffplane_parked_long_polls",
                               "Worker polls and result waits parked now.",
                               [parked] { return static_cast<double>(parked->load()); });
+  registry.add_callback_gauge(
+      "diffplane_writer_queue",
+      "Creates and client events waiting for the database writer now.",
+      [writer_queue] { return static_cast<double>(writer_queue->load()); });
   registry.add_callback_gauge(
       "diffplane_actors_alive", "Actors running in this process.",
       [&system] { return static_cast<double>(system.registry().running()); });
@@ -176,7 +182,7 @@ int run_serve(config::server_options options) {
   node_opts.activity_retention_hours =
       static_cast<std::int32_t>(options.activity_retention_hours);
   node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
-  register_runtime_gauges(system, node_opts.parked);
+  register_runtime_gauges(system, node_opts.parked, node_opts.domain.writer_queue);
   persistence_options writer;
   writer.max_batch_items = options.group_commit_max_items;
   writer.dispatch_write_delay =

@@ -101,6 +101,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "most writes gathered into one database transaction")
       ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
       ->capture_default_str();
+  app.add_option("--writer-queue-limit", o.writer_queue_limit,
+                 "creates and client events waiting for the database writer at once; "
+                 "beyond it new ones get 503 with Retry-After")
+      ->envname("DIFFPLANE_WRITER_QUEUE_LIMIT")
+      ->capture_default_str();
   app.add_option("--database-connect-timeout", o.database_connect_timeout_seconds,
                  "seconds to wait for a new database connection (libpq connect_timeout)")
       ->envname("DIFFPLANE_DATABASE_CONNECT_TIMEOUT")

@@ -73,6 +73,7 @@ std::string describe(const server_options& o) {
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));
   line("group-commit-max-items", std::to_string(o.group_commit_max_items));
   line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
+  line("writer-queue-limit", std::to_string(o.writer_queue_limit));
   line("database-connect-timeout", std::to_string(o.database_connect_timeout_seconds));
   line("database-keepalive-idle", std::to_string(o.database_keepalive_idle_seconds));
   line("database-keepalive-interval",
@@ -131,6 +132,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--actor-poll-interval-us must be between 1 and 10000";
   if (options.group_commit_max_items == 0)
     return "--group-commit-max-items must be at least 1";
+  if (options.writer_queue_limit == 0)
+    return "--writer-queue-limit must be at least 1";
   if (options.log_format != "text" && options.log_format != "json")
     return "--log-format must be 'text' or 'json', got '" + options.log_format + "'";
   static constexpr std::string_view levels[] = {"trace", "debug", "info",

@@ -62,6 +62,9 @@ struct server_options {
   unsigned dispatch_write_delay_ms = 1000;
   /// Most writes one group commit gathers into one transaction.
   std::size_t group_commit_max_items = 512;
+  /// Creates and client events waiting for the writer at once; beyond it new ones are
+  /// answered 503 with Retry-After instead of queueing.
+  std::size_t writer_queue_limit = 20000;
 
   // Every database connection (writer, reader, node lock, migrations) gets these, unless
   // the database URL or the libpq environment sets them (docs/configuration.md).
