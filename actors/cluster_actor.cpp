@@ -14,6 +14,8 @@ namespace diffplane::cluster_internal {
 cluster_state::~cluster_state() {
   if (context.parked)
     context.parked->fetch_sub(waiters.size());
+  if (context.options.writer_queue)
+    context.options.writer_queue->fetch_sub(queued_writes, std::memory_order_relaxed);
 }
 
 std::string cache_key_of(const std::string& service, const std::string& fn,
@@ -221,10 +223,12 @@ caf::error enter_writer_queue(self_pointer self) {
             "later");
   }
   queued.fetch_add(1, std::memory_order_relaxed);
+  ++self->state.queued_writes;
   return {};
 }
 
 void leave_writer_queue(self_pointer self) {
+  --self->state.queued_writes;
   self->state.context.options.writer_queue->fetch_sub(1, std::memory_order_relaxed);
 }
 

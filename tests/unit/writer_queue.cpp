@@ -72,6 +72,19 @@ CAF_TEST(failed writes leave the writer queue too) {
   CAF_CHECK_EQUAL(queued(), 0u);
 }
 
+CAF_TEST(a cluster that ends gives its places in the writer queue back) {
+  // Killed (a crash, or the node restarting every cluster after a persistence actor
+  // died) while its writes wait: their answers never reach it.
+  send_create();
+  send_create("exec-gone");
+  CAF_CHECK_EQUAL(queued(), 2u);
+  restart_cluster();
+  CAF_CHECK_EQUAL(queued(), 0u);
+  // Held promises keep the store's actor alive: answer them (to nobody) before the end.
+  answer_held_writes(false);
+  run();
+}
+
 CAF_TEST(client events beyond the writer queue limit are refused) {
   restart_with_limit(1);
   auto first = send_create();
