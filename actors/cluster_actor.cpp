@@ -7,11 +7,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
+
 namespace diffplane::cluster_internal {
 
 cluster_state::~cluster_state() {
   if (context.parked)
     context.parked->fetch_sub(waiters.size());
+  if (context.options.writer_queue)
+    context.options.writer_queue->fetch_sub(queued_writes, std::memory_order_relaxed);
 }
 
 std::string cache_key_of(const std::string& service, const std::string& fn,
@@ -155,16 +159,22 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
                recovered, failed);
 }
 
-/// Reads a job the cluster does not hold and admits it if it is still live.
-void admit_if_live(self_pointer self, const std::string& id) {
+/// Reads a job the cluster does not hold and admits it if it is still live; `done` gets
+/// no error once the job is held (or finished), else the read's error. A create that
+/// found its execution id in the database answers only then: acknowledged while the
+/// read failed, the job would sit in Postgres in no pool until the next restart.
+void admit_if_live(self_pointer self, const std::string& id,
+                   std::function<void(const caf::error&)> done) {
   auto& st = self->state;
   self->request(st.context.reader, caf::infinite, fetch_job_atom::value,
                 st.context.cluster.id, id)
       .then(
-          [self](std::vector<job_record>& found) {
+          [self, done](std::vector<job_record>& found) {
             if (found.empty() || is_terminal(found.front().status) ||
-                self->state.jobs.count(found.front().id) > 0)
+                self->state.jobs.count(found.front().id) > 0) {
+              done({});
               return;
+            }
             auto& job = found.front();
             std::vector<event_record> events;
             if (revive(self, job, wall_now(self),
@@ -172,10 +182,12 @@ void admit_if_live(self_pointer self, const std::string& id) {
               admit(self, std::move(job));
             if (!events.empty())
               caf::anon_send(self->state.context.writer, std::move(events));
+            done({});
           },
-          [self, id](caf::error& err) {
+          [self, id, done](caf::error& err) {
             spdlog::warn("event=job_admission_failed cluster={} job={} reason=\"{}\"",
                          self->state.context.cluster.id, id, message_of(err));
+            done(err);
           });
 }
 
@@ -199,23 +211,66 @@ caf::error check_room(self_pointer self, const std::string& service,
   return {};
 }
 
+/// Takes a place in the writer's queue for one write, or refuses it when the queue is
+/// full: a database that is slow or gone must cost callers a quick 503, not the server
+/// its memory. The caller gives the place back once the write is answered.
+caf::error enter_writer_queue(self_pointer self) {
+  const auto& options = self->state.context.options;
+  auto& queued = *options.writer_queue;
+  if (queued.load(std::memory_order_relaxed) >= options.max_writer_queue) {
+    metrics::persistence().refused_writes.add();
+    return make_error(
+        error_code::overloaded,
+        "the database is not keeping up: " + std::to_string(options.max_writer_queue) +
+            " writes are waiting for it (--writer-queue-limit); retry "
+            "later");
+  }
+  queued.fetch_add(1, std::memory_order_relaxed);
+  ++self->state.queued_writes;
+  return {};
+}
+
+void leave_writer_queue(self_pointer self) {
+  --self->state.queued_writes;
+  self->state.context.options.writer_queue->fetch_sub(1, std::memory_order_relaxed);
+}
+
+/// Answers the creates that joined the create of `execution_id` like the create itself.
+template <class Answer>
+void answer_joined(self_pointer self, const std::string& execution_id,
+                   const Answer& answer) {
+  if (execution_id.empty())
+    return;
+  auto node = self->state.creating.extract(execution_id);
+  if (node.empty())
+    return;
+  for (auto& joined : node.mapped())
+    joined.deliver(answer);
+}
+
 using id_promise = caf::typed_response_promise<std::string>;
 
-/// Answers `promise` with the job `request` names by its execution id, or else with a
-/// new job once its insert committed.
+/// Answers `promise` with the job `request` names by its execution id (held, or being
+/// written: then it joins that write), or else with a new job once its insert committed.
 void create_uncached(self_pointer self, const create_job_request& request,
                      id_promise promise) {
   auto& st = self->state;
-  if (!request.execution_id.empty() && st.jobs.count(request.execution_id) > 0) {
-    promise.deliver(request.execution_id);
-    return;
+  if (!request.execution_id.empty()) {
+    if (st.jobs.count(request.execution_id) > 0) {
+      promise.deliver(request.execution_id);
+      return;
+    }
+    if (auto it = st.creating.find(request.execution_id); it != st.creating.end()) {
+      it->second.push_back(std::move(promise));
+      return;
+    }
   }
   if (auto refused = check_room(self, request.service)) {
     promise.deliver(refused);
     return;
   }
   // Creates whose insert is in flight are not counted yet: the cap can be passed by as
-  // many as the writer holds, which its own queue bounds.
+  // many as the writer's queue holds.
   if (st.live_jobs >= st.context.options.max_live_jobs_per_cluster) {
     promise.deliver(make_error(
         error_code::limit_reached,
@@ -223,7 +278,13 @@ void create_uncached(self_pointer self, const create_job_request& request,
             " live jobs, the most it may; new jobs are refused until some finish"));
     return;
   }
+  if (auto refused = enter_writer_queue(self)) {
+    promise.deliver(refused);
+    return;
+  }
   auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
+  if (!request.execution_id.empty())
+    st.creating.emplace(id, std::vector<id_promise>{});
   // Never before the last live_jobs move, whatever the wall clock did since.
   auto created_at = std::max(wall_now(self), st.live_jobs_before);
   st.newest_created_at = std::max(st.newest_created_at, created_at);
@@ -231,21 +292,37 @@ void create_uncached(self_pointer self, const create_job_request& request,
   job.id_generated = request.execution_id.empty();
   self->request(st.context.writer, caf::infinite, job)
       .then(
-          [self, promise, job = std::move(job)](bool inserted) mutable {
+          [self, promise, job = std::move(job),
+           execution_id = request.execution_id](bool inserted) mutable {
+            leave_writer_queue(self);
             auto id = job.id;
-            if (self->state.jobs.count(id) == 0) {
-              if (inserted) {
-                metrics::jobs().created.add();
-                admit(self, std::move(job));
+            auto answer = [self, promise, id,
+                           execution_id](const caf::error& err) mutable {
+              if (err) {
+                answer_joined(self, execution_id, err);
+                promise.deliver(err);
               } else {
-                // The execution id existed already, yet the cluster does not hold the
-                // job: it finished long ago, or its commit was never acknowledged.
-                admit_if_live(self, id);
+                answer_joined(self, execution_id, id);
+                promise.deliver(id);
               }
+            };
+            if (self->state.jobs.count(id) > 0) {
+              answer({});
+            } else if (inserted) {
+              metrics::jobs().created.add();
+              admit(self, std::move(job));
+              answer({});
+            } else {
+              // The execution id existed already, yet the cluster does not hold the
+              // job: it finished long ago, or its commit was never acknowledged.
+              admit_if_live(self, id, std::move(answer));
             }
-            promise.deliver(std::move(id));
           },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+          [self, promise, execution_id = request.execution_id](caf::error& err) mutable {
+            leave_writer_queue(self);
+            answer_joined(self, execution_id, err);
+            promise.deliver(err);
+          });
 }
 
 /// Whether a cache miss in memory may still have a hit in Postgres: the cluster keeps
@@ -407,7 +484,20 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       [self](client_events_post& post) -> caf::result<done_atom> {
         for (auto& event : post.events)
           event.cluster_id = self->state.context.cluster.id;
-        return self->delegate(self->state.context.writer, std::move(post.events));
+        if (auto refused = enter_writer_queue(self))
+          return refused;
+        auto promise = self->make_response_promise<done_atom>();
+        self->request(self->state.context.writer, caf::infinite, std::move(post.events))
+            .then(
+                [self, promise](done_atom) mutable {
+                  leave_writer_queue(self);
+                  promise.deliver(done_atom::value);
+                },
+                [self, promise](caf::error& err) mutable {
+                  leave_writer_queue(self);
+                  promise.deliver(err);
+                });
+        return promise;
       },
       [self](details_atom) { return details_of(self); },
       [self](service_details_request& request) {

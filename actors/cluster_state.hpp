@@ -76,6 +76,15 @@ struct cluster_state {
   std::unordered_map<std::string, machine_state> machines;
   /// Keyed by service, function and cache key (joined by '\0').
   std::unordered_map<std::string, cache_hit> cache;
+  /// Creates of an execution id whose insert is sent and not yet answered, each with the
+  /// repeated creates that joined it: a caller retrying after a timeout gets the same
+  /// job, and its retry adds no second write to the writer's queue.
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<std::string>>>
+      creating;
+  /// This cluster's places in the writer's queue (domain_options::writer_queue), given
+  /// back when their writes are answered, or all at once when the cluster ends: a
+  /// cluster killed with writes in flight never hears their answers.
+  std::size_t queued_writes = 0;
   std::mt19937_64 random;
   std::uint64_t sweeps = 0;
   /// The cluster's live jobs created before this are in live_jobs, so no job may be

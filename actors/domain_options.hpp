@@ -2,9 +2,11 @@
 
 #include "actors/wall_clock.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 namespace diffplane {
 
@@ -36,6 +38,13 @@ struct domain_options {
   std::size_t max_live_jobs_per_cluster = 1000000;
   /// A machine silent this long is forgotten; zero: never.
   std::chrono::hours machine_retention{24};
+  /// Creates and client events sent to the writer and not yet answered, shared by every
+  /// cluster of the process (copies of these options share it).
+  std::shared_ptr<std::atomic<std::size_t>> writer_queue =
+      std::make_shared<std::atomic<std::size_t>>(0);
+  /// Most of those at once; beyond it new ones are refused at once (503) instead of
+  /// queueing behind a database that does not keep up or does not answer.
+  std::size_t max_writer_queue = 20000;
   /// Most jobs one worker poll may take.
   std::int32_t max_jobs_per_poll = 1000;
   /// Now as epoch milliseconds, for stored times and cache ages (timers use the actor

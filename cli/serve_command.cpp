@@ -3,6 +3,7 @@
 #include "actors/message_types.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/scheduler.hpp"
+#include "cli/database_urls.hpp"
 #include "cli/dev_mode.hpp"
 #include "cli/logging.hpp"
 #include "cli/port_file.hpp"
@@ -64,15 +65,21 @@ domain_options domain_options_of(const config::server_options& o) {
   d.max_services_per_cluster = o.max_services_per_cluster;
   d.max_live_jobs_per_cluster = o.max_live_jobs_per_cluster;
   d.machine_retention = std::chrono::hours{o.machine_retention_hours};
+  d.max_writer_queue = o.writer_queue_limit;
   return d;
 }
 
 /// Gauges read when /metrics is scraped.
-void register_runtime_gauges(caf::actor_system& system, const parked_counter& parked) {
+void register_runtime_gauges(caf::actor_system& system, const parked_counter& parked,
+                             const parked_counter& writer_queue) {
   auto& registry = metrics::global();
   registry.add_callback_gauge("diffplane_parked_long_polls",
                               "Worker polls and result waits parked now.",
                               [parked] { return static_cast<double>(parked->load()); });
+  registry.add_callback_gauge(
+      "diffplane_writer_queue",
+      "Creates and client events waiting for the database writer now.",
+      [writer_queue] { return static_cast<double>(writer_queue->load()); });
   registry.add_callback_gauge(
       "diffplane_actors_alive", "Actors running in this process.",
       [&system] { return static_cast<double>(system.registry().running()); });
@@ -149,14 +156,16 @@ int run_serve(config::server_options options) {
 
   std::optional<persistence::embedded_postgres> embedded;
   std::unique_ptr<persistence::node_lock> database_lock;
-  std::string database_url = options.database_url;
+  database_urls urls;
   try {
+    auto database_url = options.database_url;
     if (database_url.empty()) {
       embedded.emplace(persistence::embedded_postgres::start({options.data_dir}));
       database_url = embedded->connection_url();
     }
-    database_lock = std::make_unique<persistence::node_lock>(database_url);
-    pqxx::connection connection{database_url};
+    urls = database_urls_of(database_url, options);
+    database_lock = std::make_unique<persistence::node_lock>(urls.node_lock);
+    pqxx::connection connection{urls.migrations};
     auto report = persistence::apply_migrations(connection);
     spdlog::info("event=schema_ready version_before={} version_after={}",
                  report.version_before, report.version_after);
@@ -175,19 +184,26 @@ int run_serve(config::server_options options) {
   node_opts.activity_retention_hours =
       static_cast<std::int32_t>(options.activity_retention_hours);
   node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
-  register_runtime_gauges(system, node_opts.parked);
-  auto max_batch = options.group_commit_max_items;
-  auto dispatch_delay = std::chrono::milliseconds{options.dispatch_write_delay_ms};
-  auto node = spawn_node(system, node_opts,
-                         [database_url, max_batch, dispatch_delay](
-                             caf::actor_system& sys, const std::string& role) {
-                           persistence_options opts;
-                           opts.database_url = database_url;
-                           opts.max_batch_items = max_batch;
-                           opts.dispatch_write_delay = dispatch_delay;
-                           opts.name = role;
-                           return spawn_persistence(sys, std::move(opts));
-                         });
+  register_runtime_gauges(system, node_opts.parked, node_opts.domain.writer_queue);
+  persistence_options writer;
+  writer.max_batch_items = options.group_commit_max_items;
+  writer.dispatch_write_delay =
+      std::chrono::milliseconds{options.dispatch_write_delay_ms};
+  writer.read_statement_timeout =
+      std::chrono::milliseconds{options.reader_statement_timeout_ms};
+  auto reader = writer;
+  writer.database_url = urls.writer;
+  writer.statement_timeout =
+      std::chrono::milliseconds{options.writer_statement_timeout_ms};
+  reader.database_url = urls.reader;
+  reader.statement_timeout = reader.read_statement_timeout;
+  auto node =
+      spawn_node(system, node_opts,
+                 [writer, reader](caf::actor_system& sys, const std::string& role) {
+                   auto opts = role == "writer" ? writer : reader;
+                   opts.name = role;
+                   return spawn_persistence(sys, std::move(opts));
+                 });
   caf::scoped_actor self{system};
   cluster_record dev_cluster;
   try {

@@ -110,6 +110,47 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "most writes gathered into one database transaction")
       ->envname("DIFFPLANE_GROUP_COMMIT_MAX_ITEMS")
       ->capture_default_str();
+  app.add_option("--writer-queue-limit", o.writer_queue_limit,
+                 "creates and client events waiting for the database writer at once; "
+                 "beyond it new ones get 503 with Retry-After")
+      ->envname("DIFFPLANE_WRITER_QUEUE_LIMIT")
+      ->capture_default_str();
+  app.add_option("--database-connect-timeout", o.database_connect_timeout_seconds,
+                 "seconds to wait for a new database connection (libpq connect_timeout)")
+      ->envname("DIFFPLANE_DATABASE_CONNECT_TIMEOUT")
+      ->capture_default_str();
+  app.add_option("--database-keepalive-idle", o.database_keepalive_idle_seconds,
+                 "seconds of silence before the first TCP keepalive probe")
+      ->envname("DIFFPLANE_DATABASE_KEEPALIVE_IDLE")
+      ->capture_default_str();
+  app.add_option("--database-keepalive-interval", o.database_keepalive_interval_seconds,
+                 "seconds between TCP keepalive probes")
+      ->envname("DIFFPLANE_DATABASE_KEEPALIVE_INTERVAL")
+      ->capture_default_str();
+  app.add_option("--database-keepalive-count", o.database_keepalive_count,
+                 "unanswered TCP keepalive probes before a connection is dropped")
+      ->envname("DIFFPLANE_DATABASE_KEEPALIVE_COUNT")
+      ->capture_default_str();
+  app.add_option("--database-tcp-user-timeout-ms", o.database_tcp_user_timeout_ms,
+                 "ms sent data may stay unacknowledged before the connection is dropped "
+                 "(0: the kernel's default)")
+      ->envname("DIFFPLANE_DATABASE_TCP_USER_TIMEOUT_MS")
+      ->capture_default_str();
+  app.add_option("--writer-statement-timeout-ms", o.writer_statement_timeout_ms,
+                 "statement_timeout of the writer's group commits; its watchdog cuts a "
+                 "connection silent 2 s longer (0: neither)")
+      ->envname("DIFFPLANE_WRITER_STATEMENT_TIMEOUT_MS")
+      ->capture_default_str();
+  app.add_option("--reader-statement-timeout-ms", o.reader_statement_timeout_ms,
+                 "statement_timeout of reads: listings, activity, loads at start "
+                 "(0: none)")
+      ->envname("DIFFPLANE_READER_STATEMENT_TIMEOUT_MS")
+      ->capture_default_str();
+  app.add_option("--database-idle-in-transaction-timeout-ms",
+                 o.database_idle_in_transaction_timeout_ms,
+                 "idle_in_transaction_session_timeout of every session (0: none)")
+      ->envname("DIFFPLANE_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS")
+      ->capture_default_str();
   app.add_option(
          "--dispatch-write-delay-ms", o.dispatch_write_delay_ms,
          "ms a dispatch's write may wait for the job's result to replace it (0: none)")

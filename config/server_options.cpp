@@ -77,6 +77,17 @@ std::string describe(const server_options& o) {
   line("dispatch-write-delay-ms", std::to_string(o.dispatch_write_delay_ms));
   line("tls-cert", quoted(o.tls_cert));
   line("tls-key", quoted(o.tls_key));
+  line("writer-queue-limit", std::to_string(o.writer_queue_limit));
+  line("database-connect-timeout", std::to_string(o.database_connect_timeout_seconds));
+  line("database-keepalive-idle", std::to_string(o.database_keepalive_idle_seconds));
+  line("database-keepalive-interval",
+       std::to_string(o.database_keepalive_interval_seconds));
+  line("database-keepalive-count", std::to_string(o.database_keepalive_count));
+  line("database-tcp-user-timeout-ms", std::to_string(o.database_tcp_user_timeout_ms));
+  line("writer-statement-timeout-ms", std::to_string(o.writer_statement_timeout_ms));
+  line("reader-statement-timeout-ms", std::to_string(o.reader_statement_timeout_ms));
+  line("database-idle-in-transaction-timeout-ms",
+       std::to_string(o.database_idle_in_transaction_timeout_ms));
   line("metrics-listen", quoted(o.metrics_listen));
   line("port-file", quoted(o.port_file));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
@@ -132,6 +143,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--actor-poll-interval-us must be between 1 and 10000";
   if (options.group_commit_max_items == 0)
     return "--group-commit-max-items must be at least 1";
+  if (options.writer_queue_limit == 0)
+    return "--writer-queue-limit must be at least 1";
   if (options.log_format != "text" && options.log_format != "json")
     return "--log-format must be 'text' or 'json', got '" + options.log_format + "'";
   static constexpr std::string_view levels[] = {"trace", "debug", "info",

@@ -71,6 +71,30 @@ struct server_options {
   unsigned dispatch_write_delay_ms = 1000;
   /// Most writes one group commit gathers into one transaction.
   std::size_t group_commit_max_items = 512;
+  /// Creates and client events waiting for the writer at once; beyond it new ones are
+  /// answered 503 with Retry-After instead of queueing.
+  std::size_t writer_queue_limit = 20000;
+
+  // Every database connection (writer, reader, node lock, migrations) gets these, unless
+  // the database URL or the libpq environment sets them (docs/configuration.md).
+  /// Longest wait for a new connection (libpq connect_timeout).
+  unsigned database_connect_timeout_seconds = 5;
+  /// TCP keepalive: first probe after this much silence (libpq keepalives_idle).
+  unsigned database_keepalive_idle_seconds = 10;
+  /// TCP keepalive: seconds between probes (keepalives_interval).
+  unsigned database_keepalive_interval_seconds = 5;
+  /// TCP keepalive: unanswered probes before the connection is dropped.
+  unsigned database_keepalive_count = 3;
+  /// Milliseconds sent data may go unacknowledged before the kernel drops the
+  /// connection (tcp_user_timeout); 0: the kernel's default.
+  unsigned database_tcp_user_timeout_ms = 20000;
+  /// statement_timeout of the writer's statements (group commits); 0: none. The watchdog
+  /// cuts a connection that stays silent 2 s beyond it.
+  unsigned writer_statement_timeout_ms = 10000;
+  /// statement_timeout of reads (listings, activity, loads at start); 0: none.
+  unsigned reader_statement_timeout_ms = 60000;
+  /// idle_in_transaction_session_timeout of every session; 0: none.
+  unsigned database_idle_in_transaction_timeout_ms = 60000;
 
   /// trace, debug, info, warn, error or off.
   std::string log_level = "info";

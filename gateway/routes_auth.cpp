@@ -27,8 +27,13 @@ http_response error_response(const domain_error& error) {
   case error_code::limit_reached:
     return json_error(429, error.message);
   case error_code::overloaded:
-  case error_code::unavailable:
-    return json_error(503, error.message);
+  case error_code::unavailable: {
+    // Both pass: a full queue drains and a database comes back within seconds, or the
+    // caller's next try meets the same quick 503.
+    auto response = json_error(503, error.message);
+    response.headers.emplace_back("retry-after", "1");
+    return response;
+  }
   case error_code::none:
   case error_code::internal:
     break;

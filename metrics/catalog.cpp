@@ -34,6 +34,12 @@ persistence_metrics& persistence() {
                     "Writes committed by group commits."),
       r.get_counter("diffplane_persistence_failed_batches_total",
                     "Group commits that failed as a whole."),
+      r.get_counter("diffplane_persistence_refused_writes_total",
+                    "Creates and client events refused because the writer's queue was "
+                    "full (--writer-queue-limit)."),
+      r.get_counter("diffplane_persistence_cut_calls_total",
+                    "Database calls cut by the watchdog after the database did not "
+                    "answer within the statement timeout plus a grace."),
       r.get_histogram("diffplane_persistence_batch_writes", "Writes per group commit.",
                       size_buckets()),
       r.get_histogram("diffplane_persistence_commit_seconds",

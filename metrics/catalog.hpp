@@ -21,6 +21,8 @@ struct persistence_metrics {
   counter& batches;
   counter& writes;
   counter& failed_batches;
+  counter& refused_writes;
+  counter& cut_calls;
   histogram& batch_writes;
   histogram& commit_seconds;
 };

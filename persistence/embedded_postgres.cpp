@@ -1,5 +1,7 @@
 #include "persistence/embedded_postgres.hpp"
 
+#include "persistence/connection_settings.hpp"
+
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
@@ -139,14 +141,18 @@ fs::path socket_dir_for(const fs::path& data_dir) {
   return fs::path{"/tmp"} / ("diffplane-pg-" + std::to_string(hash % 1000000007));
 }
 
-std::string connection_string(const std::string& socket_dir, int port,
-                              const std::string& dbname) {
+std::string socket_url(const std::string& socket_dir, int port,
+                       const std::string& dbname) {
   return "host=" + socket_dir + " port=" + std::to_string(port) +
          " user=postgres dbname=" + dbname + " connect_timeout=10";
 }
 
 void ensure_database(const std::string& socket_dir, int port) {
-  pqxx::connection admin{connection_string(socket_dir, port, "postgres")};
+  // A Postgres that started but hangs must fail the start, not block it.
+  connection_settings check;
+  check.statement_timeout = std::chrono::seconds{30};
+  pqxx::connection admin{
+      connection_string(socket_url(socket_dir, port, "postgres"), check)};
   pqxx::nontransaction txn{admin};
   auto exists = txn.exec("SELECT 1 FROM pg_database WHERE datname = 'diffplane'");
   if (exists.empty())
@@ -236,7 +242,7 @@ embedded_postgres embedded_postgres::start(const embedded_postgres_options& opti
                  socket_dir);
   }
   ensure_database(socket_dir, port);
-  pg.url_ = connection_string(socket_dir, port, "diffplane");
+  pg.url_ = socket_url(socket_dir, port, "diffplane");
   return pg;
 }
 

@@ -1,6 +1,7 @@
 #include "persistence/persistence_actor.hpp"
 
 #include "metrics/catalog.hpp"
+#include "persistence/connection_watchdog.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
@@ -30,6 +31,8 @@ using inserted_promise = caf::typed_response_promise<bool>;
 struct persistence_state {
   persistence_options options;
   std::unique_ptr<pqxx::connection> connection;
+  /// Cuts a call into libpq that outlives its statement timeout by the grace.
+  std::unique_ptr<persistence::connection_watchdog> watchdog;
   persistence::write_batch batch;
   /// One promise per write of `batch`, in the same order.
   std::vector<std::variant<done_promise, inserted_promise>> replies;
@@ -93,17 +96,46 @@ void fail(std::variant<done_promise, inserted_promise>& reply, const caf::error&
   std::visit([&](auto& promise) { promise.deliver(err); }, reply);
 }
 
+/// The longest a call may take before the watchdog cuts it: its statement timeout and
+/// the grace, or no limit without a timeout.
+std::chrono::milliseconds call_limit(const persistence_state& st,
+                                     std::chrono::milliseconds statement_timeout) {
+  return statement_timeout.count() == 0 ? statement_timeout
+                                        : statement_timeout + st.options.watchdog_grace;
+}
+
+/// Whether `e` is Postgres cancelling a statement (statement_timeout): the statement's
+/// transaction did not commit.
+bool cancelled(const std::exception& e) {
+  auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+  return sql != nullptr && sql->sqlstate() == "57014";
+}
+
+/// Whether the watchdog cut the connection during the last call: whatever libpq threw
+/// then, the connection is gone.
+bool cut(persistence_state& st) {
+  return st.watchdog && st.watchdog->fired();
+}
+
+std::string no_answer_message(std::chrono::milliseconds statement_timeout) {
+  return "the database did not answer within " +
+         std::to_string(statement_timeout.count()) + " ms";
+}
+
 void commit(persistence_state& st, const persistence::write_batch& batch,
             std::vector<persistence::write_outcome>& outcomes) {
+  auto& connection = connection_of(st);
+  persistence::connection_watchdog::watch watched{
+      *st.watchdog, connection.sock(), call_limit(st, st.options.statement_timeout)};
   if (batch.one_statement()) {
     // A statement outside a transaction commits on its own: one round trip to Postgres
     // instead of three (BEGIN, the statement, COMMIT). Each one waits for Postgres's
     // backend to get a core, and every caller of the batch waits for all of them.
-    pqxx::nontransaction txn{connection_of(st), "group_commit"};
+    pqxx::nontransaction txn{connection, "group_commit"};
     outcomes = batch.execute(txn);
     return;
   }
-  pqxx::work txn{connection_of(st), "group_commit"};
+  pqxx::work txn{connection, "group_commit"};
   outcomes = batch.execute(txn);
   txn.commit();
 }
@@ -200,6 +232,14 @@ void replay_one_by_one(
       database_down = true;
       fail(replies[i], unavailable);
     } catch (const std::exception& e) {
+      if (cancelled(e) || cut(st)) {
+        // Too slow or gone: each further write would wait as long again.
+        if (cut(st))
+          st.connection.reset();
+        database_down = true;
+        fail(replies[i], unavailable);
+        continue;
+      }
       spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
                     first_line(e.what()));
       fail(replies[i], make_error(error_code::internal, "the database refused a write"));
@@ -221,6 +261,20 @@ void flush(persistence_state& st) {
   auto started = std::chrono::steady_clock::now();
   std::vector<persistence::write_outcome> outcomes;
   auto& stats = metrics::persistence();
+  try {
+    connection_of(st);
+  } catch (const std::exception& e) {
+    // Nothing was sent, so nothing can have committed: no replay, whose first write
+    // would only wait for another connection attempt (--database-connect-timeout).
+    stats.failed_batches.add();
+    spdlog::error("event=group_commit_failed actor={} writes={} reason=\"no connection: "
+                  "{}\" action=fail_batch",
+                  st.options.name, batch.size(), first_line(e.what()));
+    auto err = make_error(error_code::unavailable, "the database is unavailable");
+    for (auto& reply : replies)
+      fail(reply, err);
+    return;
+  }
   try {
     commit(st, batch, outcomes);
     for (std::size_t i = 0; i < replies.size(); ++i)
@@ -250,9 +304,30 @@ void flush(persistence_state& st) {
         st.options.name, batch.size(), first_line(e.what()));
   } catch (const std::exception& e) {
     stats.failed_batches.add();
-    spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
-                 "action=retry_one_by_one",
-                 st.options.name, batch.size(), first_line(e.what()));
+    if (cancelled(e)) {
+      // Postgres cancelled the batch (statement_timeout), so nothing of it committed;
+      // replaying it one write at a time would wait the timeout once per write.
+      spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                    "action=fail_batch",
+                    st.options.name, batch.size(), first_line(e.what()));
+      auto err = make_error(error_code::unavailable,
+                            no_answer_message(st.options.statement_timeout));
+      for (auto& reply : replies)
+        fail(reply, err);
+      return;
+    }
+    if (cut(st)) {
+      // The watchdog cut the connection: as good as lost, the commit in doubt.
+      st.connection.reset();
+      spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                    "action=reconnect_and_replay",
+                    st.options.name, batch.size(),
+                    no_answer_message(call_limit(st, st.options.statement_timeout)));
+    } else {
+      spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                   "action=retry_one_by_one",
+                   st.options.name, batch.size(), first_line(e.what()));
+    }
   }
   replay_one_by_one(st, batch, replies);
 }
@@ -320,25 +395,58 @@ auto read(self_pointer self, Fn fn)
   // A read must see every write sent before it, held dispatches included.
   release_all_held(st);
   flush(st);
-  try {
-    pqxx::work txn{connection_of(st), "read"};
-    auto result = fn(txn);
-    txn.commit();
-    return result;
-  } catch (const pqxx::broken_connection&) {
-    st.connection.reset();
-    return make_error(error_code::unavailable, "the database is unavailable");
-  } catch (const std::exception& e) {
-    spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
-                  first_line(e.what()));
-    return make_error(error_code::unavailable,
-                      "the database could not answer; see the server log");
+  auto timeout = st.options.read_statement_timeout;
+  for (int attempt = 0;; ++attempt) {
+    // A connection that broke while idle (Postgres restarted, its backend was ended)
+    // fails its next use: one more try on a new connection tells that apart from a
+    // database that is down. Reads change nothing, so trying again is safe.
+    bool reused = st.connection && st.connection->is_open();
+    try {
+      auto& connection = connection_of(st);
+      persistence::connection_watchdog::watch watched{*st.watchdog, connection.sock(),
+                                                      call_limit(st, timeout)};
+      pqxx::work txn{connection, "read"};
+      if (timeout != st.options.statement_timeout)
+        txn.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+      auto result = fn(txn);
+      txn.commit();
+      return result;
+    } catch (const pqxx::broken_connection&) {
+      st.connection.reset();
+      if (reused && attempt == 0 && !cut(st))
+        continue;
+      return make_error(error_code::unavailable, "the database is unavailable");
+    } catch (const std::exception& e) {
+      if (cancelled(e) || cut(st)) {
+        if (cut(st))
+          st.connection.reset();
+        spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                      no_answer_message(timeout));
+        return make_error(error_code::unavailable, no_answer_message(timeout));
+      }
+      spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                    first_line(e.what()));
+      return make_error(error_code::unavailable,
+                        "the database could not answer; see the server log");
+    }
   }
 }
 
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
                                                       persistence_options options) {
-  self->state.options = std::move(options);
+  auto& st = self->state;
+  st.options = std::move(options);
+  // The thread looks at the watched call four times per shortest limit, so a call is
+  // cut at most a quarter late; without timeouts there is no thread.
+  auto shortest = std::min(call_limit(st, st.options.statement_timeout),
+                           call_limit(st, st.options.read_statement_timeout));
+  if (shortest.count() == 0)
+    shortest = std::max(call_limit(st, st.options.statement_timeout),
+                        call_limit(st, st.options.read_statement_timeout));
+  auto tick = shortest.count() == 0
+                  ? shortest
+                  : std::max(shortest / 4, std::chrono::milliseconds{50});
+  st.watchdog = std::make_unique<persistence::connection_watchdog>(tick, st.options.name);
   return {
       [=](cluster_record& row) {
         return gather<cluster_record, done_atom>(self, std::move(row));

@@ -75,6 +75,17 @@ struct persistence_options {
   std::chrono::milliseconds dispatch_write_delay{1000};
   /// Name in logs ("writer", "reader").
   std::string name = "persistence";
+  /// The statement_timeout `database_url` gives this actor's session (0: none). A batch
+  /// or read that runs into it fails whole as `unavailable`: the database is too slow,
+  /// so replaying its writes one by one would only wait longer.
+  std::chrono::milliseconds statement_timeout{0};
+  /// The statement_timeout of reads, set for each read transaction when it differs from
+  /// the session's (the writer's loads may take longer than its writes).
+  std::chrono::milliseconds read_statement_timeout{0};
+  /// How long past its statement timeout a call may go unanswered before the watchdog
+  /// cuts the connection (a frozen Postgres cancels nothing); the timeout's commits are
+  /// then in doubt and resolved as after a lost connection. Unused without timeouts.
+  std::chrono::milliseconds watchdog_grace{2000};
 };
 
 /// Spawns a persistence actor on a thread of its own (libpqxx blocks).

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <cctype>
 #include <future>
 #include <thread>
 
@@ -28,7 +29,14 @@ struct fixture : server_fixture {
   std::unique_ptr<pqxx::work> lock_holder;
 
   // Writes are not held back, so the dispatch is in the row before the lock is taken.
-  fixture() : server_fixture({"--dispatch-write-delay-ms", "0"}) {}
+  explicit fixture(std::vector<std::string> extra = {})
+      : server_fixture(with(std::move(extra), {"--dispatch-write-delay-ms", "0"})) {}
+
+  static std::vector<std::string> with(std::vector<std::string> a,
+                                       const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
 
   cli::http_reply data(const std::string& method, const std::string& target,
                        const std::string& body, const std::string& machine = "m1") {
@@ -227,6 +235,56 @@ CAF_TEST(a refused result is answered 204 and changes nothing) {
   CAF_CHECK_EQUAL(repeat.status, 204u);
   auto status = parse_json(data("GET", "/jobs/" + id + "?ttl=5000", "").body);
   CAF_CHECK_EQUAL(status["result"].get<std::string>(), "oWs=");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+// A write that waits longer than the writer's statement timeout.
+constexpr auto statement_timeout_ms = 1000;
+
+struct short_timeout_fixture : fixture {
+  short_timeout_fixture()
+      : fixture({"--writer-statement-timeout-ms", std::to_string(statement_timeout_ms)}) {
+  }
+};
+
+std::string header_of(const cli::http_reply& reply, const std::string& lower_name) {
+  for (const auto& [name, value] : reply.headers) {
+    auto lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == lower_name)
+      return value;
+  }
+  return {};
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(statement_timeout_tests, short_timeout_fixture)
+
+CAF_TEST(a create stuck in the database past the statement timeout is 503 at once) {
+  hold_jobs_table();
+  auto started = std::chrono::steady_clock::now();
+  auto reply = data_async("POST", "/jobs", job_body());
+  wait_for_blocked_writer();
+  // Cancelled by Postgres after the timeout and answered whole, not replayed write by
+  // write (each replay would wait the timeout again) nor left waiting for the lock.
+  CAF_REQUIRE(reply.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto waited = std::chrono::steady_clock::now() - started;
+  auto answer = reply.get();
+  CAF_CHECK_EQUAL(answer.status, 503u);
+  CAF_CHECK_EQUAL(header_of(answer, "retry-after"), "1");
+  CAF_CHECK_EQUAL(parse_json(answer.body)["message"].get<std::string>(),
+                  "the database did not answer within 1000 ms");
+  CAF_CHECK_LESS(waited, std::chrono::milliseconds{statement_timeout_ms * 4});
+  CAF_CHECK_EQUAL(blocked_writers().size(), 0u);
+  release_jobs_table();
+  // The connection is fine: the next create commits at once.
+  auto id = create_job();
+  CAF_CHECK_EQUAL(job_status(id), "pending");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -31,6 +31,7 @@ struct actor_fixture : test_coordinator_fixture<test_config> {
   /// its flush: committed, or failed. The answers go out when the scheduler runs.
   void answer_held_writes(bool commit) {
     store->hold_state_writes = false;
+    store->hold_job_inserts = false;
     store->commit_held = commit;
     caf::anon_send(db, flush_atom::value);
   }

@@ -49,6 +49,15 @@ std::string cluster_fixture::create(const std::string& fn, std::int32_t retries,
   return ask<std::string>(request);
 }
 
+create_job_request cluster_fixture::create_request(const std::string& execution_id) {
+  create_job_request request;
+  request.service = "svc";
+  request.target_fn = "f";
+  request.target_args = "YXJncw==";
+  request.execution_id = execution_id;
+  return request;
+}
+
 jobs_request cluster_fixture::poll(const std::string& machine, std::int32_t limit) {
   jobs_request request;
   request.service = "svc";

@@ -48,6 +48,8 @@ struct cluster_fixture : actor_fixture {
 
   std::string create(const std::string& fn, std::int32_t retries = 1,
                      std::int32_t timeout_seconds = 300);
+  /// A create of `svc.f` with this execution id (none: a generated id).
+  static create_job_request create_request(const std::string& execution_id = {});
   jobs_request poll(const std::string& machine, std::int32_t limit = 10);
   /// A result of `attempt` of job `id` from `machine`.
   job_result_post result(const std::string& id, const std::string& machine,

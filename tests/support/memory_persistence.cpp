@@ -29,6 +29,15 @@ void apply_state_write(memory_store& store, const job_state_write& w) {
 
 /// Answers every held write, from the actor's own context as a real flush would.
 void answer_held(memory_store& store) {
+  auto inserts = std::move(store.held_inserts);
+  store.held_inserts.clear();
+  for (auto& h : inserts) {
+    if (store.commit_held)
+      h.reply.deliver(
+          store.jobs.emplace(h.row.cluster_id + "/" + h.row.id, h.row).second);
+    else
+      h.reply.deliver(unavailable());
+  }
   auto held = std::move(store.held_writes);
   store.held_writes.clear();
   for (auto& h : held) {
@@ -57,9 +66,15 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
             w.predictive_retries_enabled;
         return done_atom::value;
       },
-      [store](job_record& row) -> caf::result<bool> {
+      [self, store](job_record& row) -> caf::result<bool> {
+        ++store->job_inserts;
         if (store->failing)
           return unavailable();
+        if (store->hold_job_inserts) {
+          auto reply = self->make_response_promise<bool>();
+          store->held_inserts.push_back(memory_store::held_insert{row, reply});
+          return reply;
+        }
         return store->jobs.emplace(row.cluster_id + "/" + row.id, row).second;
       },
       [self, store](job_state_write& w) -> caf::result<done_atom> {
@@ -153,7 +168,10 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           rows.resize(static_cast<std::size_t>(limit));
         return rows;
       },
-      [store](fetch_job_atom, const std::string& cluster_id, const std::string& id) {
+      [store](fetch_job_atom, const std::string& cluster_id,
+              const std::string& id) -> caf::result<std::vector<job_record>> {
+        if (store->failing_reads)
+          return unavailable();
         std::vector<job_record> rows;
         if (const auto* j = store->job(cluster_id, id))
           rows.push_back(*j);

@@ -26,6 +26,8 @@ struct memory_store {
   std::vector<client_event_record> client_events;
   /// When set, every write is answered with an "unavailable" error.
   bool failing = false;
+  /// When set, reads of one job (fetch_job) are answered "unavailable".
+  bool failing_reads = false;
   /// When set, job state writes wait in `held_writes`, unanswered, until the actor gets
   /// a flush: a commit in flight, for as long as the test needs.
   bool hold_state_writes = false;
@@ -34,6 +36,16 @@ struct memory_store {
     caf::typed_response_promise<done_atom> reply;
   };
   std::vector<held_write> held_writes;
+  /// When set, job inserts wait in `held_inserts` like held state writes: a database
+  /// that does not answer.
+  bool hold_job_inserts = false;
+  struct held_insert {
+    job_record row;
+    caf::typed_response_promise<bool> reply;
+  };
+  std::vector<held_insert> held_inserts;
+  /// Job inserts received, held ones included.
+  std::size_t job_inserts = 0;
   /// What a flush does with the held writes: commit them, or fail them "unavailable".
   bool commit_held = true;
 

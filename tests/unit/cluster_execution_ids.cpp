@@ -2,6 +2,8 @@
 
 #include "cluster_fixture.hpp"
 
+#include "persistence/errors.hpp"
+
 using namespace diffplane;
 using namespace std::chrono_literals;
 
@@ -9,12 +11,21 @@ namespace {
 
 struct fixture : testing::cluster_fixture {
   create_job_request with_execution_id(const std::string& id) {
-    create_job_request request;
-    request.service = "svc";
-    request.target_fn = "f";
-    request.target_args = "YXJncw==";
-    request.execution_id = id;
-    return request;
+    return create_request(id);
+  }
+
+  /// Puts a pending job with this id in the store only, as after a commit whose
+  /// acknowledgement was lost: the row is there, the cluster never admitted it.
+  void store_unadmitted(const std::string& id) {
+    job_record job;
+    job.cluster_id = info.id;
+    job.id = id;
+    job.service = "svc";
+    job.target_fn = "f";
+    job.target_args = "YQ==";
+    job.revision = 1;
+    job.created_at = wall_clock_start;
+    store->jobs["c1/" + id] = job;
   }
 
   /// How many jobs a poll with a large limit gets now; 0 when it parks (left parked).
@@ -70,17 +81,7 @@ CAF_TEST(an execution id repeated after a restart creates nothing) {
 }
 
 CAF_TEST(a live job found in the database but not in memory is admitted) {
-  // As after a commit whose acknowledgement was lost: the row is there, the cluster
-  // never admitted it.
-  job_record job;
-  job.cluster_id = info.id;
-  job.id = "exec-4";
-  job.service = "svc";
-  job.target_fn = "f";
-  job.target_args = "YQ==";
-  job.revision = 1;
-  job.created_at = wall_clock_start;
-  store->jobs["c1/exec-4"] = job;
+  store_unadmitted("exec-4");
   CAF_CHECK_EQUAL(ask<std::string>(with_execution_id("exec-4")), "exec-4");
   CAF_CHECK_EQUAL(dispatchable(), 1u);
   // Admitted once: asking again does not queue it a second time.
@@ -103,6 +104,19 @@ CAF_TEST(a job found running in the database but not in memory counts as stalled
   store->jobs["c1/exec-5"] = job;
   CAF_CHECK_EQUAL(ask<std::string>(with_execution_id("exec-5")), "exec-5");
   CAF_CHECK_EQUAL(store->job("c1", "exec-5")->status, job_status::pending);
+  CAF_CHECK_EQUAL(dispatchable(), 1u);
+}
+
+CAF_TEST(a create found in the database is acknowledged only once it is admitted) {
+  // The retry of a create whose commit landed unacknowledged, while the database cannot
+  // be read (just restarted, or gone again): a 201 now would leave the job in no pool.
+  store_unadmitted("exec-6");
+  store->failing_reads = true;
+  auto err = ask_error<std::string>(with_execution_id("exec-6"));
+  CAF_CHECK_EQUAL(code_of(err), error_code::unavailable);
+  // The caller retries, as told by the 503, once the database can be read again.
+  store->failing_reads = false;
+  CAF_CHECK_EQUAL(ask<std::string>(with_execution_id("exec-6")), "exec-6");
   CAF_CHECK_EQUAL(dispatchable(), 1u);
 }
 

@@ -1,0 +1,32 @@
+#include "cli/database_urls.hpp"
+
+#include "persistence/connection_settings.hpp"
+
+namespace diffplane::cli {
+
+database_urls database_urls_of(const std::string& url,
+                               const config::server_options& options) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  persistence::connection_settings common;
+  common.connect_timeout = seconds{options.database_connect_timeout_seconds};
+  common.keepalive_idle = seconds{options.database_keepalive_idle_seconds};
+  common.keepalive_interval = seconds{options.database_keepalive_interval_seconds};
+  common.keepalive_count = options.database_keepalive_count;
+  common.tcp_user_timeout = milliseconds{options.database_tcp_user_timeout_ms};
+  common.idle_in_transaction_timeout =
+      milliseconds{options.database_idle_in_transaction_timeout_ms};
+  auto with_timeout = [&](unsigned ms) {
+    auto settings = common;
+    settings.statement_timeout = milliseconds{ms};
+    return persistence::connection_string(url, settings);
+  };
+  database_urls urls;
+  urls.writer = with_timeout(options.writer_statement_timeout_ms);
+  urls.reader = with_timeout(options.reader_statement_timeout_ms);
+  urls.node_lock = with_timeout(options.writer_statement_timeout_ms);
+  urls.migrations = with_timeout(0);
+  return urls;
+}
+
+} // namespace diffplane::cli
