@@ -59,11 +59,11 @@ std::string new_job_id(cluster_state& st) {
 std::uint32_t index_job(self_pointer self, const job_record& job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
-  if (auto it = st.jobs.find(job.id);
-      it == st.jobs.end() || is_terminal(it->second.status))
+  // One lookup: this runs for every job created.
+  auto [it, is_new] = st.jobs.try_emplace(job.id);
+  if (is_new || is_terminal(it->second.status))
     ++st.live_jobs;
-  st.jobs.insert_or_assign(job.id,
-                           job_entry{pool, job.status, result_kind::none, {}, {}});
+  it->second = job_entry{pool, job.status, result_kind::none, {}, {}};
   return pool;
 }
 
