@@ -52,32 +52,6 @@ struct http_server::impl {
 
 namespace {
 
-/// Splits "path?query" into a decoded path and decoded query pairs; false when malformed.
-bool parse_target(std::string_view target, http_request& request) {
-  auto question = target.find('?');
-  if (!percent_decode(target.substr(0, question), request.path))
-    return false;
-  if (question == std::string_view::npos)
-    return true;
-  auto query = target.substr(question + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    auto eq = pair.find('=');
-    std::string key;
-    std::string value;
-    if (!percent_decode(pair.substr(0, eq), key))
-      return false;
-    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value))
-      return false;
-    request.query.emplace_back(std::move(key), std::move(value));
-  }
-  return true;
-}
-
 class session : public std::enable_shared_from_this<session> {
 public:
   session(stream_type::socket_type socket, http_server::impl& server)
@@ -108,16 +82,9 @@ private:
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::error::eof)
       return close();
-    if (ec == http::error::body_limit)
-      return reject(json_error(413, "the request body is larger than the limit of " +
-                                        std::to_string(server_.options.body_limit) +
-                                        " bytes"));
-    if (ec == http::error::header_limit)
-      return reject(json_error(431, "the request headers are larger than the limit of " +
-                                        std::to_string(server_.options.header_limit) +
-                                        " bytes"));
     if (ec)
-      return reject(json_error(400, "malformed HTTP request: " + ec.message()));
+      return reject(read_error_answer(ec, server_.options.body_limit,
+                                      server_.options.header_limit));
     stream_.expires_never();
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version();
