@@ -13,5 +13,6 @@ endif()
 # RelWithDebInfo. Assertions stay on.
 set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -gline-tables-only")
 add_compile_options(-fsanitize=address,undefined,fuzzer-no-link
-                    -fno-sanitize-recover=all -fno-omit-frame-pointer)
+                    -fno-sanitize-recover=all -fno-omit-frame-pointer
+                    -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/cmake/ubsan-ignorelist.txt)
 add_link_options(-fsanitize=address,undefined)
