@@ -36,6 +36,9 @@ target_link_libraries(beast_lib INTERFACE Threads::Threads)
 # jemalloc replaces glibc's malloc in the executables: the server allocates per request
 # (HTTP bodies, JSON, messages) and spent a quarter of its CPU in glibc malloc; jemalloc
 # made the full job cycle about 25% faster (docs/BENCHMARKS.md).
-find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
+# Not under ASan, which must own malloc to find what it finds.
 add_library(jemalloc_lib INTERFACE)
-target_link_libraries(jemalloc_lib INTERFACE ${JEMALLOC_LIBRARY})
+if(NOT DIFFPLANE_SANITIZE)
+  find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
+  target_link_libraries(jemalloc_lib INTERFACE ${JEMALLOC_LIBRARY})
+endif()

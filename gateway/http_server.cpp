@@ -67,32 +67,6 @@ metrics::counter& tls_handshakes_failed() {
   return failed;
 }
 
-/// Splits "path?query" into a decoded path and decoded query pairs; false when malformed.
-bool parse_target(std::string_view target, http_request& request) {
-  auto question = target.find('?');
-  if (!percent_decode(target.substr(0, question), request.path))
-    return false;
-  if (question == std::string_view::npos)
-    return true;
-  auto query = target.substr(question + 1);
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    auto eq = pair.find('=');
-    std::string key;
-    std::string value;
-    if (!percent_decode(pair.substr(0, eq), key))
-      return false;
-    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value))
-      return false;
-    request.query.emplace_back(std::move(key), std::move(value));
-  }
-  return true;
-}
-
 /// One connection. A template over the stream rather than a virtual stream, so that
 /// plain HTTP keeps its direct calls; TLS differs only in the handshake and the close.
 template <class Stream>
@@ -191,15 +165,7 @@ private:
     if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
       return close_socket();
-    if (ec == http::error::body_limit)
-      return reject(json_error(413, "the request body is larger than the limit of " +
-                                        std::to_string(server_.options.body_limit) +
-                                        " bytes"));
-    if (ec == http::error::header_limit)
-      return reject(json_error(431, "the request headers are larger than the limit of " +
-                                        std::to_string(server_.options.header_limit) +
-                                        " bytes"));
-    reject(json_error(400, "malformed HTTP request: " + ec.message()));
+    reject(read_error_answer(ec, server_.options.body_limit, server_.options.header_limit));
   }
 
   /// Answers a request that could not be read, then closes the connection.

@@ -1,5 +1,6 @@
 #include "gateway/http_wire.hpp"
 
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
 
 namespace diffplane::gateway {
@@ -27,6 +28,42 @@ http_method method_of(http::verb verb) {
 
 bool status_has_body(unsigned status) {
   return status >= 200 && status != 204 && status != 304;
+}
+
+bool parse_target(std::string_view target, http_request& request) {
+  auto question = target.find('?');
+  if (!percent_decode(target.substr(0, question), request.path))
+    return false;
+  if (question == std::string_view::npos)
+    return true;
+  auto query = target.substr(question + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty())
+      continue;
+    auto eq = pair.find('=');
+    std::string key;
+    std::string value;
+    if (!percent_decode(pair.substr(0, eq), key))
+      return false;
+    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value))
+      return false;
+    request.query.emplace_back(std::move(key), std::move(value));
+  }
+  return true;
+}
+
+http_response read_error_answer(const boost::beast::error_code& ec,
+                                std::size_t body_limit, std::size_t header_limit) {
+  if (ec == http::error::body_limit)
+    return json_error(413, "the request body is larger than the limit of " +
+                               std::to_string(body_limit) + " bytes");
+  if (ec == http::error::header_limit)
+    return json_error(431, "the request headers are larger than the limit of " +
+                               std::to_string(header_limit) + " bytes");
+  return json_error(400, "malformed HTTP request: " + ec.message());
 }
 
 void request_reader::on_request_impl(http::verb method, string_view, string_view target,

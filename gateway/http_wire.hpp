@@ -1,6 +1,7 @@
 #pragma once
 
-// Beast is included here, so only http_server.cpp and its tests include this header.
+// Beast is included here, so only http_server.cpp, its tests and the HTTP fuzzer include
+// this header.
 #include "gateway/http_types.hpp"
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -42,6 +43,15 @@ private:
   http_request request_;
   unsigned version_ = 11;
 };
+
+/// Splits the request's "path?query" target into its percent-decoded path and query
+/// pairs; false when an escape is malformed.
+bool parse_target(std::string_view target, http_request& request);
+
+/// The answer to a request that could not be read (`ec` is not end of stream or a
+/// timeout): 413 over the body limit, 431 over the header limit, else 400.
+http_response read_error_answer(const boost::beast::error_code& ec,
+                                std::size_t body_limit, std::size_t header_limit);
 
 /// Whether an answer with `status` may carry a body (none for 1xx, 204 and 304).
 bool status_has_body(unsigned status);

@@ -180,8 +180,6 @@ private:
 /// Job state writes as one array parameter per column.
 class job_state_arrays {
 public:
-  static constexpr int parameters = 2 + state_arrays::parameters;
-
   void add(const job_state_write& w) {
     cluster_ids_.add_text(w.cluster_id);
     ids_.add_text(w.id);

@@ -375,8 +375,10 @@ CAF_TEST(only generated inserts and state writes make a batch of one statement) 
   // Committed without a transaction around it: another session sees both writes.
   pqxx::connection other{url};
   pqxx::work txn{other};
-  CAF_CHECK_EQUAL(txn.exec("SELECT status FROM jobs WHERE id = 'earlier'")[0][0].c_str(),
-                  std::string{"running"});
+  // as<std::string>(): c_str() would point into a result that is gone by the comparison.
+  CAF_CHECK_EQUAL(
+      txn.exec("SELECT status FROM jobs WHERE id = 'earlier'")[0][0].as<std::string>(),
+      "running");
   CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM jobs")[0][0].as<int>(), 2);
   // A job enters live_jobs only when its cluster moves it there.
   CAF_CHECK_EQUAL(txn.exec("SELECT count(*) FROM live_jobs")[0][0].as<int>(), 0);
