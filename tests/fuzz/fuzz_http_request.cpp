@@ -33,10 +33,7 @@ struct server_routes {
   router routes;
 
   server_routes() {
-    add_data_routes(routes, context);
-    add_management_routes(routes, context);
-    add_cluster_view_routes(routes, context);
-    add_system_routes(routes, context);
+    add_api_routes(routes, context);
   }
 };
 
