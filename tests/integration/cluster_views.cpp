@@ -4,6 +4,7 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <algorithm>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -233,8 +234,28 @@ CAF_TEST(one job can be shown and unknown ones are 404) {
 
 CAF_TEST(the operator port serves parseable Prometheus metrics) {
   run_calls();
+  const std::vector<std::string> expected{
+      "diffplane_jobs_created_total 3",
+      "diffplane_jobs_stalled_total 1",
+      "diffplane_jobs_running 0",
+      "diffplane_jobs_pending 0",
+      "diffplane_parked_long_polls",
+      "diffplane_actors_alive",
+      "diffplane_persistence_commit_seconds_bucket",
+      "diffplane_http_requests_total{route=\"/jobs\",method=\"POST\",code=\"2xx\"} 3"};
+  auto shows_all = [&](const std::string& body) {
+    return std::all_of(expected.begin(), expected.end(), [&](const std::string& name) {
+      return body.find(name) != std::string::npos;
+    });
+  };
+  // Gauges move when the actors hear of a change, which can be just after the worker got
+  // its 204: scrape until they settle, for a few seconds at most.
   cli::http_client operator_client{server.metrics_endpoint()};
   auto reply = operator_client.request("GET", "/metrics");
+  for (int i = 0; i < 50 && reply.status == 200u && !shows_all(reply.body); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    reply = operator_client.request("GET", "/metrics");
+  }
   CAF_REQUIRE_EQUAL(reply.status, 200u);
   std::regex sample{
       R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+Inf-]+$)"};
@@ -249,13 +270,11 @@ CAF_TEST(the operator port serves parseable Prometheus metrics) {
     ++samples;
   }
   CAF_CHECK_GREATER(samples, 20);
-  for (auto name :
-       {"diffplane_jobs_created_total 3", "diffplane_jobs_stalled_total 1",
-        "diffplane_jobs_running 0", "diffplane_jobs_pending 0",
-        "diffplane_parked_long_polls", "diffplane_actors_alive",
-        "diffplane_persistence_commit_seconds_bucket",
-        "diffplane_http_requests_total{route=\"/jobs\",method=\"POST\",code=\"2xx\"} 3"})
+  for (const auto& name : expected) {
     CAF_CHECK(reply.body.find(name) != std::string::npos);
+    if (reply.body.find(name) == std::string::npos)
+      CAF_MESSAGE("not in the scrape: " << name);
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
