@@ -1,6 +1,7 @@
 #include "gateway/json_codecs.hpp"
 
 #include "gateway/json_fields.hpp"
+#include "gateway/json_nesting.hpp"
 #include "gateway/json_writer.hpp"
 #include "persistence/iso8601.hpp"
 
@@ -33,6 +34,10 @@ std::optional<timestamp_ms> epoch_ms_of(double value) {
 }
 
 json parse_object(std::string_view body) {
+  // The document would cost hundreds of bytes per level: refuse deep bodies unread.
+  if (nests_deeper_than(body, max_control_body_nesting))
+    throw bad_input("body", "the body nests arrays or objects deeper than " +
+                                std::to_string(max_control_body_nesting) + " levels");
   auto value = json::parse(body, nullptr, false);
   if (value.is_discarded())
     throw bad_input("body", "the body is not valid JSON");

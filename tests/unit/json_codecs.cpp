@@ -1,6 +1,8 @@
 #define CAF_SUITE json_codecs
 
 #include "gateway/json_codecs.hpp"
+#include "gateway/http_types.hpp"
+#include "gateway/json_nesting.hpp"
 
 #include <caf/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -87,4 +89,56 @@ CAF_TEST(dispatched jobs and ids encode as the contract says) {
   CAF_CHECK_EQUAL(retried[0]["id"].get<std::string>(), "j/3");
   CAF_CHECK_EQUAL(nlohmann::json::parse(encode_job_id("x\"y"))["id"].get<std::string>(),
                   "x\"y");
+}
+
+namespace {
+
+/// The message a document-building decoder refuses `body` with, or "" when accepted.
+template <class Decode> std::string refusal(Decode decode, const std::string& body) {
+  try {
+    decode(body);
+    return "";
+  } catch (const bad_input& e) {
+    return e.field + ": " + e.what();
+  }
+}
+
+http_request poll_with_body(const std::string& body) {
+  http_request request;
+  request.headers = {{"x-machine-id", "m1"}};
+  request.body = body;
+  return request;
+}
+
+} // namespace
+
+CAF_TEST(nesting is counted outside strings only) {
+  CAF_CHECK(!nests_deeper_than(R"({"a":[1,{"b":[]}]})", 4));
+  CAF_CHECK(nests_deeper_than(R"({"a":[1,{"b":[]}]})", 3));
+  CAF_CHECK(!nests_deeper_than(R"(["[[[[{{{{"])", 1));
+  CAF_CHECK(!nests_deeper_than(R"(["\"[[[[", "\\"])", 1));
+  CAF_CHECK(nests_deeper_than(R"(["\\"[[[[)", 1));
+  CAF_CHECK(!nests_deeper_than("]]]]]][[", 2));
+  CAF_CHECK(!nests_deeper_than("", 0));
+}
+
+CAF_TEST(deep control bodies are refused before a document is built) {
+  // 4 MiB of '[' once cost hundreds of MB of nested documents before its 400.
+  std::string deep(4 * 1024 * 1024, '[');
+  auto too_deep = "body: the body nests arrays or objects deeper than 32 levels";
+  CAF_CHECK_EQUAL(refusal([](auto& b) { decode_jobs_request(poll_with_body(b)); }, deep),
+                  too_deep);
+  CAF_CHECK_EQUAL(refusal([](auto& b) { decode_client_events(poll_with_body(b)); }, deep),
+                  too_deep);
+  CAF_CHECK_EQUAL(refusal([](auto& b) { decode_settings(b); }, deep), too_deep);
+  CAF_CHECK_EQUAL(refusal([](auto& b) { decode_cluster_description(b); }, deep),
+                  too_deep);
+  // A real poll nests three levels and one nested 32 deep is still read.
+  std::string nested_32 =
+      R"({"service":"s","x":)" + std::string(31, '[') + std::string(31, ']') + "}";
+  CAF_CHECK_EQUAL(refusal([](auto& b) { decode_jobs_request(poll_with_body(b)); },
+                          R"({"service":"s","functions":[{"name":"f"}]})"),
+                  "");
+  CAF_CHECK_EQUAL(
+      refusal([](auto& b) { decode_jobs_request(poll_with_body(b)); }, nested_32), "");
 }
