@@ -34,6 +34,9 @@ persistence_metrics& persistence() {
                     "Writes committed by group commits."),
       r.get_counter("diffplane_persistence_failed_batches_total",
                     "Group commits that failed as a whole."),
+      r.get_counter("diffplane_persistence_replay_transactions_total",
+                    "Transactions run to commit the writes of failed group commits "
+                    "apart, isolating the writes that failed them."),
       r.get_counter("diffplane_persistence_refused_writes_total",
                     "Creates and client events refused because the writer's queue was "
                     "full (--writer-queue-limit)."),

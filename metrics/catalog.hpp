@@ -21,6 +21,7 @@ struct persistence_metrics {
   counter& batches;
   counter& writes;
   counter& failed_batches;
+  counter& replay_transactions;
   counter& refused_writes;
   counter& cut_calls;
   histogram& batch_writes;

@@ -3,6 +3,7 @@
 #include "metrics/catalog.hpp"
 #include "persistence/connection_watchdog.hpp"
 #include "persistence/errors.hpp"
+#include "persistence/failure_isolation.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
@@ -195,61 +196,79 @@ void arm_hold_timer(self_pointer self) {
       held_due_atom::value);
 }
 
-/// Commits `batch`'s writes one at a time and answers each writer: after a batch failed,
-/// so that one bad row cannot fail its neighbours, and after its connection was lost,
-/// when nobody can tell whether it committed. The replay is safe either way: state
+/// Commits the writes [begin, end) of a failed batch in one transaction and answers
+/// their writers when it commits; a lone write's writer is answered when the database
+/// refuses it too. A replay is safe whether or not the failed batch committed: state
 /// writes land only over older revisions, upserts repeat, an insert of an execution id
 /// that exists is reported as not new, and an insert of a generated id that exists can
 /// only be this batch's own, so it committed.
-void replay_one_by_one(
-    persistence_state& st, const persistence::write_batch& batch,
-    std::vector<std::variant<done_promise, inserted_promise>>& replies) {
-  std::vector<persistence::write_outcome> outcomes;
-  bool database_down = false;
-  auto unavailable = make_error(error_code::unavailable, "the database is unavailable");
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (database_down) {
-      fail(replies[i], unavailable);
-      continue;
+persistence::range_outcome
+commit_part(persistence_state& st, const persistence::write_batch& batch,
+            std::size_t begin, std::size_t end,
+            std::vector<std::variant<done_promise, inserted_promise>>& replies) {
+  using persistence::range_outcome;
+  bool lone = end - begin == 1;
+  auto refused = [&](const std::exception& e) {
+    if (!lone)
+      return range_outcome::refused;
+    spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
+                  first_line(e.what()));
+    fail(replies[begin],
+         make_error(error_code::internal, "the database refused a write"));
+    return range_outcome::refused;
+  };
+  try {
+    std::vector<persistence::write_outcome> outcomes;
+    commit(st, batch.slice(begin, end), outcomes);
+    for (auto i = begin; i < end; ++i)
+      deliver(replies[i], outcomes[i - begin]);
+    return range_outcome::committed;
+  } catch (const pqxx::unique_violation& e) {
+    if (lone && batch.is_generated_job(begin)) {
+      deliver(replies[begin], persistence::write_outcome{true, true});
+      return range_outcome::committed;
     }
-    try {
-      commit(st, batch.only(i), outcomes);
-      deliver(replies[i], outcomes.front());
-    } catch (const pqxx::unique_violation& e) {
-      if (batch.is_generated_job(i)) {
-        deliver(replies[i], persistence::write_outcome{true, true});
-        continue;
-      }
-      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
-                    first_line(e.what()));
-      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
-    } catch (const pqxx::broken_connection&) {
-      st.connection.reset();
-      database_down = true;
-      fail(replies[i], unavailable);
-    } catch (const pqxx::in_doubt_error&) {
-      st.connection.reset();
-      database_down = true;
-      fail(replies[i], unavailable);
-    } catch (const std::exception& e) {
-      if (cancelled(e) || cut(st)) {
-        // Too slow or gone: each further write would wait as long again.
-        if (cut(st))
-          st.connection.reset();
-        database_down = true;
-        fail(replies[i], unavailable);
-        continue;
-      }
-      spdlog::error("event=write_failed actor={} reason=\"{}\"", st.options.name,
-                    first_line(e.what()));
-      fail(replies[i], make_error(error_code::internal, "the database refused a write"));
+    return refused(e);
+  } catch (const pqxx::broken_connection&) {
+    st.connection.reset();
+    return range_outcome::database_down;
+  } catch (const pqxx::in_doubt_error&) {
+    st.connection.reset();
+    return range_outcome::database_down;
+  } catch (const std::exception& e) {
+    if (cancelled(e) || cut(st)) {
+      // Too slow or gone: each further write would wait as long again.
+      if (cut(st))
+        st.connection.reset();
+      return range_outcome::database_down;
     }
+    return refused(e);
   }
 }
 
+/// Commits the writes of a failed batch apart, so that the writes that failed it fail
+/// alone: in halves when the database refused it (nothing of it committed), one at a
+/// time when its commit is in doubt (each write must learn whether it had landed).
+void replay(persistence_state& st, const persistence::write_batch& batch,
+            std::vector<std::variant<done_promise, inserted_promise>>& replies,
+            bool in_doubt) {
+  auto commit_range = [&](std::size_t begin, std::size_t end) {
+    return commit_part(st, batch, begin, end, replies);
+  };
+  auto abandon = [&](std::size_t begin, std::size_t end) {
+    auto unavailable = make_error(error_code::unavailable, "the database is unavailable");
+    for (auto i = begin; i < end; ++i)
+      fail(replies[i], unavailable);
+  };
+  auto transactions =
+      in_doubt ? persistence::commit_one_by_one(replies.size(), commit_range, abandon)
+               : persistence::commit_in_halves(replies.size(), commit_range, abandon);
+  metrics::persistence().replay_transactions.add(transactions);
+}
+
 /// Commits the gathered writes in one transaction and answers every writer. When it
-/// fails, or its connection is lost before Postgres confirmed the commit, the writes
-/// are replayed one at a time (replay_one_by_one).
+/// fails, or its connection is lost before Postgres confirmed the commit, its writes
+/// are replayed apart (replay).
 void flush(persistence_state& st) {
   st.flush_scheduled = false;
   if (st.batch.empty())
@@ -324,12 +343,15 @@ void flush(persistence_state& st) {
                     st.options.name, batch.size(),
                     no_answer_message(call_limit(st, st.options.statement_timeout)));
     } else {
+      // The database refused a write of it and rolled it back: find that write.
       spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
-                   "action=retry_one_by_one",
+                   "action=retry_in_halves",
                    st.options.name, batch.size(), first_line(e.what()));
+      replay(st, batch, replies, false);
+      return;
     }
   }
-  replay_one_by_one(st, batch, replies);
+  replay(st, batch, replies, true);
 }
 
 /// Adds one write to the batch; it is committed when the mailbox holds no more writes

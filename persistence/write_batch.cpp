@@ -177,39 +177,41 @@ bool write_batch::is_generated_job(std::size_t index) const {
   return it.what == kind::job && jobs_[it.slot].id_generated;
 }
 
-write_batch write_batch::only(std::size_t index) const {
-  write_batch single;
-  const auto& it = items_.at(index);
-  switch (it.what) {
-  case kind::cluster:
-    single.add(clusters_[it.slot]);
-    break;
-  case kind::settings:
-    single.add(settings_[it.slot]);
-    break;
-  case kind::job:
-    single.add(jobs_[it.slot]);
-    break;
-  case kind::job_state:
-    single.add(job_states_[it.slot]);
-    break;
-  case kind::live_jobs_move:
-    single.add(live_jobs_moves_[it.slot]);
-    break;
-  case kind::machine:
-    single.add(machines_[it.slot]);
-    break;
-  case kind::service:
-    single.add(services_[it.slot]);
-    break;
-  case kind::events:
-    single.add(events_[it.slot]);
-    break;
-  case kind::client_events:
-    single.add(client_events_[it.slot]);
-    break;
+write_batch write_batch::slice(std::size_t begin, std::size_t end) const {
+  write_batch part;
+  for (auto index = begin; index < end; ++index) {
+    const auto& it = items_.at(index);
+    switch (it.what) {
+    case kind::cluster:
+      part.add(clusters_[it.slot]);
+      break;
+    case kind::settings:
+      part.add(settings_[it.slot]);
+      break;
+    case kind::job:
+      part.add(jobs_[it.slot]);
+      break;
+    case kind::job_state:
+      part.add(job_states_[it.slot]);
+      break;
+    case kind::live_jobs_move:
+      part.add(live_jobs_moves_[it.slot]);
+      break;
+    case kind::machine:
+      part.add(machines_[it.slot]);
+      break;
+    case kind::service:
+      part.add(services_[it.slot]);
+      break;
+    case kind::events:
+      part.add(events_[it.slot]);
+      break;
+    case kind::client_events:
+      part.add(client_events_[it.slot]);
+      break;
+    }
   }
-  return single;
+  return part;
 }
 
 } // namespace diffplane::persistence

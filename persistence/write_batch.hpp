@@ -45,8 +45,8 @@ public:
   /// inserts with generated ids and job state writes (write_jobs).
   bool one_statement() const;
 
-  /// The single write `index` as a batch of its own, to isolate a failing write.
-  write_batch only(std::size_t index) const;
+  /// The writes [begin, end) as a batch of their own, to isolate a failing write.
+  write_batch slice(std::size_t begin, std::size_t end) const;
 
   /// Whether write `index` inserts a job whose id the server generated.
   bool is_generated_job(std::size_t index) const;
