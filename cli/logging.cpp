@@ -5,6 +5,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <string_view>
+
 namespace diffplane::cli {
 
 namespace {
@@ -23,6 +25,32 @@ public:
   }
 };
 
+/// %~ : the message with control characters escaped, so that text a client sent (a
+/// path with %0A in it) cannot start a forged line of a text log.
+class escaped_message_flag : public spdlog::custom_flag_formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      auto byte = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        dest.append(std::string_view("\\n"));
+      } else if (c == '\r') {
+        dest.append(std::string_view("\\r"));
+      } else if (byte < 0x20 || byte == 0x7f) {
+        char escaped[] = {'\\', 'x', hex[byte >> 4], hex[byte & 0xf]};
+        dest.append(escaped, escaped + sizeof escaped);
+      } else {
+        dest.push_back(c);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<escaped_message_flag>();
+  }
+};
+
 } // namespace
 
 void configure_logging(const std::string& level, const std::string& format) {
@@ -36,7 +64,11 @@ void configure_logging(const std::string& level, const std::string& format) {
         R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","message":%*})");
     logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    auto formatter =
+        std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<escaped_message_flag>('~').set_pattern(
+        "%Y-%m-%dT%H:%M:%S.%eZ %l %~");
+    logger->set_formatter(std::move(formatter));
   }
   logger->flush_on(spdlog::level::info);
 }

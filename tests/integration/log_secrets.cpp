@@ -101,6 +101,8 @@ CAF_TEST(no secret and no payload reaches the log at trace level) {
         "/clusters/" + a.id + "/jobs/" + a.done_job, "/clusters/" + a.id + "/activity",
         "/clusters/" + b.id + "/service/" + b.service})
     CAF_CHECK_EQUAL(manage("GET", target).status, 200u);
+  // A client's line break stays inside the request's own log line.
+  call("GET", "/jobs/x%0Aforged-log-line%0D%1B", a.secret);
   CAF_CHECK_EQUAL(server.stop(), 0);
 
   auto log = server.log();
@@ -109,6 +111,8 @@ CAF_TEST(no secret and no payload reaches the log at trace level) {
   CAF_CHECK(log.find("event=shutdown_complete") != std::string::npos);
   // The scan sees what is logged: request paths carry job ids, which are no secret.
   CAF_CHECK(log.find(a.done_job) != std::string::npos);
+  CAF_CHECK(log.find("x\\nforged-log-line\\r\\x1b") != std::string::npos);
+  CAF_CHECK(log.find("\nforged-log-line") == std::string::npos);
   CAF_MESSAGE(log.size() << " bytes of log scanned for " << secrets.size()
                          << " secrets and " << markers.size() << " payload markers");
   for (const auto& secret : secrets)
