@@ -106,6 +106,28 @@ sigset_t block_shutdown_signals() {
   return signals;
 }
 
+/// Waits for SIGINT or SIGTERM while keeping the node lock, whose session a database
+/// restart ends; returns the signal, or 0 when another server took the lock meanwhile.
+int wait_for_shutdown_signal(const sigset_t& signals, persistence::node_lock& lock) {
+  using status = persistence::node_lock::status;
+  auto was = status::held;
+  for (;;) {
+    timespec interval{1, 0};
+    if (auto signal_number = sigtimedwait(&signals, nullptr, &interval);
+        signal_number > 0)
+      return signal_number;
+    auto now = lock.keep();
+    if (now == status::lost)
+      return 0;
+    if (now == status::unreachable && was != now)
+      spdlog::warn("event=node_lock_unreachable reason=\"the lock's database session "
+                   "ended and the database does not answer\"");
+    if (now == status::taken_again)
+      spdlog::info("event=node_lock_taken_again");
+    was = now;
+  }
+}
+
 /// The answer of a blocking request to the node (start-up and shutdown only), or throws
 /// with the error's one-line message.
 template <class T, class Timeout, class... Ts>
@@ -292,8 +314,15 @@ int run_serve(config::server_options options) {
                             options.data_dir)
               << std::flush;
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  auto signal_number = wait_for_shutdown_signal(signals, *database_lock);
+  if (signal_number == 0) {
+    // Another server took the database while this one's lock session was gone: two
+    // servers must not recover and dispatch the same jobs. Exiting at once is a crash,
+    // which loses nothing acknowledged; a graceful stop would keep writing beside it.
+    spdlog::critical("event=node_lock_lost action=exit reason=\"another diffplane server "
+                     "took the database lock after this server's session ended\"");
+    std::_Exit(1);
+  }
   spdlog::info("event=shutdown_started signal={}", signal_number);
   server.stop_accepting();
   bridge->release_long_polls();

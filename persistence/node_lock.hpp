@@ -22,7 +22,26 @@ public:
   node_lock(const node_lock&) = delete;
   node_lock& operator=(const node_lock&) = delete;
 
+  /// What keep() found.
+  enum class status {
+    /// The lock is held on its connection.
+    held,
+    /// The lock's session had ended; the lock is held again on a new connection.
+    taken_again,
+    /// The lock's session ended and the database cannot be reached to take it again;
+    /// no other node can take it either while that lasts.
+    unreachable,
+    /// The lock's session ended and another node took the lock meanwhile.
+    lost,
+  };
+
+  /// Checks the lock's session without a round trip and, when it ended (a database
+  /// restart, a terminated backend), takes the lock again on a new connection: the
+  /// session's end released it, and a second node could otherwise start beside this one.
+  status keep();
+
 private:
+  std::string database_url_;
   std::unique_ptr<pqxx::connection_base> connection_;
 };
 

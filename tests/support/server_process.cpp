@@ -134,6 +134,15 @@ server_process::server_process(std::vector<std::string> args,
   throw std::runtime_error("the server did not become live:\n" + log());
 }
 
+int server_process::wait(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0)
+    return -1;
+  auto code = wait_for(pid_, timeout);
+  if (code >= 0)
+    pid_ = -1;
+  return code;
+}
+
 server_process::~server_process() {
   if (pid_ > 0)
     stop();

@@ -37,6 +37,9 @@ public:
   int stop();
   /// SIGKILL and wait, like a crash.
   void kill();
+  /// Waits up to `timeout` for the server to exit on its own; returns its exit code, or
+  /// -1 when it still runs.
+  int wait(std::chrono::milliseconds timeout);
   /// Everything the process wrote to stderr so far.
   std::string log() const;
 
