@@ -38,6 +38,15 @@ struct fixture {
     return rows.empty() ? 0 : rows[0][0].as<int>();
   }
 
+  /// Checks that a second server on this database is refused with a clear message.
+  void expect_second_server_refused() const {
+    auto second = run_diffplane({"serve", "--listen", "127.0.0.1:0", "--database-url",
+                                 url, "--management-secret", test_management_secret});
+    CAF_CHECK_EQUAL(second.exit_code, 1);
+    CAF_CHECK(second.output.find("another diffplane server is using this database") !=
+              std::string::npos);
+  }
+
   /// Ends the lock holder's session, as a database restart would, and waits until it is
   /// gone.
   void end_lock_session(pqxx::connection& connection) const {
@@ -49,6 +58,12 @@ struct fixture {
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(node_lock_tests, fixture)
+
+CAF_TEST(a second server on the same database is refused) {
+  server_process first{server_args()};
+  expect_second_server_refused();
+  CAF_CHECK_EQUAL(first.client().request("GET", "/live").status, 200u);
+}
 
 CAF_TEST(a server takes its lock again after its session ended) {
   server_process first{server_args()};
@@ -63,11 +78,7 @@ CAF_TEST(a server takes its lock again after its session ended) {
   CAF_CHECK_NOT_EQUAL(lock_holder(), 0);
   CAF_CHECK_NOT_EQUAL(lock_holder(), before);
   // So a second server is still refused.
-  auto second = run_diffplane({"serve", "--listen", "127.0.0.1:0", "--database-url", url,
-                               "--management-secret", test_management_secret});
-  CAF_CHECK_EQUAL(second.exit_code, 1);
-  CAF_CHECK(second.output.find("another diffplane server is using this database") !=
-            std::string::npos);
+  expect_second_server_refused();
   CAF_CHECK_EQUAL(first.client().request("GET", "/live").status, 200u);
   CAF_CHECK(first.log().find("event=node_lock_taken_again") != std::string::npos);
 }
