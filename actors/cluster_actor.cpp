@@ -12,8 +12,7 @@
 namespace diffplane::cluster_internal {
 
 cluster_state::~cluster_state() {
-  if (context.parked)
-    context.parked->fetch_sub(waiters.size());
+  parked.unpark(waiters.size());
   if (context.options.writer_queue)
     context.options.writer_queue->fetch_sub(queued_writes, std::memory_order_relaxed);
 }
@@ -35,7 +34,7 @@ std::uint32_t pool_of(self_pointer self, const std::string& service) {
   auto index = static_cast<std::uint32_t>(st.services.size());
   auto pool =
       spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
-                                    self, st.context.options, st.context.parked});
+                                    self, st.context.options, st.parked});
   st.services.push_back(service_state{service, pool, {}, false});
   st.service_index.emplace(service, index);
   return index;
@@ -435,6 +434,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
                                               cluster_context context) {
   auto& st = self->state;
   st.context = std::move(context);
+  st.parked = parked_polls{st.context.parked, st.context.options.max_parked_polls,
+                           st.context.options.max_parked_polls_per_cluster};
   // Job ids come from this generator. Seeded with one 32-bit value, two incarnations of
   // a cluster (restarts, failovers) had one chance in 2^32 of sharing a seed and so
   // every id, and a repeated id makes a new call answer with the older job. Eight words

@@ -48,6 +48,7 @@ struct cluster_context {
   persistence_actor reader;
   cluster_parent parent;
   domain_options options;
+  /// Long-polls parked in this process, shared by every cluster.
   parked_counter parked;
 };
 

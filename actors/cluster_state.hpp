@@ -64,6 +64,8 @@ struct cache_hit {
 
 struct cluster_state {
   cluster_context context;
+  /// Long-polls parked in this cluster (its pools' polls and its result waiters).
+  parked_polls parked;
   std::vector<service_state> services;
   std::unordered_map<std::string, std::uint32_t> service_index;
   std::unordered_map<std::string, job_entry> jobs;

@@ -58,7 +58,7 @@ void answer_waiter(self_pointer self, std::uint64_t id) {
       std::erase(entry->waiters, id);
   waiter.promise.deliver(rows_of(waiter.ids, waiter.entries, waiter.stored));
   st.waiters.erase(it);
-  st.context.parked->fetch_sub(1);
+  st.parked.unpark();
 }
 
 /// Answers now when a job is finished (or the ttl is spent), else parks a waiter.
@@ -75,11 +75,11 @@ void settle(self_pointer self, rows_promise promise, status_request request,
     promise.deliver(std::move(rows));
     return;
   }
-  if (st.context.parked->load() >= st.context.options.max_parked_polls) {
+  if (st.parked.try_park() != parked_polls::refusal::none) {
+    // No place to wait: the caller asks again, as after an empty long-poll.
     promise.deliver(std::move(rows));
     return;
   }
-  st.context.parked->fetch_add(1);
   auto id = st.next_waiter_id++;
   for (auto* entry : entries)
     if (entry != nullptr)

@@ -30,6 +30,8 @@ struct domain_options {
   std::size_t batch_status_max_ids = 20000;
   /// Long-polls parked at once in this process (worker polls plus result waiters).
   std::size_t max_parked_polls = 100000;
+  /// Long-polls parked at once in one cluster, so that one tenant cannot take them all.
+  std::size_t max_parked_polls_per_cluster = 50000;
   /// Machines a cluster holds at most; a poll from one more is refused (429).
   std::size_t max_machines_per_cluster = 10000;
   /// Services a cluster holds at most; a create or poll naming one more is refused.

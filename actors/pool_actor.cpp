@@ -54,8 +54,7 @@ struct pool_state {
   pool_state(const pool_state&) = delete;
   ~pool_state() {
     // Polls still parked when the pool dies are broken promises; stop counting them.
-    if (context.parked)
-      context.parked->fetch_sub(parked.size());
+    context.parked.unpark(parked.size());
     metrics::jobs().pending.add(-static_cast<std::int64_t>(pending.size()));
     metrics::jobs().running.add(-static_cast<std::int64_t>(running.size()));
     // The attempts end with their pool; the cluster reloads them from Postgres.
@@ -147,7 +146,7 @@ void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
             std::vector<dispatched_job> jobs) {
   it->second.promise.deliver(std::move(jobs));
   st.parked.erase(it);
-  st.context.parked->fetch_sub(1);
+  st.context.parked.unpark();
 }
 
 /// Serves parked polls from the FIFO. Runs as a message of its own so that a burst of
@@ -189,10 +188,16 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         auto limit = std::min(request.limit, st.context.options.max_jobs_per_poll);
         if (!st.pending.empty())
           return take_jobs(self, limit, request.machine_id);
-        if (st.context.parked->load() >= st.context.options.max_parked_polls)
+        switch (st.context.parked.try_park()) {
+        case parked_polls::refusal::process_full:
           return make_error(error_code::overloaded,
                             "too many parked long-polls; retry later");
-        st.context.parked->fetch_add(1);
+        case parked_polls::refusal::cluster_full:
+          return make_error(error_code::limit_reached,
+                            "too many parked long-polls in this cluster; retry later");
+        case parked_polls::refusal::none:
+          break;
+        }
         auto id = st.next_poll_id++;
         auto promise = self->make_response_promise<std::vector<dispatched_job>>();
         st.parked.emplace(id, parked_poll{promise, request.machine_id, limit});

@@ -41,15 +41,9 @@ using pool_actor = caf::typed_actor<
 
 #include "actors/cluster_notifications.hpp"
 #include "actors/domain_options.hpp"
-
-#include <atomic>
-#include <memory>
+#include "actors/parked_polls.hpp"
 
 namespace diffplane {
-
-/// Long-polls parked in this process, shared by every pool and cluster to enforce
-/// domain_options::max_parked_polls.
-using parked_counter = std::shared_ptr<std::atomic<std::size_t>>;
 
 /// Who a pool talks to and what it is.
 struct pool_context {
@@ -58,7 +52,8 @@ struct pool_context {
   persistence_actor writer;
   cluster_notifications cluster;
   domain_options options;
-  parked_counter parked;
+  /// The cluster's count of parked long-polls, shared with its other pools.
+  parked_polls parked;
 };
 
 /// Spawns the pool of one service, linked to `parent` (its cluster).

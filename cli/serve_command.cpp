@@ -61,6 +61,7 @@ domain_options domain_options_of(const config::server_options& o) {
   d.result_linger = std::chrono::seconds{o.result_linger_seconds};
   d.batch_status_max_ids = o.batch_status_max_ids;
   d.max_parked_polls = o.max_parked_polls;
+  d.max_parked_polls_per_cluster = o.max_parked_polls_per_cluster;
   d.max_machines_per_cluster = o.max_machines_per_cluster;
   d.max_services_per_cluster = o.max_services_per_cluster;
   d.max_live_jobs_per_cluster = o.max_live_jobs_per_cluster;

@@ -76,6 +76,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "polls are answered at once")
       ->envname("DIFFPLANE_MAX_PARKED_POLLS")
       ->capture_default_str();
+  app.add_option("--max-parked-polls-per-cluster", o.max_parked_polls_per_cluster,
+                 "long-polls parked at once in one cluster; beyond it its worker polls "
+                 "get 429 and its status polls are answered at once")
+      ->envname("DIFFPLANE_MAX_PARKED_POLLS_PER_CLUSTER")
+      ->capture_default_str();
   app.add_option("--max-machines-per-cluster", o.max_machines_per_cluster,
                  "machines one cluster may hold; a poll from one more is answered 429")
       ->envname("DIFFPLANE_MAX_MACHINES_PER_CLUSTER")

@@ -66,6 +66,7 @@ std::string describe(const server_options& o) {
   line("header-limit", std::to_string(o.header_limit_bytes));
   line("idle-timeout", std::to_string(o.idle_timeout_seconds));
   line("max-parked-polls", std::to_string(o.max_parked_polls));
+  line("max-parked-polls-per-cluster", std::to_string(o.max_parked_polls_per_cluster));
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
@@ -126,6 +127,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--idle-timeout must be at least 1 second";
   if (options.max_parked_polls == 0)
     return "--max-parked-polls must be at least 1";
+  if (options.max_parked_polls_per_cluster == 0)
+    return "--max-parked-polls-per-cluster must be at least 1";
   if (options.max_machines_per_cluster == 0)
     return "--max-machines-per-cluster must be at least 1";
   if (options.max_services_per_cluster == 0)

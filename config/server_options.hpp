@@ -40,6 +40,7 @@ struct server_options {
   /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get
   /// 503.
   std::size_t max_parked_polls = 100000;
+  std::size_t max_parked_polls_per_cluster = 50000;
   /// Machines one cluster may hold; a poll from one more machine is answered 429.
   std::size_t max_machines_per_cluster = 10000;
   /// Services one cluster may hold; a create or poll naming one more is answered 429.

@@ -115,6 +115,7 @@ CAF_TEST(serve help documents every option) {
                       "--header-limit",
                       "--idle-timeout",
                       "--max-parked-polls",
+                      "--max-parked-polls-per-cluster",
                       "--batch-status-max-ids",
                       "--machine-stall-seconds",
                       "--log-level",

@@ -114,4 +114,37 @@ CAF_TEST(a machine silent past the retention is forgotten and frees its place) {
   CAF_CHECK_EQUAL(ask<cluster_details>(details_atom::value).machines.size(), 2u);
 }
 
+CAF_TEST(polls beyond the cluster parking cap are refused while other clusters park) {
+  options.max_parked_polls_per_cluster = 2;
+  restart_cluster();
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(poll_outcome("m2", "svc"), error_code::none);
+  CAF_CHECK_EQUAL(poll_outcome("m1", "svc"), error_code::limit_reached);
+  CAF_CHECK_EQUAL(parked->load(), 2u);
+  // A result wait finds no place either: it is answered at once, as after its ttl.
+  create_job_request request;
+  request.service = "other";
+  request.target_fn = "f";
+  auto id = ask<std::string>(request);
+  auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 5000, false});
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::pending);
+  CAF_CHECK_EQUAL(parked->load(), 2u);
+  // Another cluster of the process still parks its polls.
+  cluster_record other_info{"c2", "sk_other", "", 1, false, false};
+  store->clusters.try_emplace(other_info.id, other_info);
+  auto other =
+      spawn_cluster(self.ptr(), cluster_context{other_info, db, db,
+                                                caf::actor_cast<cluster_parent>(self),
+                                                options, parked});
+  run();
+  self->request(other, caf::infinite, poll_of("m1", "svc"));
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 3u);
+  caf::anon_send_exit(other, caf::exit_reason::kill);
+  run();
+  // The cluster's count went with it; this cluster's polls still count.
+  CAF_CHECK_EQUAL(parked->load(), 2u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
