@@ -18,6 +18,7 @@ using check_timeouts_atom = caf::atom_constant<caf::atom("timeouts")>;
 using stall_atom = caf::atom_constant<caf::atom("stall")>;
 using release_atom = caf::atom_constant<caf::atom("release")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using waiter_expired_atom = caf::atom_constant<caf::atom("waitexp")>;
 using details_atom = caf::atom_constant<caf::atom("details")>;
 using authenticate_atom = caf::atom_constant<caf::atom("auth")>;

@@ -27,19 +27,6 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
   return joined;
 }
 
-std::uint32_t pool_of(self_pointer self, const std::string& service) {
-  auto& st = self->state;
-  if (auto it = st.service_index.find(service); it != st.service_index.end())
-    return it->second;
-  auto index = static_cast<std::uint32_t>(st.services.size());
-  auto pool =
-      spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
-                                    self, st.context.options, st.parked});
-  st.services.push_back(service_state{service, pool, {}, false});
-  st.service_index.emplace(service, index);
-  return index;
-}
-
 namespace {
 
 std::string new_job_id(cluster_state& st) {
@@ -55,13 +42,16 @@ std::string new_job_id(cluster_state& st) {
 }
 
 /// A committed pending job enters the index; returns its pool.
-std::uint32_t index_job(self_pointer self, const job_record& job) {
+pool_id index_job(self_pointer self, const job_record& job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
   // One lookup: this runs for every job created.
   auto [it, is_new] = st.jobs.try_emplace(job.id);
   if (is_new || is_terminal(it->second.status))
     ++st.live_jobs;
+  else
+    count_live_job(st, it->second.pool, -1);
+  count_live_job(st, pool, 1);
   it->second = job_entry{pool, job.status, result_kind::none, {}, {}};
   return pool;
 }
@@ -69,7 +59,7 @@ std::uint32_t index_job(self_pointer self, const job_record& job) {
 /// A committed pending job enters the index and its pool's FIFO.
 void admit(self_pointer self, job_record job) {
   auto pool = index_job(self, job);
-  self->send(self->state.services[pool].pool, enqueue_atom::value, std::move(job));
+  self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(job));
 }
 
 /// A live job read from the database that the cluster did not hold: its running attempt
@@ -103,10 +93,15 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   if (!snapshot.cluster.id.empty())
     st.context.cluster = std::move(snapshot.cluster);
   st.live_jobs_before = snapshot.live_jobs_before;
+  // Definitions need no pool: a service gets one when a job or a poll names it.
   for (auto& service : snapshot.services) {
-    auto index = pool_of(self, service.name);
-    st.services[index].functions = std::move(service.functions);
-    st.services[index].has_definition = true;
+    st.retired_definitions.push_back(service.name);
+    st.definitions.insert_or_assign(std::move(service.name),
+                                    std::move(service.functions));
+  }
+  while (st.retired_definitions.size() > st.context.options.max_services_per_cluster) {
+    st.definitions.erase(st.retired_definitions.front());
+    st.retired_definitions.pop_front();
   }
   for (auto& machine : snapshot.machines) {
     auto id = machine.id;
@@ -127,7 +122,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   // Batches per pool rather than a message per job: a million messages queued at once
   // would cost more than the jobs they carry.
   constexpr std::size_t jobs_per_message = 10000;
-  std::unordered_map<std::uint32_t, std::vector<job_record>> pending_by_pool;
+  std::unordered_map<pool_id, std::vector<job_record>> pending_by_pool;
   for (auto& job : snapshot.live_jobs) {
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     if (job.status != job_status::pending)
@@ -140,7 +135,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     auto& batch = pending_by_pool[pool];
     batch.push_back(std::move(job));
     if (batch.size() == jobs_per_message) {
-      self->send(st.services[pool].pool, enqueue_atom::value, std::move(batch));
+      self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(batch));
       batch = {};
     }
   }
@@ -149,13 +144,13 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   std::vector<job_record>{}.swap(snapshot.live_jobs);
   for (auto& [pool, jobs] : pending_by_pool)
     if (!jobs.empty())
-      self->send(st.services[pool].pool, enqueue_atom::value, std::move(jobs));
+      self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(jobs));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
-  spdlog::info("event=cluster_loaded cluster={} services={} machines={} live_jobs={} "
-               "recovered_attempts={} failed={}",
-               st.context.cluster.id, st.services.size(), st.machines.size(), live_jobs,
-               recovered, failed);
+  spdlog::info("event=cluster_loaded cluster={} definitions={} pools={} machines={} "
+               "live_jobs={} recovered_attempts={} failed={}",
+               st.context.cluster.id, st.definitions.size(), st.services.size(),
+               st.machines.size(), live_jobs, recovered, failed);
 }
 
 /// Reads a job the cluster does not hold and admits it if it is still live; `done` gets
@@ -405,12 +400,14 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
   auto it = st.jobs.find(post.job_id);
   if (it != st.jobs.end()) {
-    auto& service = st.services[it->second.pool];
-    if (is_terminal(it->second.status)) {
-      refuse_result(self, post, service.name);
+    // A live job keeps its pool (count_live_job); a finished one may outlive it.
+    auto service = st.services.find(it->second.pool);
+    if (is_terminal(it->second.status) || service == st.services.end()) {
+      refuse_result(self, post,
+                    service == st.services.end() ? std::string{} : service->second.name);
       return false;
     }
-    return self->delegate(service.pool, std::move(post));
+    return self->delegate(pool_for_work(self, service->first), std::move(post));
   }
   // Not in memory: a job finished long ago gets "not persisted", an unknown one 404.
   auto promise = self->make_response_promise<bool>();
@@ -465,8 +462,10 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
   return {
       [self](job_status_changed& change) {
         auto it = self->state.jobs.find(change.id);
-        if (it != self->state.jobs.end() && !is_terminal(it->second.status))
+        if (it != self->state.jobs.end() && !is_terminal(it->second.status)) {
           it->second.status = change.status;
+          note_pool_activity(self, it->second.pool);
+        }
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
       [self](create_job_request& request) { return create_job(self, request); },
@@ -478,7 +477,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         if (request.announces_functions)
           announce_functions(self, request.service, request.functions);
         auto pool = pool_of(self, request.service);
-        return self->delegate(self->state.services[pool].pool, std::move(request));
+        return self->delegate(pool_for_work(self, pool), std::move(request));
       },
       [self](job_result_post& post) { return route_result(self, post); },
       [self](status_request& request) { return answer_status(self, std::move(request)); },
@@ -519,6 +518,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         auto now = self->clock().now();
         drop_lingering_results(self, now);
         detect_silent_machines(self, now);
+        retire_idle_pools(self, now);
         move_older_live_jobs(self);
         self->delayed_send(self, self->state.context.options.sweep_interval,
                            sweep_atom::value);
@@ -526,7 +526,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
       [self](release_atom) {
         release_waiters(self);
-        for (auto& service : self->state.services)
+        for (auto& [id, service] : self->state.services)
           self->send(service.pool, release_atom::value);
       },
   };

@@ -62,11 +62,12 @@ void touch_machine(self_pointer self, const std::string& machine_id,
 void announce_functions(self_pointer self, const std::string& service,
                         const std::vector<std::string>& functions) {
   auto& st = self->state;
-  auto& state = st.services[pool_of(self, service)];
-  if (state.has_definition && state.functions == functions)
+  // The poll that announces goes to the service's pool, which takes the definition
+  // out of the retired ones (pool_of).
+  auto [it, is_new] = st.definitions.try_emplace(service);
+  if (!is_new && it->second == functions)
     return;
-  state.functions = functions;
-  state.has_definition = true;
+  it->second = functions;
   caf::anon_send(st.context.writer, service_record{st.context.cluster.id, service,
                                                    functions, wall_now(self)});
 }
@@ -99,8 +100,10 @@ void detect_silent_machines(self_pointer self, steady_time now) {
                  st.context.cluster.id, id, silent);
     caf::anon_send(st.context.writer, std::vector<event_record>{activity::machine_stalled(
                                           machine.record, silent)});
+    // Not work: an agreeing pool has no attempt to stall (cluster_pools.cpp).
     for (auto pool : machine.pools)
-      self->send(st.services[pool].pool, machine_inactive_atom::value, id);
+      if (auto it = st.services.find(pool); it != st.services.end())
+        self->send(it->second.pool, machine_inactive_atom::value, id);
   }
 }
 

@@ -36,12 +36,10 @@ caf::result<cluster_details> details_of(self_pointer self) {
     result.machines.push_back(machine.record);
   std::sort(result.machines.begin(), result.machines.end(),
             [](const auto& a, const auto& b) { return a.last_ping_at > b.last_ping_at; });
-  for (const auto& service : st.services)
-    if (service.has_definition)
-      result.definitions.push_back(
-          service_record{st.context.cluster.id, service.name, service.functions, 0});
-  std::sort(result.definitions.begin(), result.definitions.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
+  // Sorted by name, as `definitions` is.
+  for (const auto& [name, functions] : st.definitions)
+    result.definitions.push_back(
+        service_record{st.context.cluster.id, name, functions, 0});
   return with_latest_jobs(self, {}, 100, std::move(result));
 }
 
@@ -49,13 +47,10 @@ caf::result<service_details> service_details_of(self_pointer self,
                                                 const service_details_request& request) {
   auto& st = self->state;
   service_details result;
-  if (auto it = st.service_index.find(request.service); it != st.service_index.end()) {
-    const auto& service = st.services[it->second];
-    if (service.has_definition) {
-      result.has_definition = true;
-      result.definition =
-          service_record{st.context.cluster.id, request.service, service.functions, 0};
-    }
+  if (auto it = st.definitions.find(request.service); it != st.definitions.end()) {
+    result.has_definition = true;
+    result.definition =
+        service_record{st.context.cluster.id, request.service, it->second, 0};
   }
   return with_latest_jobs(self, request.service, request.limit, std::move(result));
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <random>
 #include <unordered_map>
 
@@ -18,10 +19,14 @@ namespace diffplane::cluster_internal {
 using steady_time = caf::actor_clock::time_point;
 using rows_promise = caf::typed_response_promise<std::vector<job_status_row>>;
 
+/// Names a pool of the cluster; never reused, so an id held after its pool retired
+/// names no pool rather than another one (0: none).
+using pool_id = std::uint64_t;
+
 /// What the cluster knows of a job it holds in memory: a live one, or a finished one
 /// whose result lingers for status polls.
 struct job_entry {
-  std::uint32_t pool = 0;
+  pool_id pool = 0;
   job_status status = job_status::pending;
   result_kind result_type = result_kind::none;
   std::string result;
@@ -47,14 +52,23 @@ struct machine_state {
   bool inactive = false;
   /// The pools the machine polled: only they can have given it attempts, so only they
   /// hear when it goes silent.
-  std::vector<std::uint32_t> pools;
+  std::vector<pool_id> pools;
 };
 
+/// A service with a pool (cluster_pools.cpp).
 struct service_state {
   std::string name;
   pool_actor pool;
-  std::vector<std::string> functions;
-  bool has_definition = false;
+  /// When the cluster last sent the pool work or heard that one of its jobs moved.
+  steady_time last_active;
+  /// Messages of work sent to the pool: an agreement to retire is void when this
+  /// changed since the question.
+  std::uint64_t traffic = 0;
+  /// Live jobs of the cluster's index in this pool; a pool holding one is not asked
+  /// to retire.
+  std::size_t live_jobs = 0;
+  /// Asked to retire and not yet answered.
+  bool retiring = false;
 };
 
 struct cache_hit {
@@ -66,8 +80,15 @@ struct cluster_state {
   cluster_context context;
   /// Long-polls parked in this cluster (its pools' polls and its result waiters).
   parked_polls parked;
-  std::vector<service_state> services;
-  std::unordered_map<std::string, std::uint32_t> service_index;
+  /// The services with a pool; their number is capped (max_services_per_cluster).
+  std::unordered_map<pool_id, service_state> services;
+  std::unordered_map<std::string, pool_id> service_index;
+  pool_id next_pool_id = 1;
+  /// Function names by service, as the service's workers announced them.
+  std::map<std::string, std::vector<std::string>> definitions;
+  /// The services of `definitions` without a pool, oldest first: at most
+  /// max_services_per_cluster of them are remembered.
+  std::deque<std::string> retired_definitions;
   std::unordered_map<std::string, job_entry> jobs;
   /// How many of `jobs` are live (pending or running): the cap counts these.
   std::size_t live_jobs = 0;
@@ -113,8 +134,18 @@ inline timestamp_ms wall_now(self_pointer self) {
 std::string cache_key_of(const std::string& service, const std::string& fn,
                          const std::string& key);
 
-/// The index of `service`'s pool, spawning the pool on first use.
-std::uint32_t pool_of(self_pointer self, const std::string& service);
+// cluster_pools.cpp
+/// The id of `service`'s pool, spawning the pool on first use.
+pool_id pool_of(self_pointer self, const std::string& service);
+/// The pool `id` (which must exist), counting the work about to be sent to it.
+pool_actor& pool_for_work(self_pointer self, pool_id id);
+/// Records that a job of pool `id` moved (dispatched, resulted); no-op without it.
+void note_pool_activity(self_pointer self, pool_id id);
+/// Adds `delta` to the live jobs of pool `id`, if it still exists.
+void count_live_job(cluster_state& st, pool_id id, int delta);
+/// Asks the pools idle and empty for pool_retention to retire (the handshake is
+/// described in cluster_pools.cpp).
+void retire_idle_pools(self_pointer self, steady_time now);
 
 // cluster_queries.cpp: the operator's views of the cluster
 caf::result<cluster_details> details_of(self_pointer self);

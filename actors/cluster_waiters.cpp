@@ -128,8 +128,11 @@ void on_job_finished(self_pointer self, job_finished& finished) {
   auto& row = finished.row;
   auto [it, is_new] = st.jobs.try_emplace(row.id);
   auto& entry = it->second;
-  if (!is_new && !is_terminal(entry.status))
+  if (!is_new && !is_terminal(entry.status)) {
     --st.live_jobs;
+    count_live_job(st, entry.pool, -1);
+    note_pool_activity(self, entry.pool);
+  }
   entry.status = row.status;
   entry.result_type = row.result_type;
   entry.result = std::move(row.result);

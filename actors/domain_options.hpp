@@ -40,6 +40,9 @@ struct domain_options {
   std::size_t max_live_jobs_per_cluster = 1000000;
   /// A machine silent this long is forgotten; zero: never.
   std::chrono::hours machine_retention{24};
+  /// A pool with no pending, running or parked work that saw no create, dispatch,
+  /// result or poll for this long is retired (its actor stops); zero: never.
+  std::chrono::minutes pool_retention{60};
   /// Creates and client events sent to the writer and not yet answered, shared by every
   /// cluster of the process (copies of these options share it).
   std::shared_ptr<std::atomic<std::size_t>> writer_queue =

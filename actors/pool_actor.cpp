@@ -250,6 +250,11 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         while (!st.parked.empty())
           unpark(st, st.parked.begin(), {});
       },
+      [self](retire_atom) {
+        const auto& st = self->state;
+        return st.pending.empty() && st.running.empty() && st.parked.empty();
+      },
+      [self](stop_atom) { self->quit(); },
   };
 }
 

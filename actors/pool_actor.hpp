@@ -35,7 +35,12 @@ using pool_actor = caf::typed_actor<
     /// attempts run).
     caf::reacts_to<check_timeouts_atom>,
     /// Answers every parked poll now, empty (shutdown).
-    caf::reacts_to<release_atom>>;
+    caf::reacts_to<release_atom>,
+    /// The cluster asks whether the pool may retire: true when it holds no pending
+    /// job, no running attempt and no parked poll (see cluster_pools.cpp).
+    caf::replies_to<retire_atom>::with<bool>,
+    /// The cluster retired the pool: it stops.
+    caf::reacts_to<stop_atom>>;
 
 } // namespace diffplane
 

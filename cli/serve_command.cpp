@@ -66,6 +66,7 @@ domain_options domain_options_of(const config::server_options& o) {
   d.max_services_per_cluster = o.max_services_per_cluster;
   d.max_live_jobs_per_cluster = o.max_live_jobs_per_cluster;
   d.machine_retention = std::chrono::hours{o.machine_retention_hours};
+  d.pool_retention = std::chrono::minutes{o.pool_retention_minutes};
   d.max_writer_queue = o.writer_queue_limit;
   return d;
 }

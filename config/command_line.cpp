@@ -90,14 +90,22 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "answered 429")
       ->envname("DIFFPLANE_MAX_SERVICES_PER_CLUSTER")
       ->capture_default_str();
-  app.add_option("--max-live-jobs-per-cluster", o.max_live_jobs_per_cluster,
-                 "live (pending or running) jobs one cluster may hold; a create beyond it "
-                 "is answered 429")
+  app.add_option(
+         "--max-live-jobs-per-cluster", o.max_live_jobs_per_cluster,
+         "live (pending or running) jobs one cluster may hold; a create beyond it "
+         "is answered 429")
       ->envname("DIFFPLANE_MAX_LIVE_JOBS_PER_CLUSTER")
       ->capture_default_str();
-  app.add_option("--machine-retention-hours", o.machine_retention_hours,
-                 "a machine silent this many hours is forgotten; 0 keeps machines forever")
+  app.add_option(
+         "--machine-retention-hours", o.machine_retention_hours,
+         "a machine silent this many hours is forgotten; 0 keeps machines forever")
       ->envname("DIFFPLANE_MACHINE_RETENTION_HOURS")
+      ->capture_default_str();
+  app.add_option("--pool-retention-minutes", o.pool_retention_minutes,
+                 "a service's pool with no work, no parked poll and no activity for this "
+                 "many minutes is retired (no longer counts against "
+                 "--max-services-per-cluster); 0 keeps pools forever")
+      ->envname("DIFFPLANE_POOL_RETENTION_MINUTES")
       ->capture_default_str();
   app.add_option("--batch-status-max-ids", o.batch_status_max_ids,
                  "most job ids in one /batch-jobs-status-request")

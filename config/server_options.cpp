@@ -71,6 +71,7 @@ std::string describe(const server_options& o) {
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
   line("machine-retention-hours", std::to_string(o.machine_retention_hours));
+  line("pool-retention-minutes", std::to_string(o.pool_retention_minutes));
   line("batch-status-max-ids", std::to_string(o.batch_status_max_ids));
   line("machine-stall-seconds", std::to_string(o.machine_stall_seconds));
   line("result-linger-seconds", std::to_string(o.result_linger_seconds));

@@ -50,6 +50,8 @@ struct server_options {
   std::size_t max_live_jobs_per_cluster = 1000000;
   /// A machine silent this many hours is forgotten (memory and Postgres); 0: never.
   unsigned machine_retention_hours = 24;
+  /// A service's pool idle and empty this many minutes is retired; 0: never.
+  unsigned pool_retention_minutes = 60;
   /// Most job ids accepted in one /batch-jobs-status-request.
   std::size_t batch_status_max_ids = 20000;
   /// A machine that neither polls nor posts for this long is inactive; its jobs stall.
