@@ -70,8 +70,10 @@ launch_server() {
   local level=$1
   shift
   rm -f "$work/ports"
+  # Every client of a benchmark connects from 127.0.0.1, standing for many hosts (10,000
+  # parked polls, an SDK process with 10,000 calls in flight): no limit per address.
   "$server_bin" serve --listen "127.0.0.1:${server_port:-0}" --database-url "$database_url" \
-    --management-secret "$bench_management_secret" \
+    --management-secret "$bench_management_secret" --max-connections-per-address 0 \
     --metrics-listen "127.0.0.1:${metrics_port:-0}" --port-file "$work/ports" \
     --log-level "$level" "$@" >>"$work/server.log" 2>&1 &
   server_pid=$!

@@ -5,6 +5,7 @@
 #include "actors/scheduler.hpp"
 #include "cli/database_urls.hpp"
 #include "cli/dev_mode.hpp"
+#include "cli/file_limit.hpp"
 #include "cli/logging.hpp"
 #include "cli/port_file.hpp"
 #include "gateway/http_server.hpp"
@@ -177,6 +178,13 @@ int run_serve(config::server_options options) {
   }
   auto signals = block_shutdown_signals();
   auto listen = *config::parse_host_port(config::effective_listen(options));
+  auto open_files = raise_open_file_limit();
+  auto max_connections =
+      options.max_connections > 0 ? options.max_connections : connections_for(open_files);
+  if (max_connections + descriptor_reserve > open_files)
+    spdlog::warn("event=max_connections_above_file_limit max_connections={} "
+                 "open_file_limit={} reason=\"accepts may fail for want of descriptors\"",
+                 max_connections, open_files);
 
   std::optional<persistence::embedded_postgres> embedded;
   std::unique_ptr<persistence::node_lock> database_lock;
@@ -252,17 +260,16 @@ int run_serve(config::server_options options) {
   if (!options.metrics_listen.empty()) {
     gateway::add_operator_routes(operator_routes);
     auto where = *config::parse_host_port(options.metrics_listen);
-    operator_server = std::make_unique<gateway::http_server>(
-        // Plain HTTP even with --tls-cert: Prometheus scrapes it on a private network.
-        gateway::http_server_options{where.host,
-                                     where.port,
-                                     1,
-                                     64 * 1024,
-                                     16 * 1024,
-                                     std::chrono::seconds{60},
-                                     {},
-                                     {}},
-        operator_routes);
+    // Plain HTTP even with --tls-cert: Prometheus scrapes it on a private network.
+    gateway::http_server_options operator_options;
+    operator_options.host = where.host;
+    operator_options.port = where.port;
+    operator_options.threads = 1;
+    operator_options.body_limit = 64 * 1024;
+    operator_options.max_connections = operator_connections;
+    operator_options.listener = "metrics";
+    operator_server = std::make_unique<gateway::http_server>(std::move(operator_options),
+                                                             operator_routes);
     try {
       metrics_port = operator_server->start();
       spdlog::info("event=metrics_listening address=http://{}:{}/metrics", where.host,
@@ -273,12 +280,18 @@ int run_serve(config::server_options options) {
       return 1;
     }
   }
-  gateway::http_server server{
-      gateway::http_server_options{listen.host, listen.port, http_threads,
-                                   options.body_limit_bytes, options.header_limit_bytes,
-                                   std::chrono::seconds{options.idle_timeout_seconds},
-                                   options.tls_cert, options.tls_key},
-      routes};
+  gateway::http_server_options gateway_options;
+  gateway_options.host = listen.host;
+  gateway_options.port = listen.port;
+  gateway_options.threads = http_threads;
+  gateway_options.body_limit = options.body_limit_bytes;
+  gateway_options.header_limit = options.header_limit_bytes;
+  gateway_options.idle_timeout = std::chrono::seconds{options.idle_timeout_seconds};
+  gateway_options.tls_cert_file = options.tls_cert;
+  gateway_options.tls_key_file = options.tls_key;
+  gateway_options.max_connections = max_connections;
+  gateway_options.max_connections_per_address = options.max_connections_per_address;
+  gateway::http_server server{std::move(gateway_options), routes};
   std::uint16_t port = 0;
   try {
     port = server.start();
@@ -306,8 +319,10 @@ int run_serve(config::server_options options) {
     spdlog::warn(
         "event=caf_port_unused port={} reason=\"native clients are not built yet\"",
         options.caf_port);
-  spdlog::info("event=listening address={} http_threads={} actor_threads={}", endpoint,
-               http_threads, actor_threads);
+  spdlog::info("event=listening address={} http_threads={} actor_threads={} "
+               "max_connections={} max_connections_per_address={}",
+               endpoint, http_threads, actor_threads, max_connections,
+               options.max_connections_per_address);
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,

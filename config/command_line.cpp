@@ -71,6 +71,16 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "seconds a connection may stay silent before it is closed")
       ->envname("DIFFPLANE_IDLE_TIMEOUT")
       ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "gateway connections open at once; one more is closed at once (0: the "
+                 "open-file limit minus a reserve of 512)")
+      ->envname("DIFFPLANE_MAX_CONNECTIONS")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-address", o.max_connections_per_address,
+                 "gateway connections open at once from one client IP address; one more "
+                 "is answered 429 and closed (0: no limit)")
+      ->envname("DIFFPLANE_MAX_CONNECTIONS_PER_ADDRESS")
+      ->capture_default_str();
   app.add_option("--max-parked-polls", o.max_parked_polls,
                  "long-polls parked at once; beyond it worker polls get 503 and status "
                  "polls are answered at once")

@@ -65,6 +65,8 @@ std::string describe(const server_options& o) {
   line("body-limit", std::to_string(o.body_limit_bytes));
   line("header-limit", std::to_string(o.header_limit_bytes));
   line("idle-timeout", std::to_string(o.idle_timeout_seconds));
+  line("max-connections", std::to_string(o.max_connections));
+  line("max-connections-per-address", std::to_string(o.max_connections_per_address));
   line("max-parked-polls", std::to_string(o.max_parked_polls));
   line("max-parked-polls-per-cluster", std::to_string(o.max_parked_polls_per_cluster));
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));

@@ -37,6 +37,13 @@ struct server_options {
   std::size_t header_limit_bytes = 16 * 1024;
   /// A connection that sends nothing for this long is closed.
   unsigned idle_timeout_seconds = 60;
+  /// Gateway connections open at once; one more is closed at once. 0: the open-file
+  /// limit (raised to its hard limit at start) minus a reserve.
+  std::size_t max_connections = 0;
+  /// Gateway connections open at once from one client IP address; one more is answered
+  /// 429 and closed. 0: no limit. The SDK opens a connection per call in flight, so
+  /// this is also about the most calls one SDK process can have in flight.
+  std::size_t max_connections_per_address = 4096;
   /// Long-polls (worker polls and result waits) parked at once, beyond which new ones get
   /// 503.
   std::size_t max_parked_polls = 100000;

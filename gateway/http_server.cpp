@@ -1,14 +1,16 @@
 #include "gateway/http_server.hpp"
 
+#include "gateway/connection_limits.hpp"
 #include "gateway/http_wire.hpp"
 #include "gateway/tls_context.hpp"
-#include "metrics/registry.hpp"
+#include "metrics/catalog.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -36,14 +38,42 @@ using strand_type = net::strand<net::io_context::executor_type>;
 using stream_type = beast::basic_stream<tcp, strand_type>;
 using tls_stream_type = beast::ssl_stream<stream_type>;
 
+/// Lets a warning through at most once per interval and counts the ones it held back.
+struct log_throttle {
+  std::chrono::steady_clock::time_point last{};
+  std::size_t held_back = 0;
+
+  /// Whether to log now; `held_back` then says how many were not logged before.
+  bool allow() {
+    auto now = std::chrono::steady_clock::now();
+    if (last != std::chrono::steady_clock::time_point{} &&
+        now - last < std::chrono::seconds{10}) {
+      ++held_back;
+      return false;
+    }
+    last = now;
+    return true;
+  }
+};
+
 struct http_server::impl {
   http_server_options options;
   const router& routes;
+  metrics::connection_metrics metrics;
+  /// Declared before `io`: sessions still queued in `io` give their places back here
+  /// when `io` is destroyed.
+  connection_limits limits;
   net::io_context io;
   /// Keeps the threads running while requests wait for the actors with no socket
   /// operation pending (after stop_accepting, nothing else would).
   net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
   tcp::acceptor acceptor{io};
+  /// After a failed accept (out of file descriptors, say), the next waits this long
+  /// instead of failing again at once in a loop.
+  net::steady_timer accept_pause{io};
+  /// Touched by the accept handler only, which never runs twice at once.
+  log_throttle accept_warnings;
+  log_throttle full_warnings;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> in_flight{0};
   std::atomic<bool> stopping{false};
@@ -52,20 +82,79 @@ struct http_server::impl {
 
   impl(http_server_options opts, const router& r)
       : options(std::move(opts)), routes(r),
+        metrics(metrics::make_connection_metrics(options.listener)),
+        limits(options.max_connections, options.max_connections_per_address,
+               &metrics.open),
         io(static_cast<int>(std::max(1u, options.threads))) {}
 
   void accept();
+  void on_accept_failed(const beast::error_code& ec);
+  /// Starts a session for `socket`, or refuses it over a limit.
+  void admit(stream_type::socket_type socket);
 };
 
 namespace {
 
-/// Registered here rather than in metrics/catalog.hpp, which nearly every file includes.
-metrics::counter& tls_handshakes_failed() {
-  static auto& failed = metrics::global().get_counter(
-      "diffplane_tls_handshakes_failed_total",
-      "Connections closed because their TLS handshake failed or timed out.");
-  return failed;
+using metrics::tls_handshakes_failed;
+
+/// How long a refused connection may take to receive its 429, and to be drained of
+/// what it sent meanwhile: long enough for a client on a sane network, short enough
+/// that refusals cannot pile up.
+constexpr auto refusal_deadline = std::chrono::seconds{1};
+
+/// The whole answer to a connection over its address's limit.
+const std::string& refusal_answer() {
+  static const std::string answer = [] {
+    auto response = json_error(429, "too many connections from this address");
+    std::string wire;
+    write_response_head(wire, response, 11, false);
+    return wire + response.body;
+  }();
+  return answer;
 }
+
+/// A connection over its address's limit: answered 429 without reading a request, then
+/// closed. Holds its place in the total until then, so refusals count against the
+/// file-descriptor budget too.
+class refusal : public std::enable_shared_from_this<refusal> {
+public:
+  refusal(stream_type::socket_type socket, connection_slot slot)
+      : slot_(std::move(slot)), stream_(std::move(socket)) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      // One deadline for the answer and the drain.
+      self->stream_.expires_after(refusal_deadline);
+      net::async_write(self->stream_, net::buffer(refusal_answer()),
+                       [self](beast::error_code ec, std::size_t) {
+                         if (ec)
+                           return self->stream_.close();
+                         beast::error_code ignored;
+                         self->stream_.socket().shutdown(tcp::socket::shutdown_send,
+                                                         ignored);
+                         self->drain();
+                       });
+    });
+  }
+
+private:
+  /// Reads and drops what the client sent until it closes: closing with unread bytes
+  /// would reset the connection, and the client might lose the answer.
+  void drain() {
+    stream_.async_read_some(
+        net::buffer(scratch_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec)
+            return self->stream_.close();
+          self->drain();
+        });
+  }
+
+  /// Before the stream: the socket is closed before the place is given back.
+  connection_slot slot_;
+  stream_type stream_;
+  std::array<char, 1024> scratch_{};
+};
 
 /// One connection. A template over the stream rather than a virtual stream, so that
 /// plain HTTP keeps its direct calls; TLS differs only in the handshake and the close.
@@ -76,13 +165,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 public:
   /// `layers` is the TLS context for a TLS stream, nothing for plain TCP.
   template <class... Layers>
-  session(stream_type::socket_type socket, http_server::impl& server, Layers&... layers)
-      : stream_(std::move(socket), layers...), server_(server) {
-    beast::error_code ec;
-    auto endpoint = tcp_stream().socket().remote_endpoint(ec);
-    if (!ec)
-      remote_ip_ = endpoint.address().to_string();
-  }
+  session(stream_type::socket_type socket, http_server::impl& server,
+          connection_slot slot, std::string remote_ip, Layers&... layers)
+      : slot_(std::move(slot)), stream_(std::move(socket), layers...), server_(server),
+        remote_ip_(std::move(remote_ip)) {}
 
   void start() {
     net::dispatch(stream_.get_executor(),
@@ -165,7 +251,8 @@ private:
     if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
         ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
       return close_socket();
-    reject(read_error_answer(ec, server_.options.body_limit, server_.options.header_limit));
+    reject(
+        read_error_answer(ec, server_.options.body_limit, server_.options.header_limit));
   }
 
   /// Answers a request that could not be read, then closes the connection.
@@ -222,6 +309,8 @@ private:
     tcp_stream().close();
   }
 
+  /// Before the stream: the socket is closed before the place is given back.
+  connection_slot slot_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<request_reader> parser_;
@@ -246,17 +335,67 @@ void http_server::impl::accept() {
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open())
         return;
-      spdlog::warn("event=accept_failed reason=\"{}\"", ec.message());
-    } else {
-      socket.set_option(tcp::no_delay{true}, ec);
-      if (tls)
-        std::make_shared<session<tls_stream_type>>(std::move(socket), *this, *tls)
-            ->start();
-      else
-        std::make_shared<session<stream_type>>(std::move(socket), *this)->start();
+      return on_accept_failed(ec);
     }
+    admit(std::move(socket));
     accept();
   });
+}
+
+void http_server::impl::on_accept_failed(const beast::error_code& ec) {
+  // Out of descriptors, accepting again at once fails again at once: a busy loop that
+  // floods the log. Pause instead, and say so at most every 10 s.
+  metrics.accept_failures.add();
+  if (accept_warnings.allow()) {
+    spdlog::warn("event=accept_failed reason=\"{}\" not_logged_since={} pause_ms=100",
+                 ec.message(), accept_warnings.held_back);
+    accept_warnings.held_back = 0;
+  }
+  accept_pause.expires_after(std::chrono::milliseconds{100});
+  accept_pause.async_wait([this](beast::error_code wait_ec) {
+    if (!wait_ec && acceptor.is_open())
+      accept();
+  });
+}
+
+void http_server::impl::admit(stream_type::socket_type socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec)
+    return; // gone already; the socket closes with its destructor
+  auto address = endpoint.address().to_string();
+  connection_slot slot;
+  switch (limits.admit(address, slot)) {
+  case connection_limits::verdict::over_total:
+    metrics.refused_total.add();
+    if (full_warnings.allow()) {
+      spdlog::warn("event=connections_full max_connections={} refused_not_logged={}",
+                   options.max_connections, full_warnings.held_back);
+      full_warnings.held_back = 0;
+    }
+    socket.close(ec);
+    return;
+  case connection_limits::verdict::over_address:
+    metrics.refused_per_address.add();
+    spdlog::debug("event=connection_refused remote={} limit=per_address max={}", address,
+                  options.max_connections_per_address);
+    // A TLS client would read a plain answer as garbage, and a handshake only to refuse
+    // costs what the limit saves: it is closed unanswered.
+    if (!tls)
+      std::make_shared<refusal>(std::move(socket), std::move(slot))->start();
+    return;
+  case connection_limits::verdict::admitted:
+    break;
+  }
+  socket.set_option(tcp::no_delay{true}, ec);
+  if (tls)
+    std::make_shared<session<tls_stream_type>>(std::move(socket), *this, std::move(slot),
+                                               std::move(address), *tls)
+        ->start();
+  else
+    std::make_shared<session<stream_type>>(std::move(socket), *this, std::move(slot),
+                                           std::move(address))
+        ->start();
 }
 
 http_server::http_server(http_server_options options, const router& routes)
@@ -298,6 +437,7 @@ void http_server::stop_accepting() {
   net::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->accept_pause.cancel();
   });
 }
 
@@ -325,6 +465,10 @@ void http_server::stop() {
 
 std::size_t http_server::in_flight() const {
   return impl_->in_flight.load();
+}
+
+std::size_t http_server::open_connections() const {
+  return impl_->limits.open();
 }
 
 } // namespace diffplane::gateway

@@ -22,10 +22,20 @@ struct http_server_options {
   /// HTTPS only; empty, plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  /// Connections open at once; one more is closed at once, unanswered, so the process
+  /// never runs out of file descriptors. 0: no limit.
+  std::size_t max_connections = 0;
+  /// Connections open at once from one client IP address; one more is answered 429
+  /// (closed unanswered on a TLS listener) without its request being read. 0: no limit.
+  std::size_t max_connections_per_address = 0;
+  /// The `listener` label of this server's connection metrics.
+  std::string listener = "gateway";
 };
 
 /// HTTP/1.1 with keep-alive on Boost.Beast, run by a few Asio threads. Handlers answer
 /// through a responder that may be called from any thread; no thread waits for them.
+/// A connection reads its next request only once the answer to the last one is written,
+/// so it holds at most one request (one parked long-poll) at a time.
 class http_server {
 public:
   http_server(http_server_options options, const router& routes);
@@ -48,6 +58,9 @@ public:
 
   /// Requests received and not yet answered.
   std::size_t in_flight() const;
+
+  /// Connections open now, refused ones included while their refusal is written.
+  std::size_t open_connections() const;
 
   /// The Beast side, defined in http_server.cpp (public so its sessions can name it).
   struct impl;

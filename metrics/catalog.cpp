@@ -51,6 +51,36 @@ persistence_metrics& persistence() {
   return m;
 }
 
+connection_metrics make_connection_metrics(const std::string& listener) {
+  auto& r = global();
+  auto refused = [&](const char* limit) -> counter& {
+    return r.get_counter("diffplane_http_connections_refused_total",
+                         "Connections refused over a limit: per_address answered 429 "
+                         "(--max-connections-per-address), total closed at once "
+                         "(--max-connections).",
+                         {{"listener", listener}, {"limit", limit}});
+  };
+  return connection_metrics{
+      r.get_gauge("diffplane_http_connections_open",
+                  "HTTP connections open now (refused ones while their answer is "
+                  "written).",
+                  {{"listener", listener}}),
+      refused("per_address"),
+      refused("total"),
+      r.get_counter("diffplane_http_accept_failures_total",
+                    "Accepts that failed (e.g. out of file descriptors); each is "
+                    "followed by a 100 ms pause.",
+                    {{"listener", listener}}),
+  };
+}
+
+counter& tls_handshakes_failed() {
+  static auto& failed = global().get_counter(
+      "diffplane_tls_handshakes_failed_total",
+      "Connections closed because their TLS handshake failed or timed out.");
+  return failed;
+}
+
 void route_metrics::record(unsigned status, double seconds) const {
   auto index = status / 100;
   if (index >= 1 && index <= 5)

@@ -28,6 +28,29 @@ struct persistence_metrics {
   histogram& commit_seconds;
 };
 
+/// One HTTP listener's connections (label listener="gateway" or "metrics").
+struct connection_metrics {
+  /// diffplane_http_connections_open: connections open now, refused ones included
+  /// while their refusal is written.
+  gauge& open;
+  /// diffplane_http_connections_refused_total{limit="per_address"}: answered 429
+  /// because their client address held --max-connections-per-address.
+  counter& refused_per_address;
+  /// diffplane_http_connections_refused_total{limit="total"}: closed at once because
+  /// the listener held --max-connections.
+  counter& refused_total;
+  /// diffplane_http_accept_failures_total: accepts that failed (e.g. out of file
+  /// descriptors), each followed by a pause.
+  counter& accept_failures;
+};
+
+/// The metrics of the listener named `listener`, registered on first use.
+connection_metrics make_connection_metrics(const std::string& listener);
+
+/// diffplane_tls_handshakes_failed_total: connections closed because their TLS
+/// handshake failed or timed out.
+counter& tls_handshakes_failed();
+
 /// diffplane_jobs_* : transitions since start, and the jobs pending and running now.
 job_metrics& jobs();
 

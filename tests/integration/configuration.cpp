@@ -62,17 +62,21 @@ CAF_TEST(flags beat the environment which beats the config file) {
       << "log-level = \"debug\"\n"
          "machine-stall-seconds = 5\n"
          "body-limit = 5000\n"
+         "max-connections-per-address = 16\n"
+         "max-connections = 900\n"
          "management-secret = \"sk_management_from_the_config_file_123\"\n";
   auto result =
       run_diffplane({"serve", "--config", file, "--body-limit", "6000", "--print-config"},
                     {"DIFFPLANE_MACHINE_STALL_SECONDS=7", "DIFFPLANE_BODY_LIMIT=5500",
-                     "MANAGEMENT_SECRET="});
+                     "DIFFPLANE_MAX_CONNECTIONS=1000", "MANAGEMENT_SECRET="});
   std::filesystem::remove_all(dir);
   CAF_CHECK_EQUAL(result.exit_code, 0);
   CAF_MESSAGE(result.output);
   CAF_CHECK(result.output.find("log-level = \"debug\"") != std::string::npos);
   CAF_CHECK(result.output.find("machine-stall-seconds = 7") != std::string::npos);
   CAF_CHECK(result.output.find("body-limit = 6000") != std::string::npos);
+  CAF_CHECK(result.output.find("max-connections-per-address = 16") != std::string::npos);
+  CAF_CHECK(result.output.find("max-connections = 1000") != std::string::npos);
   // The secret came from the file and is not printed in full.
   CAF_CHECK(result.output.find("sk_management_from_the_config_file_123") ==
             std::string::npos);
@@ -114,6 +118,8 @@ CAF_TEST(serve help documents every option) {
                       "--body-limit",
                       "--header-limit",
                       "--idle-timeout",
+                      "--max-connections",
+                      "--max-connections-per-address",
                       "--max-parked-polls",
                       "--max-parked-polls-per-cluster",
                       "--batch-status-max-ids",

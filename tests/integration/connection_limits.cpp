@@ -1,0 +1,75 @@
+#define CAF_SUITE connection_limits
+
+#include "http_test_helpers.hpp"
+#include "metrics_scrape.hpp"
+#include "raw_connection.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::uint16_t port_of(const std::string& endpoint) {
+  return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+double gateway_metric(const server_process& server, const std::string& sample) {
+  return scrape_metric(server, sample).value_or(-1);
+}
+
+const std::string open_gauge = R"(diffplane_http_connections_open{listener="gateway"})";
+const std::string refused_per_address =
+    R"(diffplane_http_connections_refused_total{listener="gateway",limit="per_address"})";
+
+} // namespace
+
+CAF_TEST(one address holds at most its connections and others are still served) {
+  server_fixture f{
+      {"--max-connections-per-address", "3", "--metrics-listen", "127.0.0.1:0"}};
+  auto port = port_of(f.server.endpoint());
+  std::vector<std::unique_ptr<raw_connection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<raw_connection>(port));
+    CAF_REQUIRE_EQUAL(held.back()->get("/live"), 200u);
+  }
+  CAF_CHECK_EQUAL(gateway_metric(f.server, open_gauge), 3.0);
+
+  raw_connection over{port};
+  auto refusal = over.read_to_end(3s);
+  CAF_MESSAGE("refusal: " << refusal);
+  CAF_CHECK_EQUAL(status_of(refusal), 429u);
+  CAF_CHECK(contains(refusal, "Connection: close"));
+  CAF_CHECK(contains(refusal, "too many connections from this address"));
+  CAF_CHECK_EQUAL(gateway_metric(f.server, refused_per_address), 1.0);
+
+  // Another loopback address has a count of its own.
+  raw_connection other{port, "127.0.0.2"};
+  CAF_CHECK_EQUAL(other.get("/live"), 200u);
+  // The connections held all along are unaffected.
+  for (auto& connection : held)
+    CAF_CHECK_EQUAL(connection->get("/live"), 200u);
+
+  // Closing connections gives their places back: new ones are accepted.
+  held.clear();
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (gateway_metric(f.server, open_gauge) > 1.0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  CAF_CHECK_EQUAL(gateway_metric(f.server, open_gauge), 1.0);
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<raw_connection>(port));
+    CAF_CHECK_EQUAL(held.back()->get("/live"), 200u);
+  }
+  CAF_CHECK_EQUAL(gateway_metric(f.server, refused_per_address), 1.0);
+}
