@@ -6,6 +6,11 @@
 
 namespace diffplane::persistence {
 
+struct node_lock::session {
+  explicit session(const std::string& url) : connection(url) {}
+  pqxx::connection connection;
+};
+
 namespace {
 // Distinct from the migrations' lock key; any constant shared by all nodes.
 constexpr long long node_lock_key = 0x646966666e6f6465; // "diffnode"
@@ -21,9 +26,8 @@ bool try_lock(pqxx::connection_base& connection) {
 } // namespace
 
 node_lock::node_lock(const std::string& database_url)
-    : database_url_(database_url),
-      connection_(std::make_unique<pqxx::connection>(database_url)) {
-  if (!try_lock(*connection_))
+    : database_url_(database_url), session_(std::make_unique<session>(database_url)) {
+  if (!try_lock(session_->connection))
     throw std::runtime_error(
         "another diffplane server is using this database; running several "
         "nodes on one database is not supported yet");
@@ -32,22 +36,22 @@ node_lock::node_lock(const std::string& database_url)
 node_lock::~node_lock() = default;
 
 node_lock::status node_lock::keep() {
-  if (connection_) {
+  if (session_) {
     try {
       // Reads what the socket holds without sending anything: throws when the server
       // closed the session.
-      connection_->get_notifs();
-      if (connection_->is_open())
+      session_->connection.get_notifs();
+      if (session_->connection.is_open())
         return status::held;
     } catch (const pqxx::broken_connection&) {
     }
-    connection_.reset();
+    session_.reset();
   }
   try {
-    auto again = std::make_unique<pqxx::connection>(database_url_);
-    if (!try_lock(*again))
+    auto again = std::make_unique<session>(database_url_);
+    if (!try_lock(again->connection))
       return status::lost;
-    connection_ = std::move(again);
+    session_ = std::move(again);
     return status::taken_again;
   } catch (const std::exception&) {
     return status::unreachable;

@@ -3,10 +3,6 @@
 #include <memory>
 #include <string>
 
-namespace pqxx {
-class connection_base;
-}
-
 namespace diffplane::persistence {
 
 /// Holds the database for one diffplane node: a session-level advisory lock on a
@@ -41,8 +37,13 @@ public:
   status keep();
 
 private:
+  /// The lock's database session. Owned through its own type: pqxx::connection's base
+  /// class has no virtual destructor, and deleting through it never closed the session
+  /// (LeakSanitizer found the connection alive at every exit).
+  struct session;
+
   std::string database_url_;
-  std::unique_ptr<pqxx::connection_base> connection_;
+  std::unique_ptr<session> session_;
 };
 
 } // namespace diffplane::persistence
