@@ -195,7 +195,8 @@ CAF_TEST(a create racing the retirement is held by the pool it reaches) {
   // The create reaches the cluster while the pool has not read the question yet: the
   // cluster sends it the job, then the pool agrees (it was empty when asked).
   auto created = self->request(cluster, caf::infinite, create_on("a"));
-  sched.run_jobs_filtered([&](caf::resumable* job) { return job != pool; });
+  // The pool by value: clang 14 cannot capture a structured binding.
+  sched.run_jobs_filtered([held = pool](caf::resumable* job) { return job != held; });
   CAF_REQUIRE(pool->mailbox().peek() != nullptr);
   run();
   std::string id;
@@ -219,7 +220,8 @@ CAF_TEST(a poll racing the retirement is held by the pool it reaches) {
   auto [pool, handle] = watch_retire_asked();
   // The poll reaches the pool behind the question: the pool agrees, then parks it.
   auto polled = self->request(cluster, caf::infinite, poll_on("a", 3600 * 1000));
-  sched.run_jobs_filtered([&](caf::resumable* job) { return job != pool; });
+  // The pool by value: clang 14 cannot capture a structured binding.
+  sched.run_jobs_filtered([held = pool](caf::resumable* job) { return job != held; });
   run();
   CAF_REQUIRE(!has_exited(handle));
   CAF_CHECK_EQUAL(parked->load(), 1u);
