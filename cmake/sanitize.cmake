@@ -12,9 +12,17 @@ endif()
 # -O1 and line tables only: readable stack traces for about half the compile time of
 # RelWithDebInfo. Assertions stay on.
 set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -gline-tables-only")
+# Neither make nor ccache knows that the objects depend on the ignorelist's contents:
+# its hash on the command line rebuilds them when it changes (a cached object built
+# under the old list once hid a fix), and editing it reconfigures.
+set(DIFFPLANE_UBSAN_IGNORELIST ${PROJECT_SOURCE_DIR}/cmake/ubsan-ignorelist.txt)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DIFFPLANE_UBSAN_IGNORELIST})
+file(SHA256 ${DIFFPLANE_UBSAN_IGNORELIST} ignorelist_hash)
+string(SUBSTRING ${ignorelist_hash} 0 16 ignorelist_hash)
+add_compile_definitions(DIFFPLANE_UBSAN_IGNORELIST_HASH=${ignorelist_hash})
 add_compile_options(-fsanitize=address,undefined
                     -fno-sanitize-recover=all -fno-omit-frame-pointer
-                    -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/cmake/ubsan-ignorelist.txt)
+                    -fsanitize-ignorelist=${DIFFPLANE_UBSAN_IGNORELIST})
 add_link_options(-fsanitize=address,undefined)
 # Unity builds: the libraries' files compile in batches of six, so the CAF, Beast and
 # libpqxx templates they share are parsed, instantiated and instrumented once per batch
