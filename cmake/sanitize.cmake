@@ -12,14 +12,20 @@ endif()
 # -O1 and line tables only: readable stack traces for about half the compile time of
 # RelWithDebInfo. Assertions stay on.
 set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -gline-tables-only")
-# Neither make nor ccache knows that the objects depend on the ignorelist's contents:
-# its hash on the command line rebuilds them when it changes (a cached object built
-# under the old list once hid a fix), and editing it reconfigures.
+# Neither make nor ccache knows that the objects depend on the ignorelist's contents (a
+# cached object built under the old list once hid a fix). Editing it reconfigures; its
+# hash on the command line makes make rebuild, and ccache hashes the file itself (a
+# define alone would not do: ccache's preprocessor mode ignores unused defines).
 set(DIFFPLANE_UBSAN_IGNORELIST ${PROJECT_SOURCE_DIR}/cmake/ubsan-ignorelist.txt)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${DIFFPLANE_UBSAN_IGNORELIST})
 file(SHA256 ${DIFFPLANE_UBSAN_IGNORELIST} ignorelist_hash)
 string(SUBSTRING ${ignorelist_hash} 0 16 ignorelist_hash)
 add_compile_definitions(DIFFPLANE_UBSAN_IGNORELIST_HASH=${ignorelist_hash})
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+                                  CCACHE_EXTRAFILES=${DIFFPLANE_UBSAN_IGNORELIST}
+                                  ${CCACHE_PROGRAM})
+endif()
 add_compile_options(-fsanitize=address,undefined
                     -fno-sanitize-recover=all -fno-omit-frame-pointer
                     -fsanitize-ignorelist=${DIFFPLANE_UBSAN_IGNORELIST})
