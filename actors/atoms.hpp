@@ -32,5 +32,11 @@ using settings_atom = caf::atom_constant<caf::atom("settings")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using live_atom = caf::atom_constant<caf::atom("live")>;
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using round_atom = caf::atom_constant<caf::atom("round")>;
+using lease_check_atom = caf::atom_constant<caf::atom("leasecheck")>;
+using route_atom = caf::atom_constant<caf::atom("route")>;
+using quiesce_atom = caf::atom_constant<caf::atom("quiesce")>;
+using local_cluster_atom = caf::atom_constant<caf::atom("localclstr")>;
 
 } // namespace diffplane

@@ -1,6 +1,7 @@
 #include "actors/cluster_state.hpp"
 
 #include "actors/activity.hpp"
+#include "actors/job_ids.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
@@ -28,18 +29,6 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 }
 
 namespace {
-
-std::string new_job_id(cluster_state& st) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id(32, '0');
-  auto a = st.random();
-  auto b = st.random();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = digits[(a >> (4 * i)) & 0xF];
-    id[16 + i] = digits[(b >> (4 * i)) & 0xF];
-  }
-  return id;
-}
 
 /// A committed pending job enters the index; returns its pool.
 pool_id index_job(self_pointer self, const job_record& job) {
@@ -276,7 +265,7 @@ void create_uncached(self_pointer self, const create_job_request& request,
     promise.deliver(refused);
     return;
   }
-  auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
+  auto id = request.execution_id.empty() ? new_job_id(st.random) : request.execution_id;
   if (!request.execution_id.empty())
     st.creating.emplace(id, std::vector<id_promise>{});
   // Never before the last live_jobs move, whatever the wall clock did since.
@@ -427,6 +416,11 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   return promise;
 }
 
+caf::error moved_error(self_pointer self) {
+  return make_error(error_code::moved, "cluster " + self->state.context.cluster.id +
+                                           " is moving to another node; retry");
+}
+
 cluster_actor::behavior_type cluster_behavior(self_pointer self,
                                               cluster_context context) {
   auto& st = self->state;
@@ -468,8 +462,14 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         }
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
-      [self](create_job_request& request) { return create_job(self, request); },
+      [self](create_job_request& request) -> caf::result<std::string> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return create_job(self, request);
+      },
       [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
+        if (self->state.quiescing)
+          return moved_error(self);
         if (auto refused = check_room(self, request.service, request.machine_id))
           return refused;
         touch_machine(self, request.machine_id, request.service, request.ip,
@@ -479,9 +479,19 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         auto pool = pool_of(self, request.service);
         return self->delegate(pool_for_work(self, pool), std::move(request));
       },
-      [self](job_result_post& post) { return route_result(self, post); },
-      [self](status_request& request) { return answer_status(self, std::move(request)); },
+      [self](job_result_post& post) -> caf::result<bool> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return route_result(self, post);
+      },
+      [self](status_request& request) -> caf::result<std::vector<job_status_row>> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return answer_status(self, std::move(request));
+      },
       [self](client_events_post& post) -> caf::result<done_atom> {
+        if (self->state.quiescing)
+          return moved_error(self);
         for (auto& event : post.events)
           event.cluster_id = self->state.context.cluster.id;
         if (auto refused = enter_writer_queue(self))
@@ -529,6 +539,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         for (auto& [id, service] : self->state.services)
           self->send(service.pool, release_atom::value);
       },
+      [self](quiesce_atom) { self->state.quiescing = true; },
+      [self](stop_atom) { self->quit(); },
   };
 }
 

@@ -30,7 +30,12 @@ using cluster_actor = cluster_notifications::extend<
     /// Periodic housekeeping: expire results and detect silent machines.
     caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
     /// Answers every parked poll and waiter now (shutdown).
-    caf::reacts_to<release_atom>>;
+    caf::reacts_to<release_atom>,
+    /// From now on refuses the requests of clients as `moved` (the cluster is handed to
+    /// another node); what is in flight still completes.
+    caf::reacts_to<quiesce_atom>,
+    /// Quits once the messages before this one are handled (the end of a hand-off).
+    caf::reacts_to<stop_atom>>;
 
 } // namespace diffplane
 

@@ -78,6 +78,8 @@ struct cache_hit {
 
 struct cluster_state {
   cluster_context context;
+  /// Set by a hand-off: client requests are refused as `moved`.
+  bool quiescing = false;
   /// Long-polls parked in this cluster (its pools' polls and its result waiters).
   parked_polls parked;
   /// The services with a pool; their number is capped (max_services_per_cluster).

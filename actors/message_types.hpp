@@ -59,7 +59,13 @@ namespace diffplane {
   X(cluster_actor)                                                                       \
   X(pool_actor)                                                                          \
   X(job_actor)                                                                           \
-  X(node_actor)
+  X(node_actor)                                                                          \
+  X(mesh_gate_actor)                                                                     \
+  X(node_row)                                                                            \
+  X(lease_row)                                                                           \
+  X(held_lease)                                                                          \
+  X(membership_view)                                                                     \
+  X(std::vector<held_lease>)
 
 /// Announces every message type and our error category to `cfg`.
 void register_message_types(caf::actor_system_config& cfg);

@@ -1,15 +1,23 @@
 #include "actors/node_actor.hpp"
 
+#include "actors/mesh.hpp"
+#include "actors/ownership.hpp"
 #include "actors/secrets.hpp"
 #include "actors/wall_clock.hpp"
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
+#include <variant>
 
 namespace diffplane {
 
@@ -29,25 +37,61 @@ constexpr auto crash_memory = std::chrono::minutes{10};
 
 struct cluster_slot {
   cluster_record record;
-  /// Invalid while the cluster is down or waiting for a restart.
+  /// Invalid while the cluster is not served here, down, or waiting for a restart.
   cluster_actor actor;
   bool ready = false;
+  /// The epoch of the cluster's lease this node holds; 0: it holds none.
+  std::int64_t epoch = 0;
+  /// When the lease runs out by this node's clock unless renewed: the time its last
+  /// renewal was sent plus the TTL, less a margin. The database's expiry comes later.
+  steady_time valid_until;
+  /// The actor is stopping (lease lost or handed off); nothing is decided about the
+  /// cluster until it is down and, for a hand-off, the lease released.
+  bool stopping = false;
+  bool handing_off = false;
   /// When the cluster was restarted after a crash, oldest first, for crash_memory.
   std::deque<steady_time> restarts;
   /// POST /clusters requests answered once the new cluster is ready.
   std::vector<caf::typed_response_promise<cluster_record>> creators;
+  /// Serves the cluster's requests wherever it is served (made on first need).
+  cluster_actor forwarder;
+};
+
+/// Another node of the mesh, as this node reaches it.
+struct peer {
+  mesh_gate_actor gate;
+  bool connecting = false;
 };
 
 struct node_state {
   node_options options;
   persistence_factory factory;
+  lease_keeper_factory keeper_factory;
   persistence_actor writer;
   persistence_actor reader;
+  lease_keeper_actor keeper;
   parked_counter parked = std::make_shared<std::atomic<std::size_t>>(0);
   std::unordered_map<std::string, cluster_slot> clusters;
   std::unordered_map<std::string, std::string> id_by_secret_hash;
   std::unordered_map<caf::actor_addr, std::string> id_by_address;
+  std::unordered_map<caf::actor_addr, std::string> id_by_forwarder;
+  /// The peers this node has reached, by node id.
+  std::unordered_map<std::string, peer> peers;
+  std::unordered_map<caf::actor_addr, std::string> peer_by_gate;
   bool loaded = false;
+  /// Whether a membership round has answered, and acquisitions in flight: start-up is
+  /// over once the first round's acquisitions have loaded.
+  bool first_round_done = false;
+  std::size_t acquiring = 0;
+  bool round_in_flight = false;
+  /// The last membership round's view.
+  membership_view view;
+  /// Authentications of secrets not known here, waiting for the clusters to be read
+  /// again (one just created on another node).
+  using auth_promise = caf::typed_response_promise<std::string, cluster_actor>;
+  std::vector<std::pair<std::string, auth_promise>> unknown_secrets;
+  bool reloading = false;
+  std::optional<steady_time> last_reload;
   std::vector<caf::typed_response_promise<done_atom>> ready_waiters;
   /// Set by stop: clusters going down are not restarted.
   bool stopping = false;
@@ -56,6 +100,10 @@ struct node_state {
 };
 
 using self_pointer = node_actor::stateful_pointer<node_state>;
+
+const membership_options& membership(self_pointer self) {
+  return self->state.options.membership;
+}
 
 void start_cluster(self_pointer self, const std::string& id) {
   auto& st = self->state;
@@ -66,18 +114,23 @@ void start_cluster(self_pointer self, const std::string& id) {
   st.id_by_address[slot.actor.address()] = id;
 }
 
-void add_cluster(self_pointer self, cluster_record record) {
+/// Learns a cluster (its record and secret); it is served here once its lease is.
+void add_record(self_pointer self, cluster_record record) {
   auto& st = self->state;
   auto id = record.id;
   st.id_by_secret_hash[secrets::sha256(record.api_secret)] = id;
   st.clusters[id].record = std::move(record);
-  start_cluster(self, id);
 }
 
 bool all_ready(const node_state& st) {
-  return st.loaded && std::all_of(st.clusters.begin(), st.clusters.end(),
-                                  [](const auto& kv) { return kv.second.ready; });
+  return st.loaded && st.first_round_done && st.acquiring == 0 &&
+         std::all_of(st.clusters.begin(), st.clusters.end(), [](const auto& kv) {
+           const auto& slot = kv.second;
+           return slot.epoch == 0 || slot.stopping || slot.ready;
+         });
 }
+
+void connect_peers(self_pointer self);
 
 void deliver_ready(node_state& st) {
   if (!all_ready(st))
@@ -87,32 +140,172 @@ void deliver_ready(node_state& st) {
   st.ready_waiters.clear();
 }
 
+/// Tells the writer the epoch under which this node writes the cluster (0: none).
+void tell_writer_epoch(self_pointer self, const std::string& id, std::int64_t epoch) {
+  self->send(self->state.writer, lease_epoch_atom::value, id, epoch);
+}
+
 void spawn_persistence_actors(self_pointer self) {
   auto& st = self->state;
   st.writer = st.factory(self->system(), "writer");
   st.reader = st.factory(self->system(), "reader");
   self->monitor(st.writer);
   self->monitor(st.reader);
+  // A new writer knows no lease yet.
+  for (const auto& [id, slot] : st.clusters)
+    if (slot.epoch > 0)
+      tell_writer_epoch(self, id, slot.epoch);
+}
+
+steady_time lease_deadline(self_pointer self, steady_time renewal_sent) {
+  auto ttl = membership(self).lease_ttl;
+  return renewal_sent + ttl - ttl / 20;
+}
+
+std::size_t leases_held(const node_state& st) {
+  return static_cast<std::size_t>(
+      std::count_if(st.clusters.begin(), st.clusters.end(),
+                    [](const auto& kv) { return kv.second.epoch > 0; }));
+}
+
+void update_lease_gauge(const node_state& st) {
+  metrics::leases().held.set(static_cast<double>(leases_held(st)));
+}
+
+/// The lease of `id` was acquired at `epoch`: serve the cluster.
+void take_lease(self_pointer self, const std::string& id, std::int64_t epoch,
+                steady_time sent) {
+  auto& slot = self->state.clusters.at(id);
+  slot.epoch = epoch;
+  slot.valid_until = lease_deadline(self, sent);
+  slot.restarts.clear();
+  metrics::leases().acquisitions.add();
+  update_lease_gauge(self->state);
+  spdlog::info("event=lease_acquired cluster={} epoch={} node={}", id, epoch,
+               membership(self).node_id);
+  // Before the cluster loads: its first write must find the epoch.
+  tell_writer_epoch(self, id, epoch);
+  start_cluster(self, id);
+}
+
+/// The lease of `id` is no longer this node's (or is being handed off): answer the
+/// cluster's parked requests and stop its actor. A lost lease is forgotten at once, so
+/// that the writer refuses whatever the actor still sends; a handed-off one is released
+/// once the actor is down and its writes committed (on_cluster_stopped).
+void stop_cluster(self_pointer self, const std::string& id, bool hand_off,
+                  const char* reason) {
+  auto& st = self->state;
+  auto& slot = st.clusters.at(id);
+  if (slot.stopping)
+    return;
+  spdlog::warn("event={} cluster={} epoch={} reason=\"{}\"",
+               hand_off ? "lease_hand_off" : "lease_lost", id, slot.epoch, reason);
+  slot.stopping = true;
+  slot.handing_off = hand_off;
+  slot.ready = false;
+  if (!hand_off) {
+    metrics::leases().lost.add();
+    slot.epoch = 0;
+    update_lease_gauge(st);
+    tell_writer_epoch(self, id, 0);
+  }
+  for (auto& promise : slot.creators)
+    promise.deliver(slot.record);
+  slot.creators.clear();
+  if (slot.actor && hand_off) {
+    // Gently: new client requests are refused as `moved` (the gateway tries them again
+    // where the cluster goes), parked ones are answered, and the actor quits only once
+    // the writes in flight answered it, so that no request in flight breaks.
+    auto actor = slot.actor;
+    self->send(actor, quiesce_atom::value);
+    self->send(actor, release_atom::value);
+    self->request(st.writer, caf::infinite, ping_atom::value)
+        .then([self, actor](done_atom) { self->send(actor, stop_atom::value); },
+              [self, actor](caf::error&) { self->send(actor, stop_atom::value); });
+    return;
+  }
+  if (slot.actor) {
+    self->send(slot.actor, release_atom::value);
+    self->send_exit(slot.actor, caf::exit_reason::user_shutdown);
+    return;
+  }
+  // Down already (waiting for a restart).
+  self->send(self, restart_atom::value, id);
+}
+
+/// The actor of a stopping cluster is down: a hand-off now commits what the actor sent
+/// and releases the lease, so that the next owner loads all of it.
+void on_cluster_stopped(self_pointer self, const std::string& id) {
+  auto& slot = self->state.clusters.at(id);
+  if (!slot.handing_off) {
+    slot.stopping = false;
+    deliver_ready(self->state);
+    return;
+  }
+  held_lease lease{id, slot.epoch};
+  auto finish = [self, id] {
+    auto& slot = self->state.clusters.at(id);
+    slot.stopping = false;
+    slot.handing_off = false;
+    slot.epoch = 0;
+    update_lease_gauge(self->state);
+    tell_writer_epoch(self, id, 0);
+    deliver_ready(self->state);
+  };
+  // A ping queues behind every write the actor sent, held dispatches included.
+  self->request(self->state.writer, caf::infinite, ping_atom::value)
+      .then(
+          [self, lease, finish](done_atom) {
+            self->request(self->state.keeper, membership(self).lease_ttl,
+                          release_lease_atom::value, lease)
+                .then(
+                    [finish, lease](done_atom) {
+                      metrics::leases().hand_offs.add();
+                      spdlog::info("event=lease_released cluster={} epoch={}",
+                                   lease.cluster_id, lease.epoch);
+                      finish();
+                    },
+                    // Unreleased, the lease simply runs out.
+                    [finish](caf::error&) { finish(); });
+          },
+          [finish](caf::error&) { finish(); });
+}
+
+void exit_children(self_pointer self, const caf::error& reason) {
+  auto& st = self->state;
+  for (auto& [id, slot] : st.clusters)
+    if (slot.forwarder)
+      self->send_exit(slot.forwarder, reason);
+  self->send_exit(st.writer, reason);
+  self->send_exit(st.reader, reason);
+  self->send_exit(st.keeper, reason);
 }
 
 void finish_stop_when_clusters_down(self_pointer self) {
   auto& st = self->state;
   if (!st.stopping || !st.id_by_address.empty())
     return;
-  // A ping queues behind every write already sent, so its answer means all committed.
   auto done = [self](caf::error err) {
     auto& st = self->state;
     if (err)
       st.stop_promise.deliver(err);
     else
       st.stop_promise.deliver(done_atom::value);
-    self->send_exit(st.writer, caf::exit_reason::user_shutdown);
-    self->send_exit(st.reader, caf::exit_reason::user_shutdown);
+    exit_children(self, caf::exit_reason::user_shutdown);
     self->quit();
   };
+  // A ping queues behind every write already sent, so its answer means all committed;
+  // only then does the node leave and end its leases, so that the next owners of its
+  // clusters load everything at once rather than after the lease TTL.
   self->request(st.writer, caf::infinite, ping_atom::value)
-      .then([done](done_atom) { done(caf::error{}); },
-            [done](caf::error& err) { done(err); });
+      .then(
+          [self, done](done_atom) {
+            self->request(self->state.keeper, membership(self).lease_ttl,
+                          leave_atom::value)
+                .then([done](done_atom) { done(caf::error{}); },
+                      [done](caf::error& err) { done(err); });
+          },
+          [done](caf::error& err) { done(err); });
 }
 
 void on_down(self_pointer self, caf::down_msg& msg) {
@@ -133,9 +326,35 @@ void on_down(self_pointer self, caf::down_msg& msg) {
         self->demonitor(slot.actor.address());
         st.id_by_address.erase(slot.actor.address());
         self->send_exit(slot.actor, caf::exit_reason::kill);
+        slot.actor = nullptr;
       }
-      start_cluster(self, id);
+      if (slot.stopping)
+        on_cluster_stopped(self, id);
+      else if (slot.epoch > 0)
+        start_cluster(self, id);
     }
+    return;
+  }
+  if (auto it = st.id_by_forwarder.find(msg.source); it != st.id_by_forwarder.end()) {
+    st.clusters.at(it->second).forwarder = nullptr;
+    st.id_by_forwarder.erase(it);
+    return;
+  }
+  if (auto it = st.peer_by_gate.find(msg.source); it != st.peer_by_gate.end()) {
+    spdlog::warn("event=peer_down node={} reason=\"{}\"", it->second,
+                 caf::to_string(msg.reason));
+    st.peers.erase(it->second);
+    st.peer_by_gate.erase(it);
+    return;
+  }
+  if (msg.source == st.keeper.address()) {
+    if (st.stopping)
+      return;
+    spdlog::error("event=lease_keeper_down reason=\"{}\" action=restart",
+                  caf::to_string(msg.reason));
+    st.round_in_flight = false;
+    st.keeper = st.keeper_factory(self->system());
+    self->monitor(st.keeper);
     return;
   }
   auto it = st.id_by_address.find(msg.source);
@@ -150,6 +369,12 @@ void on_down(self_pointer self, caf::down_msg& msg) {
     finish_stop_when_clusters_down(self);
     return;
   }
+  if (slot.stopping) {
+    on_cluster_stopped(self, id);
+    return;
+  }
+  if (slot.epoch == 0)
+    return;
   auto now = self->clock().now();
   while (!slot.restarts.empty() && now - slot.restarts.front() > crash_memory)
     slot.restarts.pop_front();
@@ -169,6 +394,138 @@ void on_down(self_pointer self, caf::down_msg& msg) {
   self->delayed_send(self, wait, restart_atom::value, id);
 }
 
+/// Acquires the lease of `id` and serves the cluster when it gets it. A cluster that
+/// another node got answers its creators at once: it exists, served elsewhere.
+void acquire(self_pointer self, const std::string& id) {
+  auto& st = self->state;
+  ++st.acquiring;
+  auto sent = self->clock().now();
+  auto settle = [self, id] {
+    auto& st = self->state;
+    --st.acquiring;
+    auto& slot = st.clusters.at(id);
+    if (slot.epoch == 0) {
+      for (auto& promise : slot.creators)
+        promise.deliver(slot.record);
+      slot.creators.clear();
+    }
+    deliver_ready(st);
+  };
+  self->request(st.keeper, membership(self).lease_ttl, acquire_atom::value, id)
+      .then(
+          [self, id, sent, settle](std::int64_t epoch) {
+            auto& slot = self->state.clusters.at(id);
+            if (epoch > 0 && !self->state.stopping && slot.epoch == 0 && !slot.stopping)
+              take_lease(self, id, epoch, sent);
+            settle();
+          },
+          [id, settle](caf::error& err) {
+            spdlog::warn("event=lease_acquire_failed cluster={} reason=\"{}\"", id,
+                         message_of(err));
+            settle();
+          });
+}
+
+void reload_records(self_pointer self);
+
+/// Renewed leases get a new local deadline; leases sent for renewal at an epoch that
+/// the round did not renew are lost (another node has them, or a newer epoch does).
+void apply_renewals(self_pointer self, const std::vector<held_lease>& sent_leases,
+                    const std::vector<std::string>& renewed, steady_time sent) {
+  std::unordered_set<std::string> ok{renewed.begin(), renewed.end()};
+  for (const auto& lease : sent_leases) {
+    auto& slot = self->state.clusters.at(lease.cluster_id);
+    if (slot.epoch != lease.epoch)
+      continue;
+    if (ok.count(lease.cluster_id) > 0)
+      slot.valid_until = lease_deadline(self, sent);
+    else
+      stop_cluster(self, lease.cluster_id, false,
+                   "the database gives the lease to "
+                   "another epoch");
+  }
+}
+
+ownership::local_clusters local_view(const node_state& st) {
+  ownership::local_clusters local;
+  for (const auto& [id, slot] : st.clusters) {
+    local.known.insert(id);
+    if (slot.stopping)
+      local.stopping.insert(id);
+    else if (slot.epoch > 0)
+      local.held.insert(id);
+  }
+  return local;
+}
+
+void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
+              membership_view& view, steady_time sent) {
+  auto& st = self->state;
+  apply_renewals(self, sent_leases, view.renewed, sent);
+  st.view = std::move(view);
+  auto plan = ownership::plan_round(membership(self).node_id, st.view, local_view(st));
+  if (plan.unknown_clusters)
+    reload_records(self);
+  if (!st.stopping) {
+    for (const auto& id : plan.acquire)
+      acquire(self, id);
+    if (plan.hand_off)
+      stop_cluster(self, *plan.hand_off, true,
+                   "another live node is its preferred owner");
+  }
+  st.first_round_done = true;
+  deliver_ready(st);
+  connect_peers(self);
+}
+
+/// Heartbeats, renews the held leases and plans from what the others hold.
+void run_round(self_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, membership(self).heartbeat, round_atom::value);
+  if (st.round_in_flight || !st.loaded)
+    return;
+  st.round_in_flight = true;
+  std::vector<held_lease> leases;
+  for (const auto& [id, slot] : st.clusters)
+    if (slot.epoch > 0)
+      leases.push_back({id, slot.epoch});
+  auto sent = self->clock().now();
+  self->request(st.keeper, membership(self).lease_ttl, membership_round_atom::value,
+                leases)
+      .then(
+          [self, leases, sent](membership_view& view) {
+            self->state.round_in_flight = false;
+            on_round(self, leases, view, sent);
+          },
+          [self](caf::error& err) {
+            self->state.round_in_flight = false;
+            spdlog::warn("event=membership_round_failed reason=\"{}\"", message_of(err));
+          });
+}
+
+/// Stops serving the clusters whose lease ran out by this node's clock: a node that
+/// cannot reach the database stops by itself before another node may take over.
+void check_leases(self_pointer self) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  for (auto& [id, slot] : st.clusters) {
+    if (slot.epoch == 0 || now < slot.valid_until)
+      continue;
+    if (slot.stopping) {
+      // A hand-off that outlived the lease: whatever it still writes is fenced.
+      slot.handing_off = false;
+      slot.epoch = 0;
+      update_lease_gauge(st);
+      tell_writer_epoch(self, id, 0);
+      continue;
+    }
+    stop_cluster(self, id, false, "not renewed in time");
+  }
+  auto ttl = membership(self).lease_ttl;
+  self->delayed_send(self, std::max(std::chrono::milliseconds{20}, ttl / 20),
+                     lease_check_atom::value);
+}
+
 caf::result<cluster_record> create_cluster(self_pointer self, std::string& description) {
   cluster_record record;
   record.id = secrets::new_cluster_id();
@@ -180,21 +537,185 @@ caf::result<cluster_record> create_cluster(self_pointer self, std::string& descr
       .then(
           [self, promise, record](done_atom) mutable {
             spdlog::info("event=cluster_created cluster={}", record.id);
+            add_record(self, record);
             self->state.clusters[record.id].creators.push_back(promise);
-            add_cluster(self, record);
+            // Served where it is created; a later round hands it to its preferred
+            // owner if that is another node.
+            acquire(self, record.id);
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
 }
 
+/// The cluster's forwarder, made on first need.
+cluster_actor forwarder_of(self_pointer self, const std::string& id) {
+  auto& st = self->state;
+  auto& slot = st.clusters.at(id);
+  if (!slot.forwarder) {
+    slot.forwarder = spawn_cluster_forwarder(self, caf::actor_cast<node_actor>(self), id,
+                                             membership(self).mesh_secret);
+    st.id_by_forwarder[slot.forwarder.address()] = id;
+  }
+  return slot.forwarder;
+}
+
+/// The node whose unexpired lease the last round saw for `id`; empty if none.
+std::string owner_of(const node_state& st, const std::string& id) {
+  for (const auto& lease : st.view.leases)
+    if (lease.cluster_id == id)
+      return lease.expired ? std::string{} : lease.node_id;
+  return {};
+}
+
+/// Reaches every live peer not reached yet. The middleman connects one peer at a time
+/// and blocks while it does, so this never runs on a request's path, and each connect
+/// has its own timeout.
+void connect_peers(self_pointer self) {
+  auto& st = self->state;
+  if (!membership(self).mesh || st.stopping)
+    return;
+  auto middleman = self->system().middleman().actor_handle();
+  for (const auto& node : st.view.nodes) {
+    if (node.id == membership(self).node_id || node.caf_port <= 0 ||
+        node.caf_host.empty())
+      continue;
+    auto& p = st.peers[node.id];
+    if (p.gate || p.connecting)
+      continue;
+    p.connecting = true;
+    auto id = node.id;
+    self->request(middleman, membership(self).lease_ttl, caf::connect_atom::value,
+                  node.caf_host, static_cast<std::uint16_t>(node.caf_port))
+        .then(
+            [self, id](caf::node_id&, caf::strong_actor_ptr& remote,
+                       std::set<std::string>&) {
+              auto& st = self->state;
+              auto& p = st.peers[id];
+              p.connecting = false;
+              auto gate = caf::actor_cast<mesh_gate_actor>(remote);
+              if (!gate) {
+                spdlog::warn("event=peer_connect_failed node={} reason=\"no gate "
+                             "published\"",
+                             id);
+                return;
+              }
+              self->monitor(gate);
+              st.peer_by_gate[gate.address()] = id;
+              p.gate = std::move(gate);
+              spdlog::info("event=peer_connected node={}", id);
+            },
+            [self, id](caf::error& err) {
+              self->state.peers[id].connecting = false;
+              spdlog::warn("event=peer_connect_failed node={} reason=\"{}\"", id,
+                           self->system().render(err));
+            });
+  }
+}
+
+/// Why a cluster this node knows is not served here now (503, retryable).
+caf::error not_served_here(self_pointer self, const std::string& id) {
+  const auto& slot = self->state.clusters.at(id);
+  if (slot.epoch > 0 && !slot.stopping)
+    return make_error(error_code::unavailable,
+                      "cluster " + id + " is starting; retry shortly");
+  for (const auto& lease : self->state.view.leases)
+    if (lease.cluster_id == id && !lease.expired && !lease.node_id.empty() &&
+        lease.node_id != membership(self).node_id)
+      return make_error(error_code::unavailable,
+                        "cluster " + id + " is served by node " + lease.node_id +
+                            ", which this node does not reach; retry");
+  return make_error(error_code::unavailable,
+                    "cluster " + id + " is moving between nodes; retry shortly");
+}
+
+/// What an API secret (as its SHA-256) resolves to here: the cluster's id and the actor
+/// serving its requests (its own, or a forwarder), or the error to answer.
+using resolution = std::variant<caf::error, std::pair<std::string, cluster_actor>>;
+
+resolution resolve(self_pointer self, const std::string& secret_hash) {
+  auto& st = self->state;
+  auto it = st.id_by_secret_hash.find(secret_hash);
+  if (it == st.id_by_secret_hash.end())
+    return make_error(error_code::unauthorized, "unknown API secret");
+  auto& slot = st.clusters.at(it->second);
+  if (slot.ready)
+    return std::pair{it->second, slot.actor};
+  if (membership(self).mesh && (slot.epoch == 0 || slot.stopping))
+    return std::pair{it->second, forwarder_of(self, it->second)};
+  return not_served_here(self, it->second);
+}
+
+/// Reads the clusters again (at most one read at a time), then answers the secrets that
+/// waited for it.
+void reload_records(self_pointer self) {
+  auto& st = self->state;
+  if (st.reloading)
+    return;
+  st.reloading = true;
+  self->request(st.reader, caf::infinite, load_clusters_atom::value)
+      .then(
+          [self](std::vector<cluster_record>& records) {
+            auto& st = self->state;
+            for (auto& record : records)
+              if (st.clusters.count(record.id) == 0)
+                add_record(self, std::move(record));
+            st.reloading = false;
+            st.last_reload = self->clock().now();
+            auto waiting = std::move(st.unknown_secrets);
+            st.unknown_secrets.clear();
+            for (auto& [hash, promise] : waiting) {
+              auto found = resolve(self, hash);
+              if (auto* err = std::get_if<caf::error>(&found))
+                promise.deliver(*err);
+              else
+                promise.deliver(std::get<1>(found).first, std::get<1>(found).second);
+            }
+          },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            st.reloading = false;
+            st.last_reload = self->clock().now();
+            spdlog::warn("event=clusters_reload_failed reason=\"{}\"", message_of(err));
+            for (auto& [hash, promise] : st.unknown_secrets)
+              promise.deliver(err);
+            st.unknown_secrets.clear();
+          });
+}
+
+/// Answers an authentication. With other nodes about, an unknown secret may belong to
+/// a cluster just created elsewhere: the clusters are read again first, unless they
+/// were read less than half a second ago (unknown secrets must stay cheap).
+caf::result<std::string, cluster_actor> authenticate(self_pointer self,
+                                                     const std::string& secret_hash) {
+  auto& st = self->state;
+  auto found = resolve(self, secret_hash);
+  if (auto* pair = std::get_if<1>(&found))
+    return {pair->first, pair->second};
+  auto& err = std::get<caf::error>(found);
+  bool others = st.view.nodes.size() > 1;
+  bool recent = st.last_reload &&
+                self->clock().now() - *st.last_reload < std::chrono::milliseconds{500};
+  if (code_of(err) != error_code::unauthorized || !others || (recent && !st.reloading))
+    return err;
+  auto promise = self->make_response_promise<std::string, cluster_actor>();
+  st.unknown_secrets.emplace_back(secret_hash, promise);
+  reload_records(self);
+  return promise;
+}
+
 node_actor::behavior_type node_behavior(self_pointer self, node_options options,
-                                        persistence_factory factory) {
+                                        persistence_factory factory,
+                                        lease_keeper_factory keeper) {
   auto& st = self->state;
   st.options = std::move(options);
   st.factory = std::move(factory);
+  st.keeper_factory = std::move(keeper);
   if (st.options.parked)
     st.parked = st.options.parked;
   spawn_persistence_actors(self);
+  st.keeper = st.keeper_factory(self->system());
+  self->monitor(st.keeper);
+  self->send(self, lease_check_atom::value);
   // The first pruning waits a little so that start-up is not slowed by it.
   if (st.options.activity_retention_hours > 0 ||
       st.options.domain.machine_retention.count() > 0)
@@ -207,17 +728,16 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
     for (auto& [id, slot] : st.clusters)
       if (slot.actor)
         self->send_exit(slot.actor, msg.reason);
-    self->send_exit(st.writer, msg.reason);
-    self->send_exit(st.reader, msg.reason);
+    exit_children(self, msg.reason);
     self->quit(msg.reason);
   });
   self->request(st.writer, caf::infinite, load_clusters_atom::value)
       .then(
           [self](std::vector<cluster_record>& records) {
             for (auto& record : records)
-              add_cluster(self, std::move(record));
+              add_record(self, std::move(record));
             self->state.loaded = true;
-            deliver_ready(self->state);
+            run_round(self);
           },
           [self](caf::error& err) {
             spdlog::error("event=clusters_load_failed reason=\"{}\"", message_of(err));
@@ -228,15 +748,7 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
   return {
       [self](authenticate_atom,
              const std::string& secret_hash) -> caf::result<std::string, cluster_actor> {
-        auto& st = self->state;
-        auto it = st.id_by_secret_hash.find(secret_hash);
-        if (it == st.id_by_secret_hash.end())
-          return make_error(error_code::unauthorized, "unknown API secret");
-        auto& slot = st.clusters.at(it->second);
-        if (!slot.ready)
-          return make_error(error_code::unavailable,
-                            "cluster " + it->second + " is starting; retry shortly");
-        return {it->second, slot.actor};
+        return authenticate(self, secret_hash);
       },
       [self](create_cluster_atom, std::string& description) {
         return create_cluster(self, description);
@@ -254,9 +766,34 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
         auto it = self->state.clusters.find(id);
         if (it == self->state.clusters.end())
           return make_error(error_code::not_found, "cluster " + id + " not found");
+        if (it->second.ready)
+          return it->second.actor;
+        if (membership(self).mesh && (it->second.epoch == 0 || it->second.stopping))
+          return forwarder_of(self, id);
+        return not_served_here(self, id);
+      },
+      [self](local_cluster_atom, const std::string& id) -> caf::result<cluster_actor> {
+        auto it = self->state.clusters.find(id);
+        if (it == self->state.clusters.end())
+          return make_error(error_code::not_found, "cluster " + id + " not found");
         if (!it->second.ready)
-          return make_error(error_code::unavailable, "cluster " + id + " is starting");
+          return not_served_here(self, id);
         return it->second.actor;
+      },
+      [self](route_atom,
+             const std::string& id) -> caf::result<cluster_actor, mesh_gate_actor> {
+        auto& st = self->state;
+        auto it = st.clusters.find(id);
+        if (it == st.clusters.end())
+          return make_error(error_code::not_found, "cluster " + id + " not found");
+        if (it->second.ready)
+          return {it->second.actor, mesh_gate_actor{}};
+        auto owner = owner_of(st, id);
+        if (auto p = st.peers.find(owner); !owner.empty() &&
+                                           owner != membership(self).node_id &&
+                                           p != st.peers.end() && p->second.gate)
+          return {cluster_actor{}, p->second.gate};
+        return not_served_here(self, id);
       },
       [self](prune_atom) {
         auto hours = self->state.options.activity_retention_hours;
@@ -286,7 +823,8 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
       },
       [self](cluster_ready_atom, const std::string& id) {
         auto it = self->state.clusters.find(id);
-        if (it == self->state.clusters.end())
+        if (it == self->state.clusters.end() || it->second.stopping ||
+            it->second.epoch == 0)
           return;
         it->second.ready = true;
         for (auto& promise : it->second.creators)
@@ -296,11 +834,24 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
       },
       [self](restart_atom, const std::string& id) {
         auto it = self->state.clusters.find(id);
-        if (it != self->state.clusters.end() && !it->second.actor &&
-            !self->state.stopping) {
+        if (it == self->state.clusters.end() || it->second.actor)
+          return;
+        if (it->second.stopping) {
+          on_cluster_stopped(self, id);
+          return;
+        }
+        if (it->second.epoch > 0 && !self->state.stopping) {
           it->second.restarts.push_back(self->clock().now());
           start_cluster(self, id);
         }
+      },
+      [self](nodes_atom) { return self->state.view; },
+      [self](round_atom) { run_round(self); },
+      [self](lease_check_atom) { check_leases(self); },
+      [self](fenced_atom, const std::string& id, std::int64_t epoch) {
+        auto it = self->state.clusters.find(id);
+        if (it != self->state.clusters.end() && epoch > 0 && it->second.epoch == epoch)
+          stop_cluster(self, id, false, "the database refused its writes (fenced)");
       },
       [self](release_atom) {
         for (auto& [id, slot] : self->state.clusters)
@@ -323,8 +874,9 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
 } // namespace
 
 node_actor spawn_node(caf::actor_system& system, node_options options,
-                      persistence_factory factory) {
-  return system.spawn(node_behavior, std::move(options), std::move(factory));
+                      persistence_factory factory, lease_keeper_factory keeper) {
+  return system.spawn(node_behavior, std::move(options), std::move(factory),
+                      std::move(keeper));
 }
 
 } // namespace diffplane

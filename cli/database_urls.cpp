@@ -2,6 +2,8 @@
 
 #include "persistence/connection_settings.hpp"
 
+#include <algorithm>
+
 namespace diffplane::cli {
 
 database_urls database_urls_of(const std::string& url,
@@ -24,7 +26,9 @@ database_urls database_urls_of(const std::string& url,
   database_urls urls;
   urls.writer = with_timeout(options.writer_statement_timeout_ms);
   urls.reader = with_timeout(options.reader_statement_timeout_ms);
-  urls.node_lock = with_timeout(options.writer_statement_timeout_ms);
+  // A round that outlives the lease TTL is useless: the node stops its clusters anyway.
+  urls.membership =
+      with_timeout(std::min(options.writer_statement_timeout_ms, options.lease_ttl_ms));
   urls.migrations = with_timeout(0);
   return urls;
 }

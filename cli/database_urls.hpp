@@ -14,8 +14,9 @@ struct database_urls {
   std::string writer;
   /// Listings, activity and loads at start: a longer timeout.
   std::string reader;
-  /// Holds the node's advisory lock for the server's life: keepalives matter most here.
-  std::string node_lock;
+  /// The node's heartbeats and cluster leases: keepalives matter most here, and a
+  /// statement must not outlive a lease.
+  std::string membership;
   /// Schema migrations at start: no statement timeout, as a migration of a large table
   /// may rightly take long, and nothing else runs yet.
   std::string migrations;

@@ -55,6 +55,25 @@ void show_activity(const inspect_state& st) {
     print_activity(entries);
 }
 
+void show_nodes(const remote_options& remote) {
+  auto view = get_json(remote, "/nodes");
+  if (remote.json) {
+    std::cout << view.dump(2) << "\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& n : view["nodes"])
+    rows.push_back({cell(n["id"]), cell(n["httpAddress"]), cell(n["startedAt"]),
+                    cell(n["heartbeatAt"]), std::to_string(n["clusters"].size())});
+  print_table({"NODE", "HTTP", "STARTED", "HEARTBEAT", "CLUSTERS"}, rows);
+  std::cout << "\n";
+  rows.clear();
+  for (const auto& l : view["leases"])
+    rows.push_back({cell(l["clusterId"]), cell(l["nodeId"]), cell(l["epoch"]),
+                    l["expired"].get<bool>() ? "expired" : "held", cell(l["expiresAt"])});
+  print_table({"CLUSTER", "NODE", "EPOCH", "LEASE", "EXPIRES"}, rows);
+}
+
 } // namespace
 
 void add_inspect_commands(CLI::App& app, int& exit_code) {
@@ -75,6 +94,13 @@ void add_inspect_commands(CLI::App& app, int& exit_code) {
   add_remote_options(*activity, st->remote);
   activity->callback([st, &exit_code] {
     exit_code = run_remote(st->remote, [&] { show_activity(*st); });
+  });
+
+  auto* nodes = app.add_subcommand(
+      "nodes", "the live nodes of a running control plane and the cluster leases");
+  add_remote_options(*nodes, st->remote);
+  nodes->callback([st, &exit_code] {
+    exit_code = run_remote(st->remote, [&] { show_nodes(st->remote); });
   });
 }
 

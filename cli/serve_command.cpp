@@ -1,8 +1,10 @@
 #include "cli/serve_command.hpp"
 
+#include "actors/mesh.hpp"
 #include "actors/message_types.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/scheduler.hpp"
+#include "actors/secrets.hpp"
 #include "cli/database_urls.hpp"
 #include "cli/dev_mode.hpp"
 #include "cli/file_limit.hpp"
@@ -14,16 +16,20 @@
 #include "metrics/registry.hpp"
 #include "persistence/embedded_postgres.hpp"
 #include "persistence/errors.hpp"
+#include "persistence/lease_keeper.hpp"
 #include "persistence/migrations.hpp"
-#include "persistence/node_lock.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+
+#include <unistd.h>
 
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <thread>
 
 namespace diffplane::cli {
@@ -97,6 +103,27 @@ public:
     set("work-stealing.moderate-sleep-duration", caf::timespan{poll_interval});
     set("logger.verbosity", caf::atom("quiet"));
   }
+
+  /// Links the node to its peers through CAF's middleman. Its heartbeats are off by
+  /// default, so a frozen or cut-off peer would never be noticed: they are on, and a
+  /// peer silent for a lease TTL is dropped (its requests are then tried elsewhere).
+  void enable_mesh(std::chrono::milliseconds heartbeat, std::chrono::milliseconds ttl) {
+    load<caf::io::middleman>();
+    set("middleman.heartbeat-interval", caf::timespan{heartbeat});
+    set("middleman.connection-timeout", caf::timespan{ttl});
+  }
+};
+
+/// Tells an actor to exit when it goes out of scope.
+struct stop_on_return {
+  caf::actor handle;
+  stop_on_return() = default;
+  stop_on_return(const stop_on_return&) = delete;
+  stop_on_return& operator=(const stop_on_return&) = delete;
+  ~stop_on_return() {
+    if (handle)
+      caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  }
 };
 
 /// Blocks SIGINT/SIGTERM in every thread started from here on, so sigwait gets them.
@@ -109,26 +136,31 @@ sigset_t block_shutdown_signals() {
   return signals;
 }
 
-/// Waits for SIGINT or SIGTERM while keeping the node lock, whose session a database
-/// restart ends; returns the signal, or 0 when another server took the lock meanwhile.
-int wait_for_shutdown_signal(const sigset_t& signals, persistence::node_lock& lock) {
-  using status = persistence::node_lock::status;
-  auto was = status::held;
+/// Waits for SIGINT or SIGTERM; returns the signal.
+int wait_for_shutdown_signal(const sigset_t& signals) {
   for (;;) {
-    timespec interval{1, 0};
-    if (auto signal_number = sigtimedwait(&signals, nullptr, &interval);
-        signal_number > 0)
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) == 0)
       return signal_number;
-    auto now = lock.keep();
-    if (now == status::lost)
-      return 0;
-    if (now == status::unreachable && was != now)
-      spdlog::warn("event=node_lock_unreachable reason=\"the lock's database session "
-                   "ended and the database does not answer\"");
-    if (now == status::taken_again)
-      spdlog::info("event=node_lock_taken_again");
-    was = now;
   }
+}
+
+/// A node id for a node not given one: unique among the nodes of a database with
+/// overwhelming odds (48 random bits), and short enough to read in logs.
+std::string generated_node_id() {
+  std::random_device entropy;
+  std::uniform_int_distribution<std::uint64_t> bits{0, (std::uint64_t{1} << 48) - 1};
+  char text[24];
+  std::snprintf(text, sizeof text, "node-%012llx",
+                static_cast<unsigned long long>(bits(entropy)));
+  return text;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0)
+    return {};
+  return name;
 }
 
 /// The answer of a blocking request to the node (start-up and shutdown only), or throws
@@ -187,8 +219,17 @@ int run_serve(config::server_options options) {
                  max_connections, open_files);
 
   std::optional<persistence::embedded_postgres> embedded;
-  std::unique_ptr<persistence::node_lock> database_lock;
   database_urls urls;
+  node_identity identity;
+  identity.id = options.node_id.empty() ? generated_node_id() : options.node_id;
+  identity.http_address = config::effective_listen(options);
+  identity.hostname = host_name();
+  identity.pid = static_cast<std::int32_t>(getpid());
+  identity.caf_host = options.caf_host;
+  identity.caf_port = options.caf_port;
+  auto lease_ttl = std::chrono::milliseconds{options.lease_ttl_ms};
+  auto heartbeat = std::chrono::milliseconds{options.node_heartbeat_ms};
+  bool mesh = options.caf_port != 0;
   try {
     auto database_url = options.database_url;
     if (database_url.empty()) {
@@ -196,7 +237,6 @@ int run_serve(config::server_options options) {
       database_url = embedded->connection_url();
     }
     urls = database_urls_of(database_url, options);
-    database_lock = std::make_unique<persistence::node_lock>(urls.node_lock);
     pqxx::connection connection{urls.migrations};
     auto report = persistence::apply_migrations(connection);
     spdlog::info("event=schema_ready version_before={} version_after={}",
@@ -210,12 +250,30 @@ int run_serve(config::server_options options) {
   auto actor_threads = actor_threads_of(options.actor_threads, http_threads);
   actor_config cfg{actor_threads,
                    std::chrono::microseconds{options.actor_poll_interval_us}};
+  if (mesh)
+    cfg.enable_mesh(heartbeat, lease_ttl);
   caf::actor_system system{cfg};
+  identity.caf_node = caf::to_string(system.node());
+  std::string mesh_secret;
+  try {
+    mesh_secret =
+        register_node(urls.membership, identity, lease_ttl, secrets::new_api_secret());
+    spdlog::info("event=node_registered node={} host={} pid={} caf_port={}", identity.id,
+                 identity.hostname, identity.pid, identity.caf_port);
+  } catch (const std::exception& e) {
+    std::cerr << "diffplane: cannot join the control plane: " << e.what() << "\n";
+    return 1;
+  }
   node_options node_opts;
   node_opts.domain = domain_options_of(options);
   node_opts.activity_retention_hours =
       static_cast<std::int32_t>(options.activity_retention_hours);
   node_opts.parked = std::make_shared<std::atomic<std::size_t>>(0);
+  node_opts.membership.node_id = identity.id;
+  node_opts.membership.heartbeat = heartbeat;
+  node_opts.membership.lease_ttl = lease_ttl;
+  node_opts.membership.mesh = mesh;
+  node_opts.membership.mesh_secret = mesh_secret;
   register_runtime_gauges(system, node_opts.parked, node_opts.domain.writer_queue);
   persistence_options writer;
   writer.max_batch_items = options.group_commit_max_items;
@@ -225,18 +283,36 @@ int run_serve(config::server_options options) {
       std::chrono::milliseconds{options.reader_statement_timeout_ms};
   auto reader = writer;
   writer.database_url = urls.writer;
+  writer.node_id = identity.id;
   writer.statement_timeout =
       std::chrono::milliseconds{options.writer_statement_timeout_ms};
   reader.database_url = urls.reader;
   reader.statement_timeout = reader.read_statement_timeout;
-  auto node =
-      spawn_node(system, node_opts,
-                 [writer, reader](caf::actor_system& sys, const std::string& role) {
-                   auto opts = role == "writer" ? writer : reader;
-                   opts.name = role;
-                   return spawn_persistence(sys, std::move(opts));
-                 });
+  lease_keeper_options keeper{urls.membership, identity.id, lease_ttl};
+  auto node = spawn_node(
+      system, node_opts,
+      [writer, reader](caf::actor_system& sys, const std::string& role) {
+        auto opts = role == "writer" ? writer : reader;
+        opts.name = role;
+        return spawn_persistence(sys, std::move(opts));
+      },
+      [keeper](caf::actor_system& sys) { return spawn_lease_keeper(sys, keeper); });
   caf::scoped_actor self{system};
+  // The actor system waits for every actor at its end: the gate leaves with any return.
+  stop_on_return gate_guard;
+  if (mesh) {
+    auto gate = spawn_mesh_gate(system, node, mesh_secret);
+    gate_guard.handle = caf::actor_cast<caf::actor>(gate);
+    auto published = system.middleman().publish(gate, options.caf_port,
+                                                options.caf_host.c_str(), true);
+    if (!published) {
+      std::cerr << "diffplane: --caf-port " << options.caf_port << ": "
+                << system.render(published.error()) << "\n";
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+    spdlog::info("event=mesh_listening address={}:{}", options.caf_host, *published);
+  }
   cluster_record dev_cluster;
   try {
     await<done_atom>(self, node, startup_timeout, await_ready_atom::value);
@@ -315,10 +391,6 @@ int run_serve(config::server_options options) {
                                                                  : listen.host;
   auto scheme = options.tls_cert.empty() ? "http://" : "https://";
   auto endpoint = scheme + shown_host + ":" + std::to_string(port);
-  if (options.caf_port != 0)
-    spdlog::warn(
-        "event=caf_port_unused port={} reason=\"native clients are not built yet\"",
-        options.caf_port);
   spdlog::info("event=listening address={} http_threads={} actor_threads={} "
                "max_connections={} max_connections_per_address={}",
                endpoint, http_threads, actor_threads, max_connections,
@@ -331,15 +403,7 @@ int run_serve(config::server_options options) {
                             options.data_dir)
               << std::flush;
 
-  auto signal_number = wait_for_shutdown_signal(signals, *database_lock);
-  if (signal_number == 0) {
-    // Another server took the database while this one's lock session was gone: two
-    // servers must not recover and dispatch the same jobs. Exiting at once is a crash,
-    // which loses nothing acknowledged; a graceful stop would keep writing beside it.
-    spdlog::critical("event=node_lock_lost action=exit reason=\"another diffplane server "
-                     "took the database lock after this server's session ended\"");
-    std::_Exit(1);
-  }
+  auto signal_number = wait_for_shutdown_signal(signals);
   spdlog::info("event=shutdown_started signal={}", signal_number);
   server.stop_accepting();
   bridge->release_long_polls();

@@ -29,9 +29,28 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "with --dev]")
       ->envname("DIFFPLANE_LISTEN");
   app.add_option("--caf-port", o.caf_port,
-                 "reserved: port of the CAF middleman for native clients and peer nodes "
-                 "(not used yet)")
+                 "port on which this node links to the other nodes of the control plane "
+                 "(CAF's middleman; a private network only); 0: a node alone")
       ->envname("DIFFPLANE_CAF_PORT")
+      ->capture_default_str();
+  app.add_option("--caf-host", o.caf_host,
+                 "address of this node's CAF port, as the other nodes dial it (the port "
+                 "is bound to it)")
+      ->envname("DIFFPLANE_CAF_HOST")
+      ->capture_default_str();
+  app.add_option("--node-id", o.node_id,
+                 "this node's id among the nodes sharing the database (letters, digits, "
+                 "'.', '_', '-'); empty: generated at start")
+      ->envname("DIFFPLANE_NODE_ID");
+  app.add_option("--node-heartbeat-ms", o.node_heartbeat_ms,
+                 "how often the node heartbeats and renews its cluster leases")
+      ->envname("DIFFPLANE_NODE_HEARTBEAT_MS")
+      ->capture_default_str();
+  app.add_option(
+         "--lease-ttl-ms", o.lease_ttl_ms,
+         "how long a cluster lease lasts unless renewed: how long the clusters of "
+         "a node that died wait for a new owner")
+      ->envname("DIFFPLANE_LEASE_TTL_MS")
       ->capture_default_str();
   app.add_option("--database-url", o.database_url,
                  "Postgres URL; when empty an embedded Postgres runs in --data-dir")

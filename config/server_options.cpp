@@ -55,6 +55,10 @@ std::string describe(const server_options& o) {
   };
   line("listen", quoted(effective_listen(o)));
   line("caf-port", std::to_string(o.caf_port));
+  line("caf-host", quoted(o.caf_host));
+  line("node-id", quoted(o.node_id));
+  line("node-heartbeat-ms", std::to_string(o.node_heartbeat_ms));
+  line("lease-ttl-ms", std::to_string(o.lease_ttl_ms));
   line("database-url", url(o.database_url));
   line("management-secret", secret(o.management_secret));
   line("data-dir", quoted(o.data_dir));
@@ -151,6 +155,17 @@ std::optional<std::string> validate(const server_options& options) {
     return "--group-commit-max-items must be at least 1";
   if (options.writer_queue_limit == 0)
     return "--writer-queue-limit must be at least 1";
+  if (options.node_id.size() > 64 ||
+      options.node_id.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+          "0123456789._-") != std::string::npos)
+    return "--node-id must be at most 64 letters, digits, '.', '_' or '-', got '" +
+           options.node_id + "'";
+  if (options.node_heartbeat_ms < 50)
+    return "--node-heartbeat-ms must be at least 50";
+  if (options.lease_ttl_ms < 2 * options.node_heartbeat_ms)
+    return "--lease-ttl-ms must be at least twice --node-heartbeat-ms, so that a lease "
+           "is renewed before it runs out";
   if (options.log_format != "text" && options.log_format != "json")
     return "--log-format must be 'text' or 'json', got '" + options.log_format + "'";
   static constexpr std::string_view levels[] = {"trace", "debug", "info",

@@ -14,6 +14,16 @@ struct server_options {
   std::string listen;
   /// Port of the CAF middleman for native clients and other nodes; 0 disables it.
   std::uint16_t caf_port = 0;
+  /// The address other nodes dial to reach this node's CAF port, and the address that
+  /// port is bound to.
+  std::string caf_host = "127.0.0.1";
+  /// This node's id among the nodes sharing the database; empty: generated at start.
+  std::string node_id;
+  /// How often the node heartbeats, renews its cluster leases and looks at the others.
+  unsigned node_heartbeat_ms = 1000;
+  /// How long a cluster lease lasts unless renewed: how long a dead node's clusters
+  /// wait for a new owner.
+  unsigned lease_ttl_ms = 3000;
   /// libpq connection URL; empty means: start the embedded Postgres in data_dir.
   std::string database_url;
   /// Secret of the management routes (sk_management_..., at least 32 characters).

@@ -120,7 +120,8 @@ public:
       self->request(node_, request_timeout, authenticate_atom::value, hash)
           .then(
               [this, hash, done](std::string& /* cluster id */, cluster_actor& actor) {
-                cluster_ref ref{std::make_shared<const cluster_actor>(std::move(actor))};
+                cluster_ref ref{std::make_shared<const cluster_actor>(std::move(actor)),
+                                hash};
                 {
                   std::unique_lock lock{cache_mutex_};
                   cache_.insert_or_assign(hash, ref);
@@ -136,6 +137,10 @@ public:
   void create_cluster(std::string description, callback<cluster_record> done) override {
     ask<cluster_record>(node_, request_timeout, std::move(done),
                         create_cluster_atom::value, std::move(description));
+  }
+
+  void nodes(callback<membership_view> done) override {
+    ask<membership_view>(node_, request_timeout, std::move(done), nodes_atom::value);
   }
 
   void list_clusters(callback<std::vector<cluster_record>> done) override {
@@ -267,19 +272,51 @@ private:
       auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
         done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
       });
-      self->request(actor_of(cluster), caf::infinite, message)
-          .then(
-              [self, id, done](T& value) {
-                if (self->state.deadlines.close(id))
-                  done(outcome<T>::success(std::move(value)));
-              },
-              [this, self, id, cluster, done](caf::error& err) {
-                if (!self->state.deadlines.close(id))
-                  return;
-                failed(cluster, err);
-                done(outcome<T>::failure(domain_error_of(err)));
-              });
+      send_to_cluster<T>(self, id, cluster, done, message, false);
     });
+  }
+
+  /// Sends a hot-path request under deadline `id`. A cluster actor found gone (it moved
+  /// to another node, or restarted) never saw the request: the secret is resolved
+  /// again, once, and the request goes to whatever serves the cluster now.
+  template <class T, class Message>
+  void send_to_cluster(bridge_actor* self, std::uint64_t id, const cluster_ref& cluster,
+                       callback<T> done, Message message, bool again) {
+    self->request(actor_of(cluster), caf::infinite, message)
+        .then(
+            [self, id, done](T& value) {
+              if (self->state.deadlines.close(id))
+                done(outcome<T>::success(std::move(value)));
+            },
+            [this, self, id, cluster, done, message, again](caf::error& err) {
+              if (!self->state.deadlines.is_open(id))
+                return;
+              failed(cluster, err);
+              // Gone (never saw the request) or moving (refused it): found again, once.
+              bool elsewhere = err == caf::sec::request_receiver_down ||
+                               code_of(err) == error_code::moved;
+              if (again || !elsewhere || cluster.key.empty()) {
+                self->state.deadlines.close(id);
+                done(outcome<T>::failure(domain_error_of(err)));
+                return;
+              }
+              self->request(node_, request_timeout, authenticate_atom::value, cluster.key)
+                  .then(
+                      [this, self, id, key = cluster.key, done,
+                       message](std::string&, cluster_actor& actor) {
+                        cluster_ref ref{
+                            std::make_shared<const cluster_actor>(std::move(actor)), key};
+                        {
+                          std::unique_lock lock{cache_mutex_};
+                          cache_.insert_or_assign(key, ref);
+                        }
+                        send_to_cluster<T>(self, id, ref, done, message, true);
+                      },
+                      [self, id, done](caf::error& err) {
+                        if (self->state.deadlines.close(id))
+                          done(outcome<T>::failure(domain_error_of(err)));
+                      });
+            });
   }
 
   /// Management requests name the cluster by id: look its actor up, then ask it.

@@ -2,6 +2,7 @@
 
 #include "actors/messages.hpp"
 #include "persistence/error_code.hpp"
+#include "persistence/membership_records.hpp"
 
 #include <functional>
 #include <memory>
@@ -31,9 +32,11 @@ template <class T> struct outcome {
 
 template <class T> using callback = std::function<void(outcome<T>)>;
 
-/// An authenticated cluster: an opaque handle of its actor.
+/// An authenticated cluster: an opaque handle of its actor, and the SHA-256 of the API
+/// secret that found it (to find it again when the actor moved).
 struct cluster_ref {
   std::shared_ptr<const void> actor;
+  std::string key;
 };
 
 class actor_bridge {
@@ -59,6 +62,8 @@ public:
                           callback<diffplane::job_detail> done) = 0;
   /// Succeeds while the database answers.
   virtual void live(callback<bool> done) = 0;
+  /// The live nodes and every cluster lease, as this node last saw them.
+  virtual void nodes(callback<membership_view> done) = 0;
 
   virtual void create_job(const cluster_ref& cluster, create_job_request request,
                           callback<std::string> done) = 0;

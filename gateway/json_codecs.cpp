@@ -762,6 +762,32 @@ std::string encode_clusters(const std::vector<cluster_record>& clusters) {
   return to_json_text(array);
 }
 
+std::string encode_nodes(const membership_view& view) {
+  auto iso_or_null = [](timestamp_ms ms) {
+    return ms == 0 ? json(nullptr) : json(format_iso8601(ms));
+  };
+  auto nodes = json::array();
+  for (const auto& n : view.nodes) {
+    auto clusters = json::array();
+    for (const auto& lease : view.leases)
+      if (lease.node_id == n.id && !lease.expired)
+        clusters.push_back(lease.cluster_id);
+    nodes.push_back({{"id", n.id},
+                     {"httpAddress", n.http_address},
+                     {"startedAt", iso_or_null(n.started_at)},
+                     {"heartbeatAt", iso_or_null(n.heartbeat_at)},
+                     {"clusters", std::move(clusters)}});
+  }
+  auto leases = json::array();
+  for (const auto& lease : view.leases)
+    leases.push_back({{"clusterId", lease.cluster_id},
+                      {"nodeId", nullable(lease.node_id)},
+                      {"epoch", lease.epoch},
+                      {"expired", lease.expired},
+                      {"expiresAt", iso_or_null(lease.expires_at)}});
+  return to_json_text(json{{"nodes", std::move(nodes)}, {"leases", std::move(leases)}});
+}
+
 std::string encode_cluster_details(const cluster_details& details) {
   auto machines = json::array();
   for (const auto& m : details.machines)

@@ -2,6 +2,7 @@
 
 #include "actors/messages.hpp"
 #include "gateway/http_types.hpp"
+#include "persistence/membership_records.hpp"
 
 #include <cstddef>
 #include <stdexcept>
@@ -50,6 +51,8 @@ std::string encode_dispatched_jobs(const std::vector<dispatched_job>& jobs);
 std::string encode_job_status(const job_status_row& row);
 std::string encode_job_statuses(const std::vector<job_status_row>& rows);
 std::string encode_clusters(const std::vector<cluster_record>& clusters);
+/// GET /nodes: the live nodes, each with the clusters it holds, and every lease.
+std::string encode_nodes(const membership_view& view);
 std::string encode_cluster_details(const cluster_details& details);
 
 } // namespace diffplane::gateway

@@ -22,6 +22,7 @@ public:
   /// Forgets every request due by `now` and runs its `expire`.
   void expire_due(clock::time_point now);
   bool empty() const { return open_.empty(); }
+  bool is_open(std::uint64_t id) const { return open_.count(id) > 0; }
   std::size_t size() const { return open_.size(); }
 
 private:

@@ -52,6 +52,19 @@ void add_management_routes(router& routes, route_context& ctx) {
       });
 
   routes.add(
+      http_method::get, "/nodes", [&ctx](http_request& request, responder respond) {
+        if (!authorized_for_management(ctx, request, respond))
+          return;
+        ctx.bridge.nodes([respond](outcome<membership_view> view) {
+          if (!view.ok())
+            respond(error_response(view.error));
+          else
+            respond(
+                http_response{200, encode_nodes(*view.value), "application/json", {}});
+        });
+      });
+
+  routes.add(
       http_method::get, "/clusters/:clusterId",
       [&ctx](http_request& request, responder respond) {
         if (!authorized_for_management(ctx, request, respond))

@@ -51,6 +51,39 @@ persistence_metrics& persistence() {
   return m;
 }
 
+lease_metrics& leases() {
+  auto& r = global();
+  static lease_metrics m{
+      r.get_gauge("diffplane_leases_held", "Clusters whose lease this node holds now."),
+      r.get_counter("diffplane_lease_acquisitions_total",
+                    "Cluster leases this node acquired."),
+      r.get_counter("diffplane_lease_hand_offs_total",
+                    "Clusters this node handed to their preferred owner."),
+      r.get_counter("diffplane_leases_lost_total",
+                    "Leases this node lost without a hand-off: not renewed in time, "
+                    "or taken by another node."),
+      r.get_counter("diffplane_lease_fenced_writes_total",
+                    "Writes refused because this node no longer held the cluster's "
+                    "lease at the write's epoch."),
+  };
+  return m;
+}
+
+forwarding_metrics& forwarding() {
+  auto& r = global();
+  static forwarding_metrics m{
+      r.get_counter("diffplane_forwarded_requests_total",
+                    "Requests forwarded to the node serving their cluster and answered."),
+      r.get_counter("diffplane_forward_retries_total",
+                    "Forwarded tries repeated because the owner was gone, no longer "
+                    "served the cluster, or did not answer."),
+      r.get_histogram("diffplane_forwarded_request_seconds",
+                      "Time from forwarding a request to a peer to its answer.",
+                      latency_buckets()),
+  };
+  return m;
+}
+
 connection_metrics make_connection_metrics(const std::string& listener) {
   auto& r = global();
   auto refused = [&](const char* limit) -> counter& {

@@ -28,6 +28,40 @@ struct persistence_metrics {
   histogram& commit_seconds;
 };
 
+/// diffplane_lease_* : this node's cluster leases (docs/operations.md, "Many nodes").
+struct lease_metrics {
+  /// diffplane_leases_held: clusters whose lease this node holds now.
+  gauge& held;
+  /// diffplane_lease_acquisitions_total: leases this node acquired.
+  counter& acquisitions;
+  /// diffplane_lease_hand_offs_total: clusters this node handed to their preferred
+  /// owner (a node joined, or this one stopped).
+  counter& hand_offs;
+  /// diffplane_leases_lost_total: leases this node lost without handing them off: not
+  /// renewed in time, or taken by another node.
+  counter& lost;
+  /// diffplane_lease_fenced_writes_total: writes the database refused because this
+  /// node no longer held the cluster's lease at the write's epoch.
+  counter& fenced_writes;
+};
+
+lease_metrics& leases();
+
+/// diffplane_forwarded_* : requests this node's gateway sent to the node serving their
+/// cluster.
+struct forwarding_metrics {
+  /// diffplane_forwarded_requests_total: forwarded requests answered by the owner.
+  counter& forwarded;
+  /// diffplane_forward_retries_total: tries repeated because the owner was gone, did not
+  /// serve the cluster any more, or did not answer.
+  counter& retries;
+  /// diffplane_forwarded_request_seconds: time from sending a request to a peer to its
+  /// answer.
+  histogram& seconds;
+};
+
+forwarding_metrics& forwarding();
+
 /// One HTTP listener's connections (label listener="gateway" or "metrics").
 struct connection_metrics {
   /// diffplane_http_connections_open: connections open now, refused ones included

@@ -14,6 +14,7 @@ enum class error_code : std::uint8_t {
   overloaded,    ///< a configured limit is reached (503)
   limit_reached, ///< a cluster holds as much of something as it may (429)
   unavailable,   ///< the database or an actor cannot answer now (503)
+  moved,         ///< the cluster is moving to another node: ask whoever serves it (503)
   internal,      ///< a bug: logged, answered with 500
 };
 

@@ -45,6 +45,8 @@ std::string_view to_string(error_code code) {
     return "limit_reached";
   case error_code::unavailable:
     return "unavailable";
+  case error_code::moved:
+    return "moved";
   case error_code::internal:
     return "internal";
   }

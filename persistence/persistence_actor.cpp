@@ -7,6 +7,7 @@
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
+#include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
 #include "persistence/write_batch.hpp"
 
@@ -42,6 +43,8 @@ struct persistence_state {
   struct held_dispatch {
     job_state_write write;
     done_promise reply;
+    /// The lease epoch when the write arrived (fencing).
+    std::int64_t epoch;
   };
   std::unordered_map<std::string, held_dispatch> held;
   /// `held` in the order it fell due (the delay is one constant), so that a flush looks
@@ -54,6 +57,10 @@ struct persistence_state {
   };
   std::deque<due_entry> held_order;
   bool hold_timer_pending = false;
+  /// The epoch of each cluster lease the node holds (fencing).
+  std::unordered_map<std::string, std::int64_t> epochs;
+  /// Told about fenced writes: the sender of the lease epochs (the node).
+  caf::actor lease_listener;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -123,11 +130,45 @@ std::string no_answer_message(std::chrono::milliseconds statement_timeout) {
          std::to_string(statement_timeout.count()) + " ms";
 }
 
+bool fencing(const persistence_state& st) {
+  return !st.options.node_id.empty();
+}
+
+/// The epoch under which a write of `cluster_id` arriving now is fenced: the lease the
+/// node holds, or -1 (no lease has it, so the write is refused) when it holds none. A
+/// write of no cluster (a new one, an empty list) is not fenced.
+std::int64_t epoch_for(const persistence_state& st, const std::string& cluster_id) {
+  if (!fencing(st) || cluster_id.empty())
+    return 0;
+  auto it = st.epochs.find(cluster_id);
+  return it == st.epochs.end() ? -1 : it->second;
+}
+
+/// Thrown by commit when writes of the batch belong to leases the node no longer holds:
+/// the transaction is rolled back, and those writes fail while the others are retried.
+struct fenced_writes : std::runtime_error {
+  explicit fenced_writes(std::vector<std::string> fenced)
+      : std::runtime_error("fenced"), clusters(std::move(fenced)) {}
+  std::vector<std::string> clusters;
+};
+
 void commit(persistence_state& st, const persistence::write_batch& batch,
             std::vector<persistence::write_outcome>& outcomes) {
   auto& connection = connection_of(st);
   persistence::connection_watchdog::watch watched{
       *st.watchdog, connection.sock(), call_limit(st, st.options.statement_timeout)};
+  auto fences = fencing(st) ? batch.fences() : std::vector<held_lease>{};
+  if (!fences.empty()) {
+    // The check locks the lease rows until the commit: an acquisition by another node
+    // waits for this transaction, and its load then sees these writes.
+    pqxx::work txn{connection, "group_commit"};
+    auto fenced = persistence::sql::fenced_clusters(txn, st.options.node_id, fences);
+    if (!fenced.empty())
+      throw fenced_writes{std::move(fenced)};
+    outcomes = batch.execute(txn);
+    txn.commit();
+    return;
+  }
   if (batch.one_statement()) {
     // A statement outside a transaction commits on its own: one round trip to Postgres
     // instead of three (BEGIN, the statement, COMMIT). Each one waits for Postgres's
@@ -150,8 +191,42 @@ auto still_held(persistence_state& st, const persistence_state::due_entry& entry
 }
 
 void move_to_batch(persistence_state& st, persistence_state::held_dispatch& held) {
-  st.batch.add(std::move(held.write));
+  st.batch.fence(st.batch.add(std::move(held.write)), held.epoch);
   st.replies.emplace_back(std::in_place_type<done_promise>, held.reply);
+}
+
+caf::error lease_lost_error(const std::string& cluster_id) {
+  return make_error(error_code::unavailable, "this node no longer holds the lease of "
+                                             "cluster " +
+                                                 cluster_id + "; retry");
+}
+
+/// Answers the writes of `batch` sent under leases of `clusters` with an error, tells
+/// the node, and returns the indices of the other writes.
+std::vector<std::size_t>
+refuse_fenced(persistence_state& st, const persistence::write_batch& batch,
+              std::vector<std::variant<done_promise, inserted_promise>>& replies,
+              const std::vector<std::string>& clusters) {
+  std::vector<std::size_t> kept;
+  std::unordered_map<std::string, std::int64_t> told;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& cluster = batch.cluster_of(i);
+    if (batch.epoch_of(i) == 0 ||
+        std::find(clusters.begin(), clusters.end(), cluster) == clusters.end()) {
+      kept.push_back(i);
+      continue;
+    }
+    fail(replies[i], lease_lost_error(cluster));
+    metrics::leases().fenced_writes.add();
+    told.emplace(cluster, batch.epoch_of(i));
+  }
+  for (const auto& [cluster, epoch] : told) {
+    spdlog::warn("event=writes_fenced actor={} cluster={} epoch={}", st.options.name,
+                 cluster, epoch);
+    if (st.lease_listener)
+      caf::anon_send(st.lease_listener, fenced_atom::value, cluster, epoch);
+  }
+  return kept;
 }
 
 /// Moves every held dispatch write into the batch (a read or the end is coming).
@@ -223,6 +298,13 @@ commit_part(persistence_state& st, const persistence::write_batch& batch,
     for (auto i = begin; i < end; ++i)
       deliver(replies[i], outcomes[i - begin]);
     return range_outcome::committed;
+  } catch (const fenced_writes& e) {
+    if (lone) {
+      auto part = batch.slice(begin, end);
+      std::vector<std::variant<done_promise, inserted_promise>> reply{replies[begin]};
+      refuse_fenced(st, part, reply, e.clusters);
+    }
+    return range_outcome::refused;
   } catch (const pqxx::unique_violation& e) {
     if (lone && batch.is_generated_job(begin)) {
       deliver(replies[begin], persistence::write_outcome{true, true});
@@ -294,62 +376,77 @@ void flush(persistence_state& st) {
       fail(reply, err);
     return;
   }
-  try {
-    commit(st, batch, outcomes);
-    for (std::size_t i = 0; i < replies.size(); ++i)
-      deliver(replies[i], outcomes[i]);
-    auto seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    stats.batches.add();
-    stats.writes.add(batch.size());
-    stats.batch_writes.observe(static_cast<double>(batch.size()));
-    stats.commit_seconds.observe(seconds);
-    spdlog::trace("event=group_commit actor={} writes={} seconds={}", st.options.name,
-                  batch.size(), seconds);
-    return;
-  } catch (const pqxx::broken_connection& e) {
-    st.connection.reset();
-    stats.failed_batches.add();
-    spdlog::error(
-        "event=group_commit_failed actor={} writes={} reason=\"connection lost: "
-        "{}\" action=reconnect_and_replay",
-        st.options.name, batch.size(), first_line(e.what()));
-  } catch (const pqxx::in_doubt_error& e) {
-    st.connection.reset();
-    stats.failed_batches.add();
-    spdlog::error(
-        "event=group_commit_failed actor={} writes={} reason=\"commit in doubt: "
-        "{}\" action=reconnect_and_replay",
-        st.options.name, batch.size(), first_line(e.what()));
-  } catch (const std::exception& e) {
-    stats.failed_batches.add();
-    if (cancelled(e)) {
-      // Postgres cancelled the batch (statement_timeout), so nothing of it committed;
-      // replaying it one write at a time would wait the timeout once per write.
-      spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
-                    "action=fail_batch",
-                    st.options.name, batch.size(), first_line(e.what()));
-      auto err = make_error(error_code::unavailable,
-                            no_answer_message(st.options.statement_timeout));
-      for (auto& reply : replies)
-        fail(reply, err);
+  for (;;) {
+    try {
+      commit(st, batch, outcomes);
+      for (std::size_t i = 0; i < replies.size(); ++i)
+        deliver(replies[i], outcomes[i]);
+      auto seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+              .count();
+      stats.batches.add();
+      stats.writes.add(batch.size());
+      stats.batch_writes.observe(static_cast<double>(batch.size()));
+      stats.commit_seconds.observe(seconds);
+      spdlog::trace("event=group_commit actor={} writes={} seconds={}", st.options.name,
+                    batch.size(), seconds);
       return;
-    }
-    if (cut(st)) {
-      // The watchdog cut the connection: as good as lost, the commit in doubt.
+    } catch (const fenced_writes& e) {
+      // Nothing committed: the other writes go again without the fenced ones.
+      auto kept = refuse_fenced(st, batch, replies, e.clusters);
+      std::vector<std::variant<done_promise, inserted_promise>> kept_replies;
+      for (auto i : kept)
+        kept_replies.push_back(std::move(replies[i]));
+      batch = batch.select(kept);
+      replies = std::move(kept_replies);
+      if (batch.empty())
+        return;
+      continue;
+    } catch (const pqxx::broken_connection& e) {
       st.connection.reset();
-      spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
-                    "action=reconnect_and_replay",
-                    st.options.name, batch.size(),
-                    no_answer_message(call_limit(st, st.options.statement_timeout)));
-    } else {
-      // The database refused a write of it and rolled it back: find that write.
-      spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
-                   "action=retry_in_halves",
-                   st.options.name, batch.size(), first_line(e.what()));
-      replay(st, batch, replies, false);
-      return;
+      stats.failed_batches.add();
+      spdlog::error(
+          "event=group_commit_failed actor={} writes={} reason=\"connection lost: "
+          "{}\" action=reconnect_and_replay",
+          st.options.name, batch.size(), first_line(e.what()));
+    } catch (const pqxx::in_doubt_error& e) {
+      st.connection.reset();
+      stats.failed_batches.add();
+      spdlog::error(
+          "event=group_commit_failed actor={} writes={} reason=\"commit in doubt: "
+          "{}\" action=reconnect_and_replay",
+          st.options.name, batch.size(), first_line(e.what()));
+    } catch (const std::exception& e) {
+      stats.failed_batches.add();
+      if (cancelled(e)) {
+        // Postgres cancelled the batch (statement_timeout), so nothing of it committed;
+        // replaying it one write at a time would wait the timeout once per write.
+        spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                      "action=fail_batch",
+                      st.options.name, batch.size(), first_line(e.what()));
+        auto err = make_error(error_code::unavailable,
+                              no_answer_message(st.options.statement_timeout));
+        for (auto& reply : replies)
+          fail(reply, err);
+        return;
+      }
+      if (cut(st)) {
+        // The watchdog cut the connection: as good as lost, the commit in doubt.
+        st.connection.reset();
+        spdlog::error("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                      "action=reconnect_and_replay",
+                      st.options.name, batch.size(),
+                      no_answer_message(call_limit(st, st.options.statement_timeout)));
+      } else {
+        // The database refused a write of it and rolled it back: find that write.
+        spdlog::warn("event=group_commit_failed actor={} writes={} reason=\"{}\" "
+                     "action=retry_in_halves",
+                     st.options.name, batch.size(), first_line(e.what()));
+        replay(st, batch, replies, false);
+        return;
+      }
     }
+    break;
   }
   replay(st, batch, replies, true);
 }
@@ -359,7 +456,10 @@ void flush(persistence_state& st) {
 template <class Row, class Reply> caf::result<Reply> gather(self_pointer self, Row row) {
   auto& st = self->state;
   auto promise = self->make_response_promise<Reply>();
-  st.batch.add(std::move(row));
+  auto index = st.batch.add(std::move(row));
+  // A new cluster has no lease yet: its insert is not fenced.
+  if constexpr (!std::is_same_v<Row, cluster_record>)
+    st.batch.fence(index, epoch_for(st, st.batch.cluster_of(index)));
   if constexpr (std::is_same_v<Reply, bool>)
     st.replies.emplace_back(std::in_place_type<inserted_promise>, promise);
   else
@@ -390,8 +490,9 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
   auto reply = self->make_response_promise<done_atom>();
   auto due = self->clock().now() + st.options.dispatch_write_delay;
   st.held_order.push_back(persistence_state::due_entry{due, key, row.revision});
-  st.held.insert_or_assign(std::move(key),
-                           persistence_state::held_dispatch{std::move(row), reply});
+  auto epoch = epoch_for(st, row.cluster_id);
+  st.held.insert_or_assign(
+      std::move(key), persistence_state::held_dispatch{std::move(row), reply, epoch});
   arm_hold_timer(self);
   return reply;
 }
@@ -555,6 +656,14 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           txn.exec("SELECT 1");
           return done_atom::value;
         });
+      },
+      [=](lease_epoch_atom, const std::string& cluster_id, std::int64_t epoch) {
+        auto& st = self->state;
+        if (epoch == 0)
+          st.epochs.erase(cluster_id);
+        else
+          st.epochs[cluster_id] = epoch;
+        st.lease_listener = caf::actor_cast<caf::actor>(self->current_sender());
       },
       [=](flush_atom) {
         auto& st = self->state;

@@ -24,6 +24,8 @@ using latest_jobs_atom = caf::atom_constant<caf::atom("latestjobs")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using fetch_job_atom = caf::atom_constant<caf::atom("fetchjob")>;
 using prune_atom = caf::atom_constant<caf::atom("prune")>;
+using lease_epoch_atom = caf::atom_constant<caf::atom("leaseepoch")>;
+using fenced_atom = caf::atom_constant<caf::atom("fenced")>;
 
 /// The only actor that talks SQL. Writes are group-committed: every write a caller sends
 /// is answered only after the transaction holding it committed. Loads run on the same
@@ -60,6 +62,12 @@ using persistence_actor = caf::typed_actor<
     caf::replies_to<prune_atom, std::int32_t, std::int32_t>::with<std::int64_t>,
     /// Answers once the database answered a trivial query.
     caf::replies_to<ping_atom>::with<done_atom>,
+    /// The epoch of the lease under which this node writes a cluster from now on; 0:
+    /// the node no longer holds it. With fencing on (persistence_options::node_id),
+    /// every write of a cluster commits only while the node still holds the lease at
+    /// the epoch that was current when the write arrived; the other writes fail, and the
+    /// sender of this message is told `(fenced_atom, cluster, epoch)`.
+    caf::reacts_to<lease_epoch_atom, std::string, std::int64_t>,
     /// Commits what has been gathered so far (sent by the actor to itself).
     caf::reacts_to<flush_atom>,
     /// Writes the held dispatches that fell due (the actor's one timer, sent to itself).
@@ -75,6 +83,9 @@ struct persistence_options {
   std::chrono::milliseconds dispatch_write_delay{1000};
   /// Name in logs ("writer", "reader").
   std::string name = "persistence";
+  /// The node whose leases fence this actor's writes; empty: no fencing (tools and
+  /// tests that write without leases).
+  std::string node_id;
   /// The statement_timeout `database_url` gives this actor's session (0: none). A batch
   /// or read that runs into it fails whole as `unavailable`: the database is too slow,
   /// so replaying its writes one by one would only wait longer.

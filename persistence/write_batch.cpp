@@ -3,6 +3,7 @@
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_events.hpp"
 #include "persistence/sql_jobs.hpp"
+#include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
 
 #include <algorithm>
@@ -100,6 +101,7 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   for (const auto& c : clusters_)
     clusters.push_back(&c);
   sql::insert_clusters(txn, clusters);
+  sql::insert_leases(txn, clusters);
   std::vector<const cluster_settings_write*> settings;
   for (const auto& w : settings_)
     settings.push_back(&w);
@@ -177,41 +179,92 @@ bool write_batch::is_generated_job(std::size_t index) const {
   return it.what == kind::job && jobs_[it.slot].id_generated;
 }
 
+const std::string& write_batch::cluster_of(std::size_t index) const {
+  static const std::string none;
+  const auto& it = items_.at(index);
+  switch (it.what) {
+  case kind::cluster:
+    return clusters_[it.slot].id;
+  case kind::settings:
+    return settings_[it.slot].cluster_id;
+  case kind::job:
+    return jobs_[it.slot].cluster_id;
+  case kind::job_state:
+    return job_states_[it.slot].cluster_id;
+  case kind::live_jobs_move:
+    return live_jobs_moves_[it.slot].cluster_id;
+  case kind::machine:
+    return machines_[it.slot].cluster_id;
+  case kind::service:
+    return services_[it.slot].cluster_id;
+  case kind::events:
+    return events_[it.slot].empty() ? none : events_[it.slot].front().cluster_id;
+  case kind::client_events:
+    return client_events_[it.slot].empty() ? none
+                                           : client_events_[it.slot].front().cluster_id;
+  }
+  return none;
+}
+
+void write_batch::fence(std::size_t index, std::int64_t epoch) {
+  items_.at(index).epoch = epoch;
+}
+
+std::vector<held_lease> write_batch::fences() const {
+  std::vector<held_lease> result;
+  std::unordered_set<std::string> seen;
+  for (std::size_t i = 0; i < items_.size(); ++i)
+    if (items_[i].epoch != 0 && seen.insert(cluster_of(i)).second)
+      result.push_back({cluster_of(i), items_[i].epoch});
+  return result;
+}
+
+write_batch write_batch::select(const std::vector<std::size_t>& indices) const {
+  write_batch part;
+  for (auto index : indices)
+    part.add_copy(*this, index);
+  return part;
+}
+
 write_batch write_batch::slice(std::size_t begin, std::size_t end) const {
   write_batch part;
-  for (auto index = begin; index < end; ++index) {
-    const auto& it = items_.at(index);
-    switch (it.what) {
-    case kind::cluster:
-      part.add(clusters_[it.slot]);
-      break;
-    case kind::settings:
-      part.add(settings_[it.slot]);
-      break;
-    case kind::job:
-      part.add(jobs_[it.slot]);
-      break;
-    case kind::job_state:
-      part.add(job_states_[it.slot]);
-      break;
-    case kind::live_jobs_move:
-      part.add(live_jobs_moves_[it.slot]);
-      break;
-    case kind::machine:
-      part.add(machines_[it.slot]);
-      break;
-    case kind::service:
-      part.add(services_[it.slot]);
-      break;
-    case kind::events:
-      part.add(events_[it.slot]);
-      break;
-    case kind::client_events:
-      part.add(client_events_[it.slot]);
-      break;
-    }
-  }
+  for (auto index = begin; index < end; ++index)
+    part.add_copy(*this, index);
   return part;
+}
+
+void write_batch::add_copy(const write_batch& from, std::size_t index) {
+  const auto& it = from.items_.at(index);
+  switch (it.what) {
+  case kind::cluster:
+    add(from.clusters_[it.slot]);
+    break;
+  case kind::settings:
+    add(from.settings_[it.slot]);
+    break;
+  case kind::job:
+    add(from.jobs_[it.slot]);
+    break;
+  case kind::job_state:
+    add(from.job_states_[it.slot]);
+    break;
+  case kind::live_jobs_move:
+    add(from.live_jobs_moves_[it.slot]);
+    break;
+  case kind::machine:
+    add(from.machines_[it.slot]);
+    break;
+  case kind::service:
+    add(from.services_[it.slot]);
+    break;
+  case kind::events:
+    add(from.events_[it.slot]);
+    break;
+  case kind::client_events:
+    add(from.client_events_[it.slot]);
+    break;
+  }
+  items_.back().epoch = it.epoch;
 }
 
 } // namespace diffplane::persistence

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "persistence/membership_records.hpp"
 #include "persistence/records.hpp"
 
 #include <cstddef>
@@ -51,6 +52,17 @@ public:
   /// Whether write `index` inserts a job whose id the server generated.
   bool is_generated_job(std::size_t index) const;
 
+  /// The cluster write `index` belongs to.
+  const std::string& cluster_of(std::size_t index) const;
+  /// Records the lease epoch under which write `index` was sent; writes without one (a
+  /// new cluster) are not fenced.
+  void fence(std::size_t index, std::int64_t epoch);
+  std::int64_t epoch_of(std::size_t index) const { return items_.at(index).epoch; }
+  /// Every (cluster, epoch) under which fenced writes of the batch were sent, once each.
+  std::vector<held_lease> fences() const;
+  /// The writes at `indices`, in that order, as a batch of their own.
+  write_batch select(const std::vector<std::size_t>& indices) const;
+
 private:
   enum class kind {
     cluster,
@@ -66,7 +78,11 @@ private:
   struct item {
     kind what;
     std::size_t slot;
+    std::int64_t epoch = 0;
   };
+
+  /// Appends a copy of write `index` of `from`, with its fence.
+  void add_copy(const write_batch& from, std::size_t index);
 
   std::vector<item> items_;
   std::vector<cluster_record> clusters_;

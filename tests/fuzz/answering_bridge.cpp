@@ -132,6 +132,13 @@ void answering_bridge::live(callback<bool> done) {
   done(outcome<bool>::success(true));
 }
 
+void answering_bridge::nodes(callback<membership_view> done) {
+  membership_view view;
+  view.nodes.push_back(node_row{"node-fuzz", "127.0.0.1:4000", "", 0, 1, 2});
+  view.leases.push_back(lease_row{"cluster-fuzz", "node-fuzz", 1, false, 3});
+  done(outcome<membership_view>::success(std::move(view)));
+}
+
 void answering_bridge::create_job(const gateway::cluster_ref&, create_job_request request,
                                   callback<std::string> done) {
   done(outcome<std::string>::success(

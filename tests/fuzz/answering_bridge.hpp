@@ -31,6 +31,7 @@ public:
   void job_detail(std::string cluster_id, std::string job_id,
                   callback<diffplane::job_detail> done) override;
   void live(callback<bool> done) override;
+  void nodes(callback<membership_view> done) override;
   void create_job(const gateway::cluster_ref& cluster, create_job_request request,
                   callback<std::string> done) override;
   void request_jobs(const gateway::cluster_ref& cluster, jobs_request request,

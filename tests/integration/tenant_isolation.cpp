@@ -43,6 +43,7 @@ class unused_bridge : public gateway::actor_bridge {
   void job_detail(std::string, std::string,
                   gateway::callback<diffplane::job_detail>) override {}
   void live(gateway::callback<bool>) override {}
+  void nodes(gateway::callback<membership_view>) override {}
   void create_job(const gateway::cluster_ref&, create_job_request,
                   gateway::callback<std::string>) override {}
   void request_jobs(const gateway::cluster_ref&, jobs_request,

@@ -50,8 +50,31 @@ void answer_held(memory_store& store) {
   }
 }
 
+/// The lease epochs one persistence actor was told, and by whom.
+struct writer_fences {
+  std::map<std::string, std::int64_t> epochs;
+  caf::actor listener;
+};
+
+/// Whether a job write of `cluster_id` must fail because the node's lease epoch is
+/// stale (memory_store::fence_table); tells the node as the real writer does.
+bool fenced(memory_store& store, writer_fences& fences, const std::string& cluster_id) {
+  if (!store.fence_table)
+    return false;
+  auto told = fences.epochs.find(cluster_id);
+  auto lease = store.fence_table->leases.find(cluster_id);
+  auto epoch = told == fences.epochs.end() ? std::int64_t{-1} : told->second;
+  if (lease != store.fence_table->leases.end() && lease->second.epoch == epoch)
+    return false;
+  ++store.fenced_writes;
+  if (fences.listener && epoch > 0)
+    caf::anon_send(fences.listener, fenced_atom::value, cluster_id, epoch);
+  return true;
+}
+
 persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self,
                                                  std::shared_ptr<memory_store> store) {
+  auto fences = std::make_shared<writer_fences>();
   return {
       [store](cluster_record& row) -> caf::result<done_atom> {
         if (store->failing)
@@ -66,9 +89,9 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
             w.predictive_retries_enabled;
         return done_atom::value;
       },
-      [self, store](job_record& row) -> caf::result<bool> {
+      [self, store, fences](job_record& row) -> caf::result<bool> {
         ++store->job_inserts;
-        if (store->failing)
+        if (store->failing || fenced(*store, *fences, row.cluster_id))
           return unavailable();
         if (store->hold_job_inserts) {
           auto reply = self->make_response_promise<bool>();
@@ -77,8 +100,8 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         }
         return store->jobs.emplace(row.cluster_id + "/" + row.id, row).second;
       },
-      [self, store](job_state_write& w) -> caf::result<done_atom> {
-        if (store->failing)
+      [self, store, fences](job_state_write& w) -> caf::result<done_atom> {
+        if (store->failing || fenced(*store, *fences, w.cluster_id))
           return unavailable();
         if (store->hold_state_writes) {
           auto reply = self->make_response_promise<done_atom>();
@@ -202,6 +225,14 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         auto before = static_cast<std::int64_t>(store->events.size());
         store->events.clear();
         return before;
+      },
+      [self, fences](lease_epoch_atom, const std::string& cluster_id,
+                     std::int64_t epoch) {
+        if (epoch == 0)
+          fences->epochs.erase(cluster_id);
+        else
+          fences->epochs[cluster_id] = epoch;
+        fences->listener = caf::actor_cast<caf::actor>(self->current_sender());
       },
       [store](ping_atom) -> caf::result<done_atom> {
         if (store->failing)

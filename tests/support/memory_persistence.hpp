@@ -1,5 +1,6 @@
 #pragma once
 
+#include "memory_leases.hpp"
 #include "persistence/persistence_actor.hpp"
 
 #include <caf/typed_response_promise.hpp>
@@ -48,6 +49,11 @@ struct memory_store {
   std::size_t job_inserts = 0;
   /// What a flush does with the held writes: commit them, or fail them "unavailable".
   bool commit_held = true;
+  /// With a lease table, job writes are fenced like the real writer's: a write of a
+  /// cluster whose lease epoch in the table is not the one the node last told the
+  /// persistence actor fails, and the teller gets (fenced_atom, cluster, epoch).
+  std::shared_ptr<memory_leases> fence_table;
+  std::size_t fenced_writes = 0;
 
   const job_record* job(const std::string& cluster_id, const std::string& id) const;
 };

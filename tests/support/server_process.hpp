@@ -26,6 +26,8 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+  /// The server's process id (to signal it: SIGSTOP, SIGCONT).
+  pid_t pid() const { return pid_; }
   /// The certificate the server was given with --tls-cert; empty for plain HTTP.
   const std::string& tls_cert() const { return tls_cert_; }
   /// http://127.0.0.1:<metrics port>, or empty without --metrics-listen.

@@ -1,0 +1,248 @@
+#include "actors/mesh.hpp"
+
+#include "actors/job_ids.hpp"
+
+#include "metrics/catalog.hpp"
+#include "persistence/errors.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace diffplane {
+
+namespace {
+
+using steady_time = caf::actor_clock::time_point;
+
+/// How long a request waits before it is tried again after the place it went to was
+/// gone or did not serve the cluster.
+constexpr auto retry_pause = std::chrono::milliseconds{100};
+/// Requests that carry no long-poll may take this long, all tries included; the
+/// gateway's own limit is 30 s, so its caller hears this one's error first.
+constexpr auto request_budget = std::chrono::seconds{25};
+/// A long-poll may take its ttl plus this, all tries included (the gateway allows 10).
+constexpr auto long_poll_margin = std::chrono::seconds{8};
+/// How long the node may take to say where the cluster is.
+constexpr auto route_timeout = std::chrono::seconds{5};
+
+struct forwarder_state {
+  // Not an aggregate: CAF would construct the state from the actor's self pointer.
+  forwarder_state() = default;
+  node_actor node;
+  std::string cluster_id;
+  std::string secret;
+  /// Requests in flight to a peer's gate, by attempt: the gate, and what to do when it
+  /// fails (the gate's node may die without any answer ever coming).
+  struct attempt {
+    caf::actor_addr gate;
+    std::function<void(const caf::error&)> fail;
+  };
+  std::unordered_map<std::uint64_t, attempt> attempts;
+  /// Tries waiting for their retry pause, by id.
+  std::unordered_map<std::uint64_t, std::function<void()>> waiting;
+  std::uint64_t next_id = 0;
+  std::unordered_set<caf::actor_addr> monitored;
+  /// Where the cluster was served at the last try (at most one is valid); forgotten
+  /// when a try there fails.
+  cluster_actor local_route;
+  mesh_gate_actor gate_route;
+  std::mt19937_64 random{std::random_device{}()};
+  static inline const char* name = "diffplane.cluster_forwarder";
+};
+
+using self_pointer = cluster_actor::stateful_pointer<forwarder_state>;
+
+bool retryable(const caf::error& err) {
+  // Every forwarded request may be tried again: a create carries its job id.
+  auto code = code_of(err);
+  return code == error_code::unavailable || code == error_code::moved;
+}
+
+/// Sends `xs...` to the cluster's actor here, or to the gate of the peer serving it.
+template <class Reply, class Fail, class... Ts>
+void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
+             steady_time deadline, Fail fail, Ts... xs) {
+  auto& st = self->state;
+  auto remaining = std::max(caf::timespan{std::chrono::milliseconds{1}},
+                            deadline - self->clock().now());
+  if (st.local_route) {
+    self->request(st.local_route, remaining, xs...)
+        .then([promise](Reply& reply) mutable { promise.deliver(std::move(reply)); },
+              [fail](caf::error& err) mutable { fail(err); });
+    return;
+  }
+  auto gate = st.gate_route;
+  if (st.monitored.insert(gate.address()).second)
+    self->monitor(gate);
+  auto id = ++st.next_id;
+  st.attempts.emplace(id, forwarder_state::attempt{gate.address(), fail});
+  auto started = self->clock().now();
+  self->request(gate, remaining, forward_atom::value, st.secret, st.cluster_id, xs...)
+      .then(
+          [self, id, promise, started](Reply& reply) mutable {
+            if (self->state.attempts.erase(id) == 0)
+              return;
+            auto& stats = metrics::forwarding();
+            stats.forwarded.add();
+            stats.seconds.observe(
+                std::chrono::duration<double>(self->clock().now() - started).count());
+            promise.deliver(std::move(reply));
+          },
+          [self, id](caf::error& err) {
+            auto it = self->state.attempts.find(id);
+            if (it == self->state.attempts.end())
+              return;
+            auto failed = std::move(it->second.fail);
+            self->state.attempts.erase(it);
+            failed(err);
+          });
+}
+
+/// Sends one try of `xs...` to wherever the cluster is served now; a failure that a
+/// later try may not meet is tried again after a pause while the budget lasts.
+template <class Reply, class... Ts>
+void try_once(self_pointer self, caf::typed_response_promise<Reply> promise,
+              steady_time deadline, Ts... xs) {
+  auto fail = [self, promise, deadline, xs...](const caf::error& err) mutable {
+    self->state.local_route = nullptr;
+    self->state.gate_route = nullptr;
+    if (!retryable(err) || self->clock().now() + retry_pause >= deadline) {
+      promise.deliver(err);
+      return;
+    }
+    metrics::forwarding().retries.add();
+    auto id = ++self->state.next_id;
+    self->state.waiting.emplace(id, [self, promise, deadline, xs...]() mutable {
+      try_once<Reply>(self, promise, deadline, xs...);
+    });
+    // The forwarder's only timer: it reuses the cluster interface's timer message.
+    self->delayed_send(self, retry_pause, waiter_expired_atom::value, id);
+  };
+  auto& st = self->state;
+  if (st.local_route || st.gate_route) {
+    send_to<Reply>(self, promise, deadline, fail, xs...);
+    return;
+  }
+  self->request(st.node, route_timeout, route_atom::value, st.cluster_id)
+      .then(
+          [self, promise, deadline, fail, xs...](cluster_actor& local,
+                                                 mesh_gate_actor& gate) mutable {
+            self->state.local_route = std::move(local);
+            self->state.gate_route = std::move(gate);
+            send_to<Reply>(self, promise, deadline, fail, xs...);
+          },
+          [fail](caf::error& err) mutable { fail(err); });
+}
+
+template <class Reply, class... Ts>
+caf::result<Reply> forward(self_pointer self, caf::timespan budget, Ts... xs) {
+  // Peers learn this actor's handle from the requests it sends them: only requests of
+  // this process are served, or the CAF port would be a way around the API secrets.
+  if (self->current_sender() && self->current_sender()->node() != self->node())
+    return make_error(error_code::unauthorized, "requests from other nodes are refused");
+  auto promise = self->make_response_promise<Reply>();
+  try_once<Reply>(self, promise, self->clock().now() + budget, std::move(xs)...);
+  return promise;
+}
+
+caf::timespan poll_budget(std::int32_t ttl_ms) {
+  return std::chrono::milliseconds{ttl_ms} + long_poll_margin;
+}
+
+cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor node,
+                                                std::string cluster_id,
+                                                std::string secret) {
+  auto& st = self->state;
+  st.node = std::move(node);
+  st.cluster_id = std::move(cluster_id);
+  st.secret = std::move(secret);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    st.monitored.erase(msg.source);
+    if (st.gate_route && st.gate_route.address() == msg.source)
+      st.gate_route = nullptr;
+    std::vector<std::function<void(const caf::error&)>> failed;
+    for (auto it = st.attempts.begin(); it != st.attempts.end();) {
+      if (it->second.gate == msg.source) {
+        failed.push_back(std::move(it->second.fail));
+        it = st.attempts.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& fail : failed)
+      fail(caf::sec::request_receiver_down);
+  });
+  caf::timespan budget = request_budget;
+  return {
+      [](job_status_changed&) {},
+      [](job_finished&) {},
+      [self, budget](create_job_request& r) {
+        if (r.execution_id.empty()) {
+          // Chosen once, before the first try: a try that landed unanswered makes the
+          // next one find its job instead of creating another.
+          r.execution_id = new_job_id(self->state.random);
+        }
+        return forward<std::string>(self, budget, std::move(r));
+      },
+      [self](jobs_request& r) {
+        auto poll = poll_budget(r.ttl_ms);
+        return forward<std::vector<dispatched_job>>(self, poll, std::move(r));
+      },
+      [self, budget](job_result_post& r) {
+        return forward<bool>(self, budget, std::move(r));
+      },
+      [self](status_request& r) {
+        auto poll = poll_budget(r.ttl_ms);
+        return forward<std::vector<job_status_row>>(self, poll, std::move(r));
+      },
+      [self, budget](client_events_post& r) {
+        return forward<done_atom>(self, budget, std::move(r));
+      },
+      [self, budget](details_atom a) {
+        return forward<cluster_details>(self, budget, a);
+      },
+      [self, budget](service_details_request& r) {
+        return forward<service_details>(self, budget, std::move(r));
+      },
+      [self, budget](settings_atom a) {
+        return forward<cluster_settings>(self, budget, a);
+      },
+      [self, budget](cluster_settings& r) {
+        return forward<done_atom>(self, budget, std::move(r));
+      },
+      [self, budget](activity_query& r) {
+        return forward<std::vector<event_record>>(self, budget, std::move(r));
+      },
+      [self, budget](metrics_query& r) {
+        return forward<function_metrics>(self, budget, std::move(r));
+      },
+      [self, budget](fetch_job_atom a, const std::string& id) {
+        return forward<job_detail>(self, budget, a, id);
+      },
+      [](sweep_atom) {},
+      [self](waiter_expired_atom, std::uint64_t id) {
+        auto node = self->state.waiting.extract(id);
+        if (!node.empty())
+          node.mapped()();
+      },
+      [](release_atom) {},
+      [](quiesce_atom) {},
+      [self](stop_atom) { self->quit(); },
+  };
+}
+
+} // namespace
+
+cluster_actor spawn_cluster_forwarder(caf::local_actor* parent, node_actor node,
+                                      std::string cluster_id, std::string mesh_secret) {
+  return parent->spawn<caf::monitored>(forwarder_behavior, std::move(node),
+                                       std::move(cluster_id), std::move(mesh_secret));
+}
+
+} // namespace diffplane

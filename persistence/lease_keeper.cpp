@@ -1,0 +1,132 @@
+#include "persistence/lease_keeper.hpp"
+
+#include "persistence/errors.hpp"
+#include "persistence/sql_leases.hpp"
+
+#include <caf/all.hpp>
+#include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+
+namespace diffplane {
+
+namespace {
+
+struct keeper_state {
+  lease_keeper_options options;
+  std::unique_ptr<pqxx::connection> connection;
+  static inline const char* name = "diffplane.lease_keeper";
+};
+
+using self_pointer = lease_keeper_actor::stateful_pointer<keeper_state>;
+
+/// Runs `fn` in a transaction on the keeper's connection; a failure is `unavailable`,
+/// and a broken connection is opened again by the next call.
+template <class Fn>
+auto in_transaction(self_pointer self, Fn fn)
+    -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
+  auto& st = self->state;
+  try {
+    if (!st.connection || !st.connection->is_open())
+      st.connection = std::make_unique<pqxx::connection>(st.options.database_url);
+    pqxx::work txn{*st.connection, "membership"};
+    auto result = fn(txn);
+    txn.commit();
+    return result;
+  } catch (const std::exception& e) {
+    st.connection.reset();
+    std::string reason = e.what();
+    if (auto end = reason.find('\n'); end != std::string::npos)
+      reason.resize(end);
+    spdlog::warn("event=membership_failed node={} reason=\"{}\"", st.options.node_id,
+                 reason);
+    return make_error(error_code::unavailable, "the database is unavailable");
+  }
+}
+
+lease_keeper_actor::behavior_type keeper_behavior(self_pointer self,
+                                                  lease_keeper_options options) {
+  self->state.options = std::move(options);
+  return {
+      [self](membership_round_atom, const std::vector<held_lease>& held) {
+        return in_transaction(self, [&](pqxx::work& txn) {
+          const auto& o = self->state.options;
+          membership_view view;
+          persistence::sql::heartbeat(txn, o.node_id);
+          view.renewed =
+              persistence::sql::renew_leases(txn, o.node_id, held, o.lease_ttl);
+          view.nodes = persistence::sql::live_nodes(txn, o.lease_ttl);
+          view.leases = persistence::sql::leases(txn);
+          return view;
+        });
+      },
+      [self](acquire_atom, const std::string& cluster_id) {
+        return in_transaction(self, [&](pqxx::work& txn) {
+          const auto& o = self->state.options;
+          return persistence::sql::acquire_lease(txn, o.node_id, cluster_id, o.lease_ttl);
+        });
+      },
+      [self](release_lease_atom, const held_lease& lease) {
+        return in_transaction(self, [&](pqxx::work& txn) {
+          persistence::sql::release_lease(txn, self->state.options.node_id, lease);
+          return done_atom::value;
+        });
+      },
+      [self](leave_atom) {
+        return in_transaction(self, [&](pqxx::work& txn) {
+          persistence::sql::leave(txn, self->state.options.node_id);
+          return done_atom::value;
+        });
+      },
+  };
+}
+
+/// Whether process `pid` of this host is gone. Our own pid counts as gone: a row of this
+/// host with it is an earlier incarnation (a container's server is often pid 1).
+bool process_gone(std::int32_t pid) {
+  if (pid <= 0 || pid == static_cast<std::int32_t>(getpid()))
+    return true;
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+} // namespace
+
+lease_keeper_actor spawn_lease_keeper(caf::actor_system& system,
+                                      lease_keeper_options options) {
+  return system.spawn<caf::detached>(keeper_behavior, std::move(options));
+}
+
+std::string register_node(const std::string& database_url, const node_identity& node,
+                          std::chrono::milliseconds lease_ttl,
+                          const std::string& mesh_secret_candidate) {
+  pqxx::connection connection{database_url};
+  pqxx::work txn{connection, "register_node"};
+  std::vector<std::string> gone;
+  for (const auto& other :
+       persistence::sql::live_nodes_on_host(txn, node.hostname, lease_ttl))
+    if (process_gone(other.pid))
+      gone.push_back(other.id);
+  if (!gone.empty())
+    spdlog::info("event=nodes_retired count={} reason=\"their process on this host is "
+                 "gone\"",
+                 gone.size());
+  persistence::sql::retire_nodes(txn, gone);
+  if (!persistence::sql::insert_node(txn, node, lease_ttl))
+    throw std::runtime_error("node id " + node.id +
+                             " is taken by a live node; give each node its own "
+                             "--node-id");
+  if (auto twin = persistence::sql::live_node_with_caf_node(txn, node.id, node.caf_node,
+                                                            lease_ttl);
+      !twin.empty())
+    throw std::runtime_error(
+        "live node " + twin + " has the same CAF node id (" + node.caf_node +
+        "): CAF derives it from host data and the process id, which two containers "
+        "whose server is pid 1 can share; give the containers distinct host names");
+  auto secret = persistence::sql::mesh_secret(txn, mesh_secret_candidate);
+  txn.commit();
+  return secret;
+}
+
+} // namespace diffplane

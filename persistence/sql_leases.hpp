@@ -1,0 +1,86 @@
+#pragma once
+
+#include "persistence/membership_records.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class transaction_base;
+}
+
+// All SQL of the nodes, cluster_leases and lease_history tables. Every time compared is
+// the database's now(), so the nodes' clocks need not agree.
+namespace diffplane::persistence::sql {
+
+/// A node of the same host that still looks live: its id and process id.
+struct node_process {
+  std::string id;
+  std::int32_t pid = 0;
+};
+
+/// The nodes of `hostname` whose heartbeat is younger than `ttl` and that did not leave.
+std::vector<node_process> live_nodes_on_host(pqxx::transaction_base& txn,
+                                             const std::string& hostname,
+                                             std::chrono::milliseconds ttl);
+
+/// Marks the nodes `ids` as gone and ends their leases now, so that their clusters can be
+/// acquired at once rather than after the TTL.
+void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
+
+/// Registers `node` (or registers it again after it left or went silent); false when a
+/// live node already has its id.
+bool insert_node(pqxx::transaction_base& txn, const node_identity& node,
+                 std::chrono::milliseconds ttl);
+
+void heartbeat(pqxx::transaction_base& txn, const std::string& node_id);
+
+/// The id of a live node other than `node_id` whose CAF node id is `caf_node`; empty if
+/// none.
+std::string live_node_with_caf_node(pqxx::transaction_base& txn,
+                                    const std::string& node_id,
+                                    const std::string& caf_node,
+                                    std::chrono::milliseconds ttl);
+
+/// The mesh secret, stored as `candidate` if no node stored one before.
+std::string mesh_secret(pqxx::transaction_base& txn, const std::string& candidate);
+
+/// Extends the leases `held` by `ttl` where the node still holds them at that epoch;
+/// answers the clusters whose lease it extended.
+std::vector<std::string> renew_leases(pqxx::transaction_base& txn,
+                                      const std::string& node_id,
+                                      const std::vector<held_lease>& held,
+                                      std::chrono::milliseconds ttl);
+
+std::vector<node_row> live_nodes(pqxx::transaction_base& txn,
+                                 std::chrono::milliseconds ttl);
+
+std::vector<lease_row> leases(pqxx::transaction_base& txn);
+
+/// Takes the lease of `cluster_id` for the node when it has expired (or never was
+/// held) or the node holds it already, with the next epoch; answers that epoch, or 0
+/// when another node holds it.
+std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_id,
+                           const std::string& cluster_id, std::chrono::milliseconds ttl);
+
+/// Ends the lease now if the node still holds it at that epoch.
+void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
+                   const held_lease& lease);
+
+/// Marks the node as gone and ends every lease it holds now.
+void leave(pqxx::transaction_base& txn, const std::string& node_id);
+
+/// Locks (FOR SHARE) the lease rows that the node holds at the given epochs, so that no
+/// acquisition can commit before the transaction does; answers the clusters of `fences`
+/// whose lease the node no longer holds at that epoch.
+std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
+                                         const std::string& node_id,
+                                         const std::vector<held_lease>& fences);
+
+/// Gives each new cluster its lease row, held by nobody yet.
+void insert_leases(pqxx::transaction_base& txn,
+                   const std::vector<const cluster_record*>& clusters);
+
+} // namespace diffplane::persistence::sql

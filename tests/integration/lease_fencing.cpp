@@ -1,0 +1,222 @@
+#define CAF_SUITE lease_fencing
+
+#include "actors/message_types.hpp"
+#include "persistence/lease_keeper.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/sql_leases.hpp"
+#include "test_database.hpp"
+
+#include <caf/all.hpp>
+#include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <future>
+#include <optional>
+#include <thread>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct lease_test_config : caf::actor_system_config {
+  lease_test_config() { register_message_types(*this); }
+};
+
+/// The real writer and lease keepers of two nodes on a fresh, migrated database with
+/// one cluster, in a real actor system.
+struct fixture {
+  std::string url = create_test_database();
+  lease_test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  std::vector<caf::actor> spawned;
+
+  fixture() {
+    pqxx::connection connection{url};
+    persistence::apply_migrations(connection);
+    auto writer = writer_of("");
+    ask<done_atom>(writer, cluster_record{"c1", "sk_c1", "", 0, false, false});
+  }
+
+  ~fixture() {
+    for (auto& actor : spawned)
+      self->send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+
+  persistence_actor writer_of(const std::string& node_id) {
+    persistence_options options;
+    options.database_url = url;
+    options.name = "writer";
+    options.node_id = node_id;
+    options.dispatch_write_delay = 0ms;
+    auto writer = spawn_persistence(sys, options);
+    spawned.push_back(caf::actor_cast<caf::actor>(writer));
+    return writer;
+  }
+
+  lease_keeper_actor keeper_of(const std::string& node_id,
+                               std::chrono::milliseconds ttl) {
+    register_node(url, node_identity{node_id, "", "", 0, "test-host", 1, ""}, ttl);
+    auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, node_id, ttl});
+    spawned.push_back(caf::actor_cast<caf::actor>(keeper));
+    return keeper;
+  }
+
+  template <class T, class Handle, class... Ts> T ask(const Handle& to, Ts&&... xs) {
+    std::optional<T> result;
+    self->request(to, caf::duration{10s}, std::forward<Ts>(xs)...)
+        .receive(
+            [&](T& value) { result = std::move(value); },
+            [&](caf::error& err) { CAF_FAIL("request failed: " << sys.render(err)); });
+    return std::move(*result);
+  }
+
+  /// The error a request gets; CAF_FAIL when it succeeds.
+  template <class Reply, class Handle, class... Ts>
+  std::string refusal(const Handle& to, Ts&&... xs) {
+    std::string message;
+    self->request(to, caf::duration{10s}, std::forward<Ts>(xs)...)
+        .receive([&](Reply&) { CAF_FAIL("the request succeeded"); },
+                 [&](caf::error& err) { message = sys.render(err); });
+    return message;
+  }
+
+  static job_record job(const std::string& id) {
+    job_record job;
+    job.cluster_id = "c1";
+    job.id = id;
+    job.service = "svc";
+    job.target_fn = "fn";
+    job.revision = 1;
+    return job;
+  }
+
+  int jobs_in_database() {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    return txn.exec("SELECT count(*) FROM jobs")[0][0].as<int>();
+  }
+};
+
+/// The pid of a process that has ended.
+pid_t ended_process() {
+  auto pid = fork();
+  if (pid == 0)
+    _exit(0);
+  waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(lease_fencing_tests, fixture)
+
+CAF_TEST(writes commit while the node holds the lease at their epoch) {
+  auto keeper = keeper_of("n1", 3000ms);
+  auto epoch = ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"});
+  CAF_CHECK_EQUAL(epoch, 1);
+  auto writer = writer_of("n1");
+  self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
+  CAF_CHECK(ask<bool>(writer, job("j1")));
+  CAF_CHECK_EQUAL(jobs_in_database(), 1);
+  auto view = ask<membership_view>(keeper, membership_round_atom::value,
+                                   std::vector<held_lease>{{"c1", epoch}});
+  CAF_CHECK_EQUAL(view.renewed, std::vector<std::string>{"c1"});
+  CAF_REQUIRE_EQUAL(view.nodes.size(), 1u);
+  CAF_CHECK_EQUAL(view.nodes[0].id, "n1");
+  CAF_REQUIRE_EQUAL(view.leases.size(), 1u);
+  CAF_CHECK_EQUAL(view.leases[0].node_id, "n1");
+  CAF_CHECK(!view.leases[0].expired);
+}
+
+CAF_TEST(writes under an epoch another node replaced are refused and the node is told) {
+  auto first = keeper_of("n1", 300ms);
+  auto epoch = ask<std::int64_t>(first, acquire_atom::value, std::string{"c1"});
+  auto writer = writer_of("n1");
+  self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
+  CAF_CHECK(ask<bool>(writer, job("before")));
+  auto second = keeper_of("n2", 3000ms);
+  CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 0);
+  std::this_thread::sleep_for(400ms);
+  CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 2);
+  auto message = refusal<bool>(writer, job("after"));
+  CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
+  bool told = false;
+  self->receive(
+      [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
+        told = cluster == "c1" && fenced_epoch == epoch;
+      },
+      caf::after(std::chrono::seconds{5}) >> [] {});
+  CAF_CHECK(told);
+  CAF_CHECK_EQUAL(jobs_in_database(), 1);
+  // The renewal of the lost lease fails too.
+  auto view = ask<membership_view>(first, membership_round_atom::value,
+                                   std::vector<held_lease>{{"c1", epoch}});
+  CAF_CHECK(view.renewed.empty());
+}
+
+CAF_TEST(a write of a cluster the node holds no lease of is refused) {
+  auto writer = writer_of("n1");
+  refusal<bool>(writer, job("j1"));
+  CAF_CHECK_EQUAL(jobs_in_database(), 0);
+}
+
+CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
+  auto keeper = keeper_of("n1", 200ms);
+  auto epoch = ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"});
+  std::this_thread::sleep_for(300ms);
+  // A write of n1 in flight: the lease row locked by its fence check, not committed.
+  pqxx::connection writing{url};
+  pqxx::work write{writing};
+  auto fenced = persistence::sql::fenced_clusters(write, "n1", {{"c1", epoch}});
+  CAF_REQUIRE(fenced.empty());
+  write.exec("INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, status, "
+             "max_attempts, timeout_seconds) "
+             "VALUES ('c1', 'in-flight', 'svc', 'fn', '', 'pending', 1, 60)");
+  auto taking = std::async(std::launch::async, [this] {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    register_node(url, node_identity{"n2", "", "", 0, "test-host", 1, ""}, 3000ms);
+    auto taken = persistence::sql::acquire_lease(txn, "n2", "c1", 3000ms);
+    txn.commit();
+    return taken;
+  });
+  CAF_CHECK(taking.wait_for(500ms) == std::future_status::timeout);
+  write.commit();
+  CAF_REQUIRE(taking.wait_for(10s) == std::future_status::ready);
+  CAF_CHECK_EQUAL(taking.get(), epoch + 1);
+  CAF_CHECK_EQUAL(jobs_in_database(), 1);
+}
+
+CAF_TEST(a node id taken by a live node is refused and a dead process is retired) {
+  // pid 1 is alive on any host; an ended child is not.
+  register_node(url, node_identity{"n1", "", "", 0, "host-a", 1, ""}, 3000ms);
+  bool refused = false;
+  try {
+    register_node(url, node_identity{"n1", "", "", 0, "host-b", 7, ""}, 3000ms);
+  } catch (const std::runtime_error& e) {
+    refused = std::string{e.what()}.find("taken by a live node") != std::string::npos;
+  }
+  CAF_CHECK(refused);
+  register_node(url, node_identity{"n2", "", "", 0, "host-a", ended_process(), ""},
+                3000ms);
+  auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, "n2", 60000ms});
+  spawned.push_back(caf::actor_cast<caf::actor>(keeper));
+  CAF_CHECK_EQUAL(ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"}), 1);
+  // A node restarted on host-a retires n2, whose process is gone, and its lease ends.
+  register_node(url, node_identity{"n3", "", "", 0, "host-a", getpid(), ""}, 60000ms);
+  pqxx::connection connection{url};
+  pqxx::work txn{connection};
+  CAF_CHECK(!txn.exec("SELECT stopped_at FROM nodes WHERE id = 'n2'")[0][0].is_null());
+  CAF_CHECK(txn.exec("SELECT stopped_at FROM nodes WHERE id = 'n1'")[0][0].is_null());
+  CAF_CHECK(txn.exec("SELECT expires_at <= now() FROM cluster_leases")[0][0].as<bool>());
+  CAF_CHECK(
+      !txn.exec("SELECT ended_at FROM lease_history WHERE epoch = 1")[0][0].is_null());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

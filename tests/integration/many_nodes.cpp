@@ -1,0 +1,260 @@
+#define CAF_SUITE many_nodes
+
+#include "http_test_helpers.hpp"
+
+#include "actors/ownership.hpp"
+
+#include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <set>
+#include <thread>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto lease_ttl = 1500ms;
+
+/// A TCP port of 127.0.0.1 free a moment ago (the CAF port has no "any free port").
+std::uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct cluster {
+  std::string id;
+  std::string secret;
+};
+
+/// Several server processes on one database, with short leases.
+struct fixture {
+  std::string url = create_test_database();
+  std::map<std::string, std::unique_ptr<server_process>> nodes;
+  int created_clusters = 0;
+
+  server_process& start(const std::string& node_id) {
+    auto args = server_args(
+        url, {"--node-id", node_id, "--lease-ttl-ms", std::to_string(lease_ttl.count()),
+              "--node-heartbeat-ms", "250", "--caf-port", std::to_string(free_port())});
+    auto& slot = nodes[node_id];
+    slot = std::make_unique<server_process>(std::move(args));
+    return *slot;
+  }
+
+  cluster create_cluster(server_process& on) {
+    auto description = "cluster-" + std::to_string(++created_clusters);
+    auto headers = std::vector<std::pair<std::string, std::string>>{
+        {"Authorization", "Basic " + test_management_secret}};
+    auto client = on.client();
+    CAF_REQUIRE_EQUAL(client
+                          .request("POST", "/clusters",
+                                   json{{"description", description}}.dump(), headers)
+                          .status,
+                      204u);
+    for (auto& c : parse_json(client.request("GET", "/clusters", {}, headers).body))
+      if (c["description"] == description)
+        return cluster{c["id"].get<std::string>(), c["apiSecret"].get<std::string>()};
+    CAF_FAIL("the new cluster is not listed");
+    return {};
+  }
+
+  /// A cluster whose preferred owner among `node_ids` is `owner`, created through it.
+  cluster create_cluster_preferring(const std::string& owner,
+                                    const std::vector<std::string>& node_ids) {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      auto c = create_cluster(*nodes.at(owner));
+      if (ownership::preferred_owner(node_ids, c.id) == owner)
+        return c;
+    }
+    CAF_FAIL("no cluster preferred " << owner);
+    return {};
+  }
+
+  cli::http_reply create_job(server_process& on, const cluster& c,
+                             std::chrono::milliseconds timeout = 5s) {
+    json body{{"service", "svc"},
+              {"targetFn", "f"},
+              {"targetArgs", "kA=="},
+              {"callConfig",
+               {{"retryCountOnStall", 1},
+                {"predictiveRetriesOnRejection", false},
+                {"timeoutSeconds", 300}}}};
+    return on.client(timeout).request("POST", "/jobs", body.dump(),
+                                      {{"Authorization", "Basic " + c.secret}});
+  }
+
+  /// How long until `on` accepts creates of `c`; nullopt when not within `limit`. The
+  /// jobs it acknowledged are added to `acknowledged`.
+  std::optional<std::chrono::milliseconds>
+  wait_until_served(server_process& on, const cluster& c, std::chrono::milliseconds limit,
+                    std::vector<std::string>& acknowledged) {
+    auto started = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - started < limit) {
+      auto reply = create_job(on, c);
+      if (reply.status == 201) {
+        acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+      }
+      CAF_CHECK_EQUAL(reply.status, 503u);
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+  }
+
+  std::set<std::string> jobs_in_database(const cluster& c) {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    std::set<std::string> ids;
+    for (const auto& row :
+         txn.exec_params("SELECT id FROM jobs WHERE cluster_id = $1", c.id))
+      ids.insert(row[0].as<std::string>());
+    return ids;
+  }
+
+  /// Checks that no two acquisitions of one cluster overlapped in time.
+  void check_lease_history() {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    auto overlaps =
+        txn.exec("SELECT a.cluster_id, a.epoch FROM lease_history a JOIN lease_history b "
+                 "ON a.cluster_id = b.cluster_id AND b.epoch = a.epoch + 1 "
+                 "WHERE a.ended_at IS NULL OR a.ended_at > b.acquired_at");
+    CAF_CHECK_EQUAL(overlaps.size(), 0u);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(many_nodes_tests, fixture)
+
+CAF_TEST(two nodes share one database and either accepts every cluster) {
+  auto& a = start("node-a");
+  std::vector<cluster> clusters;
+  for (int i = 0; i < 10; ++i)
+    clusters.push_back(create_cluster(a));
+  auto& b = start("node-b");
+  std::vector<std::string> acknowledged;
+  // Each node serves some clusters and forwards the requests of the others, during the
+  // hand-offs to node-b as after them.
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& c : clusters) {
+      CAF_CHECK(wait_until_served(a, c, 20s, acknowledged).has_value());
+      CAF_CHECK(wait_until_served(b, c, 20s, acknowledged).has_value());
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  std::set<std::string> stored;
+  for (const auto& c : clusters)
+    for (const auto& id : jobs_in_database(c))
+      stored.insert(id);
+  CAF_CHECK_EQUAL(stored,
+                  std::set<std::string>(acknowledged.begin(), acknowledged.end()));
+  // Both nodes hold leases: the clusters spread.
+  auto nodes_view =
+      parse_json(a.client()
+                     .request("GET", "/nodes", {},
+                              {{"Authorization", "Basic " + test_management_secret}})
+                     .body);
+  CAF_REQUIRE_EQUAL(nodes_view["nodes"].size(), 2u);
+  for (const auto& node : nodes_view["nodes"])
+    CAF_CHECK_GREATER(node["clusters"].size(), 0u);
+  CAF_CHECK_EQUAL(nodes_view["leases"].size(), clusters.size());
+  check_lease_history();
+}
+
+CAF_TEST(the clusters of a killed node are served by a survivor within the lease TTL) {
+  auto& a = start("node-a");
+  auto& b = start("node-b");
+  auto c = create_cluster_preferring("node-a", {"node-a", "node-b"});
+  std::vector<std::string> acknowledged;
+  CAF_REQUIRE(wait_until_served(a, c, 10s, acknowledged).has_value());
+  for (int i = 0; i < 20; ++i) {
+    auto reply = create_job(a, c);
+    CAF_REQUIRE_EQUAL(reply.status, 201u);
+    acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
+  }
+  a.kill();
+  auto took = wait_until_served(b, c, 10s, acknowledged);
+  CAF_REQUIRE(took.has_value());
+  CAF_MESSAGE("takeover after kill -9: " << took->count() << " ms (lease TTL "
+                                         << lease_ttl.count() << " ms)");
+  CAF_CHECK_LESS_OR_EQUAL(*took, lease_ttl + 1s);
+  auto stored = jobs_in_database(c);
+  for (const auto& id : acknowledged)
+    CAF_CHECK(stored.count(id) == 1);
+  check_lease_history();
+}
+
+CAF_TEST(a frozen node serves and writes nothing after another took its clusters) {
+  auto& a = start("node-a");
+  auto& b = start("node-b");
+  auto c = create_cluster_preferring("node-a", {"node-a", "node-b"});
+  std::vector<std::string> acknowledged;
+  CAF_REQUIRE(wait_until_served(a, c, 10s, acknowledged).has_value());
+  kill(a.pid(), SIGSTOP);
+  auto took = wait_until_served(b, c, 10s, acknowledged);
+  CAF_REQUIRE(took.has_value());
+  CAF_MESSAGE("takeover from a frozen node: " << took->count() << " ms");
+  kill(a.pid(), SIGCONT);
+  // On waking, the node stops the cluster by its own clock or has its writes fenced by
+  // the database, and forwards to the new owner: whatever it acknowledges is stored,
+  // and nothing else.
+  for (int i = 0; i < 5; ++i) {
+    auto reply = create_job(a, c);
+    if (reply.status == 201)
+      acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
+    else
+      CAF_CHECK_EQUAL(reply.status, 503u);
+  }
+  auto stored = jobs_in_database(c);
+  CAF_CHECK_EQUAL(stored,
+                  std::set<std::string>(acknowledged.begin(), acknowledged.end()));
+  check_lease_history();
+  // Back in the membership, the node is the cluster's preferred owner again and gets it
+  // back by hand-off, with a newer epoch.
+  CAF_CHECK(wait_until_served(a, c, 20s, acknowledged).has_value());
+  check_lease_history();
+}
+
+CAF_TEST(a node restarted after a crash takes its clusters back at once) {
+  auto& a = start("node-a");
+  auto c = create_cluster(a);
+  std::vector<std::string> acknowledged;
+  CAF_REQUIRE(wait_until_served(a, c, 10s, acknowledged).has_value());
+  a.kill();
+  auto& again = start("node-a2");
+  auto took = wait_until_served(again, c, 10s, acknowledged);
+  CAF_REQUIRE(took.has_value());
+  // The dead process of this host is retired at registration: no wait for the TTL.
+  CAF_CHECK_LESS(*took, lease_ttl);
+}
+
+CAF_TEST(a node id in use by a live node is refused at start) {
+  start("node-a");
+  auto args = server_args(url, {"--node-id", "node-a"});
+  args.insert(args.begin(), {"serve", "--listen", "127.0.0.1:0"});
+  auto result = run_diffplane(args);
+  CAF_CHECK_NOT_EQUAL(result.exit_code, 0);
+  CAF_CHECK(result.output.find("node id node-a is taken by a live node") !=
+            std::string::npos);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,85 @@
+#include "memory_leases.hpp"
+
+#include "persistence/errors.hpp"
+
+#include <caf/all.hpp>
+
+namespace diffplane::testing {
+
+namespace {
+
+caf::error unavailable() {
+  return make_error(error_code::unavailable, "the database is unavailable");
+}
+
+lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self,
+                                                std::shared_ptr<memory_leases> table,
+                                                std::string me) {
+  auto now = [self] { return self->clock().now(); };
+  auto reachable = [table, me] { return table->unreachable.count(me) == 0; };
+  return {
+      [=](membership_round_atom,
+          const std::vector<held_lease>& held) -> caf::result<membership_view> {
+        if (!reachable())
+          return unavailable();
+        table->heartbeats[me] = now();
+        table->left.erase(me);
+        membership_view view;
+        for (const auto& lease : held) {
+          auto it = table->leases.find(lease.cluster_id);
+          if (it != table->leases.end() && it->second.node_id == me &&
+              it->second.epoch == lease.epoch) {
+            it->second.expires_at = now() + table->ttl;
+            view.renewed.push_back(lease.cluster_id);
+          }
+        }
+        for (const auto& [node, beat] : table->heartbeats)
+          if (table->left.count(node) == 0 && now() - beat < table->ttl)
+            view.nodes.push_back(node_row{node, "", "", 0, 0, 0});
+        for (const auto& [cluster, lease] : table->leases)
+          view.leases.push_back(lease_row{cluster, lease.node_id, lease.epoch,
+                                          lease.expires_at <= now(), 0});
+        return view;
+      },
+      [=](acquire_atom, const std::string& cluster_id) -> caf::result<std::int64_t> {
+        if (!reachable())
+          return unavailable();
+        auto& lease = table->leases[cluster_id];
+        if (lease.expires_at > now() && lease.node_id != me)
+          return std::int64_t{0};
+        lease.node_id = me;
+        lease.epoch += 1;
+        lease.expires_at = now() + table->ttl;
+        table->history.push_back({cluster_id, lease.epoch, me});
+        return lease.epoch;
+      },
+      [=](release_lease_atom, const held_lease& held) -> caf::result<done_atom> {
+        if (!reachable())
+          return unavailable();
+        auto it = table->leases.find(held.cluster_id);
+        if (it != table->leases.end() && it->second.node_id == me &&
+            it->second.epoch == held.epoch && it->second.expires_at > now())
+          it->second.expires_at = now();
+        return done_atom::value;
+      },
+      [=](leave_atom) -> caf::result<done_atom> {
+        if (!reachable())
+          return unavailable();
+        table->left.insert(me);
+        for (auto& [cluster, lease] : table->leases)
+          if (lease.node_id == me && lease.expires_at > now())
+            lease.expires_at = now();
+        return done_atom::value;
+      },
+  };
+}
+
+} // namespace
+
+lease_keeper_actor spawn_memory_lease_keeper(caf::actor_system& system,
+                                             std::shared_ptr<memory_leases> table,
+                                             std::string node_id) {
+  return system.spawn(memory_keeper, std::move(table), std::move(node_id));
+}
+
+} // namespace diffplane::testing

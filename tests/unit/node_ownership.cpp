@@ -1,0 +1,205 @@
+#define CAF_SUITE node_ownership
+
+#include "actor_fixture.hpp"
+#include "memory_leases.hpp"
+
+#include "actors/ownership.hpp"
+#include "actors/secrets.hpp"
+
+#include <map>
+
+using namespace diffplane;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int cluster_count = 8;
+
+std::string cluster_id(int i) {
+  return "c" + std::to_string(i);
+}
+
+std::string secret_of(int i) {
+  return "sk_cluster_" + std::to_string(i);
+}
+
+/// Several nodes over one in-memory database: the store (jobs, clusters) and the lease
+/// table, which fences the nodes' job writes like Postgres does.
+struct fixture : testing::actor_fixture {
+  std::shared_ptr<testing::memory_leases> leases =
+      std::make_shared<testing::memory_leases>();
+  std::map<std::string, node_actor> nodes;
+
+  fixture() {
+    for (int i = 0; i < cluster_count; ++i) {
+      store->clusters[cluster_id(i)] =
+          cluster_record{cluster_id(i), secret_of(i), "", i + 1, false, false};
+      leases->leases[cluster_id(i)];
+    }
+    store->fence_table = leases;
+  }
+
+  ~fixture() {
+    for (auto& [id, node] : nodes)
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  node_actor start(const std::string& node_id) {
+    node_options options;
+    options.membership.node_id = node_id;
+    options.membership.lease_ttl = leases->ttl;
+    auto db_of_node = testing::spawn_memory_persistence(sys, store);
+    auto node = spawn_node(
+        sys, options,
+        [db_of_node](caf::actor_system&, const std::string&) { return db_of_node; },
+        [this, node_id](caf::actor_system& system) {
+          return testing::spawn_memory_lease_keeper(system, leases, node_id);
+        });
+    nodes[node_id] = node;
+    run();
+    return node;
+  }
+
+  cluster_actor authenticate(const node_actor& node, const std::string& secret) {
+    auto response = self->request(node, caf::infinite, authenticate_atom::value,
+                                  secrets::sha256(secret));
+    run();
+    cluster_actor result;
+    response.receive([&](std::string&, cluster_actor& actor) { result = actor; },
+                     [](caf::error&) {});
+    return result;
+  }
+
+  /// The nodes serving cluster `i` now; checks that there is at most one.
+  std::vector<std::string> servers_of(int i) {
+    std::vector<std::string> result;
+    for (auto& [id, node] : nodes)
+      if (authenticate(node, secret_of(i)) != nullptr)
+        result.push_back(id);
+    CAF_CHECK_LESS_OR_EQUAL(result.size(), 1u);
+    return result;
+  }
+
+  std::vector<std::string> live_node_ids() {
+    std::vector<std::string> ids;
+    for (auto& [id, node] : nodes)
+      ids.push_back(id);
+    return ids;
+  }
+
+  /// Advances the clock in small steps for `d`, checking after each step that no
+  /// cluster is served by two nodes.
+  void run_for(caf::timespan d, caf::timespan step = 100ms) {
+    for (caf::timespan passed{0}; passed < d; passed += step) {
+      advance_time(step);
+      for (int i = 0; i < cluster_count; ++i)
+        servers_of(i);
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(node_ownership_tests, fixture)
+
+CAF_TEST(a lone node acquires and serves every cluster) {
+  auto node = start("node-a");
+  run_for(500ms);
+  for (int i = 0; i < cluster_count; ++i)
+    CAF_CHECK_EQUAL(servers_of(i), std::vector<std::string>{"node-a"});
+  for (const auto& [id, lease] : leases->leases) {
+    CAF_CHECK_EQUAL(lease.node_id, "node-a");
+    CAF_CHECK_EQUAL(lease.epoch, 1);
+  }
+}
+
+CAF_TEST(a joining node takes its clusters by hand off with never two servers) {
+  start("node-a");
+  run_for(1s);
+  start("node-b");
+  run_for(30s);
+  auto ids = live_node_ids();
+  int moved = 0;
+  for (int i = 0; i < cluster_count; ++i) {
+    auto preferred = ownership::preferred_owner(ids, cluster_id(i));
+    CAF_CHECK_EQUAL(servers_of(i), std::vector<std::string>{preferred});
+    if (preferred == "node-b") {
+      ++moved;
+      CAF_CHECK_EQUAL(leases->leases[cluster_id(i)].epoch, 2);
+    }
+  }
+  CAF_MESSAGE(moved << " of " << cluster_count << " clusters moved to node-b");
+  CAF_CHECK_GREATER(moved, 0);
+}
+
+CAF_TEST(a node cut off from the database stops serving when its lease runs out) {
+  start("node-a");
+  run_for(1s);
+  leases->unreachable.insert("node-a");
+  // Renewed at most a heartbeat ago; its clock stops it before the lease's expiry.
+  run_for(leases->ttl - 1s);
+  CAF_CHECK_EQUAL(servers_of(0), std::vector<std::string>{"node-a"});
+  run_for(1s + 100ms);
+  for (int i = 0; i < cluster_count; ++i)
+    CAF_CHECK(servers_of(i).empty());
+  auto now = sched.clock().now();
+  for (const auto& [id, lease] : leases->leases)
+    CAF_CHECK_GREATER(lease.expires_at, now - 200ms);
+  // Back in touch: the leases it still holds in the database are taken back.
+  leases->unreachable.clear();
+  run_for(2s);
+  for (int i = 0; i < cluster_count; ++i)
+    CAF_CHECK_EQUAL(servers_of(i), std::vector<std::string>{"node-a"});
+}
+
+CAF_TEST(the clusters of a lost node move to the survivors once its leases expire) {
+  start("node-a");
+  start("node-b");
+  run_for(30s);
+  // node-a can no longer reach the database (dead, frozen or cut off, as the others see
+  // it): its heartbeats and renewals stop.
+  leases->unreachable.insert("node-a");
+  auto killed_at = sched.clock().now();
+  caf::timespan all_served{0};
+  for (caf::timespan passed{0}; passed < 10s; passed += 100ms) {
+    run_for(100ms);
+    bool all = true;
+    for (int i = 0; i < cluster_count; ++i)
+      all = all && servers_of(i) == std::vector<std::string>{"node-b"};
+    if (all) {
+      all_served = sched.clock().now() - killed_at;
+      break;
+    }
+  }
+  CAF_MESSAGE("served again after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(all_served).count()
+              << " ms");
+  CAF_CHECK_GREATER(all_served, caf::timespan{0});
+  CAF_CHECK_LESS_OR_EQUAL(all_served, leases->ttl + 1s);
+}
+
+CAF_TEST(a write under a stale epoch is refused and the cluster stops at once) {
+  auto node = start("node-a");
+  run_for(500ms);
+  auto cluster = authenticate(node, secret_of(0));
+  CAF_REQUIRE(cluster != nullptr);
+  // Another node acquired the lease while this one did not notice (a pause).
+  auto& lease = leases->leases[cluster_id(0)];
+  lease.node_id = "node-z";
+  lease.epoch += 1;
+  lease.expires_at = sched.clock().now() + 1h;
+  auto created =
+      self->request(cluster, caf::infinite,
+                    create_job_request{"svc", "fn", "", "", 0, 1, false, 30, "", false});
+  run();
+  created.receive([](std::string&) { CAF_FAIL("a fenced create was acknowledged"); },
+                  [](caf::error&) {});
+  CAF_CHECK_EQUAL(store->fenced_writes, 1u);
+  CAF_CHECK(store->jobs.empty());
+  CAF_CHECK(servers_of(0).empty());
+  // The other clusters are not affected.
+  CAF_CHECK_EQUAL(servers_of(1), std::vector<std::string>{"node-a"});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
