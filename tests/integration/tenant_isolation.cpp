@@ -162,6 +162,9 @@ std::vector<route_case> route_cases() {
   cases.push_back({"GET /clusters", guard::management_secret, [](const tenant&) {
                      return std::vector<probe>{{"GET", "/clusters", "", {}}};
                    }});
+  cases.push_back({"GET /nodes", guard::management_secret, [](const tenant&) {
+                     return std::vector<probe>{{"GET", "/nodes", "", {}}};
+                   }});
   cases.push_back({"POST /clusters", guard::management_secret, [](const tenant&) {
                      return std::vector<probe>{
                          {"POST", "/clusters", R"({"description":"intruder"})", {}}};
