@@ -68,6 +68,7 @@ export const api = {
   createCluster: (description) => call("POST", "/clusters", { body: { description } }),
   cluster: (id) => call("GET", `/clusters/${encode(id)}`),
   service: (id, name, limit = 100) => call("GET", `/clusters/${encode(id)}/service/${encode(name)}?limit=${limit}`),
+  activity: (id) => call("GET", `/clusters/${encode(id)}/activity`),
   job: (id, jobId) => call("GET", `/clusters/${encode(id)}/jobs/${encode(jobId)}`),
   metrics: (id, service) => call("GET", `/clusters/${encode(id)}/metrics?serviceName=${encode(service)}`),
   settings: (id) => call("GET", `/clusters/${encode(id)}/settings`),

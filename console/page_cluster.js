@@ -2,8 +2,12 @@
 // latest jobs, filtered by service and state, refreshed every few seconds.
 import { api } from "./api.js";
 import { ago, badge, clock, empty, h, replace, table } from "./dom.js";
+import { describeEvent, eventClass } from "./page_job.js";
 
 const refreshMs = 3000;
+/** The activity route reads up to 1000 jobs: refreshed less often than the rest. */
+const activityRefreshMs = 15_000;
+const activityShown = 15;
 /** The server's default --machine-stall-seconds: a machine silent longer is inactive. */
 export const silentAfterSeconds = 90;
 const states = ["pending", "running", "success", "failure"];
@@ -96,6 +100,25 @@ function jobsView(clusterId, jobs, filter) {
   );
 }
 
+function activityView(clusterId, activity) {
+  if (activity.length === 0) return empty("No activity yet.");
+  return h(
+    "ol",
+    { class: "timeline", id: "cluster-activity" },
+    activity.slice(0, activityShown).map((event) =>
+      h(
+        "li",
+        { class: eventClass[event.type] ?? "", "data-type": event.type },
+        clock(event.timestamp),
+        event.jobId
+          ? h("a", { href: `#/clusters/${encodeURIComponent(clusterId)}/jobs/${encodeURIComponent(event.jobId)}`, class: "mono" }, event.jobId.slice(0, 12))
+          : null,
+        h("span", { class: "event" }, event.service ? `${event.service}: ` : "", describeEvent(event)),
+      ),
+    ),
+  );
+}
+
 function select(id, label, options, value, onchange) {
   return h(
     "label",
@@ -120,6 +143,8 @@ export async function clusterPage(main, context) {
   const jobs = h("div", { id: "jobs" });
   const serviceFilter = h("span");
   const updated = h("span", { class: "muted", id: "updated" });
+  const activity = h("section");
+  let activityAt = 0;
 
   const load = async () => {
     const cluster = await api.cluster(clusterId);
@@ -130,6 +155,11 @@ export async function clusterPage(main, context) {
     replace(services, h("h2", {}, "Services"), servicesView(cluster, now));
     replace(machines, h("h2", {}, "Machines"), machinesView(cluster, now));
     replace(jobs, jobsView(clusterId, jobList, filter));
+    if (now - activityAt >= activityRefreshMs) {
+      activityAt = now;
+      const entries = await api.activity(clusterId);
+      if (context.current()) replace(activity, h("h2", {}, "Recent activity", h("span", { class: "muted" }, ` newest ${activityShown}`)), activityView(clusterId, entries));
+    }
     const names = serviceNames(cluster);
     if (filter.service && !names.includes(filter.service)) names.push(filter.service);
     if (!serviceFilter.querySelector("select:focus")) {
@@ -159,6 +189,7 @@ export async function clusterPage(main, context) {
     services,
     machines,
     h("section", {}, h("h2", {}, "Latest jobs"), h("div", { class: "filters" }, serviceFilter, stateFilter), jobs),
+    activity,
   );
   context.every(refreshMs, load);
 }

@@ -23,6 +23,8 @@ export function describeEvent(event) {
       return `resulted: ${meta.resultType}${meta.functionExecutionTime === null || meta.functionExecutionTime === undefined ? "" : ` in ${meta.functionExecutionTime} ms`}`;
     case "jobRecovered":
       return `recovered at start: ${meta.reason} (${meta.previousStatus} → ${meta.status})`;
+    case "machineStalled":
+      return `machine ${event.machineId ?? "?"} went silent (${meta.silentSeconds ?? "?"} s without a poll)`;
     case "jobResultNotPersisted":
       return `a ${meta.resultType} result was not stored: ${meta.reason}`;
     default:
@@ -30,7 +32,8 @@ export function describeEvent(event) {
   }
 }
 
-const eventClass = {
+export const eventClass = {
+  machineStalled: "event-stalled",
   jobStalled: "event-stalled",
   jobFailed: "event-failed",
   jobResulted: "event-resulted",

@@ -96,6 +96,8 @@ if (!browserPath) {
     assert.match(await text(".services"), /flaky/);
     assert.match(await text("table.machines"), /active/);
     assert.match(await text("#counts"), /2\s*success/);
+    await page.waitForSelector("#cluster-activity li[data-type=jobStalled]");
+    assert.match(await text("#cluster-activity"), /slow: stalled: timeout; retried/);
     await shot("cluster");
     await page.select("#state-filter", "failure");
     await page.waitForFunction(() => document.querySelector("#jobs .empty")?.textContent.includes("No failure job"));
