@@ -1,6 +1,7 @@
 #include "cli/cluster_command.hpp"
 #include "cli/serve_command.hpp"
 #include "config/command_line.hpp"
+#include "config/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -10,7 +11,7 @@ int main(int argc, char** argv) {
   using namespace diffplane;
   CLI::App app{"diffplane: a control plane for distributed function calls", "diffplane"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "diffplane 0.1.0");
+  app.set_version_flag("--version", config::version_line());
 
   config::server_options server;
   auto* serve =

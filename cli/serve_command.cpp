@@ -10,6 +10,7 @@
 #include "cli/file_limit.hpp"
 #include "cli/logging.hpp"
 #include "cli/port_file.hpp"
+#include "config/version.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/make_actor_bridge.hpp"
 #include "gateway/routes.hpp"
@@ -330,6 +331,8 @@ int run_serve(config::server_options options) {
                                  gateway::decode_limits{options.batch_status_max_ids},
                                  gateway::contract_text()};
   gateway::add_api_routes(routes, context);
+  if (options.console)
+    gateway::add_console_routes(routes);
   std::unique_ptr<gateway::http_server> operator_server;
   gateway::router operator_routes;
   std::uint16_t metrics_port = 0;
@@ -367,6 +370,8 @@ int run_serve(config::server_options options) {
   gateway_options.tls_key_file = options.tls_key;
   gateway_options.max_connections = max_connections;
   gateway_options.max_connections_per_address = options.max_connections_per_address;
+  if (options.server_header)
+    gateway_options.server_header = "diffplane/" + config::version();
   gateway::http_server server{std::move(gateway_options), routes};
   std::uint16_t port = 0;
   try {
@@ -395,6 +400,8 @@ int run_serve(config::server_options options) {
                "max_connections={} max_connections_per_address={}",
                endpoint, http_threads, actor_threads, max_connections,
                options.max_connections_per_address);
+  if (options.console)
+    spdlog::info("event=console_served address={}/console", endpoint);
   if (options.dev)
     std::cout << dev_banner(endpoint, options.management_secret, dev_cluster.id,
                             dev_cluster.api_secret,

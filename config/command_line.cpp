@@ -215,6 +215,15 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "hours stored activity and SDK telemetry are kept (0: forever)")
       ->envname("DIFFPLANE_ACTIVITY_RETENTION_HOURS")
       ->capture_default_str();
+  app.add_flag("--console", o.console,
+               "serve the web console at /console on the gateway's port "
+               "(--console=false: off)")
+      ->envname("DIFFPLANE_CONSOLE")
+      ->capture_default_str();
+  app.add_flag("--server-header", o.server_header,
+               "send 'Server: diffplane/<version>' with every answer (default: no "
+               "Server header)")
+      ->envname("DIFFPLANE_SERVER_HEADER");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
       ->envname("DIFFPLANE_LOG_LEVEL")
       ->capture_default_str();

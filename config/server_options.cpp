@@ -99,6 +99,8 @@ std::string describe(const server_options& o) {
   line("metrics-listen", quoted(o.metrics_listen));
   line("port-file", quoted(o.port_file));
   line("activity-retention-hours", std::to_string(o.activity_retention_hours));
+  line("console", o.console ? "true" : "false");
+  line("server-header", o.server_header ? "true" : "false");
   line("log-level", quoted(o.log_level));
   line("log-format", quoted(o.log_format));
   return out;

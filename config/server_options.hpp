@@ -116,6 +116,11 @@ struct server_options {
   /// idle_in_transaction_session_timeout of every session; 0: none.
   unsigned database_idle_in_transaction_timeout_ms = 60000;
 
+  /// Serve the web console at /console on the gateway's port.
+  bool console = true;
+  /// Send `Server: diffplane/<version>` with every answer; off, no Server header.
+  bool server_header = false;
+
   /// trace, debug, info, warn, error or off.
   std::string log_level = "info";
   /// text or json.

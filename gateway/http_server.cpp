@@ -266,6 +266,8 @@ private:
 
   void respond(http_response response) {
     bool closing = !keep_alive_ || server_.stopping.load();
+    if (!server_.options.server_header.empty())
+      response.headers.emplace_back("Server", server_.options.server_header);
     write_response_head(head_, response, version_, !closing);
     body_ = std::move(response.body);
     auto elapsed = std::chrono::steady_clock::now() - started_;

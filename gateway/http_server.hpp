@@ -28,6 +28,9 @@ struct http_server_options {
   /// Connections open at once from one client IP address; one more is answered 429
   /// (closed unanswered on a TLS listener) without its request being read. 0: no limit.
   std::size_t max_connections_per_address = 0;
+  /// The value of the Server header of every answer ("diffplane/0.1.0"); empty: no
+  /// Server header, so a scanner cannot read the version off any answer.
+  std::string server_header;
   /// The `listener` label of this server's connection metrics.
   std::string listener = "gateway";
 };

@@ -113,7 +113,6 @@ void write_response_head(std::string& out, const http_response& response,
       .append(" ")
       .append(reason.data(), reason.size())
       .append("\r\n");
-  line("Server", "diffplane");
   if (!response.body.empty() || response.status != 204)
     line("Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers)

@@ -666,6 +666,11 @@ std::string encode_job_detail(const job_detail& detail) {
       {"status", std::string{to_string(j.status)}},
       {"resultType", result_type_json(j.result_type)},
       {"result", j.result_type == result_kind::none ? json(nullptr) : json(j.result)},
+      // Sizes of the payloads as stored (the SDK's base64 text): the console shows
+      // these and fetches no contents unless asked.
+      {"targetArgsBytes", j.target_args.size()},
+      {"resultBytes",
+       j.result_type == result_kind::none ? json(nullptr) : json(j.result.size())},
       {"attempts", j.attempts_used},
       {"maxAttempts", j.max_attempts},
       {"timeoutSeconds", j.timeout_seconds},

@@ -33,6 +33,10 @@ void add_cluster_view_routes(router& routes, route_context& context);
 void add_operator_routes(router& routes);
 /// /live and /contract.
 void add_system_routes(router& routes, route_context& context);
+/// The web console: GET /console and its files, GET /console/:asset (no auth: the
+/// files hold no data; the console asks for the management secret and sends it to the
+/// API routes like any client).
+void add_console_routes(router& routes);
 
 // Shared by the route files.
 

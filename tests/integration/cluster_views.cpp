@@ -227,6 +227,9 @@ CAF_TEST(one job can be shown and unknown ones are 404) {
   CAF_CHECK_EQUAL(job["attempts"].get<int>(), 2);
   CAF_CHECK_EQUAL(job["machineId"].get<std::string>(), "m2");
   CAF_CHECK(job["activity"].size() >= 4u);
+  // The console shows payload sizes without their contents: "kA==" and "oA==".
+  CAF_CHECK_EQUAL(job["targetArgsBytes"].get<int>(), 4);
+  CAF_CHECK_EQUAL(job["resultBytes"].get<int>(), 4);
   CAF_CHECK_EQUAL(manage("GET", "/clusters/" + cluster_id + "/jobs/nope").status, 404u);
   CAF_CHECK_EQUAL(manage("GET", "/clusters/nope/activity").status, 404u);
   CAF_CHECK_EQUAL(manage("GET", "/clusters/nope/settings").status, 404u);
