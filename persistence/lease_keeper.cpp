@@ -20,12 +20,12 @@ struct keeper_state {
   static inline const char* name = "diffplane.lease_keeper";
 };
 
-using self_pointer = lease_keeper_actor::stateful_pointer<keeper_state>;
+using keeper_pointer = lease_keeper_actor::stateful_pointer<keeper_state>;
 
 /// Runs `fn` in a transaction on the keeper's connection; a failure is `unavailable`,
 /// and a broken connection is opened again by the next call.
 template <class Fn>
-auto in_transaction(self_pointer self, Fn fn)
+auto in_transaction(keeper_pointer self, Fn fn)
     -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
   try {
@@ -46,7 +46,7 @@ auto in_transaction(self_pointer self, Fn fn)
   }
 }
 
-lease_keeper_actor::behavior_type keeper_behavior(self_pointer self,
+lease_keeper_actor::behavior_type keeper_behavior(keeper_pointer self,
                                                   lease_keeper_options options) {
   self->state.options = std::move(options);
   return {

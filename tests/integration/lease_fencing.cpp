@@ -135,14 +135,15 @@ CAF_TEST(writes commit while the node holds the lease at their epoch) {
 }
 
 CAF_TEST(writes under an epoch another node replaced are refused and the node is told) {
-  auto first = keeper_of("n1", 300ms);
+  // Long enough for the refused acquisition below on a loaded machine.
+  auto first = keeper_of("n1", 1500ms);
   auto epoch = ask<std::int64_t>(first, acquire_atom::value, std::string{"c1"});
   auto writer = writer_of("n1");
   self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
   CAF_CHECK(ask<bool>(writer, job("before")));
   auto second = keeper_of("n2", 3000ms);
   CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 0);
-  std::this_thread::sleep_for(400ms);
+  std::this_thread::sleep_for(1600ms);
   CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 2);
   auto message = refusal<bool>(writer, job("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
