@@ -29,6 +29,10 @@ constexpr auto request_budget = std::chrono::seconds{25};
 constexpr auto long_poll_margin = std::chrono::seconds{8};
 /// How long the node may take to say where the cluster is.
 constexpr auto route_timeout = std::chrono::seconds{5};
+/// How long one try at a peer may take beyond the request's own wait (a long-poll's
+/// ttl). A peer that froze, or whose connection died without a word, never answers:
+/// its try ends here and the next one goes where the cluster is served by then.
+constexpr auto peer_try_limit = std::chrono::seconds{2};
 
 struct forwarder_state {
   // Not an aggregate: CAF would construct the state from the actor's self pointer.
@@ -58,7 +62,10 @@ struct forwarder_state {
 using self_pointer = cluster_actor::stateful_pointer<forwarder_state>;
 
 bool retryable(const caf::error& err) {
-  // Every forwarded request may be tried again: a create carries its job id.
+  // Every forwarded request may be tried again: a create carries its job id. A try
+  // that timed out before the request's deadline ran out met a silent peer.
+  if (err == caf::sec::request_timeout)
+    return true;
   auto code = code_of(err);
   return code == error_code::unavailable || code == error_code::moved;
 }
@@ -66,7 +73,7 @@ bool retryable(const caf::error& err) {
 /// Sends `xs...` to the cluster's actor here, or to the gate of the peer serving it.
 template <class Reply, class Fail, class... Ts>
 void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
-             steady_time deadline, Fail fail, Ts... xs) {
+             steady_time deadline, caf::timespan try_limit, Fail fail, Ts... xs) {
   auto& st = self->state;
   auto remaining = std::max(caf::timespan{std::chrono::milliseconds{1}},
                             deadline - self->clock().now());
@@ -82,7 +89,8 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
   auto id = ++st.next_id;
   st.attempts.emplace(id, forwarder_state::attempt{gate.address(), fail});
   auto started = self->clock().now();
-  self->request(gate, remaining, forward_atom::value, st.secret, st.cluster_id, xs...)
+  self->request(gate, std::min(remaining, try_limit), forward_atom::value, st.secret,
+                st.cluster_id, xs...)
       .then(
           [self, id, promise, started](Reply& reply) mutable {
             if (self->state.attempts.erase(id) == 0)
@@ -107,8 +115,8 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
 /// later try may not meet is tried again after a pause while the budget lasts.
 template <class Reply, class... Ts>
 void try_once(self_pointer self, caf::typed_response_promise<Reply> promise,
-              steady_time deadline, Ts... xs) {
-  auto fail = [self, promise, deadline, xs...](const caf::error& err) mutable {
+              steady_time deadline, caf::timespan try_limit, Ts... xs) {
+  auto fail = [self, promise, deadline, try_limit, xs...](const caf::error& err) mutable {
     self->state.local_route = nullptr;
     self->state.gate_route = nullptr;
     if (!retryable(err) || self->clock().now() + retry_pause >= deadline) {
@@ -117,41 +125,48 @@ void try_once(self_pointer self, caf::typed_response_promise<Reply> promise,
     }
     metrics::forwarding().retries.add();
     auto id = ++self->state.next_id;
-    self->state.waiting.emplace(id, [self, promise, deadline, xs...]() mutable {
-      try_once<Reply>(self, promise, deadline, xs...);
-    });
+    self->state.waiting.emplace(
+        id, [self, promise, deadline, try_limit, xs...]() mutable {
+          try_once<Reply>(self, promise, deadline, try_limit, xs...);
+        });
     // The forwarder's only timer: it reuses the cluster interface's timer message.
     self->delayed_send(self, retry_pause, waiter_expired_atom::value, id);
   };
   auto& st = self->state;
   if (st.local_route || st.gate_route) {
-    send_to<Reply>(self, promise, deadline, fail, xs...);
+    send_to<Reply>(self, promise, deadline, try_limit, fail, xs...);
     return;
   }
   self->request(st.node, route_timeout, route_atom::value, st.cluster_id)
       .then(
-          [self, promise, deadline, fail, xs...](cluster_actor& local,
-                                                 mesh_gate_actor& gate) mutable {
+          [self, promise, deadline, try_limit, fail,
+           xs...](cluster_actor& local, mesh_gate_actor& gate) mutable {
             self->state.local_route = std::move(local);
             self->state.gate_route = std::move(gate);
-            send_to<Reply>(self, promise, deadline, fail, xs...);
+            send_to<Reply>(self, promise, deadline, try_limit, fail, xs...);
           },
           [fail](caf::error& err) mutable { fail(err); });
 }
 
 template <class Reply, class... Ts>
-caf::result<Reply> forward(self_pointer self, caf::timespan budget, Ts... xs) {
+caf::result<Reply> forward(self_pointer self, caf::timespan budget,
+                           caf::timespan try_limit, Ts... xs) {
   // Peers learn this actor's handle from the requests it sends them: only requests of
   // this process are served, or the CAF port would be a way around the API secrets.
   if (self->current_sender() && self->current_sender()->node() != self->node())
     return make_error(error_code::unauthorized, "requests from other nodes are refused");
   auto promise = self->make_response_promise<Reply>();
-  try_once<Reply>(self, promise, self->clock().now() + budget, std::move(xs)...);
+  try_once<Reply>(self, promise, self->clock().now() + budget, try_limit,
+                  std::move(xs)...);
   return promise;
 }
 
 caf::timespan poll_budget(std::int32_t ttl_ms) {
   return std::chrono::milliseconds{ttl_ms} + long_poll_margin;
+}
+
+caf::timespan poll_try_limit(std::int32_t ttl_ms) {
+  return std::chrono::milliseconds{ttl_ms} + peer_try_limit;
 }
 
 cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor node,
@@ -188,42 +203,45 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
           // next one find its job instead of creating another.
           r.execution_id = new_job_id(self->state.random);
         }
-        return forward<std::string>(self, budget, std::move(r));
+        return forward<std::string>(self, budget, peer_try_limit, std::move(r));
       },
       [self](jobs_request& r) {
         auto poll = poll_budget(r.ttl_ms);
-        return forward<std::vector<dispatched_job>>(self, poll, std::move(r));
+        return forward<std::vector<dispatched_job>>(self, poll, poll_try_limit(r.ttl_ms),
+                                                    std::move(r));
       },
       [self, budget](job_result_post& r) {
-        return forward<bool>(self, budget, std::move(r));
+        return forward<bool>(self, budget, peer_try_limit, std::move(r));
       },
       [self](status_request& r) {
         auto poll = poll_budget(r.ttl_ms);
-        return forward<std::vector<job_status_row>>(self, poll, std::move(r));
+        return forward<std::vector<job_status_row>>(self, poll, poll_try_limit(r.ttl_ms),
+                                                    std::move(r));
       },
       [self, budget](client_events_post& r) {
-        return forward<done_atom>(self, budget, std::move(r));
+        return forward<done_atom>(self, budget, peer_try_limit, std::move(r));
       },
       [self, budget](details_atom a) {
-        return forward<cluster_details>(self, budget, a);
+        return forward<cluster_details>(self, budget, peer_try_limit, a);
       },
       [self, budget](service_details_request& r) {
-        return forward<service_details>(self, budget, std::move(r));
+        return forward<service_details>(self, budget, peer_try_limit, std::move(r));
       },
       [self, budget](settings_atom a) {
-        return forward<cluster_settings>(self, budget, a);
+        return forward<cluster_settings>(self, budget, peer_try_limit, a);
       },
       [self, budget](cluster_settings& r) {
-        return forward<done_atom>(self, budget, std::move(r));
+        return forward<done_atom>(self, budget, peer_try_limit, std::move(r));
       },
       [self, budget](activity_query& r) {
-        return forward<std::vector<event_record>>(self, budget, std::move(r));
+        return forward<std::vector<event_record>>(self, budget, peer_try_limit,
+                                                  std::move(r));
       },
       [self, budget](metrics_query& r) {
-        return forward<function_metrics>(self, budget, std::move(r));
+        return forward<function_metrics>(self, budget, peer_try_limit, std::move(r));
       },
       [self, budget](fetch_job_atom a, const std::string& id) {
-        return forward<job_detail>(self, budget, a, id);
+        return forward<job_detail>(self, budget, peer_try_limit, a, id);
       },
       [](sweep_atom) {},
       [self](waiter_expired_atom, std::uint64_t id) {
