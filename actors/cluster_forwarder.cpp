@@ -153,8 +153,12 @@ caf::result<Reply> forward(self_pointer self, caf::timespan budget,
                            caf::timespan try_limit, Ts... xs) {
   // Peers learn this actor's handle from the requests it sends them: only requests of
   // this process are served, or the CAF port would be a way around the API secrets.
-  if (self->current_sender() && self->current_sender()->node() != self->node())
+  if (self->current_sender() && self->current_sender()->node() != self->node()) {
+    spdlog::warn("event=mesh_request_refused reason=\"a forwarder serves only its node\" "
+                 "cluster={}",
+                 self->state.cluster_id);
     return make_error(error_code::unauthorized, "requests from other nodes are refused");
+  }
   auto promise = self->make_response_promise<Reply>();
   try_once<Reply>(self, promise, self->clock().now() + budget, try_limit,
                   std::move(xs)...);

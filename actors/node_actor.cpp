@@ -49,6 +49,12 @@ struct cluster_slot {
   /// cluster until it is down and, for a hand-off, the lease released.
   bool stopping = false;
   bool handing_off = false;
+  /// An acquisition is in flight. A second one would take the next epoch behind the
+  /// first one's back and get the first one's writes fenced.
+  bool acquiring = false;
+  /// When this node last handed the cluster off: a round read before then still shows
+  /// the lease as this node's, and must not take it back.
+  std::optional<steady_time> handed_off_at;
   /// When the cluster was restarted after a crash, oldest first, for crash_memory.
   std::deque<steady_time> restarts;
   /// POST /clusters requests answered once the new cluster is ready.
@@ -212,21 +218,24 @@ void stop_cluster(self_pointer self, const std::string& id, bool hand_off,
   for (auto& promise : slot.creators)
     promise.deliver(slot.record);
   slot.creators.clear();
-  if (slot.actor && hand_off) {
-    // Gently: new client requests are refused as `moved` (the gateway tries them again
-    // where the cluster goes), parked ones are answered, and the actor quits only once
-    // the writes in flight answered it, so that no request in flight breaks.
+  if (slot.actor) {
+    // Gently, a lost lease too: new client requests are refused as `moved` (the gateway
+    // tries them again where the cluster goes), parked ones are answered, and the actor
+    // quits only once the writes in flight answered it, so that each request in flight
+    // gets its true answer. A write the database took passed the fencing check, so its
+    // acknowledgement is sound; a killed actor left its caller waiting for its deadline
+    // while the write it made committed. A lost lease waits at most a TTL for them: the
+    // database may be what is gone.
     auto actor = slot.actor;
     self->send(actor, quiesce_atom::value);
     self->send(actor, release_atom::value);
-    self->request(st.writer, caf::infinite, ping_atom::value)
-        .then([self, actor](done_atom) { self->send(actor, stop_atom::value); },
-              [self, actor](caf::error&) { self->send(actor, stop_atom::value); });
-    return;
-  }
-  if (slot.actor) {
-    self->send(slot.actor, release_atom::value);
-    self->send_exit(slot.actor, caf::exit_reason::user_shutdown);
+    auto stopped = [self, actor](done_atom) { self->send(actor, stop_atom::value); };
+    auto failed = [self, actor](caf::error&) { self->send(actor, stop_atom::value); };
+    if (hand_off)
+      self->request(st.writer, caf::infinite, ping_atom::value).then(stopped, failed);
+    else
+      self->request(st.writer, membership(self).lease_ttl, ping_atom::value)
+          .then(stopped, failed);
     return;
   }
   // Down already (waiting for a restart).
@@ -247,6 +256,7 @@ void on_cluster_stopped(self_pointer self, const std::string& id) {
     auto& slot = self->state.clusters.at(id);
     slot.stopping = false;
     slot.handing_off = false;
+    slot.handed_off_at = self->clock().now();
     slot.epoch = 0;
     update_lease_gauge(self->state);
     tell_writer_epoch(self, id, 0);
@@ -398,12 +408,21 @@ void on_down(self_pointer self, caf::down_msg& msg) {
 /// another node got answers its creators at once: it exists, served elsewhere.
 void acquire(self_pointer self, const std::string& id) {
   auto& st = self->state;
+  {
+    auto& slot = st.clusters.at(id);
+    // A round that read the leases before a create's acquisition committed plans it
+    // again.
+    if (slot.acquiring || slot.epoch > 0)
+      return;
+    slot.acquiring = true;
+  }
   ++st.acquiring;
   auto sent = self->clock().now();
   auto settle = [self, id] {
     auto& st = self->state;
     --st.acquiring;
     auto& slot = st.clusters.at(id);
+    slot.acquiring = false;
     if (slot.epoch == 0) {
       for (auto& promise : slot.creators)
         promise.deliver(slot.record);
@@ -467,8 +486,11 @@ void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
   if (plan.unknown_clusters)
     reload_records(self);
   if (!st.stopping) {
-    for (const auto& id : plan.acquire)
-      acquire(self, id);
+    for (const auto& id : plan.acquire) {
+      const auto& handed_off_at = st.clusters.at(id).handed_off_at;
+      if (!handed_off_at || *handed_off_at < sent)
+        acquire(self, id);
+    }
     if (plan.hand_off)
       stop_cluster(self, *plan.hand_off, true,
                    "another live node is its preferred owner");

@@ -174,7 +174,9 @@ std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_
   if (current.empty())
     return 0;
   auto old_epoch = current[0][0].as<std::int64_t>();
-  txn.exec_params("UPDATE lease_history SET ended_at = $3::timestamptz "
+  // The old epoch ended when it ran out, or now when this node takes its own lease again
+  // before then (it stopped serving the cluster after a renewal came too late).
+  txn.exec_params("UPDATE lease_history SET ended_at = least($3::timestamptz, now()) "
                   "WHERE cluster_id = $1 AND epoch = $2 AND ended_at IS NULL",
                   cluster_id, old_epoch, current[0][1].as<std::string>());
   auto epoch =

@@ -106,16 +106,22 @@ struct fixture {
   wait_until_served(server_process& on, const cluster& c, std::chrono::milliseconds limit,
                     std::vector<std::string>& acknowledged) {
     auto started = std::chrono::steady_clock::now();
+    cli::http_reply reply;
     while (std::chrono::steady_clock::now() - started < limit) {
-      auto reply = create_job(on, c);
+      reply = create_job(on, c);
       if (reply.status == 201) {
         acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
         return std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
       }
+      if (reply.status != 503)
+        CAF_MESSAGE("unexpected answer: " << reply.status << " " << reply.body);
       CAF_CHECK_EQUAL(reply.status, 503u);
       std::this_thread::sleep_for(20ms);
     }
+    CAF_MESSAGE("cluster " << c.id << " not served within " << limit.count()
+                           << " ms; the last answer: " << reply.status << " "
+                           << reply.body);
     return std::nullopt;
   }
 
@@ -221,8 +227,11 @@ CAF_TEST(a frozen node serves and writes nothing after another took its clusters
     auto reply = create_job(a, c);
     if (reply.status == 201)
       acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
-    else
+    else {
+      if (reply.status != 503)
+        CAF_MESSAGE("unexpected answer: " << reply.status << " " << reply.body);
       CAF_CHECK_EQUAL(reply.status, 503u);
+    }
   }
   auto stored = jobs_in_database(c);
   CAF_CHECK_EQUAL(stored,

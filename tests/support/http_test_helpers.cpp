@@ -3,6 +3,7 @@
 #include "test_database.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace diffplane::testing {
@@ -11,9 +12,11 @@ std::vector<std::string> server_args(const std::string& database_url,
                                      std::vector<std::string> extra) {
   std::vector<std::string> args{"--database-url", database_url, "--management-secret",
                                 test_management_secret};
-  // An option given twice is an error: `extra` may choose another level.
+  // An option given twice is an error: `extra` may choose another level. Logs kept for
+  // a failure's analysis (server_process.cpp) say more.
   if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end())
-    args.insert(args.end(), {"--log-level", "warn"});
+    args.insert(args.end(),
+                {"--log-level", std::getenv("DIFFPLANE_TEST_KEEP_LOGS") ? "info" : "warn"});
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,11 @@ int server_process::wait(std::chrono::milliseconds timeout) {
 server_process::~server_process() {
   if (pid_ > 0)
     stop();
+  // For a failure that needs the servers' own account of what happened.
+  if (std::getenv("DIFFPLANE_TEST_KEEP_LOGS") != nullptr) {
+    std::fprintf(stderr, "server log kept: %s\n", log_path_.c_str());
+    return;
+  }
   std::error_code ec;
   std::filesystem::remove_all(std::filesystem::path{log_path_}.parent_path(), ec);
 }
