@@ -90,6 +90,9 @@ struct node_state {
   bool first_round_done = false;
   std::size_t acquiring = 0;
   bool round_in_flight = false;
+  /// Another node was live at some round: clusters it creates are learnt by reading
+  /// them again, even once it is dead or frozen (an unknown API secret is not proof).
+  bool seen_other_nodes = false;
   /// The last membership round's view.
   membership_view view;
   /// Authentications of secrets not known here, waiting for the clusters to be read
@@ -482,6 +485,8 @@ void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
   auto& st = self->state;
   apply_renewals(self, sent_leases, view.renewed, sent);
   st.view = std::move(view);
+  if (st.view.nodes.size() > 1)
+    st.seen_other_nodes = true;
   auto plan = ownership::plan_round(membership(self).node_id, st.view, local_view(st));
   if (plan.unknown_clusters)
     reload_records(self);
@@ -714,7 +719,7 @@ caf::result<std::string, cluster_actor> authenticate(self_pointer self,
   if (auto* pair = std::get_if<1>(&found))
     return {pair->first, pair->second};
   auto& err = std::get<caf::error>(found);
-  bool others = st.view.nodes.size() > 1;
+  bool others = st.seen_other_nodes || st.view.nodes.size() > 1;
   bool recent = st.last_reload &&
                 self->clock().now() - *st.last_reload < std::chrono::milliseconds{500};
   if (code_of(err) != error_code::unauthorized || !others || (recent && !st.reloading))

@@ -117,10 +117,14 @@ std::vector<std::string> renew_leases(pqxx::transaction_base& txn,
   auto [clusters, epochs] = lease_arrays(held);
   auto rows = exec_prepared(
       txn, "diffplane_renew_leases",
+      // The rows are locked in cluster order, like the group commit's fence check locks
+      // them: in any other order the two deadlock, and Postgres ends the renewal.
+      "WITH held AS (SELECT l.cluster_id FROM cluster_leases l "
+      "JOIN unnest($1::text[], $2::bigint[]) AS h(cluster_id, epoch) "
+      "ON l.cluster_id = h.cluster_id AND l.epoch = h.epoch WHERE l.node_id = $3 "
+      "ORDER BY l.cluster_id FOR NO KEY UPDATE OF l) "
       "UPDATE cluster_leases l SET expires_at = now() + $4 * interval '1 millisecond' "
-      "FROM unnest($1::text[], $2::bigint[]) AS h(cluster_id, epoch) "
-      "WHERE l.cluster_id = h.cluster_id AND l.epoch = h.epoch AND l.node_id = $3 "
-      "RETURNING l.cluster_id",
+      "FROM held WHERE l.cluster_id = held.cluster_id RETURNING l.cluster_id",
       clusters, epochs, node_id, ms(ttl));
   for (const auto& row : rows)
     renewed.push_back(row[0].as<std::string>());
@@ -219,7 +223,7 @@ std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
                     "SELECT l.cluster_id FROM cluster_leases l "
                     "JOIN unnest($1::text[], $2::bigint[]) AS f(cluster_id, epoch) "
                     "ON l.cluster_id = f.cluster_id AND l.epoch = f.epoch "
-                    "WHERE l.node_id = $3 FOR SHARE OF l",
+                    "WHERE l.node_id = $3 ORDER BY l.cluster_id FOR SHARE OF l",
                     clusters, epochs, node_id);
   std::unordered_set<std::string> held;
   for (const auto& row : rows)

@@ -194,6 +194,66 @@ CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
   CAF_CHECK_EQUAL(jobs_in_database(), 1);
 }
 
+CAF_TEST(a renewal and a group commit lock the leases in one order) {
+  ask<done_atom>(writer_of(""), cluster_record{"c2", "sk_c2", "", 0, false, false});
+  auto keeper = keeper_of("n1", 60000ms);
+  std::vector<held_lease> held{
+      {"c1", ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"})},
+      {"c2", ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c2"})}};
+  // A third session holds c1 so that the two below queue on it: the group commit's fence
+  // check, which locks c1 first, and then a renewal made to reach its rows by their
+  // index in the order it names them, c2 first.
+  pqxx::connection holding{url};
+  pqxx::work hold{holding};
+  hold.exec("SELECT 1 FROM cluster_leases WHERE cluster_id = 'c1' FOR UPDATE");
+  auto waiting_sessions = [this] {
+    pqxx::connection connection{url};
+    pqxx::nontransaction txn{connection};
+    return txn
+        .exec(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+        .as<int>();
+  };
+  auto wait_until_waiting = [&](int sessions) {
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (waiting_sessions() < sessions && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(20ms);
+    CAF_REQUIRE_EQUAL(waiting_sessions(), sessions);
+  };
+  // Each answers what it did, or the error Postgres ended it with (a deadlock).
+  auto fencing = std::async(std::launch::async, [this, held]() -> std::string {
+    try {
+      pqxx::connection connection{url};
+      pqxx::work txn{connection};
+      auto fenced = persistence::sql::fenced_clusters(txn, "n1", held);
+      txn.commit();
+      return "fenced " + std::to_string(fenced.size());
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  });
+  wait_until_waiting(1);
+  auto renewing = std::async(std::launch::async, [this, held]() -> std::string {
+    try {
+      pqxx::connection connection{url};
+      pqxx::work txn{connection};
+      txn.exec("SET LOCAL enable_seqscan = off");
+      txn.exec("SET LOCAL enable_hashjoin = off");
+      txn.exec("SET LOCAL enable_mergejoin = off");
+      auto renewed = persistence::sql::renew_leases(
+          txn, "n1", {held.rbegin(), held.rend()}, 60000ms);
+      txn.commit();
+      return "renewed " + std::to_string(renewed.size());
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  });
+  wait_until_waiting(2);
+  hold.abort();
+  CAF_CHECK_EQUAL(fencing.get(), "fenced 0");
+  CAF_CHECK_EQUAL(renewing.get(), "renewed 2");
+}
+
 CAF_TEST(a node id taken by a live node is refused and a dead process is retired) {
   // pid 1 is alive on any host; an ended child is not.
   register_node(url, node_identity{"n1", "", "", 0, "host-a", 1, ""}, 3000ms);

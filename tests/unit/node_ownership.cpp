@@ -5,6 +5,7 @@
 
 #include "actors/ownership.hpp"
 #include "actors/secrets.hpp"
+#include "persistence/errors.hpp"
 
 #include <map>
 
@@ -200,6 +201,24 @@ CAF_TEST(a write under a stale epoch is refused and the cluster stops at once) {
   CAF_CHECK(servers_of(0).empty());
   // The other clusters are not affected.
   CAF_CHECK_EQUAL(servers_of(1), std::vector<std::string>{"node-a"});
+}
+
+CAF_TEST(a cluster another node created is found after that node is gone) {
+  start("node-a");
+  auto b = start("node-b");
+  run_for(2s);
+  // node-a created a cluster that node-b did not hear of, then went silent.
+  store->clusters["c-new"] =
+      cluster_record{"c-new", "sk_cluster_new", "", 99, false, false};
+  leases->unreachable.insert("node-a");
+  run_for(leases->ttl + 1s);
+  auto response = self->request(b, caf::infinite, authenticate_atom::value,
+                                secrets::sha256("sk_cluster_new"));
+  run();
+  caf::error err;
+  response.receive([](std::string&, cluster_actor&) {}, [&](caf::error& e) { err = e; });
+  // Read again rather than refused: the secret is a cluster's, served by no one yet.
+  CAF_CHECK_NOT_EQUAL(code_of(err), error_code::unauthorized);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
