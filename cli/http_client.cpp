@@ -19,18 +19,30 @@ namespace ssl = net::ssl;
 
 namespace {
 
+/// Runs the operation started on `io` to its end. Every operation of a request is
+/// asynchronous, because Beast's stream timeouts (`expires_after`) end asynchronous
+/// operations only: a synchronous read from a server that never answers waits forever.
+void run(net::io_context& io) {
+  io.run();
+  io.restart();
+}
+
 /// Sends `req` and reads the whole answer, over plain TCP or TLS alike.
 template <class Stream>
-http_reply exchange(Stream& stream, const http::request<http::string_body>& req,
+http_reply exchange(net::io_context& io, Stream& stream,
+                    const http::request<http::string_body>& req,
                     const std::string& endpoint) {
   beast::error_code ec;
-  http::write(stream, req, ec);
+  http::async_write(stream, req, [&ec](beast::error_code e, std::size_t) { ec = e; });
+  run(io);
   if (ec)
     throw std::runtime_error("cannot send to " + endpoint + ": " + ec.message());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(1024 * 1024 * 1024);
-  http::read(stream, buffer, parser, ec);
+  http::async_read(stream, buffer, parser,
+                   [&ec](beast::error_code e, std::size_t) { ec = e; });
+  run(io);
   if (ec)
     throw std::runtime_error("no answer from " + endpoint + ": " + ec.message());
   auto res = parser.release();
@@ -109,16 +121,18 @@ http_client::request(const std::string& method, const std::string& target,
   auto endpoints = resolver.resolve(host_, port_, ec);
   if (ec)
     throw std::runtime_error("cannot resolve " + host_ + ": " + ec.message());
+  // One deadline for the whole request: connect, handshake, write and read.
   auto connect = [&](beast::tcp_stream& tcp) {
     tcp.expires_after(timeout_);
-    tcp.connect(endpoints, ec);
+    tcp.async_connect(endpoints, [&ec](beast::error_code e, const auto&) { ec = e; });
+    run(io);
     if (ec)
       throw std::runtime_error("cannot connect to " + endpoint_ + ": " + ec.message());
   };
   if (!tls_) {
     beast::tcp_stream stream{io};
     connect(stream);
-    auto reply = exchange(stream, req, endpoint_);
+    auto reply = exchange(io, stream, req, endpoint_);
     stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
     return reply;
   }
@@ -131,12 +145,16 @@ http_client::request(const std::string& method, const std::string& target,
     SSL_set_tlsext_host_name(stream.native_handle(), host_.c_str());
   stream.set_verify_callback(ssl::host_name_verification(host_));
   connect(beast::get_lowest_layer(stream));
-  stream.handshake(ssl::stream_base::client, ec);
+  stream.async_handshake(ssl::stream_base::client,
+                         [&ec](beast::error_code e) { ec = e; });
+  run(io);
   if (ec)
     throw std::runtime_error("TLS handshake with " + endpoint_ +
                              " failed: " + ec.message());
-  auto reply = exchange(stream, req, endpoint_);
-  stream.shutdown(ec); // the answer is complete; a missing close_notify changes nothing
+  auto reply = exchange(io, stream, req, endpoint_);
+  // The answer is complete; a missing close_notify changes nothing.
+  stream.async_shutdown([](beast::error_code) {});
+  run(io);
   return reply;
 }
 

@@ -3,6 +3,7 @@
 #include "test_database.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -30,7 +31,8 @@ std::string binary() {
 }
 
 pid_t spawn(const std::vector<std::string>& args,
-            const std::vector<std::string>& environment, const std::string& output_path) {
+            const std::vector<std::string>& environment, const std::string& output_path,
+            const std::string& netns = {}) {
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
@@ -46,6 +48,13 @@ pid_t spawn(const std::vector<std::string>& args,
     int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, STDOUT_FILENO);
     dup2(out, STDERR_FILENO);
+    // What `ip netns exec` does for the network: enter the namespace its name pins.
+    if (!netns.empty()) {
+      int ns = open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0)
+        _exit(126);
+      close(ns);
+    }
     for (const auto& assignment : environment)
       putenv(const_cast<char*>(assignment.c_str()));
     std::vector<char*> argv;
@@ -95,19 +104,20 @@ std::map<std::string, std::string> read_ports(const std::string& path) {
 } // namespace
 
 server_process::server_process(std::vector<std::string> args,
-                               std::vector<std::string> environment) {
+                               std::vector<std::string> environment,
+                               server_location location) {
   auto dir = make_temp_dir("diffplane-server");
   log_path_ = dir + "/server.log";
   // Port 0 and a port file: no port is chosen here and handed over later, so no other
   // process (a parallel test) can take it in between.
   auto port_file = dir + "/ports";
-  std::vector<std::string> full{"serve", "--listen", "127.0.0.1:0", "--port-file",
+  std::vector<std::string> full{"serve", "--listen", location.host + ":0", "--port-file",
                                 port_file};
   full.insert(full.end(), args.begin(), args.end());
   if (auto flag = std::find(args.begin(), args.end(), "--tls-cert");
       flag != args.end() && flag + 1 != args.end())
     tls_cert_ = *(flag + 1);
-  pid_ = spawn(full, environment, log_path_);
+  pid_ = spawn(full, environment, log_path_, location.netns);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds{60};
   while (std::chrono::steady_clock::now() < until) {
     if (wait_for(pid_, std::chrono::milliseconds{0}) >= 0) {
@@ -117,7 +127,7 @@ server_process::server_process(std::vector<std::string> args,
     if (endpoint_.empty()) {
       auto ports = read_ports(port_file);
       if (ports.count("http") > 0)
-        endpoint_ = (tls_cert_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+        endpoint_ = (tls_cert_.empty() ? "http://" : "https://") + location.host + ":" +
                     ports["http"];
       if (ports.count("metrics") > 0)
         metrics_endpoint_ = "http://127.0.0.1:" + ports["metrics"];

@@ -10,17 +10,28 @@
 
 namespace diffplane::testing {
 
+/// Where a server_process runs; by default on 127.0.0.1 of the test's own network
+/// namespace.
+struct server_location {
+  /// The network namespace to run in (a name of `ip netns`); empty: the test's own.
+  std::string netns;
+  /// The address the HTTP endpoint listens on, and the host of `endpoint()`.
+  std::string host = "127.0.0.1";
+};
+
 /// A `diffplane serve` child process on a port the kernel chose, for integration tests.
 /// The destructor stops it (SIGTERM, then SIGKILL).
 class server_process {
 public:
-  /// Starts `$DIFFPLANE_BIN serve --listen 127.0.0.1:0 --port-file <file> <args...>`,
-  /// reads the bound ports from the file and waits until GET /live answers 200; throws
-  /// when it exits or does not become live. Pass `--metrics-listen 127.0.0.1:0` in
-  /// `args` for a metrics port. With `--tls-cert FILE` in `args` the endpoint is https
-  /// and its clients trust FILE.
+  /// Starts `$DIFFPLANE_BIN serve --listen <host>:0 --port-file <file> <args...>` (in
+  /// the location's network namespace), reads the bound ports from the file and waits
+  /// until GET /live answers 200; throws when it exits or does not become live. Pass
+  /// `--metrics-listen 127.0.0.1:0` in `args` for a metrics port (of the default
+  /// location). With `--tls-cert FILE` in `args` the endpoint is https and its clients
+  /// trust FILE.
   explicit server_process(std::vector<std::string> args,
-                          std::vector<std::string> environment = {});
+                          std::vector<std::string> environment = {},
+                          server_location location = {});
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;

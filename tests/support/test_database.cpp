@@ -1,9 +1,14 @@
 #include "test_database.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <stdexcept>
 
 namespace diffplane::testing {
@@ -55,6 +60,54 @@ std::string make_temp_dir(const std::string& prefix) {
   if (mkdtemp(pattern.data()) == nullptr)
     throw std::runtime_error("cannot create a temp dir for " + prefix);
   return pattern;
+}
+
+namespace {
+
+/// The directories of address_postgres are "diffplane-netpg-<pid>-XXXXXX" in the temp
+/// dir (scripts/pg stop renames one to "<dir>.deleting.<n>" while it deletes it).
+const std::string address_postgres_prefix = "diffplane-netpg-";
+
+void stop_stale_address_postgres() {
+  static const std::regex name{"^" + address_postgres_prefix + R"(([0-9]+)-[^.]+$)"};
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator{std::filesystem::temp_directory_path(), ec}) {
+    auto file = entry.path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(file, m, name))
+      continue;
+    auto pid = static_cast<pid_t>(std::stol(m[1]));
+    if (::kill(pid, 0) != 0 && errno == ESRCH)
+      run_command(source_dir() + "/scripts/pg stop " + entry.path().string() +
+                  " >/dev/null 2>&1 || true");
+  }
+}
+
+} // namespace
+
+address_postgres::address_postgres(const std::string& address) {
+  stop_stale_address_postgres();
+  dir_ = make_temp_dir(address_postgres_prefix + std::to_string(getpid()));
+  try {
+    run_command(source_dir() + "/scripts/pg start " + dir_ + " " + address +
+                " >/dev/null");
+  } catch (...) {
+    run_command(source_dir() + "/scripts/pg stop " + dir_ + " >/dev/null 2>&1 || true");
+    throw;
+  }
+}
+
+address_postgres::~address_postgres() {
+  try {
+    run_command(source_dir() + "/scripts/pg stop " + dir_ + " >/dev/null 2>&1 || true");
+  } catch (const std::exception&) {
+    // the next test process stops it
+  }
+}
+
+std::string address_postgres::create_database() const {
+  return run_command(source_dir() + "/scripts/pg createdb " + dir_);
 }
 
 } // namespace diffplane::testing

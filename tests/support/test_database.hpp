@@ -21,4 +21,24 @@ std::string make_temp_dir(const std::string& prefix);
 /// Runs a shell command and returns its standard output; throws on a non-zero exit.
 std::string run_command(const std::string& command);
 
+/// A throwaway Postgres of a test's own that listens on `address` (port 5432) as well as
+/// on its socket (scripts/pg start DIR ADDRESS), for tests that cut servers from the
+/// database with routes: the shared test Postgres has only a socket, which a server in
+/// another network namespace still reaches through the file system. The destructor
+/// stops and deletes it; the constructor stops those that test processes which died
+/// without cleaning up left behind.
+class address_postgres {
+public:
+  explicit address_postgres(const std::string& address);
+  ~address_postgres();
+  address_postgres(const address_postgres&) = delete;
+  address_postgres& operator=(const address_postgres&) = delete;
+
+  /// A fresh database on it; its URL names `address`.
+  std::string create_database() const;
+
+private:
+  std::string dir_;
+};
+
 } // namespace diffplane::testing
