@@ -120,3 +120,39 @@ log_event_ms() {
   stamp=$(grep -m1 "event=$1" "$work/server.log" | awk '{ print $1 }')
   [ -n "$stamp" ] && date -d "$stamp" +%s%3N
 }
+
+# A TCP port free at this moment, for flags that take no port 0 (--caf-port); another
+# process may take it before the caller binds it, which a scenario then reports.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# CPU time of a process in clock ticks (getconf CLK_TCK a second), all its threads:
+# utime+stime of /proc/<pid>/stat, plus cutime+cstime (its reaped children) when $2 is
+# "children"; 0 when it is gone.
+proc_cpu_ticks() {
+  local stat fields
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return; }
+  # The command name (field 2) may hold spaces: split after its closing parenthesis,
+  # so fields[0] is field 3 (state) and utime, field 14, is fields[11].
+  read -r -a fields <<<"${stat##*) }"
+  if [ "${2:-}" = children ]; then
+    echo $((fields[11] + fields[12] + fields[13] + fields[14]))
+  else
+    echo $((fields[11] + fields[12]))
+  fi
+}
+
+# CPU ticks of the Postgres of scripts/pg dir $1: the postmaster with the children it
+# reaped (backends that ended) and every live child process. A backend that ends between
+# two readings moves from the second sum into the first, so differences stay right.
+postgres_cpu_ticks() {
+  local postmaster total file stat fields
+  { read -r postmaster <"$1/data/postmaster.pid"; } 2>/dev/null || { echo 0; return; }
+  total=$(proc_cpu_ticks "$postmaster" children)
+  # Builtins only (no process per /proc entry), so that the reading is quick and cheap.
+  for file in /proc/[0-9]*/stat; do
+    { read -r stat <"$file"; } 2>/dev/null || continue
+    read -r -a fields <<<"${stat##*) }"
+    [ "${fields[1]}" = "$postmaster" ] && total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}

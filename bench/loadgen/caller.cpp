@@ -31,10 +31,11 @@ enum status_column : std::size_t { id_column, state_column, type_column, result_
 
 caller::caller(asio::io_context& io, const run_context& context, int index)
     : context_(context), index_(index), strand_(asio::make_strand(io)),
-      statuses_(strand_, context.address), status_timer_(strand_), room_(strand_),
-      work_(strand_), sequence_(static_cast<std::uint64_t>(index) * sequence_stride) {
+      statuses_(strand_, context.targets.at(index)), status_timer_(strand_),
+      room_(strand_), work_(strand_),
+      sequence_(static_cast<std::uint64_t>(index) * sequence_stride) {
   for (int i = 0; i < context.options.create_connections; ++i)
-    lanes_.push_back(std::make_unique<create_lane>(strand_, context.address));
+    lanes_.push_back(std::make_unique<create_lane>(strand_, context.targets.at(index)));
 }
 
 void caller::start() {
@@ -67,7 +68,7 @@ std::string caller::create_body(const std::string& arguments) const {
 }
 
 task<void> caller::create_loop([[maybe_unused]] std::shared_ptr<caller> self,
-                                          std::size_t lane_index) {
+                               std::size_t lane_index) {
   const auto& options = context_.options;
   auto& lane = *lanes_[lane_index];
   // Open loop: this lane's share of the target rate, its first call offset so that all

@@ -41,7 +41,7 @@ double cpu_seconds_so_far() {
 
 } // namespace
 
-metrics_snapshot run_load(const loadgen_options& options, const server_address& address) {
+metrics_snapshot run_load(const loadgen_options& options, const load_targets& targets) {
   // Declared first, destroyed last: callers and workers still referenced by suspended
   // coroutines are released while it shuts down.
   asio::io_context io{options.threads};
@@ -53,7 +53,7 @@ metrics_snapshot run_load(const loadgen_options& options, const server_address& 
                               seconds(options.warmup_seconds + options.duration_seconds)};
   run_metrics metrics{window};
   dispatch_tracker dispatches{metrics};
-  const run_context context{options, address, metrics, dispatches};
+  const run_context context{options, targets, metrics, dispatches};
 
   // Workers first, so their polls are parked when the first jobs arrive.
   std::vector<std::shared_ptr<worker>> workers;

@@ -10,29 +10,44 @@
 
 #include <exception>
 #include <iostream>
+#include <vector>
 
 namespace {
 
 using namespace diffplane::bench;
 
+// One address per endpoint without authorization, after checking that each is live.
+std::vector<server_address> live_endpoints(boost::asio::io_context& io,
+                                           const loadgen_options& options) {
+  boost::asio::ip::tcp::resolver resolver{io};
+  std::vector<server_address> servers;
+  for (const auto& endpoint : options.endpoints) {
+    boost::system::error_code error;
+    auto resolved = resolver.resolve(endpoint.host, endpoint.port, error);
+    if (error)
+      throw setup_error("cannot resolve " + endpoint.host + ": " + error.message());
+    servers.push_back({std::move(resolved), endpoint.host + ":" + endpoint.port, {}});
+    check_live(servers.back(), endpoint.url);
+  }
+  return servers;
+}
+
 // Exit codes: 0 figures printed, 1 the run measured nothing (or failed unexpectedly),
 // 2 bad flags or a server that cannot be used.
 int run(loadgen_options options) {
   boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver{io};
-  boost::system::error_code error;
-  const auto endpoints = resolver.resolve(options.host, options.port, error);
-  if (error)
-    throw setup_error("cannot resolve " + options.host + ": " + error.message());
-  const std::string host = options.host + ":" + options.port;
+  const auto servers = live_endpoints(io, options);
+  if (options.api_secrets.empty()) {
+    auto setup = servers.front();
+    setup.authorization = "Basic " + options.management_secret;
+    options.api_secrets = create_bench_clusters(setup, options.clusters);
+  }
 
-  check_live({endpoints, host, {}}, options.endpoint);
-  if (options.api_secret.empty())
-    options.api_secret =
-        create_bench_cluster({endpoints, host, "Basic " + options.management_secret});
-
-  const server_address address{endpoints, host, "Basic " + options.api_secret};
-  const auto figures = run_load(options, address);
+  load_targets targets{{}, servers.size(), options.api_secrets.size()};
+  for (const auto& server : servers)
+    for (const auto& secret : options.api_secrets)
+      targets.addresses.push_back({server.endpoints, server.host, "Basic " + secret});
+  const auto figures = run_load(options, targets);
   if (options.json)
     std::cout << to_json(options, figures).dump(2) << '\n';
   else

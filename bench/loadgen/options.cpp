@@ -15,29 +15,38 @@ struct invalid_flag : std::runtime_error {
 };
 
 // Only plain http://host:port: the server speaks no TLS, and a path would be ignored.
-void split_endpoint(loadgen_options& options) {
+endpoint_url split_endpoint(const std::string& url) {
   const std::string scheme = "http://";
-  std::string rest = options.endpoint;
+  std::string rest = url;
   if (rest.rfind(scheme, 0) != 0)
-    throw invalid_flag("--endpoint must look like http://HOST:PORT");
+    throw invalid_flag("--endpoint must look like http://HOST:PORT: " + url);
   rest.erase(0, scheme.size());
   while (!rest.empty() && rest.back() == '/')
     rest.pop_back();
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size() ||
       rest.find('/') != std::string::npos)
-    throw invalid_flag("--endpoint must look like http://HOST:PORT");
-  options.host = rest.substr(0, colon);
-  options.port = rest.substr(colon + 1);
-  if (options.port.find_first_not_of("0123456789") != std::string::npos)
-    throw invalid_flag("--endpoint port must be a number");
+    throw invalid_flag("--endpoint must look like http://HOST:PORT: " + url);
+  endpoint_url endpoint{url, rest.substr(0, colon), rest.substr(colon + 1)};
+  if (endpoint.port.find_first_not_of("0123456789") != std::string::npos)
+    throw invalid_flag("--endpoint port must be a number: " + url);
+  return endpoint;
 }
 
-void validate(loadgen_options& options) {
-  split_endpoint(options);
-  if (options.api_secret.empty() && options.management_secret.empty())
+void validate(loadgen_options& options, const std::vector<std::string>& urls,
+              bool clusters_given) {
+  for (const auto& url : urls)
+    options.endpoints.push_back(split_endpoint(url));
+  if (options.api_secrets.empty() && options.management_secret.empty())
     throw invalid_flag(
         "give --api-secret (or DIFFPLANE_API_SECRET) or --management-secret");
+  if (!options.api_secrets.empty()) {
+    const auto given = static_cast<int>(options.api_secrets.size());
+    if (clusters_given && options.clusters != given)
+      throw invalid_flag("--clusters " + std::to_string(options.clusters) + " but " +
+                         std::to_string(given) + " API secrets given");
+    options.clusters = given;
+  }
   if (options.duration_seconds <= 0)
     throw invalid_flag("--duration must be positive");
 }
@@ -52,13 +61,32 @@ parse_outcome parse_options(int argc, char** argv) {
   // A later flag overrides an earlier one, so wrappers such as bench/run-cycle can set
   // defaults that the user's own flags replace.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_option("--endpoint", options.endpoint, "Server base URL")
+  // Several endpoints (the nodes of one control plane): repeat the flag or give a comma
+  // list. The policy keeps every value, unlike the TakeLast of the other flags.
+  std::vector<std::string> urls{"http://127.0.0.1:4000"};
+  app.add_option("--endpoint", urls,
+                 "Server base URL; several (repeated or comma-separated): callers and "
+                 "workers are spread over them round-robin")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->capture_default_str();
-  app.add_option("--api-secret", options.api_secret, "Cluster API secret")
-      ->envname("DIFFPLANE_API_SECRET");
+  app.add_option("--api-secret", options.api_secrets,
+                 "Cluster API secret; several (repeated or comma-separated): callers "
+                 "and workers are spread over the clusters")
+      ->envname("DIFFPLANE_API_SECRET")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option(
       "--management-secret", options.management_secret,
-      "Create a cluster with this management secret when no API secret is given");
+      "Create the clusters with this management secret when no API secret is given");
+  auto* clusters =
+      app.add_option("--clusters", options.clusters,
+                     "Clusters to create through the first endpoint (without "
+                     "--api-secret); callers and workers are spread over them")
+          ->check(CLI::Range(1, 64))
+          ->capture_default_str();
   app.add_option("--service", options.service, "Service name for jobs and polls")
       ->capture_default_str();
   app.add_option("--callers", options.callers,
@@ -104,7 +132,7 @@ parse_outcome parse_options(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    validate(options);
+    validate(options, urls, clusters->count() > 0);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
     return {std::nullopt, 0};

@@ -2,16 +2,27 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace diffplane::bench {
 
+/// One server the load goes to, as given by an --endpoint flag.
+struct endpoint_url {
+  std::string url;  ///< http://HOST:PORT, as given.
+  std::string host; ///< Parsed from `url`.
+  std::string port; ///< Parsed from `url`.
+};
+
 /// Everything loadgen is told on its command line, validated.
 struct loadgen_options {
-  std::string endpoint = "http://127.0.0.1:4000";
-  std::string host = "127.0.0.1"; ///< Parsed from `endpoint`.
-  std::string port = "4000";      ///< Parsed from `endpoint`.
-  std::string api_secret;
+  /// Every endpoint, at least one; callers and workers are spread over them, and setup
+  /// calls (the cluster creation) go to the first.
+  std::vector<endpoint_url> endpoints;
+  /// The clusters to load, one API secret each; empty: create `clusters` clusters.
+  std::vector<std::string> api_secrets;
   std::string management_secret;
+  /// How many clusters to create (or the number of API secrets given).
+  int clusters = 1;
   std::string service = "bench";
   int callers = 8;
   int workers = 4;

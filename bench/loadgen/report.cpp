@@ -52,12 +52,32 @@ std::string mode(const loadgen_options& options) {
   return rate;
 }
 
+/// The endpoints as given, comma-separated (one: just its URL, as before).
+std::string endpoint_list(const loadgen_options& options) {
+  std::string list;
+  for (const auto& endpoint : options.endpoints)
+    list += (list.empty() ? "" : ",") + endpoint.url;
+  return list;
+}
+
+nlohmann::json endpoint_urls(const loadgen_options& options) {
+  auto urls = nlohmann::json::array();
+  for (const auto& endpoint : options.endpoints)
+    urls.push_back(endpoint.url);
+  return urls;
+}
+
 } // namespace
 
 void print_table(std::ostream& out, const loadgen_options& options,
                  const metrics_snapshot& f) {
-  line(out, "diffplane loadgen  %s  service %s", options.endpoint.c_str(),
+  line(out, "diffplane loadgen  %s  service %s", endpoint_list(options).c_str(),
        options.service.c_str());
+  // Only when spread, so that single-endpoint output stays as it was.
+  if (options.endpoints.size() > 1 || options.clusters > 1)
+    line(out,
+         "  spread over %zu endpoints x %d clusters (round-robin per caller and worker)",
+         options.endpoints.size(), options.clusters);
   line(out,
        "  callers %d x in-flight %d (%s, %d create conns), workers %d x limit %d "
        "(%d result conns), threads %d",
@@ -118,7 +138,9 @@ nlohmann::json to_json(const loadgen_options& options, const metrics_snapshot& f
   for (const auto& [what, tally] : f.errors)
     errors[what] = {{"count", tally.count}, {"first", tally.first_detail}};
   return {{"config",
-           {{"endpoint", options.endpoint},
+           {{"endpoint", options.endpoints.front().url},
+            {"endpoints", endpoint_urls(options)},
+            {"clusters", options.clusters},
             {"service", options.service},
             {"callers", options.callers},
             {"workers", options.workers},

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace diffplane::bench {
@@ -30,6 +31,25 @@ std::string describe(const http_answer& answer) {
   return "status " + std::to_string(answer.status) + " " + answer.body.substr(0, 200);
 }
 
+/// The API secrets of every cluster described "bench", in the order GET /clusters lists.
+std::vector<std::string> bench_cluster_secrets(const server_address& address) {
+  const auto listed = blocking_exchange(address, {verb::get, "/clusters", {}, {}});
+  if (listed.error || listed.status != 200)
+    throw setup_error("GET /clusters failed: " + describe(listed));
+  const auto clusters = nlohmann::json::parse(listed.body, nullptr, false);
+  if (!clusters.is_array())
+    throw setup_error("GET /clusters did not answer an array: " +
+                      listed.body.substr(0, 200));
+  std::vector<std::string> secrets;
+  for (const auto& cluster : clusters)
+    if (string_field(cluster, "description") == cluster_description) {
+      auto secret = string_field(cluster, "apiSecret");
+      if (!secret.empty())
+        secrets.push_back(std::move(secret));
+    }
+  return secrets;
+}
+
 } // namespace
 
 http_answer blocking_exchange(const server_address& address, http_call call) {
@@ -50,37 +70,30 @@ void check_live(const server_address& address, const std::string& endpoint) {
 }
 
 std::string create_bench_cluster(const server_address& address) {
+  return create_bench_clusters(address, 1).front();
+}
+
+std::vector<std::string> create_bench_clusters(const server_address& address, int count) {
+  // Told apart by their secrets rather than by createdAt: clusters created within one
+  // millisecond tie on it.
+  const auto before = bench_cluster_secrets(address);
   const nlohmann::json description = {{"description", cluster_description}};
-  const auto created =
-      blocking_exchange(address, {verb::post, "/clusters", description.dump(), {}});
-  if (created.error || created.status != 204)
-    throw setup_error("POST /clusters failed: " + describe(created));
-
-  const auto listed = blocking_exchange(address, {verb::get, "/clusters", {}, {}});
-  if (listed.error || listed.status != 200)
-    throw setup_error("GET /clusters failed: " + describe(listed));
-  const auto clusters = nlohmann::json::parse(listed.body, nullptr, false);
-  if (!clusters.is_array())
-    throw setup_error("GET /clusters did not answer an array: " +
-                      listed.body.substr(0, 200));
-
-  // The newest "bench" cluster is the one just created; ISO-8601 timestamps of one
-  // server sort as strings.
-  std::string newest_at;
-  std::string secret;
-  for (const auto& cluster : clusters) {
-    if (string_field(cluster, "description") != cluster_description)
-      continue;
-    const auto created_at = string_field(cluster, "createdAt");
-    if (secret.empty() || created_at > newest_at) {
-      newest_at = created_at;
-      secret = string_field(cluster, "apiSecret");
-    }
+  for (int i = 0; i < count; ++i) {
+    const auto created =
+        blocking_exchange(address, {verb::post, "/clusters", description.dump(), {}});
+    if (created.error || created.status != 204)
+      throw setup_error("POST /clusters failed: " + describe(created));
   }
-  if (secret.empty())
-    throw setup_error(
-        "GET /clusters lists no cluster described \"bench\" with an apiSecret");
-  return secret;
+  std::vector<std::string> secrets;
+  for (auto& secret : bench_cluster_secrets(address))
+    if (std::find(before.begin(), before.end(), secret) == before.end())
+      secrets.push_back(std::move(secret));
+  if (secrets.size() != static_cast<std::size_t>(count))
+    throw setup_error("created " + std::to_string(count) +
+                      " clusters, but GET /clusters lists " +
+                      std::to_string(secrets.size()) +
+                      " new ones described \"bench\" with an apiSecret");
+  return secrets;
 }
 
 } // namespace diffplane::bench

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace diffplane::bench {
 
@@ -22,5 +23,9 @@ void check_live(const server_address& address, const std::string& endpoint);
 /// Creates a cluster described "bench" with the management secret in `address` and
 /// returns its API secret; throws setup_error when the server refuses.
 std::string create_bench_cluster(const server_address& address);
+
+/// Creates `count` clusters described "bench" and returns their API secrets: those that
+/// `GET /clusters` lists after the creates and did not list before them.
+std::vector<std::string> create_bench_clusters(const server_address& address, int count);
 
 } // namespace diffplane::bench

@@ -30,10 +30,11 @@ enum job_column : std::size_t { id_column, arguments_column };
 worker::worker(asio::io_context& io, const run_context& context, int index)
     : context_(context), machine_id_("bench-worker-" + std::to_string(index)),
       capacity_(2 * static_cast<std::size_t>(context.options.limit)),
-      strand_(asio::make_strand(io)), polls_(strand_, context.address),
+      strand_(asio::make_strand(io)), polls_(strand_, context.targets.at(index)),
       poll_timer_(strand_), room_(strand_), ready_(strand_) {
   for (int i = 0; i < context.options.result_connections; ++i)
-    results_.push_back(std::make_unique<http_connection>(strand_, context.address));
+    results_.push_back(
+        std::make_unique<http_connection>(strand_, context.targets.at(index)));
 }
 
 void worker::start() {
@@ -107,7 +108,7 @@ void worker::take_jobs(const std::string& body, steady_time received) {
 }
 
 task<void> worker::result_loop([[maybe_unused]] std::shared_ptr<worker> self,
-                                          std::size_t connection) {
+                               std::size_t connection) {
   auto& results = *results_[connection];
   while (!stopped_) {
     while (!stopped_ && queue_.empty())
