@@ -524,6 +524,9 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
                            sweep_atom::value);
       },
       [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
+      [self](machine_inactive_atom, const std::string& machine_id) {
+        machine_gone(self, machine_id);
+      },
       [self](release_atom) {
         release_waiters(self);
         for (auto& [id, service] : self->state.services)

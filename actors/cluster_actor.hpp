@@ -29,6 +29,9 @@ using cluster_actor = cluster_notifications::extend<
     caf::replies_to<fetch_job_atom, std::string>::with<job_detail>,
     /// Periodic housekeeping: expire results and detect silent machines.
     caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
+    /// A native worker's connection ended: its machine is inactive now (its attempts
+    /// stall, its parked polls are dropped), not when it is found silent.
+    caf::reacts_to<machine_inactive_atom, std::string>,
     /// Answers every parked poll and waiter now (shutdown).
     caf::reacts_to<release_atom>>;
 

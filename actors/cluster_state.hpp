@@ -175,5 +175,8 @@ void announce_functions(self_pointer self, const std::string& service,
                         const std::vector<std::string>& functions);
 /// Marks silent machines inactive and tells the pools to stall their attempts.
 void detect_silent_machines(self_pointer self, steady_time now);
+/// A machine's connection ended (a native worker): it is inactive at once and its
+/// pools stall its attempts and drop its parked polls.
+void machine_gone(self_pointer self, const std::string& machine_id);
 
 } // namespace diffplane::cluster_internal

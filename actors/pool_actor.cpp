@@ -220,10 +220,17 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         return self->delegate(it->second.attempt, std::move(post));
       },
       [self](machine_inactive_atom, const std::string& machine_id) {
-        for (auto& [id, running] : self->state.running)
+        auto& st = self->state;
+        for (auto& [id, running] : st.running)
           if (running.machine_id == machine_id)
             self->send(running.attempt, stall_atom::value,
                        std::string{"machine stopped polling"});
+        for (auto it = st.parked.begin(); it != st.parked.end();) {
+          auto next = std::next(it);
+          if (it->second.machine_id == machine_id)
+            unpark(st, it, {});
+          it = next;
+        }
       },
       [self](requeue_atom, job_record& job) {
         auto& st = self->state;

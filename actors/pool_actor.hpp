@@ -23,7 +23,8 @@ using pool_actor = caf::typed_actor<
     caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
     /// A result for one of this pool's jobs (forwarded to the job's attempt).
     caf::replies_to<job_result_post>::with<bool>,
-    /// The machine went silent: its attempts stall.
+    /// The machine went silent or its connection ended: its attempts stall and its
+    /// parked polls are answered empty (a native worker's would take jobs for nobody).
     caf::reacts_to<machine_inactive_atom, std::string>,
     /// An attempt stalled and the job goes back to pending.
     caf::reacts_to<requeue_atom, job_record>,

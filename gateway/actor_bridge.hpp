@@ -72,6 +72,8 @@ public:
                             callback<std::vector<job_status_row>> done) = 0;
   virtual void post_client_events(const cluster_ref& cluster, client_events_post post,
                                   callback<bool> done) = 0;
+  /// A native worker's connection ended: its running jobs stall now.
+  virtual void machine_gone(const cluster_ref& cluster, std::string machine_id) = 0;
 
   /// Answers every parked long-poll now (shutdown).
   virtual void release_long_polls() = 0;

@@ -53,6 +53,7 @@ class unused_bridge : public gateway::actor_bridge {
                     gateway::callback<std::vector<job_status_row>>) override {}
   void post_client_events(const gateway::cluster_ref&, client_events_post,
                           gateway::callback<bool>) override {}
+  void machine_gone(const gateway::cluster_ref&, std::string) override {}
   void release_long_polls() override {}
 };
 
