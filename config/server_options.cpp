@@ -55,6 +55,7 @@ std::string describe(const server_options& o) {
   };
   line("listen", quoted(effective_listen(o)));
   line("caf-port", std::to_string(o.caf_port));
+  line("native-listen", quoted(o.native_listen));
   line("database-url", url(o.database_url));
   line("management-secret", secret(o.management_secret));
   line("data-dir", quoted(o.data_dir));
@@ -109,6 +110,8 @@ std::string effective_listen(const server_options& options) {
 std::optional<std::string> validate(const server_options& options) {
   if (!parse_host_port(effective_listen(options)))
     return "--listen must be host:port, got '" + options.listen + "'";
+  if (!options.native_listen.empty() && !parse_host_port(options.native_listen))
+    return "--native-listen must be host:port, got '" + options.native_listen + "'";
   if (!options.metrics_listen.empty() && !parse_host_port(options.metrics_listen))
     return "--metrics-listen must be host:port, got '" + options.metrics_listen + "'";
   if (options.tls_cert.empty() != options.tls_key.empty())

@@ -14,6 +14,8 @@ struct server_options {
   std::string listen;
   /// Port of the CAF middleman for native clients and other nodes; 0 disables it.
   std::uint16_t caf_port = 0;
+  /// host:port of the native client listener (docs/native-protocol.md); empty: off.
+  std::string native_listen;
   /// libpq connection URL; empty means: start the embedded Postgres in data_dir.
   std::string database_url;
   /// Secret of the management routes (sk_management_..., at least 32 characters).

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ public:
   const std::string& tls_cert() const { return tls_cert_; }
   /// http://127.0.0.1:<metrics port>, or empty without --metrics-listen.
   const std::string& metrics_endpoint() const { return metrics_endpoint_; }
+  /// The native protocol's port, or 0 without --native-listen.
+  std::uint16_t native_port() const { return native_port_; }
+  /// The server's process id (for memory measurements).
+  pid_t pid() const { return pid_; }
   cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
                               30}) const;
 
@@ -47,6 +52,7 @@ private:
   pid_t pid_ = -1;
   std::string endpoint_;
   std::string metrics_endpoint_;
+  std::uint16_t native_port_ = 0;
   std::string tls_cert_;
   std::string log_path_;
 };
