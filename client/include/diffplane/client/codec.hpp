@@ -4,7 +4,11 @@
 
 #include <msgpack.hpp>
 
+#include <cxxabi.h>
+
+#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -32,6 +36,18 @@ private:
   std::string name_;
 };
 
+namespace detail {
+
+/// T's readable name, for decode errors.
+template <class T> std::string type_name() {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+      abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status), std::free};
+  return status == 0 && name ? std::string{name.get()} : std::string{typeid(T).name()};
+}
+
+} // namespace detail
+
 /// The msgpack array of `args`, as a function's arguments travel.
 template <class... Args> bytes pack_args(const Args&... args) {
   msgpack::sbuffer buffer;
@@ -54,8 +70,8 @@ template <class T> T unpack_value(const bytes& payload) {
     auto handle = protocol::parse_value(payload.data(), payload.size());
     return handle.get().as<T>();
   } catch (const std::exception& e) {
-    throw call_error("DecodeError", std::string{"the payload does not decode as "} +
-                                        typeid(T).name() + ": " + e.what());
+    throw call_error("DecodeError", "the payload does not decode as " +
+                                        detail::type_name<T>() + ": " + e.what());
   }
 }
 
@@ -105,8 +121,8 @@ Tuple convert_args(const msgpack::object& args, std::index_sequence<I...>) {
       args.via.array.ptr[index].convert(slot);
     } catch (const std::exception& e) {
       throw call_error("DecodeError", "argument " + std::to_string(index) +
-                                          " does not decode as " + typeid(T).name() +
-                                          ": " + e.what());
+                                          " does not decode as " + type_name<T>() + ": " +
+                                          e.what());
     }
   };
   (read(std::get<I>(out), I), ...);
