@@ -527,6 +527,11 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       [self](machine_inactive_atom, const std::string& machine_id) {
         machine_gone(self, machine_id);
       },
+      [self](machine_alive_atom, const std::string& machine_id) {
+        // Only a machine that polled before: an unknown id creates nothing.
+        if (self->state.machines.count(machine_id) > 0)
+          touch_machine(self, machine_id, {}, {}, {});
+      },
       [self](release_atom) {
         release_waiters(self);
         for (auto& [id, service] : self->state.services)

@@ -32,6 +32,9 @@ using cluster_actor = cluster_notifications::extend<
     /// A native worker's connection ended: its machine is inactive now (its attempts
     /// stall, its parked polls are dropped), not when it is found silent.
     caf::reacts_to<machine_inactive_atom, std::string>,
+    /// A native worker's connection is alive (its heartbeat): its machine is seen now,
+    /// also while it runs jobs with no request for more parked.
+    caf::reacts_to<machine_alive_atom, std::string>,
     /// Answers every parked poll and waiter now (shutdown).
     caf::reacts_to<release_atom>>;
 

@@ -239,7 +239,12 @@ public:
   }
 
   void machine_gone(const cluster_ref& cluster, std::string machine_id) override {
-    caf::anon_send(actor_of(cluster), machine_inactive_atom::value, std::move(machine_id));
+    caf::anon_send(actor_of(cluster), machine_inactive_atom::value,
+                   std::move(machine_id));
+  }
+
+  void machine_alive(const cluster_ref& cluster, std::string machine_id) override {
+    caf::anon_send(actor_of(cluster), machine_alive_atom::value, std::move(machine_id));
   }
 
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }

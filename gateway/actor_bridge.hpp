@@ -74,6 +74,9 @@ public:
                                   callback<bool> done) = 0;
   /// A native worker's connection ended: its running jobs stall now.
   virtual void machine_gone(const cluster_ref& cluster, std::string machine_id) = 0;
+  /// A native worker's connection is alive: its machine is not silent, even while it
+  /// has no request for jobs parked.
+  virtual void machine_alive(const cluster_ref& cluster, std::string machine_id) = 0;
 
   /// Answers every parked long-poll now (shutdown).
   virtual void release_long_polls() = 0;

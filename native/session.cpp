@@ -428,8 +428,14 @@ void session::arm_heartbeat() {
         return self->fail("handshake_timeout", "no hello within the handshake timeout");
     } else if (now - self->last_received_ > 3 * self->options_.heartbeat) {
       return self->fail("heartbeat_timeout", "nothing received for three heartbeats");
-    } else if (now - self->last_sent_ >= self->options_.heartbeat / 2) {
-      self->send(protocol::encode(protocol::ping{}));
+    } else {
+      if (now - self->last_sent_ >= self->options_.heartbeat / 2)
+        self->send(protocol::encode(protocol::ping{}));
+      // A worker busy with all its credit spent has no request for jobs parked, the
+      // cluster's other sign of life: without this it would stall after
+      // --machine-stall-seconds.
+      if (!self->machine_id_.empty())
+        self->bridge_.machine_alive(self->cluster_, self->machine_id_);
     }
     self->arm_heartbeat();
   });

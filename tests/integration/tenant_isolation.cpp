@@ -54,6 +54,7 @@ class unused_bridge : public gateway::actor_bridge {
   void post_client_events(const gateway::cluster_ref&, client_events_post,
                           gateway::callback<bool>) override {}
   void machine_gone(const gateway::cluster_ref&, std::string) override {}
+  void machine_alive(const gateway::cluster_ref&, std::string) override {}
   void release_long_polls() override {}
 };
 

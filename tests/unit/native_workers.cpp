@@ -90,4 +90,32 @@ CAF_TEST(a machine that serves again after it was gone is active) {
   CAF_CHECK(ask<bool>(result(id, "m1", "cmVzdWx0", 2)));
 }
 
+CAF_TEST(a busy worker whose connection is alive does not stall) {
+  options.machine_stall = std::chrono::seconds{10};
+  restart_cluster();
+  auto id = create("f", 1);
+  ask<std::vector<dispatched_job>>(poll("m1", 1));
+  // All its credit is spent: no request for jobs parked, only its heartbeats. Long past
+  // the poll's ttl (5 s) plus the stall window (10 s), the job still runs.
+  for (int i = 0; i < 40; ++i) {
+    advance_time(1s);
+    self->send(cluster, machine_alive_atom::value, std::string{"m1"});
+    run();
+  }
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  // Once the heartbeats stop, the silence counts again.
+  for (int i = 0; i < 12; ++i) {
+    advance_time(1s);
+    run();
+  }
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::pending);
+}
+
+CAF_TEST(a heartbeat of an unknown machine records nothing) {
+  self->send(cluster, machine_alive_atom::value, std::string{"never-polled"});
+  run();
+  auto details = ask<cluster_details>(details_atom::value);
+  CAF_CHECK(details.machines.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
