@@ -240,17 +240,30 @@ void session::await_result(std::string call_id, std::string job_id) {
   // A waiter parked in the cluster is answered the moment the job finishes
   // (cluster_waiters.cpp); one that outlives its ttl is parked again.
   status_request wait{{job_id}, result_wait_ms, true};
+  auto asked = clock_type::now();
   bridge_.job_statuses(
       cluster_, std::move(wait),
-      [self = shared_from_this(), call_id = std::move(call_id),
-       job_id](gateway::outcome<std::vector<job_status_row>> rows) {
-        self->on_io_thread([self, call_id, job_id, rows = std::move(rows)] {
+      [self = shared_from_this(), call_id = std::move(call_id), job_id,
+       asked](gateway::outcome<std::vector<job_status_row>> rows) {
+        self->on_io_thread([self, call_id, job_id, asked, rows = std::move(rows)] {
           if (!rows.ok())
             return self->send_error(call_id, std::string{to_string(rows.error.code)},
                                     rows.error.message);
           const auto& row = rows.value->front();
-          if (!is_terminal(row.status))
-            return self->await_result(call_id, job_id);
+          if (!is_terminal(row.status)) {
+            // An unfinished answer well before the ttl means the cluster had no room
+            // to park the waiter (--max-parked-polls): pause rather than spin.
+            if (clock_type::now() - asked >=
+                std::chrono::milliseconds{result_wait_ms / 2})
+              return self->await_result(call_id, job_id);
+            auto timer = std::make_shared<asio::steady_timer>(
+                self->socket_.get_executor(), retry_pause);
+            timer->async_wait([self, timer, call_id, job_id](boost::system::error_code) {
+              if (!self->closed_)
+                self->await_result(call_id, job_id);
+            });
+            return;
+          }
           auto value = base64_decode(row.result);
           if (!value)
             return self->send_error(call_id, "internal",
