@@ -1,6 +1,7 @@
 #include "actors/cluster_state.hpp"
 
 #include "actors/activity.hpp"
+#include "actors/job_ids.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
@@ -28,18 +29,6 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 }
 
 namespace {
-
-std::string new_job_id(cluster_state& st) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id(32, '0');
-  auto a = st.random();
-  auto b = st.random();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = digits[(a >> (4 * i)) & 0xF];
-    id[16 + i] = digits[(b >> (4 * i)) & 0xF];
-  }
-  return id;
-}
 
 /// A committed pending job enters the index; returns its pool.
 pool_id index_job(self_pointer self, const job_record& job) {
@@ -276,7 +265,7 @@ void create_uncached(self_pointer self, const create_job_request& request,
     promise.deliver(refused);
     return;
   }
-  auto id = request.execution_id.empty() ? new_job_id(st) : request.execution_id;
+  auto id = request.execution_id.empty() ? new_job_id(st.random) : request.execution_id;
   if (!request.execution_id.empty())
     st.creating.emplace(id, std::vector<id_promise>{});
   // Never before the last live_jobs move, whatever the wall clock did since.
@@ -427,6 +416,14 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   return promise;
 }
 
+} // namespace
+
+void admit_job(self_pointer self, job_record job) {
+  admit(self, std::move(job));
+}
+
+namespace {
+
 cluster_actor::behavior_type cluster_behavior(self_pointer self,
                                               cluster_context context) {
   auto& st = self->state;
@@ -441,6 +438,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
   std::seed_seq seed{entropy(), entropy(), entropy(), entropy(),
                      entropy(), entropy(), entropy(), entropy()};
   st.random.seed(seed);
+  // Before the load: jobs the restore finds finished are forwarded to it.
+  start_resources(self);
   auto since = wall_now(self) - std::chrono::duration_cast<std::chrono::milliseconds>(
                                     st.context.options.cache_horizon)
                                     .count();
@@ -465,6 +464,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         if (it != self->state.jobs.end() && !is_terminal(it->second.status)) {
           it->second.status = change.status;
           note_pool_activity(self, it->second.pool);
+          forward_work_change(self, change, it->second.pool);
         }
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
@@ -514,6 +514,18 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return self->delegate(self->state.context.reader, std::move(query));
       },
       [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
+      [self](resource_inform_request& request) {
+        return inform_resources(self, request);
+      },
+      [self](resource_query& query) { return query_resources(self, query); },
+      [self](resource_counts_query& query) { return count_resources(self, query); },
+      [self](resource_kind_request& request) -> caf::delegated<resource_kind_record> {
+        return self->delegate(self->state.resources, std::move(request));
+      },
+      [self](resource_write& write) { return commit_resources(self, write); },
+      [self](replace_args_atom, const std::string& job_id, std::string& args) {
+        return replace_queued_args(self, job_id, args);
+      },
       [self](sweep_atom) {
         auto now = self->clock().now();
         drop_lingering_results(self, now);

@@ -254,6 +254,15 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         const auto& st = self->state;
         return st.pending.empty() && st.running.empty() && st.parked.empty();
       },
+      [self](replace_args_atom, const std::string& id, std::string& args) {
+        // A linear search: coalescing is rare next to dispatch, and the FIFO is a deque.
+        for (auto& job : self->state.pending)
+          if (job.id == id) {
+            job.target_args = std::move(args);
+            return true;
+          }
+        return false;
+      },
       [self](stop_atom) { self->quit(); },
   };
 }

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/resources_actor.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -39,6 +40,9 @@ using pool_actor = caf::typed_actor<
     /// The cluster asks whether the pool may retire: true when it holds no pending
     /// job, no running attempt and no parked poll (see cluster_pools.cpp).
     caf::replies_to<retire_atom>::with<bool>,
+    /// Replaces the arguments of a queued job (a resource's newer object); false when
+    /// the job is not queued here.
+    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
     /// The cluster retired the pool: it stops.
     caf::reacts_to<stop_atom>>;
 
