@@ -13,6 +13,7 @@ using poll_expired_atom = caf::atom_constant<caf::atom("pollexp")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
 using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
 using machine_inactive_atom = caf::atom_constant<caf::atom("machinact")>;
+using machine_alive_atom = caf::atom_constant<caf::atom("machalive")>;
 using job_timeout_atom = caf::atom_constant<caf::atom("jobtimeout")>;
 using check_timeouts_atom = caf::atom_constant<caf::atom("timeouts")>;
 using stall_atom = caf::atom_constant<caf::atom("stall")>;

@@ -416,6 +416,14 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   return promise;
 }
 
+} // namespace
+
+void admit_job(self_pointer self, job_record job) {
+  admit(self, std::move(job));
+}
+
+namespace {
+
 caf::error moved_error(self_pointer self) {
   return make_error(error_code::moved, "cluster " + self->state.context.cluster.id +
                                            " is moving to another node; retry");
@@ -435,6 +443,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
   std::seed_seq seed{entropy(), entropy(), entropy(), entropy(),
                      entropy(), entropy(), entropy(), entropy()};
   st.random.seed(seed);
+  // Before the load: jobs the restore finds finished are forwarded to it.
+  start_resources(self);
   auto since = wall_now(self) - std::chrono::duration_cast<std::chrono::milliseconds>(
                                     st.context.options.cache_horizon)
                                     .count();
@@ -459,6 +469,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         if (it != self->state.jobs.end() && !is_terminal(it->second.status)) {
           it->second.status = change.status;
           note_pool_activity(self, it->second.pool);
+          forward_work_change(self, change, it->second.pool);
         }
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
@@ -524,6 +535,23 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return self->delegate(self->state.context.reader, std::move(query));
       },
       [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
+      [self](resource_inform_request& request)
+          -> caf::result<std::vector<inform_result>> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return inform_resources(self, request);
+      },
+      [self](resource_query& query) { return query_resources(self, query); },
+      [self](resource_counts_query& query) { return count_resources(self, query); },
+      [self](resource_kind_request& request) -> caf::result<resource_kind_record> {
+        if (request.change && self->state.quiescing)
+          return moved_error(self);
+        return self->delegate(self->state.resources, std::move(request));
+      },
+      [self](resource_write& write) { return commit_resources(self, write); },
+      [self](replace_args_atom, const std::string& job_id, std::string& args) {
+        return replace_queued_args(self, job_id, args);
+      },
       [self](sweep_atom) {
         auto now = self->clock().now();
         drop_lingering_results(self, now);
@@ -534,6 +562,14 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
                            sweep_atom::value);
       },
       [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
+      [self](machine_inactive_atom, const std::string& machine_id) {
+        machine_gone(self, machine_id);
+      },
+      [self](machine_alive_atom, const std::string& machine_id) {
+        // Only a machine that polled before: an unknown id creates nothing.
+        if (self->state.machines.count(machine_id) > 0)
+          touch_machine(self, machine_id, {}, {}, {});
+      },
       [self](release_atom) {
         release_waiters(self);
         for (auto& [id, service] : self->state.services)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/cluster_notifications.hpp"
+#include "actors/resources_actor.hpp"
 
 #include <cstdint>
 #include <string>
@@ -27,8 +28,22 @@ using cluster_actor = cluster_notifications::extend<
     caf::replies_to<activity_query>::with<std::vector<event_record>>,
     caf::replies_to<metrics_query>::with<function_metrics>,
     caf::replies_to<fetch_job_atom, std::string>::with<job_detail>,
+    /// POST /resources: answered once the batch committed (resources_actor.hpp).
+    caf::replies_to<resource_inform_request>::with<std::vector<inform_result>>,
+    caf::replies_to<resource_query>::with<resource_page>,
+    caf::replies_to<resource_counts_query>::with<std::vector<resource_count>>,
+    caf::replies_to<resource_kind_request>::with<resource_kind_record>,
+    /// The resource_host part, used by the cluster's resources actor.
+    caf::replies_to<resource_write>::with<done_atom>,
+    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
     /// Periodic housekeeping: expire results and detect silent machines.
     caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
+    /// A native worker's connection ended: its machine is inactive now (its attempts
+    /// stall, its parked polls are dropped), not when it is found silent.
+    caf::reacts_to<machine_inactive_atom, std::string>,
+    /// A native worker's connection is alive (its heartbeat): its machine is seen now,
+    /// also while it runs jobs with no request for more parked.
+    caf::reacts_to<machine_alive_atom, std::string>,
     /// Answers every parked poll and waiter now (shutdown).
     caf::reacts_to<release_atom>,
     /// From now on refuses the requests of clients as `moved` (the cluster is handed to

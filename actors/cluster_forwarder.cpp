@@ -148,6 +148,32 @@ void try_once(self_pointer self, caf::typed_response_promise<Reply> promise,
           [fail](caf::error& err) mutable { fail(err); });
 }
 
+/// Passes a one-way notice (a native worker's connection ended, or is alive) to where
+/// the cluster is served. Tried once: a lost notice is made up for by the owner's
+/// silent-machine sweep, and a heartbeat notice comes again in a few seconds.
+template <class... Ts> void notify(self_pointer self, Ts... xs) {
+  auto send = [self, xs...] {
+    auto& st = self->state;
+    if (st.local_route)
+      self->send(st.local_route, xs...);
+    else if (st.gate_route)
+      self->send(st.gate_route, forward_atom::value, st.secret, st.cluster_id, xs...);
+  };
+  if (self->state.local_route || self->state.gate_route) {
+    send();
+    return;
+  }
+  self->request(self->state.node, route_timeout, route_atom::value,
+                self->state.cluster_id)
+      .then(
+          [self, send](cluster_actor& local, mesh_gate_actor& gate) {
+            self->state.local_route = std::move(local);
+            self->state.gate_route = std::move(gate);
+            send();
+          },
+          [](caf::error&) {});
+}
+
 template <class Reply, class... Ts>
 caf::result<Reply> forward(self_pointer self, caf::timespan budget,
                            caf::timespan try_limit, Ts... xs) {
@@ -163,6 +189,10 @@ caf::result<Reply> forward(self_pointer self, caf::timespan budget,
   try_once<Reply>(self, promise, self->clock().now() + budget, try_limit,
                   std::move(xs)...);
   return promise;
+}
+
+caf::error not_a_cluster_actor() {
+  return make_error(error_code::unavailable, "a forwarder serves no resources actor");
 }
 
 caf::timespan poll_budget(std::int32_t ttl_ms) {
@@ -246,6 +276,36 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
       },
       [self, budget](fetch_job_atom a, const std::string& id) {
         return forward<job_detail>(self, budget, peer_try_limit, a, id);
+      },
+      [self, budget](resource_inform_request& r) {
+        // Informing twice is safe: the second finds the first's work queued or done.
+        return forward<std::vector<inform_result>>(self, budget, peer_try_limit,
+                                                   std::move(r));
+      },
+      [self, budget](resource_query& r) {
+        return forward<resource_page>(self, budget, peer_try_limit, std::move(r));
+      },
+      [self, budget](resource_counts_query& r) {
+        return forward<std::vector<resource_count>>(self, budget, peer_try_limit,
+                                                    std::move(r));
+      },
+      [self, budget](resource_kind_request& r) {
+        return forward<resource_kind_record>(self, budget, peer_try_limit, std::move(r));
+      },
+      // Only a cluster's own resources actor sends these, to the cluster actor.
+      [](resource_write&) -> caf::result<done_atom> { return not_a_cluster_actor(); },
+      [](replace_args_atom, const std::string&, const std::string&) -> caf::result<bool> {
+        return not_a_cluster_actor();
+      },
+      [self](machine_inactive_atom a, std::string& machine) {
+        if (self->current_sender() == nullptr ||
+            self->current_sender()->node() == self->node())
+          notify(self, a, std::move(machine));
+      },
+      [self](machine_alive_atom a, std::string& machine) {
+        if (self->current_sender() == nullptr ||
+            self->current_sender()->node() == self->node())
+          notify(self, a, std::move(machine));
       },
       [](sweep_atom) {},
       [self](waiter_expired_atom, std::uint64_t id) {

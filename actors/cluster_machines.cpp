@@ -79,6 +79,31 @@ bool is_retired(const machine_state& machine, steady_time now,
          now - machine.last_seen >= retention;
 }
 
+namespace {
+
+/// Tells the pools the machine polled that it is gone: they stall its attempts.
+void tell_pools_inactive(self_pointer self, const std::string& id,
+                         const machine_state& machine) {
+  auto& st = self->state;
+  // Not work: an agreeing pool has no attempt to stall (cluster_pools.cpp).
+  for (auto pool : machine.pools)
+    if (auto it = st.services.find(pool); it != st.services.end())
+      self->send(it->second.pool, machine_inactive_atom::value, id);
+}
+
+void mark_inactive(self_pointer self, const std::string& id, machine_state& machine,
+                   std::int64_t silent) {
+  auto& st = self->state;
+  machine.inactive = true;
+  spdlog::info("event=machine_inactive cluster={} machine={} silent_seconds={}",
+               st.context.cluster.id, id, silent);
+  caf::anon_send(st.context.writer, std::vector<event_record>{activity::machine_stalled(
+                                        machine.record, silent)});
+  tell_pools_inactive(self, id, machine);
+}
+
+} // namespace
+
 void detect_silent_machines(self_pointer self, steady_time now) {
   auto& st = self->state;
   // Inactive machines hold no attempts (their pools stalled them), so nothing but the
@@ -93,18 +118,23 @@ void detect_silent_machines(self_pointer self, steady_time now) {
   for (auto& [id, machine] : st.machines) {
     if (machine.inactive || now - machine.last_seen < st.context.options.machine_stall)
       continue;
-    machine.inactive = true;
     auto silent =
         std::chrono::duration_cast<std::chrono::seconds>(now - machine.last_seen).count();
-    spdlog::info("event=machine_inactive cluster={} machine={} silent_seconds={}",
-                 st.context.cluster.id, id, silent);
-    caf::anon_send(st.context.writer, std::vector<event_record>{activity::machine_stalled(
-                                          machine.record, silent)});
-    // Not work: an agreeing pool has no attempt to stall (cluster_pools.cpp).
-    for (auto pool : machine.pools)
-      if (auto it = st.services.find(pool); it != st.services.end())
-        self->send(it->second.pool, machine_inactive_atom::value, id);
+    mark_inactive(self, id, machine, silent);
   }
+}
+
+void machine_gone(self_pointer self, const std::string& machine_id) {
+  auto& st = self->state;
+  auto it = st.machines.find(machine_id);
+  if (it == st.machines.end())
+    return;
+  // Seen "now": the next sweep must not count its silence from an old poll's deadline.
+  it->second.last_seen = self->clock().now();
+  if (!it->second.inactive)
+    mark_inactive(self, machine_id, it->second, 0);
+  else
+    tell_pools_inactive(self, machine_id, it->second);
 }
 
 } // namespace diffplane::cluster_internal

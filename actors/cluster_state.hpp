@@ -111,6 +111,8 @@ struct cluster_state {
   /// cluster killed with writes in flight never hears their answers.
   std::size_t queued_writes = 0;
   std::mt19937_64 random;
+  /// The cluster's resources (cluster_resources.cpp), spawned with the cluster.
+  resources_actor resources;
   std::uint64_t sweeps = 0;
   /// The cluster's live jobs created before this are in live_jobs, so no job may be
   /// created before it: a restart would look for it in neither place.
@@ -135,6 +137,29 @@ inline timestamp_ms wall_now(self_pointer self) {
 
 std::string cache_key_of(const std::string& service, const std::string& fn,
                          const std::string& key);
+
+// cluster_actor.cpp
+/// A committed pending job enters the index and its pool's FIFO.
+void admit_job(self_pointer self, job_record job);
+
+// cluster_resources.cpp: the hooks of resource controllers
+/// Spawns the cluster's resources actor (it loads the resources itself).
+void start_resources(self_pointer self);
+/// Commits a write of the resources actor, then admits its work jobs.
+caf::result<done_atom> commit_resources(self_pointer self, resource_write& write);
+/// Replaces the arguments of a job still queued in its pool.
+caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_id,
+                                      std::string& args);
+/// Tells the resources actor of a work job that finished (service resources.*).
+void forward_finished_work(self_pointer self, const job_finished& finished);
+/// Tells the resources actor of a work job of pool `pool` that changed state.
+void forward_work_change(self_pointer self, const job_status_changed& change,
+                         pool_id pool);
+caf::result<std::vector<inform_result>>
+inform_resources(self_pointer self, resource_inform_request& request);
+caf::result<resource_page> query_resources(self_pointer self, resource_query& query);
+caf::result<std::vector<resource_count>> count_resources(self_pointer self,
+                                                         resource_counts_query& query);
 
 // cluster_pools.cpp
 /// The id of `service`'s pool, spawning the pool on first use.
@@ -177,5 +202,8 @@ void announce_functions(self_pointer self, const std::string& service,
                         const std::vector<std::string>& functions);
 /// Marks silent machines inactive and tells the pools to stall their attempts.
 void detect_silent_machines(self_pointer self, steady_time now);
+/// A machine's connection ended (a native worker): it is inactive at once and its
+/// pools stall its attempts and drop its parked polls.
+void machine_gone(self_pointer self, const std::string& machine_id);
 
 } // namespace diffplane::cluster_internal

@@ -124,6 +124,7 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
 }
 
 void on_job_finished(self_pointer self, job_finished& finished) {
+  forward_finished_work(self, finished);
   auto& st = self->state;
   auto& row = finished.row;
   auto [it, is_new] = st.jobs.try_emplace(row.id);

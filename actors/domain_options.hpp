@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/resource_lifecycle.hpp"
 #include "actors/wall_clock.hpp"
 
 #include <atomic>
@@ -52,6 +53,8 @@ struct domain_options {
   std::size_t max_writer_queue = 20000;
   /// Most jobs one worker poll may take.
   std::int32_t max_jobs_per_poll = 1000;
+  /// Backoff, timeout and attempts of resource controllers.
+  resources::resource_options resources;
   /// Now as epoch milliseconds, for stored times and cache ages (timers use the actor
   /// clock). A seam: unit tests tie it to the test coordinator's clock.
   std::function<timestamp_ms()> wall_clock = wall_clock_ms;

@@ -20,6 +20,13 @@ struct gate_state {
 
 using gate_pointer = mesh_gate_actor::stateful_pointer<gate_state>;
 
+bool refused(const std::string& secret, const std::string& expected) {
+  if (secrets::constant_time_equals(secret, expected))
+    return false;
+  spdlog::warn("event=mesh_request_refused reason=\"wrong mesh secret\"");
+  return true;
+}
+
 /// Asks the local actor of `cluster_id` and answers with what it answers. Not a
 /// delegation: the answer must come from the gate, or the cluster actor's handle would
 /// travel to the peer and become addressable from the network.
@@ -27,10 +34,8 @@ template <class Reply, class... Ts>
 caf::result<Reply> relay(gate_pointer self, const std::string& secret,
                          const std::string& cluster_id, Ts... xs) {
   auto& st = self->state;
-  if (!secrets::constant_time_equals(secret, st.secret)) {
-    spdlog::warn("event=mesh_request_refused reason=\"wrong mesh secret\"");
+  if (refused(secret, st.secret))
     return make_error(error_code::unauthorized, "wrong mesh secret");
-  }
   auto promise = self->make_response_promise<Reply>();
   self->request(st.node, std::chrono::seconds{5}, local_cluster_atom::value, cluster_id)
       .then(
@@ -42,6 +47,21 @@ caf::result<Reply> relay(gate_pointer self, const std::string& secret,
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
   return promise;
+}
+
+/// Passes a one-way notice to the local actor of `cluster_id`, if it is served here.
+template <class... Ts>
+void relay_notice(gate_pointer self, const std::string& secret,
+                  const std::string& cluster_id, Ts... xs) {
+  auto& st = self->state;
+  if (refused(secret, st.secret))
+    return;
+  self->request(st.node, std::chrono::seconds{5}, local_cluster_atom::value, cluster_id)
+      .then([self, xs...](cluster_actor& cluster) { self->send(cluster, xs...); },
+            [](caf::error&) {
+              // Not served here any more: the notice is lost, and the silent-machine
+              // sweep of the cluster's owner is the backstop.
+            });
 }
 
 mesh_gate_actor::behavior_type gate_behavior(gate_pointer self, node_actor node,
@@ -85,6 +105,24 @@ mesh_gate_actor::behavior_type gate_behavior(gate_pointer self, node_actor node,
       },
       [self](forward_atom, s secret, s cluster, fetch_job_atom a, s id) {
         return relay<job_detail>(self, secret, cluster, a, id);
+      },
+      [self](forward_atom, s secret, s cluster, resource_inform_request& r) {
+        return relay<std::vector<inform_result>>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_query& r) {
+        return relay<resource_page>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_counts_query& r) {
+        return relay<std::vector<resource_count>>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_kind_request& r) {
+        return relay<resource_kind_record>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, machine_inactive_atom a, s machine) {
+        relay_notice(self, secret, cluster, a, machine);
+      },
+      [self](forward_atom, s secret, s cluster, machine_alive_atom a, s machine) {
+        relay_notice(self, secret, cluster, a, machine);
       },
   };
 }

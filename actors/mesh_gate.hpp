@@ -36,6 +36,19 @@ using mesh_gate_actor = caf::typed_actor<
     caf::replies_to<forward_atom, std::string, std::string,
                     metrics_query>::with<function_metrics>,
     caf::replies_to<forward_atom, std::string, std::string, fetch_job_atom,
-                    std::string>::with<job_detail>>;
+                    std::string>::with<job_detail>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_inform_request>::with<std::vector<inform_result>>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_query>::with<resource_page>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_counts_query>::with<std::vector<resource_count>>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_kind_request>::with<resource_kind_record>,
+    /// A native worker's connection to another node ended, or is alive.
+    caf::reacts_to<forward_atom, std::string, std::string, machine_inactive_atom,
+                   std::string>,
+    caf::reacts_to<forward_atom, std::string, std::string, machine_alive_atom,
+                   std::string>>;
 
 } // namespace diffplane

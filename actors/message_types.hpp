@@ -55,6 +55,25 @@ namespace diffplane {
   X(std::vector<client_event_record>)                                                    \
   X(std::vector<cache_entry_record>)                                                     \
   X(std::vector<dispatched_job>)                                                         \
+  X(resource_record)                                                                     \
+  X(job_args_update)                                                                     \
+  X(resource_write)                                                                      \
+  X(loaded_resource)                                                                     \
+  X(std::vector<loaded_resource>)                                                        \
+  X(resource_kind_record)                                                                \
+  X(resources_snapshot)                                                                  \
+  X(resource_kind_request)                                                               \
+  X(resource_query)                                                                      \
+  X(resource_page)                                                                       \
+  X(resource_counts_query)                                                               \
+  X(resource_count)                                                                      \
+  X(std::vector<resource_count>)                                                         \
+  X(resource_input)                                                                      \
+  X(resource_inform_request)                                                             \
+  X(inform_result)                                                                       \
+  X(std::vector<inform_result>)                                                          \
+  X(resources_actor)                                                                     \
+  X(resource_host)                                                                       \
   X(persistence_actor)                                                                   \
   X(cluster_actor)                                                                       \
   X(pool_actor)                                                                          \

@@ -220,10 +220,17 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         return self->delegate(it->second.attempt, std::move(post));
       },
       [self](machine_inactive_atom, const std::string& machine_id) {
-        for (auto& [id, running] : self->state.running)
+        auto& st = self->state;
+        for (auto& [id, running] : st.running)
           if (running.machine_id == machine_id)
             self->send(running.attempt, stall_atom::value,
                        std::string{"machine stopped polling"});
+        for (auto it = st.parked.begin(); it != st.parked.end();) {
+          auto next = std::next(it);
+          if (it->second.machine_id == machine_id)
+            unpark(st, it, {});
+          it = next;
+        }
       },
       [self](requeue_atom, job_record& job) {
         auto& st = self->state;
@@ -253,6 +260,15 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       [self](retire_atom) {
         const auto& st = self->state;
         return st.pending.empty() && st.running.empty() && st.parked.empty();
+      },
+      [self](replace_args_atom, const std::string& id, std::string& args) {
+        // A linear search: coalescing is rare next to dispatch, and the FIFO is a deque.
+        for (auto& job : self->state.pending)
+          if (job.id == id) {
+            job.target_args = std::move(args);
+            return true;
+          }
+        return false;
       },
       [self](stop_atom) { self->quit(); },
   };

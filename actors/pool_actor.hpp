@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/resources_actor.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -23,7 +24,8 @@ using pool_actor = caf::typed_actor<
     caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
     /// A result for one of this pool's jobs (forwarded to the job's attempt).
     caf::replies_to<job_result_post>::with<bool>,
-    /// The machine went silent: its attempts stall.
+    /// The machine went silent or its connection ended: its attempts stall and its
+    /// parked polls are answered empty (a native worker's would take jobs for nobody).
     caf::reacts_to<machine_inactive_atom, std::string>,
     /// An attempt stalled and the job goes back to pending.
     caf::reacts_to<requeue_atom, job_record>,
@@ -39,6 +41,9 @@ using pool_actor = caf::typed_actor<
     /// The cluster asks whether the pool may retire: true when it holds no pending
     /// job, no running attempt and no parked poll (see cluster_pools.cpp).
     caf::replies_to<retire_atom>::with<bool>,
+    /// Replaces the arguments of a queued job (a resource's newer object); false when
+    /// the job is not queued here.
+    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
     /// The cluster retired the pool: it stops.
     caf::reacts_to<stop_atom>>;
 

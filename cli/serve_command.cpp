@@ -15,6 +15,7 @@
 #include "gateway/make_actor_bridge.hpp"
 #include "gateway/routes.hpp"
 #include "metrics/registry.hpp"
+#include "native/native_server.hpp"
 #include "persistence/embedded_postgres.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/lease_keeper.hpp"
@@ -381,10 +382,28 @@ int run_serve(config::server_options options) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
   }
+  std::unique_ptr<native::native_server> native_server;
+  std::uint16_t native_port = 0;
+  if (!options.native_listen.empty()) {
+    auto where = *config::parse_host_port(options.native_listen);
+    native::native_server_options native_options;
+    native_options.host = where.host;
+    native_options.port = where.port;
+    native_options.max_frame = options.body_limit_bytes + 4096;
+    native_server = std::make_unique<native::native_server>(native_options, *bridge);
+    try {
+      native_port = native_server->start();
+      spdlog::info("event=native_listening address={}:{}", where.host, native_port);
+    } catch (const std::exception& e) {
+      std::cerr << "diffplane: --native-listen: " << e.what() << "\n";
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return 1;
+    }
+  }
   // Written once both ports listen: whoever reads it may connect at once.
   if (!options.port_file.empty()) {
     try {
-      write_port_file(options.port_file, port, metrics_port);
+      write_port_file(options.port_file, port, metrics_port, native_port);
     } catch (const std::exception& e) {
       std::cerr << "diffplane: --port-file: " << e.what() << "\n";
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
@@ -413,6 +432,9 @@ int run_serve(config::server_options options) {
   auto signal_number = wait_for_shutdown_signal(signals);
   spdlog::info("event=shutdown_started signal={}", signal_number);
   server.stop_accepting();
+  // Native workers' jobs stall now and are retried elsewhere after the restart.
+  if (native_server)
+    native_server->stop();
   bridge->release_long_polls();
   if (!server.drain(drain_timeout))
     spdlog::warn("event=shutdown_drain_timeout in_flight={}", server.in_flight());

@@ -52,6 +52,10 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
          "a node that died wait for a new owner")
       ->envname("DIFFPLANE_LEASE_TTL_MS")
       ->capture_default_str();
+  app.add_option("--native-listen", o.native_listen,
+                 "host:port of the native client protocol (docs/native-protocol.md); "
+                 "off when empty")
+      ->envname("DIFFPLANE_NATIVE_LISTEN");
   app.add_option("--database-url", o.database_url,
                  "Postgres URL; when empty an embedded Postgres runs in --data-dir")
       ->envname("DATABASE_URL");

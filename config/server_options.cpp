@@ -59,6 +59,7 @@ std::string describe(const server_options& o) {
   line("node-id", quoted(o.node_id));
   line("node-heartbeat-ms", std::to_string(o.node_heartbeat_ms));
   line("lease-ttl-ms", std::to_string(o.lease_ttl_ms));
+  line("native-listen", quoted(o.native_listen));
   line("database-url", url(o.database_url));
   line("management-secret", secret(o.management_secret));
   line("data-dir", quoted(o.data_dir));
@@ -115,6 +116,8 @@ std::string effective_listen(const server_options& options) {
 std::optional<std::string> validate(const server_options& options) {
   if (!parse_host_port(effective_listen(options)))
     return "--listen must be host:port, got '" + options.listen + "'";
+  if (!options.native_listen.empty() && !parse_host_port(options.native_listen))
+    return "--native-listen must be host:port, got '" + options.native_listen + "'";
   if (!options.metrics_listen.empty() && !parse_host_port(options.metrics_listen))
     return "--metrics-listen must be host:port, got '" + options.metrics_listen + "'";
   if (options.tls_cert.empty() != options.tls_key.empty())

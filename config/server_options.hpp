@@ -24,6 +24,8 @@ struct server_options {
   /// How long a cluster lease lasts unless renewed: how long a dead node's clusters
   /// wait for a new owner.
   unsigned lease_ttl_ms = 3000;
+  /// host:port of the native client listener (docs/native-protocol.md); empty: off.
+  std::string native_listen;
   /// libpq connection URL; empty means: start the embedded Postgres in data_dir.
   std::string database_url;
   /// Secret of the management routes (sk_management_..., at least 32 characters).

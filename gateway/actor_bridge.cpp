@@ -243,6 +243,39 @@ public:
     });
   }
 
+  void machine_gone(const cluster_ref& cluster, std::string machine_id) override {
+    caf::anon_send(actor_of(cluster), machine_inactive_atom::value,
+                   std::move(machine_id));
+  }
+
+  void machine_alive(const cluster_ref& cluster, std::string machine_id) override {
+    caf::anon_send(actor_of(cluster), machine_alive_atom::value, std::move(machine_id));
+  }
+
+  void inform_resources(const cluster_ref& cluster, resource_inform_request request,
+                        callback<std::vector<inform_result>> done) override {
+    ask_cluster<std::vector<inform_result>>(cluster, request_timeout, std::move(done),
+                                            std::move(request));
+  }
+
+  void query_resources(const cluster_ref& cluster, resource_query query,
+                       callback<resource_page> done) override {
+    ask_cluster<resource_page>(cluster, request_timeout, std::move(done),
+                               std::move(query));
+  }
+
+  void count_resources(const cluster_ref& cluster, resource_counts_query query,
+                       callback<std::vector<resource_count>> done) override {
+    ask_cluster<std::vector<resource_count>>(cluster, request_timeout, std::move(done),
+                                             std::move(query));
+  }
+
+  void resource_kind(const cluster_ref& cluster, resource_kind_request request,
+                     callback<resource_kind_record> done) override {
+    ask_cluster<resource_kind_record>(cluster, request_timeout, std::move(done),
+                                      std::move(request));
+  }
+
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
 
 private:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/messages.hpp"
+#include "actors/resource_messages.hpp"
 #include "persistence/error_code.hpp"
 #include "persistence/membership_records.hpp"
 
@@ -77,9 +78,47 @@ public:
                             callback<std::vector<job_status_row>> done) = 0;
   virtual void post_client_events(const cluster_ref& cluster, client_events_post post,
                                   callback<bool> done) = 0;
+  /// A native worker's connection ended: its running jobs stall now.
+  virtual void machine_gone(const cluster_ref& cluster, std::string machine_id) = 0;
+  /// A native worker's connection is alive: its machine is not silent, even while it
+  /// has no request for jobs parked.
+  virtual void machine_alive(const cluster_ref& cluster, std::string machine_id) = 0;
+
+  /// POST /resources: answered once the batch committed. Resource calls answer
+  /// `internal` unless a bridge implements them (test bridges need not).
+  virtual void inform_resources(const cluster_ref& cluster,
+                                resource_inform_request request,
+                                callback<std::vector<inform_result>> done) {
+    (void)cluster, (void)request;
+    done(outcome<std::vector<inform_result>>::failure(not_implemented()));
+  }
+  /// GET /resources and GET /resources/:kind/:id.
+  virtual void query_resources(const cluster_ref& cluster, resource_query query,
+                               callback<resource_page> done) {
+    (void)cluster, (void)query;
+    done(outcome<resource_page>::failure(not_implemented()));
+  }
+  /// GET /resources-counts.
+  virtual void count_resources(const cluster_ref& cluster, resource_counts_query query,
+                               callback<std::vector<resource_count>> done) {
+    (void)cluster, (void)query;
+    done(outcome<std::vector<resource_count>>::failure(not_implemented()));
+  }
+
+  /// GET and PUT /resources-kinds/:kind.
+  virtual void resource_kind(const cluster_ref& cluster, resource_kind_request request,
+                             callback<resource_kind_record> done) {
+    (void)cluster, (void)request;
+    done(outcome<resource_kind_record>::failure(not_implemented()));
+  }
 
   /// Answers every parked long-poll now (shutdown).
   virtual void release_long_polls() = 0;
+
+private:
+  static domain_error not_implemented() {
+    return domain_error{error_code::internal, "this bridge does not serve resources"};
+  }
 };
 
 } // namespace diffplane::gateway

@@ -25,6 +25,8 @@ const std::string& contract_text();
 
 /// The SDK's data routes: jobs, worker polls, results, statuses, metrics.
 void add_data_routes(router& routes, route_context& context);
+/// The resource routes: inform, read and count resources (routes_resources.cpp).
+void add_resource_routes(router& routes, route_context& context);
 /// The management routes: clusters and the routes of features not configured here.
 void add_management_routes(router& routes, route_context& context);
 /// The operator's views of a cluster: service, metrics, activity, one job, settings.

@@ -120,6 +120,7 @@ void add_management_routes(router& routes, route_context& ctx) {
 
 void add_api_routes(router& routes, route_context& context) {
   add_data_routes(routes, context);
+  add_resource_routes(routes, context);
   add_management_routes(routes, context);
   add_cluster_view_routes(routes, context);
   add_system_routes(routes, context);

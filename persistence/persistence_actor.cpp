@@ -9,6 +9,7 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
+#include "persistence/sql_resources.hpp"
 #include "persistence/write_batch.hpp"
 
 #include <caf/all.hpp>
@@ -593,6 +594,24 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](std::vector<client_event_record>& rows) {
         return gather<std::vector<client_event_record>, done_atom>(self, std::move(rows));
+      },
+      [=](resource_write& write) {
+        return gather<resource_write, done_atom>(self, std::move(write));
+      },
+      [=](load_resources_atom, const std::string& cluster_id) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::load_resources(txn, cluster_id);
+        });
+      },
+      [=](const resource_query& query) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::query_resources(txn, query);
+        });
+      },
+      [=](const resource_counts_query& query) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::count_resources(txn, query);
+        });
       },
       [=](load_clusters_atom) {
         return read(self,

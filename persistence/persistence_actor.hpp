@@ -1,6 +1,7 @@
 #pragma once
 
 #include "persistence/records.hpp"
+#include "persistence/resource_records.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
@@ -26,6 +27,7 @@ using fetch_job_atom = caf::atom_constant<caf::atom("fetchjob")>;
 using prune_atom = caf::atom_constant<caf::atom("prune")>;
 using lease_epoch_atom = caf::atom_constant<caf::atom("leaseepoch")>;
 using fenced_atom = caf::atom_constant<caf::atom("fenced")>;
+using load_resources_atom = caf::atom_constant<caf::atom("loadres")>;
 
 /// The only actor that talks SQL. Writes are group-committed: every write a caller sends
 /// is answered only after the transaction holding it committed. Loads run on the same
@@ -41,6 +43,12 @@ using persistence_actor = caf::typed_actor<
     caf::replies_to<service_record>::with<done_atom>,
     caf::replies_to<std::vector<event_record>>::with<done_atom>,
     caf::replies_to<std::vector<client_event_record>>::with<done_atom>,
+    /// Resource rows with the work jobs they create or coalesce into, in one commit.
+    caf::replies_to<resource_write>::with<done_atom>,
+    /// Every resource of a cluster with the state of its work job.
+    caf::replies_to<load_resources_atom, std::string>::with<resources_snapshot>,
+    caf::replies_to<resource_query>::with<resource_page>,
+    caf::replies_to<resource_counts_query>::with<std::vector<resource_count>>,
     caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
     /// Services, machines, live jobs and the cache entries resulted after the timestamp.
     caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,

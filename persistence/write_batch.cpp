@@ -5,6 +5,7 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
+#include "persistence/sql_resources.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -66,6 +67,12 @@ std::size_t write_batch::add(std::vector<client_event_record> rows) {
   return items_.size() - 1;
 }
 
+std::size_t write_batch::add(resource_write write) {
+  resources_.push_back(std::move(write));
+  items_.push_back({kind::resources, resources_.size() - 1});
+  return items_.size() - 1;
+}
+
 namespace {
 
 // Keeps the last entry per key: a later upsert of the same row supersedes an earlier one,
@@ -89,7 +96,7 @@ std::vector<const Row*> last_per_key(const std::vector<Row>& rows, Key key) {
 bool write_batch::one_statement() const {
   return clusters_.empty() && settings_.empty() && machines_.empty() &&
          services_.empty() && events_.empty() && client_events_.empty() &&
-         live_jobs_moves_.empty() &&
+         live_jobs_moves_.empty() && resources_.empty() &&
          std::all_of(jobs_.begin(), jobs_.end(),
                      [](const job_record& j) { return j.id_generated; });
 }
@@ -150,6 +157,8 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   for (const auto* j : generated)
     inserted.insert(sql::job_key(j->cluster_id, j->id));
 
+  write_resources(txn);
+
   // After the batch's job writes: a move sees every state sent before it.
   for (const auto& move : live_jobs_moves_)
     sql::move_live_jobs(txn, move);
@@ -172,6 +181,37 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
       outcomes[i].inserted = inserted.erase(sql::job_key(j.cluster_id, j.id)) > 0;
     }
   return outcomes;
+}
+
+void write_batch::write_resources(pqxx::transaction_base& txn) const {
+  if (resources_.empty())
+    return;
+  // Work jobs first: a resource row never names a job that is not there.
+  std::vector<const job_record*> jobs;
+  std::vector<const job_args_update*> args;
+  std::vector<const resource_kind_record*> kinds;
+  std::unordered_map<std::string, const resource_record*> newest;
+  for (const auto& write : resources_) {
+    for (const auto& j : write.jobs)
+      jobs.push_back(&j);
+    for (const auto& a : write.args)
+      args.push_back(&a);
+    for (const auto& k : write.kinds)
+      kinds.push_back(&k);
+    for (const auto& r : write.resources) {
+      auto& slot = newest[r.cluster_id + '/' + r.kind + '/' + r.id];
+      if (slot == nullptr || slot->revision < r.revision)
+        slot = &r;
+    }
+  }
+  sql::insert_or_skip_jobs(txn, jobs);
+  sql::update_job_args(txn, args);
+  std::vector<const resource_record*> rows;
+  rows.reserve(newest.size());
+  for (const auto& [key, r] : newest)
+    rows.push_back(r);
+  sql::write_resources(txn, rows);
+  sql::write_resource_kinds(txn, kinds);
 }
 
 bool write_batch::is_generated_job(std::size_t index) const {
@@ -202,6 +242,8 @@ const std::string& write_batch::cluster_of(std::size_t index) const {
   case kind::client_events:
     return client_events_[it.slot].empty() ? none
                                            : client_events_[it.slot].front().cluster_id;
+  case kind::resources:
+    return resources_[it.slot].cluster_id;
   }
   return none;
 }
@@ -262,6 +304,9 @@ void write_batch::add_copy(const write_batch& from, std::size_t index) {
     break;
   case kind::client_events:
     add(from.client_events_[it.slot]);
+    break;
+  case kind::resources:
+    add(from.resources_[it.slot]);
     break;
   }
   items_.back().epoch = it.epoch;

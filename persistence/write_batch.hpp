@@ -2,6 +2,7 @@
 
 #include "persistence/membership_records.hpp"
 #include "persistence/records.hpp"
+#include "persistence/resource_records.hpp"
 
 #include <cstddef>
 #include <string>
@@ -33,6 +34,7 @@ public:
   std::size_t add(service_record row);
   std::size_t add(std::vector<event_record> rows);
   std::size_t add(std::vector<client_event_record> rows);
+  std::size_t add(resource_write write);
 
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
@@ -64,6 +66,9 @@ public:
   write_batch select(const std::vector<std::size_t>& indices) const;
 
 private:
+  /// The resource writes: their work jobs, coalesced arguments, then the rows.
+  void write_resources(pqxx::transaction_base& txn) const;
+
   enum class kind {
     cluster,
     settings,
@@ -73,7 +78,8 @@ private:
     machine,
     service,
     events,
-    client_events
+    client_events,
+    resources
   };
   struct item {
     kind what;
@@ -94,6 +100,7 @@ private:
   std::vector<service_record> services_;
   std::vector<std::vector<event_record>> events_;
   std::vector<std::vector<client_event_record>> client_events_;
+  std::vector<resource_write> resources_;
 };
 
 } // namespace diffplane::persistence

@@ -42,6 +42,8 @@ public:
                     callback<std::vector<job_status_row>> done) override;
   void post_client_events(const gateway::cluster_ref& cluster, client_events_post post,
                           callback<bool> done) override;
+  void machine_gone(const gateway::cluster_ref&, std::string) override {}
+  void machine_alive(const gateway::cluster_ref&, std::string) override {}
   void release_long_polls() override {}
 };
 

@@ -21,7 +21,7 @@ struct fixture {
   /// Flags of every start; a test may change them before a restart.
   std::vector<std::string> flags;
   std::unique_ptr<server_process> server = start();
-  std::string secret = create_cluster();
+  std::string secret = create_cluster_on(*server, "durable");
 
   std::unique_ptr<server_process> start() {
     auto args = server_args(url, flags);
@@ -39,18 +39,6 @@ struct fixture {
     flags = std::move(new_flags);
     CAF_REQUIRE_EQUAL(server->stop(), 0);
     server = start();
-  }
-
-  std::string create_cluster() {
-    auto client = server->client();
-    client.request("POST", "/clusters", R"({"description":"durable"})",
-                   {{"Authorization", "Basic " + test_management_secret}});
-    auto clusters =
-        parse_json(client
-                       .request("GET", "/clusters", {},
-                                {{"Authorization", "Basic " + test_management_secret}})
-                       .body);
-    return clusters[0]["apiSecret"].get<std::string>();
   }
 
   cli::http_reply data(const std::string& method, const std::string& target,

@@ -54,6 +54,8 @@ class unused_bridge : public gateway::actor_bridge {
                     gateway::callback<std::vector<job_status_row>>) override {}
   void post_client_events(const gateway::cluster_ref&, client_events_post,
                           gateway::callback<bool>) override {}
+  void machine_gone(const gateway::cluster_ref&, std::string) override {}
+  void machine_alive(const gateway::cluster_ref&, std::string) override {}
   void release_long_polls() override {}
 };
 
@@ -249,6 +251,42 @@ std::vector<route_case> route_cases() {
     return std::vector<probe>{{"GET", "/packages/npm/core/1.0.0", "", {}}};
   };
   cases.push_back(npm_version);
+
+  // Resources: the other cluster reads its own (none) under the victim's ids, and an
+  // inform under them creates its own resource.
+  cases.push_back(
+      {"GET /resources/:kind/:id", guard::api_secret, [](const tenant& v) {
+         return std::vector<probe>{{"GET", "/resources/user/" + v.done_job, "", {}}};
+       }});
+  cases.push_back({"GET /resources", guard::api_secret,
+                   [](const tenant&) {
+                     return std::vector<probe>{{"GET", "/resources?kind=user", "", {}}};
+                   },
+                   200});
+  cases.push_back({"GET /resources-counts", guard::api_secret,
+                   [](const tenant&) {
+                     return std::vector<probe>{{"GET", "/resources-counts", "", {}}};
+                   },
+                   200});
+  for (const char* method : {"GET", "PUT"})
+    cases.push_back({std::string{method} + " /resources-kinds/:kind", guard::api_secret,
+                     [method](const tenant&) {
+                       return std::vector<probe>{{method,
+                                                  "/resources-kinds/user",
+                                                  std::string{method} == "PUT"
+                                                      ? R"({"timeoutSeconds":60})"
+                                                      : "",
+                                                  {}}};
+                     },
+                     200});
+  cases.push_back({"POST /resources", guard::api_secret,
+                   [](const tenant& v) {
+                     json body{{"kind", "user"},
+                               {"id", v.done_job},
+                               {"object", {{"intruder", true}}}};
+                     return std::vector<probe>{{"POST", "/resources", body.dump(), {}}};
+                   },
+                   200});
 
   // Creates, last. With the victim's job id as execution id, the caller gets a job of
   // its own under that id; with the victim's cache key, a new job, not the victim's.

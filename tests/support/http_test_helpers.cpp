@@ -50,11 +50,21 @@ nlohmann::json server_fixture::cluster_with(const std::string& description) {
 }
 
 std::string server_fixture::create_cluster(const std::string& description) {
-  auto reply =
-      manage("POST", "/clusters", nlohmann::json{{"description", description}}.dump());
+  return create_cluster_on(server, description);
+}
+
+std::string create_cluster_on(server_process& server, const std::string& description) {
+  auto client = server.client();
+  std::vector<std::pair<std::string, std::string>> auth{
+      {"Authorization", "Basic " + test_management_secret}};
+  auto reply = client.request("POST", "/clusters",
+                              nlohmann::json{{"description", description}}.dump(), auth);
   if (reply.status != 204)
     throw std::runtime_error("POST /clusters answered " + std::to_string(reply.status));
-  return cluster_with(description)["apiSecret"].get<std::string>();
+  for (const auto& c : parse_json(client.request("GET", "/clusters", {}, auth).body))
+    if (c["description"] == description)
+      return c["apiSecret"].get<std::string>();
+  throw std::runtime_error("no cluster described '" + description + "'");
 }
 
 nlohmann::json parse_json(const std::string& body) {

@@ -27,6 +27,9 @@ struct server_fixture {
   nlohmann::json cluster_with(const std::string& description);
 };
 
+/// Creates a cluster on `server` and returns its API secret.
+std::string create_cluster_on(server_process& server, const std::string& description);
+
 std::vector<std::string> server_args(const std::string& database_url,
                                      std::vector<std::string> extra = {});
 

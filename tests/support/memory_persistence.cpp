@@ -14,6 +14,13 @@ const job_record* memory_store::job(const std::string& cluster_id,
   return it == jobs.end() ? nullptr : &it->second;
 }
 
+const resource_record* memory_store::resource(const std::string& cluster_id,
+                                              const std::string& kind,
+                                              const std::string& id) const {
+  auto it = resources.find(cluster_id + "/" + kind + "/" + id);
+  return it == resources.end() ? nullptr : &it->second;
+}
+
 namespace {
 
 caf::error unavailable() {
@@ -133,6 +140,66 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
       [store](std::vector<client_event_record>& rows) -> caf::result<done_atom> {
         store->client_events.insert(store->client_events.end(), rows.begin(), rows.end());
         return done_atom::value;
+      },
+      [store](resource_write& write) -> caf::result<done_atom> {
+        ++store->resource_writes;
+        if (store->failing)
+          return unavailable();
+        for (auto& job : write.jobs)
+          store->jobs.emplace(job.cluster_id + "/" + job.id, job);
+        for (auto& update : write.args)
+          if (auto it = store->jobs.find(update.cluster_id + "/" + update.job_id);
+              it != store->jobs.end())
+            it->second.target_args = update.target_args;
+        for (auto& k : write.kinds)
+          store->resource_kinds[k.cluster_id + "/" + k.kind] = k;
+        for (auto& r : write.resources) {
+          auto& slot = store->resources[r.cluster_id + "/" + r.kind + "/" + r.id];
+          if (slot.revision < r.revision)
+            slot = r;
+        }
+        return done_atom::value;
+      },
+      [store](load_resources_atom, const std::string& cluster_id) {
+        resources_snapshot snapshot;
+        for (const auto& [key, k] : store->resource_kinds)
+          if (k.cluster_id == cluster_id)
+            snapshot.kinds.push_back(k);
+        auto& loaded = snapshot.resources;
+        for (const auto& [key, r] : store->resources) {
+          if (r.cluster_id != cluster_id)
+            continue;
+          loaded_resource l{r, false, job_status::pending, result_kind::none, {}};
+          if (const auto* job = store->job(cluster_id, r.work_job_id)) {
+            l.job_found = true;
+            l.job_status_value = job->status;
+            l.job_result_type = job->result_type;
+            l.job_result = job->result;
+          }
+          loaded.push_back(std::move(l));
+        }
+        return snapshot;
+      },
+      [store](const resource_query& query) {
+        resource_page page;
+        for (const auto& [key, r] : store->resources)
+          if (r.cluster_id == query.cluster_id &&
+              (query.kind.empty() || r.kind == query.kind) &&
+              (query.id.empty() || r.id == query.id) &&
+              (query.state.empty() || to_string(r.state) == query.state) &&
+              (query.namespace_name.empty() || r.namespace_name == query.namespace_name))
+            page.items.push_back(r);
+        return page;
+      },
+      [store](const resource_counts_query& query) {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& [key, r] : store->resources)
+          if (r.cluster_id == query.cluster_id)
+            ++counts[std::string{to_string(r.state)}];
+        std::vector<resource_count> out;
+        for (auto& [state, count] : counts)
+          out.push_back(resource_count{state, count});
+        return out;
       },
       [store](load_clusters_atom) {
         std::vector<cluster_record> result;

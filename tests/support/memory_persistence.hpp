@@ -25,6 +25,12 @@ struct memory_store {
   std::map<std::string, service_record> services;
   std::vector<event_record> events;
   std::vector<client_event_record> client_events;
+  /// Keyed by "cluster/kind/id".
+  std::map<std::string, resource_record> resources;
+  /// Keyed by "cluster/kind".
+  std::map<std::string, resource_kind_record> resource_kinds;
+  /// Resource writes received (committed or failed).
+  std::size_t resource_writes = 0;
   /// When set, every write is answered with an "unavailable" error.
   bool failing = false;
   /// When set, reads of one job (fetch_job) are answered "unavailable".
@@ -56,6 +62,8 @@ struct memory_store {
   std::size_t fenced_writes = 0;
 
   const job_record* job(const std::string& cluster_id, const std::string& id) const;
+  const resource_record* resource(const std::string& cluster_id, const std::string& kind,
+                                  const std::string& id) const;
 };
 
 /// A persistence actor over `store`, for unit tests of actor logic only: integration

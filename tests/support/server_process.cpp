@@ -131,6 +131,8 @@ server_process::server_process(std::vector<std::string> args,
                     ports["http"];
       if (ports.count("metrics") > 0)
         metrics_endpoint_ = "http://127.0.0.1:" + ports["metrics"];
+      if (ports.count("native") > 0)
+        native_port_ = static_cast<std::uint16_t>(std::stoi(ports["native"]));
     }
     try {
       if (!endpoint_.empty() &&

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,14 @@ public:
   server_process& operator=(const server_process&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
-  /// The server's process id (to signal it: SIGSTOP, SIGCONT).
+  /// The server's process id (to signal it: SIGSTOP, SIGCONT; memory measurements).
   pid_t pid() const { return pid_; }
   /// The certificate the server was given with --tls-cert; empty for plain HTTP.
   const std::string& tls_cert() const { return tls_cert_; }
   /// http://127.0.0.1:<metrics port>, or empty without --metrics-listen.
   const std::string& metrics_endpoint() const { return metrics_endpoint_; }
+  /// The native protocol's port, or 0 without --native-listen.
+  std::uint16_t native_port() const { return native_port_; }
   cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
                               30}) const;
 
@@ -60,6 +63,7 @@ private:
   pid_t pid_ = -1;
   std::string endpoint_;
   std::string metrics_endpoint_;
+  std::uint16_t native_port_ = 0;
   std::string tls_cert_;
   std::string log_path_;
 };

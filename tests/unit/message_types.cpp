@@ -186,6 +186,8 @@ CAF_TEST(every type in every actor interface is announced) {
   check_interface<pool_actor>("pool_actor");
   check_interface<cluster_actor>("cluster_actor");
   check_interface<node_actor>("node_actor");
+  check_interface<resources_actor>("resources_actor");
+  check_interface<resource_host>("resource_host");
 }
 
 CAF_TEST(errors of our category render with their message) {

@@ -145,6 +145,7 @@ export class Server {
     // A restart asks for this port again: it was this server's own a moment ago.
     this.port = ports.http;
     this.metricsPort = ports.metrics ?? null;
+    this.nativePort = ports.native ?? null; // with --native-listen in extraArgs
     this.url = `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
     await this.waitLive();
   }

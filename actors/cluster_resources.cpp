@@ -1,0 +1,94 @@
+#include "actors/cluster_state.hpp"
+
+#include "metrics/catalog.hpp"
+
+#include <algorithm>
+
+// The cluster's side of resource controllers: it spawns the resources actor, commits its
+// writes (stamping the work jobs like its own creates, so a restart finds them), admits
+// the jobs to their pools and forwards what becomes of them.
+namespace diffplane::cluster_internal {
+
+void start_resources(self_pointer self) {
+  auto& st = self->state;
+  resources_context context;
+  context.cluster_id = st.context.cluster.id;
+  context.host = caf::actor_cast<resource_host>(self);
+  context.writer = st.context.writer;
+  context.options = st.context.options.resources;
+  context.wall_clock = st.context.options.wall_clock;
+  st.resources = spawn_resources(self, std::move(context));
+}
+
+caf::result<done_atom> commit_resources(self_pointer self, resource_write& write) {
+  auto& st = self->state;
+  const auto& cluster_id = st.context.cluster.id;
+  write.cluster_id = cluster_id;
+  // Never before the last live_jobs move (see create_uncached in cluster_actor.cpp).
+  auto created_at = std::max(wall_now(self), st.live_jobs_before);
+  for (auto& job : write.jobs) {
+    job.cluster_id = cluster_id;
+    job.created_at = created_at;
+  }
+  if (!write.jobs.empty())
+    st.newest_created_at = std::max(st.newest_created_at, created_at);
+  for (auto& r : write.resources)
+    r.cluster_id = cluster_id;
+  for (auto& a : write.args)
+    a.cluster_id = cluster_id;
+  auto promise = self->make_response_promise<done_atom>();
+  auto jobs = write.jobs;
+  self->request(st.context.writer, caf::infinite, std::move(write))
+      .then(
+          [self, promise, jobs = std::move(jobs)](done_atom) mutable {
+            for (auto& job : jobs) {
+              metrics::jobs().created.add();
+              admit_job(self, std::move(job));
+            }
+            promise.deliver(done_atom::value);
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+  return promise;
+}
+
+caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_id,
+                                      std::string& args) {
+  auto& st = self->state;
+  auto it = st.jobs.find(job_id);
+  if (it == st.jobs.end() || it->second.status != job_status::pending ||
+      st.services.count(it->second.pool) == 0)
+    return false;
+  return self->delegate(pool_for_work(self, it->second.pool), replace_args_atom::value,
+                        job_id, std::move(args));
+}
+
+void forward_finished_work(self_pointer self, const job_finished& finished) {
+  if (resources::is_controller_service(finished.service))
+    self->send(self->state.resources, finished);
+}
+
+void forward_work_change(self_pointer self, const job_status_changed& change,
+                         pool_id pool) {
+  auto& st = self->state;
+  auto it = st.services.find(pool);
+  if (it != st.services.end() && resources::is_controller_service(it->second.name))
+    self->send(st.resources, change);
+}
+
+caf::result<std::vector<inform_result>>
+inform_resources(self_pointer self, resource_inform_request& request) {
+  return self->delegate(self->state.resources, std::move(request));
+}
+
+caf::result<resource_page> query_resources(self_pointer self, resource_query& query) {
+  query.cluster_id = self->state.context.cluster.id;
+  return self->delegate(self->state.context.reader, std::move(query));
+}
+
+caf::result<std::vector<resource_count>> count_resources(self_pointer self,
+                                                         resource_counts_query& query) {
+  query.cluster_id = self->state.context.cluster.id;
+  return self->delegate(self->state.context.reader, std::move(query));
+}
+
+} // namespace diffplane::cluster_internal

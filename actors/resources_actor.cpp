@@ -1,0 +1,518 @@
+#include "actors/resources_actor.hpp"
+
+#include "actors/job_ids.hpp"
+#include "persistence/errors.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <optional>
+#include <random>
+#include <unordered_map>
+#include <variant>
+
+namespace diffplane {
+
+namespace {
+
+using namespace resources;
+
+using results_promise = caf::typed_response_promise<std::vector<inform_result>>;
+
+/// The operations a step decides on, in the order they came.
+struct inform_op {
+  resource_inform_request request;
+  results_promise promise;
+};
+struct finished_op {
+  job_finished finished;
+};
+struct dispatched_op {
+  std::string job_id;
+};
+struct retry_op {
+  std::string key;
+  timestamp_ms due = 0;
+};
+struct rework_op {
+  std::string key;
+  std::string job_id;
+};
+struct kind_op {
+  resource_kind_record settings;
+  caf::typed_response_promise<resource_kind_record> promise;
+};
+/// A resource loaded with a job id whose job does not exist: its work is queued again.
+struct lost_job_op {
+  std::string key;
+};
+using operation = std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op,
+                               lost_job_op, kind_op>;
+
+/// A generator seeded with eight words of entropy (see cluster_behavior).
+std::mt19937_64 seeded() {
+  std::random_device entropy;
+  std::seed_seq seed{entropy(), entropy(), entropy(), entropy(),
+                     entropy(), entropy(), entropy(), entropy()};
+  return std::mt19937_64{seed};
+}
+
+struct resources_state {
+  resources_context context;
+  /// Every resource of the cluster as committed, by key_of(kind, id).
+  std::unordered_map<std::string, resource_record> entries;
+  /// The resource of each queued or running work job.
+  std::unordered_map<std::string, std::string> job_owner;
+  /// The settings of the kinds that have any, by kind.
+  std::unordered_map<std::string, resource_kind_record> kinds;
+  std::deque<operation> queue;
+  /// A step's commit is in flight.
+  bool busy = false;
+  /// Job ids come from this, seeded like the cluster's generator (cluster_actor.cpp).
+  std::mt19937_64 random = seeded();
+  static inline const char* name = "diffplane.resources";
+};
+
+using self_pointer = resources_actor::stateful_pointer<resources_state>;
+
+/// Most informed items one step takes (a few batches of 1,000).
+constexpr std::size_t items_per_step = 5000;
+
+/// The server's options with `kind`'s settings (null: none) over them.
+resource_options options_for(const resource_options& defaults,
+                             const resource_kind_record* kind) {
+  auto options = defaults;
+  if (kind == nullptr)
+    return options;
+  if (kind->backoff_base_ms > 0)
+    options.backoff_base = std::chrono::milliseconds{kind->backoff_base_ms};
+  if (kind->backoff_cap_ms > 0)
+    options.backoff_cap = std::chrono::milliseconds{kind->backoff_cap_ms};
+  if (kind->timeout_seconds > 0)
+    options.work_timeout_seconds = kind->timeout_seconds;
+  return options;
+}
+
+/// The settings of `kind` in effect.
+resource_kind_record effective(const resources_state& st, const std::string& kind) {
+  auto it = st.kinds.find(kind);
+  auto options =
+      options_for(st.context.options, it == st.kinds.end() ? nullptr : &it->second);
+  return resource_kind_record{
+      st.context.cluster_id,        kind,
+      options.backoff_base.count(), options.backoff_cap.count(),
+      options.work_timeout_seconds, it == st.kinds.end() ? 0 : it->second.updated_at};
+}
+
+/// One step: the resources it changed (on top of the committed entries), the write that
+/// makes that durable, and what to do once it is.
+class step_plan {
+public:
+  explicit step_plan(resources_state& st) : st_(st) {
+    write.cluster_id = st_.context.cluster_id;
+    now_ = st_.context.wall_clock();
+  }
+
+  /// The resource as this step sees it; null when unknown.
+  const resource_record* find(const std::string& key) const {
+    if (auto it = changed.find(key); it != changed.end())
+      return &it->second;
+    if (auto it = st_.entries.find(key); it != st_.entries.end())
+      return &it->second;
+    return nullptr;
+  }
+
+  /// The resource to change: the step's copy, with the next revision.
+  resource_record& change(const std::string& key, const resource_record* base) {
+    auto [it, is_new] = changed.try_emplace(key);
+    if (is_new) {
+      if (base != nullptr)
+        it->second = *base;
+      else
+        it->second.created_at = now_;
+      it->second.cluster_id = st_.context.cluster_id;
+      it->second.revision += 1;
+    }
+    it->second.updated_at = now_;
+    return it->second;
+  }
+
+  /// Queues a new work of `r` (`fresh`: a new object, so attempts start over).
+  void schedule(resource_record& r, bool fresh) {
+    if (fresh) {
+      r.attempts = 0;
+      r.errors_json = "[]";
+    }
+    r.attempts += 1;
+    r.state = resource_state::scheduled;
+    r.dirty = false;
+    r.next_attempt_at = 0;
+    job_record job;
+    job.cluster_id = st_.context.cluster_id;
+    job.id = new_job_id(st_.random);
+    job.service = service_of(r.kind);
+    job.target_fn = "work";
+    job.target_args = work_args(r);
+    // The resource retries with its own backoff, so a stalled attempt is not retried
+    // by the job.
+    job.max_attempts = 1;
+    job.timeout_seconds = options(r.kind).work_timeout_seconds;
+    job.status = job_status::pending;
+    job.revision = 1;
+    job.id_generated = true;
+    r.work_job_id = job.id;
+    new_jobs_[job.id] = write.jobs.size();
+    write.jobs.push_back(std::move(job));
+  }
+
+  /// Gives the queued work of `r` the newest object: the job of this step, or a
+  /// committed queued one (then its pool's copy is replaced after the commit).
+  void coalesce(const std::string& key, const resource_record& r) {
+    auto args = work_args(r);
+    if (auto it = new_jobs_.find(r.work_job_id); it != new_jobs_.end()) {
+      write.jobs[it->second].target_args = std::move(args);
+      return;
+    }
+    write.args.push_back(job_args_update{st_.context.cluster_id, r.work_job_id, args});
+    replaces.emplace_back(key, r.work_job_id);
+  }
+
+  std::string inform(const resource_input& input) {
+    auto key = key_of(input.kind, input.id);
+    const auto* stored = find(key);
+    if (stored != nullptr && input.has_version && stored->has_version &&
+        input.version < stored->version)
+      return "stale";
+    auto hash = hash_of(input.object_json);
+    if (stored != nullptr && stored->hash == hash) {
+      if (stored->state == resource_state::synced)
+        return "unchanged";
+      // The queued or running work has this very object.
+      if (stored->state == resource_state::scheduled ||
+          stored->state == resource_state::pending)
+        return "coalesced";
+    }
+    auto& r = change(key, stored);
+    auto was = stored == nullptr ? std::optional<resource_state>{} : stored->state;
+    take_input(r, input, hash, st_.context.options);
+    if (was == resource_state::scheduled) {
+      coalesce(key, r);
+      return "coalesced";
+    }
+    if (was == resource_state::pending) {
+      if (r.dirty)
+        return "coalesced";
+      r.dirty = true;
+      return "scheduled";
+    }
+    schedule(r, true);
+    return "scheduled";
+  }
+
+  void finished(const job_finished& f) {
+    auto owner = st_.job_owner.find(f.row.id);
+    if (owner == st_.job_owner.end())
+      return;
+    const auto& key = owner->second;
+    const auto* stored = find(key);
+    if (stored == nullptr || stored->work_job_id != f.row.id)
+      return;
+    auto& r = change(key, stored);
+    auto outcome = outcome_of(f.row.status, f.row.result_type, f.row.result);
+    r.work_job_id.clear();
+    r.state = outcome.state;
+    if (outcome.state == resource_state::failed)
+      record_error(r, outcome.message, now_, st_.context.options.max_errors);
+    if (r.dirty) {
+      // Informed while it ran: the newer object gets one more work.
+      schedule(r, true);
+      return;
+    }
+    if (outcome.state != resource_state::failed)
+      return;
+    if (r.attempts >= r.max_attempts) {
+      r.state = resource_state::degraded;
+      return;
+    }
+    r.next_attempt_at = now_ + backoff(r.attempts, options(r.kind)).count();
+    timers.emplace_back(key, r.next_attempt_at);
+  }
+
+  void dispatched(const std::string& job_id) {
+    auto owner = st_.job_owner.find(job_id);
+    if (owner == st_.job_owner.end())
+      return;
+    const auto* stored = find(owner->second);
+    if (stored == nullptr || stored->work_job_id != job_id ||
+        stored->state != resource_state::scheduled)
+      return;
+    change(owner->second, stored).state = resource_state::pending;
+  }
+
+  void retry(const std::string& key, timestamp_ms due) {
+    const auto* stored = find(key);
+    if (stored == nullptr || stored->state != resource_state::failed ||
+        stored->next_attempt_at != due)
+      return;
+    schedule(change(key, stored), false);
+  }
+
+  void rework(const std::string& key, const std::string& job_id) {
+    const auto* stored = find(key);
+    if (stored == nullptr)
+      return;
+    if (stored->work_job_id == job_id) {
+      if (!stored->dirty)
+        change(key, stored).dirty = true;
+    } else if (stored->work_job_id.empty() && stored->state != resource_state::degraded) {
+      // The job ended before its arguments could be replaced: it worked an older object.
+      schedule(change(key, stored), true);
+    }
+  }
+
+  void lost_job(const std::string& key) {
+    const auto* stored = find(key);
+    if (stored != nullptr && !stored->work_job_id.empty())
+      schedule(change(key, stored), false);
+  }
+
+  void change_kind(resource_kind_record settings) {
+    settings.cluster_id = st_.context.cluster_id;
+    settings.updated_at = now_;
+    write.kinds.push_back(settings);
+    kinds[settings.kind] = std::move(settings);
+  }
+
+  bool writes_nothing() const { return changed.empty() && write.kinds.empty(); }
+
+  resource_write write;
+  std::unordered_map<std::string, resource_record> changed;
+  /// Failed resources whose retry falls due (key, time).
+  std::vector<std::pair<std::string, timestamp_ms>> timers;
+  /// Committed queued jobs coalesced into (key, job).
+  std::vector<std::pair<std::string, std::string>> replaces;
+  /// Kinds whose settings this step changes.
+  std::unordered_map<std::string, resource_kind_record> kinds;
+
+private:
+  /// `kind`'s options as this step sees them.
+  resource_options options(const std::string& kind) const {
+    if (auto it = kinds.find(kind); it != kinds.end())
+      return options_for(st_.context.options, &it->second);
+    auto it = st_.kinds.find(kind);
+    return options_for(st_.context.options,
+                       it == st_.kinds.end() ? nullptr : &it->second);
+  }
+
+  resources_state& st_;
+  timestamp_ms now_ = 0;
+  std::unordered_map<std::string, std::size_t> new_jobs_;
+};
+
+void arm_retry(self_pointer self, const std::string& key, timestamp_ms due) {
+  auto wait = std::max<timestamp_ms>(due - self->state.context.wall_clock(), 0);
+  self->delayed_send(self, std::chrono::milliseconds{wait}, retry_due_atom::value, key,
+                     due);
+}
+
+/// The step committed: its changes become the committed state, then its follow-ups run.
+void apply(self_pointer self, step_plan& plan) {
+  auto& st = self->state;
+  for (auto& [key, r] : plan.changed) {
+    auto& entry = st.entries[key];
+    if (!entry.work_job_id.empty() && entry.work_job_id != r.work_job_id)
+      st.job_owner.erase(entry.work_job_id);
+    if (!r.work_job_id.empty())
+      st.job_owner[r.work_job_id] = key;
+    entry = std::move(r);
+  }
+  for (auto& [kind, settings] : plan.kinds)
+    st.kinds[kind] = std::move(settings);
+  for (auto& [key, due] : plan.timers)
+    arm_retry(self, key, due);
+  for (auto& [key, job_id] : plan.replaces) {
+    const auto& entry = st.entries[key];
+    self->request(st.context.host, caf::infinite, replace_args_atom::value, job_id,
+                  work_args(entry))
+        .then(
+            [self, key = key, job_id = job_id](bool replaced) {
+              if (!replaced)
+                self->send(self, rework_atom::value, key, job_id);
+            },
+            [self, key = key, job_id = job_id](caf::error&) {
+              self->send(self, rework_atom::value, key, job_id);
+            });
+  }
+}
+
+void step(self_pointer self) {
+  auto& st = self->state;
+  if (st.busy || st.queue.empty())
+    return;
+  auto plan = std::make_shared<step_plan>(st);
+  std::vector<std::pair<results_promise, std::vector<inform_result>>> answers;
+  std::vector<std::pair<caf::typed_response_promise<resource_kind_record>, std::string>>
+      kind_answers;
+  std::vector<operation> taken;
+  std::size_t items = 0;
+  while (!st.queue.empty() && items < items_per_step) {
+    auto op = std::move(st.queue.front());
+    st.queue.pop_front();
+    if (auto* inform = std::get_if<inform_op>(&op)) {
+      std::vector<inform_result> results;
+      results.reserve(inform->request.items.size());
+      for (const auto& item : inform->request.items)
+        results.push_back(inform_result{item.kind, item.id, plan->inform(item)});
+      items += inform->request.items.size();
+      answers.emplace_back(inform->promise, std::move(results));
+    } else if (auto* finished = std::get_if<finished_op>(&op)) {
+      plan->finished(finished->finished);
+      ++items;
+    } else if (auto* dispatched = std::get_if<dispatched_op>(&op)) {
+      plan->dispatched(dispatched->job_id);
+    } else if (auto* retry = std::get_if<retry_op>(&op)) {
+      plan->retry(retry->key, retry->due);
+    } else if (auto* rework = std::get_if<rework_op>(&op)) {
+      plan->rework(rework->key, rework->job_id);
+    } else if (auto* lost = std::get_if<lost_job_op>(&op)) {
+      plan->lost_job(lost->key);
+    } else if (auto* kind = std::get_if<kind_op>(&op)) {
+      kind_answers.emplace_back(kind->promise, kind->settings.kind);
+      plan->change_kind(kind->settings);
+    }
+    taken.push_back(std::move(op));
+  }
+  if (plan->writes_nothing()) {
+    for (auto& [promise, results] : answers)
+      promise.deliver(std::move(results));
+    step(self);
+    return;
+  }
+  for (auto& r : plan->changed)
+    plan->write.resources.push_back(r.second);
+  st.busy = true;
+  auto write = plan->write;
+  self->request(st.context.host, caf::infinite, std::move(write))
+      .then(
+          [self, plan, answers, kind_answers](done_atom) mutable {
+            self->state.busy = false;
+            apply(self, *plan);
+            for (auto& [promise, results] : answers)
+              promise.deliver(std::move(results));
+            for (auto& [promise, kind] : kind_answers)
+              promise.deliver(effective(self->state, kind));
+            step(self);
+          },
+          [self, answers, kind_answers,
+           taken = std::move(taken)](caf::error& err) mutable {
+            auto& st = self->state;
+            st.busy = false;
+            spdlog::warn("event=resources_commit_failed cluster={} reason=\"{}\"",
+                         st.context.cluster_id, message_of(err));
+            for (auto& [promise, results] : answers)
+              promise.deliver(err);
+            for (auto& [promise, kind] : kind_answers)
+              promise.deliver(err);
+            // What came from jobs and timers must not be lost: tried again shortly.
+            for (auto it = taken.rbegin(); it != taken.rend(); ++it)
+              if (!std::holds_alternative<inform_op>(*it) &&
+                  !std::holds_alternative<kind_op>(*it))
+                st.queue.push_front(std::move(*it));
+            self->delayed_send(self, std::chrono::seconds{1}, kick_atom::value);
+          });
+}
+
+void enqueue(self_pointer self, operation op) {
+  self->state.queue.push_back(std::move(op));
+  step(self);
+}
+
+/// Takes the loaded resources in; a work job that ended while nobody applied its result
+/// (a crash between the job's commit and the resource's) is applied now.
+void restore(self_pointer self, resources_snapshot& snapshot) {
+  auto& st = self->state;
+  for (auto& kind : snapshot.kinds)
+    st.kinds.insert_or_assign(kind.kind, std::move(kind));
+  auto& loaded = snapshot.resources;
+  std::size_t failed = 0;
+  for (auto& l : loaded) {
+    auto key = key_of(l.resource.kind, l.resource.id);
+    auto& r = l.resource;
+    if (!r.work_job_id.empty()) {
+      st.job_owner[r.work_job_id] = key;
+      if (!l.job_found) {
+        st.queue.push_back(lost_job_op{key});
+      } else if (is_terminal(l.job_status_value)) {
+        job_finished f;
+        f.row = job_status_row{r.work_job_id, l.job_status_value, l.job_result_type,
+                               std::move(l.job_result)};
+        f.service = service_of(r.kind);
+        st.queue.push_back(finished_op{std::move(f)});
+      }
+    }
+    if (r.state == resource_state::failed && r.next_attempt_at != 0) {
+      ++failed;
+      arm_retry(self, key, r.next_attempt_at);
+    }
+    st.entries.insert_or_assign(std::move(key), std::move(r));
+  }
+  spdlog::info("event=resources_loaded cluster={} resources={} waiting_retries={} "
+               "to_settle={}",
+               st.context.cluster_id, st.entries.size(), failed, st.queue.size());
+}
+
+resources_actor::behavior_type resources_behavior(self_pointer self,
+                                                  resources_context context) {
+  auto& st = self->state;
+  st.context = std::move(context);
+  // Nothing else is taken before the resources are in (await).
+  self->request(st.context.writer, caf::infinite, load_resources_atom::value,
+                st.context.cluster_id)
+      .await(
+          [self](resources_snapshot& snapshot) {
+            restore(self, snapshot);
+            step(self);
+          },
+          [self](caf::error& err) {
+            spdlog::error("event=resources_load_failed cluster={} reason=\"{}\"",
+                          self->state.context.cluster_id, message_of(err));
+            self->quit(err);
+          });
+  return {
+      [self](
+          resource_inform_request& request) -> caf::result<std::vector<inform_result>> {
+        auto promise = self->make_response_promise<std::vector<inform_result>>();
+        enqueue(self, inform_op{std::move(request), promise});
+        return promise;
+      },
+      [self](resource_kind_request& request) -> caf::result<resource_kind_record> {
+        if (!request.change)
+          return effective(self->state, request.kind);
+        auto promise = self->make_response_promise<resource_kind_record>();
+        request.settings.kind = request.kind;
+        enqueue(self, kind_op{std::move(request.settings), promise});
+        return promise;
+      },
+      [self](job_finished& finished) { enqueue(self, finished_op{std::move(finished)}); },
+      [self](job_status_changed& change) {
+        if (change.status == job_status::running)
+          enqueue(self, dispatched_op{std::move(change.id)});
+      },
+      [self](retry_due_atom, std::string& key, timestamp_ms due) {
+        enqueue(self, retry_op{std::move(key), due});
+      },
+      [self](rework_atom, std::string& key, std::string& job_id) {
+        enqueue(self, rework_op{std::move(key), std::move(job_id)});
+      },
+      [self](kick_atom) { step(self); },
+  };
+}
+
+} // namespace
+
+resources_actor spawn_resources(caf::local_actor* parent, resources_context context) {
+  return parent->spawn<caf::linked>(resources_behavior, std::move(context));
+}
+
+} // namespace diffplane

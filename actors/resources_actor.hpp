@@ -1,0 +1,65 @@
+#pragma once
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/resource_lifecycle.hpp"
+#include "actors/wall_clock.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace diffplane {
+
+using replace_args_atom = caf::atom_constant<caf::atom("replargs")>;
+using retry_due_atom = caf::atom_constant<caf::atom("resretry")>;
+using rework_atom = caf::atom_constant<caf::atom("rework")>;
+using kick_atom = caf::atom_constant<caf::atom("reskick")>;
+
+/// What the resources actor needs of its cluster: commits (the cluster stamps and admits
+/// the work jobs) and coalescing into a queued job.
+using resource_host = caf::typed_actor<
+    /// Commits the write; its jobs are admitted to their pools once it is durable.
+    caf::replies_to<resource_write>::with<done_atom>,
+    /// Replaces the arguments of a job still queued in its pool; false when it is not
+    /// (dispatched, finished, unknown).
+    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>>;
+
+/// The resources of one cluster: informs, their work jobs and what the results make of
+/// them. One step at a time: the operations that came while a step's commit was in
+/// flight form the next step, decided on committed state (a group commit of its own).
+using resources_actor = caf::typed_actor<
+    caf::replies_to<resource_inform_request>::with<std::vector<inform_result>>,
+    /// A kind's settings, changed first when asked (committed before the answer).
+    caf::replies_to<resource_kind_request>::with<resource_kind_record>,
+    /// A work job finished (its cluster forwards every job of service resources.*).
+    caf::reacts_to<job_finished>,
+    /// A work job was dispatched (running) or queued again.
+    caf::reacts_to<job_status_changed>,
+    /// A failed resource's backoff (key, due time) passed.
+    caf::reacts_to<retry_due_atom, std::string, timestamp_ms>,
+    /// A coalesced job's arguments could not be replaced (key, job): it runs the older
+    /// object, so one more work must follow.
+    caf::reacts_to<rework_atom, std::string, std::string>,
+    /// Runs the queued operations (after a failed commit).
+    caf::reacts_to<kick_atom>>;
+
+struct resources_context {
+  std::string cluster_id;
+  resource_host host;
+  /// Loads the resources at start (on the writer's connection, so the load sees every
+  /// write sent before it).
+  persistence_actor writer;
+  resources::resource_options options;
+  std::function<timestamp_ms()> wall_clock = wall_clock_ms;
+};
+
+/// Spawns the resources actor of a cluster, linked to `parent`; it loads the cluster's
+/// resources before it takes any message.
+resources_actor spawn_resources(caf::local_actor* parent, resources_context context);
+
+} // namespace diffplane

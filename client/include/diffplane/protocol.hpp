@@ -1,0 +1,246 @@
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+// The native protocol's frames (docs/native-protocol.md), shared by the server's
+// listener and the client library: one definition of the wire for both ends.
+namespace diffplane::protocol {
+
+/// The protocol version this code speaks.
+inline constexpr std::uint32_t version = 1;
+/// Bytes of the big-endian length prefix before every frame body.
+inline constexpr std::size_t length_prefix_bytes = 4;
+/// The largest frame accepted before the connection is authenticated.
+inline constexpr std::size_t hello_frame_limit = 4096;
+/// Deepest msgpack nesting a frame may have (payloads are bin inside it).
+inline constexpr std::size_t max_depth = 8;
+/// Deepest msgpack nesting a payload may have.
+inline constexpr std::size_t max_payload_depth = 64;
+/// Longest call id (the job id it becomes).
+inline constexpr std::size_t max_call_id_length = 256;
+
+enum class frame_type : std::uint8_t {
+  hello = 1,
+  welcome = 2,
+  ping = 3,
+  error = 4,
+  call = 10,
+  accepted = 11,
+  result = 12,
+  serve = 20,
+  credit = 21,
+  job = 22,
+  job_result = 23,
+};
+
+/// A msgpack payload (arguments or a result), packed as `bin`.
+using bytes = std::vector<char>;
+
+/// A frame that breaks the protocol; `code` is the error frame's code.
+class protocol_error : public std::runtime_error {
+public:
+  protocol_error(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+private:
+  std::string code_;
+};
+
+#define DIFFPLANE_FRAME(name, ...)                                                       \
+  static constexpr frame_type type = frame_type::name;                                   \
+  static constexpr const char* type_name = #name;                                        \
+  auto fields() {                                                                        \
+    return std::tie(__VA_ARGS__);                                                        \
+  }                                                                                      \
+  auto fields() const {                                                                  \
+    return std::tie(__VA_ARGS__);                                                        \
+  }
+
+struct hello {
+  std::uint32_t version = protocol::version;
+  std::string api_secret;
+  std::string client;
+  DIFFPLANE_FRAME(hello, version, api_secret, client)
+};
+
+struct welcome {
+  std::uint32_t version = protocol::version;
+  std::uint32_t heartbeat_ms = 5000;
+  std::uint64_t max_frame = 0;
+  DIFFPLANE_FRAME(welcome, version, heartbeat_ms, max_frame)
+};
+
+struct ping {
+  static constexpr frame_type type = frame_type::ping;
+  static constexpr const char* type_name = "ping";
+  auto fields() { return std::tie(); }
+  auto fields() const { return std::tie(); }
+};
+
+struct error {
+  std::string ref;
+  std::string code;
+  std::string message;
+  DIFFPLANE_FRAME(error, ref, code, message)
+};
+
+/// A call's options (the SDK's callConfig); packed as a map, unknown keys ignored.
+struct call_options {
+  bool background = false;
+  std::uint32_t retries = 1;
+  std::uint32_t timeout_seconds = 300;
+  bool predictive_retries = false;
+  std::string cache_key;
+  std::uint32_t cache_ttl_seconds = 0;
+};
+
+struct call {
+  std::string call_id;
+  std::string service;
+  std::string fn;
+  bytes args;
+  call_options options;
+  DIFFPLANE_FRAME(call, call_id, service, fn, args, options)
+};
+
+struct accepted {
+  std::string call_id;
+  std::string job_id;
+  DIFFPLANE_FRAME(accepted, call_id, job_id)
+};
+
+struct result {
+  std::string call_id;
+  std::string job_id;
+  std::string status;
+  std::string result_type;
+  bytes value;
+  DIFFPLANE_FRAME(result, call_id, job_id, status, result_type, value)
+};
+
+struct serve {
+  std::string service;
+  std::vector<std::string> functions;
+  std::string machine_id;
+  std::string deployment_id;
+  DIFFPLANE_FRAME(serve, service, functions, machine_id, deployment_id)
+};
+
+struct credit {
+  std::string service;
+  std::uint32_t credits = 0;
+  DIFFPLANE_FRAME(credit, service, credits)
+};
+
+struct job {
+  std::string service;
+  std::string job_id;
+  std::uint32_t attempt = 1;
+  std::string fn;
+  bytes args;
+  DIFFPLANE_FRAME(job, service, job_id, attempt, fn, args)
+};
+
+struct job_result {
+  std::string job_id;
+  std::uint32_t attempt = 1;
+  std::string result_type;
+  bytes value;
+  std::int32_t execution_ms = -1;
+  DIFFPLANE_FRAME(job_result, job_id, attempt, result_type, value, execution_ms)
+};
+
+#undef DIFFPLANE_FRAME
+
+/// The body length announced by a 4-byte big-endian prefix.
+std::uint32_t read_length(const unsigned char* prefix);
+
+/// Writes `length` as the 4-byte big-endian prefix at `out`.
+void write_length(std::uint32_t length, char* out);
+
+/// Decodes one frame body, bounded by its own size (no container may claim more
+/// elements than the body has bytes); throws protocol_error `bad_frame`.
+msgpack::object_handle parse(const char* data, std::size_t size);
+
+/// Decodes one msgpack value bounded by its size and `depth`; throws protocol_error.
+msgpack::object_handle parse_value(const char* data, std::size_t size,
+                                   std::size_t depth = max_payload_depth);
+
+/// The type of a parsed frame body (the first element of its array).
+frame_type type_of(const msgpack::object& body);
+
+/// A frame with its length prefix, ready to write.
+template <class Frame> std::string encode(const Frame& frame) {
+  msgpack::sbuffer buffer;
+  buffer.write("\0\0\0\0", length_prefix_bytes);
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  auto fields = frame.fields();
+  packer.pack_array(1 + std::tuple_size_v<decltype(fields)>);
+  packer.pack(static_cast<unsigned>(Frame::type));
+  std::apply([&](const auto&... field) { (packer.pack(field), ...); }, fields);
+  write_length(static_cast<std::uint32_t>(buffer.size() - length_prefix_bytes),
+               buffer.data());
+  return std::string(buffer.data(), buffer.size());
+}
+
+/// The fields of a parsed frame of type `Frame`; throws protocol_error `bad_frame`
+/// naming the field that is missing or of the wrong type.
+template <class Frame> Frame decode(const msgpack::object& body) {
+  Frame frame;
+  auto fields = frame.fields();
+  constexpr auto count = std::tuple_size_v<decltype(fields)>;
+  if (body.type != msgpack::type::ARRAY || body.via.array.size < 1 + count)
+    throw protocol_error("bad_frame", std::string{Frame::type_name} + " frame needs " +
+                                          std::to_string(count) + " fields");
+  std::size_t index = 1;
+  auto read = [&](auto& field) {
+    try {
+      body.via.array.ptr[index].convert(field);
+    } catch (const std::exception&) {
+      throw protocol_error("bad_frame", std::string{Frame::type_name} + " field " +
+                                            std::to_string(index) +
+                                            " has the wrong type");
+    }
+    ++index;
+  };
+  std::apply([&](auto&... field) { (read(field), ...); }, fields);
+  return frame;
+}
+
+} // namespace diffplane::protocol
+
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  template <> struct convert<diffplane::protocol::call_options> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      diffplane::protocol::call_options& v) const;
+  };
+
+  template <> struct pack<diffplane::protocol::call_options> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& p,
+                               const diffplane::protocol::call_options& v) const {
+      p.pack_map(6);
+      p.pack(std::string_view{"background"}).pack(v.background);
+      p.pack(std::string_view{"retries"}).pack(v.retries);
+      p.pack(std::string_view{"timeout_seconds"}).pack(v.timeout_seconds);
+      p.pack(std::string_view{"predictive_retries"}).pack(v.predictive_retries);
+      p.pack(std::string_view{"cache_key"}).pack(v.cache_key);
+      p.pack(std::string_view{"cache_ttl_seconds"}).pack(v.cache_ttl_seconds);
+      return p;
+    }
+  };
+
+  } // namespace adaptor
+}
+} // namespace msgpack

@@ -1,0 +1,459 @@
+#include "connection.hpp"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace diffplane::client {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Backoff of the first reconnection attempt; it doubles up to max_backoff.
+constexpr auto initial_backoff = std::chrono::milliseconds{100};
+/// How long the server may take to answer a hello.
+constexpr auto handshake_timeout = std::chrono::seconds{10};
+
+std::string random_id() {
+  static thread_local std::mt19937_64 generator{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id;
+  for (int part = 0; part < 2; ++part) {
+    auto n = generator();
+    for (int i = 0; i < 16; ++i, n >>= 4)
+      id += digits[n & 15];
+  }
+  return id;
+}
+
+int dial(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0)
+    return -1;
+  int fd = -1;
+  for (auto* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0)
+      continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(found);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return fd;
+}
+
+bool write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    auto n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// Reads exactly `size` bytes before `deadline`; false on timeout, close or error.
+bool read_exact(int fd, char* out, std::size_t size, clock_type::time_point deadline) {
+  std::size_t done = 0;
+  while (done < size) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                      clock_type::now());
+    if (left.count() <= 0)
+      return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      continue;
+    auto n = ::recv(fd, out + done, size - done, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+} // namespace
+
+connection::connection(std::string host, std::string port, std::string api_secret,
+                       connect_options options)
+    : host_(std::move(host)), port_(std::move(port)), api_secret_(std::move(api_secret)),
+      options_(std::move(options)), machine_id_("cpp-" + random_id().substr(0, 16)) {}
+
+connection::~connection() {
+  close();
+}
+
+void connection::start() {
+  auto first = first_.get_future();
+  io_ = std::thread{[this] { run(); }};
+  if (first.wait_for(options_.connect_timeout) != std::future_status::ready) {
+    close();
+    throw call_error("unavailable", "no answer from " + host_ + ":" + port_ + " within " +
+                                        std::to_string(options_.connect_timeout.count()) +
+                                        " ms");
+  }
+  try {
+    first.get();
+  } catch (...) {
+    close();
+    throw;
+  }
+}
+
+void connection::fail_first(std::exception_ptr error) {
+  if (first_done_)
+    return;
+  first_done_ = true;
+  first_.set_exception(error);
+  stopping_ = true;
+}
+
+void connection::run() {
+  auto backoff = initial_backoff;
+  bool first = true;
+  while (!stopping_) {
+    int fd = dial(host_, port_);
+    if (fd < 0) {
+      if (first)
+        return fail_first(std::make_exception_ptr(
+            call_error("unavailable", "cannot connect to " + host_ + ":" + port_)));
+    } else {
+      session(fd, first);
+      if (first_done_)
+        backoff = initial_backoff;
+    }
+    first = false;
+    if (stopping_)
+      break;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+void connection::session(int fd, bool first) {
+  auto closed = [&] {
+    {
+      std::lock_guard lock{write_mutex_};
+      fd_ = -1;
+    }
+    ::close(fd);
+    // Jobs queued from this connection were stalled by the server when it ended.
+    std::lock_guard lock{mutex_};
+    for (auto& [name, s] : services_)
+      s.queue.clear();
+  };
+  if (!write_all(fd, protocol::encode(protocol::hello{protocol::version, api_secret_,
+                                                      options_.client_name})))
+    return closed();
+  char prefix[protocol::length_prefix_bytes];
+  auto deadline = clock_type::now() + handshake_timeout;
+  if (!read_exact(fd, prefix, sizeof prefix, deadline))
+    return closed();
+  auto length = protocol::read_length(reinterpret_cast<unsigned char*>(prefix));
+  if (length == 0 || length > protocol::hello_frame_limit)
+    return closed();
+  std::string body(length, '\0');
+  if (!read_exact(fd, body.data(), length, deadline))
+    return closed();
+  std::chrono::milliseconds heartbeat{5000};
+  try {
+    auto handle = protocol::parse(body.data(), body.size());
+    if (protocol::type_of(handle.get()) == protocol::frame_type::error) {
+      auto e = protocol::decode<protocol::error>(handle.get());
+      if (first)
+        fail_first(std::make_exception_ptr(call_error(e.code, e.message)));
+      return closed();
+    }
+    auto welcome = protocol::decode<protocol::welcome>(handle.get());
+    heartbeat =
+        std::chrono::milliseconds{std::max<std::uint32_t>(welcome.heartbeat_ms, 100)};
+    max_frame_ = welcome.max_frame;
+  } catch (const std::exception& e) {
+    if (first)
+      fail_first(std::make_exception_ptr(call_error("bad_frame", e.what())));
+    return closed();
+  }
+  {
+    std::lock_guard lock{write_mutex_};
+    fd_ = fd;
+    last_sent_ = clock_type::now();
+  }
+  // Re-send what has no answer yet, and serve again with the free concurrency.
+  std::vector<std::string> frames;
+  {
+    std::lock_guard lock{mutex_};
+    for (auto& [name, s] : services_) {
+      std::vector<std::string> names;
+      for (auto& [fn, h] : s.functions)
+        names.push_back(fn);
+      frames.push_back(protocol::encode(protocol::serve{name, names, machine_id_, ""}));
+      if (s.concurrency > s.running)
+        frames.push_back(
+            protocol::encode(protocol::credit{name, s.concurrency - s.running}));
+    }
+    for (auto& [id, c] : calls_)
+      frames.push_back(c.frame);
+  }
+  for (const auto& f : frames)
+    send(f);
+  if (first && !first_done_) {
+    first_done_ = true;
+    first_.set_value();
+  }
+  std::string buffer;
+  auto last_received = clock_type::now();
+  char chunk[64 * 1024];
+  while (!stopping_) {
+    pollfd p{fd, POLLIN, 0};
+    auto ready = ::poll(&p, 1, static_cast<int>(heartbeat.count() / 2));
+    auto now = clock_type::now();
+    if (ready > 0) {
+      auto n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      last_received = now;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      bool broken = false;
+      while (buffer.size() >= protocol::length_prefix_bytes) {
+        auto size =
+            protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data()));
+        if (size == 0 || size > max_frame_ + protocol::hello_frame_limit) {
+          broken = true;
+          break;
+        }
+        if (buffer.size() < protocol::length_prefix_bytes + size)
+          break;
+        try {
+          auto handle =
+              protocol::parse(buffer.data() + protocol::length_prefix_bytes, size);
+          handle_frame(handle.get());
+        } catch (const std::exception&) {
+          broken = true;
+          break;
+        }
+        buffer.erase(0, protocol::length_prefix_bytes + size);
+      }
+      if (broken)
+        break;
+    }
+    if (now - last_received > 3 * heartbeat)
+      break;
+    bool idle;
+    {
+      std::lock_guard lock{write_mutex_};
+      idle = now - last_sent_ >= heartbeat / 2;
+    }
+    if (idle)
+      send(protocol::encode(protocol::ping{}));
+  }
+  closed();
+}
+
+void connection::handle_frame(const msgpack::object& body) {
+  using protocol::frame_type;
+  switch (protocol::type_of(body)) {
+  case frame_type::ping:
+  case frame_type::welcome:
+    return;
+  case frame_type::accepted: {
+    auto a = protocol::decode<protocol::accepted>(body);
+    // A call that waits for its result ignores its acceptance.
+    if (auto done = take_call(a.call_id, true)) {
+      call_outcome outcome{a.job_id, "", "", {}};
+      done(&outcome, nullptr);
+    }
+    return;
+  }
+  case frame_type::result: {
+    auto r = protocol::decode<protocol::result>(body);
+    if (auto done = take_call(r.call_id, false)) {
+      call_outcome outcome{r.job_id, r.status, r.result_type, std::move(r.value)};
+      done(&outcome, nullptr);
+    }
+    return;
+  }
+  case frame_type::error: {
+    auto e = protocol::decode<protocol::error>(body);
+    if (auto done = take_call(e.ref, false))
+      done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
+    return;
+  }
+  case frame_type::job:
+    return on_job(protocol::decode<protocol::job>(body));
+  default:
+    return;
+  }
+}
+
+client::completion connection::take_call(const std::string& call_id,
+                                         bool background_only) {
+  std::lock_guard lock{mutex_};
+  auto it = calls_.find(call_id);
+  if (it == calls_.end() || (background_only && !it->second.background))
+    return {};
+  auto done = std::move(it->second.done);
+  calls_.erase(it);
+  return done;
+}
+
+void connection::on_job(protocol::job job) {
+  std::lock_guard lock{mutex_};
+  auto it = services_.find(job.service);
+  if (it == services_.end())
+    return;
+  it->second.queue.push_back(std::move(job));
+  work_ready_.notify_all();
+}
+
+void connection::work(const std::string& service) {
+  for (;;) {
+    protocol::job job;
+    handler* h = nullptr;
+    {
+      std::unique_lock lock{mutex_};
+      auto& s = services_.at(service);
+      work_ready_.wait(lock, [&] { return stopping_ || !s.queue.empty(); });
+      if (stopping_)
+        return;
+      job = std::move(s.queue.front());
+      s.queue.pop_front();
+      ++s.running;
+      if (auto fn = s.functions.find(job.fn); fn != s.functions.end())
+        h = &fn->second;
+    }
+    auto started = clock_type::now();
+    protocol::job_result result{job.job_id, job.attempt, "resolution", {}, -1};
+    try {
+      if (h == nullptr)
+        throw call_error("Error", "Function was not registered. name='" + job.fn + "'");
+      auto args = protocol::parse_value(job.args.data(), job.args.size());
+      result.value = (*h)(args.get());
+    } catch (const call_error& e) {
+      result.result_type = "rejection";
+      result.value = rejection_payload(e.name(), e.what());
+    } catch (const protocol::protocol_error& e) {
+      result.result_type = "rejection";
+      result.value = rejection_payload("DecodeError", e.what());
+    } catch (const std::exception& e) {
+      result.result_type = "rejection";
+      result.value = rejection_payload("Error", e.what());
+    } catch (...) {
+      result.result_type = "rejection";
+      result.value = rejection_payload("Error", "the handler threw a non-exception");
+    }
+    result.execution_ms = static_cast<std::int32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started)
+            .count());
+    send(protocol::encode(result));
+    {
+      std::lock_guard lock{mutex_};
+      --services_.at(service).running;
+    }
+    send(protocol::encode(protocol::credit{service, 1}));
+  }
+}
+
+bool connection::send(const std::string& frame) {
+  std::lock_guard lock{write_mutex_};
+  auto fd = fd_.load();
+  if (fd < 0)
+    return false;
+  last_sent_ = clock_type::now();
+  if (!write_all(fd, frame)) {
+    ::shutdown(fd, SHUT_RDWR); // the I/O thread notices and reconnects
+    return false;
+  }
+  return true;
+}
+
+void connection::submit(std::string service, std::string fn, bytes args,
+                        call_options options, client::completion done) {
+  if (stopping_)
+    return done(nullptr, std::make_exception_ptr(
+                             call_error("ClientClosed", "the client is closed")));
+  auto id = random_id();
+  auto frame = protocol::encode(
+      protocol::call{id, std::move(service), std::move(fn), std::move(args), options});
+  {
+    std::lock_guard lock{mutex_};
+    calls_.emplace(id, pending_call{frame, options.background, std::move(done)});
+  }
+  // Not connected: sent when the connection is back.
+  send(frame);
+}
+
+void connection::serve(std::string service, std::map<std::string, handler> functions,
+                       unsigned concurrency) {
+  concurrency = std::max(concurrency, 1u);
+  std::vector<std::string> names;
+  for (auto& [fn, h] : functions)
+    names.push_back(fn);
+  {
+    std::lock_guard lock{mutex_};
+    auto& s = services_[service];
+    s.functions = std::move(functions);
+    s.concurrency = concurrency;
+    for (unsigned i = 0; i < concurrency; ++i)
+      s.workers.emplace_back([this, service] { work(service); });
+  }
+  send(protocol::encode(protocol::serve{service, names, machine_id_, ""}));
+  send(protocol::encode(protocol::credit{service, concurrency}));
+}
+
+void connection::close() {
+  stopping_ = true;
+  {
+    std::lock_guard lock{write_mutex_};
+    if (auto fd = fd_.load(); fd >= 0)
+      ::shutdown(fd, SHUT_RDWR);
+  }
+  work_ready_.notify_all();
+  if (io_.joinable() && io_.get_id() != std::this_thread::get_id())
+    io_.join();
+  std::vector<std::thread> workers;
+  {
+    std::lock_guard lock{mutex_};
+    for (auto& [name, s] : services_)
+      for (auto& w : s.workers)
+        workers.push_back(std::move(w));
+  }
+  work_ready_.notify_all();
+  // Joined before the services go: a worker finishing a job still counts in its service.
+  for (auto& w : workers)
+    if (w.joinable())
+      w.join();
+  std::unordered_map<std::string, pending_call> calls;
+  {
+    std::lock_guard lock{mutex_};
+    services_.clear();
+    calls.swap(calls_);
+  }
+  for (auto& [id, c] : calls)
+    c.done(nullptr,
+           std::make_exception_ptr(call_error("ClientClosed", "the client was closed")));
+}
+
+} // namespace diffplane::client

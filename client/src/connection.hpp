@@ -1,0 +1,82 @@
+#pragma once
+
+#include <diffplane/client/client.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+// The client's connection: one I/O thread dials, authenticates, reads frames, sends
+// heartbeats and reconnects with backoff; served functions run on worker threads.
+namespace diffplane::client {
+
+class connection {
+public:
+  connection(std::string host, std::string port, std::string api_secret,
+             connect_options options);
+  ~connection();
+
+  /// Starts the I/O thread and waits for the first welcome; throws call_error.
+  void start();
+  void submit(std::string service, std::string fn, bytes args, call_options options,
+              client::completion done);
+  void serve(std::string service, std::map<std::string, handler> functions,
+             unsigned concurrency);
+  bool connected() const { return fd_.load() >= 0; }
+  void close();
+
+private:
+  struct pending_call {
+    std::string frame;
+    bool background = false;
+    client::completion done;
+  };
+
+  struct served_service {
+    std::map<std::string, handler> functions;
+    unsigned concurrency = 1;
+    unsigned running = 0;
+    std::deque<protocol::job> queue;
+    std::vector<std::thread> workers;
+  };
+
+  void run();
+  /// One connected session: handshake, then frames until it breaks.
+  void session(int fd, bool first);
+  void handle_frame(const msgpack::object& body);
+  /// Removes an open call and returns its completion (empty when there is none, or it
+  /// is not a background call and `background_only`).
+  client::completion take_call(const std::string& call_id, bool background_only);
+  void on_job(protocol::job job);
+  void work(const std::string& service);
+  /// Writes a frame if connected; false when not (it is re-sent after reconnecting
+  /// when it matters).
+  bool send(const std::string& frame);
+  void fail_first(std::exception_ptr error);
+
+  std::string host_;
+  std::string port_;
+  std::string api_secret_;
+  connect_options options_;
+  std::thread io_;
+  std::atomic<int> fd_{-1};
+  std::atomic<bool> stopping_{false};
+  std::mutex write_mutex_;
+  std::chrono::steady_clock::time_point last_sent_;
+  std::uint64_t max_frame_ = protocol::hello_frame_limit;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::unordered_map<std::string, pending_call> calls_;
+  std::map<std::string, served_service> services_;
+  std::string machine_id_;
+
+  std::promise<void> first_;
+  bool first_done_ = false;
+};
+
+} // namespace diffplane::client

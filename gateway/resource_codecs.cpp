@@ -1,0 +1,350 @@
+#include "gateway/resource_codecs.hpp"
+
+#include "gateway/json_codecs.hpp"
+#include "gateway/json_nesting.hpp"
+#include "persistence/iso8601.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <limits>
+#include <optional>
+
+namespace diffplane::gateway {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// An object may nest this deep (the resource itself counts two levels).
+constexpr std::size_t max_inform_nesting = 64;
+constexpr std::size_t max_name_length = 63;
+constexpr std::size_t max_id_length = 256;
+constexpr std::size_t max_tags = 32;
+constexpr std::size_t max_tag_value_length = 256;
+constexpr std::int32_t max_max_attempts = 1000;
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-';
+}
+
+/// Kinds and namespaces: 1 to 63 of [A-Za-z0-9_-], the first a letter or digit (a kind
+/// becomes the service name resources.<kind>).
+void check_name(const std::string& value, const std::string& field) {
+  bool ok = !value.empty() && value.size() <= max_name_length && value.front() != '-' &&
+            value.front() != '_';
+  for (char c : value)
+    ok = ok && is_name_char(c);
+  if (!ok)
+    throw bad_input(field, field + " must be 1 to 63 letters, digits, '_' or '-', "
+                                   "starting with a letter or digit");
+}
+
+/// Object ids: 1 to 256 printable ASCII characters other than '/' and space, so that an
+/// id is one segment of /resources/:kind/:id.
+void check_id(const std::string& value, const std::string& field) {
+  bool ok = !value.empty() && value.size() <= max_id_length;
+  for (char c : value)
+    ok = ok && c > ' ' && c < 0x7F && c != '/';
+  if (!ok)
+    throw bad_input(field, field + " must be 1 to 256 printable ASCII characters "
+                                   "without '/' or spaces");
+}
+
+/// The member `name` of `item`; null when it is absent or null and not required.
+const json* member(const json& item, const char* name, const std::string& field,
+                   bool required) {
+  auto it = item.find(name);
+  if (it != item.end() && !it->is_null())
+    return &*it;
+  if (required)
+    throw bad_input(field, field + " is required");
+  return nullptr;
+}
+
+std::string string_member(const json& item, const char* name, const std::string& prefix,
+                          bool required) {
+  auto field = prefix + name;
+  const auto* it = member(item, name, field, required);
+  if (it == nullptr)
+    return {};
+  if (!it->is_string())
+    throw bad_input(field, field + " must be a string");
+  return it->get<std::string>();
+}
+
+/// Canonical JSON of an object member (keys sorted); empty when absent.
+std::string object_member(const json& item, const char* name, const std::string& prefix,
+                          bool required) {
+  auto field = prefix + name;
+  const auto* it = member(item, name, field, required);
+  if (it == nullptr)
+    return {};
+  if (!it->is_object())
+    throw bad_input(field, field + " must be a JSON object");
+  auto text = it->dump();
+  // Postgres's jsonb cannot hold the NUL character.
+  if (text.find("\\u0000") != std::string::npos)
+    throw bad_input(field, field + " must not contain the NUL character");
+  return text;
+}
+
+std::string tags_member(const json& item, const std::string& prefix) {
+  auto field = prefix + "tags";
+  auto it = item.find("tags");
+  if (it == item.end() || it->is_null())
+    return {};
+  if (!it->is_object() || it->size() > max_tags)
+    throw bad_input(field, field + " must be an object of at most 32 string values");
+  for (const auto& [key, value] : it->items()) {
+    check_name(key, field + "." + key);
+    if (!value.is_string() || value.get<std::string>().size() > max_tag_value_length ||
+        !is_clean_text(value.get<std::string>()))
+      throw bad_input(field + "." + key,
+                      field + "." + key + " must be a string of at most 256 bytes");
+  }
+  return it->dump();
+}
+
+resource_input decode_item(const json& item, const std::string& prefix) {
+  if (!item.is_object())
+    throw bad_input(prefix.substr(0, prefix.size() - 1),
+                    prefix.substr(0, prefix.size() - 1) + " must be an object");
+  resource_input input;
+  input.kind = string_member(item, "kind", prefix, true);
+  check_name(input.kind, prefix + "kind");
+  input.id = string_member(item, "id", prefix, true);
+  check_id(input.id, prefix + "id");
+  input.object_json = object_member(item, "object", prefix, true);
+  if (auto it = item.find("version"); it != item.end() && !it->is_null()) {
+    if (!it->is_number_integer() ||
+        (it->is_number_integer() && !it->is_number_unsigned() &&
+         it->get<std::int64_t>() < 0))
+      throw bad_input(prefix + "version",
+                      prefix + "version must be an integer from 0 to 2^63-1");
+    if (it->is_number_unsigned() &&
+        it->get<std::uint64_t>() >
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw bad_input(prefix + "version",
+                      prefix + "version must be an integer from 0 to 2^63-1");
+    input.has_version = true;
+    input.version = it->get<std::int64_t>();
+  }
+  if (auto it = item.find("namespace"); it != item.end() && !it->is_null()) {
+    input.namespace_name = string_member(item, "namespace", prefix, true);
+    check_name(input.namespace_name, prefix + "namespace");
+  }
+  input.tags_json = tags_member(item, prefix);
+  input.metadata_json = object_member(item, "metadata", prefix, false);
+  if (auto it = item.find("createdAt"); it != item.end() && !it->is_null()) {
+    std::optional<timestamp_ms> at;
+    if (it->is_string())
+      at = parse_iso8601(it->get<std::string>());
+    else if (it->is_number_integer() && it->get<std::int64_t>() > 0)
+      at = it->get<std::int64_t>();
+    if (!at || *at <= 0)
+      throw bad_input(prefix + "createdAt",
+                      prefix +
+                          "createdAt must be an ISO 8601 time or epoch milliseconds");
+    input.external_created_at = *at;
+  }
+  if (auto it = item.find("maxAttempts"); it != item.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+        it->get<std::int64_t>() > max_max_attempts)
+      throw bad_input(prefix + "maxAttempts",
+                      prefix + "maxAttempts must be an integer from 1 to 1000");
+    input.max_attempts = static_cast<std::int32_t>(it->get<std::int64_t>());
+  }
+  return input;
+}
+
+std::int32_t limit_of(const http_request& request) {
+  const auto* text = request.query_value("limit");
+  if (text == nullptr)
+    return 100;
+  std::int32_t limit = 0;
+  bool ok = !text->empty() && text->size() <= 4;
+  for (char c : *text) {
+    ok = ok && c >= '0' && c <= '9';
+    if (ok)
+      limit = limit * 10 + (c - '0');
+  }
+  if (!ok || limit < 1 || limit > 1000)
+    throw bad_input("limit", "limit must be an integer from 1 to 1000");
+  return limit;
+}
+
+std::string optional_name(const http_request& request, const char* name) {
+  const auto* value = request.query_value(name);
+  if (value == nullptr || value->empty())
+    return {};
+  check_name(*value, name);
+  return *value;
+}
+
+json resource_json(const resource_record& r) {
+  json errors = json::parse(r.errors_json, nullptr, false);
+  return json{{"kind", r.kind},
+              {"id", r.id},
+              {"state", to_string(r.state)},
+              {"object", json::parse(r.object_json, nullptr, false)},
+              {"version", r.has_version ? json(r.version) : json(nullptr)},
+              {"hash", r.hash},
+              {"namespace", r.namespace_name},
+              {"tags", json::parse(r.tags_json, nullptr, false)},
+              {"metadata", r.metadata_json.empty()
+                               ? json(nullptr)
+                               : json::parse(r.metadata_json, nullptr, false)},
+              {"createdAt", r.external_created_at == 0
+                                ? json(nullptr)
+                                : json(format_iso8601(r.external_created_at))},
+              {"attempts", r.attempts},
+              {"maxAttempts", r.max_attempts},
+              {"errors", errors.is_discarded() ? json::array() : errors},
+              {"dirty", r.dirty},
+              {"jobId", r.work_job_id.empty() ? json(nullptr) : json(r.work_job_id)},
+              {"nextAttemptAt", r.next_attempt_at == 0
+                                    ? json(nullptr)
+                                    : json(format_iso8601(r.next_attempt_at))},
+              {"updatedAt", format_iso8601(r.updated_at)}};
+}
+
+} // namespace
+
+resource_inform_request decode_inform(std::string_view body) {
+  if (nests_deeper_than(body, max_inform_nesting))
+    throw bad_input("resources", "the body nests deeper than 64 levels");
+  auto root = json::parse(body, nullptr, false);
+  if (root.is_discarded() || !root.is_object())
+    throw bad_input("body", "the body must be a JSON object");
+  resource_inform_request request;
+  auto it = root.find("resources");
+  if (it == root.end()) {
+    // One resource on its own.
+    request.items.push_back(decode_item(root, ""));
+    return request;
+  }
+  if (!it->is_array() || it->empty() || it->size() > max_resources_per_inform)
+    throw bad_input("resources", "resources must be an array of 1 to 1000 resources");
+  request.items.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i)
+    request.items.push_back(
+        decode_item((*it)[i], "resources[" + std::to_string(i) + "]."));
+  return request;
+}
+
+resource_query decode_resource_list(const http_request& request) {
+  resource_query query;
+  query.kind = optional_name(request, "kind");
+  query.namespace_name = optional_name(request, "namespace");
+  if (const auto* state = request.query_value("state"); state && !state->empty()) {
+    resource_state parsed;
+    if (!parse(*state, parsed))
+      throw bad_input("state", "state must be one of scheduled, pending, synced, failed, "
+                               "degraded, expired, deleted");
+    query.state = *state;
+  }
+  query.limit = limit_of(request);
+  if (const auto* cursor = request.query_value("cursor"); cursor && !cursor->empty()) {
+    auto slash = cursor->find('/');
+    if (slash == std::string::npos)
+      throw bad_input("cursor", "cursor must be the cursor of a previous page");
+    query.cursor = *cursor;
+  }
+  return query;
+}
+
+resource_query decode_resource_get(const http_request& request) {
+  resource_query query;
+  query.kind = request.param("kind");
+  check_name(query.kind, "kind");
+  query.id = request.param("id");
+  check_id(query.id, "id");
+  query.limit = 1;
+  return query;
+}
+
+resource_counts_query decode_resource_counts(const http_request& request) {
+  resource_counts_query query;
+  query.kind = optional_name(request, "kind");
+  query.namespace_name = optional_name(request, "namespace");
+  return query;
+}
+
+resource_kind_request decode_resource_kind(const http_request& request) {
+  resource_kind_request out;
+  out.kind = request.param("kind");
+  check_name(out.kind, "kind");
+  if (request.method != http_method::put)
+    return out;
+  out.change = true;
+  if (nests_deeper_than(request.body, 8))
+    throw bad_input("body", "the body must be a JSON object");
+  auto root = json::parse(request.body, nullptr, false);
+  if (root.is_discarded() || !root.is_object())
+    throw bad_input("body", "the body must be a JSON object");
+  // null or absent: the server's default.
+  auto bounded = [&](const char* name, std::int64_t most) -> std::int64_t {
+    auto it = root.find(name);
+    if (it == root.end() || it->is_null())
+      return 0;
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+        it->get<std::int64_t>() > most)
+      throw bad_input(name, std::string{name} + " must be an integer from 1 to " +
+                                std::to_string(most) + ", or null");
+    return it->get<std::int64_t>();
+  };
+  constexpr std::int64_t day_ms = 86'400'000;
+  out.settings.kind = out.kind;
+  out.settings.backoff_base_ms = bounded("backoffBaseMs", day_ms);
+  out.settings.backoff_cap_ms = bounded("backoffCapMs", day_ms);
+  out.settings.timeout_seconds =
+      static_cast<std::int32_t>(bounded("timeoutSeconds", 86'400));
+  if (out.settings.backoff_base_ms > 0 && out.settings.backoff_cap_ms > 0 &&
+      out.settings.backoff_cap_ms < out.settings.backoff_base_ms)
+    throw bad_input("backoffCapMs", "backoffCapMs must not be below backoffBaseMs");
+  return out;
+}
+
+std::string encode_resource_kind(const resource_kind_record& kind) {
+  return json{{"kind", kind.kind},
+              {"backoffBaseMs", kind.backoff_base_ms},
+              {"backoffCapMs", kind.backoff_cap_ms},
+              {"timeoutSeconds", kind.timeout_seconds}}
+      .dump();
+}
+
+std::string encode_inform_results(const std::vector<inform_result>& results) {
+  auto list = json::array();
+  for (const auto& r : results)
+    list.push_back({{"kind", r.kind}, {"id", r.id}, {"outcome", r.outcome}});
+  return json{{"results", std::move(list)}}.dump();
+}
+
+std::string encode_resource(const resource_record& resource) {
+  return resource_json(resource).dump();
+}
+
+std::string encode_resource_page(const resource_page& page) {
+  auto list = json::array();
+  for (const auto& r : page.items)
+    list.push_back(resource_json(r));
+  return json{
+      {"resources", std::move(list)},
+      {"cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}}
+      .dump();
+}
+
+std::string encode_resource_counts(const std::vector<resource_count>& counts) {
+  json by_state = json::object();
+  for (auto state :
+       {resource_state::scheduled, resource_state::pending, resource_state::synced,
+        resource_state::failed, resource_state::degraded, resource_state::expired,
+        resource_state::deleted})
+    by_state[std::string{to_string(state)}] = 0;
+  for (const auto& c : counts)
+    by_state[c.state] = c.count;
+  return json{{"counts", std::move(by_state)}}.dump();
+}
+
+} // namespace diffplane::gateway

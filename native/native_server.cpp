@@ -1,0 +1,88 @@
+#include "native/native_server.hpp"
+
+#include "native/session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace diffplane::native {
+
+namespace asio = boost::asio;
+
+struct native_server::impl {
+  native_server_options options;
+  gateway::actor_bridge& bridge;
+  /// Shared with the sessions (see session's constructor).
+  std::shared_ptr<asio::io_context> io = std::make_shared<asio::io_context>(1);
+  asio::ip::tcp::acceptor acceptor{*io};
+  /// The open connections, so stop() can close them.
+  std::vector<std::weak_ptr<session>> sessions;
+  std::thread thread;
+
+  impl(native_server_options o, gateway::actor_bridge& b)
+      : options(std::move(o)), bridge(b) {}
+
+  void accept() {
+    acceptor.async_accept(
+        [this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open())
+            return;
+          if (!ec) {
+            auto s = std::make_shared<session>(io, std::move(socket), options, bridge);
+            std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+            sessions.push_back(s);
+            s->start();
+          } else {
+            spdlog::warn("event=native_accept_failed reason=\"{}\"", ec.message());
+          }
+          accept();
+        });
+  }
+};
+
+native_server::native_server(native_server_options options, gateway::actor_bridge& bridge)
+    : impl_(std::make_unique<impl>(std::move(options), bridge)) {}
+
+native_server::~native_server() {
+  stop();
+}
+
+std::uint16_t native_server::start() {
+  auto& i = *impl_;
+  asio::ip::tcp::endpoint endpoint{asio::ip::make_address(i.options.host),
+                                   i.options.port};
+  i.acceptor.open(endpoint.protocol());
+  i.acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  i.acceptor.bind(endpoint);
+  i.acceptor.listen();
+  auto port = i.acceptor.local_endpoint().port();
+  i.accept();
+  i.thread = std::thread{[io = i.io] { io->run(); }};
+  return port;
+}
+
+void native_server::stop() {
+  auto& i = *impl_;
+  if (!i.thread.joinable())
+    return;
+  std::promise<void> closed;
+  asio::post(*i.io, [&i, &closed] {
+    boost::system::error_code ec;
+    i.acceptor.close(ec);
+    for (auto& weak : i.sessions)
+      if (auto s = weak.lock())
+        s->close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  i.io->stop();
+  i.thread.join();
+}
+
+} // namespace diffplane::native

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "gateway/actor_bridge.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+// The listener of native clients (docs/native-protocol.md): framed msgpack over TCP,
+// turned into the same actor requests the HTTP routes make, through the gateway's
+// actor_bridge.
+namespace diffplane::native {
+
+struct native_server_options {
+  std::string host = "127.0.0.1";
+  /// 0: the kernel chooses (start() returns it).
+  std::uint16_t port = 0;
+  /// The largest frame after authentication.
+  std::size_t max_frame = 4 * 1024 * 1024 + 4096;
+  /// How often each side sends at least a ping; three silent intervals end a connection.
+  std::chrono::milliseconds heartbeat{5000};
+  /// How long a new connection may take to send its hello.
+  std::chrono::milliseconds handshake_timeout{5000};
+};
+
+class native_server {
+public:
+  native_server(native_server_options options, gateway::actor_bridge& bridge);
+  ~native_server();
+  native_server(const native_server&) = delete;
+  native_server& operator=(const native_server&) = delete;
+
+  /// Binds and starts its I/O thread; returns the bound port; throws when it cannot bind.
+  std::uint16_t start();
+  /// Closes the listener and every connection (their running jobs stall), then joins.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace diffplane::native

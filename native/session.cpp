@@ -1,0 +1,457 @@
+#include "native/session.hpp"
+
+#include "native/base64.hpp"
+#include "persistence/errors.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace diffplane::native {
+
+namespace asio = boost::asio;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+/// Longest service, function, machine or deployment name (as over HTTP).
+constexpr std::size_t max_name_length = 1024;
+/// How long a result wait parks in the cluster before it is parked again.
+constexpr std::int32_t result_wait_ms = 60000;
+/// How long a worker's request for jobs parks in the pool before it is made again.
+constexpr std::int32_t jobs_wait_ms = 30000;
+/// The most jobs one request to the pool asks for.
+constexpr std::uint64_t max_jobs_per_request = 1000;
+/// The most credit a service may hold.
+constexpr std::uint64_t max_credits = 1000000;
+/// Pause before asking the pool again after it refused (overloaded, restarting).
+constexpr auto retry_pause = std::chrono::seconds{1};
+
+std::string text_of(const protocol::bytes& bytes) {
+  return std::string(bytes.begin(), bytes.end());
+}
+
+protocol::bytes bytes_of(const std::string& text) {
+  return protocol::bytes(text.begin(), text.end());
+}
+
+/// Empty when `value` is a valid name of `field`, else why not.
+std::string check_name(const std::string& value, const char* field) {
+  if (value.empty())
+    return std::string{field} + " must not be empty";
+  if (value.size() > max_name_length)
+    return std::string{field} + " is longer than " + std::to_string(max_name_length) +
+           " characters";
+  return {};
+}
+
+} // namespace
+
+session::session(std::shared_ptr<asio::io_context> io, asio::ip::tcp::socket socket,
+                 const native_server_options& options, gateway::actor_bridge& bridge)
+    : io_(std::move(io)), socket_(std::move(socket)), options_(options), bridge_(bridge),
+      heartbeat_timer_(socket_.get_executor()) {
+  boost::system::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec)
+    ip_ = remote.address().to_string();
+  socket_.set_option(asio::ip::tcp::no_delay{true}, ec);
+}
+
+void session::start() {
+  started_ = last_received_ = last_sent_ = clock_type::now();
+  arm_heartbeat();
+  read_header();
+}
+
+void session::close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  heartbeat_timer_.cancel();
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  // The jobs this connection was given stall now rather than when the machine is found
+  // silent (docs/native-protocol.md).
+  if (authenticated_ && !machine_id_.empty())
+    bridge_.machine_gone(cluster_, machine_id_);
+}
+
+template <class F> void session::on_io_thread(F f) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), f = std::move(f)]() mutable {
+               if (!self->closed_)
+                 f();
+             });
+}
+
+void session::read_header() {
+  if (closing_ || closed_)
+    return;
+  asio::async_read(
+      socket_, asio::buffer(header_),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        if (ec || self->closed_)
+          return self->close();
+        auto length = protocol::read_length(self->header_);
+        auto limit =
+            self->authenticated_ ? self->options_.max_frame : protocol::hello_frame_limit;
+        // Checked before anything is allocated for the body.
+        if (length == 0 || length > limit)
+          return self->fail("frame_too_large",
+                            "a frame of " + std::to_string(length) + " bytes; at most " +
+                                std::to_string(limit) + " are accepted now");
+        self->read_body(length);
+      });
+}
+
+void session::read_body(std::uint32_t length) {
+  body_.resize(length);
+  asio::async_read(
+      socket_, asio::buffer(body_),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        if (ec || self->closed_)
+          return self->close();
+        self->last_received_ = clock_type::now();
+        self->on_frame();
+      });
+}
+
+void session::on_frame() {
+  try {
+    auto handle = protocol::parse(body_.data(), body_.size());
+    body_.clear();
+    dispatch(handle.get());
+  } catch (const protocol::protocol_error& e) {
+    return fail(e.code(), e.what());
+  }
+  // Nothing more is read while the hello is being checked.
+  if (authenticated_)
+    read_header();
+}
+
+void session::dispatch(const msgpack::object& body) {
+  using protocol::frame_type;
+  auto type = protocol::type_of(body);
+  if (!authenticated_) {
+    if (type != frame_type::hello)
+      throw protocol::protocol_error("not_authenticated",
+                                     "the first frame must be a hello");
+    return on_hello(protocol::decode<protocol::hello>(body));
+  }
+  switch (type) {
+  case frame_type::ping:
+    return;
+  case frame_type::call:
+    return on_call(protocol::decode<protocol::call>(body));
+  case frame_type::serve:
+    return on_serve(protocol::decode<protocol::serve>(body));
+  case frame_type::credit:
+    return on_credit(protocol::decode<protocol::credit>(body));
+  case frame_type::job_result:
+    return on_job_result(protocol::decode<protocol::job_result>(body));
+  default:
+    throw protocol::protocol_error(
+        "bad_frame", "frame type " + std::to_string(static_cast<int>(type)) +
+                         " is not one a client sends");
+  }
+}
+
+void session::on_hello(protocol::hello hello) {
+  if (hello.version != protocol::version)
+    throw protocol::protocol_error("unsupported_version",
+                                   "protocol version " + std::to_string(hello.version) +
+                                       " is not supported; this server speaks version " +
+                                       std::to_string(protocol::version));
+  bridge_.authenticate(
+      hello.api_secret,
+      [self = shared_from_this()](gateway::outcome<gateway::cluster_ref> result) {
+        self->on_io_thread([self, result = std::move(result)]() mutable {
+          if (!result.ok()) {
+            auto code = result.error.code == error_code::unauthorized
+                            ? std::string{"unauthorized"}
+                            : std::string{to_string(result.error.code)};
+            return self->fail(code, result.error.message);
+          }
+          self->cluster_ = std::move(*result.value);
+          self->authenticated_ = true;
+          protocol::welcome welcome;
+          welcome.heartbeat_ms =
+              static_cast<std::uint32_t>(self->options_.heartbeat.count());
+          welcome.max_frame = self->options_.max_frame;
+          self->send(protocol::encode(welcome));
+          self->read_header();
+        });
+      });
+}
+
+void session::on_call(protocol::call call) {
+  const auto& o = call.options;
+  std::string problem;
+  if (call.call_id.empty() || call.call_id.size() > protocol::max_call_id_length)
+    problem = "call_id must have 1 to " + std::to_string(protocol::max_call_id_length) +
+              " characters";
+  else if (call.call_id.find('/') != std::string::npos)
+    problem = "call_id must not contain '/'";
+  else if (problem = check_name(call.service, "service"); !problem.empty())
+    ;
+  else if (problem = check_name(call.fn, "fn"); !problem.empty())
+    ;
+  else if (o.retries > 1000)
+    problem = "options.retries must be at most 1000";
+  else if (o.timeout_seconds < 1 || o.timeout_seconds > 7 * 24 * 3600)
+    problem = "options.timeout_seconds must be 1 to 604800";
+  else if (o.cache_key.size() > max_name_length)
+    problem = "options.cache_key is too long";
+  if (!problem.empty())
+    return send_error(call.call_id, "bad_request", problem);
+  create_job_request request;
+  request.service = std::move(call.service);
+  request.target_fn = std::move(call.fn);
+  request.target_args = base64_encode(text_of(call.args));
+  request.cache_key = o.cache_key;
+  request.cache_ttl_seconds = static_cast<std::int32_t>(
+      std::min<std::uint32_t>(o.cache_ttl_seconds, 365 * 24 * 3600));
+  request.retry_count_on_stall = static_cast<std::int32_t>(o.retries);
+  request.predictive_retries_on_rejection = o.predictive_retries;
+  request.timeout_seconds = static_cast<std::int32_t>(o.timeout_seconds);
+  request.execution_id = call.call_id;
+  request.background = o.background;
+  bridge_.create_job(
+      cluster_, std::move(request),
+      [self = shared_from_this(), call_id = call.call_id,
+       background = o.background](gateway::outcome<std::string> created) {
+        self->on_io_thread([self, call_id, background, created = std::move(created)] {
+          if (!created.ok())
+            return self->send_error(call_id, std::string{to_string(created.error.code)},
+                                    created.error.message);
+          self->send(protocol::encode(protocol::accepted{call_id, *created.value}));
+          if (!background)
+            self->await_result(call_id, *created.value);
+        });
+      });
+}
+
+void session::await_result(std::string call_id, std::string job_id) {
+  // A waiter parked in the cluster is answered the moment the job finishes
+  // (cluster_waiters.cpp); one that outlives its ttl is parked again.
+  status_request wait{{job_id}, result_wait_ms, true};
+  auto asked = clock_type::now();
+  bridge_.job_statuses(
+      cluster_, std::move(wait),
+      [self = shared_from_this(), call_id = std::move(call_id), job_id,
+       asked](gateway::outcome<std::vector<job_status_row>> rows) {
+        self->on_io_thread([self, call_id, job_id, asked, rows = std::move(rows)] {
+          if (!rows.ok())
+            return self->send_error(call_id, std::string{to_string(rows.error.code)},
+                                    rows.error.message);
+          const auto& row = rows.value->front();
+          if (!is_terminal(row.status)) {
+            // An unfinished answer well before the ttl means the cluster had no room
+            // to park the waiter (--max-parked-polls): pause rather than spin.
+            if (clock_type::now() - asked >=
+                std::chrono::milliseconds{result_wait_ms / 2})
+              return self->await_result(call_id, job_id);
+            auto timer = std::make_shared<asio::steady_timer>(
+                self->socket_.get_executor(), retry_pause);
+            timer->async_wait([self, timer, call_id, job_id](boost::system::error_code) {
+              if (!self->closed_)
+                self->await_result(call_id, job_id);
+            });
+            return;
+          }
+          auto value = base64_decode(row.result);
+          if (!value)
+            return self->send_error(call_id, "internal",
+                                    "the stored result of " + job_id + " is not base64");
+          self->send(protocol::encode(protocol::result{
+              call_id, job_id, std::string{to_string(row.status)},
+              std::string{to_string(row.result_type)}, bytes_of(*value)}));
+        });
+      });
+}
+
+void session::on_serve(protocol::serve serve) {
+  auto problem = check_name(serve.service, "service");
+  if (problem.empty())
+    problem = check_name(serve.machine_id, "machine_id");
+  if (problem.empty() && serve.deployment_id.size() > max_name_length)
+    problem = "deployment_id is too long";
+  if (problem.empty() && !machine_id_.empty() && serve.machine_id != machine_id_)
+    problem = "one connection is one machine: machine_id must stay " + machine_id_;
+  if (problem.empty())
+    for (const auto& fn : serve.functions)
+      if (problem = check_name(fn, "functions[]"); !problem.empty())
+        break;
+  if (!problem.empty())
+    return send_error(serve.service, "bad_request", problem);
+  machine_id_ = serve.machine_id;
+  deployment_id_ = serve.deployment_id;
+  services_[serve.service].functions = std::move(serve.functions);
+  request_jobs(serve.service);
+}
+
+void session::on_credit(protocol::credit credit) {
+  auto it = services_.find(credit.service);
+  if (it == services_.end())
+    return send_error(credit.service, "bad_request",
+                      "credit for service '" + credit.service + "', which is not served");
+  it->second.credits = std::min(it->second.credits + credit.credits, max_credits);
+  request_jobs(credit.service);
+}
+
+void session::request_jobs(const std::string& service) {
+  auto& served = services_[service];
+  if (served.credits <= served.requested)
+    return;
+  auto want = std::min(served.credits - served.requested, max_jobs_per_request);
+  served.requested += want;
+  jobs_request request;
+  request.service = service;
+  request.limit = static_cast<std::int32_t>(want);
+  request.ttl_ms = jobs_wait_ms;
+  request.machine_id = machine_id_;
+  request.deployment_id = deployment_id_;
+  request.ip = ip_;
+  request.announces_functions = true;
+  request.functions = served.functions;
+  // The request parks in the pool as a waiting consumer and is answered the moment a
+  // job is pending: the jobs are pushed to the connection, never polled for.
+  bridge_.request_jobs(
+      cluster_, std::move(request),
+      [self = shared_from_this(), service,
+       want](gateway::outcome<std::vector<dispatched_job>> jobs) {
+        asio::post(self->socket_.get_executor(), [self, service, want,
+                                                  jobs = std::move(jobs)]() mutable {
+          auto& served = self->services_[service];
+          served.requested -= std::min(served.requested, want);
+          if (self->closed_) {
+            // Handed over as the connection closed: they stall with the machine.
+            if (jobs.ok() && !jobs.value->empty())
+              self->bridge_.machine_gone(self->cluster_, self->machine_id_);
+            return;
+          }
+          if (!jobs.ok()) {
+            self->send_error(service, std::string{to_string(jobs.error.code)},
+                             jobs.error.message);
+            auto timer = std::make_shared<asio::steady_timer>(
+                self->socket_.get_executor(), retry_pause);
+            timer->async_wait([self, timer, service](boost::system::error_code) {
+              if (!self->closed_)
+                self->request_jobs(service);
+            });
+            return;
+          }
+          for (auto& job : *jobs.value) {
+            served.credits -= std::min<std::uint64_t>(served.credits, 1);
+            self->send(protocol::encode(protocol::job{
+                service, std::move(job.id), static_cast<std::uint32_t>(job.attempt),
+                std::move(job.target_fn),
+                bytes_of(base64_decode(job.target_args).value_or(std::string{}))}));
+          }
+          self->request_jobs(service);
+        });
+      });
+}
+
+void session::on_job_result(protocol::job_result result) {
+  if (machine_id_.empty())
+    return send_error(result.job_id, "bad_request",
+                      "a job_result on a connection that serves nothing");
+  job_result_post post;
+  if (!parse(result.result_type, post.type) || post.type == result_kind::none)
+    return send_error(result.job_id, "bad_request",
+                      "result_type must be resolution or rejection");
+  post.job_id = result.job_id;
+  post.machine_id = machine_id_;
+  post.deployment_id = deployment_id_;
+  post.ip = ip_;
+  post.result = base64_encode(text_of(result.value));
+  post.function_execution_time_ms = result.execution_ms;
+  post.attempt = static_cast<std::int32_t>(result.attempt);
+  bridge_.post_result(
+      cluster_, std::move(post),
+      [self = shared_from_this(), job_id = result.job_id](gateway::outcome<bool> posted) {
+        if (posted.ok())
+          return;
+        self->on_io_thread([self, job_id, posted = std::move(posted)] {
+          self->send_error(job_id, std::string{to_string(posted.error.code)},
+                           posted.error.message);
+        });
+      });
+}
+
+void session::send_error(std::string ref, std::string code, std::string message) {
+  send(protocol::encode(
+      protocol::error{std::move(ref), std::move(code), std::move(message)}));
+}
+
+void session::fail(std::string code, std::string message) {
+  if (closing_ || closed_)
+    return;
+  spdlog::info("event=native_connection_refused ip={} code={} reason=\"{}\"", ip_, code,
+               message);
+  send_error("", std::move(code), std::move(message));
+  closing_ = true;
+}
+
+void session::send(std::string frame) {
+  if (closed_)
+    return;
+  outbox_.push_back(std::move(frame));
+  last_sent_ = clock_type::now();
+  if (!writing_)
+    write_next();
+}
+
+void session::write_next() {
+  if (outbox_.empty()) {
+    writing_ = false;
+    if (closing_)
+      close();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(
+      socket_, asio::buffer(outbox_.front()),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        if (ec || self->closed_)
+          return self->close();
+        self->outbox_.pop_front();
+        self->write_next();
+      });
+}
+
+void session::arm_heartbeat() {
+  auto interval = authenticated_ ? options_.heartbeat / 2 : options_.handshake_timeout;
+  heartbeat_timer_.expires_after(interval);
+  heartbeat_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_)
+      return;
+    auto now = clock_type::now();
+    if (self->closing_)
+      // A client that does not read its error frame is not waited for.
+      return self->close();
+    if (!self->authenticated_) {
+      if (now - self->started_ >= self->options_.handshake_timeout)
+        return self->fail("handshake_timeout", "no hello within the handshake timeout");
+    } else if (now - self->last_received_ > 3 * self->options_.heartbeat) {
+      return self->fail("heartbeat_timeout", "nothing received for three heartbeats");
+    } else {
+      if (now - self->last_sent_ >= self->options_.heartbeat / 2)
+        self->send(protocol::encode(protocol::ping{}));
+      // A worker busy with all its credit spent has no request for jobs parked, the
+      // cluster's other sign of life: without this it would stall after
+      // --machine-stall-seconds.
+      if (!self->machine_id_.empty())
+        self->bridge_.machine_alive(self->cluster_, self->machine_id_);
+    }
+    self->arm_heartbeat();
+  });
+}
+
+} // namespace diffplane::native

@@ -1,0 +1,215 @@
+#include "persistence/sql_resources.hpp"
+
+#include "persistence/sql_values.hpp"
+
+namespace diffplane::persistence::sql {
+
+namespace {
+
+/// The columns every read selects, in the order read_resource takes them.
+const std::string resource_columns =
+    "r.cluster_id, r.kind, r.object_id, r.object::text, r.hash, r.version, r.namespace, "
+    "r.tags::text, r.metadata::text, " +
+    epoch_ms("r.external_created_at") +
+    ", r.state, r.attempts, r.max_attempts, r.errors::text, r.dirty, r.work_job_id, " +
+    epoch_ms("r.next_attempt_at") + ", r.revision, " + epoch_ms("r.created_at") + ", " +
+    epoch_ms("r.updated_at");
+constexpr int resource_column_count = 20;
+
+resource_record read_resource(const pqxx::row& row) {
+  resource_record r;
+  r.cluster_id = row[0].as<std::string>();
+  r.kind = row[1].as<std::string>();
+  r.id = row[2].as<std::string>();
+  r.object_json = row[3].as<std::string>();
+  r.hash = row[4].as<std::string>();
+  r.has_version = !row[5].is_null();
+  r.version = r.has_version ? row[5].as<std::int64_t>() : 0;
+  r.namespace_name = row[6].as<std::string>();
+  r.tags_json = row[7].as<std::string>();
+  r.metadata_json = field_text(row[8]);
+  r.external_created_at = row[9].as<timestamp_ms>();
+  parse(row[10].as<std::string>(), r.state);
+  r.attempts = row[11].as<std::int32_t>();
+  r.max_attempts = row[12].as<std::int32_t>();
+  r.errors_json = row[13].as<std::string>();
+  r.dirty = row[14].as<bool>();
+  r.work_job_id = field_text(row[15]);
+  r.next_attempt_at = row[16].as<timestamp_ms>();
+  r.revision = row[17].as<std::int64_t>();
+  r.created_at = row[18].as<timestamp_ms>();
+  r.updated_at = row[19].as<timestamp_ms>();
+  return r;
+}
+
+/// Every resource of a cluster, with the state of its work job.
+std::vector<loaded_resource> load_resource_rows(pqxx::transaction_base& txn,
+                                                const std::string& cluster_id) {
+  auto rows = txn.exec("SELECT " + resource_columns +
+                       ", j.status, j.result_type, j.result FROM resources r "
+                       "LEFT JOIN jobs j ON j.cluster_id = r.cluster_id AND "
+                       "j.id = r.work_job_id WHERE r.cluster_id = " +
+                       text(txn, cluster_id) + " ORDER BY r.kind, r.object_id");
+  std::vector<loaded_resource> result;
+  result.reserve(rows.size());
+  for (const auto& row : rows) {
+    loaded_resource loaded;
+    loaded.resource = read_resource(row);
+    loaded.job_found = !row[resource_column_count].is_null();
+    if (loaded.job_found) {
+      parse(row[resource_column_count].as<std::string>(), loaded.job_status_value);
+      parse(field_text(row[resource_column_count + 1]), loaded.job_result_type);
+      loaded.job_result = field_text(row[resource_column_count + 2]);
+    }
+    result.push_back(std::move(loaded));
+  }
+  return result;
+}
+
+/// "AND column = value" when `value` is set.
+std::string filter(pqxx::transaction_base& txn, const char* column,
+                   const std::string& value) {
+  return value.empty() ? std::string{}
+                       : std::string{" AND r."} + column + " = " + text(txn, value);
+}
+
+} // namespace
+
+void write_resources(pqxx::transaction_base& txn,
+                     const std::vector<const resource_record*>& rows) {
+  if (rows.empty())
+    return;
+  std::string query =
+      "INSERT INTO resources (cluster_id, kind, object_id, object, hash, version, "
+      "namespace, tags, metadata, external_created_at, state, attempts, max_attempts, "
+      "errors, dirty, work_job_id, next_attempt_at, revision, created_at, updated_at) "
+      "VALUES ";
+  const char* separator = "";
+  for (const auto* r : rows) {
+    query += separator;
+    query += "(" + text(txn, r->cluster_id) + "," + text(txn, r->kind) + "," +
+             text(txn, r->id) + "," + text(txn, r->object_json) + "::jsonb," +
+             text(txn, r->hash) + "," +
+             (r->has_version ? std::to_string(r->version) : std::string{"NULL"}) + "," +
+             text(txn, r->namespace_name) + "," + text(txn, r->tags_json) + "::jsonb," +
+             (r->metadata_json.empty() ? std::string{"NULL"}
+                                       : text(txn, r->metadata_json) + "::jsonb") +
+             "," + timestamp(r->external_created_at) + "," +
+             text(txn, to_string(r->state)) + "," + std::to_string(r->attempts) + "," +
+             std::to_string(r->max_attempts) + "," + text(txn, r->errors_json) +
+             "::jsonb," + boolean(r->dirty) + "," + text_or_null(txn, r->work_job_id) +
+             "," + timestamp(r->next_attempt_at) + "," + std::to_string(r->revision) +
+             "," + timestamp_or_now(r->created_at) + "," +
+             timestamp_or_now(r->updated_at) + ")";
+    separator = ",";
+  }
+  query += " ON CONFLICT (cluster_id, kind, object_id) DO UPDATE SET "
+           "object = excluded.object, hash = excluded.hash, version = excluded.version, "
+           "namespace = excluded.namespace, tags = excluded.tags, "
+           "metadata = excluded.metadata, "
+           "external_created_at = excluded.external_created_at, state = excluded.state, "
+           "attempts = excluded.attempts, max_attempts = excluded.max_attempts, "
+           "errors = excluded.errors, dirty = excluded.dirty, "
+           "work_job_id = excluded.work_job_id, "
+           "next_attempt_at = excluded.next_attempt_at, revision = excluded.revision, "
+           "updated_at = excluded.updated_at "
+           "WHERE resources.revision < excluded.revision";
+  txn.exec(query);
+}
+
+void update_job_args(pqxx::transaction_base& txn,
+                     const std::vector<const job_args_update*>& updates) {
+  if (updates.empty())
+    return;
+  std::string query = "UPDATE jobs SET target_args = u.args FROM (VALUES ";
+  const char* separator = "";
+  for (const auto* u : updates) {
+    query += separator;
+    query += "(" + text(txn, u->cluster_id) + "," + text(txn, u->job_id) + "," +
+             text(txn, u->target_args) + ")";
+    separator = ",";
+  }
+  query += ") AS u (cluster_id, id, args) WHERE jobs.cluster_id = u.cluster_id AND "
+           "jobs.id = u.id";
+  txn.exec(query);
+}
+
+void write_resource_kinds(pqxx::transaction_base& txn,
+                          const std::vector<const resource_kind_record*>& rows) {
+  if (rows.empty())
+    return;
+  auto positive_or_null = [](long long value) {
+    return value > 0 ? std::to_string(value) : std::string{"NULL"};
+  };
+  std::string query = "INSERT INTO resource_kinds (cluster_id, kind, backoff_base_ms, "
+                      "backoff_cap_ms, timeout_seconds, updated_at) VALUES ";
+  const char* separator = "";
+  for (const auto* k : rows) {
+    query += separator;
+    query += "(" + text(txn, k->cluster_id) + "," + text(txn, k->kind) + "," +
+             positive_or_null(k->backoff_base_ms) + "::bigint," +
+             positive_or_null(k->backoff_cap_ms) + "::bigint," +
+             positive_or_null(k->timeout_seconds) + "::integer," +
+             timestamp_or_now(k->updated_at) + ")";
+    separator = ",";
+  }
+  query += " ON CONFLICT (cluster_id, kind) DO UPDATE SET "
+           "backoff_base_ms = excluded.backoff_base_ms, "
+           "backoff_cap_ms = excluded.backoff_cap_ms, "
+           "timeout_seconds = excluded.timeout_seconds, updated_at = excluded.updated_at";
+  txn.exec(query);
+}
+
+resources_snapshot load_resources(pqxx::transaction_base& txn,
+                                  const std::string& cluster_id) {
+  resources_snapshot snapshot;
+  for (const auto& row :
+       txn.exec("SELECT cluster_id, kind, coalesce(backoff_base_ms, 0), "
+                "coalesce(backoff_cap_ms, 0), coalesce(timeout_seconds, 0), " +
+                epoch_ms("updated_at") +
+                " FROM resource_kinds WHERE cluster_id = " + text(txn, cluster_id)))
+    snapshot.kinds.push_back(resource_kind_record{
+        row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
+        row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>()});
+  snapshot.resources = load_resource_rows(txn, cluster_id);
+  return snapshot;
+}
+
+resource_page query_resources(pqxx::transaction_base& txn, const resource_query& query) {
+  std::string sql =
+      "SELECT " + resource_columns +
+      " FROM resources r WHERE r.cluster_id = " + text(txn, query.cluster_id);
+  if (!query.id.empty()) {
+    sql += filter(txn, "kind", query.kind) + filter(txn, "object_id", query.id);
+  } else {
+    sql += filter(txn, "kind", query.kind) + filter(txn, "state", query.state) +
+           filter(txn, "namespace", query.namespace_name);
+    if (auto slash = query.cursor.find('/'); slash != std::string::npos)
+      sql += " AND (r.kind, r.object_id) > (" + text(txn, query.cursor.substr(0, slash)) +
+             "," + text(txn, query.cursor.substr(slash + 1)) + ")";
+  }
+  // One more than asked for tells whether there is a next page.
+  sql += " ORDER BY r.kind, r.object_id LIMIT " + std::to_string(query.limit + 1);
+  resource_page page;
+  for (const auto& row : txn.exec(sql))
+    page.items.push_back(read_resource(row));
+  if (page.items.size() > static_cast<std::size_t>(query.limit)) {
+    page.items.pop_back();
+    page.next_cursor = page.items.back().kind + '/' + page.items.back().id;
+  }
+  return page;
+}
+
+std::vector<resource_count> count_resources(pqxx::transaction_base& txn,
+                                            const resource_counts_query& query) {
+  auto rows = txn.exec("SELECT r.state, count(*) FROM resources r WHERE r.cluster_id = " +
+                       text(txn, query.cluster_id) + filter(txn, "kind", query.kind) +
+                       filter(txn, "namespace", query.namespace_name) +
+                       " GROUP BY r.state ORDER BY r.state");
+  std::vector<resource_count> counts;
+  for (const auto& row : rows)
+    counts.push_back(resource_count{row[0].as<std::string>(), row[1].as<std::int64_t>()});
+  return counts;
+}
+
+} // namespace diffplane::persistence::sql

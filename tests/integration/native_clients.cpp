@@ -1,0 +1,324 @@
+#define CAF_SUITE native_clients
+
+#include "http_test_helpers.hpp"
+#include "raw_connection.hpp"
+
+#include "native/base64.hpp"
+
+#include <diffplane/client/client.hpp>
+
+#include <caf/test/unit_test.hpp>
+
+#include <fstream>
+#include <future>
+#include <thread>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using nlohmann::json;
+
+// The native protocol against a real server and Postgres: refusals at the edge
+// (secret, frame sizes, garbage), calls and serving interoperating with HTTP workers
+// and callers, and a worker whose connection ends.
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct fixture : server_fixture {
+  fixture() : server_fixture({"--native-listen", "127.0.0.1:0"}) {}
+
+  std::string secret = create_cluster("native");
+
+  std::string endpoint() const {
+    return "127.0.0.1:" + std::to_string(server.native_port());
+  }
+
+  std::shared_ptr<client::client> connect() {
+    return client::client::connect(endpoint(), secret);
+  }
+
+  cli::http_reply data(const std::string& method, const std::string& target,
+                       const std::string& body = {}, const std::string& machine = {}) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!machine.empty())
+      headers.emplace_back("x-machine-id", machine);
+    return call(method, target, secret, body, headers);
+  }
+
+  std::string create_over_http(const std::string& fn, const client::bytes& args,
+                               int retries = 1) {
+    json body{
+        {"service", "svc"},
+        {"targetFn", fn},
+        {"targetArgs", native::base64_encode(std::string(args.begin(), args.end()))},
+        {"callConfig",
+         {{"retryCountOnStall", retries},
+          {"timeoutSeconds", 60},
+          {"predictiveRetriesOnRejection", false}}}};
+    auto reply = data("POST", "/jobs", body.dump());
+    CAF_REQUIRE_EQUAL(reply.status, 201u);
+    return parse_json(reply.body)["id"].get<std::string>();
+  }
+
+  json wait_for_job(const std::string& id) {
+    auto reply = data("GET", "/jobs/" + id + "?ttl=10000");
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+};
+
+/// The frames in `bytes` (as the server sent them), parsed.
+std::vector<msgpack::object_handle> frames_of(const std::string& bytes) {
+  std::vector<msgpack::object_handle> frames;
+  std::size_t at = 0;
+  while (bytes.size() - at >= protocol::length_prefix_bytes) {
+    auto length =
+        protocol::read_length(reinterpret_cast<const unsigned char*>(bytes.data() + at));
+    if (bytes.size() - at - protocol::length_prefix_bytes < length)
+      break;
+    frames.push_back(
+        protocol::parse(bytes.data() + at + protocol::length_prefix_bytes, length));
+    at += protocol::length_prefix_bytes + length;
+  }
+  return frames;
+}
+
+/// The code of the last frame, which must be an error.
+std::string error_code_of(const std::string& bytes) {
+  auto frames = frames_of(bytes);
+  CAF_REQUIRE(!frames.empty());
+  const auto& last = frames.back().get();
+  CAF_REQUIRE(protocol::type_of(last) == protocol::frame_type::error);
+  return protocol::decode<protocol::error>(last).code;
+}
+
+std::size_t resident_kb(pid_t pid) {
+  std::ifstream status{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoul(line.substr(6));
+  return 0;
+}
+
+std::string as_text(const client::bytes& b) {
+  return std::string(b.begin(), b.end());
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(native_clients_tests, fixture)
+
+CAF_TEST(a wrong secret is refused and the connection closed) {
+  raw_connection raw{server.native_port()};
+  raw.send(protocol::encode(protocol::hello{protocol::version, "sk_wrong", "test"}));
+  auto answer = raw.read_to_end(std::chrono::seconds{5});
+  CAF_CHECK_EQUAL(error_code_of(answer), "unauthorized");
+  try {
+    client::client::connect(endpoint(), "sk_wrong");
+    CAF_FAIL("connected with a wrong secret");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "unauthorized");
+  }
+}
+
+CAF_TEST(nothing is served before the hello) {
+  raw_connection raw{server.native_port()};
+  raw.send(protocol::encode(protocol::call{"c1", "svc", "f", client::pack_args(1), {}}));
+  CAF_CHECK_EQUAL(error_code_of(raw.read_to_end(std::chrono::seconds{5})),
+                  "not_authenticated");
+  raw_connection old{server.native_port()};
+  old.send(protocol::encode(protocol::hello{99, secret, "test"}));
+  CAF_CHECK_EQUAL(error_code_of(old.read_to_end(std::chrono::seconds{5})),
+                  "unsupported_version");
+}
+
+CAF_TEST(a frame claiming 1 GiB is refused without the server growing) {
+  auto before = resident_kb(server.pid());
+  for (int i = 0; i < 20; ++i) {
+    raw_connection raw{server.native_port()};
+    raw.send(std::string{"\x40\x00\x00\x00", 4} + std::string(1000, 'x'));
+    CAF_CHECK_EQUAL(error_code_of(raw.read_to_end(std::chrono::seconds{5})),
+                    "frame_too_large");
+  }
+  // Authenticated, the limit is the announced max_frame, still far below 1 GiB.
+  raw_connection raw{server.native_port()};
+  raw.send(protocol::encode(protocol::hello{protocol::version, secret, "test"}) +
+           std::string{"\x40\x00\x00\x00", 4});
+  CAF_CHECK_EQUAL(error_code_of(raw.read_to_end(std::chrono::seconds{5})),
+                  "frame_too_large");
+  auto after = resident_kb(server.pid());
+  CAF_MESSAGE("resident before " << before << " kB, after " << after << " kB");
+  CAF_CHECK_LESS(after, before + 16 * 1024);
+}
+
+CAF_TEST(garbage bytes close that connection and nothing else) {
+  auto worker = connect();
+  raw_connection raw{server.native_port()};
+  raw.send(protocol::encode(protocol::hello{protocol::version, secret, "test"}) +
+           std::string{"\x00\x00\x00\x03\xc1\xc1\xc1", 7});
+  CAF_CHECK_EQUAL(error_code_of(raw.read_to_end(std::chrono::seconds{5})), "bad_frame");
+  auto id = worker->background("svc", "f", 1).get();
+  CAF_CHECK(!id.empty());
+  CAF_CHECK(worker->connected());
+  CAF_CHECK_EQUAL(data("GET", "/live").status, 200u);
+}
+
+CAF_TEST(a native call is answered when an HTTP worker resolves it) {
+  auto caller = connect();
+  auto answer = caller->call<std::string>("svc", "shout", std::string{"hi"});
+  json jobs;
+  for (int i = 0; i < 50 && jobs.empty(); ++i) {
+    auto reply = data("POST", "/jobs-request",
+                      R"({"service":"svc","limit":10,"ttl":5000})", "http-worker");
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    jobs = parse_json(reply.body);
+  }
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0]["targetFn"].get<std::string>(), "shout");
+  CAF_CHECK_EQUAL(jobs[0]["targetArgs"].get<std::string>(),
+                  native::base64_encode(as_text(client::pack_args(std::string{"hi"}))));
+  auto id = jobs[0]["id"].get<std::string>();
+  json result{
+      {"result", native::base64_encode(as_text(client::pack_value(std::string{"HI"})))},
+      {"resultType", "resolution"},
+      {"functionExecutionTime", 1}};
+  CAF_CHECK_EQUAL(
+      data("POST", "/jobs/" + id + "/result", result.dump(), "http-worker").status, 204u);
+  CAF_REQUIRE(answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  CAF_CHECK_EQUAL(answer.get(), "HI");
+}
+
+CAF_TEST(a resent call creates no second job) {
+  raw_connection raw{server.native_port()};
+  auto call = protocol::encode(
+      protocol::call{"fixed-call-1", "svc", "f", client::pack_args(1), {}});
+  raw.send(protocol::encode(protocol::hello{protocol::version, secret, "test"}) + call +
+           call);
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  auto reply =
+      data("POST", "/jobs-request", R"({"service":"svc","limit":10,"ttl":5000})", "w");
+  auto jobs = parse_json(reply.body);
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0]["id"].get<std::string>(), "fixed-call-1");
+}
+
+CAF_TEST(a native worker serves a job created over HTTP and shows in the views) {
+  auto worker = connect();
+  worker->serve("svc",
+                {{"greet", client::make_handler([](const std::string& name) {
+                    return "Hello, " + name + "!";
+                  })},
+                 {"add", client::make_handler([](double a, double b) { return a + b; })}},
+                2);
+  auto greeted = create_over_http("greet", client::pack_args(std::string{"world"}));
+  auto added = create_over_http("add", client::pack_args(2, 3));
+  auto wrong = create_over_http("add", client::pack_args(std::string{"two"}, 3));
+  auto row = wait_for_job(greeted);
+  CAF_CHECK_EQUAL(row["status"].get<std::string>(), "success");
+  CAF_CHECK_EQUAL(
+      row["result"].get<std::string>(),
+      native::base64_encode(as_text(client::pack_value(std::string{"Hello, world!"}))));
+  row = wait_for_job(added);
+  CAF_CHECK_EQUAL(row["result"].get<std::string>(),
+                  native::base64_encode(as_text(client::pack_value(5.0))));
+  row = wait_for_job(wrong);
+  CAF_CHECK_EQUAL(row["resultType"].get<std::string>(), "rejection");
+  auto rejection = native::base64_decode(row["result"].get<std::string>());
+  CAF_REQUIRE(rejection.has_value());
+  auto error =
+      client::error_of_rejection(client::bytes(rejection->begin(), rejection->end()));
+  CAF_CHECK_EQUAL(error.name(), "DecodeError");
+  auto details = parse_json(
+      manage("GET", "/clusters/" + cluster_with("native")["id"].get<std::string>()).body);
+  CAF_REQUIRE_EQUAL(details["machines"].size(), 1u);
+  CAF_CHECK_EQUAL(details["machines"][0]["pool"].get<std::string>(), "svc");
+  CAF_REQUIRE_EQUAL(details["definitions"].size(), 1u);
+  CAF_CHECK_EQUAL(details["definitions"][0]["functions"].size(), 2u);
+}
+
+CAF_TEST(a C++ caller calls a C++ worker) {
+  auto worker = connect();
+  worker->serve("svc",
+                {{"add", client::make_handler([](double a, double b) { return a + b; })}},
+                4);
+  auto caller = connect();
+  std::vector<std::future<double>> sums;
+  for (int i = 0; i < 20; ++i)
+    sums.push_back(caller->call<double>("svc", "add", i, 1));
+  for (int i = 0; i < 20; ++i) {
+    CAF_REQUIRE(sums[i].wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+    CAF_CHECK_EQUAL(sums[i].get(), i + 1.0);
+  }
+  try {
+    caller->call<double>("svc", "nope").get();
+    CAF_FAIL("an unknown function resolved");
+  } catch (const client::call_error& e) {
+    CAF_CHECK(std::string{e.what()}.find("nope") != std::string::npos);
+  }
+}
+
+CAF_TEST(a worker whose connection ends has its job retried on another within a second) {
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto first = connect();
+  first->serve("svc", {{"slow", client::make_handler([&started, released](int) {
+                          started.set_value();
+                          released.wait_for(std::chrono::seconds{20});
+                          return std::string{"first"};
+                        })}},
+               1);
+  auto id = create_over_http("slow", client::pack_args(1), 1);
+  CAF_REQUIRE(started.get_future().wait_for(std::chrono::seconds{10}) ==
+              std::future_status::ready);
+  auto second = connect();
+  second->serve(
+      "svc", {{"slow", client::make_handler([](int) { return std::string{"second"}; })}},
+      1);
+  auto ended = clock_type::now();
+  // close() ends the connection at once, then waits for the handler we release below.
+  auto closing = std::async(std::launch::async, [&] { first->close(); });
+  auto row = wait_for_job(id);
+  auto took = clock_type::now() - ended;
+  release.set_value();
+  closing.get();
+  CAF_CHECK_EQUAL(row["status"].get<std::string>(), "success");
+  CAF_CHECK_EQUAL(
+      row["result"].get<std::string>(),
+      native::base64_encode(as_text(client::pack_value(std::string{"second"}))));
+  CAF_MESSAGE("retried on the second worker after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+              << " ms");
+  CAF_CHECK_LESS(took, std::chrono::seconds{1});
+}
+
+CAF_TEST(a client of one cluster cannot touch another cluster s jobs) {
+  auto other_secret = create_cluster("other");
+  // A job of the other cluster, over HTTP.
+  json body{{"service", "svc"}, {"targetFn", "f"}, {"targetArgs", "kQE="}};
+  auto reply = call("POST", "/jobs", other_secret, body.dump());
+  CAF_REQUIRE_EQUAL(reply.status, 201u);
+  auto other_job = parse_json(reply.body)["id"].get<std::string>();
+  // This cluster's worker serves the same service name and gets nothing of it.
+  std::atomic<int> handled{0};
+  auto worker = connect();
+  worker->serve("svc",
+                {{"f", client::make_handler([&handled](int) { return ++handled; })}}, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  CAF_CHECK_EQUAL(handled.load(), 0);
+  // Nor can it post a result for it: the raw frame reaches only its own cluster.
+  raw_connection raw{server.native_port()};
+  raw.send(protocol::encode(protocol::hello{protocol::version, secret, "test"}) +
+           protocol::encode(protocol::serve{"svc", {"f"}, "intruder", ""}) +
+           protocol::encode(protocol::job_result{other_job, 1, "resolution",
+                                                 client::pack_value(1), 1}));
+  std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  // The operator's view answers at once (a status poll would wait for a change).
+  auto other_id = cluster_with("other")["id"].get<std::string>();
+  auto detail = manage("GET", "/clusters/" + other_id + "/jobs/" + other_job);
+  CAF_REQUIRE_EQUAL(detail.status, 200u);
+  CAF_CHECK_EQUAL(parse_json(detail.body)["status"].get<std::string>(), "pending");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,235 @@
+#define CAF_SUITE resource_routes
+
+#include "http_test_helpers.hpp"
+
+#include "actors/resource_lifecycle.hpp"
+
+#include <caf/test/unit_test.hpp>
+
+#include <set>
+#include <thread>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A server that can be killed and started again on the same database.
+struct fixture {
+  std::string url = create_test_database();
+  std::unique_ptr<server_process> server = start();
+  std::string secret = create_cluster_on(*server, "resources");
+
+  std::unique_ptr<server_process> start() {
+    return std::make_unique<server_process>(server_args(url));
+  }
+
+  void crash_and_restart() {
+    server->kill();
+    server = start();
+  }
+
+  cli::http_reply data(const std::string& method, const std::string& target,
+                       const json& body = nullptr, const std::string& machine = "m1") {
+    return server->client().request(
+        method, target, body.is_null() ? std::string{} : body.dump(),
+        {{"Authorization", "Basic " + secret}, {"x-machine-id", machine}});
+  }
+
+  /// Informs `resources` and returns the outcomes in order.
+  std::vector<std::string> inform(const std::vector<json>& resources) {
+    auto reply = data("POST", "/resources", json{{"resources", resources}});
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    std::vector<std::string> outcomes;
+    auto answer = parse_json(reply.body);
+    for (const auto& r : answer["results"])
+      outcomes.push_back(r["outcome"].get<std::string>());
+    return outcomes;
+  }
+
+  static json user(const std::string& id, const json& object) {
+    return json{{"kind", "user"}, {"id", id}, {"object", object}};
+  }
+
+  json get(const std::string& id) {
+    auto reply = data("GET", "/resources/user/" + id);
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+
+  /// The user controller's poll.
+  json take_work(int ttl = 5000) {
+    auto reply = data("POST", "/jobs-request",
+                      json{{"service", "resources.user"}, {"limit", 10}, {"ttl", ttl}});
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+
+  void finish(const json& job, const std::string& result_json) {
+    auto reply = data("POST", "/jobs/" + job["id"].get<std::string>() + "/result",
+                      json{{"result", resources::encode_payload(result_json)},
+                           {"resultType", "resolution"},
+                           {"functionExecutionTime", 1}});
+    CAF_REQUIRE_EQUAL(reply.status, 204u);
+  }
+
+  /// Waits until the resource reaches `state` (its result is applied after the job's).
+  json wait_for_state(const std::string& id, const std::string& state) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    json r;
+    while (std::chrono::steady_clock::now() < deadline) {
+      r = get(id);
+      if (r["state"] == state)
+        return r;
+      std::this_thread::sleep_for(20ms);
+    }
+    CAF_FAIL("resource " << id << " stayed " << r["state"] << ", not " << state);
+    return r;
+  }
+
+  static json argument_of(const json& job) {
+    return parse_json(resources::decode_payload(job["targetArgs"].get<std::string>()))[0];
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_routes_tests, fixture)
+
+CAF_TEST(an informed resource is worked by its controller and synced) {
+  auto outcomes = inform({user("42", {{"name", "ada"}}), user("43", {{"name", "bob"}})});
+  CAF_CHECK_EQUAL(outcomes, (std::vector<std::string>{"scheduled", "scheduled"}));
+  auto r = get("42");
+  CAF_CHECK_EQUAL(r["state"], "scheduled");
+  CAF_CHECK_EQUAL(r["object"]["name"], "ada");
+  CAF_CHECK_EQUAL(r["namespace"], "default");
+  CAF_CHECK_EQUAL(r["attempts"], 1);
+  CAF_CHECK_EQUAL(r["maxAttempts"], 10);
+  CAF_CHECK_EQUAL(r["hash"].get<std::string>().size(), 64u);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& job : work) {
+    CAF_CHECK_EQUAL(job["targetFn"], "work");
+    finish(job, R"({"action":"synced"})");
+  }
+  CAF_CHECK_EQUAL(json(argument_of(work[0])["kind"]), "user");
+  wait_for_state("42", "synced");
+  wait_for_state("43", "synced");
+  CAF_CHECK_EQUAL(inform({user("42", {{"name", "ada"}})}),
+                  std::vector<std::string>{"unchanged"});
+  auto counts = parse_json(data("GET", "/resources-counts?kind=user").body)["counts"];
+  CAF_CHECK_EQUAL(counts["synced"], 2);
+  CAF_CHECK_EQUAL(counts["scheduled"], 0);
+}
+
+CAF_TEST(a malformed resource names its index and field and applies nothing) {
+  auto reply =
+      data("POST", "/resources",
+           json{{"resources",
+                 {user("1", {{"a", 1}}),
+                  json{{"kind", "bad kind"}, {"id", "2"}, {"object", json::object()}}}}});
+  CAF_CHECK_EQUAL(reply.status, 400u);
+  CAF_CHECK_EQUAL(json_field(reply.body, "field"), "resources[1].kind");
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/1").status, 404u);
+  auto no_object = data("POST", "/resources", json{{"kind", "user"}, {"id", "1"}});
+  CAF_CHECK_EQUAL(json_field(no_object.body, "field"), "object");
+  auto too_many = json::array();
+  for (int i = 0; i < 1001; ++i)
+    too_many.push_back(user(std::to_string(i), json::object()));
+  CAF_CHECK_EQUAL(data("POST", "/resources", json{{"resources", too_many}}).status, 400u);
+  auto bad_tag = user("1", json::object());
+  bad_tag["tags"] = {{"team", 7}};
+  CAF_CHECK_EQUAL(json_field(data("POST", "/resources", bad_tag).body, "field"),
+                  "tags.team");
+}
+
+CAF_TEST(stale versions and coalescing over HTTP) {
+  auto v7 = user("42", {{"n", 7}});
+  v7["version"] = 7;
+  auto v6 = user("42", {{"n", 6}});
+  v6["version"] = 6;
+  auto v8 = user("42", {{"n", 8}});
+  v8["version"] = 8;
+  CAF_CHECK_EQUAL(inform({v7, v6, v8}),
+                  (std::vector<std::string>{"scheduled", "stale", "coalesced"}));
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(work[0])["object"]["n"]), 8);
+  CAF_CHECK_EQUAL(json(argument_of(work[0])["version"]), 8);
+}
+
+CAF_TEST(a list pages through resources by state) {
+  std::vector<json> batch;
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(user("u" + std::to_string(i), {{"i", i}}));
+  inform(batch);
+  auto first =
+      parse_json(data("GET", "/resources?kind=user&state=scheduled&limit=3").body);
+  CAF_CHECK_EQUAL(first["resources"].size(), 3u);
+  CAF_REQUIRE(first["cursor"].is_string());
+  auto second =
+      parse_json(data("GET", "/resources?kind=user&state=scheduled&limit=3&cursor=" +
+                                 first["cursor"].get<std::string>())
+                     .body);
+  CAF_CHECK_EQUAL(second["resources"].size(), 2u);
+  CAF_CHECK(second["cursor"].is_null());
+  CAF_CHECK_EQUAL(second["resources"][1]["id"], "u4");
+  CAF_CHECK_EQUAL(data("GET", "/resources?state=bogus").status, 400u);
+}
+
+CAF_TEST(a kind keeps its settings across a restart) {
+  auto bad = data("PUT", "/resources-kinds/user", json{{"backoffBaseMs", 0}});
+  CAF_CHECK_EQUAL(bad.status, 400u);
+  CAF_CHECK_EQUAL(json_field(bad.body, "field"), "backoffBaseMs");
+  auto put = data("PUT", "/resources-kinds/user",
+                  json{{"backoffBaseMs", 250}, {"timeoutSeconds", 20}});
+  CAF_REQUIRE_EQUAL(put.status, 200u);
+  CAF_CHECK_EQUAL(json(parse_json(put.body)["backoffCapMs"]), 300000);
+  crash_and_restart();
+  auto got = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_CHECK_EQUAL(got["backoffBaseMs"], 250);
+  CAF_CHECK_EQUAL(got["timeoutSeconds"], 20);
+  inform({user("42", json::object())});
+  CAF_CHECK_EQUAL(take_work().size(), 1u);
+}
+
+CAF_TEST(resources and their queued work survive a kill and a restart) {
+  inform({user("42", {{"n", 1}}), user("43", {{"n", 1}})});
+  auto job_42 = get("42")["jobId"];
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& job : work)
+    if (job["id"] != job_42)
+      finish(job, R"({"action":"synced"})");
+  wait_for_state("43", "synced");
+  // 42 is being worked; then the server dies.
+  inform({user("44", {{"n", 1}})});
+  auto job_44 = get("44")["jobId"];
+  crash_and_restart();
+  CAF_CHECK_EQUAL(json(get("43")["state"]), "synced");
+  CAF_CHECK_EQUAL(inform({user("43", {{"n", 1}})}),
+                  std::vector<std::string>{"unchanged"});
+  // The queued work is still there, with the same job.
+  CAF_CHECK_EQUAL(json(get("44")["state"]), "scheduled");
+  CAF_CHECK_EQUAL(json(get("44")["jobId"]), job_44);
+  // The work that was running is worked again: failed with its node and retried after
+  // the backoff, or, when its dispatch had not been written yet, queued again.
+  auto again = take_work(5000);
+  std::set<std::string> ids;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ids.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& job : again) {
+      ids.insert(argument_of(job)["id"].get<std::string>());
+      finish(job, R"({"action":"synced"})");
+    }
+    if (ids.size() < 2)
+      again = take_work(5000);
+  }
+  CAF_CHECK_EQUAL(ids, (std::set<std::string>{"42", "44"}));
+  wait_for_state("42", "synced");
+  wait_for_state("44", "synced");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,149 @@
+#define CAF_SUITE native_client_resend
+
+#include <diffplane/client/client.hpp>
+
+#include <caf/test/unit_test.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+using namespace diffplane;
+
+// The client against a scripted server on a loopback port: what it sends after its
+// connection breaks.
+namespace {
+
+/// A listening socket on 127.0.0.1, port chosen by the kernel.
+struct fake_server {
+  int listener = -1;
+  std::uint16_t port = 0;
+
+  fake_server() {
+    listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(listener, 4);
+    socklen_t size = sizeof address;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+    port = ntohs(address.sin_port);
+  }
+
+  ~fake_server() { ::close(listener); }
+
+  /// The next connection, with a 10 s receive timeout so a broken test cannot hang.
+  int accept_one() const {
+    int fd = ::accept(listener, nullptr, nullptr);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+  }
+};
+
+bool read_exact(int fd, char* out, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    auto n = ::recv(fd, out + done, size - done, 0);
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// The next frame's body, skipping pings; empty when the connection ended.
+std::string read_frame(int fd) {
+  for (;;) {
+    unsigned char prefix[protocol::length_prefix_bytes];
+    if (!read_exact(fd, reinterpret_cast<char*>(prefix), sizeof prefix))
+      return {};
+    std::string body(protocol::read_length(prefix), '\0');
+    if (!read_exact(fd, body.data(), body.size()))
+      return {};
+    auto handle = protocol::parse(body.data(), body.size());
+    if (protocol::type_of(handle.get()) != protocol::frame_type::ping)
+      return body;
+  }
+}
+
+template <class Frame> Frame next(int fd) {
+  auto body = read_frame(fd);
+  CAF_REQUIRE(!body.empty());
+  auto handle = protocol::parse(body.data(), body.size());
+  return protocol::decode<Frame>(handle.get());
+}
+
+void send_all(int fd, const std::string& bytes) {
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+}
+
+/// Reads the hello and answers welcome.
+void handshake(int fd) {
+  auto hello = next<protocol::hello>(fd);
+  CAF_CHECK_EQUAL(hello.api_secret, "sk_test");
+  send_all(fd, protocol::encode(protocol::welcome{protocol::version, 5000, 1 << 20}));
+}
+
+} // namespace
+
+CAF_TEST(a call without a result is sent again with its id after a reconnect) {
+  fake_server server;
+  std::string first_id;
+  std::string second_id;
+  std::thread script{[&] {
+    int first = server.accept_one();
+    handshake(first);
+    first_id = next<protocol::call>(first).call_id;
+    ::close(first); // broken before any answer
+    int second = server.accept_one();
+    handshake(second);
+    second_id = next<protocol::call>(second).call_id;
+    send_all(second, protocol::encode(protocol::accepted{second_id, second_id}) +
+                         protocol::encode(protocol::result{second_id, second_id,
+                                                           "success", "resolution",
+                                                           client::pack_value(42)}));
+    while (!read_frame(second).empty()) {
+    }
+    ::close(second);
+  }};
+  auto connection =
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto answer = connection->call<int>("svc", "f", 1);
+  CAF_REQUIRE(answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  CAF_CHECK_EQUAL(answer.get(), 42);
+  CAF_CHECK(!first_id.empty());
+  CAF_CHECK_EQUAL(first_id, second_id);
+  connection->close();
+  script.join();
+}
+
+CAF_TEST(a result that does not decode as the asked type is a decode error) {
+  fake_server server;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd);
+    auto call = next<protocol::call>(fd);
+    send_all(fd, protocol::encode(
+                     protocol::result{call.call_id, call.call_id, "success", "resolution",
+                                      client::pack_value(std::string{"x"})}));
+    while (!read_frame(fd).empty()) {
+    }
+    ::close(fd);
+  }};
+  auto connection =
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto answer = connection->call<int>("svc", "f");
+  try {
+    answer.get();
+    CAF_FAIL("a string decoded as an int");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "DecodeError");
+    CAF_MESSAGE(e.what());
+  }
+  connection->close();
+  script.join();
+}

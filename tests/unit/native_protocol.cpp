@@ -1,0 +1,166 @@
+#define CAF_SUITE native_protocol
+
+#include "native/base64.hpp"
+
+#include <diffplane/client/codec.hpp>
+#include <diffplane/protocol.hpp>
+
+#include <caf/test/unit_test.hpp>
+
+#include <map>
+#include <optional>
+
+using namespace diffplane;
+
+namespace {
+
+/// The body of an encoded frame (without its length prefix), parsed.
+msgpack::object_handle body_of(const std::string& frame) {
+  CAF_REQUIRE(frame.size() > protocol::length_prefix_bytes);
+  auto length =
+      protocol::read_length(reinterpret_cast<const unsigned char*>(frame.data()));
+  CAF_REQUIRE_EQUAL(length, frame.size() - protocol::length_prefix_bytes);
+  return protocol::parse(frame.data() + protocol::length_prefix_bytes, length);
+}
+
+std::string code_of_parse(const std::string& body) {
+  try {
+    protocol::parse(body.data(), body.size());
+  } catch (const protocol::protocol_error& e) {
+    return e.code();
+  }
+  return "accepted";
+}
+
+} // namespace
+
+CAF_TEST(a call frame round trips with its options) {
+  protocol::call call{"id1", "svc", "fn", {'\x91', '\x01'}, {}};
+  call.options.background = true;
+  call.options.retries = 3;
+  call.options.cache_key = "k";
+  auto handle = body_of(protocol::encode(call));
+  CAF_CHECK(protocol::type_of(handle.get()) == protocol::frame_type::call);
+  auto back = protocol::decode<protocol::call>(handle.get());
+  CAF_CHECK_EQUAL(back.call_id, "id1");
+  CAF_CHECK_EQUAL(back.fn, "fn");
+  CAF_CHECK(back.args == call.args);
+  CAF_CHECK(back.options.background);
+  CAF_CHECK_EQUAL(back.options.retries, 3u);
+  CAF_CHECK_EQUAL(back.options.timeout_seconds, 300u);
+  CAF_CHECK_EQUAL(back.options.cache_key, "k");
+}
+
+CAF_TEST(a frame with a missing or mistyped field is a bad frame) {
+  auto short_call = protocol::encode(protocol::accepted{"id", "job"});
+  auto handle = body_of(short_call);
+  try {
+    protocol::decode<protocol::call>(handle.get());
+    CAF_FAIL("decoded a call from an accepted frame");
+  } catch (const protocol::protocol_error& e) {
+    CAF_CHECK_EQUAL(e.code(), "bad_frame");
+  }
+  // A credit whose count is a string.
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  packer.pack_array(3).pack(21).pack(std::string{"svc"}).pack(std::string{"many"});
+  auto credit = protocol::parse(buffer.data(), buffer.size());
+  try {
+    protocol::decode<protocol::credit>(credit.get());
+    CAF_FAIL("decoded a credit with a string count");
+  } catch (const protocol::protocol_error& e) {
+    CAF_CHECK_EQUAL(e.code(), "bad_frame");
+  }
+}
+
+CAF_TEST(a container claiming more elements than the frame has bytes is refused) {
+  // An array32 header claiming four billion elements, in a 6-byte frame: the decoder
+  // would allocate 96 GB of objects before reading one.
+  std::string huge_array{"\xdd\xff\xff\xff\xff\x01", 6};
+  CAF_CHECK_EQUAL(code_of_parse(huge_array), "bad_frame");
+  std::string huge_map{"\xdf\xff\xff\xff\xff\x01", 6};
+  CAF_CHECK_EQUAL(code_of_parse(huge_map), "bad_frame");
+  std::string huge_bin{"\x92\x03\xc6\xff\xff\xff\xff", 7};
+  CAF_CHECK_EQUAL(code_of_parse(huge_bin), "bad_frame");
+}
+
+CAF_TEST(garbage trailing bytes and deep nesting are bad frames) {
+  CAF_CHECK_EQUAL(code_of_parse(std::string{"\xc1\xc1\xc1", 3}), "bad_frame");
+  CAF_CHECK_EQUAL(code_of_parse(std::string{"\x91\x03\x00", 3}), "bad_frame");
+  CAF_CHECK_EQUAL(code_of_parse(std::string{"\x03", 1}), "bad_frame");
+  CAF_CHECK_EQUAL(code_of_parse(std::string(20, '\x91') + "\x03"), "bad_frame");
+  CAF_CHECK_EQUAL(code_of_parse(std::string{"\x91\x03", 2}), "accepted");
+}
+
+CAF_TEST(base64 round trips every length and refuses what is not base64) {
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) {
+    auto encoded = native::base64_encode(bytes);
+    CAF_CHECK_EQUAL(encoded.size() % 4, 0u);
+    auto decoded = native::base64_decode(encoded);
+    CAF_REQUIRE(decoded.has_value());
+    CAF_CHECK_EQUAL(*decoded, bytes);
+    bytes += static_cast<char>(i * 37);
+  }
+  CAF_CHECK_EQUAL(native::base64_encode("hi"), "aGk=");
+  CAF_CHECK_EQUAL(*native::base64_decode("kaNhcmc="), "\x91\xa3"
+                                                      "arg");
+  CAF_CHECK(!native::base64_decode("a$==").has_value());
+}
+
+CAF_TEST(a typed handler decodes its arguments and encodes its result) {
+  auto add = client::make_handler([](double a, double b) { return a + b; });
+  auto args = client::pack_args(2, 3.5);
+  auto handle = protocol::parse_value(args.data(), args.size());
+  CAF_CHECK_EQUAL(client::unpack_value<double>(add(handle.get())), 5.5);
+
+  auto greet = client::make_handler(
+      [](const std::string& name, std::optional<std::string> greeting) {
+        return greeting.value_or("Hello") + ", " + name + "!";
+      });
+  auto one = client::pack_args(std::string{"Ada"});
+  auto one_handle = protocol::parse_value(one.data(), one.size());
+  CAF_CHECK_EQUAL(client::unpack_value<std::string>(greet(one_handle.get())),
+                  "Hello, Ada!");
+
+  auto sizes = client::make_handler(
+      [](std::map<std::string, std::vector<int>> m) { return m.size(); });
+  auto map_args =
+      client::pack_args(std::map<std::string, std::vector<int>>{{"a", {1, 2}}});
+  auto map_handle = protocol::parse_value(map_args.data(), map_args.size());
+  CAF_CHECK_EQUAL(client::unpack_value<std::size_t>(sizes(map_handle.get())), 1u);
+}
+
+CAF_TEST(arguments that do not decode are a decode error not a crash) {
+  auto add = client::make_handler([](double a, double b) { return a + b; });
+  auto wrong = client::pack_args(std::string{"two"}, true);
+  auto handle = protocol::parse_value(wrong.data(), wrong.size());
+  try {
+    add(handle.get());
+    CAF_FAIL("a string decoded as a number");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "DecodeError");
+    CAF_CHECK(std::string{e.what()}.find("argument 0") != std::string::npos);
+  }
+  auto missing = client::pack_args(1.0);
+  auto missing_handle = protocol::parse_value(missing.data(), missing.size());
+  try {
+    add(missing_handle.get());
+    CAF_FAIL("a missing argument was accepted");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "DecodeError");
+  }
+  try {
+    client::unpack_value<int>(client::bytes{'\xc1'});
+    CAF_FAIL("garbage decoded");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "DecodeError");
+  }
+}
+
+CAF_TEST(a rejection carries the name and message of its error) {
+  auto payload = client::rejection_payload("TypeError", "bad input");
+  auto error = client::error_of_rejection(payload);
+  CAF_CHECK_EQUAL(error.name(), "TypeError");
+  CAF_CHECK_EQUAL(std::string{error.what()}, "bad input");
+}

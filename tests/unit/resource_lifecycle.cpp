@@ -1,0 +1,83 @@
+#define CAF_SUITE resource_lifecycle
+
+#include "actors/resource_lifecycle.hpp"
+
+#include <caf/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace diffplane;
+using namespace diffplane::resources;
+using namespace std::chrono_literals;
+
+CAF_TEST(equal objects hash alike and others do not ) {
+  CAF_CHECK_EQUAL(hash_of("{\"a\":1}"), hash_of("{\"a\":1}"));
+  CAF_CHECK_NOT_EQUAL(hash_of("{\"a\":1}"), hash_of("{\"a\":2}"));
+  CAF_CHECK_EQUAL(hash_of("").size(), 64u);
+}
+
+CAF_TEST(the work argument is the SDK encoding of the resource) {
+  resource_record r;
+  r.kind = "user";
+  r.id = "42";
+  r.object_json = "{\"name\":\"ada\"}";
+  r.has_version = true;
+  r.version = 7;
+  r.namespace_name = "eu";
+  r.attempts = 3;
+  auto args = nlohmann::json::parse(decode_payload(work_args(r)));
+  CAF_REQUIRE(args.is_array());
+  CAF_REQUIRE_EQUAL(args.size(), 1u);
+  CAF_CHECK_EQUAL(args[0]["kind"], "user");
+  CAF_CHECK_EQUAL(args[0]["id"], "42");
+  CAF_CHECK_EQUAL(args[0]["object"]["name"], "ada");
+  CAF_CHECK_EQUAL(args[0]["version"], 7);
+  CAF_CHECK_EQUAL(args[0]["namespace"], "eu");
+  CAF_CHECK_EQUAL(args[0]["attempt"], 3);
+  r.has_version = false;
+  CAF_CHECK(nlohmann::json::parse(decode_payload(work_args(r)))[0]["version"].is_null());
+}
+
+CAF_TEST(the result of the work decides the state) {
+  auto synced = outcome_of(job_status::success, result_kind::resolution,
+                           encode_payload("{\"action\":\"synced\"}"));
+  CAF_CHECK_EQUAL(synced.state, resource_state::synced);
+  auto deleted = outcome_of(job_status::success, result_kind::resolution,
+                            encode_payload("{\"action\":\"delete\"}"));
+  CAF_CHECK_EQUAL(deleted.state, resource_state::deleted);
+  auto rejected =
+      outcome_of(job_status::success, result_kind::rejection,
+                 encode_payload("{\"name\":\"Error\",\"message\":\"upstream 503\"}"));
+  CAF_CHECK_EQUAL(rejected.state, resource_state::failed);
+  CAF_CHECK_EQUAL(rejected.message, "upstream 503");
+  auto stalled = outcome_of(job_status::failure, result_kind::none, "");
+  CAF_CHECK_EQUAL(stalled.state, resource_state::failed);
+  auto other = outcome_of(job_status::success, result_kind::resolution,
+                          encode_payload("{\"action\":\"later\"}"));
+  CAF_CHECK_EQUAL(other.state, resource_state::failed);
+  auto garbage = outcome_of(job_status::success, result_kind::resolution, "not base64!");
+  CAF_CHECK_EQUAL(garbage.state, resource_state::failed);
+}
+
+CAF_TEST(backoff doubles from its base up to its cap) {
+  resource_options options;
+  options.backoff_base = 1000ms;
+  options.backoff_cap = 5000ms;
+  CAF_CHECK_EQUAL(backoff(1, options).count(), 1000);
+  CAF_CHECK_EQUAL(backoff(2, options).count(), 2000);
+  CAF_CHECK_EQUAL(backoff(3, options).count(), 4000);
+  CAF_CHECK_EQUAL(backoff(4, options).count(), 5000);
+  CAF_CHECK_EQUAL(backoff(60, options).count(), 5000);
+}
+
+CAF_TEST(errors keep the newest attempts) {
+  resource_record r;
+  for (int i = 1; i <= 5; ++i) {
+    r.attempts = i;
+    record_error(r, "failure " + std::to_string(i), 1000 * i, 3);
+  }
+  auto errors = nlohmann::json::parse(r.errors_json);
+  CAF_REQUIRE_EQUAL(errors.size(), 3u);
+  CAF_CHECK_EQUAL(errors[0]["attempt"], 3);
+  CAF_CHECK_EQUAL(errors[2]["message"], "failure 5");
+  CAF_CHECK(errors[2]["at"].is_string());
+}
