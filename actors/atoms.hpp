@@ -8,6 +8,7 @@
 namespace diffplane {
 
 using enqueue_atom = caf::atom_constant<caf::atom("enqueue")>;
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using poll_expired_atom = caf::atom_constant<caf::atom("pollexp")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace diffplane::cluster_internal {
@@ -74,8 +75,18 @@ bool revive(self_pointer self, job_record& job, timestamp_ms now,
   return false;
 }
 
+/// Whether `job`, found running at the load, is adopted rather than counted as stalled:
+/// its lease was handed over, and its machine is known, so that its silence can stall
+/// the attempt later.
+bool adoptable(self_pointer self, const job_record& job) {
+  const auto& st = self->state;
+  return st.context.adopt_running_attempts && job.status == job_status::running &&
+         st.machines.count(job.executing_machine_id) > 0;
+}
+
 /// Rebuilds services, machines, the cache and the live jobs from a snapshot. A job found
-/// running was running on a node that died: that attempt counts as stalled.
+/// running was running on a node that died, and that attempt counts as stalled; unless
+/// the node handed the cluster over (adoptable).
 void restore(self_pointer self, cluster_snapshot& snapshot) {
   auto& st = self->state;
   auto now = self->clock().now();
@@ -112,8 +123,20 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   // would cost more than the jobs they carry.
   constexpr std::size_t jobs_per_message = 10000;
   std::unordered_map<pool_id, std::vector<job_record>> pending_by_pool;
+  std::unordered_map<pool_id, std::vector<job_record>> adopted_by_pool;
+  std::size_t adopted = 0;
   for (auto& job : snapshot.live_jobs) {
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
+    if (adoptable(self, job)) {
+      auto pool = index_job(self, job);
+      // Its pool hears of the machine's silence like a pool the machine polled.
+      auto& pools = st.machines.at(job.executing_machine_id).pools;
+      if (std::find(pools.begin(), pools.end(), pool) == pools.end())
+        pools.push_back(pool);
+      adopted_by_pool[pool].push_back(std::move(job));
+      ++adopted;
+      continue;
+    }
     if (job.status != job_status::pending)
       ++recovered;
     if (!revive(self, job, wall_time, "no attempts left after a node restart", events)) {
@@ -134,12 +157,14 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   for (auto& [pool, jobs] : pending_by_pool)
     if (!jobs.empty())
       self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(jobs));
+  for (auto& [pool, jobs] : adopted_by_pool)
+    self->send(pool_for_work(self, pool), adopt_atom::value, std::move(jobs));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
   spdlog::info("event=cluster_loaded cluster={} definitions={} pools={} machines={} "
-               "live_jobs={} recovered_attempts={} failed={}",
+               "live_jobs={} recovered_attempts={} adopted_attempts={} failed={}",
                st.context.cluster.id, st.definitions.size(), st.services.size(),
-               st.machines.size(), live_jobs, recovered, failed);
+               st.machines.size(), live_jobs, recovered, adopted, failed);
 }
 
 /// Reads a job the cluster does not hold and admits it if it is still live; `done` gets
@@ -535,8 +560,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return self->delegate(self->state.context.reader, std::move(query));
       },
       [self](fetch_job_atom, const std::string& id) { return job_detail_of(self, id); },
-      [self](resource_inform_request& request)
-          -> caf::result<std::vector<inform_result>> {
+      [self](
+          resource_inform_request& request) -> caf::result<std::vector<inform_result>> {
         if (self->state.quiescing)
           return moved_error(self);
         return inform_resources(self, request);

@@ -70,6 +70,10 @@ struct cluster_context {
   domain_options options;
   /// Long-polls parked in this process, shared by every cluster.
   parked_counter parked;
+  /// The lease was released by its last holder after every write committed (a hand-off
+  /// or an orderly stop): the attempts found running still run on their workers and are
+  /// adopted, instead of counted as stalled as after a crash.
+  bool adopt_running_attempts = false;
 };
 
 /// Spawns a cluster actor; it loads its state from Postgres, then tells its parent

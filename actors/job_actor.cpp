@@ -171,7 +171,8 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   st.context = std::move(context);
   // The dispatch itself is not awaited: the worker already has the job, and a crash
   // before this commits leaves the job pending, so it runs again (at least once).
-  caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
+  if (!st.context.adopted)
+    caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
   // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
       [self](job_result_post& post) -> caf::result<bool> {

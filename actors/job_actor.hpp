@@ -46,6 +46,9 @@ struct job_context {
   pool_actor_fwd pool;
   /// Now as epoch milliseconds (domain_options::wall_clock).
   std::function<timestamp_ms()> wall_clock;
+  /// The attempt was dispatched by the cluster's previous owner, which stored it: it
+  /// is taken over, not written again.
+  bool adopted = false;
 };
 
 /// Spawns the attempt of `job` (already dispatched); `parent` is its pool.

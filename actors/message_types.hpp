@@ -83,6 +83,7 @@ namespace diffplane {
   X(node_row)                                                                            \
   X(lease_row)                                                                           \
   X(held_lease)                                                                          \
+  X(lease_grant)                                                                         \
   X(membership_view)                                                                     \
   X(std::vector<held_lease>)
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <variant>
 
 namespace diffplane {
@@ -52,6 +53,9 @@ struct cluster_slot {
   /// An acquisition is in flight. A second one would take the next epoch behind the
   /// first one's back and get the first one's writes fenced.
   bool acquiring = false;
+  /// The lease was acquired after its last holder released it: the next start adopts
+  /// the attempts found running (cluster_context::adopt_running_attempts).
+  bool adopt_running_attempts = false;
   /// When this node last handed the cluster off: a round read before then still shows
   /// the lease as this node's, and must not take it back.
   std::optional<steady_time> handed_off_at;
@@ -118,8 +122,12 @@ void start_cluster(self_pointer self, const std::string& id) {
   auto& st = self->state;
   auto& slot = st.clusters.at(id);
   slot.ready = false;
-  slot.actor = spawn_cluster(self, cluster_context{slot.record, st.writer, st.reader,
-                                                   self, st.options.domain, st.parked});
+  // Only the first start after the acquisition: a cluster restarted after a crash lost
+  // its attempts' actors, and counts them as stalled.
+  auto adopt = std::exchange(slot.adopt_running_attempts, false);
+  slot.actor =
+      spawn_cluster(self, cluster_context{slot.record, st.writer, st.reader, self,
+                                          st.options.domain, st.parked, adopt});
   st.id_by_address[slot.actor.address()] = id;
 }
 
@@ -182,16 +190,18 @@ void update_lease_gauge(const node_state& st) {
 }
 
 /// The lease of `id` was acquired at `epoch`: serve the cluster.
-void take_lease(self_pointer self, const std::string& id, std::int64_t epoch,
+void take_lease(self_pointer self, const std::string& id, const lease_grant& grant,
                 steady_time sent) {
   auto& slot = self->state.clusters.at(id);
+  auto epoch = grant.epoch;
   slot.epoch = epoch;
+  slot.adopt_running_attempts = grant.released;
   slot.valid_until = lease_deadline(self, sent);
   slot.restarts.clear();
   metrics::leases().acquisitions.add();
   update_lease_gauge(self->state);
-  spdlog::info("event=lease_acquired cluster={} epoch={} node={}", id, epoch,
-               membership(self).node_id);
+  spdlog::info("event=lease_acquired cluster={} epoch={} node={} released_before={}", id,
+               epoch, membership(self).node_id, grant.released);
   // Before the cluster loads: its first write must find the epoch.
   tell_writer_epoch(self, id, epoch);
   start_cluster(self, id);
@@ -435,10 +445,11 @@ void acquire(self_pointer self, const std::string& id) {
   };
   self->request(st.keeper, membership(self).lease_ttl, acquire_atom::value, id)
       .then(
-          [self, id, sent, settle](std::int64_t epoch) {
+          [self, id, sent, settle](lease_grant& grant) {
             auto& slot = self->state.clusters.at(id);
-            if (epoch > 0 && !self->state.stopping && slot.epoch == 0 && !slot.stopping)
-              take_lease(self, id, epoch, sent);
+            if (grant.epoch > 0 && !self->state.stopping && slot.epoch == 0 &&
+                !slot.stopping)
+              take_lease(self, id, grant, sent);
             settle();
           },
           [id, settle](caf::error& err) {

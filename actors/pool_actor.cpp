@@ -142,6 +142,34 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
   return taken;
 }
 
+/// Takes over attempts that the cluster's previous owner dispatched and handed over with
+/// its lease: their workers still run them, so they keep their attempt and the deadline
+/// they had, and their results are accepted as if the attempts began here.
+void adopt_attempts(self_pointer self, std::vector<job_record> jobs) {
+  auto& st = self->state;
+  auto wall_now = st.context.options.wall_clock();
+  auto now = self->clock().now();
+  metrics::jobs().running.add(static_cast<std::int64_t>(jobs.size()));
+  for (auto& job : jobs) {
+    auto id = job.id;
+    auto machine_id = job.executing_machine_id;
+    auto number = job.attempts_used;
+    auto elapsed = std::max<timestamp_ms>(0, wall_now - job.last_dispatched_at);
+    auto timeout = timestamp_ms{job.timeout_seconds} * 1000;
+    auto left = std::max<timestamp_ms>(0, timeout - elapsed);
+    auto due = now + std::chrono::milliseconds{left};
+    job_context context{st.context.writer, st.context.cluster, self,
+                        st.context.options.wall_clock};
+    context.adopted = true;
+    auto attempt = spawn_job(self, std::move(job), std::move(context));
+    end_attempt(self, id);
+    auto deadline = st.deadlines.emplace(due, id);
+    st.running.emplace(std::move(id),
+                       running_attempt{attempt, std::move(machine_id), number, deadline});
+  }
+  schedule_timeout_check(self);
+}
+
 void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
             std::vector<dispatched_job> jobs) {
   it->second.promise.deliver(std::move(jobs));
@@ -182,6 +210,9 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         for (auto& job : jobs)
           self->state.pending.push_back(std::move(job));
         schedule_dispatch(self);
+      },
+      [self](adopt_atom, std::vector<job_record>& jobs) {
+        adopt_attempts(self, std::move(jobs));
       },
       [self](jobs_request& request) -> caf::result<std::vector<dispatched_job>> {
         auto& st = self->state;

@@ -20,6 +20,9 @@ using pool_actor = caf::typed_actor<
     caf::reacts_to<enqueue_atom, job_record>,
     /// Pending jobs found at a restart, oldest first: one message for all of them.
     caf::reacts_to<enqueue_atom, std::vector<job_record>>,
+    /// Attempts still running that the cluster's previous owner handed over with its
+    /// lease: they run on under the deadline they had.
+    caf::reacts_to<adopt_atom, std::vector<job_record>>,
     /// A worker's poll; answered with up to `limit` jobs, or none when its ttl passes.
     caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
     /// A result for one of this pool's jobs (forwarded to the job's attempt).

@@ -20,10 +20,11 @@ using lease_keeper_actor = caf::typed_actor<
     /// and every lease.
     caf::replies_to<membership_round_atom,
                     std::vector<held_lease>>::with<membership_view>,
-    /// Acquires an expired lease with the next epoch; answers it, or 0 when another
-    /// node holds the lease.
-    caf::replies_to<acquire_atom, std::string>::with<std::int64_t>,
-    /// Ends a lease now (a hand-off), so that the next owner need not wait for its TTL.
+    /// Acquires an expired lease with the next epoch; answers it (0 when another node
+    /// holds the lease) and whether its last holder released it.
+    caf::replies_to<acquire_atom, std::string>::with<lease_grant>,
+    /// Ends a lease now, as released (a hand-off), so that the next owner need not wait
+    /// for its TTL and adopts the attempts left running.
     caf::replies_to<release_lease_atom, held_lease>::with<done_atom>,
     /// Marks the node as gone and ends its leases (an orderly stop).
     caf::replies_to<leave_atom>::with<done_atom>>;

@@ -57,6 +57,17 @@ struct held_lease {
   bool operator==(const held_lease&) const = default;
 };
 
+/// An acquisition: the epoch (0: another node holds the lease), and whether the previous
+/// holder released the lease after committing every write (a hand-off or an orderly
+/// stop) rather than letting it run out. Only then are the attempts it left running
+/// still running on their workers.
+struct lease_grant {
+  std::int64_t epoch = 0;
+  bool released = false;
+
+  bool operator==(const lease_grant&) const = default;
+};
+
 /// What one membership round found: the live nodes, every lease, and which of the
 /// leases the node asked to renew were renewed.
 struct membership_view {
@@ -81,6 +92,10 @@ template <class Inspector> auto inspect(Inspector& f, lease_row& x) {
 
 template <class Inspector> auto inspect(Inspector& f, held_lease& x) {
   return f(x.cluster_id, x.epoch);
+}
+
+template <class Inspector> auto inspect(Inspector& f, lease_grant& x) {
+  return f(x.epoch, x.released);
 }
 
 template <class Inspector> auto inspect(Inspector& f, membership_view& x) {

@@ -49,7 +49,8 @@ std::vector<node_process> live_nodes_on_host(pqxx::transaction_base& txn,
   return result;
 }
 
-void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& ids,
+                  bool released) {
   if (ids.empty())
     return;
   auto array = text_array(ids);
@@ -60,9 +61,9 @@ void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& i
                   "AND h.cluster_id = l.cluster_id AND h.epoch = l.epoch "
                   "AND h.ended_at IS NULL",
                   array);
-  txn.exec_params("UPDATE cluster_leases SET expires_at = now() "
+  txn.exec_params("UPDATE cluster_leases SET expires_at = now(), released = $2 "
                   "WHERE node_id = ANY($1::text[]) AND expires_at > now()",
-                  array);
+                  array, released);
 }
 
 bool insert_node(pqxx::transaction_base& txn, const node_identity& node,
@@ -163,8 +164,8 @@ std::vector<lease_row> leases(pqxx::transaction_base& txn) {
   return result;
 }
 
-std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_id,
-                           const std::string& cluster_id, std::chrono::milliseconds ttl) {
+lease_grant acquire_lease(pqxx::transaction_base& txn, const std::string& node_id,
+                          const std::string& cluster_id, std::chrono::milliseconds ttl) {
   // A cluster created by an older server has no row yet.
   txn.exec_params("INSERT INTO cluster_leases (cluster_id) SELECT id FROM clusters "
                   "WHERE id = $1 ON CONFLICT DO NOTHING",
@@ -172,11 +173,11 @@ std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_
   // FOR UPDATE waits for the writes in flight under the current epoch (they hold the row
   // FOR SHARE), so the acquirer's load sees them; and it sees a rival's acquisition.
   auto current = txn.exec_params(
-      "SELECT epoch, expires_at FROM cluster_leases WHERE cluster_id = $1 "
+      "SELECT epoch, expires_at, released FROM cluster_leases WHERE cluster_id = $1 "
       "AND (expires_at <= now() OR node_id = $2) FOR UPDATE",
       cluster_id, node_id);
   if (current.empty())
-    return 0;
+    return {};
   auto old_epoch = current[0][0].as<std::int64_t>();
   // The old epoch ended when it ran out, or now when this node takes its own lease again
   // before then (it stopped serving the cluster after a renewal came too late).
@@ -186,20 +187,22 @@ std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_
   auto epoch =
       txn.exec_params("UPDATE cluster_leases SET node_id = $2, epoch = epoch + 1, "
                       "expires_at = now() + $3 * interval '1 millisecond', "
-                      "acquired_at = now() WHERE cluster_id = $1 RETURNING epoch",
+                      "acquired_at = now(), released = false "
+                      "WHERE cluster_id = $1 RETURNING epoch",
                       cluster_id, node_id, ms(ttl))[0][0]
           .as<std::int64_t>();
   txn.exec_params("INSERT INTO lease_history (cluster_id, epoch, node_id, acquired_at) "
                   "VALUES ($1, $2, $3, now())",
                   cluster_id, epoch, node_id);
-  return epoch;
+  return {epoch, current[0][2].as<bool>()};
 }
 
 void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
                    const held_lease& lease) {
   auto rows = txn.exec_params(
-      "UPDATE cluster_leases SET expires_at = now() WHERE cluster_id = $1 "
-      "AND node_id = $2 AND epoch = $3 AND expires_at > now() RETURNING epoch",
+      "UPDATE cluster_leases SET expires_at = now(), released = true "
+      "WHERE cluster_id = $1 AND node_id = $2 AND epoch = $3 AND expires_at > now() "
+      "RETURNING epoch",
       lease.cluster_id, node_id, lease.epoch);
   if (!rows.empty())
     txn.exec_params("UPDATE lease_history SET ended_at = now() WHERE cluster_id = $1 "
@@ -208,7 +211,7 @@ void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
 }
 
 void leave(pqxx::transaction_base& txn, const std::string& node_id) {
-  retire_nodes(txn, {node_id});
+  retire_nodes(txn, {node_id}, true);
 }
 
 std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,

@@ -27,8 +27,10 @@ std::vector<node_process> live_nodes_on_host(pqxx::transaction_base& txn,
                                              std::chrono::milliseconds ttl);
 
 /// Marks the nodes `ids` as gone and ends their leases now, so that their clusters can be
-/// acquired at once rather than after the TTL.
-void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
+/// acquired at once rather than after the TTL. `released`: the nodes committed every
+/// write first (an orderly stop), so their running attempts can be adopted.
+void retire_nodes(pqxx::transaction_base& txn, const std::vector<std::string>& ids,
+                  bool released = false);
 
 /// Registers `node` (or registers it again after it left or went silent); false when a
 /// live node already has its id.
@@ -60,16 +62,18 @@ std::vector<node_row> live_nodes(pqxx::transaction_base& txn,
 std::vector<lease_row> leases(pqxx::transaction_base& txn);
 
 /// Takes the lease of `cluster_id` for the node when it has expired (or never was
-/// held) or the node holds it already, with the next epoch; answers that epoch, or 0
-/// when another node holds it.
-std::int64_t acquire_lease(pqxx::transaction_base& txn, const std::string& node_id,
-                           const std::string& cluster_id, std::chrono::milliseconds ttl);
+/// held) or the node holds it already, with the next epoch; answers that epoch (0 when
+/// another node holds it), and whether the previous holder released it (see
+/// lease_grant).
+lease_grant acquire_lease(pqxx::transaction_base& txn, const std::string& node_id,
+                          const std::string& cluster_id, std::chrono::milliseconds ttl);
 
-/// Ends the lease now if the node still holds it at that epoch.
+/// Ends the lease now, as released, if the node still holds it at that epoch.
 void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
                    const held_lease& lease);
 
-/// Marks the node as gone and ends every lease it holds now.
+/// Marks the node as gone and ends every lease it holds now, as released (it committed
+/// every write before).
 void leave(pqxx::transaction_base& txn, const std::string& node_id);
 
 /// Locks (FOR SHARE) the lease rows that the node holds at the given epochs, so that no

@@ -118,7 +118,7 @@ CAF_TEST_FIXTURE_SCOPE(lease_fencing_tests, fixture)
 
 CAF_TEST(writes commit while the node holds the lease at their epoch) {
   auto keeper = keeper_of("n1", 3000ms);
-  auto epoch = ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"});
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
   CAF_CHECK_EQUAL(epoch, 1);
   auto writer = writer_of("n1");
   self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
@@ -137,14 +137,16 @@ CAF_TEST(writes commit while the node holds the lease at their epoch) {
 CAF_TEST(writes under an epoch another node replaced are refused and the node is told) {
   // Long enough for the refused acquisition below on a loaded machine.
   auto first = keeper_of("n1", 1500ms);
-  auto epoch = ask<std::int64_t>(first, acquire_atom::value, std::string{"c1"});
+  auto epoch = ask<lease_grant>(first, acquire_atom::value, std::string{"c1"}).epoch;
   auto writer = writer_of("n1");
   self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
   CAF_CHECK(ask<bool>(writer, job("before")));
   auto second = keeper_of("n2", 3000ms);
-  CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 0);
+  CAF_CHECK_EQUAL(ask<lease_grant>(second, acquire_atom::value, std::string{"c1"}).epoch,
+                  0);
   std::this_thread::sleep_for(1600ms);
-  CAF_CHECK_EQUAL(ask<std::int64_t>(second, acquire_atom::value, std::string{"c1"}), 2);
+  CAF_CHECK_EQUAL(ask<lease_grant>(second, acquire_atom::value, std::string{"c1"}).epoch,
+                  2);
   auto message = refusal<bool>(writer, job("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
   bool told = false;
@@ -169,7 +171,7 @@ CAF_TEST(a write of a cluster the node holds no lease of is refused) {
 
 CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
   auto keeper = keeper_of("n1", 200ms);
-  auto epoch = ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"});
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
   std::this_thread::sleep_for(300ms);
   // A write of n1 in flight: the lease row locked by its fence check, not committed.
   pqxx::connection writing{url};
@@ -190,7 +192,7 @@ CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
   CAF_CHECK(taking.wait_for(500ms) == std::future_status::timeout);
   write.commit();
   CAF_REQUIRE(taking.wait_for(10s) == std::future_status::ready);
-  CAF_CHECK_EQUAL(taking.get(), epoch + 1);
+  CAF_CHECK_EQUAL(taking.get().epoch, epoch + 1);
   CAF_CHECK_EQUAL(jobs_in_database(), 1);
 }
 
@@ -198,8 +200,8 @@ CAF_TEST(a renewal and a group commit lock the leases in one order) {
   ask<done_atom>(writer_of(""), cluster_record{"c2", "sk_c2", "", 0, false, false});
   auto keeper = keeper_of("n1", 60000ms);
   std::vector<held_lease> held{
-      {"c1", ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"})},
-      {"c2", ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c2"})}};
+      {"c1", ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch},
+      {"c2", ask<lease_grant>(keeper, acquire_atom::value, std::string{"c2"}).epoch}};
   // A third session holds c1 so that the two below queue on it: the group commit's fence
   // check, which locks c1 first, and then a renewal made to reach its rows by their
   // index in the order it names them, c2 first.
@@ -268,7 +270,8 @@ CAF_TEST(a node id taken by a live node is refused and a dead process is retired
                 3000ms);
   auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, "n2", 60000ms});
   spawned.push_back(caf::actor_cast<caf::actor>(keeper));
-  CAF_CHECK_EQUAL(ask<std::int64_t>(keeper, acquire_atom::value, std::string{"c1"}), 1);
+  CAF_CHECK_EQUAL(ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch,
+                  1);
   // A node restarted on host-a retires n2, whose process is gone, and its lease ends.
   register_node(url, node_identity{"n3", "", "", 0, "host-a", getpid(), ""}, 60000ms);
   pqxx::connection connection{url};

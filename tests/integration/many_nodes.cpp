@@ -75,11 +75,13 @@ struct fixture {
     return {};
   }
 
-  /// A cluster whose preferred owner among `node_ids` is `owner`, created through it.
+  /// A cluster whose preferred owner among `node_ids` is `owner`, created through
+  /// `through` (default: the owner).
   cluster create_cluster_preferring(const std::string& owner,
-                                    const std::vector<std::string>& node_ids) {
+                                    const std::vector<std::string>& node_ids,
+                                    const std::string& through = {}) {
     for (int attempt = 0; attempt < 64; ++attempt) {
-      auto c = create_cluster(*nodes.at(owner));
+      auto c = create_cluster(*nodes.at(through.empty() ? owner : through));
       if (ownership::preferred_owner(node_ids, c.id) == owner)
         return c;
     }
@@ -133,6 +135,26 @@ struct fixture {
          txn.exec_params("SELECT id FROM jobs WHERE cluster_id = $1", c.id))
       ids.insert(row[0].as<std::string>());
     return ids;
+  }
+
+  /// The node holding an unexpired lease of `c`; empty if none.
+  std::string owner_in_database(const cluster& c) {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    auto rows =
+        txn.exec_params("SELECT node_id FROM cluster_leases WHERE cluster_id = $1 "
+                        "AND expires_at > now()",
+                        c.id);
+    return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
+  }
+
+  /// The status and attempts used of job `id`.
+  std::pair<std::string, int> job_row(const std::string& id) {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    auto row =
+        txn.exec_params1("SELECT status, attempts_used FROM jobs WHERE id = $1", id);
+    return {row[0].as<std::string>(), row[1].as<int>()};
   }
 
   /// Checks that no two acquisitions of one cluster overlapped in time.
@@ -240,6 +262,38 @@ CAF_TEST(a frozen node serves and writes nothing after another took its clusters
   // Back in the membership, the node is the cluster's preferred owner again and gets it
   // back by hand-off, with a newer epoch.
   CAF_CHECK(wait_until_served(a, c, 20s, acknowledged).has_value());
+  check_lease_history();
+}
+
+CAF_TEST(a job running at a hand - off keeps its attempt) {
+  auto& a = start("node-a");
+  auto c = create_cluster_preferring("node-b", {"node-a", "node-b"}, "node-a");
+  auto created = create_job(a, c);
+  CAF_REQUIRE_EQUAL(created.status, 201u);
+  auto id = parse_json(created.body)["id"].get<std::string>();
+  std::vector<std::pair<std::string, std::string>> worker{
+      {"Authorization", "Basic " + c.secret}, {"x-machine-id", "m1"}};
+  auto poll = a.client().request("POST", "/jobs-request",
+                                 R"({"service":"svc","limit":1,"ttl":5000})", worker);
+  CAF_REQUIRE_EQUAL(poll.status, 200u);
+  CAF_REQUIRE_EQUAL(parse_json(poll.body).size(), 1u);
+  // node-b joins and is the cluster's preferred owner: node-a hands the cluster over
+  // while the worker runs the job.
+  auto& b = start("node-b");
+  std::vector<std::string> acknowledged;
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (owner_in_database(c) != "node-b" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  CAF_REQUIRE_EQUAL(owner_in_database(c), "node-b");
+  CAF_REQUIRE(wait_until_served(b, c, 20s, acknowledged).has_value());
+  CAF_CHECK_EQUAL(job_row(id), std::make_pair(std::string{"running"}, 1));
+  // The worker's result reaches the new owner (through the node it polled) and counts
+  // for the attempt it ran: the hand-off cost the job nothing.
+  auto posted =
+      a.client().request("POST", "/jobs/" + id + "/result",
+                         R"({"result":"oWs=","resultType":"resolution"})", worker);
+  CAF_CHECK_EQUAL(posted.status, 204u);
+  CAF_CHECK_EQUAL(job_row(id), std::make_pair(std::string{"success"}, 1));
   check_lease_history();
 }
 

@@ -19,11 +19,11 @@ cluster_fixture::~cluster_fixture() {
   run();
 }
 
-void cluster_fixture::start_cluster() {
+void cluster_fixture::start_cluster(bool adopt) {
   store->clusters.try_emplace(info.id, info);
   cluster = spawn_cluster(
       self.ptr(), cluster_context{info, db, db, caf::actor_cast<cluster_parent>(self),
-                                  options, parked});
+                                  options, parked, adopt});
   run();
   bool ready = false;
   self->receive([&](cluster_ready_atom, const std::string& id) { ready = id == info.id; },
@@ -36,6 +36,13 @@ void cluster_fixture::restart_cluster() {
   run();
   self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
   start_cluster();
+}
+
+void cluster_fixture::hand_over_cluster() {
+  caf::anon_send_exit(cluster, caf::exit_reason::kill);
+  run();
+  self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+  start_cluster(true);
 }
 
 std::string cluster_fixture::create(const std::string& fn, std::int32_t retries,

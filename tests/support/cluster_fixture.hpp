@@ -19,11 +19,16 @@ struct cluster_fixture : actor_fixture {
   /// Stops the cluster first: its periodic sweep would keep the DSL's final run() busy.
   ~cluster_fixture();
 
-  /// Spawns the cluster (again), letting it load from the store.
-  void start_cluster();
+  /// Spawns the cluster (again), letting it load from the store; `adopt`: as the node
+  /// that took its lease over from a hand-off (cluster_context::adopt_running_attempts).
+  void start_cluster(bool adopt = false);
 
   /// Kills the cluster and starts it again from the store, like a node restart.
   void restart_cluster();
+
+  /// Kills the cluster and starts it again from the store like the node that its
+  /// previous owner handed it to.
+  void hand_over_cluster();
 
   /// Sends `message` and returns the answer once all actors are idle.
   template <class T, class Message> T ask(Message message) {

@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include <utility>
+
 namespace diffplane::testing {
 
 namespace {
@@ -41,25 +43,27 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
                                           lease.expires_at <= now(), 0});
         return view;
       },
-      [=](acquire_atom, const std::string& cluster_id) -> caf::result<std::int64_t> {
+      [=](acquire_atom, const std::string& cluster_id) -> caf::result<lease_grant> {
         if (!reachable())
           return unavailable();
         auto& lease = table->leases[cluster_id];
         if (lease.expires_at > now() && lease.node_id != me)
-          return std::int64_t{0};
+          return lease_grant{};
         lease.node_id = me;
         lease.epoch += 1;
         lease.expires_at = now() + table->ttl;
         table->history.push_back({cluster_id, lease.epoch, me});
-        return lease.epoch;
+        return lease_grant{lease.epoch, std::exchange(lease.released, false)};
       },
       [=](release_lease_atom, const held_lease& held) -> caf::result<done_atom> {
         if (!reachable())
           return unavailable();
         auto it = table->leases.find(held.cluster_id);
         if (it != table->leases.end() && it->second.node_id == me &&
-            it->second.epoch == held.epoch && it->second.expires_at > now())
+            it->second.epoch == held.epoch && it->second.expires_at > now()) {
           it->second.expires_at = now();
+          it->second.released = true;
+        }
         return done_atom::value;
       },
       [=](leave_atom) -> caf::result<done_atom> {
@@ -67,8 +71,10 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
           return unavailable();
         table->left.insert(me);
         for (auto& [cluster, lease] : table->leases)
-          if (lease.node_id == me && lease.expires_at > now())
+          if (lease.node_id == me && lease.expires_at > now()) {
             lease.expires_at = now();
+            lease.released = true;
+          }
         return done_atom::value;
       },
   };

@@ -20,6 +20,8 @@ struct memory_leases {
     std::string node_id;
     std::int64_t epoch = 0;
     caf::actor_clock::time_point expires_at{};
+    /// Released by its holder rather than run out (see lease_grant).
+    bool released = false;
   };
   std::map<std::string, lease> leases;
   /// Each node's last heartbeat.

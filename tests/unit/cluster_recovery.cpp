@@ -5,6 +5,7 @@
 #include "actors/job_lifecycle.hpp"
 
 using namespace diffplane;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -25,6 +26,12 @@ struct fixture : testing::cluster_fixture {
     job.created_at = 100 + static_cast<timestamp_ms>(store->jobs.size());
     store->jobs[info.id + "/" + id] = job;
     return job;
+  }
+
+  /// The machine that ran the seeded jobs, as the previous owner stored it.
+  void seed_machine() {
+    store->machines[info.id + "/dead-machine"] =
+        machine_record{info.id, "dead-machine", "svc", "10.0.0.1", "", wall_clock_start};
   }
 };
 
@@ -61,6 +68,40 @@ CAF_TEST(a running job counts its attempt as stalled) {
   CAF_CHECK(ask<bool>(result("retry", "m1", "cmVzdWx0", 2)));
 }
 
+CAF_TEST(a running job handed over with its lease keeps its attempt) {
+  seed_machine();
+  seeded("handed", job_status::running, 1, 2);
+  hand_over_cluster();
+  CAF_CHECK_EQUAL(store->job("c1", "handed")->status, job_status::running);
+  CAF_CHECK(ask<bool>(result("handed", "dead-machine", "cmVzdWx0", 1)));
+  auto job = store->job("c1", "handed");
+  CAF_CHECK_EQUAL(job->status, job_status::success);
+  CAF_CHECK_EQUAL(job->attempts_used, 1);
+}
+
+CAF_TEST(an adopted attempt stalls when its machine stays silent) {
+  seed_machine();
+  seeded("handed", job_status::running, 1, 2);
+  hand_over_cluster();
+  // The machine's clock starts at the load; silent past the stall window (10 s), its
+  // attempt stalls like one dispatched here.
+  for (int i = 0; i < 12 && store->job("c1", "handed")->status == job_status::running;
+       ++i) {
+    advance_time(1s);
+    run();
+  }
+  CAF_CHECK_EQUAL(store->job("c1", "handed")->status, job_status::pending);
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].attempt, 2);
+}
+
+CAF_TEST(a handed over attempt of an unknown machine counts as stalled) {
+  seeded("orphan", job_status::running, 1, 2);
+  hand_over_cluster();
+  CAF_CHECK_EQUAL(store->job("c1", "orphan")->status, job_status::pending);
+}
+
 CAF_TEST(a result committed before a crash is served after it) {
   auto id = create("f");
   ask<std::vector<dispatched_job>>(poll("m1"));
@@ -86,7 +127,6 @@ CAF_TEST(cached resolutions survive a restart) {
 }
 
 CAF_TEST(a sweep moves the older live jobs and no job is created before the move) {
-  using namespace std::chrono_literals;
   // Without jobs there is nothing to move, and an idle cluster writes nothing.
   advance_time(3s);
   CAF_CHECK_EQUAL(store->live_jobs_before.count("c1"), 0u);
