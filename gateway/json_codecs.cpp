@@ -771,6 +771,15 @@ std::string encode_nodes(const membership_view& view) {
   auto iso_or_null = [](timestamp_ms ms) {
     return ms == 0 ? json(nullptr) : json(format_iso8601(ms));
   };
+  // Where other nodes reach it; null for a node that publishes no CAF port (a node
+  // alone).
+  auto caf_address = [](const node_row& n) {
+    if (n.caf_host.empty() || n.caf_port == 0)
+      return json(nullptr);
+    auto host =
+        n.caf_host.find(':') == std::string::npos ? n.caf_host : "[" + n.caf_host + "]";
+    return json(host + ":" + std::to_string(n.caf_port));
+  };
   auto nodes = json::array();
   for (const auto& n : view.nodes) {
     auto clusters = json::array();
@@ -779,6 +788,7 @@ std::string encode_nodes(const membership_view& view) {
         clusters.push_back(lease.cluster_id);
     nodes.push_back({{"id", n.id},
                      {"httpAddress", n.http_address},
+                     {"cafAddress", caf_address(n)},
                      {"startedAt", iso_or_null(n.started_at)},
                      {"heartbeatAt", iso_or_null(n.heartbeat_at)},
                      {"clusters", std::move(clusters)}});

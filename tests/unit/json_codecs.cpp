@@ -142,3 +142,15 @@ CAF_TEST(deep control bodies are refused before a document is built) {
   CAF_CHECK_EQUAL(
       refusal([](auto& b) { decode_jobs_request(poll_with_body(b)); }, nested_32), "");
 }
+
+CAF_TEST(a node shows its caf address only when it publishes one) {
+  membership_view view;
+  view.nodes.push_back({"alone", "127.0.0.1:4000", "", 0, 1000, 2000});
+  view.nodes.push_back({"meshed", "10.0.0.1:4000", "10.0.0.1", 4100, 1000, 2000});
+  view.nodes.push_back({"v6", "[::1]:4000", "::1", 4100, 1000, 2000});
+  auto nodes = nlohmann::json::parse(encode_nodes(view))["nodes"];
+  CAF_REQUIRE_EQUAL(nodes.size(), 3u);
+  CAF_CHECK(nodes[0].contains("cafAddress") && nodes[0]["cafAddress"].is_null());
+  CAF_CHECK_EQUAL(nodes[1].value("cafAddress", ""), "10.0.0.1:4100");
+  CAF_CHECK_EQUAL(nodes[2].value("cafAddress", ""), "[::1]:4100");
+}
