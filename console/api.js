@@ -14,6 +14,7 @@ export function signIn(value) {
 
 export function signOut() {
   sessionStorage.removeItem(key);
+  clusterSecrets.clear();
 }
 
 /** An error the pages show as it is: `kind` is "unreachable", "unauthorized" or "http". */
@@ -25,9 +26,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls a route of this server; resolves with the parsed JSON body (null for 204). */
-export async function call(method, path, { body, secretOverride, timeoutMs = 10_000 } = {}) {
-  const token = secretOverride ?? secret();
+/**
+ * Calls a route of this server; resolves with the parsed JSON body (null for 204).
+ * `clusterSecret`: the route takes a cluster's API secret, whose refusal is an error of
+ * that cluster, not of the management secret (it does not sign the tab out).
+ */
+export async function call(method, path, { body, secretOverride, clusterSecret, timeoutMs = 10_000 } = {}) {
+  const token = clusterSecret ?? secretOverride ?? secret();
   let response;
   try {
     response = await fetch(path, {
@@ -51,6 +56,9 @@ export async function call(method, path, { body, secretOverride, timeoutMs = 10_
   } catch {
     parsed = null;
   }
+  if (response.status === 401 && clusterSecret !== undefined) {
+    throw new ApiError("http", `${method} ${path}: the server refused the cluster's API secret.`, 401);
+  }
   if (response.status === 401) {
     throw new ApiError("unauthorized", "Wrong management secret: the server refused it.", 401);
   }
@@ -63,6 +71,43 @@ export async function call(method, path, { body, secretOverride, timeoutMs = 10_
 
 const encode = encodeURIComponent;
 
+/**
+ * The clusters' API secrets, fetched with the management secret when a page first
+ * needs one (the resource routes take the cluster's secret, not the management one).
+ * Kept in this module's memory only: a reload or sign-out forgets them.
+ */
+const clusterSecrets = new Map();
+
+/** The promise of the cluster's API secret: parallel first calls share one fetch. */
+function clusterSecret(clusterId) {
+  if (!clusterSecrets.has(clusterId)) {
+    const fetched = call("GET", "/clusters").then((clusters) => {
+      const cluster = clusters.find((c) => c.id === clusterId);
+      if (!cluster) throw new ApiError("http", `No cluster ${clusterId} on this server.`, 404);
+      return cluster.apiSecret;
+    });
+    fetched.catch(() => clusterSecrets.delete(clusterId));
+    clusterSecrets.set(clusterId, fetched);
+  }
+  return clusterSecrets.get(clusterId);
+}
+
+/** A route under the cluster's API secret; a refused secret is fetched again next time. */
+async function clusterCall(clusterId, method, path) {
+  try {
+    return await call(method, path, { clusterSecret: await clusterSecret(clusterId) });
+  } catch (error) {
+    if (error.status === 401) clusterSecrets.delete(clusterId);
+    throw error;
+  }
+}
+
+/** "?a=1&b=2" of the parameters that are set (empty string: none). */
+function query(parameters) {
+  const set = Object.entries(parameters).filter(([, value]) => value !== undefined && value !== null && value !== "");
+  return set.length === 0 ? "" : `?${set.map(([name, value]) => `${name}=${encode(value)}`).join("&")}`;
+}
+
 export const api = {
   clusters: () => call("GET", "/clusters"),
   createCluster: (description) => call("POST", "/clusters", { body: { description } }),
@@ -73,4 +118,10 @@ export const api = {
   metrics: (id, service) => call("GET", `/clusters/${encode(id)}/metrics?serviceName=${encode(service)}`),
   settings: (id) => call("GET", `/clusters/${encode(id)}/settings`),
   changeSettings: (id, settings) => call("PUT", `/clusters/${encode(id)}/settings`, { body: settings }),
+  nodes: () => call("GET", "/nodes"),
+  resources: (id, { kind, state, namespace, limit, cursor } = {}) =>
+    clusterCall(id, "GET", `/resources${query({ kind, state, namespace, limit, cursor })}`),
+  resource: (id, kind, resourceId) => clusterCall(id, "GET", `/resources/${encode(kind)}/${encode(resourceId)}`),
+  resourceCounts: (id, { kind, namespace } = {}) => clusterCall(id, "GET", `/resources-counts${query({ kind, namespace })}`),
+  resourceKind: (id, kind) => clusterCall(id, "GET", `/resources-kinds/${encode(kind)}`),
 };

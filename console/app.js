@@ -6,6 +6,9 @@ import { clusterPage } from "./page_cluster.js";
 import { clustersPage } from "./page_clusters.js";
 import { jobPage } from "./page_job.js";
 import { metricsPage } from "./page_metrics.js";
+import { nodesPage } from "./page_nodes.js";
+import { resourcePage } from "./page_resource.js";
+import { resourcesPage } from "./page_resources.js";
 import { settingsPage } from "./page_settings.js";
 
 const main = document.getElementById("main");
@@ -13,7 +16,11 @@ const nav = document.getElementById("nav");
 const banner = document.getElementById("banner");
 const signOutButton = document.getElementById("sign-out");
 
+// The resources page keeps its filters in a query after the path: it reads them itself.
 const routes = [
+  [/^#\/nodes$/, nodesPage],
+  [/^#\/clusters\/([^/]+)\/resources\/([^/?]+)\/([^/?]+)$/, resourcePage],
+  [/^#\/clusters\/([^/]+)\/resources(?:\?.*)?$/, resourcesPage],
   [/^#\/clusters\/([^/]+)\/jobs\/([^/]+)$/, jobPage],
   [/^#\/clusters\/([^/]+)\/metrics$/, metricsPage],
   [/^#\/clusters\/([^/]+)\/settings$/, settingsPage],
@@ -63,18 +70,19 @@ function pageContext(params, mine) {
 }
 
 function navigation(clusterId) {
-  const here = location.hash || "#/";
+  const here = (location.hash || "#/").split("?")[0];
   const link = (href, text) => h("a", { href, "aria-current": here === href ? "page" : undefined }, text);
-  const items = [link("#/", "Clusters")];
+  const items = [link("#/", "Clusters"), link("#/nodes", "Nodes")];
   if (clusterId) {
     const base = `#/clusters/${encodeURIComponent(clusterId)}`;
-    items.push(link(base, "Jobs & machines"), link(`${base}/metrics`, "Metrics"), link(`${base}/settings`, "Settings"));
+    items.push(
+      h("span", { class: "nav-cluster mono", title: `cluster ${clusterId}` }, clusterId.slice(0, 8)),
+      link(base, "Jobs & machines"),
+      link(`${base}/resources`, "Resources"),
+      link(`${base}/metrics`, "Metrics"),
+      link(`${base}/settings`, "Settings"),
+    );
   }
-  // Placeholders, deliberately not links: nodes and resources are not on this server yet.
-  items.push(
-    h("span", { class: "placeholder", title: "Not available yet: multi-node operation is not on this server" }, "Nodes (soon)"),
-    h("span", { class: "placeholder", title: "Not available yet: resource reports are not on this server" }, "Resources (soon)"),
-  );
   replace(nav, items);
 }
 

@@ -76,3 +76,47 @@ export function bytes(count) {
 export function badge(state) {
   return h("span", { class: `badge badge-${String(state).replace(/[^a-z]/gi, "")}` }, state);
 }
+
+/** A future time as "in 2 s", "in 3 min"; a past one as ago() says it. */
+export function until(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  if (seconds < 0) return ago(iso, now);
+  if (seconds < 90) return `in ${seconds} s`;
+  if (seconds < 90 * 60) return `in ${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `in ${Math.round(seconds / 3600)} h`;
+  return new Date(iso).toISOString().slice(0, 16).replace("T", " ");
+}
+
+/** "1 cluster", "3 clusters". */
+export function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * A button that replaces itself with what `show()` resolves to (nodes): payloads are
+ * fetched afresh and shown only when asked for. A failure is shown beside the button.
+ */
+export function revealButton(label, show, { id } = {}) {
+  const place = h("span");
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "quiet",
+      id,
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          replace(place, await show());
+        } catch (error) {
+          replace(place, button, " ", h("span", { class: "form-error" }, error.message));
+          button.disabled = false;
+        }
+      },
+    },
+    label,
+  );
+  place.append(button);
+  return place;
+}

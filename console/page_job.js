@@ -1,7 +1,7 @@
 // #/clusters/<id>/jobs/<jobId> : one job, its activity timeline and its payload sizes.
 // Payload contents are shown only when asked for, and then fetched afresh.
 import { api } from "./api.js";
-import { badge, bytes, clock, empty, h, replace } from "./dom.js";
+import { badge, bytes, clock, empty, h, replace, revealButton } from "./dom.js";
 
 const refreshMs = 3000;
 
@@ -59,27 +59,10 @@ function timeline(activity) {
 
 function resultReveal(clusterId, job) {
   if (job.resultBytes === null || job.resultBytes === undefined) return h("span", { class: "muted" }, "no result");
-  const place = h("span");
-  const button = h(
-    "button",
-    {
-      type: "button",
-      class: "quiet",
-      onclick: async () => {
-        button.disabled = true;
-        try {
-          const fresh = await api.job(clusterId, job.id);
-          replace(place, h("pre", { class: "payload" }, fresh.result ?? ""), h("span", { class: "muted" }, "as stored (the SDK sends base64 of msgpack)"));
-        } catch (error) {
-          replace(place, h("span", { class: "form-error" }, error.message));
-          button.disabled = false;
-        }
-      },
-    },
-    "Show result",
-  );
-  place.append(button);
-  return place;
+  return revealButton("Show result", async () => {
+    const fresh = await api.job(clusterId, job.id);
+    return [h("pre", { class: "payload" }, fresh.result ?? ""), h("span", { class: "muted" }, "as stored (the SDK sends base64 of msgpack)")];
+  });
 }
 
 export async function jobPage(main, context) {
