@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
@@ -27,6 +28,13 @@ struct native_server::impl {
 
   impl(native_server_options o, gateway::actor_bridge& b)
       : options(std::move(o)), bridge(b) {}
+
+  /// Runs what was posted after the I/O thread ended (answers of the actors to closed
+  /// sessions, which drop them), so that nothing queued keeps a session alive.
+  void drain() {
+    io->restart();
+    io->poll();
+  }
 
   void accept() {
     acceptor.async_accept(
@@ -51,6 +59,7 @@ native_server::native_server(native_server_options options, gateway::actor_bridg
 
 native_server::~native_server() {
   stop();
+  impl_->drain();
 }
 
 std::uint16_t native_server::start() {
@@ -81,8 +90,16 @@ void native_server::stop() {
     closed.set_value();
   });
   closed.get_future().wait();
-  i.io->stop();
-  i.thread.join();
+  // The closed sessions' cancelled reads, writes and timers complete on the I/O thread,
+  // each releasing its session. Stopped before they ran, the context kept them queued,
+  // each holding its session, which holds the context: a cycle, leaked at exit. With
+  // every socket closed the context runs out of work; a stop after a grace period
+  // bounds a shutdown all the same.
+  auto finished = std::async(std::launch::async, [&i] { i.thread.join(); });
+  if (finished.wait_for(std::chrono::seconds{5}) == std::future_status::timeout)
+    i.io->stop();
+  finished.wait();
+  i.drain();
 }
 
 } // namespace diffplane::native
