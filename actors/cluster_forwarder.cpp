@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <functional>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -55,6 +56,16 @@ struct forwarder_state {
   /// when a try there fails.
   cluster_actor local_route;
   mesh_gate_actor gate_route;
+  /// Since when the owner has not answered (tries timed out, its connection died, or the
+  /// node has no link to it), with no answer between; none: the last try was answered.
+  /// An owner alive to the database but not to this node (a partition between nodes)
+  /// keeps its lease, so trying again for the whole budget only makes callers wait for
+  /// the same error.
+  std::optional<steady_time> silent_since;
+  /// How long the owner may stay silent before a failed try is the request's answer:
+  /// long enough for a dead or frozen owner's lease to expire and another node to take
+  /// the cluster over (two lease TTLs), and one try more.
+  caf::timespan give_up_after{};
   std::mt19937_64 random{std::random_device{}()};
   static inline const char* name = "diffplane.cluster_forwarder";
 };
@@ -67,7 +78,15 @@ bool retryable(const caf::error& err) {
   if (err == caf::sec::request_timeout)
     return true;
   auto code = code_of(err);
-  return code == error_code::unavailable || code == error_code::moved;
+  return code == error_code::unavailable || code == error_code::moved ||
+         code == error_code::unreachable;
+}
+
+/// Whether `err` says that the owner did not answer: a try timed out, its connection
+/// died, or the node knows the owner but has no link to it.
+bool owner_silent(const caf::error& err) {
+  return err == caf::sec::request_timeout || err == caf::sec::request_receiver_down ||
+         code_of(err) == error_code::unreachable;
 }
 
 /// Sends `xs...` to the cluster's actor here, or to the gate of the peer serving it.
@@ -79,8 +98,12 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
                             deadline - self->clock().now());
   if (st.local_route) {
     self->request(st.local_route, remaining, xs...)
-        .then([promise](Reply& reply) mutable { promise.deliver(std::move(reply)); },
-              [fail](caf::error& err) mutable { fail(err); });
+        .then(
+            [self, promise](Reply& reply) mutable {
+              self->state.silent_since.reset();
+              promise.deliver(std::move(reply));
+            },
+            [fail](caf::error& err) mutable { fail(err); });
     return;
   }
   auto gate = st.gate_route;
@@ -95,6 +118,7 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
           [self, id, promise, started](Reply& reply) mutable {
             if (self->state.attempts.erase(id) == 0)
               return;
+            self->state.silent_since.reset();
             auto& stats = metrics::forwarding();
             stats.forwarded.add();
             stats.seconds.observe(
@@ -117,9 +141,22 @@ template <class Reply, class... Ts>
 void try_once(self_pointer self, caf::typed_response_promise<Reply> promise,
               steady_time deadline, caf::timespan try_limit, Ts... xs) {
   auto fail = [self, promise, deadline, try_limit, xs...](const caf::error& err) mutable {
-    self->state.local_route = nullptr;
-    self->state.gate_route = nullptr;
-    if (!retryable(err) || self->clock().now() + retry_pause >= deadline) {
+    auto& st = self->state;
+    st.local_route = nullptr;
+    st.gate_route = nullptr;
+    auto now = self->clock().now();
+    if (owner_silent(err)) {
+      if (!st.silent_since)
+        st.silent_since = now;
+      if (now - *st.silent_since >= st.give_up_after) {
+        promise.deliver(make_error(error_code::unavailable,
+                                   "cluster " + st.cluster_id +
+                                       " is served by a node that does not answer this "
+                                       "one; retry"));
+        return;
+      }
+    }
+    if (!retryable(err) || now + retry_pause >= deadline) {
       promise.deliver(err);
       return;
     }
@@ -205,8 +242,10 @@ caf::timespan poll_try_limit(std::int32_t ttl_ms) {
 
 cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor node,
                                                 std::string cluster_id,
-                                                std::string secret) {
+                                                std::string secret,
+                                                caf::timespan lease_ttl) {
   auto& st = self->state;
+  st.give_up_after = 2 * lease_ttl + peer_try_limit;
   st.node = std::move(node);
   st.cluster_id = std::move(cluster_id);
   st.secret = std::move(secret);
@@ -322,9 +361,11 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
 } // namespace
 
 cluster_actor spawn_cluster_forwarder(caf::local_actor* parent, node_actor node,
-                                      std::string cluster_id, std::string mesh_secret) {
+                                      std::string cluster_id, std::string mesh_secret,
+                                      caf::timespan lease_ttl) {
   return parent->spawn<caf::monitored>(forwarder_behavior, std::move(node),
-                                       std::move(cluster_id), std::move(mesh_secret));
+                                       std::move(cluster_id), std::move(mesh_secret),
+                                       lease_ttl);
 }
 
 } // namespace diffplane

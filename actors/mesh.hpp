@@ -19,8 +19,11 @@ mesh_gate_actor spawn_mesh_gate(caf::actor_system& system, node_actor node,
 /// request goes to wherever the node says the cluster is served now (a local actor, or
 /// a peer's gate), and is tried again, within its time budget, when that place is gone
 /// or refuses it as not served there. A create without an execution id gets one here,
-/// so that a create tried twice never makes two jobs.
+/// so that a create tried twice never makes two jobs. While the owner does not answer
+/// (alive to the database but cut off from this node), a request ends with a retryable
+/// error after two `lease_ttl` and one try more, rather than after the whole budget.
 cluster_actor spawn_cluster_forwarder(caf::local_actor* parent, node_actor node,
-                                      std::string cluster_id, std::string mesh_secret);
+                                      std::string cluster_id, std::string mesh_secret,
+                                      caf::timespan lease_ttl);
 
 } // namespace diffplane

@@ -590,8 +590,9 @@ cluster_actor forwarder_of(self_pointer self, const std::string& id) {
   auto& st = self->state;
   auto& slot = st.clusters.at(id);
   if (!slot.forwarder) {
-    slot.forwarder = spawn_cluster_forwarder(self, caf::actor_cast<node_actor>(self), id,
-                                             membership(self).mesh_secret);
+    slot.forwarder =
+        spawn_cluster_forwarder(self, caf::actor_cast<node_actor>(self), id,
+                                membership(self).mesh_secret, membership(self).lease_ttl);
     st.id_by_forwarder[slot.forwarder.address()] = id;
   }
   return slot.forwarder;
@@ -659,7 +660,7 @@ caf::error not_served_here(self_pointer self, const std::string& id) {
   for (const auto& lease : self->state.view.leases)
     if (lease.cluster_id == id && !lease.expired && !lease.node_id.empty() &&
         lease.node_id != membership(self).node_id)
-      return make_error(error_code::unavailable,
+      return make_error(error_code::unreachable,
                         "cluster " + id + " is served by node " + lease.node_id +
                             ", which this node does not reach; retry");
   return make_error(error_code::unavailable,

@@ -28,6 +28,7 @@ http_response error_response(const domain_error& error) {
     return json_error(429, error.message);
   case error_code::overloaded:
   case error_code::moved:
+  case error_code::unreachable:
   case error_code::unavailable: {
     // Both pass: a full queue drains and a database comes back within seconds, or the
     // caller's next try meets the same quick 503.

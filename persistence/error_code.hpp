@@ -15,6 +15,8 @@ enum class error_code : std::uint8_t {
   limit_reached, ///< a cluster holds as much of something as it may (429)
   unavailable,   ///< the database or an actor cannot answer now (503)
   moved,         ///< the cluster is moving to another node: ask whoever serves it (503)
+  unreachable,   ///< the node serving the cluster is alive but out of this one's reach
+                 ///< (503)
   internal,      ///< a bug: logged, answered with 500
 };
 

@@ -47,6 +47,8 @@ std::string_view to_string(error_code code) {
     return "unavailable";
   case error_code::moved:
     return "moved";
+  case error_code::unreachable:
+    return "unreachable";
   case error_code::internal:
     return "internal";
   }

@@ -31,6 +31,9 @@ constexpr auto caf_port = "4100";
 /// What a request for a cluster served across a partition may take: the forwarder's
 /// budget (25 s), and some slack.
 constexpr auto forward_limit = 28s;
+/// What it takes when the owner is alive but unreachable: the forwarder tries for two
+/// lease TTLs and one try more (2 s), then answers 503 (about 5 s), with slack.
+constexpr auto unreachable_owner_limit = 2 * lease_ttl + 8s;
 
 using clock_type = std::chrono::steady_clock;
 
@@ -359,8 +362,8 @@ CAF_TEST(
 
   network->separate("a", "b");
   auto partitioned = clock_type::now();
-  // The requests across the partition, both ways at once: each fails, and within the
-  // forwarder's budget, not at the client's timeout.
+  // The requests across the partition, both ways at once: each fails once the owner
+  // stayed silent for a lease TTL, well within the forwarder's budget.
   auto across_ab = std::async(
       std::launch::async, [&] { return create_job(node("a"), cb, forward_limit + 10s); });
   auto across_ba = std::async(
@@ -391,7 +394,7 @@ CAF_TEST(
     CAF_MESSAGE("a request across the partition: status "
                 << outcome.status << " after " << outcome.took.count() << " ms");
     CAF_CHECK_EQUAL(outcome.status, 503u);
-    CAF_CHECK_LESS(outcome.took, forward_limit);
+    CAF_CHECK_LESS(outcome.took, unreachable_owner_limit);
     if (outcome.status == 201)
       acknowledged.push_back(outcome.job_id);
   }
