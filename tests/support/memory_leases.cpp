@@ -1,5 +1,7 @@
 #include "memory_leases.hpp"
 
+#include "memory_persistence.hpp"
+
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
@@ -35,9 +37,16 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
             view.renewed.push_back(lease.cluster_id);
           }
         }
-        for (const auto& [node, beat] : table->heartbeats)
-          if (table->left.count(node) == 0 && now() - beat < table->ttl)
+        for (const auto& [node, beat] : table->heartbeats) {
+          if (table->left.count(node) > 0 || now() - beat >= table->ttl)
+            continue;
+          auto address = table->caf_addresses.find(node);
+          if (address == table->caf_addresses.end())
             view.nodes.push_back(node_row{node, "", "", 0, 0, 0});
+          else
+            view.nodes.push_back(
+                node_row{node, "", address->second.first, address->second.second, 0, 0});
+        }
         for (const auto& [cluster, lease] : table->leases)
           view.leases.push_back(lease_row{cluster, lease.node_id, lease.epoch,
                                           lease.expires_at <= now(), 0});
@@ -86,6 +95,24 @@ lease_keeper_actor spawn_memory_lease_keeper(caf::actor_system& system,
                                              std::shared_ptr<memory_leases> table,
                                              std::string node_id) {
   return system.spawn(memory_keeper, std::move(table), std::move(node_id));
+}
+
+std::string seeded_cluster_id(int i) {
+  return "c" + std::to_string(i);
+}
+
+std::string seeded_secret(int i) {
+  return "sk_cluster_" + std::to_string(i);
+}
+
+void seed_clusters(memory_store& store, const std::shared_ptr<memory_leases>& leases,
+                   int count) {
+  for (int i = 0; i < count; ++i) {
+    store.clusters[seeded_cluster_id(i)] =
+        cluster_record{seeded_cluster_id(i), seeded_secret(i), "", i + 1, false, false};
+    leases->leases[seeded_cluster_id(i)];
+  }
+  store.fence_table = leases;
 }
 
 } // namespace diffplane::testing

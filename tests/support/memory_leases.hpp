@@ -9,8 +9,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace diffplane::testing {
+
+struct memory_store;
 
 /// The nodes and cluster_leases tables in memory, shared by the lease keepers of several
 /// nodes of one deterministic test; its times are the test coordinator's clock. Tests
@@ -30,6 +33,9 @@ struct memory_leases {
   std::chrono::milliseconds ttl{3000};
   /// Nodes whose calls fail "unavailable" (cut off from the database).
   std::set<std::string> unreachable;
+  /// The CAF host and port each node publishes its gate on, as the nodes table holds
+  /// them (none: the node is not linked to its peers).
+  std::map<std::string, std::pair<std::string, std::int32_t>> caf_addresses;
   /// Every acquisition, in order: (cluster, epoch, node).
   struct acquisition {
     std::string cluster_id;
@@ -44,5 +50,14 @@ struct memory_leases {
 lease_keeper_actor spawn_memory_lease_keeper(caf::actor_system& system,
                                              std::shared_ptr<memory_leases> table,
                                              std::string node_id);
+
+/// The id ("c<i>") and API secret of the i-th cluster that seed_clusters makes.
+std::string seeded_cluster_id(int i);
+std::string seeded_secret(int i);
+
+/// Puts `count` clusters in `store`, each with a lease row nobody acquired yet, and has
+/// the store fence job writes by `leases` as Postgres does.
+void seed_clusters(memory_store& store, const std::shared_ptr<memory_leases>& leases,
+                   int count);
 
 } // namespace diffplane::testing

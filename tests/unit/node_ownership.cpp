@@ -16,13 +16,8 @@ namespace {
 
 constexpr int cluster_count = 8;
 
-std::string cluster_id(int i) {
-  return "c" + std::to_string(i);
-}
-
-std::string secret_of(int i) {
-  return "sk_cluster_" + std::to_string(i);
-}
+using testing::seeded_cluster_id;
+using testing::seeded_secret;
 
 /// Several nodes over one in-memory database: the store (jobs, clusters) and the lease
 /// table, which fences the nodes' job writes like Postgres does.
@@ -31,14 +26,7 @@ struct fixture : testing::actor_fixture {
       std::make_shared<testing::memory_leases>();
   std::map<std::string, node_actor> nodes;
 
-  fixture() {
-    for (int i = 0; i < cluster_count; ++i) {
-      store->clusters[cluster_id(i)] =
-          cluster_record{cluster_id(i), secret_of(i), "", i + 1, false, false};
-      leases->leases[cluster_id(i)];
-    }
-    store->fence_table = leases;
-  }
+  fixture() { testing::seed_clusters(*store, leases, cluster_count); }
 
   ~fixture() {
     for (auto& [id, node] : nodes)
@@ -76,7 +64,7 @@ struct fixture : testing::actor_fixture {
   std::vector<std::string> servers_of(int i) {
     std::vector<std::string> result;
     for (auto& [id, node] : nodes)
-      if (authenticate(node, secret_of(i)) != nullptr)
+      if (authenticate(node, seeded_secret(i)) != nullptr)
         result.push_back(id);
     CAF_CHECK_LESS_OR_EQUAL(result.size(), 1u);
     return result;
@@ -123,11 +111,11 @@ CAF_TEST(a joining node takes its clusters by hand off with never two servers) {
   auto ids = live_node_ids();
   int moved = 0;
   for (int i = 0; i < cluster_count; ++i) {
-    auto preferred = ownership::preferred_owner(ids, cluster_id(i));
+    auto preferred = ownership::preferred_owner(ids, seeded_cluster_id(i));
     CAF_CHECK_EQUAL(servers_of(i), std::vector<std::string>{preferred});
     if (preferred == "node-b") {
       ++moved;
-      CAF_CHECK_EQUAL(leases->leases[cluster_id(i)].epoch, 2);
+      CAF_CHECK_EQUAL(leases->leases[seeded_cluster_id(i)].epoch, 2);
     }
   }
   CAF_MESSAGE(moved << " of " << cluster_count << " clusters moved to node-b");
@@ -183,10 +171,10 @@ CAF_TEST(the clusters of a lost node move to the survivors once its leases expir
 CAF_TEST(a write under a stale epoch is refused and the cluster stops at once) {
   auto node = start("node-a");
   run_for(500ms);
-  auto cluster = authenticate(node, secret_of(0));
+  auto cluster = authenticate(node, seeded_secret(0));
   CAF_REQUIRE(cluster != nullptr);
   // Another node acquired the lease while this one did not notice (a pause).
-  auto& lease = leases->leases[cluster_id(0)];
+  auto& lease = leases->leases[seeded_cluster_id(0)];
   lease.node_id = "node-z";
   lease.epoch += 1;
   lease.expires_at = sched.clock().now() + 1h;
