@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <map>
 #include <set>
@@ -89,8 +90,10 @@ struct fixture {
     return {};
   }
 
-  cli::http_reply create_job(server_process& on, const cluster& c,
-                             std::chrono::milliseconds timeout = 5s) {
+  /// A create as the SDK sends it; status 0 and the reason as its body when no answer
+  /// came in time. Safe on any thread (no test macro).
+  static cli::http_reply try_create(server_process& on, const cluster& c,
+                                    std::chrono::milliseconds timeout) {
     json body{{"service", "svc"},
               {"targetFn", "f"},
               {"targetArgs", "kA=="},
@@ -102,12 +105,20 @@ struct fixture {
       return on.client(timeout).request("POST", "/jobs", body.dump(),
                                         {{"Authorization", "Basic " + c.secret}});
     } catch (const std::runtime_error& e) {
-      // No answer in time: like any unacknowledged create, it may still be stored.
-      CAF_MESSAGE("no answer to a create: " << e.what());
       cli::http_reply unanswered;
       unanswered.status = 0;
+      unanswered.body = e.what();
       return unanswered;
     }
+  }
+
+  cli::http_reply create_job(server_process& on, const cluster& c,
+                             std::chrono::milliseconds timeout = 5s) {
+    auto reply = try_create(on, c, timeout);
+    // No answer in time: like any unacknowledged create, it may still be stored.
+    if (reply.status == 0)
+      CAF_MESSAGE("no answer to a create: " << reply.body);
+    return reply;
   }
 
   /// Checks that every acknowledged job is stored, and that the stored jobs nobody
@@ -317,6 +328,84 @@ CAF_TEST(a job running at a hand - off keeps its attempt) {
                          R"({"result":"oWs=","resultType":"resolution"})", worker);
   CAF_CHECK_EQUAL(posted.status, 204u);
   CAF_CHECK_EQUAL(job_row(id), std::make_pair(std::string{"success"}, 1));
+  check_lease_history();
+}
+
+CAF_TEST(a fourth node joins under load and no call fails) {
+  const std::vector<std::string> three{"node-a", "node-b", "node-c"};
+  auto four = three;
+  four.push_back("node-d");
+  for (const auto& id : three)
+    start(id);
+  // Two clusters move to node-d when it joins; one stays where it is.
+  std::vector<cluster> clusters;
+  for (int i = 0; i < 2; ++i)
+    clusters.push_back(create_cluster_preferring("node-d", four, "node-a"));
+  for (int attempt = 0; clusters.size() < 3 && attempt < 64; ++attempt) {
+    auto c = create_cluster(*nodes.at("node-b"));
+    if (ownership::preferred_owner(four, c.id) != "node-d")
+      clusters.push_back(c);
+  }
+  CAF_REQUIRE_EQUAL(clusters.size(), 3u);
+  std::vector<std::string> acknowledged;
+  for (const auto& c : clusters)
+    CAF_REQUIRE(wait_until_served(*nodes.at("node-a"), c, 20s, acknowledged).has_value());
+
+  // One caller per node, each with one create in flight at a time, over every cluster.
+  struct caller_log {
+    std::vector<std::string> acknowledged;
+    std::vector<std::string> failures;
+  };
+  std::vector<caller_log> logs(three.size());
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> callers;
+  for (std::size_t t = 0; t < three.size(); ++t)
+    callers.emplace_back([&, t] {
+      auto& node = *nodes.at(three[t]);
+      for (std::size_t n = 0; n < 5000 && !stop; ++n) {
+        auto reply = try_create(node, clusters[n % clusters.size()], 35s);
+        if (reply.status == 201)
+          logs[t].acknowledged.push_back(parse_json(reply.body)["id"].get<std::string>());
+        else
+          logs[t].failures.push_back(std::to_string(reply.status) + " " + reply.body);
+      }
+    });
+  std::this_thread::sleep_for(1s);
+  auto& d = start("node-d");
+  auto until = std::chrono::steady_clock::now() + 30s;
+  auto moved = [&] {
+    return owner_in_database(clusters[0]) == "node-d" &&
+           owner_in_database(clusters[1]) == "node-d";
+  };
+  while (!moved() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(100ms);
+  auto joined = moved();
+  // Calls keep going a while after the hand-offs.
+  std::this_thread::sleep_for(2s);
+  stop = true;
+  for (auto& caller : callers)
+    caller.join();
+
+  CAF_CHECK(joined);
+  std::size_t calls = 0;
+  for (const auto& log : logs) {
+    calls += log.acknowledged.size() + log.failures.size();
+    for (const auto& failure : log.failures)
+      CAF_MESSAGE("a failed call: " << failure);
+    CAF_CHECK(log.failures.empty());
+    not_acknowledged += log.failures.size();
+    acknowledged.insert(acknowledged.end(), log.acknowledged.begin(),
+                        log.acknowledged.end());
+  }
+  CAF_MESSAGE(calls << " calls while node-d joined");
+  CAF_CHECK_GREATER(calls, 0u);
+  // node-d serves what it took; nothing acknowledged is missing.
+  CAF_CHECK(wait_until_served(d, clusters[0], 10s, acknowledged).has_value());
+  std::set<std::string> stored;
+  for (const auto& c : clusters)
+    for (const auto& id : jobs_in_database(c))
+      stored.insert(id);
+  check_stored(stored, acknowledged);
   check_lease_history();
 }
 
