@@ -156,3 +156,28 @@ postgres_cpu_ticks() {
   done
   echo "$total"
 }
+
+# Several nodes on the one throwaway Postgres (bench/forwarding, bench/takeover).
+node_pids=()
+stop_nodes() { kill -TERM "${node_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+
+# launch_node NAME [flags...]: a node with id NAME on a kernel-picked HTTP port and a
+# free CAF port; waits until it is live and sets port_<NAME> and pid_<NAME>.
+launch_node() {
+  local name=$1
+  shift
+  "$server_bin" serve --listen 127.0.0.1:0 --port-file "$work/$name.ports" \
+    --database-url "$database_url" --management-secret "$bench_management_secret" \
+    --max-connections-per-address 0 --log-level warn --node-id "$name" \
+    --caf-port "$(free_port)" "$@" >>"$work/$name.log" 2>&1 &
+  node_pids+=($!)
+  printf -v "pid_$name" '%s' "$!"
+  local port=
+  for _ in $(seq 300); do
+    [ -f "$work/$name.ports" ] && port=$(awk -F= '$1 == "http" { print $2 }' "$work/$name.ports")
+    [ -n "$port" ] && [ "$(live_status "$port")" = 200 ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "$bench_name: node $name did not start" >&2; tail "$work/$name.log" >&2; exit 2; }
+  printf -v "port_$name" '%s' "$port"
+}
