@@ -594,6 +594,17 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
           return moved_error(self);
         return self->delegate(self->state.resources, std::move(request));
       },
+      [self](resource_namespace_request& request)
+          -> caf::result<resource_namespace_record> {
+        if (request.change && self->state.quiescing)
+          return moved_error(self);
+        return self->delegate(self->state.resources, std::move(request));
+      },
+      [self](resource_command& command) -> caf::result<resource_command_result> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return self->delegate(self->state.resources, std::move(command));
+      },
       [self](resource_write& write) { return commit_resources(self, write); },
       [self](replace_args_atom, const std::string& job_id, std::string& args) {
         return replace_queued_args(self, job_id, args);

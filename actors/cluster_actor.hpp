@@ -33,6 +33,8 @@ using cluster_actor = cluster_notifications::extend<
     caf::replies_to<resource_query>::with<resource_page>,
     caf::replies_to<resource_counts_query>::with<std::vector<resource_count>>,
     caf::replies_to<resource_kind_request>::with<resource_kind_record>,
+    caf::replies_to<resource_namespace_request>::with<resource_namespace_record>,
+    caf::replies_to<resource_command>::with<resource_command_result>,
     /// The resource_host part, used by the cluster's resources actor.
     caf::replies_to<resource_write>::with<done_atom>,
     caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,

@@ -118,6 +118,12 @@ mesh_gate_actor::behavior_type gate_behavior(gate_pointer self, node_actor node,
       [self](forward_atom, s secret, s cluster, resource_kind_request& r) {
         return relay<resource_kind_record>(self, secret, cluster, std::move(r));
       },
+      [self](forward_atom, s secret, s cluster, resource_namespace_request& r) {
+        return relay<resource_namespace_record>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_command& r) {
+        return relay<resource_command_result>(self, secret, cluster, std::move(r));
+      },
       [self](forward_atom, s secret, s cluster, machine_inactive_atom a, s machine) {
         relay_notice(self, secret, cluster, a, machine);
       },

@@ -45,6 +45,10 @@ using mesh_gate_actor = caf::typed_actor<
                     resource_counts_query>::with<std::vector<resource_count>>,
     caf::replies_to<forward_atom, std::string, std::string,
                     resource_kind_request>::with<resource_kind_record>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_namespace_request>::with<resource_namespace_record>,
+    caf::replies_to<forward_atom, std::string, std::string,
+                    resource_command>::with<resource_command_result>,
     /// A native worker's connection to another node ended, or is alive.
     caf::reacts_to<forward_atom, std::string, std::string, machine_inactive_atom,
                    std::string>,

@@ -63,6 +63,11 @@ namespace diffplane {
   X(resource_kind_record)                                                                \
   X(resources_snapshot)                                                                  \
   X(resource_kind_request)                                                               \
+  X(resource_namespace_record)                                                           \
+  X(resource_namespace_request)                                                          \
+  X(resource_key)                                                                        \
+  X(resource_command)                                                                    \
+  X(resource_command_result)                                                             \
   X(resource_query)                                                                      \
   X(resource_page)                                                                       \
   X(resource_counts_query)                                                               \

@@ -21,6 +21,9 @@ struct resource_options {
   std::int32_t default_max_attempts = 10;
   /// Errors kept per resource (the newest).
   std::size_t max_errors = 20;
+  /// How often namespaces' expiry and retention are checked (while any namespace has
+  /// one): they are due to this much late at most.
+  std::chrono::milliseconds timer_scan_interval{1000};
 };
 
 /// The service of `kind`'s controller.

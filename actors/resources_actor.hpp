@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/resource_lifecycle.hpp"
+#include "actors/resource_namespaces.hpp"
 #include "actors/wall_clock.hpp"
 
 #include <caf/fwd.hpp>
@@ -19,6 +20,7 @@ using replace_args_atom = caf::atom_constant<caf::atom("replargs")>;
 using retry_due_atom = caf::atom_constant<caf::atom("resretry")>;
 using rework_atom = caf::atom_constant<caf::atom("rework")>;
 using kick_atom = caf::atom_constant<caf::atom("reskick")>;
+using timer_scan_atom = caf::atom_constant<caf::atom("resscan")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -46,7 +48,13 @@ using resources_actor = caf::typed_actor<
     /// object, so one more work must follow.
     caf::reacts_to<rework_atom, std::string, std::string>,
     /// Runs the queued operations (after a failed commit).
-    caf::reacts_to<kick_atom>>;
+    caf::reacts_to<kick_atom>,
+    /// A namespace's settings, changed first when asked (committed before the answer).
+    caf::replies_to<resource_namespace_request>::with<resource_namespace_record>,
+    /// Invalidates or removes one resource (committed before the answer).
+    caf::replies_to<resource_command>::with<resource_command_result>,
+    /// Expires and purges what namespaces' timers say is due (resource_namespaces.hpp).
+    caf::reacts_to<timer_scan_atom>>;
 
 struct resources_context {
   std::string cluster_id;

@@ -276,6 +276,18 @@ public:
                                       std::move(request));
   }
 
+  void resource_namespace(const cluster_ref& cluster, resource_namespace_request request,
+                          callback<resource_namespace_record> done) override {
+    ask_cluster<resource_namespace_record>(cluster, request_timeout, std::move(done),
+                                           std::move(request));
+  }
+
+  void resource_command(const cluster_ref& cluster, diffplane::resource_command command,
+                        callback<resource_command_result> done) override {
+    ask_cluster<resource_command_result>(cluster, request_timeout, std::move(done),
+                                         std::move(command));
+  }
+
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
 
 private:

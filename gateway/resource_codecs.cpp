@@ -211,6 +211,23 @@ json resource_json(const resource_record& r) {
 
 } // namespace
 
+void check_resource_name(const std::string& value, const std::string& field) {
+  check_name(value, field);
+}
+
+void check_resource_id(const std::string& value, const std::string& field) {
+  check_id(value, field);
+}
+
+nlohmann::json settings_body(const http_request& request) {
+  if (nests_deeper_than(request.body, 8))
+    throw bad_input("body", "the body must be a JSON object");
+  auto root = json::parse(request.body, nullptr, false);
+  if (root.is_discarded() || !root.is_object())
+    throw bad_input("body", "the body must be a JSON object");
+  return root;
+}
+
 resource_inform_request decode_inform(std::string_view body) {
   if (nests_deeper_than(body, max_inform_nesting))
     throw bad_input("resources", "the body nests deeper than 64 levels");
@@ -278,11 +295,7 @@ resource_kind_request decode_resource_kind(const http_request& request) {
   if (request.method != http_method::put)
     return out;
   out.change = true;
-  if (nests_deeper_than(request.body, 8))
-    throw bad_input("body", "the body must be a JSON object");
-  auto root = json::parse(request.body, nullptr, false);
-  if (root.is_discarded() || !root.is_object())
-    throw bad_input("body", "the body must be a JSON object");
+  auto root = settings_body(request);
   // null or absent: the server's default.
   auto bounded = [&](const char* name, std::int64_t most) -> std::int64_t {
     auto it = root.find(name);

@@ -64,6 +64,8 @@ void add_resource_routes(router& routes, route_context& ctx) {
                                answer<std::vector<resource_count>>(
                                    std::move(respond), 200, encode_resource_counts));
       });
+
+  add_resource_namespace_routes(routes, ctx);
 }
 
 } // namespace diffplane::gateway

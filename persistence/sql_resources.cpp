@@ -1,5 +1,6 @@
 #include "persistence/sql_resources.hpp"
 
+#include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_values.hpp"
 
 namespace diffplane::persistence::sql {
@@ -171,6 +172,7 @@ resources_snapshot load_resources(pqxx::transaction_base& txn,
     snapshot.kinds.push_back(resource_kind_record{
         row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
         row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>()});
+  snapshot.namespaces = load_resource_namespaces(txn, cluster_id);
   snapshot.resources = load_resource_rows(txn, cluster_id);
   return snapshot;
 }

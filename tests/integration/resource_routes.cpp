@@ -6,6 +6,7 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -230,6 +231,175 @@ CAF_TEST(resources and their queued work survive a kill and a restart) {
   CAF_CHECK_EQUAL(ids, (std::set<std::string>{"42", "44"}));
   wait_for_state("42", "synced");
   wait_for_state("44", "synced");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// Namespaces (max_workers, expiry, retention), invalidate and delete.
+namespace {
+
+struct namespace_fixture : fixture {
+  void put_namespace(const std::string& name, const json& settings) {
+    auto reply = data("PUT", "/resources-namespaces/" + name, settings);
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+  }
+
+  static json user_in(const std::string& ns, const std::string& id) {
+    auto r = user(id, {{"id", id}});
+    r["namespace"] = ns;
+    return r;
+  }
+
+  /// Works the queued resources of the user kind, `expected_id` among them, synced.
+  void work_one(const std::string& expected_id) {
+    auto work = take_work();
+    bool found = false;
+    for (const auto& job : work) {
+      found = found || argument_of(job)["id"] == expected_id;
+      finish(job, R"({"action":"synced"})");
+    }
+    CAF_CHECK(found);
+    wait_for_state(expected_id, "synced");
+  }
+
+  /// Waits until GET of the resource answers 404.
+  void wait_until_gone(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (data("GET", "/resources/user/" + id).status == 404u)
+        return;
+      std::this_thread::sleep_for(50ms);
+    }
+    CAF_FAIL("resource " << id << " was not purged");
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_namespace_routes_tests, namespace_fixture)
+
+CAF_TEST(a namespace is validated and keeps its settings across a restart) {
+  auto bad = data("PUT", "/resources-namespaces/limited", json{{"maxWorkers", 0}});
+  CAF_CHECK_EQUAL(bad.status, 400u);
+  CAF_CHECK_EQUAL(json_field(bad.body, "field"), "maxWorkers");
+  auto bad_ttl =
+      data("PUT", "/resources-namespaces/limited", json{{"expiryTtlSeconds", "1h"}});
+  CAF_CHECK_EQUAL(json_field(bad_ttl.body, "field"), "expiryTtlSeconds");
+  CAF_CHECK_EQUAL(data("GET", "/resources-namespaces/bad%20name").status, 400u);
+  put_namespace("limited", {{"maxWorkers", 4}, {"deletedRetentionSeconds", 3600}});
+  crash_and_restart();
+  auto got = parse_json(data("GET", "/resources-namespaces/limited").body);
+  CAF_CHECK_EQUAL(got["maxWorkers"], 4);
+  CAF_CHECK_EQUAL(got["deletedRetentionSeconds"], 3600);
+  CAF_CHECK(got["expiryTtlSeconds"].is_null());
+  CAF_CHECK(parse_json(data("GET", "/resources-namespaces/other").body)["maxWorkers"]
+                .is_null());
+}
+
+CAF_TEST(max_workers is respected under 20 concurrent workers) {
+  constexpr int limit = 3;
+  constexpr int resources = 40;
+  put_namespace("limited", {{"maxWorkers", limit}});
+  std::vector<json> batch;
+  for (int i = 0; i < resources; ++i)
+    batch.push_back(user_in("limited", "r" + std::to_string(i)));
+  inform(batch);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  std::atomic<int> done{0};
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 20; ++w)
+    workers.emplace_back([&, machine = "w" + std::to_string(w)] {
+      while (done < resources && std::chrono::steady_clock::now() < deadline) {
+        auto reply = data("POST", "/jobs-request",
+                          json{{"service", "resources.user"}, {"limit", 1}, {"ttl", 5000}},
+                          machine);
+        if (reply.status != 200u)
+          continue;
+        for (const auto& job : parse_json(reply.body)) {
+          auto now = ++running;
+          for (auto seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);)
+            ;
+          std::this_thread::sleep_for(30ms);
+          // Counted out before the result is sent: the server frees the slot after.
+          --running;
+          data("POST", "/jobs/" + job["id"].get<std::string>() + "/result",
+               json{{"result", resources::encode_payload(R"({"action":"synced"})")},
+                    {"resultType", "resolution"},
+                    {"functionExecutionTime", 1}},
+               machine);
+          ++done;
+        }
+      }
+    });
+  for (auto& t : workers)
+    t.join();
+  CAF_CHECK_EQUAL(done.load(), resources);
+  CAF_CHECK_LESS_OR_EQUAL(most.load(), limit);
+  // Some workers did run at once: the limit was reached, not merely kept by chance.
+  CAF_CHECK_EQUAL(most.load(), limit);
+  auto counts =
+      parse_json(data("GET", "/resources-counts?namespace=limited").body)["counts"];
+  auto deadline_synced = std::chrono::steady_clock::now() + 10s;
+  while (counts["synced"] != resources &&
+         std::chrono::steady_clock::now() < deadline_synced) {
+    std::this_thread::sleep_for(50ms);
+    counts =
+        parse_json(data("GET", "/resources-counts?namespace=limited").body)["counts"];
+  }
+  CAF_CHECK_EQUAL(counts["synced"], resources);
+}
+
+CAF_TEST(a synced resource expires and an invalidated one is worked again) {
+  put_namespace("fast", {{"expiryTtlSeconds", 1}});
+  inform({user_in("fast", "1"), user("2", json::object())});
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& job : work)
+    finish(job, R"({"action":"synced"})");
+  wait_for_state("2", "synced");
+  // 1 expires about a second after it was synced and is worked again.
+  auto again = take_work(5000);
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(again[0])["id"]), "1");
+  wait_for_state("1", "pending");
+  finish(again[0], R"({"action":"synced"})");
+  // 2 has no expiry: an invalidate expires it now.
+  auto invalidated = data("POST", "/resources/user/2/invalidate");
+  CAF_CHECK_EQUAL(invalidated.status, 200u);
+  CAF_CHECK_EQUAL(json_field(invalidated.body, "state"), "expired");
+  auto twice = data("POST", "/resources/user/2/invalidate");
+  CAF_CHECK_EQUAL(twice.status, 409u);
+  CAF_CHECK_NOT_EQUAL(json_field(twice.body, "message").find("only a synced resource"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(data("POST", "/resources/user/nobody/invalidate").status, 404u);
+  work_one("2");
+}
+
+CAF_TEST(a deleted resource stays deleted and deleted ones are purged) {
+  inform({user("42", {{"n", 1}})});
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 204u);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 404u);
+  // The running work's result does not bring it back.
+  finish(work[0], R"({"action":"synced"})");
+  std::this_thread::sleep_for(200ms);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  // Retention: a resource the controller deleted is purged after it.
+  put_namespace("gone", {{"deletedRetentionSeconds", 1}});
+  inform({user_in("gone", "43")});
+  auto last = take_work();
+  CAF_REQUIRE_EQUAL(last.size(), 1u);
+  finish(last[0], R"({"action":"delete"})");
+  wait_for_state("43", "deleted");
+  wait_until_gone("43");
+  // Gone for good, also after a restart.
+  crash_and_restart();
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/43").status, 404u);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

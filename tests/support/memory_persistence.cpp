@@ -153,6 +153,10 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
             it->second.target_args = update.target_args;
         for (auto& k : write.kinds)
           store->resource_kinds[k.cluster_id + "/" + k.kind] = k;
+        for (auto& n : write.namespaces)
+          store->resource_namespaces[n.cluster_id + "/" + n.name] = n;
+        for (auto& k : write.removed)
+          store->resources.erase(k.cluster_id + "/" + k.kind + "/" + k.id);
         for (auto& r : write.resources) {
           auto& slot = store->resources[r.cluster_id + "/" + r.kind + "/" + r.id];
           if (slot.revision < r.revision)
@@ -165,6 +169,9 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         for (const auto& [key, k] : store->resource_kinds)
           if (k.cluster_id == cluster_id)
             snapshot.kinds.push_back(k);
+        for (const auto& [key, n] : store->resource_namespaces)
+          if (n.cluster_id == cluster_id)
+            snapshot.namespaces.push_back(n);
         auto& loaded = snapshot.resources;
         for (const auto& [key, r] : store->resources) {
           if (r.cluster_id != cluster_id)
