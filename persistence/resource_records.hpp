@@ -1,6 +1,7 @@
 #pragma once
 
 #include "persistence/records.hpp"
+#include "persistence/resource_event_records.hpp"
 
 #include <cstdint>
 #include <string>
@@ -86,6 +87,8 @@ struct resource_write {
   std::vector<job_record> jobs;
   std::vector<job_args_update> args;
   std::vector<resource_kind_record> kinds;
+  /// The state changes of these rows, numbered (resource_events.hpp).
+  std::vector<resource_event_record> events;
 
   bool operator==(const resource_write&) const = default;
 };
@@ -106,6 +109,8 @@ struct loaded_resource {
 struct resources_snapshot {
   std::vector<loaded_resource> resources;
   std::vector<resource_kind_record> kinds;
+  /// The cluster's highest event number (0: none).
+  std::int64_t last_event_seq = 0;
 
   bool operator==(const resources_snapshot&) const = default;
 };
@@ -171,7 +176,7 @@ template <class Inspector> auto inspect(Inspector& f, resource_kind_record& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, resources_snapshot& x) {
-  return f(x.resources, x.kinds);
+  return f(x.resources, x.kinds, x.last_event_seq);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_kind_request& x) {
@@ -183,7 +188,7 @@ template <class Inspector> auto inspect(Inspector& f, job_args_update& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_write& x) {
-  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds);
+  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.events);
 }
 
 template <class Inspector> auto inspect(Inspector& f, loaded_resource& x) {
