@@ -21,6 +21,9 @@ struct resource_options {
   std::int32_t default_max_attempts = 10;
   /// Errors kept per resource (the newest).
   std::size_t max_errors = 20;
+  /// Events each cluster keeps in memory for GET /resources/events (older ones are
+  /// read from Postgres).
+  std::size_t events_in_memory = 10000;
 };
 
 /// The service of `kind`'s controller.

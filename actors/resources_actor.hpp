@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/parked_polls.hpp"
 #include "actors/resource_lifecycle.hpp"
 #include "actors/wall_clock.hpp"
 
@@ -19,6 +20,7 @@ using replace_args_atom = caf::atom_constant<caf::atom("replargs")>;
 using retry_due_atom = caf::atom_constant<caf::atom("resretry")>;
 using rework_atom = caf::atom_constant<caf::atom("rework")>;
 using kick_atom = caf::atom_constant<caf::atom("reskick")>;
+using events_due_atom = caf::atom_constant<caf::atom("resevdue")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -46,7 +48,14 @@ using resources_actor = caf::typed_actor<
     /// object, so one more work must follow.
     caf::reacts_to<rework_atom, std::string, std::string>,
     /// Runs the queued operations (after a failed commit).
-    caf::reacts_to<kick_atom>>;
+    caf::reacts_to<kick_atom>,
+    /// GET /resources/events: the events after the cursor, or (none yet) parked until
+    /// one commits or the ttl passes (resource_events.hpp).
+    caf::replies_to<resource_events_request>::with<resource_events_page>,
+    /// A parked events poll's ttl passed.
+    caf::reacts_to<events_due_atom, std::uint64_t>,
+    /// Answers every parked events poll now (shutdown, or the cluster moves away).
+    caf::reacts_to<release_atom>>;
 
 struct resources_context {
   std::string cluster_id;
@@ -54,6 +63,10 @@ struct resources_context {
   /// Loads the resources at start (on the writer's connection, so the load sees every
   /// write sent before it).
   persistence_actor writer;
+  /// Reads the events older than those in memory.
+  persistence_actor reader;
+  /// The cluster's count of parked long-polls (events polls count in it).
+  parked_polls parked;
   resources::resource_options options;
   std::function<timestamp_ms()> wall_clock = wall_clock_ms;
 };
