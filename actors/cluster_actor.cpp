@@ -588,6 +588,11 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return inform_resources(self, request);
       },
       [self](resource_query& query) { return query_resources(self, query); },
+      [self](resource_events_request& request) -> caf::result<resource_events_page> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return resource_events(self, request);
+      },
       [self](resource_counts_query& query) { return count_resources(self, query); },
       [self](resource_kind_request& request) -> caf::result<resource_kind_record> {
         if (request.change && self->state.quiescing)
@@ -629,10 +634,15 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       },
       [self](release_atom) {
         release_waiters(self);
+        self->send(self->state.resources, release_atom::value);
         for (auto& [id, service] : self->state.services)
           self->send(service.pool, release_atom::value);
       },
-      [self](quiesce_atom) { self->state.quiescing = true; },
+      [self](quiesce_atom) {
+        self->state.quiescing = true;
+        // Parked events polls ask again, and find the cluster where it moves to.
+        self->send(self->state.resources, release_atom::value);
+      },
       [self](stop_atom) { self->quit(); },
   };
 }

@@ -285,6 +285,11 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
       [self, budget](resource_query& r) {
         return forward<resource_page>(self, budget, peer_try_limit, std::move(r));
       },
+      [self](resource_events_request& r) {
+        auto poll = poll_budget(r.ttl_ms);
+        return forward<resource_events_page>(self, poll, poll_try_limit(r.ttl_ms),
+                                             std::move(r));
+      },
       [self, budget](resource_counts_query& r) {
         return forward<std::vector<resource_count>>(self, budget, peer_try_limit,
                                                     std::move(r));

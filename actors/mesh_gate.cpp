@@ -112,6 +112,9 @@ mesh_gate_actor::behavior_type gate_behavior(gate_pointer self, node_actor node,
       [self](forward_atom, s secret, s cluster, resource_query& r) {
         return relay<resource_page>(self, secret, cluster, std::move(r));
       },
+      [self](forward_atom, s secret, s cluster, resource_events_request& r) {
+        return relay<resource_events_page>(self, secret, cluster, std::move(r));
+      },
       [self](forward_atom, s secret, s cluster, resource_counts_query& r) {
         return relay<std::vector<resource_count>>(self, secret, cluster, std::move(r));
       },

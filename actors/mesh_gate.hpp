@@ -42,6 +42,8 @@ using mesh_gate_actor = caf::typed_actor<
     caf::replies_to<forward_atom, std::string, std::string,
                     resource_query>::with<resource_page>,
     caf::replies_to<forward_atom, std::string, std::string,
+                    resource_events_request>::with<resource_events_page>,
+    caf::replies_to<forward_atom, std::string, std::string,
                     resource_counts_query>::with<std::vector<resource_count>>,
     caf::replies_to<forward_atom, std::string, std::string,
                     resource_kind_request>::with<resource_kind_record>,

@@ -77,6 +77,10 @@ namespace diffplane {
   X(resource_inform_request)                                                             \
   X(inform_result)                                                                       \
   X(std::vector<inform_result>)                                                          \
+  X(resource_event_record)                                                               \
+  X(std::vector<resource_event_record>)                                                  \
+  X(resource_events_request)                                                             \
+  X(resource_events_page)                                                                \
   X(resources_actor)                                                                     \
   X(resource_host)                                                                       \
   X(persistence_actor)                                                                   \

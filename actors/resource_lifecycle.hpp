@@ -24,6 +24,9 @@ struct resource_options {
   /// How often namespaces' expiry and retention are checked (while any namespace has
   /// one): they are due to this much late at most.
   std::chrono::milliseconds timer_scan_interval{1000};
+  /// Events each cluster keeps in memory for GET /resources/events (older ones are
+  /// read from Postgres).
+  std::size_t events_in_memory = 10000;
 };
 
 /// The service of `kind`'s controller.

@@ -1,6 +1,7 @@
 #include "actors/resources_actor.hpp"
 
 #include "actors/job_ids.hpp"
+#include "actors/resource_events.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
@@ -22,6 +23,13 @@ namespace {
 using namespace resources;
 
 using results_promise = caf::typed_response_promise<std::vector<inform_result>>;
+using events_promise = caf::typed_response_promise<resource_events_page>;
+
+/// A parked GET /resources/events.
+struct events_waiter {
+  events_promise promise;
+  resource_events_request request;
+};
 
 /// The operations a step decides on, in the order they came.
 struct inform_op {
@@ -101,6 +109,10 @@ struct resources_state {
   bool busy = false;
   /// Job ids come from this, seeded like the cluster's generator (cluster_actor.cpp).
   std::mt19937_64 random = seeded();
+  /// The numbering and the newest of the cluster's events, and the polls parked on them.
+  event_log events;
+  std::unordered_map<std::uint64_t, events_waiter> events_waiters;
+  std::uint64_t next_events_waiter = 1;
   static inline const char* name = "diffplane.resources";
 };
 
@@ -708,6 +720,75 @@ void take_namespace_op(self_pointer self, step_plan& plan, operation& op) {
   }
 }
 
+/// Answers an events poll from memory, from Postgres when its cursor is older than
+/// memory, or parks it while there is nothing after its cursor yet.
+void answer_events(self_pointer self, events_promise promise,
+                   resource_events_request request) {
+  auto& st = self->state;
+  if (request.after < st.events.floor()) {
+    auto read = request;
+    read.cluster_id = st.context.cluster_id;
+    read.up_to = st.events.floor();
+    self->request(st.context.reader, caf::infinite, read)
+        .then(
+            [self, promise, request,
+             up_to = read.up_to](std::vector<resource_event_record>& events) mutable {
+              if (events.empty()) {
+                // None stored after the cursor: go on from where memory starts.
+                request.after = up_to;
+                answer_events(self, promise, std::move(request));
+                return;
+              }
+              auto cursor = events.back().seq;
+              promise.deliver(resource_events_page{std::move(events), cursor});
+            },
+            [promise](caf::error& err) mutable { promise.deliver(err); });
+    return;
+  }
+  auto page = st.events.read(request.after, static_cast<std::size_t>(request.limit));
+  if (!page.events.empty() || request.ttl_ms <= 0 ||
+      st.context.parked.try_park() != parked_polls::refusal::none) {
+    // Nothing to wait for, or no place to wait: the caller asks again.
+    promise.deliver(std::move(page));
+    return;
+  }
+  auto id = st.next_events_waiter++;
+  auto ttl = std::chrono::milliseconds{request.ttl_ms};
+  st.events_waiters.emplace(id, events_waiter{promise, std::move(request)});
+  self->delayed_send(self, ttl, events_due_atom::value, id);
+}
+
+/// Answers the parked events poll `id` (if still parked) with what there is now.
+void wake_events_waiter(self_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.events_waiters.find(id);
+  if (it == st.events_waiters.end())
+    return;
+  auto waiter = std::move(it->second);
+  st.events_waiters.erase(it);
+  st.context.parked.unpark();
+  waiter.request.ttl_ms = 0;
+  answer_events(self, std::move(waiter.promise), std::move(waiter.request));
+}
+
+void wake_events_waiters(self_pointer self) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, waiter] : self->state.events_waiters)
+    ids.push_back(id);
+  for (auto id : ids)
+    wake_events_waiter(self, id);
+}
+
+/// A step's events are durable: memory keeps them and every parked poll gets them (a
+/// poll parks only with its cursor at the newest event, so any new one is news to it).
+void events_committed(self_pointer self,
+                      const std::vector<resource_event_record>& events) {
+  if (events.empty())
+    return;
+  self->state.events.committed(events);
+  wake_events_waiters(self);
+}
+
 void step(self_pointer self) {
   auto& st = self->state;
   if (st.busy || st.queue.empty())
@@ -756,8 +837,20 @@ void step(self_pointer self) {
     step(self);
     return;
   }
-  for (auto& r : plan->changed)
+  for (auto& r : plan->changed) {
     plan->write.resources.push_back(r.second);
+    // Every state change is an event, committed with the change.
+    auto before = st.entries.find(r.first);
+    if (auto event =
+            transition(before == st.entries.end() ? nullptr : &before->second, r.second))
+      plan->write.events.push_back(std::move(*event));
+  }
+  // A removed resource (a DELETE, or purged after its retention) ends with an event too.
+  for (const auto& removed : plan->write.removed)
+    if (auto last = st.entries.find(key_of(removed.kind, removed.id));
+        last != st.entries.end())
+      plan->write.events.push_back(purged(last->second, st.context.wall_clock()));
+  st.events.number(plan->write.events);
   st.busy = true;
   auto write = plan->write;
   self->request(st.context.host, caf::infinite, std::move(write))
@@ -765,6 +858,7 @@ void step(self_pointer self) {
           [self, plan, answers, kind_answers](done_atom) mutable {
             self->state.busy = false;
             apply(self, *plan);
+            events_committed(self, plan->write.events);
             for (auto& [promise, results] : answers)
               promise.deliver(std::move(results));
             for (auto& [promise, kind] : kind_answers)
@@ -805,6 +899,7 @@ void enqueue(self_pointer self, operation op) {
 /// (a crash between the job's commit and the resource's) is applied now.
 void restore(self_pointer self, resources_snapshot& snapshot) {
   auto& st = self->state;
+  st.events.start(snapshot.last_event_seq, st.context.options.events_in_memory);
   for (auto& kind : snapshot.kinds)
     st.kinds.insert_or_assign(kind.kind, std::move(kind));
   for (auto& ns : snapshot.namespaces)
@@ -919,6 +1014,13 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
         enqueue(self, scan_op{});
         arm_scan(self);
       },
+      [self](resource_events_request& request) -> caf::result<resource_events_page> {
+        auto promise = self->make_response_promise<resource_events_page>();
+        answer_events(self, promise, std::move(request));
+        return promise;
+      },
+      [self](events_due_atom, std::uint64_t id) { wake_events_waiter(self, id); },
+      [self](release_atom) { wake_events_waiters(self); },
   };
 }
 

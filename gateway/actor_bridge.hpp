@@ -99,6 +99,13 @@ public:
     (void)cluster, (void)query;
     done(outcome<resource_page>::failure(not_implemented()));
   }
+  /// GET /resources/events: a long-poll of `request.ttl_ms`.
+  virtual void resource_events(const cluster_ref& cluster,
+                               resource_events_request request,
+                               callback<resource_events_page> done) {
+    (void)cluster, (void)request;
+    done(outcome<resource_events_page>::failure(not_implemented()));
+  }
   /// GET /resources-counts.
   virtual void count_resources(const cluster_ref& cluster, resource_counts_query query,
                                callback<std::vector<resource_count>> done) {

@@ -2,6 +2,7 @@
 
 #include "persistence/records.hpp"
 #include "persistence/resource_namespace_records.hpp"
+#include "persistence/resource_event_records.hpp"
 
 #include <cstdint>
 #include <string>
@@ -90,6 +91,8 @@ struct resource_write {
   std::vector<resource_namespace_record> namespaces;
   /// Rows deleted before the resources above are written (one may be informed anew).
   std::vector<resource_key> removed;
+  /// The state changes of these rows, numbered (resource_events.hpp).
+  std::vector<resource_event_record> events;
 
   bool operator==(const resource_write&) const = default;
 };
@@ -111,6 +114,8 @@ struct resources_snapshot {
   std::vector<loaded_resource> resources;
   std::vector<resource_kind_record> kinds;
   std::vector<resource_namespace_record> namespaces;
+  /// The cluster's highest event number (0: none).
+  std::int64_t last_event_seq = 0;
 
   bool operator==(const resources_snapshot&) const = default;
 };
@@ -176,7 +181,7 @@ template <class Inspector> auto inspect(Inspector& f, resource_kind_record& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, resources_snapshot& x) {
-  return f(x.resources, x.kinds, x.namespaces);
+  return f(x.resources, x.kinds, x.namespaces, x.last_event_seq);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_kind_request& x) {
@@ -188,7 +193,8 @@ template <class Inspector> auto inspect(Inspector& f, job_args_update& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_write& x) {
-  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.namespaces, x.removed);
+  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.namespaces, x.removed,
+           x.events);
 }
 
 template <class Inspector> auto inspect(Inspector& f, loaded_resource& x) {

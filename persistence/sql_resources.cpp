@@ -1,6 +1,7 @@
 #include "persistence/sql_resources.hpp"
 
 #include "persistence/sql_resource_namespaces.hpp"
+#include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_values.hpp"
 
 namespace diffplane::persistence::sql {
@@ -174,6 +175,7 @@ resources_snapshot load_resources(pqxx::transaction_base& txn,
         row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>()});
   snapshot.namespaces = load_resource_namespaces(txn, cluster_id);
   snapshot.resources = load_resource_rows(txn, cluster_id);
+  snapshot.last_event_seq = last_resource_event(txn, cluster_id);
   return snapshot;
 }
 

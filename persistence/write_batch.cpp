@@ -6,6 +6,7 @@
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
 #include "persistence/sql_resource_namespaces.hpp"
+#include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resources.hpp"
 
 #include <algorithm>
@@ -222,6 +223,12 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
   sql::write_resources(txn, rows);
   sql::write_resource_kinds(txn, kinds);
   sql::write_resource_namespaces(txn, namespaces);
+  // The state changes, in the same commit as the rows that changed.
+  std::vector<const resource_event_record*> events;
+  for (const auto& write : resources_)
+    for (const auto& e : write.events)
+      events.push_back(&e);
+  sql::insert_resource_events(txn, events);
 }
 
 bool write_batch::is_generated_job(std::size_t index) const {

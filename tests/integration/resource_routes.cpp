@@ -403,3 +403,149 @@ CAF_TEST(a deleted resource stays deleted and deleted ones are purged) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+struct events_fixture : fixture {
+  /// GET /resources/events after `cursor`.
+  json events(std::int64_t cursor, int ttl = 0, int limit = 100) {
+    auto reply = data("GET", "/resources/events?after=" + std::to_string(cursor) +
+                                 "&ttl=" + std::to_string(ttl) +
+                                 "&limit=" + std::to_string(limit));
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+
+  /// Every event after `cursor`, in pages of `limit`, as "type:id"; `cursor` moves on.
+  std::vector<std::string> drain(std::int64_t& cursor, int limit) {
+    std::vector<std::string> out;
+    for (;;) {
+      auto page = events(cursor, 0, limit);
+      for (const auto& e : page["events"]) {
+        CAF_CHECK_GREATER(e["seq"].get<std::int64_t>(), cursor);
+        cursor = e["seq"].get<std::int64_t>();
+        out.push_back(e["type"].get<std::string>() + ":" + e["id"].get<std::string>());
+      }
+      CAF_CHECK_EQUAL(page["cursor"].get<std::int64_t>(), cursor);
+      if (page["events"].empty())
+        return out;
+    }
+  }
+
+  /// The types of `id`'s events in `all`, in order.
+  static std::vector<std::string> of(const std::vector<std::string>& all,
+                                     const std::string& id) {
+    std::vector<std::string> out;
+    for (const auto& e : all)
+      if (e.substr(e.find(':') + 1) == id)
+        out.push_back(e.substr(0, e.find(':')));
+    return out;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_events_routes_tests, events_fixture)
+
+CAF_TEST(the events route delivers every event in order across a restart) {
+  inform({user("42", {{"n", 1}}), user("43", {{"n", 1}})});
+  for (const auto& job : take_work())
+    finish(job, R"({"action":"synced"})");
+  wait_for_state("42", "synced");
+  wait_for_state("43", "synced");
+  std::int64_t cursor = 0;
+  auto before = drain(cursor, 2);
+  // scheduled, (pending,) synced of each: a dispatch whose result came in the same
+  // step as it is one change, scheduled to synced.
+  CAF_CHECK_GREATER_OR_EQUAL(before.size(), 4u);
+  // Killed: what was answered is durable, and the numbering goes on after it.
+  crash_and_restart();
+  inform({user("44", json::object())});
+  auto after = drain(cursor, 2);
+  CAF_CHECK_EQUAL(after, std::vector<std::string>{"scheduled:44"});
+  auto all = before;
+  all.insert(all.end(), after.begin(), after.end());
+  // One read from the start sees the same, in the same order.
+  std::int64_t from_start = 0;
+  CAF_CHECK_EQUAL(drain(from_start, 1000), all);
+  CAF_CHECK_EQUAL(from_start, cursor);
+  for (auto id : {"42", "43"}) {
+    auto changes = of(all, id);
+    CAF_REQUIRE_GREATER_OR_EQUAL(changes.size(), 2u);
+    CAF_CHECK_EQUAL(changes.front(), "scheduled");
+    CAF_CHECK_EQUAL(changes.back(), "synced");
+  }
+  auto first = events(0, 0, 1)["events"][0];
+  CAF_CHECK_EQUAL(first["state"], "scheduled");
+  CAF_CHECK(first["previousState"].is_null());
+  CAF_CHECK_EQUAL(first["attempt"], 1);
+  CAF_CHECK(first["jobId"].is_string());
+  CAF_CHECK(first["message"].is_null());
+  CAF_CHECK(first["at"].is_string());
+}
+
+CAF_TEST(an events long poll wakes on a new event) {
+  inform({user("1", json::object())});
+  auto cursor = events(0)["cursor"].get<std::int64_t>();
+  auto started = std::chrono::steady_clock::now();
+  auto empty = events(cursor, 1);
+  CAF_CHECK(empty["events"].empty());
+  CAF_CHECK_EQUAL(empty["cursor"].get<std::int64_t>(), cursor);
+  CAF_CHECK_GREATER_OR_EQUAL(std::chrono::steady_clock::now() - started, 900ms);
+  json woken;
+  std::chrono::steady_clock::duration waited{};
+  std::thread poller([&] {
+    auto begin = std::chrono::steady_clock::now();
+    woken = events(cursor, 20);
+    waited = std::chrono::steady_clock::now() - begin;
+  });
+  std::this_thread::sleep_for(300ms);
+  inform({user("2", json::object())});
+  poller.join();
+  CAF_REQUIRE_EQUAL(woken["events"].size(), 1u);
+  CAF_CHECK_EQUAL(woken["events"][0]["id"], "2");
+  CAF_CHECK_EQUAL(woken["cursor"], woken["events"][0]["seq"]);
+  CAF_CHECK_LESS(waited, 5s);
+}
+
+CAF_TEST(resource events are entries of the activity log) {
+  inform({user("42", json::object())});
+  auto manage = [&](const std::string& target) {
+    auto reply = server->client().request(
+        "GET", target, "", {{"Authorization", "Basic " + test_management_secret}});
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  };
+  std::string cluster_id;
+  for (const auto& c : manage("/clusters"))
+    if (c["description"] == "resources")
+      cluster_id = c["id"].get<std::string>();
+  json entry;
+  for (const auto& e : manage("/clusters/" + cluster_id + "/activity"))
+    if (e["type"] == "resourceScheduled")
+      entry = e;
+  CAF_REQUIRE(entry.is_object());
+  CAF_CHECK_EQUAL(entry["service"], "resources.user");
+  auto job_id = get("42")["jobId"].get<std::string>();
+  CAF_CHECK_EQUAL(entry["jobId"].get<std::string>(), job_id);
+  // One job's activity holds the resource events of its work.
+  auto job = manage("/clusters/" + cluster_id + "/activity?jobId=" + job_id);
+  bool found = false;
+  for (const auto& e : job)
+    found = found || e["type"] == "resourceScheduled";
+  CAF_CHECK(found);
+}
+
+CAF_TEST(bad events parameters are refused naming the parameter) {
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?after=-1").body, "field"),
+                  "after");
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?ttl=31").body, "field"),
+                  "ttl");
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?limit=0").body, "field"),
+                  "limit");
+  CAF_CHECK_EQUAL(data("GET", "/resources/events?ttl=0").status, 200u);
+  CAF_CHECK_EQUAL(
+      server->client().request("GET", "/resources/events?ttl=0", "", {}).status, 401u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

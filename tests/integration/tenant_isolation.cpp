@@ -283,6 +283,12 @@ std::vector<route_case> route_cases() {
                      return std::vector<probe>{{"GET", "/resources?kind=user", "", {}}};
                    },
                    200});
+  cases.push_back(
+      {"GET /resources/events", guard::api_secret,
+       [](const tenant&) {
+         return std::vector<probe>{{"GET", "/resources/events?ttl=0", "", {}}};
+       },
+       200});
   cases.push_back({"GET /resources-counts", guard::api_secret,
                    [](const tenant&) {
                      return std::vector<probe>{{"GET", "/resources-counts", "", {}}};

@@ -162,6 +162,8 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           if (slot.revision < r.revision)
             slot = r;
         }
+        store->resource_events.insert(store->resource_events.end(), write.events.begin(),
+                                      write.events.end());
         return done_atom::value;
       },
       [store](load_resources_atom, const std::string& cluster_id) {
@@ -185,7 +187,20 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           }
           loaded.push_back(std::move(l));
         }
+        for (const auto& e : store->resource_events)
+          if (e.cluster_id == cluster_id)
+            snapshot.last_event_seq = std::max(snapshot.last_event_seq, e.seq);
         return snapshot;
+      },
+      [store](const resource_events_request& request) {
+        ++store->resource_event_reads;
+        std::vector<resource_event_record> events;
+        for (const auto& e : store->resource_events)
+          if (e.cluster_id == request.cluster_id && e.seq > request.after &&
+              e.seq <= request.up_to &&
+              events.size() < static_cast<std::size_t>(request.limit))
+            events.push_back(e);
+        return events;
       },
       [store](const resource_query& query) {
         resource_page page;

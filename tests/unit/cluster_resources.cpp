@@ -1,6 +1,6 @@
 #define CAF_SUITE cluster_resources
 
-#include "cluster_fixture.hpp"
+#include "resource_fixture.hpp"
 
 #include "actors/resource_lifecycle.hpp"
 
@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct fixture : testing::cluster_fixture {
+struct fixture : testing::resource_fixture {
   fixture() {
     options.resources.backoff_base = 1000ms;
     options.resources.backoff_cap = 4000ms;
@@ -39,30 +39,6 @@ struct fixture : testing::cluster_fixture {
         resource_inform_request{{item(id, object_json, version)}});
     CAF_REQUIRE_EQUAL(results.size(), 1u);
     return results.front().outcome;
-  }
-
-  /// A controller's poll of the user kind.
-  std::vector<dispatched_job> take_work(const std::string& machine = "m1") {
-    jobs_request request;
-    request.service = "resources.user";
-    request.limit = 10;
-    request.ttl_ms = 0;
-    request.machine_id = machine;
-    auto response = self->request(cluster, caf::infinite, request);
-    run();
-    // An empty poll parks for its ttl of 0 ms: fire that timer alone.
-    advance_time(0ms);
-    std::vector<dispatched_job> out;
-    response.receive([&](std::vector<dispatched_job>& jobs) { out = std::move(jobs); },
-                     [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-    return out;
-  }
-
-  bool finish(const dispatched_job& job, const std::string& json,
-              result_kind type = result_kind::resolution) {
-    auto post = result(job.id, "m1", resources::encode_payload(json), job.attempt);
-    post.type = type;
-    return ask<bool>(post);
   }
 
   const resource_record& stored(const std::string& id) {
