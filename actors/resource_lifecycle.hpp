@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/resource_informers.hpp"
 #include "actors/resource_messages.hpp"
 
 #include <chrono>
@@ -21,6 +22,9 @@ struct resource_options {
   std::int32_t default_max_attempts = 10;
   /// Errors kept per resource (the newest).
   std::size_t max_errors = 20;
+  /// Reads an informer's resolution (gateway::decode_informed, set by the server); unset,
+  /// every informer run fails.
+  informed_decoder decode_informed;
 };
 
 /// The service of `kind`'s controller.

@@ -19,6 +19,7 @@ using replace_args_atom = caf::atom_constant<caf::atom("replargs")>;
 using retry_due_atom = caf::atom_constant<caf::atom("resretry")>;
 using rework_atom = caf::atom_constant<caf::atom("rework")>;
 using kick_atom = caf::atom_constant<caf::atom("reskick")>;
+using inform_due_atom = caf::atom_constant<caf::atom("informdue")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -46,7 +47,9 @@ using resources_actor = caf::typed_actor<
     /// object, so one more work must follow.
     caf::reacts_to<rework_atom, std::string, std::string>,
     /// Runs the queued operations (after a failed commit).
-    caf::reacts_to<kick_atom>>;
+    caf::reacts_to<kick_atom>,
+    /// A kind's informer timer (kind, generation) fired (resource_informers.hpp).
+    caf::reacts_to<inform_due_atom, std::string, std::uint64_t>>;
 
 struct resources_context {
   std::string cluster_id;
