@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/resource_informers.hpp"
 #include "actors/resource_messages.hpp"
 
 #include <chrono>
@@ -27,6 +28,9 @@ struct resource_options {
   /// Events each cluster keeps in memory for GET /resources/events (older ones are
   /// read from Postgres).
   std::size_t events_in_memory = 10000;
+  /// Reads an informer's resolution (gateway::decode_informed, set by the server); unset,
+  /// every informer run fails.
+  informed_decoder decode_informed;
 };
 
 /// The service of `kind`'s controller.

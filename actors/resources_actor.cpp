@@ -72,9 +72,16 @@ struct scan_op {};
 struct release_op {
   std::vector<std::string> namespaces;
 };
+/// An informer run of `kind` that started at `started_at` returned `items`: informed
+/// like a POST, in the commit that records the run.
+struct informed_op {
+  std::string kind;
+  timestamp_ms started_at = 0;
+  std::vector<resource_input> items;
+};
 using operation =
     std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op, lost_job_op,
-                 kind_op, namespace_op, command_op, scan_op, release_op>;
+                 kind_op, namespace_op, command_op, scan_op, release_op, informed_op>;
 
 /// A generator seeded with eight words of entropy (see cluster_behavior).
 std::mt19937_64 seeded() {
@@ -104,6 +111,8 @@ struct resources_state {
   std::unordered_map<std::string, std::string> orphans;
   /// A timer_scan_atom is on its way.
   bool scan_armed = false;
+  /// When each kind's informer runs, and its run in flight.
+  informer_schedule informers;
   std::deque<operation> queue;
   /// A step's commit is in flight.
   bool busy = false;
@@ -141,10 +150,16 @@ resource_kind_record effective(const resources_state& st, const std::string& kin
   auto it = st.kinds.find(kind);
   auto options =
       options_for(st.context.options, it == st.kinds.end() ? nullptr : &it->second);
-  return resource_kind_record{
-      st.context.cluster_id,        kind,
-      options.backoff_base.count(), options.backoff_cap.count(),
-      options.work_timeout_seconds, it == st.kinds.end() ? 0 : it->second.updated_at};
+  return resource_kind_record{st.context.cluster_id,
+                              kind,
+                              options.backoff_base.count(),
+                              options.backoff_cap.count(),
+                              options.work_timeout_seconds,
+                              it == st.kinds.end() ? 0 : it->second.updated_at,
+                              it == st.kinds.end() ? 0
+                                                   : it->second.inform_interval_seconds,
+                              st.informers.last_run_at(kind),
+                              st.informers.last_error(kind)};
 }
 
 /// The settings of namespace `name` (all 0 when it has none).
@@ -363,7 +378,9 @@ public:
   void change_kind(resource_kind_record settings) {
     settings.cluster_id = st_.context.cluster_id;
     settings.updated_at = now_;
-    write.kinds.push_back(settings);
+    auto& row = kind_row(settings.kind);
+    settings.last_informed_at = row.last_informed_at;
+    row = settings;
     kinds[settings.kind] = std::move(settings);
   }
 
@@ -459,6 +476,12 @@ public:
     }
   }
 
+  /// The informer run of `kind` that started at `started_at` is written by this step.
+  void informed(const std::string& kind, timestamp_ms started_at) {
+    kind_row(kind).last_informed_at = started_at;
+    informed_runs.emplace_back(kind, started_at);
+  }
+
   bool writes_nothing() const {
     return changed.empty() && write.kinds.empty() && write.namespaces.empty() &&
            removed_.empty();
@@ -486,6 +509,8 @@ public:
   /// Answers of namespace and command requests: called with null once the step is
   /// committed, or with the error of its commit.
   std::vector<std::function<void(const caf::error*)>> replies;
+  /// Informer runs this step records (kind, start).
+  std::vector<std::pair<std::string, timestamp_ms>> informed_runs;
 
 private:
   /// `name`'s settings as this step sees them; null when it has none.
@@ -565,6 +590,24 @@ private:
     for (const auto& job : ended_orphans)
       --delta[st_.orphans.at(job)];
     return delta;
+  }
+
+  /// The row of `kind` this step writes: one per kind, as one statement may not write a
+  /// row twice; a new one starts from the kind's settings as this step sees them.
+  resource_kind_record& kind_row(const std::string& kind) {
+    for (auto& row : write.kinds)
+      if (row.kind == kind)
+        return row;
+    resource_kind_record row;
+    if (auto it = kinds.find(kind); it != kinds.end())
+      row = it->second;
+    else if (auto stored = st_.kinds.find(kind); stored != st_.kinds.end())
+      row = stored->second;
+    row.cluster_id = st_.context.cluster_id;
+    row.kind = kind;
+    row.last_informed_at = 0;
+    write.kinds.push_back(std::move(row));
+    return write.kinds.back();
   }
 
   /// `kind`'s options as this step sees them.
@@ -658,10 +701,98 @@ void trim_held(resources_state& st, const step_plan& plan) {
   }
 }
 
+void arm_informer(self_pointer self, const informer_schedule::timer& timer) {
+  auto wait = timer.due - self->state.context.wall_clock();
+  if (wait <= 0)
+    self->send(self, inform_due_atom::value, timer.kind, timer.generation);
+  else
+    self->delayed_send(self, std::chrono::milliseconds{wait}, inform_due_atom::value,
+                       timer.kind, timer.generation);
+}
+
+/// Takes a kind's informer settings in (loaded, or committed by a PUT).
+void configure_informer(self_pointer self, const resource_kind_record& kind) {
+  auto& st = self->state;
+  if (auto timer = st.informers.configure(kind.kind, kind.inform_interval_seconds,
+                                          kind.last_informed_at, st.context.wall_clock()))
+    arm_informer(self, *timer);
+}
+
+/// A kind's informer timer fired: starts a run unless one is in flight. Its job is
+/// committed (and admitted) on its own, apart from the steps.
+void run_informer(self_pointer self, const std::string& kind, std::uint64_t generation) {
+  auto& st = self->state;
+  auto now = st.context.wall_clock();
+  std::optional<informer_schedule::timer> next;
+  auto start = st.informers.fire(kind, generation, now, next);
+  if (next)
+    arm_informer(self, *next);
+  if (!start)
+    return;
+  auto settings = st.kinds.find(kind);
+  auto timeout = options_for(st.context.options,
+                             settings == st.kinds.end() ? nullptr : &settings->second)
+                     .work_timeout_seconds;
+  resource_write write;
+  write.cluster_id = st.context.cluster_id;
+  write.jobs.push_back(informer_job(st.context.cluster_id, new_job_id(st.random), kind,
+                                    st.informers.last_run_at(kind), timeout));
+  auto job_id = write.jobs.back().id;
+  st.informers.started(kind, job_id, now);
+  self->request(st.context.host, caf::infinite, std::move(write))
+      .then([](done_atom) {},
+            [self, kind, job_id](caf::error& err) {
+              auto& st = self->state;
+              if (st.informers.kind_of(job_id) == nullptr)
+                return;
+              st.informers.failed(kind, "the run's job could not be stored: " +
+                                            message_of(err));
+              spdlog::warn("event=informer_failed cluster={} kind={} reason=\"{}\"",
+                           st.context.cluster_id, kind, st.informers.last_error(kind));
+            });
+}
+
+void step(self_pointer self);
+
+/// A job of an informer finished: true when it was one (a work job's function is not
+/// `inform`). Its resources join the next step; a failed run waits for the next interval.
+bool informer_finished(self_pointer self, job_finished& finished) {
+  auto& st = self->state;
+  if (finished.target_fn != inform_function)
+    return false;
+  const auto* owner = st.informers.kind_of(finished.row.id);
+  if (owner == nullptr)
+    return true; // a run of an earlier owner of the cluster, or of an old setting
+  auto kind = *owner;
+  auto outcome =
+      informer_outcome_of(finished.row.status, finished.row.result_type,
+                          finished.row.result, st.context.options.decode_informed);
+  if (!outcome.ok) {
+    st.informers.failed(kind, outcome.error);
+    spdlog::warn("event=informer_failed cluster={} kind={} job={} reason=\"{}\"",
+                 st.context.cluster_id, kind, finished.row.id, outcome.error);
+    return true;
+  }
+  st.queue.push_back(
+      informed_op{kind, st.informers.run_started_at(kind), std::move(outcome.items)});
+  step(self);
+  return true;
+}
+
+/// The informer side of a committed step: settings to take in, runs that succeeded.
+void apply_informers(self_pointer self, const step_plan& plan) {
+  auto& st = self->state;
+  for (const auto& [kind, settings] : plan.kinds)
+    configure_informer(self, settings);
+  for (const auto& [kind, started_at] : plan.informed_runs)
+    st.informers.succeeded(kind, started_at);
+}
+
 /// The step committed: its changes become the committed state, then its follow-ups run.
 void apply(self_pointer self, step_plan& plan) {
   auto& st = self->state;
   apply_namespaces(st, plan);
+  apply_informers(self, plan);
   for (auto& [key, r] : plan.changed) {
     auto& entry = st.entries[key];
     if (!entry.work_job_id.empty() && entry.work_job_id != r.work_job_id)
@@ -823,6 +954,11 @@ void step(self_pointer self) {
     } else if (auto* kind = std::get_if<kind_op>(&op)) {
       kind_answers.emplace_back(kind->promise, kind->settings.kind);
       plan->change_kind(kind->settings);
+    } else if (auto* informed = std::get_if<informed_op>(&op)) {
+      for (const auto& item : informed->items)
+        plan->inform(item);
+      items += informed->items.size();
+      plan->informed(informed->kind, informed->started_at);
     } else {
       take_namespace_op(self, *plan, op);
     }
@@ -900,6 +1036,8 @@ void enqueue(self_pointer self, operation op) {
 void restore(self_pointer self, resources_snapshot& snapshot) {
   auto& st = self->state;
   st.events.start(snapshot.last_event_seq, st.context.options.events_in_memory);
+  for (const auto& kind : snapshot.kinds)
+    configure_informer(self, kind);
   for (auto& kind : snapshot.kinds)
     st.kinds.insert_or_assign(kind.kind, std::move(kind));
   for (auto& ns : snapshot.namespaces)
@@ -983,7 +1121,10 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
         enqueue(self, kind_op{std::move(request.settings), promise});
         return promise;
       },
-      [self](job_finished& finished) { enqueue(self, finished_op{std::move(finished)}); },
+      [self](job_finished& finished) {
+        if (!informer_finished(self, finished))
+          enqueue(self, finished_op{std::move(finished)});
+      },
       [self](job_status_changed& change) {
         if (change.status == job_status::running)
           enqueue(self, dispatched_op{std::move(change.id)});
@@ -1021,6 +1162,9 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
       },
       [self](events_due_atom, std::uint64_t id) { wake_events_waiter(self, id); },
       [self](release_atom) { wake_events_waiters(self); },
+      [self](inform_due_atom, std::string& kind, std::uint64_t generation) {
+        run_informer(self, kind, generation);
+      },
   };
 }
 

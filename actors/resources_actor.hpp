@@ -23,6 +23,7 @@ using rework_atom = caf::atom_constant<caf::atom("rework")>;
 using kick_atom = caf::atom_constant<caf::atom("reskick")>;
 using timer_scan_atom = caf::atom_constant<caf::atom("resscan")>;
 using events_due_atom = caf::atom_constant<caf::atom("resevdue")>;
+using inform_due_atom = caf::atom_constant<caf::atom("informdue")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -63,7 +64,9 @@ using resources_actor = caf::typed_actor<
     /// A parked events poll's ttl passed.
     caf::reacts_to<events_due_atom, std::uint64_t>,
     /// Answers every parked events poll now (shutdown, or the cluster moves away).
-    caf::reacts_to<release_atom>>;
+    caf::reacts_to<release_atom>,
+    /// A kind's informer timer (kind, generation) fired (resource_informers.hpp).
+    caf::reacts_to<inform_due_atom, std::string, std::uint64_t>>;
 
 struct resources_context {
   std::string cluster_id;

@@ -313,6 +313,8 @@ resource_kind_request decode_resource_kind(const http_request& request) {
   out.settings.backoff_cap_ms = bounded("backoffCapMs", day_ms);
   out.settings.timeout_seconds =
       static_cast<std::int32_t>(bounded("timeoutSeconds", 86'400));
+  out.settings.inform_interval_seconds =
+      static_cast<std::int32_t>(bounded("informIntervalSeconds", 86'400));
   if (out.settings.backoff_base_ms > 0 && out.settings.backoff_cap_ms > 0 &&
       out.settings.backoff_cap_ms < out.settings.backoff_base_ms)
     throw bad_input("backoffCapMs", "backoffCapMs must not be below backoffBaseMs");
@@ -320,10 +322,17 @@ resource_kind_request decode_resource_kind(const http_request& request) {
 }
 
 std::string encode_resource_kind(const resource_kind_record& kind) {
+  auto or_null = [](auto value, json set) { return value == 0 ? json(nullptr) : set; };
   return json{{"kind", kind.kind},
               {"backoffBaseMs", kind.backoff_base_ms},
               {"backoffCapMs", kind.backoff_cap_ms},
-              {"timeoutSeconds", kind.timeout_seconds}}
+              {"timeoutSeconds", kind.timeout_seconds},
+              {"informIntervalSeconds",
+               or_null(kind.inform_interval_seconds, json(kind.inform_interval_seconds))},
+              {"lastInformedAt", or_null(kind.last_informed_at,
+                                         json(format_iso8601(kind.last_informed_at)))},
+              {"informError",
+               kind.inform_error.empty() ? json(nullptr) : json(kind.inform_error)}}
       .dump();
 }
 

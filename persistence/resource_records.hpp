@@ -67,6 +67,13 @@ struct resource_kind_record {
   std::int64_t backoff_cap_ms = 0;
   std::int32_t timeout_seconds = 0;
   timestamp_ms updated_at = 0;
+  /// The informer runs this often (0: off).
+  std::int32_t inform_interval_seconds = 0;
+  /// When the informer's last successful run started (0: never; 0 in a write keeps the
+  /// stored time).
+  timestamp_ms last_informed_at = 0;
+  /// Why the informer's last run failed (empty: it did not); answered, never stored.
+  std::string inform_error;
 
   bool operator==(const resource_kind_record&) const = default;
 };
@@ -177,7 +184,7 @@ template <class Inspector> auto inspect(Inspector& f, resource_record& x) {
 
 template <class Inspector> auto inspect(Inspector& f, resource_kind_record& x) {
   return f(x.cluster_id, x.kind, x.backoff_base_ms, x.backoff_cap_ms, x.timeout_seconds,
-           x.updated_at);
+           x.updated_at, x.inform_interval_seconds, x.last_informed_at, x.inform_error);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resources_snapshot& x) {

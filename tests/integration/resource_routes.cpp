@@ -3,6 +3,7 @@
 #include "http_test_helpers.hpp"
 
 #include "actors/resource_lifecycle.hpp"
+#include "persistence/iso8601.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -231,6 +232,59 @@ CAF_TEST(resources and their queued work survive a kill and a restart) {
   CAF_CHECK_EQUAL(ids, (std::set<std::string>{"42", "44"}));
   wait_for_state("42", "synced");
   wait_for_state("44", "synced");
+}
+
+CAF_TEST(an informer runs and keeps its last run across a restart) {
+  auto bad = data("PUT", "/resources-kinds/user", json{{"informIntervalSeconds", 0}});
+  CAF_CHECK_EQUAL(json_field(bad.body, "field"), "informIntervalSeconds");
+  auto put = data("PUT", "/resources-kinds/user", json{{"informIntervalSeconds", 1}});
+  CAF_REQUIRE_EQUAL(put.status, 200u);
+  CAF_CHECK_EQUAL(json(parse_json(put.body)["informIntervalSeconds"]), 1);
+  // The first run starts at once and has never run before.
+  json run;
+  for (int i = 0; i < 5 && run.is_null(); ++i)
+    for (const auto& job : take_work())
+      if (job["targetFn"] == "inform")
+        run = job;
+  CAF_REQUIRE(!run.is_null());
+  CAF_CHECK_EQUAL(argument_of(run), (json{{"kind", "user"}, {"lastRunAt", nullptr}}));
+  finish(run, R"([{"kind":"user","id":"42","object":{"n":1}}])");
+  wait_for_state("42", "scheduled");
+  auto kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_REQUIRE(kind["lastInformedAt"].is_string());
+  auto informed_at = [&] {
+    return parse_iso8601(kind["lastInformedAt"].get<std::string>()).value_or(0);
+  };
+  timestamp_ms last_run = informed_at();
+  CAF_REQUIRE_NOT_EQUAL(last_run, 0);
+  crash_and_restart();
+  kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_CHECK_EQUAL(informed_at(), last_run);
+  CAF_CHECK_EQUAL(kind["informIntervalSeconds"], 1);
+  // The runs after the restart continue from the stored time (a run that succeeds moves
+  // it on before its answer to this poll is read), until one succeeds.
+  std::size_t runs = 0;
+  std::size_t from_stored_time = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (informed_at() == last_run && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& job : take_work()) {
+      if (job["targetFn"] == "work") {
+        finish(job, R"({"action":"synced"})");
+        continue;
+      }
+      ++runs;
+      auto last_run_at = argument_of(job)["lastRunAt"];
+      CAF_REQUIRE(last_run_at.is_number());
+      CAF_CHECK_GREATER_OR_EQUAL(last_run_at.get<timestamp_ms>(), last_run);
+      from_stored_time += last_run_at == json(last_run) ? 1 : 0;
+      finish(job, "[]");
+    }
+    kind = parse_json(data("GET", "/resources-kinds/user").body);
+  }
+  CAF_CHECK_GREATER_OR_EQUAL(runs, 1u);
+  CAF_CHECK_GREATER_OR_EQUAL(from_stored_time, 1u);
+  CAF_CHECK_GREATER(informed_at(), last_run);
+  CAF_CHECK(kind["informError"].is_null());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace diffplane::testing {
 
@@ -145,14 +146,27 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         ++store->resource_writes;
         if (store->failing)
           return unavailable();
+        // Like Postgres's INSERT ... ON CONFLICT, which fails the whole transaction when
+        // one statement writes a row twice.
+        std::set<std::string> kinds;
+        for (auto& k : write.kinds)
+          if (!kinds.insert(k.kind).second)
+            return caf::make_error(caf::sec::invalid_argument,
+                                   "resource kind " + k.kind + " written twice");
         for (auto& job : write.jobs)
           store->jobs.emplace(job.cluster_id + "/" + job.id, job);
         for (auto& update : write.args)
           if (auto it = store->jobs.find(update.cluster_id + "/" + update.job_id);
               it != store->jobs.end())
             it->second.target_args = update.target_args;
-        for (auto& k : write.kinds)
-          store->resource_kinds[k.cluster_id + "/" + k.kind] = k;
+        for (auto& k : write.kinds) {
+          auto& slot = store->resource_kinds[k.cluster_id + "/" + k.kind];
+          // A settings change (no time) keeps the informer's last run, as in SQL.
+          auto last_informed_at = slot.last_informed_at;
+          slot = k;
+          if (k.last_informed_at == 0)
+            slot.last_informed_at = last_informed_at;
+        }
         for (auto& n : write.namespaces)
           store->resource_namespaces[n.cluster_id + "/" + n.name] = n;
         for (auto& k : write.removed)
