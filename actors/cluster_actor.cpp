@@ -258,6 +258,23 @@ void answer_joined(self_pointer self, const std::string& execution_id,
 
 using id_promise = caf::typed_response_promise<std::string>;
 
+/// An ephemeral job (create_job_request::durable false) is admitted at once: nothing is
+/// written, so the caller's ack waits for no commit and a restart forgets the job. Its
+/// execution id is looked up in memory only (create_uncached did).
+void create_ephemeral(self_pointer self, const create_job_request& request,
+                      id_promise& promise) {
+  auto& st = self->state;
+  auto id = request.execution_id.empty() ? new_job_id(st.random) : request.execution_id;
+  // Not newest_created_at: it only decides whether live jobs are to be moved in
+  // Postgres, where this job never is.
+  auto job = lifecycle::make_job(st.context.cluster.id, id, request,
+                                 std::max(wall_now(self), st.live_jobs_before));
+  metrics::jobs().created.add();
+  metrics::jobs().created_ephemeral.add();
+  admit(self, std::move(job));
+  promise.deliver(id);
+}
+
 /// Answers `promise` with the job `request` names by its execution id (held, or being
 /// written: then it joins that write), or else with a new job once its insert committed.
 void create_uncached(self_pointer self, const create_job_request& request,
@@ -284,6 +301,10 @@ void create_uncached(self_pointer self, const create_job_request& request,
         error_code::limit_reached,
         "the cluster holds " + std::to_string(st.live_jobs) +
             " live jobs, the most it may; new jobs are refused until some finish"));
+    return;
+  }
+  if (!request.durable) {
+    create_ephemeral(self, request, promise);
     return;
   }
   if (auto refused = enter_writer_queue(self)) {
@@ -567,11 +588,27 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return inform_resources(self, request);
       },
       [self](resource_query& query) { return query_resources(self, query); },
+      [self](resource_events_request& request) -> caf::result<resource_events_page> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return resource_events(self, request);
+      },
       [self](resource_counts_query& query) { return count_resources(self, query); },
       [self](resource_kind_request& request) -> caf::result<resource_kind_record> {
         if (request.change && self->state.quiescing)
           return moved_error(self);
         return self->delegate(self->state.resources, std::move(request));
+      },
+      [self](resource_namespace_request& request)
+          -> caf::result<resource_namespace_record> {
+        if (request.change && self->state.quiescing)
+          return moved_error(self);
+        return self->delegate(self->state.resources, std::move(request));
+      },
+      [self](resource_command& command) -> caf::result<resource_command_result> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return self->delegate(self->state.resources, std::move(command));
       },
       [self](resource_write& write) { return commit_resources(self, write); },
       [self](replace_args_atom, const std::string& job_id, std::string& args) {
@@ -597,10 +634,15 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       },
       [self](release_atom) {
         release_waiters(self);
+        self->send(self->state.resources, release_atom::value);
         for (auto& [id, service] : self->state.services)
           self->send(service.pool, release_atom::value);
       },
-      [self](quiesce_atom) { self->state.quiescing = true; },
+      [self](quiesce_atom) {
+        self->state.quiescing = true;
+        // Parked events polls ask again, and find the cluster where it moves to.
+        self->send(self->state.resources, release_atom::value);
+      },
       [self](stop_atom) { self->quit(); },
   };
 }

@@ -31,8 +31,12 @@ using cluster_actor = cluster_notifications::extend<
     /// POST /resources: answered once the batch committed (resources_actor.hpp).
     caf::replies_to<resource_inform_request>::with<std::vector<inform_result>>,
     caf::replies_to<resource_query>::with<resource_page>,
+    /// GET /resources/events: a long-poll with a cursor (resource_events.hpp).
+    caf::replies_to<resource_events_request>::with<resource_events_page>,
     caf::replies_to<resource_counts_query>::with<std::vector<resource_count>>,
     caf::replies_to<resource_kind_request>::with<resource_kind_record>,
+    caf::replies_to<resource_namespace_request>::with<resource_namespace_record>,
+    caf::replies_to<resource_command>::with<resource_command_result>,
     /// The resource_host part, used by the cluster's resources actor.
     caf::replies_to<resource_write>::with<done_atom>,
     caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,

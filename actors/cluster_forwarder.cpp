@@ -324,12 +324,27 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
       [self, budget](resource_query& r) {
         return forward<resource_page>(self, budget, peer_try_limit, std::move(r));
       },
+      [self](resource_events_request& r) {
+        auto poll = poll_budget(r.ttl_ms);
+        return forward<resource_events_page>(self, poll, poll_try_limit(r.ttl_ms),
+                                             std::move(r));
+      },
       [self, budget](resource_counts_query& r) {
         return forward<std::vector<resource_count>>(self, budget, peer_try_limit,
                                                     std::move(r));
       },
       [self, budget](resource_kind_request& r) {
         return forward<resource_kind_record>(self, budget, peer_try_limit, std::move(r));
+      },
+      [self, budget](resource_namespace_request& r) {
+        return forward<resource_namespace_record>(self, budget, peer_try_limit,
+                                                  std::move(r));
+      },
+      [self, budget](resource_command& r) {
+        // Twice is safe: a second invalidate finds the resource expired (409), a second
+        // delete finds none (404).
+        return forward<resource_command_result>(self, budget, peer_try_limit,
+                                                std::move(r));
       },
       // Only a cluster's own resources actor sends these, to the cluster actor.
       [](resource_write&) -> caf::result<done_atom> { return not_a_cluster_actor(); },

@@ -15,6 +15,8 @@ void start_resources(self_pointer self) {
   context.cluster_id = st.context.cluster.id;
   context.host = caf::actor_cast<resource_host>(self);
   context.writer = st.context.writer;
+  context.reader = st.context.reader;
+  context.parked = st.parked;
   context.options = st.context.options.resources;
   context.wall_clock = st.context.options.wall_clock;
   st.resources = spawn_resources(self, std::move(context));
@@ -77,6 +79,12 @@ void forward_work_change(self_pointer self, const job_status_changed& change,
 
 caf::result<std::vector<inform_result>>
 inform_resources(self_pointer self, resource_inform_request& request) {
+  return self->delegate(self->state.resources, std::move(request));
+}
+
+caf::result<resource_events_page> resource_events(self_pointer self,
+                                                  resource_events_request& request) {
+  request.cluster_id = self->state.context.cluster.id;
   return self->delegate(self->state.resources, std::move(request));
 }
 

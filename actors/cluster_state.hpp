@@ -158,6 +158,9 @@ void forward_work_change(self_pointer self, const job_status_changed& change,
 caf::result<std::vector<inform_result>>
 inform_resources(self_pointer self, resource_inform_request& request);
 caf::result<resource_page> query_resources(self_pointer self, resource_query& query);
+/// GET /resources/events, answered (or parked) by the resources actor.
+caf::result<resource_events_page> resource_events(self_pointer self,
+                                                  resource_events_request& request);
 caf::result<std::vector<resource_count>> count_resources(self_pointer self,
                                                          resource_counts_query& query);
 

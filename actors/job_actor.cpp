@@ -40,19 +40,33 @@ using self_pointer = job_actor::stateful_pointer<job_state>;
 /// which releases the attempt.
 void finish(self_pointer self) {
   auto& st = self->state;
+  // An ephemeral resolution is not cached: the cache would hand out the id of a job
+  // that a restart forgets, and its lookups beyond memory read Postgres.
   self->send(st.context.cluster,
              job_finished{lifecycle::status_row_of(st.job), st.job.service,
-                          st.job.target_fn, st.job.cache_key, st.job.resulted_at});
+                          st.job.target_fn, st.job.durable ? st.job.cache_key : "",
+                          st.job.resulted_at});
   self->send(st.context.pool, job_done_atom::value, st.job.id);
 }
 
 void record(self_pointer self, event_record event) {
-  caf::anon_send(self->state.context.writer, std::vector<event_record>{std::move(event)});
+  // An ephemeral job leaves no row anywhere, its activity included.
+  if (self->state.job.durable)
+    caf::anon_send(self->state.context.writer,
+                   std::vector<event_record>{std::move(event)});
+}
+
+/// Sends the job's state to the writer without awaiting it; nothing for an ephemeral job.
+void write_state(self_pointer self) {
+  if (self->state.job.durable)
+    caf::anon_send(self->state.context.writer, lifecycle::state_of(self->state.job));
 }
 
 /// Commits the failure, then tells the waiters; while the database refuses, tries again
 /// every second (waiters may only hear "failure" once it is durable).
 void persist_failure(self_pointer self) {
+  if (!self->state.job.durable)
+    return finish(self);
   self->request(self->state.context.writer, caf::infinite,
                 lifecycle::state_of(self->state.job))
       .then([self](done_atom) { finish(self); },
@@ -77,7 +91,7 @@ void give_up(self_pointer self, const std::string& reason) {
   if (status == job_status::pending) {
     // Not awaited: a crash before this commits finds the job running, which recovery
     // treats exactly like this stall.
-    caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
+    write_state(self);
     self->send(st.context.pool, requeue_atom::value, st.job);
     return;
   }
@@ -114,6 +128,20 @@ void refuse(self_pointer self, const job_result_post& post, result_promise& prom
 }
 
 void handle_result(self_pointer self, job_result_post post, result_promise promise);
+void answer_waiting_results(self_pointer self);
+
+/// The resolution is final (committed, or ephemeral): the waiters hear of it.
+void resolved(self_pointer self, result_promise& promise) {
+  auto& st = self->state;
+  st.phase = attempt_phase::ended;
+  auto& jobs = metrics::jobs();
+  (st.job.result_type == result_kind::rejection ? jobs.succeeded_rejection
+                                                : jobs.succeeded_resolution)
+      .add();
+  finish(self);
+  promise.deliver(true);
+  answer_waiting_results(self);
+}
 
 /// Answers the results that waited for a write, now that its outcome is known.
 void answer_waiting_results(self_pointer self) {
@@ -138,30 +166,24 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
   }
   st.phase = attempt_phase::resolving;
   auto replaced = lifecycle::resolve(st.job, post, st.context.wall_clock());
+  if (!st.job.durable) {
+    // Nothing to commit: an ephemeral job is resolved the moment its result comes.
+    resolved(self, promise);
+    return;
+  }
   self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
-      .then(
-          [self, promise](done_atom) mutable {
-            auto& st = self->state;
-            st.phase = attempt_phase::ended;
-            auto& jobs = metrics::jobs();
-            (st.job.result_type == result_kind::rejection ? jobs.succeeded_rejection
-                                                          : jobs.succeeded_resolution)
-                .add();
-            finish(self);
-            promise.deliver(true);
-            answer_waiting_results(self);
-          },
-          [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
-            // Not durable: the attempt goes on, so the worker may post again, unless its
-            // deadline passed or its machine went silent meanwhile.
-            auto& st = self->state;
-            lifecycle::undo(st.job, std::move(replaced));
-            st.phase = attempt_phase::running;
-            promise.deliver(err);
-            if (auto reason = std::exchange(st.stall_after_failed_write, std::nullopt))
-              give_up(self, *reason);
-            answer_waiting_results(self);
-          });
+      .then([self, promise](done_atom) mutable { resolved(self, promise); },
+            [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
+              // Not durable: the attempt goes on, so the worker may post again, unless
+              // its deadline passed or its machine went silent meanwhile.
+              auto& st = self->state;
+              lifecycle::undo(st.job, std::move(replaced));
+              st.phase = attempt_phase::running;
+              promise.deliver(err);
+              if (auto reason = std::exchange(st.stall_after_failed_write, std::nullopt))
+                give_up(self, *reason);
+              answer_waiting_results(self);
+            });
 }
 
 job_actor::behavior_type job_behavior(self_pointer self, job_record job,
@@ -172,7 +194,7 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   // The dispatch itself is not awaited: the worker already has the job, and a crash
   // before this commits leaves the job pending, so it runs again (at least once).
   if (!st.context.adopted)
-    caf::anon_send(st.context.writer, lifecycle::state_of(st.job));
+    write_state(self);
   // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
       [self](job_result_post& post) -> caf::result<bool> {

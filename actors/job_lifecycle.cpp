@@ -21,6 +21,7 @@ job_record make_job(const std::string& cluster_id, const std::string& id,
   job.timeout_seconds = request.timeout_seconds;
   job.predictive_retries_on_rejection = request.predictive_retries_on_rejection;
   job.background = request.background;
+  job.durable = request.durable;
   job.created_at = now;
   job.status = job_status::pending;
   job.revision = 1;

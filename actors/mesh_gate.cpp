@@ -112,11 +112,20 @@ mesh_gate_actor::behavior_type gate_behavior(gate_pointer self, node_actor node,
       [self](forward_atom, s secret, s cluster, resource_query& r) {
         return relay<resource_page>(self, secret, cluster, std::move(r));
       },
+      [self](forward_atom, s secret, s cluster, resource_events_request& r) {
+        return relay<resource_events_page>(self, secret, cluster, std::move(r));
+      },
       [self](forward_atom, s secret, s cluster, resource_counts_query& r) {
         return relay<std::vector<resource_count>>(self, secret, cluster, std::move(r));
       },
       [self](forward_atom, s secret, s cluster, resource_kind_request& r) {
         return relay<resource_kind_record>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_namespace_request& r) {
+        return relay<resource_namespace_record>(self, secret, cluster, std::move(r));
+      },
+      [self](forward_atom, s secret, s cluster, resource_command& r) {
+        return relay<resource_command_result>(self, secret, cluster, std::move(r));
       },
       [self](forward_atom, s secret, s cluster, machine_inactive_atom a, s machine) {
         relay_notice(self, secret, cluster, a, machine);

@@ -63,6 +63,11 @@ namespace diffplane {
   X(resource_kind_record)                                                                \
   X(resources_snapshot)                                                                  \
   X(resource_kind_request)                                                               \
+  X(resource_namespace_record)                                                           \
+  X(resource_namespace_request)                                                          \
+  X(resource_key)                                                                        \
+  X(resource_command)                                                                    \
+  X(resource_command_result)                                                             \
   X(resource_query)                                                                      \
   X(resource_page)                                                                       \
   X(resource_counts_query)                                                               \
@@ -72,6 +77,10 @@ namespace diffplane {
   X(resource_inform_request)                                                             \
   X(inform_result)                                                                       \
   X(std::vector<inform_result>)                                                          \
+  X(resource_event_record)                                                               \
+  X(std::vector<resource_event_record>)                                                  \
+  X(resource_events_request)                                                             \
+  X(resource_events_page)                                                                \
   X(resources_actor)                                                                     \
   X(resource_host)                                                                       \
   X(persistence_actor)                                                                   \

@@ -23,6 +23,9 @@ struct create_job_request {
   std::int32_t timeout_seconds = 300;
   std::string execution_id; // empty: generate an id
   bool background = false;
+  /// False: an ephemeral job, never written to Postgres (job_record::durable). Set by
+  /// native calls only; the HTTP API always creates durable jobs.
+  bool durable = true;
 
   bool operator==(const create_job_request&) const = default;
 };
@@ -150,7 +153,7 @@ struct job_finished {
 template <class Inspector> auto inspect(Inspector& f, create_job_request& x) {
   return f(x.service, x.target_fn, x.target_args, x.cache_key, x.cache_ttl_seconds,
            x.retry_count_on_stall, x.predictive_retries_on_rejection, x.timeout_seconds,
-           x.execution_id, x.background);
+           x.execution_id, x.background, x.durable);
 }
 
 template <class Inspector> auto inspect(Inspector& f, jobs_request& x) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/resource_informers.hpp"
 #include "actors/resource_messages.hpp"
 
 #include <chrono>
@@ -21,6 +22,15 @@ struct resource_options {
   std::int32_t default_max_attempts = 10;
   /// Errors kept per resource (the newest).
   std::size_t max_errors = 20;
+  /// How often namespaces' expiry and retention are checked (while any namespace has
+  /// one): they are due to this much late at most.
+  std::chrono::milliseconds timer_scan_interval{1000};
+  /// Events each cluster keeps in memory for GET /resources/events (older ones are
+  /// read from Postgres).
+  std::size_t events_in_memory = 10000;
+  /// Reads an informer's resolution (gateway::decode_informed, set by the server); unset,
+  /// every informer run fails.
+  informed_decoder decode_informed;
 };
 
 /// The service of `kind`'s controller.

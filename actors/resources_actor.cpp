@@ -1,15 +1,19 @@
 #include "actors/resources_actor.hpp"
 
 #include "actors/job_ids.hpp"
+#include "actors/resource_events.hpp"
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 namespace diffplane {
@@ -19,6 +23,13 @@ namespace {
 using namespace resources;
 
 using results_promise = caf::typed_response_promise<std::vector<inform_result>>;
+using events_promise = caf::typed_response_promise<resource_events_page>;
+
+/// A parked GET /resources/events.
+struct events_waiter {
+  events_promise promise;
+  resource_events_request request;
+};
 
 /// The operations a step decides on, in the order they came.
 struct inform_op {
@@ -47,8 +58,30 @@ struct kind_op {
 struct lost_job_op {
   std::string key;
 };
-using operation = std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op,
-                               lost_job_op, kind_op>;
+struct namespace_op {
+  resource_namespace_record settings;
+  caf::typed_response_promise<resource_namespace_record> promise;
+};
+struct command_op {
+  resource_command command;
+  caf::typed_response_promise<resource_command_result> promise;
+};
+/// Expires and purges what is due (the periodic scan, see arm_scan).
+struct scan_op {};
+/// Namespaces whose waiting resources may take free slots (after a restart).
+struct release_op {
+  std::vector<std::string> namespaces;
+};
+/// An informer run of `kind` that started at `started_at` returned `items`: informed
+/// like a POST, in the commit that records the run.
+struct informed_op {
+  std::string kind;
+  timestamp_ms started_at = 0;
+  std::vector<resource_input> items;
+};
+using operation =
+    std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op, lost_job_op,
+                 kind_op, namespace_op, command_op, scan_op, release_op, informed_op>;
 
 /// A generator seeded with eight words of entropy (see cluster_behavior).
 std::mt19937_64 seeded() {
@@ -66,11 +99,29 @@ struct resources_state {
   std::unordered_map<std::string, std::string> job_owner;
   /// The settings of the kinds that have any, by kind.
   std::unordered_map<std::string, resource_kind_record> kinds;
+  /// The settings of the namespaces that have any, by name.
+  std::unordered_map<std::string, resource_namespace_record> namespaces;
+  /// Works queued or running per namespace (max_workers), those of removed resources
+  /// whose job has not ended included.
+  std::unordered_map<std::string, std::int64_t> works;
+  /// Resources waiting for a slot of their namespace, in the order they came; a key may
+  /// be stale (no longer waiting): checked when taken.
+  std::unordered_map<std::string, std::deque<std::string>> held;
+  /// The namespace of each queued or running job of a removed resource.
+  std::unordered_map<std::string, std::string> orphans;
+  /// A timer_scan_atom is on its way.
+  bool scan_armed = false;
+  /// When each kind's informer runs, and its run in flight.
+  informer_schedule informers;
   std::deque<operation> queue;
   /// A step's commit is in flight.
   bool busy = false;
   /// Job ids come from this, seeded like the cluster's generator (cluster_actor.cpp).
   std::mt19937_64 random = seeded();
+  /// The numbering and the newest of the cluster's events, and the polls parked on them.
+  event_log events;
+  std::unordered_map<std::uint64_t, events_waiter> events_waiters;
+  std::uint64_t next_events_waiter = 1;
   static inline const char* name = "diffplane.resources";
 };
 
@@ -99,10 +150,27 @@ resource_kind_record effective(const resources_state& st, const std::string& kin
   auto it = st.kinds.find(kind);
   auto options =
       options_for(st.context.options, it == st.kinds.end() ? nullptr : &it->second);
-  return resource_kind_record{
-      st.context.cluster_id,        kind,
-      options.backoff_base.count(), options.backoff_cap.count(),
-      options.work_timeout_seconds, it == st.kinds.end() ? 0 : it->second.updated_at};
+  return resource_kind_record{st.context.cluster_id,
+                              kind,
+                              options.backoff_base.count(),
+                              options.backoff_cap.count(),
+                              options.work_timeout_seconds,
+                              it == st.kinds.end() ? 0 : it->second.updated_at,
+                              it == st.kinds.end() ? 0
+                                                   : it->second.inform_interval_seconds,
+                              st.informers.last_run_at(kind),
+                              st.informers.last_error(kind)};
+}
+
+/// The settings of namespace `name` (all 0 when it has none).
+resource_namespace_record effective_namespace(const resources_state& st,
+                                              const std::string& name) {
+  if (auto it = st.namespaces.find(name); it != st.namespaces.end())
+    return it->second;
+  resource_namespace_record none;
+  none.cluster_id = st.context.cluster_id;
+  none.name = name;
+  return none;
 }
 
 /// One step: the resources it changed (on top of the committed entries), the write that
@@ -118,6 +186,8 @@ public:
   const resource_record* find(const std::string& key) const {
     if (auto it = changed.find(key); it != changed.end())
       return &it->second;
+    if (removed_.count(key) > 0)
+      return nullptr;
     if (auto it = st_.entries.find(key); it != st_.entries.end())
       return &it->second;
     return nullptr;
@@ -127,10 +197,13 @@ public:
   resource_record& change(const std::string& key, const resource_record* base) {
     auto [it, is_new] = changed.try_emplace(key);
     if (is_new) {
-      if (base != nullptr)
+      if (base != nullptr) {
+        // Its work (if any) may end in this step: the namespace may have a free slot.
+        touched_.insert(base->namespace_name);
         it->second = *base;
-      else
+      } else {
         it->second.created_at = now_;
+      }
       it->second.cluster_id = st_.context.cluster_id;
       it->second.revision += 1;
     }
@@ -138,16 +211,30 @@ public:
     return it->second;
   }
 
-  /// Queues a new work of `r` (`fresh`: a new object, so attempts start over).
-  void schedule(resource_record& r, bool fresh) {
+  /// Queues a new work of `r` (`fresh`: a new object, so attempts start over), in state
+  /// `as` (scheduled, or expired).
+  void schedule(resource_record& r, bool fresh,
+                resource_state as = resource_state::scheduled) {
     if (fresh) {
       r.attempts = 0;
       r.errors_json = "[]";
     }
     r.attempts += 1;
-    r.state = resource_state::scheduled;
+    r.state = as;
     r.dirty = false;
     r.next_attempt_at = 0;
+    if (max_workers(r.namespace_name) > 0) {
+      // Waits for a slot of its namespace: release_held gives it its job, in this step
+      // or in the one where a work of the namespace ends.
+      r.work_job_id.clear();
+      hold(r);
+      return;
+    }
+    start_work(r);
+  }
+
+  /// Creates the work job of `r`.
+  void start_work(resource_record& r) {
     job_record job;
     job.cluster_id = st_.context.cluster_id;
     job.id = new_job_id(st_.random);
@@ -190,14 +277,20 @@ public:
         return "unchanged";
       // The queued or running work has this very object.
       if (stored->state == resource_state::scheduled ||
-          stored->state == resource_state::pending)
+          stored->state == resource_state::pending ||
+          stored->state == resource_state::expired)
         return "coalesced";
     }
-    auto& r = change(key, stored);
     auto was = stored == nullptr ? std::optional<resource_state>{} : stored->state;
+    auto was_namespace = stored == nullptr ? std::string{} : stored->namespace_name;
+    auto& r = change(key, stored);
     take_input(r, input, hash, st_.context.options);
-    if (was == resource_state::scheduled) {
-      coalesce(key, r);
+    if (was == resource_state::scheduled || was == resource_state::expired) {
+      r.state = resource_state::scheduled;
+      if (has_work(r))
+        coalesce(key, r);
+      else if (r.namespace_name != was_namespace)
+        hold(r); // waits for a slot of its new namespace
       return "coalesced";
     }
     if (was == resource_state::pending) {
@@ -212,12 +305,16 @@ public:
 
   void finished(const job_finished& f) {
     auto owner = st_.job_owner.find(f.row.id);
-    if (owner == st_.job_owner.end())
+    if (owner == st_.job_owner.end()) {
+      orphan_ended(f.row.id);
       return;
+    }
     const auto& key = owner->second;
     const auto* stored = find(key);
-    if (stored == nullptr || stored->work_job_id != f.row.id)
+    if (stored == nullptr || stored->work_job_id != f.row.id) {
+      orphan_ended(f.row.id);
       return;
+    }
     auto& r = change(key, stored);
     auto outcome = outcome_of(f.row.status, f.row.result_type, f.row.result);
     r.work_job_id.clear();
@@ -245,7 +342,8 @@ public:
       return;
     const auto* stored = find(owner->second);
     if (stored == nullptr || stored->work_job_id != job_id ||
-        stored->state != resource_state::scheduled)
+        (stored->state != resource_state::scheduled &&
+         stored->state != resource_state::expired))
       return;
     change(owner->second, stored).state = resource_state::pending;
   }
@@ -280,11 +378,114 @@ public:
   void change_kind(resource_kind_record settings) {
     settings.cluster_id = st_.context.cluster_id;
     settings.updated_at = now_;
-    write.kinds.push_back(settings);
+    auto& row = kind_row(settings.kind);
+    settings.last_informed_at = row.last_informed_at;
+    row = settings;
     kinds[settings.kind] = std::move(settings);
   }
 
-  bool writes_nothing() const { return changed.empty() && write.kinds.empty(); }
+  void change_namespace(resource_namespace_record settings) {
+    settings.cluster_id = st_.context.cluster_id;
+    settings.updated_at = now_;
+    write.namespaces.push_back(settings);
+    touched_.insert(settings.name);
+    namespaces[settings.name] = std::move(settings);
+  }
+
+  resource_command_result command(const resource_command& c) {
+    auto key = key_of(c.kind, c.id);
+    const auto* stored = find(key);
+    if (stored == nullptr)
+      return {"not_found", {}};
+    std::string state{to_string(stored->state)};
+    if (c.remove) {
+      remove(key);
+      return {"removed", state};
+    }
+    if (stored->state != resource_state::synced)
+      return {"not_synced", state};
+    expire(key, stored);
+    return {"invalidated", std::string{to_string(find(key)->state)}};
+  }
+
+  /// Expires and purges the resources whose namespace's timers are due.
+  void scan() {
+    for (const auto& [key, committed] : st_.entries) {
+      const auto* r = find(key);
+      const auto* ns = r == nullptr ? nullptr : namespace_of(r->namespace_name);
+      if (ns == nullptr || !has_timers(*ns))
+        continue;
+      switch (due_now(*r, *ns, now_)) {
+      case due_action::expire:
+        expire(key, r);
+        break;
+      case due_action::purge:
+        remove(key);
+        break;
+      case due_action::none:
+        break;
+      }
+    }
+  }
+
+  /// The namespaces' waiting resources may take free slots.
+  void touch(const std::vector<std::string>& names) {
+    touched_.insert(names.begin(), names.end());
+  }
+
+  /// Gives the waiting resources of the namespaces this step touched a work job, oldest
+  /// first, while their namespace has a free slot (all of them when it has no limit).
+  void release_held() {
+    std::unordered_map<std::string, std::int64_t> delta;
+    bool counted = false;
+    std::vector<std::string> names(touched_.begin(), touched_.end());
+    for (const auto& name : names) {
+      auto committed = st_.held.find(name);
+      auto fresh = held_new_.find(name);
+      if ((committed == st_.held.end() || committed->second.empty()) &&
+          fresh == held_new_.end())
+        continue;
+      auto limit = max_workers(name);
+      if (limit > 0 && !counted) {
+        delta = works_delta();
+        counted = true;
+      }
+      std::int64_t works = 0;
+      if (auto it = st_.works.find(name); it != st_.works.end())
+        works = it->second;
+      works += delta[name];
+      // False once the namespace has no free slot.
+      auto take = [&](const std::string& key) {
+        if (limit > 0 && works >= limit)
+          return false;
+        const auto* r = find(key);
+        if (r != nullptr && is_held(*r) && r->namespace_name == name) {
+          start_work(change(key, r));
+          ++works;
+        }
+        return true;
+      };
+      bool room = true;
+      if (committed != st_.held.end())
+        for (auto it = committed->second.begin(); room && it != committed->second.end();
+             ++it)
+          room = take(*it);
+      if (fresh != held_new_.end())
+        for (auto it = fresh->second.begin(); room && it != fresh->second.end(); ++it)
+          room = take(*it);
+    }
+  }
+
+  /// The informer run of `kind` that started at `started_at` is written by this step.
+  void informed(const std::string& kind, timestamp_ms started_at) {
+    kind_row(kind).last_informed_at = started_at;
+    informed_runs.emplace_back(kind, started_at);
+  }
+
+  bool writes_nothing() const {
+    return changed.empty() && write.kinds.empty() && write.namespaces.empty() &&
+           removed_.empty();
+  }
 
   resource_write write;
   std::unordered_map<std::string, resource_record> changed;
@@ -294,8 +495,121 @@ public:
   std::vector<std::pair<std::string, std::string>> replaces;
   /// Kinds whose settings this step changes.
   std::unordered_map<std::string, resource_kind_record> kinds;
+  /// Namespaces whose settings this step changes.
+  std::unordered_map<std::string, resource_namespace_record> namespaces;
+  /// Resources removed (keys), and the jobs they leave queued or running (job, namespace).
+  std::unordered_set<std::string> removed_;
+  std::vector<std::pair<std::string, std::string>> new_orphans;
+  /// Jobs of removed resources that ended.
+  std::vector<std::string> ended_orphans;
+  /// Resources this step made wait for a slot, by namespace.
+  std::unordered_map<std::string, std::vector<std::string>> held_new_;
+  /// Namespaces whose works or settings this step changed.
+  std::unordered_set<std::string> touched_;
+  /// Answers of namespace and command requests: called with null once the step is
+  /// committed, or with the error of its commit.
+  std::vector<std::function<void(const caf::error*)>> replies;
+  /// Informer runs this step records (kind, start).
+  std::vector<std::pair<std::string, timestamp_ms>> informed_runs;
 
 private:
+  /// `name`'s settings as this step sees them; null when it has none.
+  const resource_namespace_record* namespace_of(const std::string& name) const {
+    if (auto it = namespaces.find(name); it != namespaces.end())
+      return &it->second;
+    if (auto it = st_.namespaces.find(name); it != st_.namespaces.end())
+      return &it->second;
+    return nullptr;
+  }
+
+  std::int32_t max_workers(const std::string& name) const {
+    const auto* ns = namespace_of(name);
+    return ns == nullptr ? 0 : ns->max_workers;
+  }
+
+  void hold(const resource_record& r) {
+    held_new_[r.namespace_name].push_back(key_of(r.kind, r.id));
+    touched_.insert(r.namespace_name);
+  }
+
+  /// A synced resource is worked again (expiry or invalidate).
+  void expire(const std::string& key, const resource_record* stored) {
+    schedule(change(key, stored), true, resource_state::expired);
+  }
+
+  /// Removes the resource's row; a work of it still queued or running is left to end,
+  /// its result ignored (it counts against its namespace until then).
+  void remove(const std::string& key) {
+    const auto* stored = find(key);
+    if (stored == nullptr)
+      return;
+    touched_.insert(stored->namespace_name);
+    if (has_work(*stored))
+      new_orphans.emplace_back(stored->work_job_id, stored->namespace_name);
+    if (removed_.insert(key).second)
+      write.removed.push_back(
+          resource_key{st_.context.cluster_id, stored->kind, stored->id});
+    changed.erase(key);
+  }
+
+  /// A job ended that belongs to no resource: if a removed resource's, its slot is free.
+  void orphan_ended(const std::string& job_id) {
+    for (auto it = new_orphans.begin(); it != new_orphans.end(); ++it)
+      if (it->first == job_id) {
+        touched_.insert(it->second);
+        new_orphans.erase(it);
+        return;
+      }
+    if (auto it = st_.orphans.find(job_id);
+        it != st_.orphans.end() &&
+        std::find(ended_orphans.begin(), ended_orphans.end(), job_id) ==
+            ended_orphans.end()) {
+      touched_.insert(it->second);
+      ended_orphans.push_back(job_id);
+    }
+  }
+
+  /// How this step changes the works of each namespace (apply makes it so).
+  std::unordered_map<std::string, std::int64_t> works_delta() const {
+    std::unordered_map<std::string, std::int64_t> delta;
+    auto committed_work = [&](const std::string& key) {
+      if (auto it = st_.entries.find(key);
+          it != st_.entries.end() && has_work(it->second))
+        --delta[it->second.namespace_name];
+    };
+    for (const auto& [key, r] : changed) {
+      if (has_work(r))
+        ++delta[r.namespace_name];
+      if (removed_.count(key) == 0)
+        committed_work(key);
+    }
+    for (const auto& key : removed_)
+      committed_work(key);
+    for (const auto& [job, name] : new_orphans)
+      ++delta[name];
+    for (const auto& job : ended_orphans)
+      --delta[st_.orphans.at(job)];
+    return delta;
+  }
+
+  /// The row of `kind` this step writes: one per kind, as one statement may not write a
+  /// row twice; a new one starts from the kind's settings as this step sees them.
+  resource_kind_record& kind_row(const std::string& kind) {
+    for (auto& row : write.kinds)
+      if (row.kind == kind)
+        return row;
+    resource_kind_record row;
+    if (auto it = kinds.find(kind); it != kinds.end())
+      row = it->second;
+    else if (auto stored = st_.kinds.find(kind); stored != st_.kinds.end())
+      row = stored->second;
+    row.cluster_id = st_.context.cluster_id;
+    row.kind = kind;
+    row.last_informed_at = 0;
+    write.kinds.push_back(std::move(row));
+    return write.kinds.back();
+  }
+
   /// `kind`'s options as this step sees them.
   resource_options options(const std::string& kind) const {
     if (auto it = kinds.find(kind); it != kinds.end())
@@ -316,9 +630,169 @@ void arm_retry(self_pointer self, const std::string& key, timestamp_ms due) {
                      due);
 }
 
+/// Expiry and retention are found by scanning every resource on a coarse tick (while any
+/// namespace has them), not by an index of due times: an index would have to follow every
+/// state change and every change of a namespace's settings, while the scan costs about a
+/// millisecond per 100,000 resources a tick, and a timer a tick late does no harm.
+void arm_scan(self_pointer self) {
+  auto& st = self->state;
+  if (st.scan_armed ||
+      std::none_of(st.namespaces.begin(), st.namespaces.end(),
+                   [](const auto& ns) { return has_timers(ns.second); }))
+    return;
+  st.scan_armed = true;
+  self->delayed_send(self, st.context.options.timer_scan_interval,
+                     timer_scan_atom::value);
+}
+
+/// The namespaces' side of a committed step: removed resources, works per namespace and
+/// the resources waiting for a slot (before the changed resources replace the entries).
+void apply_namespaces(resources_state& st, step_plan& plan) {
+  for (const auto& key : plan.removed_) {
+    auto it = st.entries.find(key);
+    if (it == st.entries.end())
+      continue;
+    if (has_work(it->second)) {
+      st.job_owner.erase(it->second.work_job_id);
+      st.works[it->second.namespace_name] -= 1;
+    }
+    st.entries.erase(it);
+  }
+  for (auto& [job, name] : plan.new_orphans) {
+    st.works[name] += 1;
+    st.orphans[job] = name;
+  }
+  for (const auto& job : plan.ended_orphans)
+    if (auto it = st.orphans.find(job); it != st.orphans.end()) {
+      st.works[it->second] -= 1;
+      st.orphans.erase(it);
+    }
+  for (const auto& [key, r] : plan.changed) {
+    if (auto it = st.entries.find(key); it != st.entries.end() && has_work(it->second))
+      st.works[it->second.namespace_name] -= 1;
+    if (has_work(r))
+      st.works[r.namespace_name] += 1;
+  }
+  for (auto& [name, keys] : plan.held_new_) {
+    auto& queue = st.held[name];
+    queue.insert(queue.end(), keys.begin(), keys.end());
+  }
+  for (auto& [name, settings] : plan.namespaces)
+    st.namespaces[name] = std::move(settings);
+}
+
+/// Drops the keys at the front of the touched namespaces' waiting lists that no longer
+/// wait (after the changed resources are in the entries).
+void trim_held(resources_state& st, const step_plan& plan) {
+  for (const auto& name : plan.touched_) {
+    auto it = st.held.find(name);
+    if (it == st.held.end())
+      continue;
+    auto& queue = it->second;
+    while (!queue.empty()) {
+      auto entry = st.entries.find(queue.front());
+      if (entry != st.entries.end() && is_held(entry->second) &&
+          entry->second.namespace_name == name)
+        break;
+      queue.pop_front();
+    }
+    if (queue.empty())
+      st.held.erase(it);
+  }
+}
+
+void arm_informer(self_pointer self, const informer_schedule::timer& timer) {
+  auto wait = timer.due - self->state.context.wall_clock();
+  if (wait <= 0)
+    self->send(self, inform_due_atom::value, timer.kind, timer.generation);
+  else
+    self->delayed_send(self, std::chrono::milliseconds{wait}, inform_due_atom::value,
+                       timer.kind, timer.generation);
+}
+
+/// Takes a kind's informer settings in (loaded, or committed by a PUT).
+void configure_informer(self_pointer self, const resource_kind_record& kind) {
+  auto& st = self->state;
+  if (auto timer = st.informers.configure(kind.kind, kind.inform_interval_seconds,
+                                          kind.last_informed_at, st.context.wall_clock()))
+    arm_informer(self, *timer);
+}
+
+/// A kind's informer timer fired: starts a run unless one is in flight. Its job is
+/// committed (and admitted) on its own, apart from the steps.
+void run_informer(self_pointer self, const std::string& kind, std::uint64_t generation) {
+  auto& st = self->state;
+  auto now = st.context.wall_clock();
+  std::optional<informer_schedule::timer> next;
+  auto start = st.informers.fire(kind, generation, now, next);
+  if (next)
+    arm_informer(self, *next);
+  if (!start)
+    return;
+  auto settings = st.kinds.find(kind);
+  auto timeout = options_for(st.context.options,
+                             settings == st.kinds.end() ? nullptr : &settings->second)
+                     .work_timeout_seconds;
+  resource_write write;
+  write.cluster_id = st.context.cluster_id;
+  write.jobs.push_back(informer_job(st.context.cluster_id, new_job_id(st.random), kind,
+                                    st.informers.last_run_at(kind), timeout));
+  auto job_id = write.jobs.back().id;
+  st.informers.started(kind, job_id, now);
+  self->request(st.context.host, caf::infinite, std::move(write))
+      .then([](done_atom) {},
+            [self, kind, job_id](caf::error& err) {
+              auto& st = self->state;
+              if (st.informers.kind_of(job_id) == nullptr)
+                return;
+              st.informers.failed(kind, "the run's job could not be stored: " +
+                                            message_of(err));
+              spdlog::warn("event=informer_failed cluster={} kind={} reason=\"{}\"",
+                           st.context.cluster_id, kind, st.informers.last_error(kind));
+            });
+}
+
+void step(self_pointer self);
+
+/// A job of an informer finished: true when it was one (a work job's function is not
+/// `inform`). Its resources join the next step; a failed run waits for the next interval.
+bool informer_finished(self_pointer self, job_finished& finished) {
+  auto& st = self->state;
+  if (finished.target_fn != inform_function)
+    return false;
+  const auto* owner = st.informers.kind_of(finished.row.id);
+  if (owner == nullptr)
+    return true; // a run of an earlier owner of the cluster, or of an old setting
+  auto kind = *owner;
+  auto outcome =
+      informer_outcome_of(finished.row.status, finished.row.result_type,
+                          finished.row.result, st.context.options.decode_informed);
+  if (!outcome.ok) {
+    st.informers.failed(kind, outcome.error);
+    spdlog::warn("event=informer_failed cluster={} kind={} job={} reason=\"{}\"",
+                 st.context.cluster_id, kind, finished.row.id, outcome.error);
+    return true;
+  }
+  st.queue.push_back(
+      informed_op{kind, st.informers.run_started_at(kind), std::move(outcome.items)});
+  step(self);
+  return true;
+}
+
+/// The informer side of a committed step: settings to take in, runs that succeeded.
+void apply_informers(self_pointer self, const step_plan& plan) {
+  auto& st = self->state;
+  for (const auto& [kind, settings] : plan.kinds)
+    configure_informer(self, settings);
+  for (const auto& [kind, started_at] : plan.informed_runs)
+    st.informers.succeeded(kind, started_at);
+}
+
 /// The step committed: its changes become the committed state, then its follow-ups run.
 void apply(self_pointer self, step_plan& plan) {
   auto& st = self->state;
+  apply_namespaces(st, plan);
+  apply_informers(self, plan);
   for (auto& [key, r] : plan.changed) {
     auto& entry = st.entries[key];
     if (!entry.work_job_id.empty() && entry.work_job_id != r.work_job_id)
@@ -327,11 +801,15 @@ void apply(self_pointer self, step_plan& plan) {
       st.job_owner[r.work_job_id] = key;
     entry = std::move(r);
   }
+  trim_held(st, plan);
+  arm_scan(self);
   for (auto& [kind, settings] : plan.kinds)
     st.kinds[kind] = std::move(settings);
   for (auto& [key, due] : plan.timers)
     arm_retry(self, key, due);
   for (auto& [key, job_id] : plan.replaces) {
+    if (st.entries.count(key) == 0)
+      continue; // removed in the same step
     const auto& entry = st.entries[key];
     self->request(st.context.host, caf::infinite, replace_args_atom::value, job_id,
                   work_args(entry))
@@ -344,6 +822,102 @@ void apply(self_pointer self, step_plan& plan) {
               self->send(self, rework_atom::value, key, job_id);
             });
   }
+}
+
+/// Takes a namespace's or a command's operation into the plan.
+void take_namespace_op(self_pointer self, step_plan& plan, operation& op) {
+  if (auto* ns = std::get_if<namespace_op>(&op)) {
+    plan.change_namespace(ns->settings);
+    plan.replies.emplace_back([self, promise = ns->promise,
+                               name = ns->settings.name](const caf::error* err) mutable {
+      if (err != nullptr)
+        promise.deliver(*err);
+      else
+        promise.deliver(effective_namespace(self->state, name));
+    });
+  } else if (auto* command = std::get_if<command_op>(&op)) {
+    plan.replies.emplace_back([promise = command->promise,
+                               result = plan.command(command->command)](
+                                  const caf::error* err) mutable {
+      if (err != nullptr)
+        promise.deliver(*err);
+      else
+        promise.deliver(std::move(result));
+    });
+  } else if (std::holds_alternative<scan_op>(op)) {
+    plan.scan();
+  } else if (auto* release = std::get_if<release_op>(&op)) {
+    plan.touch(release->namespaces);
+  }
+}
+
+/// Answers an events poll from memory, from Postgres when its cursor is older than
+/// memory, or parks it while there is nothing after its cursor yet.
+void answer_events(self_pointer self, events_promise promise,
+                   resource_events_request request) {
+  auto& st = self->state;
+  if (request.after < st.events.floor()) {
+    auto read = request;
+    read.cluster_id = st.context.cluster_id;
+    read.up_to = st.events.floor();
+    self->request(st.context.reader, caf::infinite, read)
+        .then(
+            [self, promise, request,
+             up_to = read.up_to](std::vector<resource_event_record>& events) mutable {
+              if (events.empty()) {
+                // None stored after the cursor: go on from where memory starts.
+                request.after = up_to;
+                answer_events(self, promise, std::move(request));
+                return;
+              }
+              auto cursor = events.back().seq;
+              promise.deliver(resource_events_page{std::move(events), cursor});
+            },
+            [promise](caf::error& err) mutable { promise.deliver(err); });
+    return;
+  }
+  auto page = st.events.read(request.after, static_cast<std::size_t>(request.limit));
+  if (!page.events.empty() || request.ttl_ms <= 0 ||
+      st.context.parked.try_park() != parked_polls::refusal::none) {
+    // Nothing to wait for, or no place to wait: the caller asks again.
+    promise.deliver(std::move(page));
+    return;
+  }
+  auto id = st.next_events_waiter++;
+  auto ttl = std::chrono::milliseconds{request.ttl_ms};
+  st.events_waiters.emplace(id, events_waiter{promise, std::move(request)});
+  self->delayed_send(self, ttl, events_due_atom::value, id);
+}
+
+/// Answers the parked events poll `id` (if still parked) with what there is now.
+void wake_events_waiter(self_pointer self, std::uint64_t id) {
+  auto& st = self->state;
+  auto it = st.events_waiters.find(id);
+  if (it == st.events_waiters.end())
+    return;
+  auto waiter = std::move(it->second);
+  st.events_waiters.erase(it);
+  st.context.parked.unpark();
+  waiter.request.ttl_ms = 0;
+  answer_events(self, std::move(waiter.promise), std::move(waiter.request));
+}
+
+void wake_events_waiters(self_pointer self) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, waiter] : self->state.events_waiters)
+    ids.push_back(id);
+  for (auto id : ids)
+    wake_events_waiter(self, id);
+}
+
+/// A step's events are durable: memory keeps them and every parked poll gets them (a
+/// poll parks only with its cursor at the newest event, so any new one is news to it).
+void events_committed(self_pointer self,
+                      const std::vector<resource_event_record>& events) {
+  if (events.empty())
+    return;
+  self->state.events.committed(events);
+  wake_events_waiters(self);
 }
 
 void step(self_pointer self) {
@@ -380,17 +954,39 @@ void step(self_pointer self) {
     } else if (auto* kind = std::get_if<kind_op>(&op)) {
       kind_answers.emplace_back(kind->promise, kind->settings.kind);
       plan->change_kind(kind->settings);
+    } else if (auto* informed = std::get_if<informed_op>(&op)) {
+      for (const auto& item : informed->items)
+        plan->inform(item);
+      items += informed->items.size();
+      plan->informed(informed->kind, informed->started_at);
+    } else {
+      take_namespace_op(self, *plan, op);
     }
     taken.push_back(std::move(op));
   }
+  plan->release_held();
   if (plan->writes_nothing()) {
     for (auto& [promise, results] : answers)
       promise.deliver(std::move(results));
+    for (auto& reply : plan->replies)
+      reply(nullptr);
     step(self);
     return;
   }
-  for (auto& r : plan->changed)
+  for (auto& r : plan->changed) {
     plan->write.resources.push_back(r.second);
+    // Every state change is an event, committed with the change.
+    auto before = st.entries.find(r.first);
+    if (auto event =
+            transition(before == st.entries.end() ? nullptr : &before->second, r.second))
+      plan->write.events.push_back(std::move(*event));
+  }
+  // A removed resource (a DELETE, or purged after its retention) ends with an event too.
+  for (const auto& removed : plan->write.removed)
+    if (auto last = st.entries.find(key_of(removed.kind, removed.id));
+        last != st.entries.end())
+      plan->write.events.push_back(purged(last->second, st.context.wall_clock()));
+  st.events.number(plan->write.events);
   st.busy = true;
   auto write = plan->write;
   self->request(st.context.host, caf::infinite, std::move(write))
@@ -398,13 +994,16 @@ void step(self_pointer self) {
           [self, plan, answers, kind_answers](done_atom) mutable {
             self->state.busy = false;
             apply(self, *plan);
+            events_committed(self, plan->write.events);
             for (auto& [promise, results] : answers)
               promise.deliver(std::move(results));
             for (auto& [promise, kind] : kind_answers)
               promise.deliver(effective(self->state, kind));
+            for (auto& reply : plan->replies)
+              reply(nullptr);
             step(self);
           },
-          [self, answers, kind_answers,
+          [self, plan, answers, kind_answers,
            taken = std::move(taken)](caf::error& err) mutable {
             auto& st = self->state;
             st.busy = false;
@@ -414,10 +1013,14 @@ void step(self_pointer self) {
               promise.deliver(err);
             for (auto& [promise, kind] : kind_answers)
               promise.deliver(err);
+            for (auto& reply : plan->replies)
+              reply(&err);
             // What came from jobs and timers must not be lost: tried again shortly.
             for (auto it = taken.rbegin(); it != taken.rend(); ++it)
               if (!std::holds_alternative<inform_op>(*it) &&
-                  !std::holds_alternative<kind_op>(*it))
+                  !std::holds_alternative<kind_op>(*it) &&
+                  !std::holds_alternative<namespace_op>(*it) &&
+                  !std::holds_alternative<command_op>(*it))
                 st.queue.push_front(std::move(*it));
             self->delayed_send(self, std::chrono::seconds{1}, kick_atom::value);
           });
@@ -432,8 +1035,16 @@ void enqueue(self_pointer self, operation op) {
 /// (a crash between the job's commit and the resource's) is applied now.
 void restore(self_pointer self, resources_snapshot& snapshot) {
   auto& st = self->state;
+  st.events.start(snapshot.last_event_seq, st.context.options.events_in_memory);
+  for (const auto& kind : snapshot.kinds)
+    configure_informer(self, kind);
   for (auto& kind : snapshot.kinds)
     st.kinds.insert_or_assign(kind.kind, std::move(kind));
+  for (auto& ns : snapshot.namespaces)
+    st.namespaces.insert_or_assign(ns.name, std::move(ns));
+  // The works of each namespace and the resources waiting for a slot (oldest first) are
+  // recomputed from the resources.
+  std::vector<std::pair<timestamp_ms, std::string>> waiting;
   auto& loaded = snapshot.resources;
   std::size_t failed = 0;
   for (auto& l : loaded) {
@@ -455,8 +1066,24 @@ void restore(self_pointer self, resources_snapshot& snapshot) {
       ++failed;
       arm_retry(self, key, r.next_attempt_at);
     }
+    if (has_work(r))
+      st.works[r.namespace_name] += 1;
+    else if (is_held(r))
+      waiting.emplace_back(r.updated_at, key);
     st.entries.insert_or_assign(std::move(key), std::move(r));
   }
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  release_op release;
+  for (auto& [at, key] : waiting) {
+    const auto& name = st.entries.at(key).namespace_name;
+    if (st.held.count(name) == 0)
+      release.namespaces.push_back(name);
+    st.held[name].push_back(std::move(key));
+  }
+  if (!release.namespaces.empty())
+    st.queue.push_back(std::move(release));
+  arm_scan(self);
   spdlog::info("event=resources_loaded cluster={} resources={} waiting_retries={} "
                "to_settle={}",
                st.context.cluster_id, st.entries.size(), failed, st.queue.size());
@@ -494,7 +1121,10 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
         enqueue(self, kind_op{std::move(request.settings), promise});
         return promise;
       },
-      [self](job_finished& finished) { enqueue(self, finished_op{std::move(finished)}); },
+      [self](job_finished& finished) {
+        if (!informer_finished(self, finished))
+          enqueue(self, finished_op{std::move(finished)});
+      },
       [self](job_status_changed& change) {
         if (change.status == job_status::running)
           enqueue(self, dispatched_op{std::move(change.id)});
@@ -506,6 +1136,35 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
         enqueue(self, rework_op{std::move(key), std::move(job_id)});
       },
       [self](kick_atom) { step(self); },
+      [self](resource_namespace_request& request)
+          -> caf::result<resource_namespace_record> {
+        if (!request.change)
+          return effective_namespace(self->state, request.name);
+        auto promise = self->make_response_promise<resource_namespace_record>();
+        request.settings.name = request.name;
+        enqueue(self, namespace_op{std::move(request.settings), promise});
+        return promise;
+      },
+      [self](resource_command& command) -> caf::result<resource_command_result> {
+        auto promise = self->make_response_promise<resource_command_result>();
+        enqueue(self, command_op{std::move(command), promise});
+        return promise;
+      },
+      [self](timer_scan_atom) {
+        self->state.scan_armed = false;
+        enqueue(self, scan_op{});
+        arm_scan(self);
+      },
+      [self](resource_events_request& request) -> caf::result<resource_events_page> {
+        auto promise = self->make_response_promise<resource_events_page>();
+        answer_events(self, promise, std::move(request));
+        return promise;
+      },
+      [self](events_due_atom, std::uint64_t id) { wake_events_waiter(self, id); },
+      [self](release_atom) { wake_events_waiters(self); },
+      [self](inform_due_atom, std::string& kind, std::uint64_t generation) {
+        run_informer(self, kind, generation);
+      },
   };
 }
 

@@ -2,7 +2,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/parked_polls.hpp"
 #include "actors/resource_lifecycle.hpp"
+#include "actors/resource_namespaces.hpp"
 #include "actors/wall_clock.hpp"
 
 #include <caf/fwd.hpp>
@@ -19,6 +21,9 @@ using replace_args_atom = caf::atom_constant<caf::atom("replargs")>;
 using retry_due_atom = caf::atom_constant<caf::atom("resretry")>;
 using rework_atom = caf::atom_constant<caf::atom("rework")>;
 using kick_atom = caf::atom_constant<caf::atom("reskick")>;
+using timer_scan_atom = caf::atom_constant<caf::atom("resscan")>;
+using events_due_atom = caf::atom_constant<caf::atom("resevdue")>;
+using inform_due_atom = caf::atom_constant<caf::atom("informdue")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -46,7 +51,22 @@ using resources_actor = caf::typed_actor<
     /// object, so one more work must follow.
     caf::reacts_to<rework_atom, std::string, std::string>,
     /// Runs the queued operations (after a failed commit).
-    caf::reacts_to<kick_atom>>;
+    caf::reacts_to<kick_atom>,
+    /// A namespace's settings, changed first when asked (committed before the answer).
+    caf::replies_to<resource_namespace_request>::with<resource_namespace_record>,
+    /// Invalidates or removes one resource (committed before the answer).
+    caf::replies_to<resource_command>::with<resource_command_result>,
+    /// Expires and purges what namespaces' timers say is due (resource_namespaces.hpp).
+    caf::reacts_to<timer_scan_atom>,
+    /// GET /resources/events: the events after the cursor, or (none yet) parked until
+    /// one commits or the ttl passes (resource_events.hpp).
+    caf::replies_to<resource_events_request>::with<resource_events_page>,
+    /// A parked events poll's ttl passed.
+    caf::reacts_to<events_due_atom, std::uint64_t>,
+    /// Answers every parked events poll now (shutdown, or the cluster moves away).
+    caf::reacts_to<release_atom>,
+    /// A kind's informer timer (kind, generation) fired (resource_informers.hpp).
+    caf::reacts_to<inform_due_atom, std::string, std::uint64_t>>;
 
 struct resources_context {
   std::string cluster_id;
@@ -54,6 +74,10 @@ struct resources_context {
   /// Loads the resources at start (on the writer's connection, so the load sees every
   /// write sent before it).
   persistence_actor writer;
+  /// Reads the events older than those in memory.
+  persistence_actor reader;
+  /// The cluster's count of parked long-polls (events polls count in it).
+  parked_polls parked;
   resources::resource_options options;
   std::function<timestamp_ms()> wall_clock = wall_clock_ms;
 };

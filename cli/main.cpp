@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cli::add_cluster_commands(app, exit_code);
   cli::add_inspect_commands(app, exit_code);
+  cli::add_resource_commands(app, exit_code);
 
   try {
     app.parse(argc, argv);

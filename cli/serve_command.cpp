@@ -12,6 +12,7 @@
 #include "cli/port_file.hpp"
 #include "config/version.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/informed_resources.hpp"
 #include "gateway/make_actor_bridge.hpp"
 #include "gateway/routes.hpp"
 #include "metrics/registry.hpp"
@@ -77,6 +78,7 @@ domain_options domain_options_of(const config::server_options& o) {
   d.machine_retention = std::chrono::hours{o.machine_retention_hours};
   d.pool_retention = std::chrono::minutes{o.pool_retention_minutes};
   d.max_writer_queue = o.writer_queue_limit;
+  d.resources.decode_informed = gateway::decode_informed;
   return d;
 }
 

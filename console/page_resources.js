@@ -115,6 +115,14 @@ function pager(clusterId, page, query, shown) {
   return h("p", { class: "pager" }, first, h("span", { class: "muted" }, where), next);
 }
 
+/** The informer's interval, last successful run and last error, in words. */
+function informerText(settings) {
+  if (!settings.informIntervalSeconds) return "off";
+  const last = settings.lastInformedAt ? `last successful run ${settings.lastInformedAt}` : "no successful run yet";
+  const error = settings.informError ? `; the last run failed: ${settings.informError}` : "";
+  return `every ${settings.informIntervalSeconds} s, ${last}${error}`;
+}
+
 /** A kind's controller settings, read-only (PUT /resources-kinds/:kind changes them). */
 export function kindSettingsView(settings) {
   return h(
@@ -128,6 +136,8 @@ export function kindSettingsView(settings) {
       h("dd", {}, `${settings.backoffBaseMs} ms doubling per attempt, at most ${settings.backoffCapMs} ms`),
       h("dt", {}, "Timeout of a work"),
       h("dd", {}, `${settings.timeoutSeconds} s`),
+      h("dt", {}, "Informer"),
+      h("dd", {}, informerText(settings)),
     ),
     h("p", { class: "muted" }, "Read-only here; PUT /resources-kinds/<kind> with the cluster's API secret changes them."),
   );

@@ -264,6 +264,13 @@ public:
                                std::move(query));
   }
 
+  void resource_events(const cluster_ref& cluster, resource_events_request request,
+                       callback<resource_events_page> done) override {
+    auto timeout = std::chrono::milliseconds{request.ttl_ms} + long_poll_margin;
+    ask_cluster<resource_events_page>(cluster, timeout, std::move(done),
+                                      std::move(request));
+  }
+
   void count_resources(const cluster_ref& cluster, resource_counts_query query,
                        callback<std::vector<resource_count>> done) override {
     ask_cluster<std::vector<resource_count>>(cluster, request_timeout, std::move(done),
@@ -274,6 +281,18 @@ public:
                      callback<resource_kind_record> done) override {
     ask_cluster<resource_kind_record>(cluster, request_timeout, std::move(done),
                                       std::move(request));
+  }
+
+  void resource_namespace(const cluster_ref& cluster, resource_namespace_request request,
+                          callback<resource_namespace_record> done) override {
+    ask_cluster<resource_namespace_record>(cluster, request_timeout, std::move(done),
+                                           std::move(request));
+  }
+
+  void resource_command(const cluster_ref& cluster, diffplane::resource_command command,
+                        callback<resource_command_result> done) override {
+    ask_cluster<resource_command_result>(cluster, request_timeout, std::move(done),
+                                         std::move(command));
   }
 
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }

@@ -2,6 +2,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/resource_messages.hpp"
+#include "actors/resource_namespaces.hpp"
 #include "persistence/error_code.hpp"
 #include "persistence/membership_records.hpp"
 
@@ -98,6 +99,13 @@ public:
     (void)cluster, (void)query;
     done(outcome<resource_page>::failure(not_implemented()));
   }
+  /// GET /resources/events: a long-poll of `request.ttl_ms`.
+  virtual void resource_events(const cluster_ref& cluster,
+                               resource_events_request request,
+                               callback<resource_events_page> done) {
+    (void)cluster, (void)request;
+    done(outcome<resource_events_page>::failure(not_implemented()));
+  }
   /// GET /resources-counts.
   virtual void count_resources(const cluster_ref& cluster, resource_counts_query query,
                                callback<std::vector<resource_count>> done) {
@@ -110,6 +118,20 @@ public:
                              callback<resource_kind_record> done) {
     (void)cluster, (void)request;
     done(outcome<resource_kind_record>::failure(not_implemented()));
+  }
+  /// GET and PUT /resources-namespaces/:name.
+  virtual void resource_namespace(const cluster_ref& cluster,
+                                  resource_namespace_request request,
+                                  callback<resource_namespace_record> done) {
+    (void)cluster, (void)request;
+    done(outcome<resource_namespace_record>::failure(not_implemented()));
+  }
+  /// POST /resources/:kind/:id/invalidate and DELETE /resources/:kind/:id.
+  virtual void resource_command(const cluster_ref& cluster,
+                                diffplane::resource_command command,
+                                callback<resource_command_result> done) {
+    (void)cluster, (void)command;
+    done(outcome<resource_command_result>::failure(not_implemented()));
   }
 
   /// Answers every parked long-poll now (shutdown).

@@ -40,6 +40,8 @@ std::string_view error_kind(unsigned status) {
     return "method_not_allowed";
   case 408:
     return "request_timeout";
+  case 409:
+    return "conflict";
   case 413:
     return "payload_too_large";
   case 429:

@@ -211,6 +211,23 @@ json resource_json(const resource_record& r) {
 
 } // namespace
 
+void check_resource_name(const std::string& value, const std::string& field) {
+  check_name(value, field);
+}
+
+void check_resource_id(const std::string& value, const std::string& field) {
+  check_id(value, field);
+}
+
+nlohmann::json settings_body(const http_request& request) {
+  if (nests_deeper_than(request.body, 8))
+    throw bad_input("body", "the body must be a JSON object");
+  auto root = json::parse(request.body, nullptr, false);
+  if (root.is_discarded() || !root.is_object())
+    throw bad_input("body", "the body must be a JSON object");
+  return root;
+}
+
 resource_inform_request decode_inform(std::string_view body) {
   if (nests_deeper_than(body, max_inform_nesting))
     throw bad_input("resources", "the body nests deeper than 64 levels");
@@ -278,11 +295,7 @@ resource_kind_request decode_resource_kind(const http_request& request) {
   if (request.method != http_method::put)
     return out;
   out.change = true;
-  if (nests_deeper_than(request.body, 8))
-    throw bad_input("body", "the body must be a JSON object");
-  auto root = json::parse(request.body, nullptr, false);
-  if (root.is_discarded() || !root.is_object())
-    throw bad_input("body", "the body must be a JSON object");
+  auto root = settings_body(request);
   // null or absent: the server's default.
   auto bounded = [&](const char* name, std::int64_t most) -> std::int64_t {
     auto it = root.find(name);
@@ -300,6 +313,8 @@ resource_kind_request decode_resource_kind(const http_request& request) {
   out.settings.backoff_cap_ms = bounded("backoffCapMs", day_ms);
   out.settings.timeout_seconds =
       static_cast<std::int32_t>(bounded("timeoutSeconds", 86'400));
+  out.settings.inform_interval_seconds =
+      static_cast<std::int32_t>(bounded("informIntervalSeconds", 86'400));
   if (out.settings.backoff_base_ms > 0 && out.settings.backoff_cap_ms > 0 &&
       out.settings.backoff_cap_ms < out.settings.backoff_base_ms)
     throw bad_input("backoffCapMs", "backoffCapMs must not be below backoffBaseMs");
@@ -307,10 +322,17 @@ resource_kind_request decode_resource_kind(const http_request& request) {
 }
 
 std::string encode_resource_kind(const resource_kind_record& kind) {
+  auto or_null = [](auto value, json set) { return value == 0 ? json(nullptr) : set; };
   return json{{"kind", kind.kind},
               {"backoffBaseMs", kind.backoff_base_ms},
               {"backoffCapMs", kind.backoff_cap_ms},
-              {"timeoutSeconds", kind.timeout_seconds}}
+              {"timeoutSeconds", kind.timeout_seconds},
+              {"informIntervalSeconds",
+               or_null(kind.inform_interval_seconds, json(kind.inform_interval_seconds))},
+              {"lastInformedAt", or_null(kind.last_informed_at,
+                                         json(format_iso8601(kind.last_informed_at)))},
+              {"informError",
+               kind.inform_error.empty() ? json(nullptr) : json(kind.inform_error)}}
       .dump();
 }
 

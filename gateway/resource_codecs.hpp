@@ -11,6 +11,15 @@
 // bad_input naming the field, as the other codecs do.
 namespace diffplane::gateway {
 
+/// Throws bad_input naming `field` unless `value` is a valid kind or namespace name.
+void check_resource_name(const std::string& value, const std::string& field);
+/// Throws bad_input naming `field` unless `value` is a valid object id.
+void check_resource_id(const std::string& value, const std::string& field);
+
+/// The JSON object body of a settings PUT (kinds, namespaces); bad_input naming "body"
+/// when it is not one.
+nlohmann::json settings_body(const http_request& request);
+
 /// Most resources in one POST /resources.
 inline constexpr std::size_t max_resources_per_inform = 1000;
 

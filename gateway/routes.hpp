@@ -27,6 +27,8 @@ const std::string& contract_text();
 void add_data_routes(router& routes, route_context& context);
 /// The resource routes: inform, read and count resources (routes_resources.cpp).
 void add_resource_routes(router& routes, route_context& context);
+/// Namespaces, invalidate and delete of resources (routes_resource_namespaces.cpp).
+void add_resource_namespace_routes(router& routes, route_context& context);
 /// The management routes: clusters and the routes of features not configured here.
 void add_management_routes(router& routes, route_context& context);
 /// The operator's views of a cluster: service, metrics, activity, one job, settings.

@@ -1,5 +1,6 @@
 #include "gateway/data_route.hpp"
 #include "gateway/resource_codecs.hpp"
+#include "gateway/resource_event_codecs.hpp"
 
 // The resource routes (docs/http-api.md, "Resources"), under the cluster's API secret
 // like the SDK's data routes.
@@ -24,6 +25,17 @@ void add_resource_routes(router& routes, route_context& ctx) {
         bridge.query_resources(
             c, std::move(query),
             answer<resource_page>(std::move(respond), 200, encode_resource_page));
+      });
+
+  // Two segments, so never taken for a resource (three): a long-poll with a cursor.
+  add_data_route(
+      routes, ctx, http_method::get, "/resources/events",
+      [](const http_request& r) { return decode_resource_events(r); },
+      [](actor_bridge& bridge, const cluster_ref& c, resource_events_request request,
+         responder respond) {
+        bridge.resource_events(c, std::move(request),
+                               answer<resource_events_page>(std::move(respond), 200,
+                                                            encode_resource_events));
       });
 
   add_data_route(
@@ -64,6 +76,8 @@ void add_resource_routes(router& routes, route_context& ctx) {
                                answer<std::vector<resource_count>>(
                                    std::move(respond), 200, encode_resource_counts));
       });
+
+  add_resource_namespace_routes(routes, ctx);
 }
 
 } // namespace diffplane::gateway

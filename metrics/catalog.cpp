@@ -9,6 +9,8 @@ job_metrics& jobs() {
   };
   static job_metrics m{
       transitions("diffplane_jobs_created_total", "Jobs created (committed)."),
+      transitions("diffplane_jobs_created_ephemeral_total",
+                  "Ephemeral jobs created (held in memory only, never committed)."),
       transitions("diffplane_jobs_dispatched_total", "Attempts handed to a worker."),
       transitions("diffplane_jobs_stalled_total",
                   "Attempts that stalled (timeout or silent machine)."),

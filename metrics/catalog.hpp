@@ -7,6 +7,9 @@ namespace diffplane::metrics {
 
 struct job_metrics {
   counter& created;
+  /// diffplane_jobs_created_ephemeral_total: of `created`, the ephemeral ones (never
+  /// written to Postgres).
+  counter& created_ephemeral;
   counter& dispatched;
   counter& stalled;
   counter& results_not_persisted;

@@ -221,6 +221,7 @@ void session::on_call(protocol::call call) {
   request.timeout_seconds = static_cast<std::int32_t>(o.timeout_seconds);
   request.execution_id = call.call_id;
   request.background = o.background;
+  request.durable = o.durable;
   bridge_.create_job(
       cluster_, std::move(request),
       [self = shared_from_this(), call_id = call.call_id,

@@ -9,6 +9,7 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
+#include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resources.hpp"
 #include "persistence/write_batch.hpp"
 
@@ -613,6 +614,11 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           return persistence::sql::count_resources(txn, query);
         });
       },
+      [=](const resource_events_request& request) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::read_resource_events(txn, request);
+        });
+      },
       [=](load_clusters_atom) {
         return read(self,
                     [](pqxx::work& txn) { return persistence::sql::load_clusters(txn); });
@@ -664,8 +670,10 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](prune_atom, std::int32_t activity_hours, std::int32_t machine_hours) {
         return read(self, [&](pqxx::work& txn) {
-          return (activity_hours > 0 ? persistence::sql::prune_events(txn, activity_hours)
-                                     : 0) +
+          return (activity_hours > 0
+                      ? persistence::sql::prune_events(txn, activity_hours) +
+                            persistence::sql::prune_resource_events(txn, activity_hours)
+                      : 0) +
                  (machine_hours > 0 ? persistence::sql::prune_machines(txn, machine_hours)
                                     : 0);
         });

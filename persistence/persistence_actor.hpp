@@ -49,6 +49,8 @@ using persistence_actor = caf::typed_actor<
     caf::replies_to<load_resources_atom, std::string>::with<resources_snapshot>,
     caf::replies_to<resource_query>::with<resource_page>,
     caf::replies_to<resource_counts_query>::with<std::vector<resource_count>>,
+    /// Stored events of a cluster between `after` and `up_to` (resource_events.hpp).
+    caf::replies_to<resource_events_request>::with<std::vector<resource_event_record>>,
     caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
     /// Services, machines, live jobs and the cache entries resulted after the timestamp.
     caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,

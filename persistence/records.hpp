@@ -52,6 +52,10 @@ struct job_record {
   /// The server drew the id at random (no executionId): no row can have it, so the
   /// insert need not look for one first. Not stored.
   bool id_generated = false;
+  /// False for an ephemeral job (a native call with `durable` false): it lives in
+  /// memory only, and no insert, state write or activity of it is sent to the writer,
+  /// so a server crash or restart forgets it. Not stored.
+  bool durable = true;
   timestamp_ms created_at = 0;
   // Mutable state, also carried by job_state_write.
   job_status status = job_status::pending;
@@ -270,9 +274,9 @@ template <class Inspector> auto inspect(Inspector& f, cluster_record& x) {
 template <class Inspector> auto inspect(Inspector& f, job_record& x) {
   return f(x.cluster_id, x.id, x.service, x.target_fn, x.target_args, x.cache_key,
            x.max_attempts, x.timeout_seconds, x.predictive_retries_on_rejection,
-           x.background, x.id_generated, x.created_at, x.status, x.result_type, x.result,
-           x.attempts_used, x.executing_machine_id, x.function_execution_time_ms,
-           x.last_dispatched_at, x.resulted_at, x.revision);
+           x.background, x.id_generated, x.durable, x.created_at, x.status, x.result_type,
+           x.result, x.attempts_used, x.executing_machine_id,
+           x.function_execution_time_ms, x.last_dispatched_at, x.resulted_at, x.revision);
 }
 
 template <class Inspector> auto inspect(Inspector& f, live_jobs_move& x) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "persistence/records.hpp"
+#include "persistence/resource_namespace_records.hpp"
+#include "persistence/resource_event_records.hpp"
 
 #include <cstdint>
 #include <string>
@@ -65,6 +67,13 @@ struct resource_kind_record {
   std::int64_t backoff_cap_ms = 0;
   std::int32_t timeout_seconds = 0;
   timestamp_ms updated_at = 0;
+  /// The informer runs this often (0: off).
+  std::int32_t inform_interval_seconds = 0;
+  /// When the informer's last successful run started (0: never; 0 in a write keeps the
+  /// stored time).
+  timestamp_ms last_informed_at = 0;
+  /// Why the informer's last run failed (empty: it did not); answered, never stored.
+  std::string inform_error;
 
   bool operator==(const resource_kind_record&) const = default;
 };
@@ -86,6 +95,11 @@ struct resource_write {
   std::vector<job_record> jobs;
   std::vector<job_args_update> args;
   std::vector<resource_kind_record> kinds;
+  std::vector<resource_namespace_record> namespaces;
+  /// Rows deleted before the resources above are written (one may be informed anew).
+  std::vector<resource_key> removed;
+  /// The state changes of these rows, numbered (resource_events.hpp).
+  std::vector<resource_event_record> events;
 
   bool operator==(const resource_write&) const = default;
 };
@@ -106,6 +120,9 @@ struct loaded_resource {
 struct resources_snapshot {
   std::vector<loaded_resource> resources;
   std::vector<resource_kind_record> kinds;
+  std::vector<resource_namespace_record> namespaces;
+  /// The cluster's highest event number (0: none).
+  std::int64_t last_event_seq = 0;
 
   bool operator==(const resources_snapshot&) const = default;
 };
@@ -167,11 +184,11 @@ template <class Inspector> auto inspect(Inspector& f, resource_record& x) {
 
 template <class Inspector> auto inspect(Inspector& f, resource_kind_record& x) {
   return f(x.cluster_id, x.kind, x.backoff_base_ms, x.backoff_cap_ms, x.timeout_seconds,
-           x.updated_at);
+           x.updated_at, x.inform_interval_seconds, x.last_informed_at, x.inform_error);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resources_snapshot& x) {
-  return f(x.resources, x.kinds);
+  return f(x.resources, x.kinds, x.namespaces, x.last_event_seq);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_kind_request& x) {
@@ -183,7 +200,8 @@ template <class Inspector> auto inspect(Inspector& f, job_args_update& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_write& x) {
-  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds);
+  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.namespaces, x.removed,
+           x.events);
 }
 
 template <class Inspector> auto inspect(Inspector& f, loaded_resource& x) {

@@ -32,6 +32,17 @@ std::string stored_events(const std::string& where, const std::string& limit) {
          where + " ORDER BY created_at DESC " + limit + ") stored";
 }
 
+/// The resource events as entries of the log (resourceScheduled, resourceSynced, ...):
+/// derived from their own table when the log is read, so they cost the hot path nothing.
+std::string resource_entries(const std::string& where, const std::string& limit) {
+  return "SELECT 'resource' || initcap(type), job_id, NULL, NULL, 'resources.' || kind, "
+         "json_build_object('kind', kind, 'id', object_id, 'state', state, "
+         "'previousState', previous_state, 'attempt', attempt, 'message', message, "
+         "'seq', seq)::text, at "
+         "FROM (SELECT * FROM resource_events WHERE " +
+         where + " ORDER BY seq DESC " + limit + ") resource_entries";
+}
+
 } // namespace
 
 std::vector<event_record> activity(pqxx::transaction_base& txn,
@@ -44,7 +55,8 @@ std::vector<event_record> activity(pqxx::transaction_base& txn,
     union_sql = "WITH the_job AS (SELECT * FROM jobs WHERE " + cluster +
                 " AND id = " + text(txn, query.job_id) + ") " +
                 derived_events("the_job") + " UNION ALL " +
-                stored_events(cluster + job, "");
+                stored_events(cluster + job, "") + " UNION ALL " +
+                resource_entries(cluster + job, "");
     limit.clear();
   } else if (!query.deployment_id.empty()) {
     // Jobs do not record a deployment; the deployment's activity is its stored events.
@@ -53,7 +65,8 @@ std::vector<event_record> activity(pqxx::transaction_base& txn,
   } else {
     union_sql = "WITH recent AS (SELECT * FROM jobs WHERE " + cluster +
                 " ORDER BY created_at DESC " + limit + ") " + derived_events("recent") +
-                " UNION ALL " + stored_events(cluster, limit);
+                " UNION ALL " + stored_events(cluster, limit) + " UNION ALL " +
+                resource_entries(cluster, limit);
   }
   auto rows = txn.exec(
       "SELECT type, job_id, machine_id, deployment_id, service, meta, " + epoch_ms("at") +

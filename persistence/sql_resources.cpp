@@ -1,5 +1,7 @@
 #include "persistence/sql_resources.hpp"
 
+#include "persistence/sql_resource_namespaces.hpp"
+#include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_values.hpp"
 
 namespace diffplane::persistence::sql {
@@ -142,7 +144,8 @@ void write_resource_kinds(pqxx::transaction_base& txn,
     return value > 0 ? std::to_string(value) : std::string{"NULL"};
   };
   std::string query = "INSERT INTO resource_kinds (cluster_id, kind, backoff_base_ms, "
-                      "backoff_cap_ms, timeout_seconds, updated_at) VALUES ";
+                      "backoff_cap_ms, timeout_seconds, updated_at, "
+                      "inform_interval_seconds, last_informed_at) VALUES ";
   const char* separator = "";
   for (const auto* k : rows) {
     query += separator;
@@ -150,13 +153,19 @@ void write_resource_kinds(pqxx::transaction_base& txn,
              positive_or_null(k->backoff_base_ms) + "::bigint," +
              positive_or_null(k->backoff_cap_ms) + "::bigint," +
              positive_or_null(k->timeout_seconds) + "::integer," +
-             timestamp_or_now(k->updated_at) + ")";
+             timestamp_or_now(k->updated_at) + "," +
+             positive_or_null(k->inform_interval_seconds) + "::integer," +
+             timestamp(k->last_informed_at) + ")";
     separator = ",";
   }
   query += " ON CONFLICT (cluster_id, kind) DO UPDATE SET "
            "backoff_base_ms = excluded.backoff_base_ms, "
            "backoff_cap_ms = excluded.backoff_cap_ms, "
-           "timeout_seconds = excluded.timeout_seconds, updated_at = excluded.updated_at";
+           "timeout_seconds = excluded.timeout_seconds, updated_at = excluded.updated_at, "
+           "inform_interval_seconds = excluded.inform_interval_seconds, "
+           // A settings change (no time) keeps the informer's last run.
+           "last_informed_at = coalesce(excluded.last_informed_at, "
+           "resource_kinds.last_informed_at)";
   txn.exec(query);
 }
 
@@ -166,12 +175,16 @@ resources_snapshot load_resources(pqxx::transaction_base& txn,
   for (const auto& row :
        txn.exec("SELECT cluster_id, kind, coalesce(backoff_base_ms, 0), "
                 "coalesce(backoff_cap_ms, 0), coalesce(timeout_seconds, 0), " +
-                epoch_ms("updated_at") +
+                epoch_ms("updated_at") + ", coalesce(inform_interval_seconds, 0), " +
+                epoch_ms("last_informed_at") +
                 " FROM resource_kinds WHERE cluster_id = " + text(txn, cluster_id)))
     snapshot.kinds.push_back(resource_kind_record{
         row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
-        row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>()});
+        row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>(),
+        row[6].as<std::int32_t>(), row[7].as<timestamp_ms>(), {}});
+  snapshot.namespaces = load_resource_namespaces(txn, cluster_id);
   snapshot.resources = load_resource_rows(txn, cluster_id);
+  snapshot.last_event_seq = last_resource_event(txn, cluster_id);
   return snapshot;
 }
 

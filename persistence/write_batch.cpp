@@ -5,6 +5,8 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
+#include "persistence/sql_resource_namespaces.hpp"
+#include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resources.hpp"
 
 #include <algorithm>
@@ -190,6 +192,8 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
   std::vector<const job_record*> jobs;
   std::vector<const job_args_update*> args;
   std::vector<const resource_kind_record*> kinds;
+  std::vector<const resource_namespace_record*> namespaces;
+  std::vector<const resource_key*> removed;
   std::unordered_map<std::string, const resource_record*> newest;
   for (const auto& write : resources_) {
     for (const auto& j : write.jobs)
@@ -198,6 +202,10 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
       args.push_back(&a);
     for (const auto& k : write.kinds)
       kinds.push_back(&k);
+    for (const auto& n : write.namespaces)
+      namespaces.push_back(&n);
+    for (const auto& k : write.removed)
+      removed.push_back(&k);
     for (const auto& r : write.resources) {
       auto& slot = newest[r.cluster_id + '/' + r.kind + '/' + r.id];
       if (slot == nullptr || slot->revision < r.revision)
@@ -206,12 +214,21 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
   }
   sql::insert_or_skip_jobs(txn, jobs);
   sql::update_job_args(txn, args);
+  // Before the rows: a resource removed and informed anew in one step starts over.
+  sql::remove_resources(txn, removed);
   std::vector<const resource_record*> rows;
   rows.reserve(newest.size());
   for (const auto& [key, r] : newest)
     rows.push_back(r);
   sql::write_resources(txn, rows);
   sql::write_resource_kinds(txn, kinds);
+  sql::write_resource_namespaces(txn, namespaces);
+  // The state changes, in the same commit as the rows that changed.
+  std::vector<const resource_event_record*> events;
+  for (const auto& write : resources_)
+    for (const auto& e : write.events)
+      events.push_back(&e);
+  sql::insert_resource_events(txn, events);
 }
 
 bool write_batch::is_generated_job(std::size_t index) const {

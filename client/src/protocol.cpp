@@ -14,7 +14,8 @@ void write_length(std::uint32_t length, char* out) {
   out[3] = static_cast<char>(length & 0xff);
 }
 
-msgpack::object_handle parse_value(const char* data, std::size_t size, std::size_t depth) {
+msgpack::object_handle parse_value(const char* data, std::size_t size,
+                                   std::size_t depth) {
   // A container claiming n elements makes the decoder allocate n objects before it
   // reads them: bound every claim by the body's own size.
   msgpack::unpack_limit limit{size, size / 2 + 1, size, size, size, depth};
@@ -71,6 +72,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
         entry.val.convert(v.cache_key);
       else if (key == "cache_ttl_seconds")
         entry.val.convert(v.cache_ttl_seconds);
+      else if (key == "durable")
+        entry.val.convert(v.durable);
     }
     return o;
   }

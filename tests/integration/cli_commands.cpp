@@ -2,7 +2,11 @@
 
 #include "http_test_helpers.hpp"
 
+#include "actors/resource_lifecycle.hpp"
+
 #include <caf/test/unit_test.hpp>
+
+#include <thread>
 
 using namespace diffplane;
 using namespace diffplane::testing;
@@ -81,6 +85,72 @@ CAF_TEST(errors exit with one line) {
                                     "--management-secret", test_management_secret});
   CAF_CHECK_EQUAL(unreachable.exit_code, 1);
   CAF_CHECK(contains(unreachable.output, "cannot connect"));
+}
+
+CAF_TEST(resources list show and invalidate) {
+  auto secret = create_cluster("resourceful");
+  auto id = cluster_with("resourceful")["id"].get<std::string>();
+  CAF_REQUIRE_EQUAL(call("POST", "/resources", secret,
+                         R"({"resources":[{"kind":"user","id":"42","object":{"n":1}},)"
+                         R"({"kind":"user","id":"43","object":{"n":2},"namespace":"crm"}]})")
+                        .status,
+                    200u);
+  auto listed = cli({"resources", "list", "--cluster", id, "--namespace", "crm", "--json"});
+  CAF_REQUIRE_EQUAL(listed.exit_code, 0);
+  auto page = parse_json(listed.output)["resources"];
+  CAF_REQUIRE_EQUAL(page.size(), 1u);
+  CAF_CHECK_EQUAL(page[0]["id"].get<std::string>(), "43");
+  auto table = cli({"resources", "list", "--cluster", id, "--kind", "user"});
+  CAF_CHECK_EQUAL(table.exit_code, 0);
+  CAF_CHECK(contains(table.output, "NAMESPACE"));
+  CAF_CHECK(contains(table.output, "crm"));
+  auto shown = cli({"resources", "show", "user", "42", "--cluster", id});
+  CAF_CHECK_EQUAL(shown.exit_code, 0);
+  CAF_CHECK(contains(shown.output, "scheduled"));
+  // Only a synced resource can be invalidated.
+  auto early = cli({"resources", "invalidate", "user", "42", "--cluster", id});
+  CAF_CHECK_EQUAL(early.exit_code, 1);
+  CAF_CHECK(contains(early.output, "409"));
+  auto work = parse_json(call("POST", "/jobs-request", secret,
+                              R"({"service":"resources.user","limit":10})",
+                              {{"x-machine-id", "cli-machine"}})
+                             .body);
+  CAF_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& job : work)
+    call("POST", "/jobs/" + job["id"].get<std::string>() + "/result", secret,
+         json{{"result", resources::encode_payload(R"({"action":"synced"})")},
+              {"resultType", "resolution"}}
+             .dump(),
+         {{"x-machine-id", "cli-machine"}});
+  for (int i = 0; i < 200 && json_field(call("GET", "/resources/user/42", secret).body,
+                                        "state") != "synced";
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  auto invalidated = cli({"resources", "invalidate", "user", "42", "--cluster", id});
+  CAF_CHECK_EQUAL(invalidated.exit_code, 0);
+  CAF_CHECK(contains(invalidated.output, "user/42 expired"));
+  auto with_secret = run_diffplane(
+      {"resources", "show", "user", "42", "--endpoint", server.endpoint(), "--json"},
+      {"DIFFPLANE_API_SECRET=" + secret});
+  CAF_CHECK_EQUAL(with_secret.exit_code, 0);
+  CAF_CHECK_EQUAL(parse_json(with_secret.output)["state"].get<std::string>(), "expired");
+}
+
+CAF_TEST(resources commands exit 2 on bad input) {
+  auto secret = create_cluster("bad-input");
+  auto id = cluster_with("bad-input")["id"].get<std::string>();
+  auto state = cli({"resources", "list", "--cluster", id, "--state", "bogus"});
+  CAF_CHECK_EQUAL(state.exit_code, 2);
+  CAF_CHECK(contains(state.output, "state must be one of"));
+  auto limit = cli({"resources", "list", "--cluster", id, "--limit", "0"});
+  CAF_CHECK_EQUAL(limit.exit_code, 2);
+  auto no_cluster = cli({"resources", "list"});
+  CAF_CHECK_EQUAL(no_cluster.exit_code, 2);
+  CAF_CHECK(contains(no_cluster.output, "--cluster"));
+  auto missing = cli({"resources", "show", "user", "nobody", "--cluster", id});
+  CAF_CHECK_EQUAL(missing.exit_code, 1);
+  CAF_CHECK(contains(missing.output, "404"));
+  (void)secret;
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

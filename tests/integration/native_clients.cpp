@@ -8,6 +8,7 @@
 #include <diffplane/client/client.hpp>
 
 #include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
 
 #include <fstream>
 #include <future>
@@ -255,6 +256,49 @@ CAF_TEST(a C++ caller calls a C++ worker) {
     CAF_FAIL("an unknown function resolved");
   } catch (const client::call_error& e) {
     CAF_CHECK(std::string{e.what()}.find("nope") != std::string::npos);
+  }
+}
+
+CAF_TEST(an ephemeral call is answered by a native worker and leaves no row) {
+  auto worker = connect();
+  worker->serve("svc",
+                {{"add", client::make_handler([](double a, double b) { return a + b; })}},
+                4);
+  auto caller = connect();
+  client::call_options options;
+  options.durable = false;
+  std::vector<std::future<client::call_outcome>> calls;
+  for (int i = 0; i < 10; ++i)
+    calls.push_back(caller->call_raw("svc", "add", client::pack_args(i, 1), options));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    CAF_REQUIRE(calls[i].wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+    auto outcome = calls[i].get();
+    CAF_CHECK_EQUAL(outcome.status, "success");
+    CAF_CHECK_EQUAL(outcome.result_type, "resolution");
+    CAF_CHECK_EQUAL(client::unpack_value<double>(outcome.value), i + 1.0);
+    ids.push_back(outcome.job_id);
+  }
+  // A durable call after them: once its row is there, the writer has had every write
+  // the ephemeral calls could have sent before it.
+  auto durable_call = caller->call_raw("svc", "add", client::pack_args(1, 1));
+  CAF_REQUIRE(durable_call.wait_for(std::chrono::seconds{10}) ==
+              std::future_status::ready);
+  auto durable_id = durable_call.get().job_id;
+  pqxx::connection db{database_url};
+  pqxx::nontransaction txn{db};
+  auto rows = [&](const std::string& table, const std::string& column,
+                  const std::string& id) {
+    return txn
+        .exec_params("SELECT count(*) FROM " + table + " WHERE " + column + " = $1",
+                     id)[0][0]
+        .as<int>();
+  };
+  CAF_CHECK_EQUAL(rows("jobs", "id", durable_id), 1);
+  for (const auto& id : ids) {
+    CAF_CHECK_EQUAL(rows("jobs", "id", id), 0);
+    CAF_CHECK_EQUAL(rows("live_jobs", "id", id), 0);
+    CAF_CHECK_EQUAL(rows("events", "job_id", id), 0);
   }
 }
 

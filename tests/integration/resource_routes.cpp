@@ -3,9 +3,11 @@
 #include "http_test_helpers.hpp"
 
 #include "actors/resource_lifecycle.hpp"
+#include "persistence/iso8601.hpp"
 
 #include <caf/test/unit_test.hpp>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -230,6 +232,374 @@ CAF_TEST(resources and their queued work survive a kill and a restart) {
   CAF_CHECK_EQUAL(ids, (std::set<std::string>{"42", "44"}));
   wait_for_state("42", "synced");
   wait_for_state("44", "synced");
+}
+
+CAF_TEST(an informer runs and keeps its last run across a restart) {
+  auto bad = data("PUT", "/resources-kinds/user", json{{"informIntervalSeconds", 0}});
+  CAF_CHECK_EQUAL(json_field(bad.body, "field"), "informIntervalSeconds");
+  auto put = data("PUT", "/resources-kinds/user", json{{"informIntervalSeconds", 1}});
+  CAF_REQUIRE_EQUAL(put.status, 200u);
+  CAF_CHECK_EQUAL(json(parse_json(put.body)["informIntervalSeconds"]), 1);
+  // The first run starts at once and has never run before.
+  json run;
+  for (int i = 0; i < 5 && run.is_null(); ++i)
+    for (const auto& job : take_work())
+      if (job["targetFn"] == "inform")
+        run = job;
+  CAF_REQUIRE(!run.is_null());
+  CAF_CHECK_EQUAL(argument_of(run), (json{{"kind", "user"}, {"lastRunAt", nullptr}}));
+  finish(run, R"([{"kind":"user","id":"42","object":{"n":1}}])");
+  wait_for_state("42", "scheduled");
+  auto kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_REQUIRE(kind["lastInformedAt"].is_string());
+  auto informed_at = [&] {
+    return parse_iso8601(kind["lastInformedAt"].get<std::string>()).value_or(0);
+  };
+  timestamp_ms last_run = informed_at();
+  CAF_REQUIRE_NOT_EQUAL(last_run, 0);
+  crash_and_restart();
+  kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_CHECK_EQUAL(informed_at(), last_run);
+  CAF_CHECK_EQUAL(kind["informIntervalSeconds"], 1);
+  // The runs after the restart continue from the stored time (a run that succeeds moves
+  // it on before its answer to this poll is read), until one succeeds.
+  std::size_t runs = 0;
+  std::size_t from_stored_time = 0;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (informed_at() == last_run && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& job : take_work()) {
+      if (job["targetFn"] == "work") {
+        finish(job, R"({"action":"synced"})");
+        continue;
+      }
+      ++runs;
+      auto last_run_at = argument_of(job)["lastRunAt"];
+      CAF_REQUIRE(last_run_at.is_number());
+      CAF_CHECK_GREATER_OR_EQUAL(last_run_at.get<timestamp_ms>(), last_run);
+      from_stored_time += last_run_at == json(last_run) ? 1 : 0;
+      finish(job, "[]");
+    }
+    kind = parse_json(data("GET", "/resources-kinds/user").body);
+  }
+  CAF_CHECK_GREATER_OR_EQUAL(runs, 1u);
+  CAF_CHECK_GREATER_OR_EQUAL(from_stored_time, 1u);
+  CAF_CHECK_GREATER(informed_at(), last_run);
+  CAF_CHECK(kind["informError"].is_null());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// Namespaces (max_workers, expiry, retention), invalidate and delete.
+namespace {
+
+struct namespace_fixture : fixture {
+  void put_namespace(const std::string& name, const json& settings) {
+    auto reply = data("PUT", "/resources-namespaces/" + name, settings);
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+  }
+
+  static json user_in(const std::string& ns, const std::string& id) {
+    auto r = user(id, {{"id", id}});
+    r["namespace"] = ns;
+    return r;
+  }
+
+  /// Works the queued resources of the user kind, `expected_id` among them, synced.
+  void work_one(const std::string& expected_id) {
+    auto work = take_work();
+    bool found = false;
+    for (const auto& job : work) {
+      found = found || argument_of(job)["id"] == expected_id;
+      finish(job, R"({"action":"synced"})");
+    }
+    CAF_CHECK(found);
+    wait_for_state(expected_id, "synced");
+  }
+
+  /// Waits until GET of the resource answers 404.
+  void wait_until_gone(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (data("GET", "/resources/user/" + id).status == 404u)
+        return;
+      std::this_thread::sleep_for(50ms);
+    }
+    CAF_FAIL("resource " << id << " was not purged");
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_namespace_routes_tests, namespace_fixture)
+
+CAF_TEST(a namespace is validated and keeps its settings across a restart) {
+  auto bad = data("PUT", "/resources-namespaces/limited", json{{"maxWorkers", 0}});
+  CAF_CHECK_EQUAL(bad.status, 400u);
+  CAF_CHECK_EQUAL(json_field(bad.body, "field"), "maxWorkers");
+  auto bad_ttl =
+      data("PUT", "/resources-namespaces/limited", json{{"expiryTtlSeconds", "1h"}});
+  CAF_CHECK_EQUAL(json_field(bad_ttl.body, "field"), "expiryTtlSeconds");
+  CAF_CHECK_EQUAL(data("GET", "/resources-namespaces/bad%20name").status, 400u);
+  put_namespace("limited", {{"maxWorkers", 4}, {"deletedRetentionSeconds", 3600}});
+  crash_and_restart();
+  auto got = parse_json(data("GET", "/resources-namespaces/limited").body);
+  CAF_CHECK_EQUAL(got["maxWorkers"], 4);
+  CAF_CHECK_EQUAL(got["deletedRetentionSeconds"], 3600);
+  CAF_CHECK(got["expiryTtlSeconds"].is_null());
+  CAF_CHECK(parse_json(data("GET", "/resources-namespaces/other").body)["maxWorkers"]
+                .is_null());
+}
+
+CAF_TEST(max_workers is respected under 20 concurrent workers) {
+  constexpr int limit = 3;
+  constexpr int resources = 40;
+  put_namespace("limited", {{"maxWorkers", limit}});
+  std::vector<json> batch;
+  for (int i = 0; i < resources; ++i)
+    batch.push_back(user_in("limited", "r" + std::to_string(i)));
+  inform(batch);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  std::atomic<int> done{0};
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 20; ++w)
+    workers.emplace_back([&, machine = "w" + std::to_string(w)] {
+      while (done < resources && std::chrono::steady_clock::now() < deadline) {
+        auto reply = data("POST", "/jobs-request",
+                          json{{"service", "resources.user"}, {"limit", 1}, {"ttl", 5000}},
+                          machine);
+        if (reply.status != 200u)
+          continue;
+        for (const auto& job : parse_json(reply.body)) {
+          auto now = ++running;
+          for (auto seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);)
+            ;
+          std::this_thread::sleep_for(30ms);
+          // Counted out before the result is sent: the server frees the slot after.
+          --running;
+          data("POST", "/jobs/" + job["id"].get<std::string>() + "/result",
+               json{{"result", resources::encode_payload(R"({"action":"synced"})")},
+                    {"resultType", "resolution"},
+                    {"functionExecutionTime", 1}},
+               machine);
+          ++done;
+        }
+      }
+    });
+  for (auto& t : workers)
+    t.join();
+  CAF_CHECK_EQUAL(done.load(), resources);
+  CAF_CHECK_LESS_OR_EQUAL(most.load(), limit);
+  // Some workers did run at once: the limit was reached, not merely kept by chance.
+  CAF_CHECK_EQUAL(most.load(), limit);
+  auto counts =
+      parse_json(data("GET", "/resources-counts?namespace=limited").body)["counts"];
+  auto deadline_synced = std::chrono::steady_clock::now() + 10s;
+  while (counts["synced"] != resources &&
+         std::chrono::steady_clock::now() < deadline_synced) {
+    std::this_thread::sleep_for(50ms);
+    counts =
+        parse_json(data("GET", "/resources-counts?namespace=limited").body)["counts"];
+  }
+  CAF_CHECK_EQUAL(counts["synced"], resources);
+}
+
+CAF_TEST(a synced resource expires and an invalidated one is worked again) {
+  put_namespace("fast", {{"expiryTtlSeconds", 1}});
+  inform({user_in("fast", "1"), user("2", json::object())});
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& job : work)
+    finish(job, R"({"action":"synced"})");
+  wait_for_state("2", "synced");
+  // 1 expires about a second after it was synced and is worked again.
+  auto again = take_work(5000);
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(again[0])["id"]), "1");
+  wait_for_state("1", "pending");
+  finish(again[0], R"({"action":"synced"})");
+  // 2 has no expiry: an invalidate expires it now.
+  auto invalidated = data("POST", "/resources/user/2/invalidate");
+  CAF_CHECK_EQUAL(invalidated.status, 200u);
+  CAF_CHECK_EQUAL(json_field(invalidated.body, "state"), "expired");
+  auto twice = data("POST", "/resources/user/2/invalidate");
+  CAF_CHECK_EQUAL(twice.status, 409u);
+  CAF_CHECK_NOT_EQUAL(json_field(twice.body, "message").find("only a synced resource"),
+                      std::string::npos);
+  CAF_CHECK_EQUAL(data("POST", "/resources/user/nobody/invalidate").status, 404u);
+  work_one("2");
+}
+
+CAF_TEST(a deleted resource stays deleted and deleted ones are purged) {
+  inform({user("42", {{"n", 1}})});
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 204u);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 404u);
+  // The running work's result does not bring it back.
+  finish(work[0], R"({"action":"synced"})");
+  std::this_thread::sleep_for(200ms);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  // Retention: a resource the controller deleted is purged after it.
+  put_namespace("gone", {{"deletedRetentionSeconds", 1}});
+  inform({user_in("gone", "43")});
+  auto last = take_work();
+  CAF_REQUIRE_EQUAL(last.size(), 1u);
+  finish(last[0], R"({"action":"delete"})");
+  wait_for_state("43", "deleted");
+  wait_until_gone("43");
+  // Gone for good, also after a restart.
+  crash_and_restart();
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/43").status, 404u);
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+struct events_fixture : fixture {
+  /// GET /resources/events after `cursor`.
+  json events(std::int64_t cursor, int ttl = 0, int limit = 100) {
+    auto reply = data("GET", "/resources/events?after=" + std::to_string(cursor) +
+                                 "&ttl=" + std::to_string(ttl) +
+                                 "&limit=" + std::to_string(limit));
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  }
+
+  /// Every event after `cursor`, in pages of `limit`, as "type:id"; `cursor` moves on.
+  std::vector<std::string> drain(std::int64_t& cursor, int limit) {
+    std::vector<std::string> out;
+    for (;;) {
+      auto page = events(cursor, 0, limit);
+      for (const auto& e : page["events"]) {
+        CAF_CHECK_GREATER(e["seq"].get<std::int64_t>(), cursor);
+        cursor = e["seq"].get<std::int64_t>();
+        out.push_back(e["type"].get<std::string>() + ":" + e["id"].get<std::string>());
+      }
+      CAF_CHECK_EQUAL(page["cursor"].get<std::int64_t>(), cursor);
+      if (page["events"].empty())
+        return out;
+    }
+  }
+
+  /// The types of `id`'s events in `all`, in order.
+  static std::vector<std::string> of(const std::vector<std::string>& all,
+                                     const std::string& id) {
+    std::vector<std::string> out;
+    for (const auto& e : all)
+      if (e.substr(e.find(':') + 1) == id)
+        out.push_back(e.substr(0, e.find(':')));
+    return out;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_events_routes_tests, events_fixture)
+
+CAF_TEST(the events route delivers every event in order across a restart) {
+  inform({user("42", {{"n", 1}}), user("43", {{"n", 1}})});
+  for (const auto& job : take_work())
+    finish(job, R"({"action":"synced"})");
+  wait_for_state("42", "synced");
+  wait_for_state("43", "synced");
+  std::int64_t cursor = 0;
+  auto before = drain(cursor, 2);
+  // scheduled, (pending,) synced of each: a dispatch whose result came in the same
+  // step as it is one change, scheduled to synced.
+  CAF_CHECK_GREATER_OR_EQUAL(before.size(), 4u);
+  // Killed: what was answered is durable, and the numbering goes on after it.
+  crash_and_restart();
+  inform({user("44", json::object())});
+  auto after = drain(cursor, 2);
+  CAF_CHECK_EQUAL(after, std::vector<std::string>{"scheduled:44"});
+  auto all = before;
+  all.insert(all.end(), after.begin(), after.end());
+  // One read from the start sees the same, in the same order.
+  std::int64_t from_start = 0;
+  CAF_CHECK_EQUAL(drain(from_start, 1000), all);
+  CAF_CHECK_EQUAL(from_start, cursor);
+  for (auto id : {"42", "43"}) {
+    auto changes = of(all, id);
+    CAF_REQUIRE_GREATER_OR_EQUAL(changes.size(), 2u);
+    CAF_CHECK_EQUAL(changes.front(), "scheduled");
+    CAF_CHECK_EQUAL(changes.back(), "synced");
+  }
+  auto first = events(0, 0, 1)["events"][0];
+  CAF_CHECK_EQUAL(first["state"], "scheduled");
+  CAF_CHECK(first["previousState"].is_null());
+  CAF_CHECK_EQUAL(first["attempt"], 1);
+  CAF_CHECK(first["jobId"].is_string());
+  CAF_CHECK(first["message"].is_null());
+  CAF_CHECK(first["at"].is_string());
+}
+
+CAF_TEST(an events long poll wakes on a new event) {
+  inform({user("1", json::object())});
+  auto cursor = events(0)["cursor"].get<std::int64_t>();
+  auto started = std::chrono::steady_clock::now();
+  auto empty = events(cursor, 1);
+  CAF_CHECK(empty["events"].empty());
+  CAF_CHECK_EQUAL(empty["cursor"].get<std::int64_t>(), cursor);
+  CAF_CHECK_GREATER_OR_EQUAL(std::chrono::steady_clock::now() - started, 900ms);
+  json woken;
+  std::chrono::steady_clock::duration waited{};
+  std::thread poller([&] {
+    auto begin = std::chrono::steady_clock::now();
+    woken = events(cursor, 20);
+    waited = std::chrono::steady_clock::now() - begin;
+  });
+  std::this_thread::sleep_for(300ms);
+  inform({user("2", json::object())});
+  poller.join();
+  CAF_REQUIRE_EQUAL(woken["events"].size(), 1u);
+  CAF_CHECK_EQUAL(woken["events"][0]["id"], "2");
+  CAF_CHECK_EQUAL(woken["cursor"], woken["events"][0]["seq"]);
+  CAF_CHECK_LESS(waited, 5s);
+}
+
+CAF_TEST(resource events are entries of the activity log) {
+  inform({user("42", json::object())});
+  auto manage = [&](const std::string& target) {
+    auto reply = server->client().request(
+        "GET", target, "", {{"Authorization", "Basic " + test_management_secret}});
+    CAF_REQUIRE_EQUAL(reply.status, 200u);
+    return parse_json(reply.body);
+  };
+  std::string cluster_id;
+  for (const auto& c : manage("/clusters"))
+    if (c["description"] == "resources")
+      cluster_id = c["id"].get<std::string>();
+  json entry;
+  for (const auto& e : manage("/clusters/" + cluster_id + "/activity"))
+    if (e["type"] == "resourceScheduled")
+      entry = e;
+  CAF_REQUIRE(entry.is_object());
+  CAF_CHECK_EQUAL(entry["service"], "resources.user");
+  auto job_id = get("42")["jobId"].get<std::string>();
+  CAF_CHECK_EQUAL(entry["jobId"].get<std::string>(), job_id);
+  // One job's activity holds the resource events of its work.
+  auto job = manage("/clusters/" + cluster_id + "/activity?jobId=" + job_id);
+  bool found = false;
+  for (const auto& e : job)
+    found = found || e["type"] == "resourceScheduled";
+  CAF_CHECK(found);
+}
+
+CAF_TEST(bad events parameters are refused naming the parameter) {
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?after=-1").body, "field"),
+                  "after");
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?ttl=31").body, "field"),
+                  "ttl");
+  CAF_CHECK_EQUAL(json_field(data("GET", "/resources/events?limit=0").body, "field"),
+                  "limit");
+  CAF_CHECK_EQUAL(data("GET", "/resources/events?ttl=0").status, 200u);
+  CAF_CHECK_EQUAL(
+      server->client().request("GET", "/resources/events?ttl=0", "", {}).status, 401u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

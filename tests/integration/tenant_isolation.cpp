@@ -258,11 +258,37 @@ std::vector<route_case> route_cases() {
       {"GET /resources/:kind/:id", guard::api_secret, [](const tenant& v) {
          return std::vector<probe>{{"GET", "/resources/user/" + v.done_job, "", {}}};
        }});
+  // Invalidate and delete under the victim's ids find nothing of the caller's: 404.
+  cases.push_back({"POST /resources/:kind/:id/invalidate", guard::api_secret,
+                   [](const tenant& v) {
+                     return std::vector<probe>{
+                         {"POST", "/resources/user/" + v.done_job + "/invalidate", "", {}}};
+                   }});
+  cases.push_back({"DELETE /resources/:kind/:id", guard::api_secret, [](const tenant& v) {
+                     return std::vector<probe>{
+                         {"DELETE", "/resources/user/" + v.done_job, "", {}}};
+                   }});
+  for (const char* method : {"GET", "PUT"})
+    cases.push_back({std::string{method} + " /resources-namespaces/:name",
+                     guard::api_secret,
+                     [method](const tenant&) {
+                       return std::vector<probe>{
+                           {method, "/resources-namespaces/default",
+                            std::string{method} == "PUT" ? R"({"maxWorkers":5})" : "",
+                            {}}};
+                     },
+                     200});
   cases.push_back({"GET /resources", guard::api_secret,
                    [](const tenant&) {
                      return std::vector<probe>{{"GET", "/resources?kind=user", "", {}}};
                    },
                    200});
+  cases.push_back(
+      {"GET /resources/events", guard::api_secret,
+       [](const tenant&) {
+         return std::vector<probe>{{"GET", "/resources/events?ttl=0", "", {}}};
+       },
+       200});
   cases.push_back({"GET /resources-counts", guard::api_secret,
                    [](const tenant&) {
                      return std::vector<probe>{{"GET", "/resources-counts", "", {}}};

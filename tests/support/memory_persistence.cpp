@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace diffplane::testing {
 
@@ -145,19 +146,38 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         ++store->resource_writes;
         if (store->failing)
           return unavailable();
+        // Like Postgres's INSERT ... ON CONFLICT, which fails the whole transaction when
+        // one statement writes a row twice.
+        std::set<std::string> kinds;
+        for (auto& k : write.kinds)
+          if (!kinds.insert(k.kind).second)
+            return caf::make_error(caf::sec::invalid_argument,
+                                   "resource kind " + k.kind + " written twice");
         for (auto& job : write.jobs)
           store->jobs.emplace(job.cluster_id + "/" + job.id, job);
         for (auto& update : write.args)
           if (auto it = store->jobs.find(update.cluster_id + "/" + update.job_id);
               it != store->jobs.end())
             it->second.target_args = update.target_args;
-        for (auto& k : write.kinds)
-          store->resource_kinds[k.cluster_id + "/" + k.kind] = k;
+        for (auto& k : write.kinds) {
+          auto& slot = store->resource_kinds[k.cluster_id + "/" + k.kind];
+          // A settings change (no time) keeps the informer's last run, as in SQL.
+          auto last_informed_at = slot.last_informed_at;
+          slot = k;
+          if (k.last_informed_at == 0)
+            slot.last_informed_at = last_informed_at;
+        }
+        for (auto& n : write.namespaces)
+          store->resource_namespaces[n.cluster_id + "/" + n.name] = n;
+        for (auto& k : write.removed)
+          store->resources.erase(k.cluster_id + "/" + k.kind + "/" + k.id);
         for (auto& r : write.resources) {
           auto& slot = store->resources[r.cluster_id + "/" + r.kind + "/" + r.id];
           if (slot.revision < r.revision)
             slot = r;
         }
+        store->resource_events.insert(store->resource_events.end(), write.events.begin(),
+                                      write.events.end());
         return done_atom::value;
       },
       [store](load_resources_atom, const std::string& cluster_id) {
@@ -165,6 +185,9 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         for (const auto& [key, k] : store->resource_kinds)
           if (k.cluster_id == cluster_id)
             snapshot.kinds.push_back(k);
+        for (const auto& [key, n] : store->resource_namespaces)
+          if (n.cluster_id == cluster_id)
+            snapshot.namespaces.push_back(n);
         auto& loaded = snapshot.resources;
         for (const auto& [key, r] : store->resources) {
           if (r.cluster_id != cluster_id)
@@ -178,7 +201,20 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           }
           loaded.push_back(std::move(l));
         }
+        for (const auto& e : store->resource_events)
+          if (e.cluster_id == cluster_id)
+            snapshot.last_event_seq = std::max(snapshot.last_event_seq, e.seq);
         return snapshot;
+      },
+      [store](const resource_events_request& request) {
+        ++store->resource_event_reads;
+        std::vector<resource_event_record> events;
+        for (const auto& e : store->resource_events)
+          if (e.cluster_id == request.cluster_id && e.seq > request.after &&
+              e.seq <= request.up_to &&
+              events.size() < static_cast<std::size_t>(request.limit))
+            events.push_back(e);
+        return events;
       },
       [store](const resource_query& query) {
         resource_page page;

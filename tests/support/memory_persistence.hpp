@@ -29,6 +29,12 @@ struct memory_store {
   std::map<std::string, resource_record> resources;
   /// Keyed by "cluster/kind".
   std::map<std::string, resource_kind_record> resource_kinds;
+  /// Keyed by "cluster/name".
+  std::map<std::string, resource_namespace_record> resource_namespaces;
+  /// The committed resource events, in commit order.
+  std::vector<resource_event_record> resource_events;
+  /// Reads of stored resource events received.
+  std::size_t resource_event_reads = 0;
   /// Resource writes received (committed or failed).
   std::size_t resource_writes = 0;
   /// When set, every write is answered with an "unavailable" error.

@@ -1,6 +1,6 @@
 #define CAF_SUITE cluster_resources
 
-#include "cluster_fixture.hpp"
+#include "resource_fixture.hpp"
 
 #include "actors/resource_lifecycle.hpp"
 
@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct fixture : testing::cluster_fixture {
+struct fixture : testing::resource_fixture {
   fixture() {
     options.resources.backoff_base = 1000ms;
     options.resources.backoff_cap = 4000ms;
@@ -39,30 +39,6 @@ struct fixture : testing::cluster_fixture {
         resource_inform_request{{item(id, object_json, version)}});
     CAF_REQUIRE_EQUAL(results.size(), 1u);
     return results.front().outcome;
-  }
-
-  /// A controller's poll of the user kind.
-  std::vector<dispatched_job> take_work(const std::string& machine = "m1") {
-    jobs_request request;
-    request.service = "resources.user";
-    request.limit = 10;
-    request.ttl_ms = 0;
-    request.machine_id = machine;
-    auto response = self->request(cluster, caf::infinite, request);
-    run();
-    // An empty poll parks for its ttl of 0 ms: fire that timer alone.
-    advance_time(0ms);
-    std::vector<dispatched_job> out;
-    response.receive([&](std::vector<dispatched_job>& jobs) { out = std::move(jobs); },
-                     [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-    return out;
-  }
-
-  bool finish(const dispatched_job& job, const std::string& json,
-              result_kind type = result_kind::resolution) {
-    auto post = result(job.id, "m1", resources::encode_payload(json), job.attempt);
-    post.type = type;
-    return ask<bool>(post);
   }
 
   const resource_record& stored(const std::string& id) {
@@ -291,6 +267,193 @@ CAF_TEST(a result committed before a crash is applied at the restart) {
   job.result = resources::encode_payload(synced);
   restart_cluster();
   CAF_CHECK_EQUAL(stored("42").state, resource_state::synced);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// Namespaces (max_workers, expiry, retention), invalidate and delete.
+namespace {
+
+struct namespace_fixture : fixture {
+  resource_namespace_record put_namespace(const std::string& name,
+                                          std::int32_t max_workers,
+                                          std::int64_t expiry_ttl = 0,
+                                          std::int64_t synced_retention = 0,
+                                          std::int64_t deleted_retention = 0) {
+    resource_namespace_request put{name, true, {}};
+    put.settings.max_workers = max_workers;
+    put.settings.expiry_ttl_seconds = expiry_ttl;
+    put.settings.synced_retention_seconds = synced_retention;
+    put.settings.deleted_retention_seconds = deleted_retention;
+    return ask<resource_namespace_record>(put);
+  }
+
+  /// Informs resources `ids` of namespace `ns` in one request.
+  void inform_in(const std::string& ns, const std::vector<std::string>& ids) {
+    resource_inform_request request;
+    for (const auto& id : ids) {
+      request.items.push_back(item(id, "{\"id\":\"" + id + "\"}"));
+      request.items.back().namespace_name = ns;
+    }
+    for (const auto& r : ask<std::vector<inform_result>>(request))
+      CAF_CHECK_EQUAL(r.outcome, "scheduled");
+  }
+
+  resource_command_result command(const std::string& id, bool remove) {
+    return ask<resource_command_result>(resource_command{"user", id, remove});
+  }
+
+  /// The resources of the user kind with a work job (queued or running).
+  std::size_t with_work() {
+    std::size_t n = 0;
+    for (const auto& [key, r] : store->resources)
+      n += r.work_job_id.empty() ? 0 : 1;
+    return n;
+  }
+
+  /// Informs `id` in the default namespace and has its work synced.
+  void synced_resource(const std::string& id) {
+    inform(id, "{}");
+    auto work = take_work();
+    CAF_REQUIRE_EQUAL(work.size(), 1u);
+    finish(work[0], synced);
+    CAF_REQUIRE_EQUAL(stored(id).state, resource_state::synced);
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(resource_namespace_tests, namespace_fixture)
+
+CAF_TEST(max_workers holds works back until a slot is free) {
+  auto settings = put_namespace("limited", 2);
+  CAF_CHECK_EQUAL(settings.max_workers, 2);
+  inform_in("limited", {"1", "2", "3", "4", "5"});
+  CAF_CHECK_EQUAL(work_jobs(), 2u);
+  CAF_CHECK_EQUAL(stored("3").state, resource_state::scheduled);
+  CAF_CHECK(stored("3").work_job_id.empty());
+  auto first = take_work();
+  CAF_REQUIRE_EQUAL(first.size(), 2u);
+  CAF_CHECK(take_work("m2").empty());
+  // One ends: the oldest waiting resource gets its work.
+  finish(first[0], synced);
+  CAF_CHECK_EQUAL(work_jobs(), 3u);
+  CAF_CHECK_EQUAL(with_work(), 2u);
+  CAF_CHECK(!stored("3").work_job_id.empty());
+  finish(first[1], synced);
+  // The waiting resources and the works are recomputed at a restart.
+  restart_cluster();
+  CAF_CHECK_EQUAL(with_work(), 2u);
+  CAF_CHECK(stored("5").work_job_id.empty());
+  auto queued = take_work();
+  CAF_REQUIRE_EQUAL(queued.size(), 2u);
+  finish(queued[0], synced);
+  CAF_CHECK_EQUAL(with_work(), 2u);
+  CAF_CHECK(!stored("5").work_job_id.empty());
+  // Without a limit, every waiting resource gets its work at once.
+  inform_in("limited", {"6", "7"});
+  CAF_CHECK_EQUAL(with_work(), 2u);
+  put_namespace("limited", 0);
+  CAF_CHECK_EQUAL(with_work(), 4u);
+  CAF_CHECK_EQUAL(work_jobs(), 7u);
+}
+
+CAF_TEST(other namespaces are not held back) {
+  put_namespace("limited", 1);
+  inform_in("limited", {"1", "2"});
+  inform_in("other", {"3"});
+  inform("4", "{}");
+  CAF_CHECK_EQUAL(work_jobs(), 3u);
+  CAF_CHECK(stored("2").work_job_id.empty());
+}
+
+CAF_TEST(a synced resource expires after the ttl and is worked again) {
+  put_namespace("default", 0, 10);
+  synced_resource("42");
+  advance_in_steps(9s);
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::synced);
+  CAF_CHECK_EQUAL(work_jobs(), 1u);
+  // Due at 10 s, found by the next scan (each second).
+  advance_in_steps(2s);
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::expired);
+  CAF_CHECK_EQUAL(work_jobs(), 2u);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(work[0])["attempt"]), 1);
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::pending);
+  finish(work[0], synced);
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::synced);
+}
+
+CAF_TEST(retention purges deleted and synced resources and expiry comes first) {
+  put_namespace("default", 0, 0, 20, 5);
+  inform("1", "{}");
+  finish(take_work().at(0), "{\"action\":\"delete\"}");
+  synced_resource("2");
+  advance_in_steps(4s);
+  CAF_CHECK(store->resource("c1", "user", "1") != nullptr);
+  advance_in_steps(2s);
+  CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
+  CAF_CHECK(store->resource("c1", "user", "2") != nullptr);
+  advance_in_steps(15s);
+  CAF_CHECK(store->resource("c1", "user", "2") == nullptr);
+  // With an expiry as well, a synced resource expires: it is never purged.
+  put_namespace("default", 0, 30, 5, 5);
+  synced_resource("3");
+  advance_in_steps(10s);
+  CAF_CHECK_EQUAL(stored("3").state, resource_state::synced);
+}
+
+CAF_TEST(invalidate expires a synced resource now) {
+  CAF_CHECK_EQUAL(command("42", false).outcome, "not_found");
+  inform("42", "{}");
+  auto not_synced = command("42", false);
+  CAF_CHECK_EQUAL(not_synced.outcome, "not_synced");
+  CAF_CHECK_EQUAL(not_synced.state, "scheduled");
+  finish(take_work().at(0), synced);
+  auto invalidated = command("42", false);
+  CAF_CHECK_EQUAL(invalidated.outcome, "invalidated");
+  CAF_CHECK_EQUAL(invalidated.state, "expired");
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::expired);
+  CAF_CHECK_EQUAL(command("42", false).outcome, "not_synced");
+  // An inform of the same object coalesces into the queued work.
+  CAF_CHECK_EQUAL(inform("42", "{}"), "coalesced");
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  finish(work[0], synced);
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::synced);
+}
+
+CAF_TEST(a delete during a running work is not undone by its result) {
+  put_namespace("limited", 1);
+  inform_in("limited", {"1", "2"});
+  auto running = take_work();
+  CAF_REQUIRE_EQUAL(running.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(running[0])["id"]), "1");
+  CAF_CHECK_EQUAL(command("1", true).outcome, "removed");
+  CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
+  CAF_CHECK_EQUAL(command("1", true).outcome, "not_found");
+  // The removed resource's work still runs: it keeps its namespace's slot.
+  CAF_CHECK(stored("2").work_job_id.empty());
+  CAF_CHECK(finish(running[0], synced));
+  CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
+  CAF_CHECK(!stored("2").work_job_id.empty());
+  // Informed again, it starts over.
+  resource_inform_request again{{item("1", "{}")}};
+  again.items[0].namespace_name = "limited";
+  CAF_CHECK_EQUAL(ask<std::vector<inform_result>>(again).at(0).outcome, "scheduled");
+  CAF_CHECK_EQUAL(stored("1").attempts, 1);
+}
+
+CAF_TEST(a namespace keeps its settings across a restart) {
+  put_namespace("limited", 3, 60, 0, 120);
+  restart_cluster();
+  auto got = ask<resource_namespace_record>(resource_namespace_request{"limited", false, {}});
+  CAF_CHECK_EQUAL(got.max_workers, 3);
+  CAF_CHECK_EQUAL(got.expiry_ttl_seconds, 60);
+  CAF_CHECK_EQUAL(got.deleted_retention_seconds, 120);
+  auto none = ask<resource_namespace_record>(resource_namespace_request{"other", false, {}});
+  CAF_CHECK_EQUAL(none.max_workers, 0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -117,6 +117,7 @@ job_record sample_job() {
   j.predictive_retries_on_rejection = true;
   j.background = true;
   j.id_generated = true;
+  j.durable = false;
   j.created_at = 1700000000000;
   j.status = job_status::success;
   j.result_type = result_kind::rejection;
@@ -149,7 +150,7 @@ CAF_TEST(inspect visits every member of every registered type) {
 #undef DIFFPLANE_CHECK_MEMBERS
   // The counting itself: a struct of four members is seen as four.
   CAF_CHECK_EQUAL(member_count<dispatched_job>(), 4u);
-  CAF_CHECK_EQUAL(member_count<job_record>(), 21u);
+  CAF_CHECK_EQUAL(member_count<job_record>(), 22u);
 }
 
 CAF_TEST(records with every field set survive the round trip) {
@@ -165,7 +166,7 @@ CAF_TEST(records with every field set survive the round trip) {
   jobs_request poll{"svc", 50, 5000, "m1", "d1", "127.0.0.1", true, {"f", "g"}};
   CAF_CHECK_EQUAL(round_trip(poll), "ok");
   CAF_CHECK_EQUAL(round_trip(create_job_request{"svc", "fn", "YQ==", "k", 60, 3, true, 30,
-                                                "exec-1", true}),
+                                                "exec-1", true, false}),
                   "ok");
   CAF_CHECK_EQUAL(round_trip(job_result_post{"j1", "m1", "d1", "10.0.0.2", "gqFh",
                                              result_kind::rejection, 17, 3}),

@@ -100,6 +100,9 @@ struct call_options {
   bool predictive_retries = false;
   std::string cache_key;
   std::uint32_t cache_ttl_seconds = 0;
+  /// False: an ephemeral call, whose job the server never writes to Postgres (no commit
+  /// to wait for; lost if the server crashes or restarts before it finishes).
+  bool durable = true;
 };
 
 struct call {
@@ -230,13 +233,14 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <class Stream>
     packer<Stream>& operator()(packer<Stream>& p,
                                const diffplane::protocol::call_options& v) const {
-      p.pack_map(6);
+      p.pack_map(7);
       p.pack(std::string_view{"background"}).pack(v.background);
       p.pack(std::string_view{"retries"}).pack(v.retries);
       p.pack(std::string_view{"timeout_seconds"}).pack(v.timeout_seconds);
       p.pack(std::string_view{"predictive_retries"}).pack(v.predictive_retries);
       p.pack(std::string_view{"cache_key"}).pack(v.cache_key);
       p.pack(std::string_view{"cache_ttl_seconds"}).pack(v.cache_ttl_seconds);
+      p.pack(std::string_view{"durable"}).pack(v.durable);
       return p;
     }
   };

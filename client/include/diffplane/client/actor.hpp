@@ -24,6 +24,8 @@ using finished_atom = caf::atom_constant<caf::atom("finished")>;
 
 struct client_actor_state {
   std::shared_ptr<client> connection;
+  /// The options of every call the actor makes.
+  call_options options;
   std::unordered_map<std::uint64_t, caf::typed_response_promise<bytes>> open;
   std::uint64_t next = 1;
   static inline const char* name = "diffplane.client";
@@ -38,8 +40,10 @@ struct finished_call {
 };
 
 inline caf::behavior client_actor_behavior(caf::stateful_actor<client_actor_state>* self,
-                                           std::shared_ptr<client> connection) {
+                                           std::shared_ptr<client> connection,
+                                           call_options options) {
   self->state.connection = std::move(connection);
+  self->state.options = std::move(options);
   return {
       [self](call_atom, std::string& service, std::string& fn,
              bytes& args) -> caf::result<bytes> {
@@ -48,7 +52,7 @@ inline caf::behavior client_actor_behavior(caf::stateful_actor<client_actor_stat
         self->state.open.emplace(id, promise);
         caf::actor me = caf::actor_cast<caf::actor>(self);
         self->state.connection->submit(
-            std::move(service), std::move(fn), std::move(args), call_options{},
+            std::move(service), std::move(fn), std::move(args), self->state.options,
             [me, id](call_outcome* outcome, std::exception_ptr error) {
               finished_call done{id, false, {}, {}};
               try {
@@ -83,11 +87,13 @@ inline caf::behavior client_actor_behavior(caf::stateful_actor<client_actor_stat
 
 } // namespace detail
 
-/// Spawns the actor that calls through `connection`.
+/// Spawns the actor that calls through `connection`, each call with `options` (for
+/// example `durable = false` for an actor whose calls are all ephemeral).
 inline client_actor spawn_client_actor(caf::actor_system& system,
-                                       std::shared_ptr<client> connection) {
-  return caf::actor_cast<client_actor>(
-      system.spawn(detail::client_actor_behavior, std::move(connection)));
+                                       std::shared_ptr<client> connection,
+                                       call_options options = {}) {
+  return caf::actor_cast<client_actor>(system.spawn(
+      detail::client_actor_behavior, std::move(connection), std::move(options)));
 }
 
 } // namespace diffplane::client

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "bench/native/latencies.hpp"
+#include "bench/native/plan.hpp"
+
+#include <diffplane/client/client.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+// The native scenarios of native-bench: calls through a real server to a native worker
+// of the same process, and the push dispatch of a job to that worker.
+namespace diffplane::bench::native {
+
+/// The service the worker serves: `echo(s) -> s`, and `mark(n) -> n`, which records
+/// when job n entered the handler (steady clock, nanoseconds since its epoch).
+constexpr const char* service_name = "bench";
+
+struct handler_marks {
+  explicit handler_marks(std::size_t n) : entered(n) {}
+  std::vector<std::atomic<std::int64_t>> entered;
+};
+
+/// Serves the bench service on `worker` with `concurrency`; `marks` holds a slot per
+/// dispatch sample.
+void serve_bench(client::client& worker, unsigned concurrency,
+                 std::shared_ptr<handler_marks> marks);
+
+/// Calls echo one at a time, then with plan.in_flight in flight, durable or ephemeral;
+/// throws std::runtime_error when a call fails.
+figures measure_calls(client::client& caller, const run_plan& plan, bool durable);
+
+/// Push dispatch, one durable background call at a time: from its `accepted` reaching
+/// the caller (the job is committed) to the worker's handler starting it. `create`
+/// gets the time from sending the call to the handler, commit included.
+latencies measure_dispatch(client::client& caller, const run_plan& plan,
+                           handler_marks& marks, latencies& create,
+                           std::size_t& handler_first);
+
+} // namespace diffplane::bench::native

@@ -1,0 +1,122 @@
+#define CAF_SUITE ephemeral_jobs
+
+#include "cluster_fixture.hpp"
+
+#include "persistence/errors.hpp"
+
+using namespace diffplane;
+using namespace std::chrono_literals;
+
+// An ephemeral job (create_job_request::durable false, a native call's `durable` option)
+// is dispatched and resolved like any job, but nothing of it reaches the writer: no
+// insert, no state write, no activity. Its create is answered without a commit, and a
+// restart of its cluster forgets it.
+namespace {
+
+struct fixture : testing::cluster_fixture {
+  create_job_request ephemeral(const std::string& execution_id = {}) {
+    auto request = create_request(execution_id);
+    request.durable = false;
+    return request;
+  }
+
+  /// Nothing of any job was sent to the writer (a machine's activity may be).
+  void check_nothing_written() {
+    CAF_CHECK_EQUAL(store->job_inserts, 0u);
+    CAF_CHECK(store->jobs.empty());
+    CAF_CHECK(store->state_writes.empty());
+    CAF_CHECK(store->held_writes.empty());
+    for (const auto& event : store->events)
+      CAF_CHECK_EQUAL(event.job_id, "");
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(ephemeral_jobs_tests, fixture)
+
+CAF_TEST(an ephemeral job is dispatched and resolved with no write sent to the writer) {
+  // A database that answers nothing: a durable create would wait for it forever.
+  store->hold_job_inserts = true;
+  store->hold_state_writes = true;
+  auto id = ask<std::string>(ephemeral("e1"));
+  CAF_CHECK_EQUAL(id, "e1");
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, id);
+  CAF_CHECK_EQUAL(jobs[0].attempt, 1);
+  CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
+  auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 0, true});
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  check_nothing_written();
+}
+
+CAF_TEST(the result of an ephemeral job reaches its parked waiter) {
+  auto id = ask<std::string>(ephemeral());
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
+  std::vector<job_status_row> rows;
+  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  check_nothing_written();
+}
+
+CAF_TEST(a repeated execution id of a live ephemeral job answers the same job) {
+  CAF_CHECK_EQUAL(ask<std::string>(ephemeral("e1")), "e1");
+  CAF_CHECK_EQUAL(ask<std::string>(ephemeral("e1")), "e1");
+  CAF_CHECK_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+}
+
+CAF_TEST(an ephemeral job stalls and fails with no write sent to the writer) {
+  options.machine_stall = std::chrono::hours{10};
+  restart_cluster();
+  auto request = ephemeral();
+  request.retry_count_on_stall = 0;
+  auto id = ask<std::string>(request);
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  self->send(cluster, machine_inactive_atom::value, std::string{"m1"});
+  run();
+  std::vector<job_status_row> rows;
+  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
+  check_nothing_written();
+}
+
+CAF_TEST(an ephemeral job is not reloaded after a restart of its cluster) {
+  auto pending = ask<std::string>(ephemeral("pending"));
+  auto running = ask<std::string>(ephemeral("running"));
+  auto durable = create("f");
+  CAF_CHECK_EQUAL(ask<std::vector<dispatched_job>>(poll("m1", 2)).size(), 2u);
+  restart_cluster();
+  // Only the durable job comes back; the ephemeral ones are unknown.
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m2"));
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, durable);
+  for (const auto& id : {pending, running}) {
+    auto err = ask_error<std::vector<job_status_row>>(status_request{{id}, 0, true});
+    CAF_CHECK_EQUAL(code_of(err), error_code::not_found);
+  }
+}
+
+CAF_TEST(an ephemeral resolution does not enter the cache) {
+  auto request = ephemeral();
+  request.cache_key = std::string{"k"}; // a move: GCC 12 warns (-Wrestrict) on "k"
+  request.cache_ttl_seconds = 3600;
+  auto first = ask<std::string>(request);
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK(ask<bool>(result(first, "m1")));
+  CAF_CHECK_NOT_EQUAL(ask<std::string>(request), first);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
