@@ -228,6 +228,17 @@ nlohmann::json settings_body(const http_request& request) {
   return root;
 }
 
+std::int64_t optional_positive(const json& root, const char* name, std::int64_t most) {
+  auto it = root.find(name);
+  if (it == root.end() || it->is_null())
+    return 0;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+      it->get<std::int64_t>() > most)
+    throw bad_input(name, std::string{name} + " must be an integer from 1 to " +
+                              std::to_string(most) + ", or null");
+  return it->get<std::int64_t>();
+}
+
 resource_inform_request decode_inform(std::string_view body) {
   if (nests_deeper_than(body, max_inform_nesting))
     throw bad_input("resources", "the body nests deeper than 64 levels");
@@ -297,15 +308,8 @@ resource_kind_request decode_resource_kind(const http_request& request) {
   out.change = true;
   auto root = settings_body(request);
   // null or absent: the server's default.
-  auto bounded = [&](const char* name, std::int64_t most) -> std::int64_t {
-    auto it = root.find(name);
-    if (it == root.end() || it->is_null())
-      return 0;
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
-        it->get<std::int64_t>() > most)
-      throw bad_input(name, std::string{name} + " must be an integer from 1 to " +
-                                std::to_string(most) + ", or null");
-    return it->get<std::int64_t>();
+  auto bounded = [&](const char* name, std::int64_t most) {
+    return optional_positive(root, name, most);
   };
   constexpr std::int64_t day_ms = 86'400'000;
   out.settings.kind = out.kind;

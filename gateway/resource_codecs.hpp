@@ -20,6 +20,11 @@ void check_resource_id(const std::string& value, const std::string& field);
 /// when it is not one.
 nlohmann::json settings_body(const http_request& request);
 
+/// The member `name` of a settings body, an integer from 1 to `most`; 0 when null or
+/// absent (unlimited, off, or the server's default); bad_input naming it otherwise.
+std::int64_t optional_positive(const nlohmann::json& root, const char* name,
+                               std::int64_t most);
+
 /// Most resources in one POST /resources.
 inline constexpr std::size_t max_resources_per_inform = 1000;
 

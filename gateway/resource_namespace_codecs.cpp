@@ -15,18 +15,6 @@ constexpr std::int64_t max_workers_limit = 100'000;
 /// Ten years: longer is a mistake, not a setting.
 constexpr std::int64_t max_seconds = 315'360'000;
 
-/// The member `name` of `root` from 1 to `most`; 0 when null or absent.
-std::int64_t optional_positive(const json& root, const char* name, std::int64_t most) {
-  auto it = root.find(name);
-  if (it == root.end() || it->is_null())
-    return 0;
-  if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
-      it->get<std::int64_t>() > most)
-    throw bad_input(name, std::string{name} + " must be an integer from 1 to " +
-                              std::to_string(most) + ", or null");
-  return it->get<std::int64_t>();
-}
-
 json positive_or_null(std::int64_t value) {
   return value > 0 ? json(value) : json(nullptr);
 }
