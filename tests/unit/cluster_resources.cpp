@@ -441,7 +441,8 @@ CAF_TEST(a delete during a running work is not undone by its result) {
   // Informed again, it starts over.
   resource_inform_request again{{item("1", "{}")}};
   again.items[0].namespace_name = "limited";
-  CAF_CHECK_EQUAL(ask<std::vector<inform_result>>(again).at(0).outcome, "scheduled");
+  auto results = ask<std::vector<inform_result>>(again);
+  CAF_CHECK_EQUAL(results.at(0).outcome, "scheduled");
   CAF_CHECK_EQUAL(stored("1").attempts, 1);
 }
 

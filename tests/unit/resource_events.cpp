@@ -111,7 +111,8 @@ CAF_TEST(failed attempts carry their error and end in degraded) {
   // A deleted resource is an event too.
   inform("8", "{}");
   finish(take_work().at(0), "{\"action\":\"delete\"}");
-  CAF_CHECK_EQUAL(stored_types().back(), "deleted:8");
+  auto types = stored_types();
+  CAF_CHECK_EQUAL(types.back(), "deleted:8");
 }
 
 CAF_TEST(a parked events poll is answered by a commit and not before) {
