@@ -74,15 +74,20 @@ struct fixture {
                       json{{"result", resources::encode_payload(result_json)},
                            {"resultType", "resolution"},
                            {"functionExecutionTime", 1}});
-    CAF_REQUIRE_EQUAL(reply.status, 204u);
+    if (reply.status != 204u)
+      CAF_FAIL("result of " << job["id"] << " (" << job["targetFn"] << ") answered "
+                            << reply.status << ": " << reply.body);
   }
 
-  /// Waits until the resource reaches `state` (its result is applied after the job's).
+  /// Waits until the resource reaches `state` (its result is applied after the job's, and
+  /// an informer's resources are informed after its job's result, so it may not exist yet).
   json wait_for_state(const std::string& id, const std::string& state) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     json r;
     while (std::chrono::steady_clock::now() < deadline) {
-      r = get(id);
+      auto reply = data("GET", "/resources/user/" + id);
+      CAF_REQUIRE(reply.status == 200u || reply.status == 404u);
+      r = reply.status == 200u ? parse_json(reply.body) : json{{"state", "absent"}};
       if (r["state"] == state)
         return r;
       std::this_thread::sleep_for(20ms);
