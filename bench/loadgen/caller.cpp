@@ -58,9 +58,9 @@ void caller::stop() {
   });
 }
 
-std::string caller::create_body(const std::string& arguments) const {
+std::string create_body(std::string_view service, const std::string& arguments) {
   std::string body = R"({"service":)";
-  append_json_string(body, context_.options.service);
+  append_json_string(body, service);
   body += R"(,"targetArgs":)";
   append_json_string(body, arguments);
   body += R"(,"targetFn":"echo"})";
@@ -99,7 +99,7 @@ task<void> caller::create_loop([[maybe_unused]] std::shared_ptr<caller> self,
     }
 
     std::string arguments = job_arguments(sequence_++);
-    http_call call{verb::post, "/jobs", create_body(arguments), {}};
+    http_call call{verb::post, "/jobs", create_body(options.service, arguments), {}};
     ++creating_;
     const auto sent = steady_clock::now();
     const auto answer =

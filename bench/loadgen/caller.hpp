@@ -10,10 +10,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace diffplane::bench {
+
+/// The body of `POST /jobs` calling `service`'s echo function with `arguments`.
+std::string create_body(std::string_view service, const std::string& arguments);
 
 /// One caller, like an SDK client process: create connections that keep up to
 /// `in_flight` jobs unresolved (or follow a target rate), and a status connection that
@@ -46,7 +50,6 @@ private:
   // Each loop holds `self` so the caller lives as long as its coroutines.
   task<void> create_loop(std::shared_ptr<caller> self, std::size_t lane);
   task<void> status_loop(std::shared_ptr<caller> self);
-  std::string create_body(const std::string& arguments) const;
   void take_statuses(const std::string& body, steady_time seen);
 
   const run_context& context_;

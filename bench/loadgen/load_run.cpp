@@ -1,5 +1,6 @@
 #include "bench/loadgen/load_run.hpp"
 
+#include "bench/loadgen/baseline_lane.hpp"
 #include "bench/loadgen/caller.hpp"
 #include "bench/loadgen/dispatch_tracker.hpp"
 #include "bench/loadgen/run_context.hpp"
@@ -55,16 +56,24 @@ metrics_snapshot run_load(const loadgen_options& options, const load_targets& ta
   dispatch_tracker dispatches{metrics};
   const run_context context{options, targets, metrics, dispatches};
 
-  // Workers first, so their polls are parked when the first jobs arrive.
   std::vector<std::shared_ptr<worker>> workers;
-  for (int i = 0; i < options.workers; ++i) {
-    workers.push_back(std::make_shared<worker>(io, context, i));
-    workers.back()->start();
-  }
   std::vector<std::shared_ptr<caller>> callers;
-  for (int i = 0; i < options.callers; ++i) {
-    callers.push_back(std::make_shared<caller>(io, context, i));
-    callers.back()->start();
+  std::vector<std::shared_ptr<baseline_lane>> baseline;
+  if (options.baseline) {
+    for (int i = 0; i < cycle_connections(options); ++i) {
+      baseline.push_back(std::make_shared<baseline_lane>(io, context, i));
+      baseline.back()->start();
+    }
+  } else {
+    // Workers first, so their polls are parked when the first jobs arrive.
+    for (int i = 0; i < options.workers; ++i) {
+      workers.push_back(std::make_shared<worker>(io, context, i));
+      workers.back()->start();
+    }
+    for (int i = 0; i < options.callers; ++i) {
+      callers.push_back(std::make_shared<caller>(io, context, i));
+      callers.back()->start();
+    }
   }
 
   asio::steady_timer end{io, window.measure_until};
@@ -73,6 +82,8 @@ metrics_snapshot run_load(const loadgen_options& options, const load_targets& ta
       c->stop();
     for (auto& w : workers)
       w->stop();
+    for (auto& lane : baseline)
+      lane->stop();
   });
 
   const auto bound = window.measure_until - steady_clock::now() + shutdown_grace;

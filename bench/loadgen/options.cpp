@@ -37,7 +37,8 @@ void validate(loadgen_options& options, const std::vector<std::string>& urls,
               bool clusters_given) {
   for (const auto& url : urls)
     options.endpoints.push_back(split_endpoint(url));
-  if (options.api_secrets.empty() && options.management_secret.empty())
+  if (options.api_secrets.empty() && options.management_secret.empty() &&
+      !options.baseline)
     throw invalid_flag(
         "give --api-secret (or DIFFPLANE_API_SECRET) or --management-secret");
   if (!options.api_secrets.empty()) {
@@ -129,6 +130,10 @@ parse_outcome parse_options(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("--json", options.json, "Print the figures as JSON instead of a table");
+  app.add_flag("--baseline", options.baseline,
+               "Instead of the job cycle: as many connections as the cycle would open, "
+               "each sending creates one at a time to a trivial server that answers at "
+               "once (benchtool http-204); prints its requests/s");
 
   try {
     app.parse(argc, argv);

@@ -37,6 +37,8 @@ struct loadgen_options {
   double warmup_seconds = 2;
   int threads = 1;
   bool json = false;
+  /// Instead of the job cycle, the HTTP baseline (see baseline_lane.hpp).
+  bool baseline = false;
 
   /// True when callers follow a target rate instead of keeping `in_flight` outstanding.
   bool open_loop() const { return rate > 0; }

@@ -1,5 +1,7 @@
 #include "bench/loadgen/report.hpp"
 
+#include "bench/loadgen/baseline_lane.hpp"
+
 #include <cstdarg>
 #include <cstdio>
 #include <string>
@@ -67,10 +69,68 @@ nlohmann::json endpoint_urls(const loadgen_options& options) {
   return urls;
 }
 
+void count_row(std::ostream& out, const char* name, std::uint64_t count,
+               const loadgen_options& options) {
+  line(out, "  %-24s %12llu %12.1f", name, static_cast<unsigned long long>(count),
+       per_second(count, options));
+}
+
+void latency_header(std::ostream& out) {
+  out << '\n';
+  line(out, "  %-24s %9s %9s %9s %9s %10s", "latency (ms)", "p50", "p90", "p99", "max",
+       "samples");
+}
+
+/// HTTP requests answered in the window: in the cycle, every create, result post, worker
+/// poll and status poll; in the baseline, every request (recorded as creates).
+std::uint64_t http_requests(const loadgen_options& options, const metrics_snapshot& f) {
+  if (options.baseline)
+    return f.jobs_created;
+  return f.jobs_created + f.results_posted + f.worker_polls + f.status_polls;
+}
+
+void print_cost_and_errors(std::ostream& out, const metrics_snapshot& f) {
+  line(out, "  loadgen itself: %.1f s CPU in %.1f s (%.0f%% of one core)",
+       f.loadgen_cpu_seconds, f.run_seconds,
+       f.run_seconds > 0 ? 100 * f.loadgen_cpu_seconds / f.run_seconds : 0.0);
+  out << '\n';
+  if (f.errors.empty()) {
+    out << "  errors: none\n";
+    return;
+  }
+  out << "  errors (whole run, warm-up included):\n";
+  for (const auto& [what, tally] : f.errors) {
+    line(out, "  %10llu  %s", static_cast<unsigned long long>(tally.count), what.c_str());
+    if (!tally.first_detail.empty())
+      line(out, "              first: %s", tally.first_detail.c_str());
+  }
+}
+
+void print_baseline_table(std::ostream& out, const loadgen_options& options,
+                          const metrics_snapshot& f) {
+  line(out, "diffplane loadgen baseline  %s  (a trivial server answering at once)",
+       endpoint_list(options).c_str());
+  line(out, "  %d connections, one request at a time each (the cycle's with these flags), "
+       "threads %d",
+       cycle_connections(options), options.threads);
+  line(out, "  measured %.1f s after %.1f s warm-up", options.duration_seconds,
+       options.warmup_seconds);
+  out << '\n';
+  line(out, "  %-24s %12s %12s", "", "count", "per s");
+  count_row(out, "http requests", http_requests(options, f), options);
+  latency_header(out);
+  latency_row(out, "request (-> 2xx)", f.create);
+  print_cost_and_errors(out, f);
+}
+
 } // namespace
 
 void print_table(std::ostream& out, const loadgen_options& options,
                  const metrics_snapshot& f) {
+  if (options.baseline) {
+    print_baseline_table(out, options, f);
+    return;
+  }
   line(out, "diffplane loadgen  %s  service %s", endpoint_list(options).c_str(),
        options.service.c_str());
   // Only when spread, so that single-endpoint output stays as it was.
@@ -88,15 +148,9 @@ void print_table(std::ostream& out, const loadgen_options& options,
        options.warmup_seconds);
   out << '\n';
   line(out, "  %-24s %12s %12s", "", "count", "per s");
-  line(out, "  %-24s %12llu %12.1f", "jobs completed",
-       static_cast<unsigned long long>(f.jobs_completed),
-       per_second(f.jobs_completed, options));
-  line(out, "  %-24s %12llu %12.1f", "jobs created",
-       static_cast<unsigned long long>(f.jobs_created),
-       per_second(f.jobs_created, options));
-  line(out, "  %-24s %12llu %12.1f", "results posted",
-       static_cast<unsigned long long>(f.results_posted),
-       per_second(f.results_posted, options));
+  count_row(out, "jobs completed", f.jobs_completed, options);
+  count_row(out, "jobs created", f.jobs_created, options);
+  count_row(out, "results posted", f.results_posted, options);
   line(out, "  %-24s %12llu %12.1f   %.1f jobs/poll, %llu empty", "worker polls",
        static_cast<unsigned long long>(f.worker_polls),
        per_second(f.worker_polls, options), ratio(f.jobs_received, f.worker_polls),
@@ -106,9 +160,8 @@ void print_table(std::ostream& out, const loadgen_options& options,
        per_second(f.status_polls, options), ratio(f.status_ids_sent, f.status_polls));
   line(out, "  %-24s %12llu", "jobs failed",
        static_cast<unsigned long long>(f.jobs_failed));
-  out << '\n';
-  line(out, "  %-24s %9s %9s %9s %9s %10s", "latency (ms)", "p50", "p90", "p99", "max",
-       "samples");
+  count_row(out, "http requests", http_requests(options, f), options);
+  latency_header(out);
   latency_row(out, "create -> result", f.create_to_result);
   latency_row(out, "dispatch (201 -> worker)", f.dispatch);
   latency_row(out, "create (-> 201)", f.create);
@@ -117,20 +170,7 @@ void print_table(std::ostream& out, const loadgen_options& options,
     line(out,
          "  (%llu jobs reached a worker before their 201 reached the caller: counted 0)",
          static_cast<unsigned long long>(f.dispatched_before_ack));
-  line(out, "  loadgen itself: %.1f s CPU in %.1f s (%.0f%% of one core)",
-       f.loadgen_cpu_seconds, f.run_seconds,
-       f.run_seconds > 0 ? 100 * f.loadgen_cpu_seconds / f.run_seconds : 0.0);
-  out << '\n';
-  if (f.errors.empty()) {
-    out << "  errors: none\n";
-    return;
-  }
-  out << "  errors (whole run, warm-up included):\n";
-  for (const auto& [what, tally] : f.errors) {
-    line(out, "  %10llu  %s", static_cast<unsigned long long>(tally.count), what.c_str());
-    if (!tally.first_detail.empty())
-      line(out, "              first: %s", tally.first_detail.c_str());
-  }
+  print_cost_and_errors(out, f);
 }
 
 nlohmann::json to_json(const loadgen_options& options, const metrics_snapshot& f) {
@@ -151,7 +191,11 @@ nlohmann::json to_json(const loadgen_options& options, const metrics_snapshot& f
             {"rate", options.rate},
             {"duration_s", options.duration_seconds},
             {"warmup_s", options.warmup_seconds},
-            {"threads", options.threads}}},
+            {"threads", options.threads},
+            {"baseline", options.baseline},
+            {"connections", options.baseline ? cycle_connections(options) : 0}}},
+          {"http_requests", http_requests(options, f)},
+          {"http_requests_per_second", per_second(http_requests(options, f), options)},
           {"jobs_completed", f.jobs_completed},
           {"jobs_per_second", per_second(f.jobs_completed, options)},
           {"jobs_created", f.jobs_created},

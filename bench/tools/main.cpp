@@ -1,8 +1,10 @@
 // benchtool: the client side of the issue-5 scenarios that loadgen's job cycle does not
-// cover (bench/live-jobs, bench/parked-polls). See docs/BENCHMARKS.md.
+// cover (bench/live-jobs, bench/parked-polls), and the trivial server of run-cycle's
+// --baseline. See docs/BENCHMARKS.md.
 #include "bench/loadgen/setup_calls.hpp"
 #include "bench/tools/await_ready.hpp"
 #include "bench/tools/create_jobs.hpp"
+#include "bench/tools/http_204_server.hpp"
 #include "bench/tools/park_polls.hpp"
 #include "bench/tools/tool_common.hpp"
 
@@ -100,8 +102,21 @@ int main(int argc, char** argv) {
   readies->add_option("--limit", ready.limit)->capture_default_str();
   readies->add_option("--timeout", ready.timeout_seconds)->capture_default_str();
 
+  http_204_plan trivial;
+  auto* trivials = app.add_subcommand(
+      "http-204", "Serve a trivial HTTP server answering 204 (run-cycle's --baseline)");
+  trivials->add_option("--listen", trivial.listen, "HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  trivials->add_option("--port-file", trivial.port_file,
+                       "Write http=PORT here once listening");
+  trivials->add_option("--threads", trivial.threads, "Threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (*trivials)
+      return serve_http_204(trivial);
     if (*cluster) {
       std::cout << create_bench_cluster(
                        resolve_address(cluster_endpoint, "Basic " + management_secret))
