@@ -125,6 +125,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
   std::unordered_map<pool_id, std::vector<job_record>> pending_by_pool;
   std::unordered_map<pool_id, std::vector<job_record>> adopted_by_pool;
   std::size_t adopted = 0;
+  // Copies of the few jobs that are informer runs: their kinds wait for them.
+  std::vector<job_record> informer_runs;
   for (auto& job : snapshot.live_jobs) {
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     if (adoptable(self, job)) {
@@ -133,6 +135,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
       auto& pools = st.machines.at(job.executing_machine_id).pools;
       if (std::find(pools.begin(), pools.end(), pool) == pools.end())
         pools.push_back(pool);
+      if (is_informer_run(job))
+        informer_runs.push_back(job);
       adopted_by_pool[pool].push_back(std::move(job));
       ++adopted;
       continue;
@@ -143,6 +147,8 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
       ++failed;
       continue;
     }
+    if (is_informer_run(job))
+      informer_runs.push_back(job);
     auto pool = index_job(self, job);
     auto& batch = pending_by_pool[pool];
     batch.push_back(std::move(job));
@@ -161,6 +167,7 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     self->send(pool_for_work(self, pool), adopt_atom::value, std::move(jobs));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
+  forward_live_informer_runs(self, std::move(informer_runs));
   spdlog::info("event=cluster_loaded cluster={} definitions={} pools={} machines={} "
                "live_jobs={} recovered_attempts={} adopted_attempts={} failed={}",
                st.context.cluster.id, st.definitions.size(), st.services.size(),

@@ -1,5 +1,7 @@
 #include "actors/cluster_state.hpp"
 
+#include "actors/resource_informers.hpp"
+
 #include "metrics/catalog.hpp"
 
 #include <algorithm>
@@ -62,6 +64,15 @@ caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_
     return false;
   return self->delegate(pool_for_work(self, it->second.pool), replace_args_atom::value,
                         job_id, std::move(args));
+}
+
+void forward_live_informer_runs(self_pointer self, std::vector<job_record> runs) {
+  self->send(self->state.resources, informer_runs_atom::value, std::move(runs));
+}
+
+bool is_informer_run(const job_record& job) {
+  return job.target_fn == resources::inform_function &&
+         resources::is_controller_service(job.service);
 }
 
 void forward_finished_work(self_pointer self, const job_finished& finished) {

@@ -150,6 +150,12 @@ caf::result<done_atom> commit_resources(self_pointer self, resource_write& write
 /// Replaces the arguments of a job still queued in its pool.
 caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_id,
                                       std::string& args);
+/// Tells the resources actor which informer runs the load found live (jobs of function
+/// inform of service resources.*, each still queued or running), so that it waits for
+/// them rather than start a second run of their kind. Sent once, after every load.
+void forward_live_informer_runs(self_pointer self, std::vector<job_record> runs);
+/// Whether `job` is an informer run (function inform of service resources.*).
+bool is_informer_run(const job_record& job);
 /// Tells the resources actor of a work job that finished (service resources.*).
 void forward_finished_work(self_pointer self, const job_finished& finished);
 /// Tells the resources actor of a work job of pool `pool` that changed state.

@@ -112,6 +112,13 @@ void informer_schedule::started(const std::string& kind, const std::string& job_
   e.started_at = now;
 }
 
+void informer_schedule::adopt(const std::string& kind, const std::string& job_id,
+                              timestamp_ms started_at) {
+  auto& e = kinds_[kind];
+  if (e.job_id.empty() || started_at >= e.started_at)
+    started(kind, job_id, started_at);
+}
+
 const std::string* informer_schedule::kind_of(const std::string& job_id) const {
   for (const auto& [kind, e] : kinds_)
     if (!e.job_id.empty() && e.job_id == job_id)

@@ -70,6 +70,11 @@ public:
   /// A run of `kind` started with job `job_id` at `now`.
   void started(const std::string& kind, const std::string& job_id, timestamp_ms now);
 
+  /// A run of `kind` that an earlier owner of the cluster started at `started_at` with
+  /// job `job_id`, still queued or running: in flight as if started here. Of several
+  /// (none should be), the newest.
+  void adopt(const std::string& kind, const std::string& job_id, timestamp_ms started_at);
+
   /// The kind whose run in flight is job `job_id`; null when it is none.
   const std::string* kind_of(const std::string& job_id) const;
 

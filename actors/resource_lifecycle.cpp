@@ -74,6 +74,11 @@ bool is_controller_service(const std::string& service) {
          service.compare(0, service_prefix.size(), service_prefix) == 0;
 }
 
+std::string kind_of_service(const std::string& service) {
+  return is_controller_service(service) ? service.substr(service_prefix.size())
+                                        : std::string{};
+}
+
 std::string hash_of(const std::string& object_json) {
   static constexpr char digits[] = "0123456789abcdef";
   auto raw = secrets::sha256(object_json);

@@ -39,6 +39,9 @@ std::string service_of(const std::string& kind);
 /// Whether `service` is a controller's service (resources.<kind>).
 bool is_controller_service(const std::string& service);
 
+/// The kind of a controller's service (resources.<kind> -> <kind>).
+std::string kind_of_service(const std::string& service);
+
 /// SHA-256 of the object's canonical JSON, as lowercase hex.
 std::string hash_of(const std::string& object_json);
 

@@ -113,6 +113,9 @@ struct resources_state {
   bool scan_armed = false;
   /// When each kind's informer runs, and its run in flight.
   informer_schedule informers;
+  /// The cluster told which informer runs its load found live: until then no informer
+  /// is scheduled (a run started earlier would be doubled).
+  bool informer_runs_known = false;
   std::deque<operation> queue;
   /// A step's commit is in flight.
   bool busy = false;
@@ -710,12 +713,30 @@ void arm_informer(self_pointer self, const informer_schedule::timer& timer) {
                        timer.kind, timer.generation);
 }
 
-/// Takes a kind's informer settings in (loaded, or committed by a PUT).
+/// Takes a kind's informer settings in (loaded, or committed by a PUT); before the
+/// cluster told its live runs, they wait in `kinds` (adopt_informer_runs).
 void configure_informer(self_pointer self, const resource_kind_record& kind) {
   auto& st = self->state;
+  if (!st.informer_runs_known)
+    return;
   if (auto timer = st.informers.configure(kind.kind, kind.inform_interval_seconds,
                                           kind.last_informed_at, st.context.wall_clock()))
     arm_informer(self, *timer);
+}
+
+/// The cluster's load found `runs` live: each kind waits for its run, then every kind's
+/// informer is scheduled.
+void adopt_informer_runs(self_pointer self, const std::vector<job_record>& runs) {
+  auto& st = self->state;
+  for (const auto& job : runs) {
+    auto kind = kind_of_service(job.service);
+    st.informers.adopt(kind, job.id, job.created_at);
+    spdlog::info("event=informer_run_adopted cluster={} kind={} job={}",
+                 st.context.cluster_id, kind, job.id);
+  }
+  st.informer_runs_known = true;
+  for (const auto& [kind, settings] : st.kinds)
+    configure_informer(self, settings);
 }
 
 /// A kind's informer timer fired: starts a run unless one is in flight. Its job is
@@ -1036,8 +1057,7 @@ void enqueue(self_pointer self, operation op) {
 void restore(self_pointer self, resources_snapshot& snapshot) {
   auto& st = self->state;
   st.events.start(snapshot.last_event_seq, st.context.options.events_in_memory);
-  for (const auto& kind : snapshot.kinds)
-    configure_informer(self, kind);
+  // Informers are scheduled once the cluster tells its live runs (adopt_informer_runs).
   for (auto& kind : snapshot.kinds)
     st.kinds.insert_or_assign(kind.kind, std::move(kind));
   for (auto& ns : snapshot.namespaces)
@@ -1164,6 +1184,9 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
       [self](release_atom) { wake_events_waiters(self); },
       [self](inform_due_atom, std::string& kind, std::uint64_t generation) {
         run_informer(self, kind, generation);
+      },
+      [self](informer_runs_atom, std::vector<job_record>& runs) {
+        adopt_informer_runs(self, runs);
       },
   };
 }

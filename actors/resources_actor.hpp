@@ -24,6 +24,7 @@ using kick_atom = caf::atom_constant<caf::atom("reskick")>;
 using timer_scan_atom = caf::atom_constant<caf::atom("resscan")>;
 using events_due_atom = caf::atom_constant<caf::atom("resevdue")>;
 using inform_due_atom = caf::atom_constant<caf::atom("informdue")>;
+using informer_runs_atom = caf::atom_constant<caf::atom("infruns")>;
 
 /// What the resources actor needs of its cluster: commits (the cluster stamps and admits
 /// the work jobs) and coalescing into a queued job.
@@ -66,7 +67,11 @@ using resources_actor = caf::typed_actor<
     /// Answers every parked events poll now (shutdown, or the cluster moves away).
     caf::reacts_to<release_atom>,
     /// A kind's informer timer (kind, generation) fired (resource_informers.hpp).
-    caf::reacts_to<inform_due_atom, std::string, std::uint64_t>>;
+    caf::reacts_to<inform_due_atom, std::string, std::uint64_t>,
+    /// The informer runs the cluster's load found live (the jobs, after its restore):
+    /// no informer runs before this message, so that a run an earlier owner started
+    /// is waited for, not doubled.
+    caf::reacts_to<informer_runs_atom, std::vector<job_record>>>;
 
 struct resources_context {
   std::string cluster_id;

@@ -208,6 +208,40 @@ CAF_TEST(a run in flight at a restart does not block the next) {
   CAF_CHECK_NOT_EQUAL(kind().last_informed_at, 0);
 }
 
+CAF_TEST(a queued run at a restart is waited for and not doubled) {
+  set_interval(10);
+  auto started = now();
+  CAF_REQUIRE_EQUAL(stored_jobs("inform"), 1u);
+  advance_time(2s);
+  restart_cluster();
+  run();
+  // The run from before the restart is still queued: the new owner starts none.
+  CAF_CHECK_EQUAL(stored_jobs("inform"), 1u);
+  auto runs = take("inform");
+  CAF_REQUIRE_EQUAL(runs.size(), 1u);
+  CAF_CHECK(finish(runs[0], two_users));
+  CAF_CHECK(store->resource("c1", "user", "ada") != nullptr);
+  CAF_CHECK_EQUAL(kind().last_informed_at, started);
+  // And the schedule goes on: the interval that passed while it ran started none.
+  auto next = next_run_in(10s);
+  CAF_CHECK_EQUAL(json(argument_of(next)["lastRunAt"]), started);
+}
+
+CAF_TEST(a running run handed over with its cluster is waited for) {
+  set_interval(10);
+  auto running = take("inform");
+  CAF_REQUIRE_EQUAL(running.size(), 1u);
+  hand_over_cluster();
+  run();
+  advance_in_steps(5s);
+  CAF_CHECK(take("inform").empty());
+  CAF_CHECK_EQUAL(stored_jobs("inform"), 1u);
+  // Its result, posted to the new owner, is the run's.
+  CAF_CHECK(finish(running[0], two_users));
+  CAF_CHECK(store->resource("c1", "user", "ada") != nullptr);
+  CAF_CHECK_NOT_EQUAL(kind().last_informed_at, 0);
+}
+
 CAF_TEST(turning the informer off stops its runs) {
   set_interval(5);
   CAF_CHECK(finish(take("inform").at(0), "[]"));
