@@ -219,13 +219,16 @@ CAF_TEST(a client that never reads its answer is cut at the write deadline) {
   CAF_REQUIRE(stalled.send("GET /big HTTP/1.1\r\nHost: test\r\n\r\n"));
   CAF_REQUIRE(eventually([&] { return f.server->in_flight() == 1; }));
   auto start = std::chrono::steady_clock::now();
-  CAF_CHECK(eventually([&] { return f.server->open_connections() == 0; }, 5s));
+  // Without the deadline the connection would stay open for good. A loaded machine
+  // adds seconds to writing 64 MiB into the socket (3.5 s seen beside four builds), so
+  // the bound is the deadline plus generous room, not a tight one.
+  CAF_CHECK(eventually([&] { return f.server->open_connections() == 0; }, 10s));
   auto cut_after = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now() - start)
                        .count();
   CAF_MESSAGE("non-reading client cut after " << cut_after << " ms");
   CAF_CHECK_EQUAL(f.server->in_flight(), 0u);
-  CAF_CHECK_LESS(cut_after, 3000);
+  CAF_CHECK_LESS(cut_after, 8000);
 }
 
 CAF_TEST(a connection holds at most one parked request) {
