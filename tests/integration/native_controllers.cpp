@@ -141,6 +141,14 @@ CAF_TEST(an informer added with the controller is run by the control plane) {
   CAF_CHECK(kind["lastInformedAt"].is_string());
   auto age = std::chrono::system_clock::now() - *later;
   CAF_CHECK(age > 0s && age < 60s);
+  // The controller shows in the cluster's views like any worker of its service.
+  auto details = parse_json(
+      manage("GET", "/clusters/" + cluster_with("controllers")["id"].get<std::string>())
+          .body);
+  CAF_REQUIRE_EQUAL(details["machines"].size(), 1u);
+  CAF_CHECK_EQUAL(details["machines"][0]["pool"], "resources.user");
+  CAF_REQUIRE_EQUAL(details["definitions"].size(), 1u);
+  CAF_CHECK_EQUAL(details["definitions"][0]["functions"].size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
