@@ -1,20 +1,23 @@
 // The native C++ client (client/, examples/native) against the TypeScript SDK on one
 // cluster through a real server: a TS caller calls a C++ worker, C++ callers (plain and
 // actor API) call a TS worker, and a SIGKILLed C++ worker's job is retried on a second
-// C++ worker within a second, because the server sees its connection end.
+// C++ worker within a second, because the server sees its connection end; and the C++
+// resource controller (examples/native/user_controller) and the SDK's controller of the
+// same kind take over from each other.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
-import { compatTest, since } from "./lib/harness.mjs";
+import { compatTest, since, waitForResourceState } from "./lib/harness.mjs";
 import { logDirectory, trackPid } from "./lib/processes.mjs";
 
 const binaries = process.env.DIFFPLANE_NATIVE_BIN_DIR;
 const options = { serverArgs: ["--native-listen", "127.0.0.1:0"] };
 
 /** A native program with the env's endpoint and secret; collects its stdout lines. */
-function native(env, program, args = []) {
+function native(env, program, args = [], extraEnv = {}) {
   const file = path.join(binaries, program);
   assert.ok(fs.existsSync(file), `${file} is built`);
   const child = spawn(file, args, {
@@ -22,6 +25,7 @@ function native(env, program, args = []) {
       ...process.env,
       DIFFPLANE_NATIVE: `127.0.0.1:${env.server.nativePort}`,
       DIFFERENTIAL_API_SECRET: env.cluster.apiSecret,
+      ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -132,5 +136,58 @@ compatTest("native: a SIGKILLed C++ worker's job runs on a second worker within 
   } finally {
     await first.kill();
     for (const s of second) await s.kill();
+  }
+});
+
+compatTest("native: the C++ user_controller and an SDK controller replace each other", options, async (env) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "diffplane-users-"));
+  const usersFile = path.join(dir, "users.json");
+  fs.writeFileSync(usersFile, JSON.stringify([
+    { id: "ada", name: "Ada Lovelace", email: "ada@example.com" },
+    { id: "grace", name: "Grace Hopper", email: "grace@example.com" },
+  ]));
+  const start = () => native(env, "user_controller", [], { USERS_FILE: usersFile });
+  const informer = (seconds) =>
+    env.api.request("PUT", "/resources-kinds/user", { body: { informIntervalSeconds: seconds } });
+  let cpp = start();
+  try {
+    // The C++ informer informs the file's users, and the C++ work syncs them.
+    await cpp.waitFor("controller of");
+    assert.equal((await informer(1)).status, 200);
+    const ada = await waitForResourceState(env, "user", "ada", "synced");
+    assert.deepStrictEqual(ada.object,
+      { id: "ada", name: "Ada Lovelace", email: "ada@example.com", removedFromSource: false });
+    await waitForResourceState(env, "user", "grace", "synced");
+    await cpp.waitFor("work: user grace");
+    assert.equal((await informer(null)).status, 200);
+    await cpp.kill("SIGTERM");
+
+    // The SDK's controller works what the C++ informer informed, changed over HTTP.
+    const sdk = await env.startWorker("resources", { jobPollWaitTime: 5000 });
+    await env.api.request("POST", "/resources", {
+      body: { resources: [{ kind: "user", id: "ada", object: { ...ada.object, gone: true } }] },
+    });
+    await waitForResourceState(env, "user", "ada", "deleted");
+    assert.ok(sdk.reports("worked").some((m) => m.resource.id === "ada"));
+    await sdk.kill("SIGKILL");
+
+    // And the C++ work takes resources the SDK informed: one the file lacks is deleted,
+    // one whose object is not a user fails with the decode error as its message.
+    cpp = start();
+    await cpp.waitFor("controller of");
+    await env.api.request("POST", "/resources", {
+      body: {
+        resources: [
+          { kind: "user", id: "alan", object: { name: "Alan Turing" } },
+          { kind: "user", id: "grace", object: { name: 5 } },
+        ],
+      },
+    });
+    await waitForResourceState(env, "user", "alan", "deleted");
+    const grace = await waitForResourceState(env, "user", "grace", "failed");
+    assert.match(grace.errors[0].message, /the object of user\/grace does not decode as user/);
+  } finally {
+    await cpp.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -3,18 +3,11 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { compatTest } from "./lib/harness.mjs";
+import { compatTest, waitForResourceState } from "./lib/harness.mjs";
 
 /** Polls GET /resources/user/:id until its state is `state`. */
-async function waitForState(env, id, state, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await env.api.request("GET", `/resources/user/${id}`);
-    if (last.status === 200 && last.body.state === state) return last.body;
-    await sleep(100);
-  }
-  assert.fail(`resource ${id} is ${JSON.stringify(last?.body)}, not ${state}`);
+function waitForState(env, id, state, timeoutMs = 30_000) {
+  return waitForResourceState(env, "user", id, state, timeoutMs);
 }
 
 compatTest("resources: an SDK service is a controller", async (env, t) => {

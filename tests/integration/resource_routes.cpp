@@ -1,6 +1,7 @@
 #define CAF_SUITE resource_routes
 
 #include "http_test_helpers.hpp"
+#include "resource_waits.hpp"
 
 #include "actors/resource_lifecycle.hpp"
 #include "persistence/iso8601.hpp"
@@ -79,21 +80,10 @@ struct fixture {
                             << reply.status << ": " << reply.body);
   }
 
-  /// Waits until the resource reaches `state` (its result is applied after the job's, and
-  /// an informer's resources are informed after its job's result, so it may not exist yet).
+  /// Waits until the user `id` reaches `state` (it may not be informed yet).
   json wait_for_state(const std::string& id, const std::string& state) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    json r;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto reply = data("GET", "/resources/user/" + id);
-      CAF_REQUIRE(reply.status == 200u || reply.status == 404u);
-      r = reply.status == 200u ? parse_json(reply.body) : json{{"state", "absent"}};
-      if (r["state"] == state)
-        return r;
-      std::this_thread::sleep_for(20ms);
-    }
-    CAF_FAIL("resource " << id << " stayed " << r["state"] << ", not " << state);
-    return r;
+    return wait_for_resource_state(
+        [&](const std::string& target) { return data("GET", target); }, "user", id, state);
   }
 
   static json argument_of(const json& job) {

@@ -7,9 +7,11 @@
 //     const caller = await env.startCaller();
 //     const reply = await caller.call("svc", "fn", [1, 2]);
 //   });
+import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import path from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 
 import { Api } from "./http.mjs";
 import { NodeChild, tail } from "./processes.mjs";
@@ -161,4 +163,16 @@ export function compatTest(name, options, fn) {
 /** ms since `start`, formatted. */
 export function since(start) {
   return `${((Date.now() - start) / 1000).toFixed(2)} s`;
+}
+
+/** Polls GET /resources/:kind/:id until its state is `state`; answers the resource. */
+export async function waitForResourceState(env, kind, id, state, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await env.api.request("GET", `/resources/${kind}/${id}`);
+    if (last.status === 200 && last.body.state === state) return last.body;
+    await sleep(100);
+  }
+  assert.fail(`resource ${kind}/${id} is ${JSON.stringify(last?.body)}, not ${state}`);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <diffplane/client/codec.hpp>
+#include <diffplane/client/controller.hpp>
 
 #include <chrono>
 #include <future>
@@ -107,6 +108,20 @@ public:
   /// the worker has free concurrency. Serve each service once.
   void serve(std::string service, std::map<std::string, handler> functions,
              unsigned concurrency);
+
+  /// Serves the resource controller of `kind` (docs/resources.md): the service
+  /// `resources.<kind>` with `work` and, when given, the informer `inform`, each job
+  /// on a thread of the client, at most `concurrency` at once. A work that throws, or
+  /// whose object does not decode as Kind, fails its attempt with the error's message.
+  template <class Kind>
+  void add_controller(const std::string& kind, work_function<Kind> work,
+                      inform_function<Kind> inform = {}, unsigned concurrency = 1) {
+    if (kind.empty() || !work)
+      throw call_error("bad_request", "a controller needs a kind and a work function");
+    serve(controller_service(kind),
+          controller_functions<Kind>(kind, std::move(work), std::move(inform)),
+          concurrency);
+  }
 
   /// Whether the connection is up now (it reconnects by itself).
   bool connected() const;
