@@ -105,6 +105,9 @@ struct node_state {
   std::vector<std::pair<std::string, auth_promise>> unknown_secrets;
   bool reloading = false;
   std::optional<steady_time> last_reload;
+  /// Secrets wait for a read that was refused as too soon after the last one: the next
+  /// heartbeat reads the clusters again.
+  bool reload_wanted = false;
   std::vector<caf::typed_response_promise<done_atom>> ready_waiters;
   /// Set by stop: clusters going down are not restarted.
   bool stopping = false;
@@ -520,6 +523,8 @@ void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
 void run_round(self_pointer self) {
   auto& st = self->state;
   self->delayed_send(self, membership(self).heartbeat, round_atom::value);
+  if (st.reload_wanted)
+    reload_records(self);
   if (st.round_in_flight || !st.loaded)
     return;
   st.round_in_flight = true;
@@ -691,6 +696,7 @@ void reload_records(self_pointer self) {
   if (st.reloading)
     return;
   st.reloading = true;
+  st.reload_wanted = false;
   self->request(st.reader, caf::infinite, load_clusters_atom::value)
       .then(
           [self](std::vector<cluster_record>& records) {
@@ -722,23 +728,31 @@ void reload_records(self_pointer self) {
 }
 
 /// Answers an authentication. With other nodes about, an unknown secret may belong to
-/// a cluster just created elsewhere: the clusters are read again first, unless they
-/// were read less than half a second ago (unknown secrets must stay cheap).
+/// a cluster just created elsewhere: it waits for the clusters to be read again. Unknown
+/// secrets must stay cheap, so a read less than half a second after the last one waits
+/// for the next heartbeat (the clusters are then read at most about once a heartbeat
+/// however many come); refusing it instead answered 401 to the first calls of a cluster
+/// created just after a read. At most `max_waiting_secrets` wait; beyond, 401 at once.
 caf::result<std::string, cluster_actor> authenticate(self_pointer self,
                                                      const std::string& secret_hash) {
+  constexpr std::size_t max_waiting_secrets = 10000;
   auto& st = self->state;
   auto found = resolve(self, secret_hash);
   if (auto* pair = std::get_if<1>(&found))
     return {pair->first, pair->second};
   auto& err = std::get<caf::error>(found);
   bool others = st.seen_other_nodes || st.view.nodes.size() > 1;
+  if (code_of(err) != error_code::unauthorized || !others ||
+      st.unknown_secrets.size() >= max_waiting_secrets)
+    return err;
   bool recent = st.last_reload &&
                 self->clock().now() - *st.last_reload < std::chrono::milliseconds{500};
-  if (code_of(err) != error_code::unauthorized || !others || (recent && !st.reloading))
-    return err;
   auto promise = self->make_response_promise<std::string, cluster_actor>();
   st.unknown_secrets.emplace_back(secret_hash, promise);
-  reload_records(self);
+  if (recent && !st.reloading)
+    st.reload_wanted = true;
+  else
+    reload_records(self);
   return promise;
 }
 

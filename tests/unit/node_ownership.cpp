@@ -209,4 +209,24 @@ CAF_TEST(a cluster another node created is found after that node is gone) {
   CAF_CHECK_NOT_EQUAL(code_of(err), error_code::unauthorized);
 }
 
+CAF_TEST(the first call of a cluster created just after a read is not refused) {
+  start("node-a");
+  auto b = start("node-b");
+  run_for(2s);
+  // node-b reads the clusters (for a secret that is nobody's)...
+  CAF_CHECK(authenticate(b, "sk_nobody") == nullptr);
+  // ...then another node creates a cluster, whose first call comes at once: too soon
+  // for another read, so it waits for the next heartbeat's.
+  store->clusters["c-new"] =
+      cluster_record{"c-new", "sk_cluster_new", "", 99, false, false};
+  auto response = self->request(b, caf::infinite, authenticate_atom::value,
+                                secrets::sha256("sk_cluster_new"));
+  run();
+  advance_time(1s);
+  run();
+  caf::error err;
+  response.receive([](std::string&, cluster_actor&) {}, [&](caf::error& e) { err = e; });
+  CAF_CHECK_NOT_EQUAL(code_of(err), error_code::unauthorized);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
