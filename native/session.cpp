@@ -256,20 +256,25 @@ void session::on_call(protocol::call call) {
       cluster_, std::move(request),
       [self = shared_from_this(), call_id = call.call_id,
        background = o.background](gateway::outcome<std::string> created) {
-        self->on_io_thread([self, call_id, background, created = std::move(created)] {
+        bool wait = created.ok() && !background;
+        auto job_id = created.ok() ? *created.value : std::string{};
+        self->on_io_thread([self, call_id, created = std::move(created)] {
           if (!created.ok())
             return self->send_error(call_id, std::string{to_string(created.error.code)},
                                     created.error.message);
           self->send(protocol::encode(protocol::accepted{call_id, *created.value}));
-          if (!background)
-            self->await_result(call_id, *created.value);
         });
+        // Parked from here, the bridge's thread, after the accepted was posted (so the
+        // result is posted after it): not by way of the I/O thread and back.
+        if (wait)
+          self->await_result(call_id, job_id);
       });
 }
 
 void session::await_result(std::string call_id, std::string job_id) {
   // A waiter parked in the cluster is answered the moment the job finishes
-  // (cluster_waiters.cpp); one that outlives its ttl is parked again.
+  // (cluster_waiters.cpp); one that outlives its ttl is parked again. Called on the I/O
+  // thread or the bridge's: it reads only cluster_, which is set once before any call.
   status_request wait{{job_id}, result_wait_ms, true};
   auto asked = clock_type::now();
   bridge_.job_statuses(

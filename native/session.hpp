@@ -49,6 +49,7 @@ private:
   void dispatch(const msgpack::object& body);
   void on_hello(protocol::hello hello);
   void on_call(protocol::call call);
+  /// Parks a wait for the job's result; any thread (see its definition).
   void await_result(std::string call_id, std::string job_id);
   void on_serve(protocol::serve serve);
   void on_credit(protocol::credit credit);
