@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace diffplane::native {
 
@@ -161,6 +162,8 @@ void session::handle_input() {
     if (!authenticated_)
       return;
   }
+  for (const auto& service : std::exchange(credited_, {}))
+    request_jobs(service);
   read_more();
 }
 
@@ -337,7 +340,10 @@ void session::on_credit(protocol::credit credit) {
     return send_error(credit.service, "bad_request",
                       "credit for service '" + credit.service + "', which is not served");
   it->second.credits = std::min(it->second.credits + credit.credits, max_credits);
-  request_jobs(credit.service);
+  // Asked for once the frames of this read are handled: the credits of many results
+  // read at once make one request to the pool, not one each.
+  if (std::find(credited_.begin(), credited_.end(), credit.service) == credited_.end())
+    credited_.push_back(credit.service);
 }
 
 void session::request_jobs(const std::string& service) {

@@ -93,6 +93,8 @@ private:
   std::string machine_id_;
   std::string deployment_id_;
   std::map<std::string, served> services_;
+  /// Services given credit by the frames being handled (see on_credit).
+  std::vector<std::string> credited_;
 };
 
 } // namespace diffplane::native
