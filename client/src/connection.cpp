@@ -237,27 +237,31 @@ void connection::session(int fd, bool first) {
       last_received = now;
       buffer.append(chunk, static_cast<std::size_t>(n));
       bool broken = false;
-      while (buffer.size() >= protocol::length_prefix_bytes) {
+      // Every complete frame of the buffer, then one erase of what they took (an erase
+      // per frame moved the rest of a read once for each of its frames).
+      std::size_t at = 0;
+      while (buffer.size() - at >= protocol::length_prefix_bytes) {
         auto size =
-            protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data()));
+            protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data() + at));
         if (size == 0 || size > max_frame_ + protocol::hello_frame_limit) {
           broken = true;
           break;
         }
-        if (buffer.size() < protocol::length_prefix_bytes + size)
+        if (buffer.size() - at < protocol::length_prefix_bytes + size)
           break;
         try {
           auto handle =
-              protocol::parse(buffer.data() + protocol::length_prefix_bytes, size);
+              protocol::parse(buffer.data() + at + protocol::length_prefix_bytes, size);
           handle_frame(handle.get());
         } catch (const std::exception&) {
           broken = true;
           break;
         }
-        buffer.erase(0, protocol::length_prefix_bytes + size);
+        at += protocol::length_prefix_bytes + size;
       }
       if (broken)
         break;
+      buffer.erase(0, at);
     }
     if (now - last_received > 3 * heartbeat)
       break;
