@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace diffplane::client {
 
@@ -130,6 +131,7 @@ void connection::fail_first(std::exception_ptr error) {
 }
 
 void connection::run() {
+  io_id_ = std::this_thread::get_id();
   auto backoff = initial_backoff;
   bool first = true;
   while (!stopping_) {
@@ -240,6 +242,9 @@ void connection::session(int fd, bool first) {
       // Every complete frame of the buffer, then one erase of what they took (an erase
       // per frame moved the rest of a read once for each of its frames).
       std::size_t at = 0;
+      // What the frames' completions send (the next calls of a caller that keeps calls
+      // in flight) is written once after them.
+      batching_ = true;
       while (buffer.size() - at >= protocol::length_prefix_bytes) {
         auto size =
             protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data() + at));
@@ -259,6 +264,9 @@ void connection::session(int fd, bool first) {
         }
         at += protocol::length_prefix_bytes + size;
       }
+      batching_ = false;
+      if (!batched_.empty())
+        send(std::exchange(batched_, {}));
       if (broken)
         break;
       buffer.erase(0, at);
@@ -392,6 +400,11 @@ void connection::wake_all_workers() {
 }
 
 bool connection::send(const std::string& frame) {
+  // Only the I/O thread reads batching_ (the first test keeps the others from it).
+  if (std::this_thread::get_id() == io_id_.load() && batching_) {
+    batched_ += frame;
+    return true;
+  }
   std::lock_guard lock{write_mutex_};
   auto fd = fd_.load();
   if (fd < 0)

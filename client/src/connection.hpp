@@ -67,6 +67,12 @@ private:
   std::string api_secret_;
   connect_options options_;
   std::thread io_;
+  /// The I/O thread's id, for send() to know it is called there.
+  std::atomic<std::thread::id> io_id_;
+  /// While the I/O thread handles the frames of a read, what it sends is gathered in
+  /// batched_ and written after them (I/O thread only).
+  bool batching_ = false;
+  std::string batched_;
   std::atomic<int> fd_{-1};
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;

@@ -209,3 +209,51 @@ CAF_TEST(a served job is answered with its result and credit in one write) {
     CAF_CHECK(types == one_write);
   CAF_CHECK_EQUAL(answered, 8u);
 }
+
+CAF_TEST(calls submitted by completions of one read go out in one write) {
+  fake_server server;
+  std::size_t calls_in_one_read = 0;
+  std::promise<void> seen;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd);
+    std::string results;
+    for (int i = 0; i < 3; ++i) {
+      auto call = next<protocol::call>(fd);
+      results += protocol::encode(protocol::result{call.call_id, call.call_id, "success",
+                                                   "resolution", client::pack_value(i)});
+    }
+    // Three results in one write; each completion submits the next call.
+    send_all(fd, results);
+    char chunk[4096];
+    auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    for (std::size_t at = 0;
+         n > 0 && at + protocol::length_prefix_bytes <= static_cast<std::size_t>(n);) {
+      auto length = protocol::read_length(reinterpret_cast<unsigned char*>(chunk + at));
+      auto handle = protocol::parse(chunk + at + protocol::length_prefix_bytes, length);
+      if (protocol::type_of(handle.get()) == protocol::frame_type::call)
+        ++calls_in_one_read;
+      at += protocol::length_prefix_bytes + length;
+    }
+    seen.set_value();
+    while (!read_frame(fd).empty()) {
+    }
+    ::close(fd);
+  }};
+  auto connection =
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  for (int i = 0; i < 3; ++i)
+    connection->submit("svc", "f", client::pack_args(i), {},
+                       [connection](client::call_outcome*, std::exception_ptr) {
+                         connection->submit(
+                             "svc", "next", client::pack_args(0), {},
+                             [](client::call_outcome*, std::exception_ptr) {});
+                         // Time for a call written at once to reach the server alone.
+                         std::this_thread::sleep_for(std::chrono::milliseconds{20});
+                       });
+  CAF_REQUIRE(seen.get_future().wait_for(std::chrono::seconds{20}) ==
+              std::future_status::ready);
+  connection->close();
+  script.join();
+  CAF_CHECK_EQUAL(calls_in_one_read, 3u);
+}
