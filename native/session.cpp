@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 namespace diffplane::native {
 
@@ -29,6 +31,10 @@ constexpr std::uint64_t max_jobs_per_request = 1000;
 constexpr std::uint64_t max_credits = 1000000;
 /// Pause before asking the pool again after it refused (overloaded, restarting).
 constexpr auto retry_pause = std::chrono::seconds{1};
+/// Bytes one read asks the socket for once authenticated.
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+/// Most frames gathered into one write (the kernel takes at most 1024 buffers).
+constexpr std::size_t max_frames_per_write = 256;
 
 std::string text_of(const protocol::bytes& bytes) {
   return std::string(bytes.begin(), bytes.end());
@@ -64,7 +70,7 @@ session::session(std::shared_ptr<asio::io_context> io, asio::ip::tcp::socket soc
 void session::start() {
   started_ = last_received_ = last_sent_ = clock_type::now();
   arm_heartbeat();
-  read_header();
+  read_more();
 }
 
 void session::close() {
@@ -89,49 +95,76 @@ template <class F> void session::on_io_thread(F f) {
              });
 }
 
-void session::read_header() {
+void session::read_more() {
   if (closing_ || closed_)
     return;
-  asio::async_read(
-      socket_, asio::buffer(header_),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec || self->closed_)
-          return self->close();
-        auto length = protocol::read_length(self->header_);
-        auto limit =
-            self->authenticated_ ? self->options_.max_frame : protocol::hello_frame_limit;
-        // Checked before anything is allocated for the body.
-        if (length == 0 || length > limit)
-          return self->fail("frame_too_large",
-                            "a frame of " + std::to_string(length) + " bytes; at most " +
-                                std::to_string(limit) + " are accepted now");
-        self->read_body(length);
-      });
-}
-
-void session::read_body(std::uint32_t length) {
-  body_.resize(length);
-  asio::async_read(
-      socket_, asio::buffer(body_),
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec || self->closed_)
-          return self->close();
-        self->last_received_ = clock_type::now();
-        self->on_frame();
-      });
-}
-
-void session::on_frame() {
-  try {
-    auto handle = protocol::parse(body_.data(), body_.size());
-    body_.clear();
-    dispatch(handle.get());
-  } catch (const protocol::protocol_error& e) {
-    return fail(e.code(), e.what());
+  if (in_begin_ == in_end_)
+    in_begin_ = in_end_ = 0;
+  // Before the hello a read takes at most one largest hello; after it a chunk, or the
+  // rest of a frame whose announced length was already checked against the limit.
+  auto chunk = authenticated_
+                   ? read_chunk_bytes
+                   : protocol::hello_frame_limit + protocol::length_prefix_bytes;
+  if (in_begin_ == 0 && in_end_ == 0 && in_.size() > read_chunk_bytes)
+    in_ = std::vector<char>(chunk); // a large frame's room is given back
+  if (in_.size() < chunk)
+    in_.resize(chunk);
+  if (in_end_ == in_.size() && in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
   }
-  // Nothing more is read while the hello is being checked.
-  if (authenticated_)
-    read_header();
+  socket_.async_read_some(
+      asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        if (ec || self->closed_)
+          return self->close();
+        self->in_end_ += n;
+        self->last_received_ = clock_type::now();
+        self->handle_input();
+      });
+}
+
+void session::handle_input() {
+  while (!closing_ && !closed_) {
+    auto have = in_end_ - in_begin_;
+    if (have < protocol::length_prefix_bytes)
+      break;
+    auto* at = in_.data() + in_begin_;
+    auto length = protocol::read_length(reinterpret_cast<const unsigned char*>(at));
+    auto limit = authenticated_ ? options_.max_frame : protocol::hello_frame_limit;
+    // Checked before anything is allocated for the body.
+    if (length == 0 || length > limit)
+      return fail("frame_too_large", "a frame of " + std::to_string(length) +
+                                         " bytes; at most " + std::to_string(limit) +
+                                         " are accepted now");
+    auto frame_bytes = protocol::length_prefix_bytes + length;
+    if (have < frame_bytes) {
+      // Room for the whole frame, its start moved to the front.
+      if (in_.size() - in_begin_ < frame_bytes) {
+        std::memmove(in_.data(), at, have);
+        in_begin_ = 0;
+        in_end_ = have;
+        if (in_.size() < frame_bytes)
+          in_.resize(frame_bytes);
+      }
+      break;
+    }
+    in_begin_ += frame_bytes;
+    try {
+      auto handle = protocol::parse(at + protocol::length_prefix_bytes, length);
+      dispatch(handle.get());
+    } catch (const protocol::protocol_error& e) {
+      return fail(e.code(), e.what());
+    }
+    // Nothing more is handled nor read while the hello is being checked: the welcome
+    // resumes here.
+    if (!authenticated_)
+      return;
+  }
+  for (const auto& service : std::exchange(credited_, {}))
+    request_jobs(service);
+  read_more();
 }
 
 void session::dispatch(const msgpack::object& body) {
@@ -184,7 +217,7 @@ void session::on_hello(protocol::hello hello) {
               static_cast<std::uint32_t>(self->options_.heartbeat.count());
           welcome.max_frame = self->options_.max_frame;
           self->send(protocol::encode(welcome));
-          self->read_header();
+          self->handle_input();
         });
       });
 }
@@ -226,20 +259,25 @@ void session::on_call(protocol::call call) {
       cluster_, std::move(request),
       [self = shared_from_this(), call_id = call.call_id,
        background = o.background](gateway::outcome<std::string> created) {
-        self->on_io_thread([self, call_id, background, created = std::move(created)] {
+        bool wait = created.ok() && !background;
+        auto job_id = created.ok() ? *created.value : std::string{};
+        self->on_io_thread([self, call_id, created = std::move(created)] {
           if (!created.ok())
             return self->send_error(call_id, std::string{to_string(created.error.code)},
                                     created.error.message);
           self->send(protocol::encode(protocol::accepted{call_id, *created.value}));
-          if (!background)
-            self->await_result(call_id, *created.value);
         });
+        // Parked from here, the bridge's thread, after the accepted was posted (so the
+        // result is posted after it): not by way of the I/O thread and back.
+        if (wait)
+          self->await_result(call_id, job_id);
       });
 }
 
 void session::await_result(std::string call_id, std::string job_id) {
   // A waiter parked in the cluster is answered the moment the job finishes
-  // (cluster_waiters.cpp); one that outlives its ttl is parked again.
+  // (cluster_waiters.cpp); one that outlives its ttl is parked again. Called on the I/O
+  // thread or the bridge's: it reads only cluster_, which is set once before any call.
   status_request wait{{job_id}, result_wait_ms, true};
   auto asked = clock_type::now();
   bridge_.job_statuses(
@@ -302,7 +340,10 @@ void session::on_credit(protocol::credit credit) {
     return send_error(credit.service, "bad_request",
                       "credit for service '" + credit.service + "', which is not served");
   it->second.credits = std::min(it->second.credits + credit.credits, max_credits);
-  request_jobs(credit.service);
+  // Asked for once the frames of this read are handled: the credits of many results
+  // read at once make one request to the pool, not one each.
+  if (std::find(credited_.begin(), credited_.end(), credit.service) == credited_.end())
+    credited_.push_back(credit.service);
 }
 
 void session::request_jobs(const std::string& service) {
@@ -405,11 +446,23 @@ void session::send(std::string frame) {
     return;
   outbox_.push_back(std::move(frame));
   last_sent_ = clock_type::now();
-  if (!writing_)
-    write_next();
+  if (writing_ || write_posted_)
+    return;
+  // Frames sent by the handlers queued before this one (results, pushed jobs, answers
+  // to a batch of frames) go out in the same write: one syscall, fewer segments.
+  write_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->write_posted_ = false;
+    if (!self->closed_ && !self->writing_)
+      self->write_next();
+  });
 }
 
 void session::write_next() {
+  // The frames of the finished write leave the queue.
+  outbox_.erase(outbox_.begin(),
+                outbox_.begin() + static_cast<std::ptrdiff_t>(in_write_));
+  in_write_ = 0;
   if (outbox_.empty()) {
     writing_ = false;
     if (closing_)
@@ -417,12 +470,15 @@ void session::write_next() {
     return;
   }
   writing_ = true;
+  in_write_ = std::min(outbox_.size(), max_frames_per_write);
+  write_buffers_.clear();
+  for (std::size_t i = 0; i < in_write_; ++i)
+    write_buffers_.push_back(asio::buffer(outbox_[i]));
   asio::async_write(
-      socket_, asio::buffer(outbox_.front()),
+      socket_, write_buffers_,
       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
         if (ec || self->closed_)
           return self->close();
-        self->outbox_.pop_front();
         self->write_next();
       });
 }

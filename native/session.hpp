@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace diffplane::native {
 
@@ -40,12 +41,15 @@ private:
     std::uint64_t requested = 0;
   };
 
-  void read_header();
-  void read_body(std::uint32_t length);
-  void on_frame();
+  /// Reads what the socket holds into in_ (many frames per read when they are
+  /// pipelined), then handles them.
+  void read_more();
+  /// Handles the complete frames in in_, then reads on (not while a hello is checked).
+  void handle_input();
   void dispatch(const msgpack::object& body);
   void on_hello(protocol::hello hello);
   void on_call(protocol::call call);
+  /// Parks a wait for the job's result; any thread (see its definition).
   void await_result(std::string call_id, std::string job_id);
   void on_serve(protocol::serve serve);
   void on_credit(protocol::credit credit);
@@ -55,6 +59,7 @@ private:
   /// Sends an error about the connection itself, then closes it.
   void fail(std::string code, std::string message);
   void send(std::string frame);
+  /// Writes every queued frame in one gathered write.
   void write_next();
   void arm_heartbeat();
   /// Runs `f` on the I/O thread if the connection is still open.
@@ -69,10 +74,18 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_received_;
   std::chrono::steady_clock::time_point last_sent_;
-  unsigned char header_[protocol::length_prefix_bytes] = {};
-  std::string body_;
+  /// Received bytes not handled yet are in_[in_begin_, in_end_). Its size grows past
+  /// a read chunk only for a frame whose length passed the limit check.
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
   std::deque<std::string> outbox_;
+  /// The first frames of outbox_ in the write under way, and their buffers.
+  std::size_t in_write_ = 0;
+  std::vector<boost::asio::const_buffer> write_buffers_;
   bool writing_ = false;
+  /// A write is posted to run after the handlers already queued, so their frames join it.
+  bool write_posted_ = false;
   bool closing_ = false;
   bool closed_ = false;
   bool authenticated_ = false;
@@ -80,6 +93,8 @@ private:
   std::string machine_id_;
   std::string deployment_id_;
   std::map<std::string, served> services_;
+  /// Services given credit by the frames being handled (see on_credit).
+  std::vector<std::string> credited_;
 };
 
 } // namespace diffplane::native

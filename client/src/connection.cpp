@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace diffplane::client {
 
@@ -130,6 +131,7 @@ void connection::fail_first(std::exception_ptr error) {
 }
 
 void connection::run() {
+  io_id_ = std::this_thread::get_id();
   auto backoff = initial_backoff;
   bool first = true;
   while (!stopping_) {
@@ -237,27 +239,37 @@ void connection::session(int fd, bool first) {
       last_received = now;
       buffer.append(chunk, static_cast<std::size_t>(n));
       bool broken = false;
-      while (buffer.size() >= protocol::length_prefix_bytes) {
+      // Every complete frame of the buffer, then one erase of what they took (an erase
+      // per frame moved the rest of a read once for each of its frames).
+      std::size_t at = 0;
+      // What the frames' completions send (the next calls of a caller that keeps calls
+      // in flight) is written once after them.
+      batching_ = true;
+      while (buffer.size() - at >= protocol::length_prefix_bytes) {
         auto size =
-            protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data()));
+            protocol::read_length(reinterpret_cast<unsigned char*>(buffer.data() + at));
         if (size == 0 || size > max_frame_ + protocol::hello_frame_limit) {
           broken = true;
           break;
         }
-        if (buffer.size() < protocol::length_prefix_bytes + size)
+        if (buffer.size() - at < protocol::length_prefix_bytes + size)
           break;
         try {
           auto handle =
-              protocol::parse(buffer.data() + protocol::length_prefix_bytes, size);
+              protocol::parse(buffer.data() + at + protocol::length_prefix_bytes, size);
           handle_frame(handle.get());
         } catch (const std::exception&) {
           broken = true;
           break;
         }
-        buffer.erase(0, protocol::length_prefix_bytes + size);
+        at += protocol::length_prefix_bytes + size;
       }
+      batching_ = false;
+      if (!batched_.empty())
+        send(std::exchange(batched_, {}));
       if (broken)
         break;
+      buffer.erase(0, at);
     }
     if (now - last_received > 3 * heartbeat)
       break;
@@ -325,7 +337,9 @@ void connection::on_job(protocol::job job) {
   if (it == services_.end())
     return;
   it->second.queue.push_back(std::move(job));
-  work_ready_.notify_all();
+  // One job, one worker: waking all of them (64 threads at concurrency 64) only made
+  // them contend for the lock and go back to sleep.
+  it->second.job_ready.notify_one();
 }
 
 void connection::work(const std::string& service) {
@@ -335,7 +349,7 @@ void connection::work(const std::string& service) {
     {
       std::unique_lock lock{mutex_};
       auto& s = services_.at(service);
-      work_ready_.wait(lock, [&] { return stopping_ || !s.queue.empty(); });
+      s.job_ready.wait(lock, [&] { return stopping_ || !s.queue.empty(); });
       if (stopping_)
         return;
       job = std::move(s.queue.front());
@@ -367,16 +381,30 @@ void connection::work(const std::string& service) {
     result.execution_ms = static_cast<std::int32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started)
             .count());
-    send(protocol::encode(result));
+    // The result and the credit it frees go out in one write: one syscall, and one
+    // segment for the server to read.
+    auto frames =
+        protocol::encode(result) + protocol::encode(protocol::credit{service, 1});
     {
       std::lock_guard lock{mutex_};
       --services_.at(service).running;
     }
-    send(protocol::encode(protocol::credit{service, 1}));
+    send(frames);
   }
 }
 
+void connection::wake_all_workers() {
+  std::lock_guard lock{mutex_};
+  for (auto& [name, s] : services_)
+    s.job_ready.notify_all();
+}
+
 bool connection::send(const std::string& frame) {
+  // Only the I/O thread reads batching_ (the first test keeps the others from it).
+  if (std::this_thread::get_id() == io_id_.load() && batching_) {
+    batched_ += frame;
+    return true;
+  }
   std::lock_guard lock{write_mutex_};
   auto fd = fd_.load();
   if (fd < 0)
@@ -430,7 +458,7 @@ void connection::close() {
     if (auto fd = fd_.load(); fd >= 0)
       ::shutdown(fd, SHUT_RDWR);
   }
-  work_ready_.notify_all();
+  wake_all_workers();
   if (io_.joinable() && io_.get_id() != std::this_thread::get_id())
     io_.join();
   std::vector<std::thread> workers;
@@ -440,7 +468,7 @@ void connection::close() {
       for (auto& w : s.workers)
         workers.push_back(std::move(w));
   }
-  work_ready_.notify_all();
+  wake_all_workers();
   // Joined before the services go: a worker finishing a job still counts in its service.
   for (auto& w : workers)
     if (w.joinable())

@@ -41,6 +41,8 @@ private:
     unsigned concurrency = 1;
     unsigned running = 0;
     std::deque<protocol::job> queue;
+    /// Signalled once per pushed job: one idle worker of this service takes it.
+    std::condition_variable job_ready;
     std::vector<std::thread> workers;
   };
 
@@ -53,9 +55,11 @@ private:
   client::completion take_call(const std::string& call_id, bool background_only);
   void on_job(protocol::job job);
   void work(const std::string& service);
-  /// Writes a frame if connected; false when not (it is re-sent after reconnecting
-  /// when it matters).
-  bool send(const std::string& frame);
+  /// Writes a frame (or several, concatenated: one syscall) if connected; false when
+  /// not (it is re-sent after reconnecting when it matters).
+  bool send(const std::string& frames);
+  /// Wakes every worker thread (closing).
+  void wake_all_workers();
   void fail_first(std::exception_ptr error);
 
   std::string host_;
@@ -63,6 +67,12 @@ private:
   std::string api_secret_;
   connect_options options_;
   std::thread io_;
+  /// The I/O thread's id, for send() to know it is called there.
+  std::atomic<std::thread::id> io_id_;
+  /// While the I/O thread handles the frames of a read, what it sends is gathered in
+  /// batched_ and written after them (I/O thread only).
+  bool batching_ = false;
+  std::string batched_;
   std::atomic<int> fd_{-1};
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;
@@ -70,7 +80,6 @@ private:
   std::uint64_t max_frame_ = protocol::hello_frame_limit;
 
   std::mutex mutex_;
-  std::condition_variable work_ready_;
   std::unordered_map<std::string, pending_call> calls_;
   std::map<std::string, served_service> services_;
   std::string machine_id_;

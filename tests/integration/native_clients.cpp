@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 using namespace diffplane;
@@ -163,6 +164,39 @@ CAF_TEST(garbage bytes close that connection and nothing else) {
   CAF_CHECK(!id.empty());
   CAF_CHECK(worker->connected());
   CAF_CHECK_EQUAL(data("GET", "/live").status, 200u);
+}
+
+CAF_TEST(frames pipelined in one write or split byte by byte are each answered) {
+  protocol::call_options background;
+  background.background = true;
+  auto call = [&](int i) {
+    return protocol::encode(protocol::call{"pipelined-" + std::to_string(i), "svc", "f",
+                                           client::pack_args(i), background});
+  };
+  raw_connection raw{server.native_port()};
+  // The hello and three calls in one write: the calls wait for the welcome.
+  raw.send(protocol::encode(protocol::hello{protocol::version, secret, "test"}) +
+           call(0) + call(1) + call(2));
+  // A fourth one byte at a time.
+  for (char byte : call(3)) {
+    raw.send(std::string(1, byte));
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
+  }
+  std::set<std::string> accepted;
+  std::string received;
+  auto deadline = clock_type::now() + std::chrono::seconds{10};
+  while (accepted.size() < 4 && clock_type::now() < deadline) {
+    received += raw.read_to_end(std::chrono::milliseconds{200});
+    accepted.clear();
+    for (const auto& frame : frames_of(received)) {
+      CAF_REQUIRE(protocol::type_of(frame.get()) != protocol::frame_type::error);
+      if (protocol::type_of(frame.get()) == protocol::frame_type::accepted)
+        accepted.insert(protocol::decode<protocol::accepted>(frame.get()).call_id);
+    }
+  }
+  CAF_REQUIRE_EQUAL(accepted.size(), 4u);
+  CAF_CHECK(protocol::type_of(frames_of(received).front().get()) ==
+            protocol::frame_type::welcome);
 }
 
 CAF_TEST(a native call is answered when an HTTP worker resolves it) {

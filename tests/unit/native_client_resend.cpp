@@ -8,12 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <future>
 #include <thread>
 
 using namespace diffplane;
 
 // The client against a scripted server on a loopback port: what it sends after its
-// connection breaks.
+// connection breaks, and how a worker answers the jobs pushed to it.
 namespace {
 
 /// A listening socket on 127.0.0.1, port chosen by the kernel.
@@ -146,4 +147,113 @@ CAF_TEST(a result that does not decode as the asked type is a decode error) {
   }
   connection->close();
   script.join();
+}
+
+CAF_TEST(a served job is answered with its result and credit in one write) {
+  fake_server server;
+  std::vector<std::vector<protocol::frame_type>> reads;
+  std::size_t answered = 0;
+  std::promise<void> seen;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd);
+    next<protocol::serve>(fd);
+    CAF_CHECK_EQUAL(next<protocol::credit>(fd).credits, 4u);
+    // One job at a time: the worker's answer to it must come in one recv.
+    for (std::uint64_t i = 0; i < 5; ++i) {
+      send_all(fd, protocol::encode(protocol::job{"svc", "j" + std::to_string(i), 1,
+                                                  "twice", client::pack_args(i)}));
+      char chunk[4096];
+      auto n = ::recv(fd, chunk, sizeof chunk, 0);
+      std::vector<protocol::frame_type> types;
+      for (std::size_t at = 0;
+           n > 0 && at + protocol::length_prefix_bytes <= static_cast<std::size_t>(n);) {
+        auto length = protocol::read_length(reinterpret_cast<unsigned char*>(chunk + at));
+        auto handle = protocol::parse(chunk + at + protocol::length_prefix_bytes, length);
+        types.push_back(protocol::type_of(handle.get()));
+        at += protocol::length_prefix_bytes + length;
+      }
+      reads.push_back(types);
+    }
+    // Eight jobs in one write to four worker threads: each is answered once.
+    std::string jobs;
+    for (std::uint64_t i = 0; i < 8; ++i)
+      jobs += protocol::encode(protocol::job{"svc", "k" + std::to_string(i), 1, "twice",
+                                             client::pack_args(i)});
+    send_all(fd, jobs);
+    for (int frames = 0; frames < 16; ++frames) {
+      auto body = read_frame(fd);
+      if (body.empty())
+        break;
+      auto handle = protocol::parse(body.data(), body.size());
+      if (protocol::type_of(handle.get()) == protocol::frame_type::job_result)
+        ++answered;
+    }
+    seen.set_value();
+    while (!read_frame(fd).empty()) {
+    }
+    ::close(fd);
+  }};
+  auto connection =
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  connection->serve(
+      "svc", {{"twice", client::make_handler([](std::uint64_t n) { return 2 * n; })}}, 4);
+  CAF_REQUIRE(seen.get_future().wait_for(std::chrono::seconds{20}) ==
+              std::future_status::ready);
+  connection->close();
+  script.join();
+  using protocol::frame_type;
+  const std::vector<frame_type> one_write{frame_type::job_result, frame_type::credit};
+  CAF_REQUIRE_EQUAL(reads.size(), 5u);
+  for (const auto& types : reads)
+    CAF_CHECK(types == one_write);
+  CAF_CHECK_EQUAL(answered, 8u);
+}
+
+CAF_TEST(calls submitted by completions of one read go out in one write) {
+  fake_server server;
+  std::size_t calls_in_one_read = 0;
+  std::promise<void> seen;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd);
+    std::string results;
+    for (int i = 0; i < 3; ++i) {
+      auto call = next<protocol::call>(fd);
+      results += protocol::encode(protocol::result{call.call_id, call.call_id, "success",
+                                                   "resolution", client::pack_value(i)});
+    }
+    // Three results in one write; each completion submits the next call.
+    send_all(fd, results);
+    char chunk[4096];
+    auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    for (std::size_t at = 0;
+         n > 0 && at + protocol::length_prefix_bytes <= static_cast<std::size_t>(n);) {
+      auto length = protocol::read_length(reinterpret_cast<unsigned char*>(chunk + at));
+      auto handle = protocol::parse(chunk + at + protocol::length_prefix_bytes, length);
+      if (protocol::type_of(handle.get()) == protocol::frame_type::call)
+        ++calls_in_one_read;
+      at += protocol::length_prefix_bytes + length;
+    }
+    seen.set_value();
+    while (!read_frame(fd).empty()) {
+    }
+    ::close(fd);
+  }};
+  auto connection =
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  for (int i = 0; i < 3; ++i)
+    connection->submit("svc", "f", client::pack_args(i), {},
+                       [connection](client::call_outcome*, std::exception_ptr) {
+                         connection->submit(
+                             "svc", "next", client::pack_args(0), {},
+                             [](client::call_outcome*, std::exception_ptr) {});
+                         // Time for a call written at once to reach the server alone.
+                         std::this_thread::sleep_for(std::chrono::milliseconds{20});
+                       });
+  CAF_REQUIRE(seen.get_future().wait_for(std::chrono::seconds{20}) ==
+              std::future_status::ready);
+  connection->close();
+  script.join();
+  CAF_CHECK_EQUAL(calls_in_one_read, 3u);
 }
