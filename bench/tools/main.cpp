@@ -1,11 +1,13 @@
 // benchtool: the client side of the issue-5 scenarios that loadgen's job cycle does not
-// cover (bench/live-jobs, bench/parked-polls), and the trivial server of run-cycle's
-// --baseline. See docs/BENCHMARKS.md.
+// cover (bench/live-jobs, bench/parked-polls), of issue 15's resources (bench/resources),
+// and the trivial server of run-cycle's --baseline. See docs/BENCHMARKS.md.
 #include "bench/loadgen/setup_calls.hpp"
 #include "bench/tools/await_ready.hpp"
 #include "bench/tools/create_jobs.hpp"
 #include "bench/tools/http_204_server.hpp"
 #include "bench/tools/park_polls.hpp"
+#include "bench/tools/resource_controllers.hpp"
+#include "bench/tools/resource_informs.hpp"
 #include "bench/tools/tool_common.hpp"
 
 #include <CLI/CLI.hpp>
@@ -113,7 +115,61 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
 
+  common_flags inform_flags;
+  inform_plan inform;
+  bool same_objects = false;
+  auto* informs = app.add_subcommand(
+      "inform", "Inform resources (POST /resources) for a while or a number of requests");
+  add_common(*informs, inform_flags);
+  informs->add_option("--kind", inform.kind)->capture_default_str();
+  informs->add_option("--id-prefix", inform.id_prefix)->capture_default_str();
+  informs->add_option("--connections", inform.connections)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  informs->add_option("--batch", inform.batch, "Resources per request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  informs->add_option("--ids-per-lane", inform.ids_per_lane,
+                      "Ids each connection cycles through (default: --batch)");
+  informs->add_option("--seconds", inform.seconds, "Stop after this long (0: no limit)")
+      ->capture_default_str();
+  informs
+      ->add_option("--requests", inform.requests, "Requests per connection (0: no limit)")
+      ->capture_default_str();
+  informs->add_flag("--same-objects", same_objects,
+                    "Inform round 0 of every object (as work-resources does), not a "
+                    "changed object each request");
+
+  common_flags work_flags;
+  work_plan work;
+  auto* works = app.add_subcommand(
+      "work-resources", "Inform resources and time trivial controllers syncing them all");
+  add_common(*works, work_flags);
+  works->add_option("--kind", work.kind)->capture_default_str();
+  works->add_option("--id-prefix", work.id_prefix)->capture_default_str();
+  works->add_option("--count", work.count, "Resources (at most --batch or a multiple)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  works->add_option("--batch", work.batch, "Resources an inform request carries")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  works->add_option("--controllers", work.controllers)
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  works->add_option("--limit", work.limit, "Jobs a controller's poll takes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  works->add_option("--timeout", work.timeout_seconds)->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (*works && work.count > work.batch && work.count % work.batch != 0) {
+    std::cerr << "benchtool: --count must be at most --batch or a multiple of it\n";
+    return 2;
+  }
+  if (*informs && inform.seconds <= 0 && inform.requests <= 0) {
+    std::cerr << "benchtool: inform needs --seconds or --requests\n";
+    return 2;
+  }
   try {
     if (*trivials)
       return serve_http_204(trivial);
@@ -133,6 +189,18 @@ int main(int argc, char** argv) {
           resolve_address(park_flags.endpoint, "Basic " + park_flags.api_secret), park,
           std::cout);
     }
+    if (*informs) {
+      inform.change = !same_objects;
+      auto outcome = inform_resources(
+          resolve_address(inform_flags.endpoint, "Basic " + inform_flags.api_secret),
+          inform);
+      print_informs(std::cout, "inform", outcome);
+      return outcome.errors == 0 && outcome.requests > 0 ? 0 : 1;
+    }
+    if (*works)
+      return work_resources(
+          resolve_address(work_flags.endpoint, "Basic " + work_flags.api_secret), work,
+          std::cout);
     ready.metrics = metrics_of(ready_flags);
     return await_ready(
         resolve_address(ready_flags.endpoint, "Basic " + ready_flags.api_secret), ready,

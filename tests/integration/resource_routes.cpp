@@ -7,6 +7,7 @@
 #include "persistence/iso8601.hpp"
 
 #include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
 
 #include <atomic>
 #include <set>
@@ -119,6 +120,66 @@ CAF_TEST(an informed resource is worked by its controller and synced) {
   auto counts = parse_json(data("GET", "/resources-counts?kind=user").body)["counts"];
   CAF_CHECK_EQUAL(counts["synced"], 2);
   CAF_CHECK_EQUAL(counts["scheduled"], 0);
+}
+
+// Issue 15: "a batch inform of unchanged resources costs no write at all". The server's
+// heartbeat updates `nodes` (and the lease) every second, so the WAL position alone moves
+// anyway: the records between the positions (pg_walinspect) must touch no other table.
+CAF_TEST(a batch of unchanged resources writes nothing to the database) {
+  constexpr int count = 300;
+  std::vector<json> batch;
+  for (int i = 0; i < count; ++i)
+    batch.push_back(
+        user("u" + std::to_string(i), {{"name", "user " + std::to_string(i)}}));
+  inform(batch);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  int finished = 0;
+  while (finished < count && std::chrono::steady_clock::now() < deadline)
+    for (const auto& job : take_work()) {
+      finish(job, R"({"action":"synced"})");
+      ++finished;
+    }
+  CAF_REQUIRE_EQUAL(finished, count);
+  for (auto synced = 0; synced < count && std::chrono::steady_clock::now() < deadline;) {
+    auto counts = parse_json(data("GET", "/resources-counts?kind=user").body)["counts"];
+    synced = counts["synced"].get<int>();
+    std::this_thread::sleep_for(20ms);
+  }
+  CAF_REQUIRE_EQUAL(inform({batch.front()}), std::vector<std::string>{"unchanged"});
+
+  pqxx::connection db{url};
+  pqxx::nontransaction sql{db};
+  sql.exec("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+  // pg_walinspect reads only flushed WAL: the window runs from what was flushed before
+  // the informs (a flushed write of theirs would be after it) to what is flushed after
+  // them, all of it once the WAL writer has flushed the rest (it does within 200 ms).
+  auto before = sql.exec1("SELECT pg_current_wal_flush_lsn()::text")[0].as<std::string>();
+  for (int round = 0; round < 3; ++round)
+    CAF_CHECK_EQUAL(inform(batch), std::vector<std::string>(count, "unchanged"));
+  auto inserted =
+      sql.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
+  for (int i = 0; i < 100; ++i) {
+    if (sql.exec1("SELECT pg_current_wal_flush_lsn() >= " + sql.quote(inserted) +
+                  "::pg_lsn")[0]
+            .as<bool>())
+      break;
+    std::this_thread::sleep_for(20ms);
+  }
+  auto after = sql.exec1("SELECT least(pg_current_wal_flush_lsn(), " +
+                         sql.quote(inserted) + "::pg_lsn)::text")[0]
+                   .as<std::string>();
+  auto written =
+      sql.exec("SELECT DISTINCT c.relname FROM pg_get_wal_records_info(" +
+               sql.quote(before) + ", " + sql.quote(after) +
+               ") w JOIN pg_class c ON pg_relation_filenode(c.oid) = "
+               "substring(w.block_ref from 'rel [0-9]+/[0-9]+/([0-9]+)')::oid "
+               // Postgres prunes its catalog pages as it reads them (pg_proc, say).
+               "WHERE c.relnamespace <> 'pg_catalog'::regnamespace "
+               "AND c.relname !~ '^(nodes|cluster_leases)(_|$)'");
+  std::vector<std::string> tables;
+  for (const auto& row : written)
+    tables.push_back(row[0].as<std::string>());
+  CAF_CHECK_EQUAL(tables, std::vector<std::string>{});
 }
 
 CAF_TEST(a malformed resource names its index and field and applies nothing) {
@@ -361,14 +422,15 @@ CAF_TEST(max_workers is respected under 20 concurrent workers) {
   for (int w = 0; w < 20; ++w)
     workers.emplace_back([&, machine = "w" + std::to_string(w)] {
       while (done < resources && std::chrono::steady_clock::now() < deadline) {
-        auto reply = data("POST", "/jobs-request",
-                          json{{"service", "resources.user"}, {"limit", 1}, {"ttl", 5000}},
-                          machine);
+        auto reply = data(
+            "POST", "/jobs-request",
+            json{{"service", "resources.user"}, {"limit", 1}, {"ttl", 5000}}, machine);
         if (reply.status != 200u)
           continue;
         for (const auto& job : parse_json(reply.body)) {
           auto now = ++running;
-          for (auto seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);)
+          for (auto seen = most.load();
+               now > seen && !most.compare_exchange_weak(seen, now);)
             ;
           std::this_thread::sleep_for(30ms);
           // Counted out before the result is sent: the server frees the slot after.

@@ -133,6 +133,30 @@ CAF_TEST(a batch applies in one commit and coalesces repeated ids) {
       CAF_CHECK_EQUAL(nlohmann::json(argument_of(job)["object"]["a"]), 3);
 }
 
+CAF_TEST(a step commits at most one batch of 1000 so that the lease is renewed between) {
+  // Batch `round` of the same 1,000 ids with new objects.
+  auto batch = [](int round) {
+    std::vector<resource_input> items;
+    for (int i = 0; i < 1000; ++i)
+      items.push_back(item(std::to_string(i), "{\"a\":" + std::to_string(round) + "}"));
+    return resource_inform_request{std::move(items)};
+  };
+  auto writes = store->resource_writes;
+  // Three batches arrive together: the first commits alone; the two that wait for it
+  // must not share one commit either.
+  auto first = self->request(cluster, caf::infinite, batch(1));
+  auto second = self->request(cluster, caf::infinite, batch(2));
+  auto third = self->request(cluster, caf::infinite, batch(3));
+  run();
+  for (auto* response : {&first, &second, &third})
+    response->receive(
+        [](std::vector<inform_result>& results) {
+          CAF_CHECK_EQUAL(results.size(), 1000u);
+        },
+        [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+  CAF_CHECK_EQUAL(store->resource_writes, writes + 3);
+}
+
 CAF_TEST(informs while work runs give exactly one more work) {
   inform("42", "{\"n\":1}");
   auto first = take_work();
