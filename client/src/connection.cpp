@@ -381,10 +381,22 @@ void connection::work(const std::string& service) {
     result.execution_ms = static_cast<std::int32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started)
             .count());
+    auto encoded = protocol::encode(result);
+    // Over the server's frame limit, the server would close the connection and the job
+    // come back to fail the same way: the job is rejected with the reason instead.
+    const auto limit = max_frame_.load();
+    if (encoded.size() - protocol::length_prefix_bytes > limit) {
+      auto size = result.value.size();
+      result.result_type = "rejection";
+      result.value = rejection_payload(
+          "ResultTooLarge", "the result of " + job.fn + " is " + std::to_string(size) +
+                                " bytes, over the server's frame limit of " +
+                                std::to_string(limit) + " bytes");
+      encoded = protocol::encode(result);
+    }
     // The result and the credit it frees go out in one write: one syscall, and one
     // segment for the server to read.
-    auto frames =
-        protocol::encode(result) + protocol::encode(protocol::credit{service, 1});
+    auto frames = std::move(encoded) + protocol::encode(protocol::credit{service, 1});
     {
       std::lock_guard lock{mutex_};
       --services_.at(service).running;

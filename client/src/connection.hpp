@@ -77,7 +77,8 @@ private:
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;
   std::chrono::steady_clock::time_point last_sent_;
-  std::uint64_t max_frame_ = protocol::hello_frame_limit;
+  /// The server's frame limit (its welcome); read by the worker threads.
+  std::atomic<std::uint64_t> max_frame_{protocol::hello_frame_limit};
 
   std::mutex mutex_;
   std::unordered_map<std::string, pending_call> calls_;

@@ -82,11 +82,23 @@ void send_all(int fd, const std::string& bytes) {
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
 }
 
-/// Reads the hello and answers welcome.
-void handshake(int fd) {
+/// Reads the hello and answers welcome with the frame limit `max_frame`.
+void handshake(int fd, std::uint64_t max_frame = 1 << 20) {
   auto hello = next<protocol::hello>(fd);
   CAF_CHECK_EQUAL(hello.api_secret, "sk_test");
-  send_all(fd, protocol::encode(protocol::welcome{protocol::version, 5000, 1 << 20}));
+  send_all(fd, protocol::encode(protocol::welcome{protocol::version, 5000, max_frame}));
+}
+
+/// Reads frames until the client hangs up, then closes.
+void read_until_closed(int fd) {
+  while (!read_frame(fd).empty()) {
+  }
+  ::close(fd);
+}
+
+/// A client of `server` with the test secret.
+std::shared_ptr<client::client> connect_to(const fake_server& server) {
+  return client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
 }
 
 } // namespace
@@ -111,8 +123,7 @@ CAF_TEST(a call without a result is sent again with its id after a reconnect) {
     }
     ::close(second);
   }};
-  auto connection =
-      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto connection = connect_to(server);
   auto answer = connection->call<int>("svc", "f", 1);
   CAF_REQUIRE(answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
   CAF_CHECK_EQUAL(answer.get(), 42);
@@ -131,12 +142,9 @@ CAF_TEST(a result that does not decode as the asked type is a decode error) {
     send_all(fd, protocol::encode(
                      protocol::result{call.call_id, call.call_id, "success", "resolution",
                                       client::pack_value(std::string{"x"})}));
-    while (!read_frame(fd).empty()) {
-    }
-    ::close(fd);
+    read_until_closed(fd);
   }};
-  auto connection =
-      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto connection = connect_to(server);
   auto answer = connection->call<int>("svc", "f");
   try {
     answer.get();
@@ -147,6 +155,43 @@ CAF_TEST(a result that does not decode as the asked type is a decode error) {
   }
   connection->close();
   script.join();
+}
+
+CAF_TEST(a result over the server frame limit is a rejection and the connection stays) {
+  fake_server server;
+  protocol::job_result big;
+  protocol::job_result small;
+  std::promise<void> seen;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd, 1024);
+    next<protocol::serve>(fd);
+    next<protocol::credit>(fd);
+    send_all(fd, protocol::encode(protocol::job{
+                     "svc", "j1", 1, "echo", client::pack_args(std::string(4000, 'x'))}));
+    big = next<protocol::job_result>(fd);
+    next<protocol::credit>(fd);
+    // The same connection serves the next job.
+    send_all(fd, protocol::encode(protocol::job{"svc", "j2", 1, "echo",
+                                                client::pack_args(std::string{"ok"})}));
+    small = next<protocol::job_result>(fd);
+    seen.set_value();
+    read_until_closed(fd);
+  }};
+  auto connection = connect_to(server);
+  connection->serve("svc",
+                    {{"echo", client::make_handler([](std::string s) { return s; })}}, 1);
+  CAF_REQUIRE(seen.get_future().wait_for(std::chrono::seconds{20}) ==
+              std::future_status::ready);
+  connection->close();
+  script.join();
+  CAF_CHECK_EQUAL(big.job_id, "j1");
+  CAF_CHECK_EQUAL(big.result_type, "rejection");
+  std::string message(big.value.begin(), big.value.end());
+  CAF_CHECK_NOT_EQUAL(message.find("ResultTooLarge"), std::string::npos);
+  CAF_CHECK_NOT_EQUAL(message.find("1024"), std::string::npos);
+  CAF_CHECK_EQUAL(small.job_id, "j2");
+  CAF_CHECK_EQUAL(small.result_type, "resolution");
 }
 
 CAF_TEST(a served job is answered with its result and credit in one write) {
@@ -190,12 +235,9 @@ CAF_TEST(a served job is answered with its result and credit in one write) {
         ++answered;
     }
     seen.set_value();
-    while (!read_frame(fd).empty()) {
-    }
-    ::close(fd);
+    read_until_closed(fd);
   }};
-  auto connection =
-      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto connection = connect_to(server);
   connection->serve(
       "svc", {{"twice", client::make_handler([](std::uint64_t n) { return 2 * n; })}}, 4);
   CAF_REQUIRE(seen.get_future().wait_for(std::chrono::seconds{20}) ==
@@ -236,12 +278,9 @@ CAF_TEST(calls submitted by completions of one read go out in one write) {
       at += protocol::length_prefix_bytes + length;
     }
     seen.set_value();
-    while (!read_frame(fd).empty()) {
-    }
-    ::close(fd);
+    read_until_closed(fd);
   }};
-  auto connection =
-      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test");
+  auto connection = connect_to(server);
   for (int i = 0; i < 3; ++i)
     connection->submit("svc", "f", client::pack_args(i), {},
                        [connection](client::call_outcome*, std::exception_ptr) {
