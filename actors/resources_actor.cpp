@@ -131,9 +131,10 @@ struct resources_state {
 using self_pointer = resources_actor::stateful_pointer<resources_state>;
 
 /// Most informed items one step takes (one batch of 1,000). A step's commit holds the
-/// cluster's lease row (FOR SHARE, the writer's fence), which the lease renewal waits
-/// for: five batches in one commit took 2.5 to 3.5 s on a busy 2-core machine
-/// (bench/resources), past the 3 s lease, and the node lost its clusters.
+/// cluster's lease row (the writer's fence), and another node's acquisition waits for
+/// it: five batches in one commit took 2.5 to 3.5 s on a busy 2-core machine
+/// (bench/resources). (The lease renewal once waited for it too, and the node lost its
+/// clusters; see fenced_clusters.)
 constexpr std::size_t items_per_step = 1000;
 
 /// The server's options with `kind`'s settings (null: none) over them.

@@ -23,7 +23,7 @@ database_urls database_urls_of(const std::string& url,
     settings.statement_timeout = milliseconds{ms};
     return settings;
   };
-  // The writer (its fencing locks lease rows FOR SHARE) and the membership rounds (they
+  // The writer (its fencing locks lease rows FOR KEY SHARE) and the membership rounds (they
   // update lease and node rows) must not keep their locks longer than a lease when the
   // node is cut from the database between two statements of a transaction: Postgres
   // would hold them, idle in the transaction, until its idle timeout (a minute), and

@@ -171,7 +171,7 @@ lease_grant acquire_lease(pqxx::transaction_base& txn, const std::string& node_i
                   "WHERE id = $1 ON CONFLICT DO NOTHING",
                   cluster_id);
   // FOR UPDATE waits for the writes in flight under the current epoch (they hold the row
-  // FOR SHARE), so the acquirer's load sees them; and it sees a rival's acquisition.
+  // FOR KEY SHARE), so the acquirer's load sees them; and it sees a rival's acquisition.
   auto current = txn.exec_params(
       "SELECT epoch, expires_at, released FROM cluster_leases WHERE cluster_id = $1 "
       "AND (expires_at <= now() OR node_id = $2) FOR UPDATE",
@@ -221,12 +221,16 @@ std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
   if (fences.empty())
     return fenced;
   auto [clusters, epochs] = lease_arrays(fences);
+  // FOR KEY SHARE, the weakest lock that an acquisition's FOR UPDATE still waits for:
+  // the holder's renewal (FOR NO KEY UPDATE) does not, so a long group commit cannot
+  // hold the renewal back until the lease runs out (FOR SHARE did: a step of 5,000
+  // resources on a busy machine cost the node its cluster).
   auto rows =
       exec_prepared(txn, "diffplane_check_fences",
                     "SELECT l.cluster_id FROM cluster_leases l "
                     "JOIN unnest($1::text[], $2::bigint[]) AS f(cluster_id, epoch) "
                     "ON l.cluster_id = f.cluster_id AND l.epoch = f.epoch "
-                    "WHERE l.node_id = $3 ORDER BY l.cluster_id FOR SHARE OF l",
+                    "WHERE l.node_id = $3 ORDER BY l.cluster_id FOR KEY SHARE OF l",
                     clusters, epochs, node_id);
   std::unordered_set<std::string> held;
   for (const auto& row : rows)

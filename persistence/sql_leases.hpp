@@ -76,9 +76,10 @@ void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
 /// every write before).
 void leave(pqxx::transaction_base& txn, const std::string& node_id);
 
-/// Locks (FOR SHARE) the lease rows that the node holds at the given epochs, so that no
-/// acquisition can commit before the transaction does; answers the clusters of `fences`
-/// whose lease the node no longer holds at that epoch.
+/// Locks (FOR KEY SHARE) the lease rows that the node holds at the given epochs, so that
+/// no acquisition can commit before the transaction does (while the node's own renewal
+/// can); answers the clusters of `fences` whose lease the node no longer holds at that
+/// epoch.
 std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
                                          const std::string& node_id,
                                          const std::vector<held_lease>& fences);

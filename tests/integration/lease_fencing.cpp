@@ -196,6 +196,27 @@ CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
   CAF_CHECK_EQUAL(jobs_in_database(), 1);
 }
 
+CAF_TEST(the holder renews its lease while a write of it is in flight) {
+  auto keeper = keeper_of("n1", 3000ms);
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
+  // A long group commit of n1: the lease row locked by its fence check.
+  pqxx::connection writing{url};
+  pqxx::work write{writing};
+  CAF_REQUIRE(persistence::sql::fenced_clusters(write, "n1", {{"c1", epoch}}).empty());
+  auto renewing = std::async(std::launch::async, [this, epoch] {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    auto renewed = persistence::sql::renew_leases(txn, "n1", {{"c1", epoch}}, 3000ms);
+    txn.commit();
+    return renewed.size();
+  });
+  // Not behind the write: a write longer than the lease would otherwise cost the lease.
+  auto renewed_while_writing = renewing.wait_for(2s) == std::future_status::ready;
+  write.commit();
+  CAF_CHECK(renewed_while_writing);
+  CAF_CHECK_EQUAL(renewing.get(), 1u);
+}
+
 CAF_TEST(a renewal and a group commit lock the leases in one order) {
   ask<done_atom>(writer_of(""), cluster_record{"c2", "sk_c2", "", 0, false, false});
   auto keeper = keeper_of("n1", 60000ms);
