@@ -384,6 +384,17 @@ int run_serve(config::server_options options) {
     caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
     return 1;
   }
+  if (port != listen.port) {
+    auto host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
+                                                           : listen.host;
+    try {
+      record_http_address(urls.membership, identity.id,
+                          host + ":" + std::to_string(port));
+    } catch (const std::exception& e) {
+      // Only the nodes view shows it: not a reason to stop serving.
+      spdlog::warn("event=http_address_not_recorded reason=\"{}\"", e.what());
+    }
+  }
   std::unique_ptr<native::native_server> native_server;
   std::uint16_t native_port = 0;
   if (!options.native_listen.empty()) {

@@ -129,4 +129,12 @@ std::string register_node(const std::string& database_url, const node_identity& 
   return secret;
 }
 
+void record_http_address(const std::string& database_url, const std::string& node_id,
+                         const std::string& http_address) {
+  pqxx::connection connection{database_url};
+  pqxx::work txn{connection, "record_http_address"};
+  persistence::sql::set_http_address(txn, node_id, http_address);
+  txn.commit();
+}
+
 } // namespace diffplane

@@ -49,4 +49,10 @@ std::string register_node(const std::string& database_url, const node_identity& 
                           std::chrono::milliseconds lease_ttl,
                           const std::string& mesh_secret_candidate = "unused");
 
+/// Records the address the node's HTTP server is bound to (`--listen` with port 0, or a
+/// host name, differs from it), so that the nodes view shows where to reach the node.
+/// Throws std::runtime_error when the database cannot be reached.
+void record_http_address(const std::string& database_url, const std::string& node_id,
+                         const std::string& http_address);
+
 } // namespace diffplane

@@ -89,6 +89,12 @@ void heartbeat(pqxx::transaction_base& txn, const std::string& node_id) {
                 "UPDATE nodes SET heartbeat_at = now() WHERE id = $1", node_id);
 }
 
+void set_http_address(pqxx::transaction_base& txn, const std::string& node_id,
+                      const std::string& http_address) {
+  txn.exec_params("UPDATE nodes SET http_address = $2 WHERE id = $1", node_id,
+                  http_address);
+}
+
 std::string live_node_with_caf_node(pqxx::transaction_base& txn,
                                     const std::string& node_id,
                                     const std::string& caf_node,

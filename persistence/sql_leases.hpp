@@ -39,6 +39,11 @@ bool insert_node(pqxx::transaction_base& txn, const node_identity& node,
 
 void heartbeat(pqxx::transaction_base& txn, const std::string& node_id);
 
+/// Replaces the node's registered HTTP address (the configured one, registered before
+/// the port is bound) with the address it listens on.
+void set_http_address(pqxx::transaction_base& txn, const std::string& node_id,
+                      const std::string& http_address);
+
 /// The id of a live node other than `node_id` whose CAF node id is `caf_node`; empty if
 /// none.
 std::string live_node_with_caf_node(pqxx::transaction_base& txn,

@@ -235,8 +235,13 @@ CAF_TEST(two nodes share one database and either accepts every cluster) {
                               {{"Authorization", "Basic " + test_management_secret}})
                      .body);
   CAF_REQUIRE_EQUAL(nodes_view["nodes"].size(), 2u);
-  for (const auto& node : nodes_view["nodes"])
+  for (const auto& node : nodes_view["nodes"]) {
     CAF_CHECK_GREATER(node["clusters"].size(), 0u);
+    // The bound address, not the configured 127.0.0.1:0.
+    auto shown = "http://" + node["httpAddress"].get<std::string>();
+    auto& endpoint = nodes.at(node["id"].get<std::string>())->endpoint();
+    CAF_CHECK_EQUAL(shown, endpoint);
+  }
   CAF_CHECK_EQUAL(nodes_view["leases"].size(), clusters.size());
   check_lease_history();
 }
