@@ -403,10 +403,13 @@ int run_serve(config::server_options options) {
     native_options.host = where.host;
     native_options.port = where.port;
     native_options.max_frame = options.body_limit_bytes + 4096;
+    native_options.tls_cert_file = options.tls_cert;
+    native_options.tls_key_file = options.tls_key;
     native_server = std::make_unique<native::native_server>(native_options, *bridge);
     try {
       native_port = native_server->start();
-      spdlog::info("event=native_listening address={}:{}", where.host, native_port);
+      spdlog::info("event=native_listening address={}:{} tls={}", where.host, native_port,
+                   !options.tls_cert.empty());
     } catch (const std::exception& e) {
       std::cerr << "diffplane: --native-listen: " << e.what() << "\n";
       caf::anon_send_exit(node, caf::exit_reason::user_shutdown);

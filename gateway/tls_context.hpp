@@ -1,7 +1,7 @@
 #pragma once
 
-// Private to the gateway: only http_server.cpp includes this, so Asio's SSL headers stay
-// out of everything else.
+// Only the listeners include this (http_server.cpp, native/native_server.cpp), so Asio's
+// SSL headers stay out of everything else.
 #include <boost/asio/ssl/context.hpp>
 
 #include <memory>

@@ -1,5 +1,6 @@
 #include "native/native_server.hpp"
 
+#include "gateway/tls_context.hpp"
 #include "native/session.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,8 @@ struct native_server::impl {
   /// Shared with the sessions (see session's constructor).
   std::shared_ptr<asio::io_context> io = std::make_shared<asio::io_context>(1);
   asio::ip::tcp::acceptor acceptor{*io};
+  /// Set when the connections are TLS.
+  std::unique_ptr<asio::ssl::context> tls;
   /// The open connections, so stop() can close them.
   std::vector<std::weak_ptr<session>> sessions;
   std::thread thread;
@@ -37,20 +40,21 @@ struct native_server::impl {
   }
 
   void accept() {
-    acceptor.async_accept(
-        [this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !acceptor.is_open())
-            return;
-          if (!ec) {
-            auto s = std::make_shared<session>(io, std::move(socket), options, bridge);
-            std::erase_if(sessions, [](const auto& w) { return w.expired(); });
-            sessions.push_back(s);
-            s->start();
-          } else {
-            spdlog::warn("event=native_accept_failed reason=\"{}\"", ec.message());
-          }
-          accept();
-        });
+    acceptor.async_accept([this](boost::system::error_code ec,
+                                 asio::ip::tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open())
+        return;
+      if (!ec) {
+        auto s =
+            std::make_shared<session>(io, std::move(socket), tls.get(), options, bridge);
+        std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+        sessions.push_back(s);
+        s->start();
+      } else {
+        spdlog::warn("event=native_accept_failed reason=\"{}\"", ec.message());
+      }
+      accept();
+    });
   }
 };
 
@@ -64,6 +68,9 @@ native_server::~native_server() {
 
 std::uint16_t native_server::start() {
   auto& i = *impl_;
+  if (!i.options.tls_cert_file.empty())
+    i.tls =
+        gateway::load_server_tls_context(i.options.tls_cert_file, i.options.tls_key_file);
   asio::ip::tcp::endpoint endpoint{asio::ip::make_address(i.options.host),
                                    i.options.port};
   i.acceptor.open(endpoint.protocol());

@@ -20,8 +20,13 @@ struct native_server_options {
   std::size_t max_frame = 4 * 1024 * 1024 + 4096;
   /// How often each side sends at least a ping; three silent intervals end a connection.
   std::chrono::milliseconds heartbeat{5000};
-  /// How long a new connection may take to send its hello.
+  /// How long a new connection may take to send its hello (and, with TLS, to finish
+  /// the TLS handshake before it).
   std::chrono::milliseconds handshake_timeout{5000};
+  /// PEM certificate chain and private key: when set, every connection is TLS (the
+  /// server's --tls-cert and --tls-key, shared with the HTTP gateway).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class native_server {
@@ -31,7 +36,8 @@ public:
   native_server(const native_server&) = delete;
   native_server& operator=(const native_server&) = delete;
 
-  /// Binds and starts its I/O thread; returns the bound port; throws when it cannot bind.
+  /// Binds and starts its I/O thread; returns the bound port; throws when it cannot bind
+  /// or cannot use the TLS certificate.
   std::uint16_t start();
   /// Closes the listener and every connection (their running jobs stall), then joins.
   void stop();

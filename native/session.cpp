@@ -57,20 +57,31 @@ std::string check_name(const std::string& value, const char* field) {
 } // namespace
 
 session::session(std::shared_ptr<asio::io_context> io, asio::ip::tcp::socket socket,
-                 const native_server_options& options, gateway::actor_bridge& bridge)
-    : io_(std::move(io)), socket_(std::move(socket)), options_(options), bridge_(bridge),
-      heartbeat_timer_(socket_.get_executor()) {
+                 asio::ssl::context* tls, const native_server_options& options,
+                 gateway::actor_bridge& bridge)
+    : io_(std::move(io)), executor_(socket.get_executor()),
+      stream_(std::move(socket), tls), options_(options), bridge_(bridge),
+      heartbeat_timer_(executor_) {
   boost::system::error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
+  auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
     ip_ = remote.address().to_string();
-  socket_.set_option(asio::ip::tcp::no_delay{true}, ec);
+  stream_.socket().set_option(asio::ip::tcp::no_delay{true}, ec);
 }
 
 void session::start() {
   started_ = last_received_ = last_sent_ = clock_type::now();
   arm_heartbeat();
-  read_more();
+  stream_.async_handshake([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_) {
+      if (ec)
+        spdlog::debug("event=native_tls_handshake_failed remote={} reason=\"{}\"",
+                      self->ip_, ec.message());
+      return self->close();
+    }
+    self->handshaken_ = true;
+    self->read_more();
+  });
 }
 
 void session::close() {
@@ -78,9 +89,7 @@ void session::close() {
     return;
   closed_ = true;
   heartbeat_timer_.cancel();
-  boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close();
   // The jobs this connection was given stall now rather than when the machine is found
   // silent (docs/native-protocol.md).
   if (authenticated_ && !machine_id_.empty())
@@ -88,11 +97,10 @@ void session::close() {
 }
 
 template <class F> void session::on_io_thread(F f) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), f = std::move(f)]() mutable {
-               if (!self->closed_)
-                 f();
-             });
+  asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
+    if (!self->closed_)
+      f();
+  });
 }
 
 void session::read_more() {
@@ -114,7 +122,7 @@ void session::read_more() {
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
-  socket_.async_read_some(
+  stream_.async_read_some(
       asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
         if (ec || self->closed_)
@@ -295,8 +303,8 @@ void session::await_result(std::string call_id, std::string job_id) {
             if (clock_type::now() - asked >=
                 std::chrono::milliseconds{result_wait_ms / 2})
               return self->await_result(call_id, job_id);
-            auto timer = std::make_shared<asio::steady_timer>(
-                self->socket_.get_executor(), retry_pause);
+            auto timer =
+                std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
             timer->async_wait([self, timer, call_id, job_id](boost::system::error_code) {
               if (!self->closed_)
                 self->await_result(call_id, job_id);
@@ -367,36 +375,36 @@ void session::request_jobs(const std::string& service) {
       cluster_, std::move(request),
       [self = shared_from_this(), service,
        want](gateway::outcome<std::vector<dispatched_job>> jobs) {
-        asio::post(self->socket_.get_executor(), [self, service, want,
-                                                  jobs = std::move(jobs)]() mutable {
-          auto& served = self->services_[service];
-          served.requested -= std::min(served.requested, want);
-          if (self->closed_) {
-            // Handed over as the connection closed: they stall with the machine.
-            if (jobs.ok() && !jobs.value->empty())
-              self->bridge_.machine_gone(self->cluster_, self->machine_id_);
-            return;
-          }
-          if (!jobs.ok()) {
-            self->send_error(service, std::string{to_string(jobs.error.code)},
-                             jobs.error.message);
-            auto timer = std::make_shared<asio::steady_timer>(
-                self->socket_.get_executor(), retry_pause);
-            timer->async_wait([self, timer, service](boost::system::error_code) {
-              if (!self->closed_)
-                self->request_jobs(service);
+        asio::post(
+            self->executor_, [self, service, want, jobs = std::move(jobs)]() mutable {
+              auto& served = self->services_[service];
+              served.requested -= std::min(served.requested, want);
+              if (self->closed_) {
+                // Handed over as the connection closed: they stall with the machine.
+                if (jobs.ok() && !jobs.value->empty())
+                  self->bridge_.machine_gone(self->cluster_, self->machine_id_);
+                return;
+              }
+              if (!jobs.ok()) {
+                self->send_error(service, std::string{to_string(jobs.error.code)},
+                                 jobs.error.message);
+                auto timer =
+                    std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
+                timer->async_wait([self, timer, service](boost::system::error_code) {
+                  if (!self->closed_)
+                    self->request_jobs(service);
+                });
+                return;
+              }
+              for (auto& job : *jobs.value) {
+                served.credits -= std::min<std::uint64_t>(served.credits, 1);
+                self->send(protocol::encode(protocol::job{
+                    service, std::move(job.id), static_cast<std::uint32_t>(job.attempt),
+                    std::move(job.target_fn),
+                    bytes_of(base64_decode(job.target_args).value_or(std::string{}))}));
+              }
+              self->request_jobs(service);
             });
-            return;
-          }
-          for (auto& job : *jobs.value) {
-            served.credits -= std::min<std::uint64_t>(served.credits, 1);
-            self->send(protocol::encode(protocol::job{
-                service, std::move(job.id), static_cast<std::uint32_t>(job.attempt),
-                std::move(job.target_fn),
-                bytes_of(base64_decode(job.target_args).value_or(std::string{}))}));
-          }
-          self->request_jobs(service);
-        });
       });
 }
 
@@ -451,7 +459,7 @@ void session::send(std::string frame) {
   // Frames sent by the handlers queued before this one (results, pushed jobs, answers
   // to a batch of frames) go out in the same write: one syscall, fewer segments.
   write_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(executor_, [self = shared_from_this()] {
     self->write_posted_ = false;
     if (!self->closed_ && !self->writing_)
       self->write_next();
@@ -474,13 +482,12 @@ void session::write_next() {
   write_buffers_.clear();
   for (std::size_t i = 0; i < in_write_; ++i)
     write_buffers_.push_back(asio::buffer(outbox_[i]));
-  asio::async_write(
-      socket_, write_buffers_,
-      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-        if (ec || self->closed_)
-          return self->close();
-        self->write_next();
-      });
+  stream_.async_write(write_buffers_, [self = shared_from_this()](
+                                          boost::system::error_code ec, std::size_t) {
+    if (ec || self->closed_)
+      return self->close();
+    self->write_next();
+  });
 }
 
 void session::arm_heartbeat() {
@@ -494,8 +501,12 @@ void session::arm_heartbeat() {
       // A client that does not read its error frame is not waited for.
       return self->close();
     if (!self->authenticated_) {
-      if (now - self->started_ >= self->options_.handshake_timeout)
+      if (now - self->started_ >= self->options_.handshake_timeout) {
+        // Without a TLS session there is no way to say why.
+        if (!self->handshaken_)
+          return self->close();
         return self->fail("handshake_timeout", "no hello within the handshake timeout");
+      }
     } else if (now - self->last_received_ > 3 * self->options_.heartbeat) {
       return self->fail("heartbeat_timeout", "nothing received for three heartbeats");
     } else {

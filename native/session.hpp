@@ -2,6 +2,7 @@
 
 #include "gateway/actor_bridge.hpp"
 #include "native/native_server.hpp"
+#include "native/native_stream.hpp"
 
 #include <diffplane/protocol.hpp>
 
@@ -23,10 +24,11 @@ namespace diffplane::native {
 class session : public std::enable_shared_from_this<session> {
 public:
   /// `io` runs the socket; held so that an answer from the actors arriving after the
-  /// server stopped is posted to a stopped context, never to a destroyed one.
+  /// server stopped is posted to a stopped context, never to a destroyed one. With
+  /// `tls`, the connection is TLS: nothing is read before its handshake.
   session(std::shared_ptr<boost::asio::io_context> io,
-          boost::asio::ip::tcp::socket socket, const native_server_options& options,
-          gateway::actor_bridge& bridge);
+          boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls,
+          const native_server_options& options, gateway::actor_bridge& bridge);
 
   void start();
   /// Closes the connection now (server shutdown).
@@ -66,7 +68,9 @@ private:
   template <class F> void on_io_thread(F f);
 
   std::shared_ptr<boost::asio::io_context> io_;
-  boost::asio::ip::tcp::socket socket_;
+  /// The I/O thread's executor: answers from the actors are posted to it.
+  boost::asio::ip::tcp::socket::executor_type executor_;
+  native_stream stream_;
   native_server_options options_;
   gateway::actor_bridge& bridge_;
   std::string ip_;
@@ -88,6 +92,8 @@ private:
   bool write_posted_ = false;
   bool closing_ = false;
   bool closed_ = false;
+  /// The TLS handshake is done (at once on plain TCP): frames may be sent.
+  bool handshaken_ = false;
   bool authenticated_ = false;
   gateway::cluster_ref cluster_;
   std::string machine_id_;

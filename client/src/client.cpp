@@ -8,8 +8,17 @@ std::shared_ptr<client> client::connect(const std::string& endpoint,
                                         const std::string& api_secret,
                                         connect_options options) {
   auto address = endpoint;
-  if (auto scheme = address.find("://"); scheme != std::string::npos)
+  tls_settings tls;
+  tls.ca_file = options.tls_ca_file;
+  if (auto scheme = address.find("://"); scheme != std::string::npos) {
+    auto name = address.substr(0, scheme);
+    if (name != "tls" && name != "tcp")
+      throw call_error("bad_request",
+                       "the endpoint's scheme must be tls:// or tcp://, got '" +
+                           endpoint + "'");
+    tls.enabled = name == "tls";
     address = address.substr(scheme + 3);
+  }
   auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
     throw call_error("bad_request",
@@ -18,7 +27,7 @@ std::shared_ptr<client> client::connect(const std::string& endpoint,
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   auto c = std::make_unique<connection>(host, address.substr(colon + 1), api_secret,
-                                        std::move(options));
+                                        std::move(options), std::move(tls));
   c->start();
   return std::shared_ptr<client>(new client(std::move(c)));
 }

@@ -1,13 +1,5 @@
 #include "connection.hpp"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -35,59 +27,17 @@ std::string random_id() {
   return id;
 }
 
-int dial(const std::string& host, const std::string& port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0)
-    return -1;
-  int fd = -1;
-  for (auto* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0)
-      continue;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(found);
-  if (fd >= 0) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  return fd;
-}
-
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 /// Reads exactly `size` bytes before `deadline`; false on timeout, close or error.
-bool read_exact(int fd, char* out, std::size_t size, clock_type::time_point deadline) {
+bool read_exact(transport& stream, char* out, std::size_t size,
+                clock_type::time_point deadline) {
   std::size_t done = 0;
   while (done < size) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
                                                                       clock_type::now());
     if (left.count() <= 0)
       return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-      continue;
-    auto n = ::recv(fd, out + done, size - done, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
+    auto n = stream.read_some(out + done, size - done, left);
+    if (n < 0)
       return false;
     done += static_cast<std::size_t>(n);
   }
@@ -97,9 +47,10 @@ bool read_exact(int fd, char* out, std::size_t size, clock_type::time_point dead
 } // namespace
 
 connection::connection(std::string host, std::string port, std::string api_secret,
-                       connect_options options)
+                       connect_options options, tls_settings tls)
     : host_(std::move(host)), port_(std::move(port)), api_secret_(std::move(api_secret)),
-      options_(std::move(options)), machine_id_("cpp-" + random_id().substr(0, 16)) {}
+      options_(std::move(options)), tls_(std::move(tls)),
+      machine_id_("cpp-" + random_id().substr(0, 16)) {}
 
 connection::~connection() {
   close();
@@ -135,13 +86,16 @@ void connection::run() {
   auto backoff = initial_backoff;
   bool first = true;
   while (!stopping_) {
-    int fd = dial(host_, port_);
-    if (fd < 0) {
+    std::string error;
+    bool tls_refused = false;
+    auto stream = transport::dial(
+        host_, port_, tls_, clock_type::now() + handshake_timeout, error, tls_refused);
+    if (!stream) {
       if (first)
         return fail_first(std::make_exception_ptr(
-            call_error("unavailable", "cannot connect to " + host_ + ":" + port_)));
+            call_error(tls_refused ? "tls_failed" : "unavailable", error)));
     } else {
-      session(fd, first);
+      session(*stream, first);
       if (first_done_)
         backoff = initial_backoff;
     }
@@ -153,30 +107,30 @@ void connection::run() {
   }
 }
 
-void connection::session(int fd, bool first) {
+void connection::session(transport& stream, bool first) {
   auto closed = [&] {
     {
       std::lock_guard lock{write_mutex_};
-      fd_ = -1;
+      live_ = nullptr;
+      connected_ = false;
     }
-    ::close(fd);
     // Jobs queued from this connection were stalled by the server when it ended.
     std::lock_guard lock{mutex_};
     for (auto& [name, s] : services_)
       s.queue.clear();
   };
-  if (!write_all(fd, protocol::encode(protocol::hello{protocol::version, api_secret_,
-                                                      options_.client_name})))
+  if (!stream.write_all(protocol::encode(
+          protocol::hello{protocol::version, api_secret_, options_.client_name})))
     return closed();
   char prefix[protocol::length_prefix_bytes];
   auto deadline = clock_type::now() + handshake_timeout;
-  if (!read_exact(fd, prefix, sizeof prefix, deadline))
+  if (!read_exact(stream, prefix, sizeof prefix, deadline))
     return closed();
   auto length = protocol::read_length(reinterpret_cast<unsigned char*>(prefix));
   if (length == 0 || length > protocol::hello_frame_limit)
     return closed();
   std::string body(length, '\0');
-  if (!read_exact(fd, body.data(), length, deadline))
+  if (!read_exact(stream, body.data(), length, deadline))
     return closed();
   std::chrono::milliseconds heartbeat{5000};
   try {
@@ -198,7 +152,8 @@ void connection::session(int fd, bool first) {
   }
   {
     std::lock_guard lock{write_mutex_};
-    fd_ = fd;
+    live_ = &stream;
+    connected_ = true;
     last_sent_ = clock_type::now();
   }
   // Re-send what has no answer yet, and serve again with the free concurrency.
@@ -227,15 +182,11 @@ void connection::session(int fd, bool first) {
   auto last_received = clock_type::now();
   char chunk[64 * 1024];
   while (!stopping_) {
-    pollfd p{fd, POLLIN, 0};
-    auto ready = ::poll(&p, 1, static_cast<int>(heartbeat.count() / 2));
+    auto n = stream.read_some(chunk, sizeof chunk, heartbeat / 2);
     auto now = clock_type::now();
-    if (ready > 0) {
-      auto n = ::recv(fd, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
+    if (n < 0)
+      break;
+    if (n > 0) {
       last_received = now;
       buffer.append(chunk, static_cast<std::size_t>(n));
       bool broken = false;
@@ -418,12 +369,11 @@ bool connection::send(const std::string& frame) {
     return true;
   }
   std::lock_guard lock{write_mutex_};
-  auto fd = fd_.load();
-  if (fd < 0)
+  if (live_ == nullptr)
     return false;
   last_sent_ = clock_type::now();
-  if (!write_all(fd, frame)) {
-    ::shutdown(fd, SHUT_RDWR); // the I/O thread notices and reconnects
+  if (!live_->write_all(frame)) {
+    live_->shutdown(); // the I/O thread notices and reconnects
     return false;
   }
   return true;
@@ -467,8 +417,8 @@ void connection::close() {
   stopping_ = true;
   {
     std::lock_guard lock{write_mutex_};
-    if (auto fd = fd_.load(); fd >= 0)
-      ::shutdown(fd, SHUT_RDWR);
+    if (live_ != nullptr)
+      live_->shutdown();
   }
   wake_all_workers();
   if (io_.joinable() && io_.get_id() != std::this_thread::get_id())

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "transport.hpp"
+
 #include <diffplane/client/client.hpp>
 
 #include <atomic>
@@ -17,7 +19,7 @@ namespace diffplane::client {
 class connection {
 public:
   connection(std::string host, std::string port, std::string api_secret,
-             connect_options options);
+             connect_options options, tls_settings tls);
   ~connection();
 
   /// Starts the I/O thread and waits for the first welcome; throws call_error.
@@ -26,7 +28,7 @@ public:
               client::completion done);
   void serve(std::string service, std::map<std::string, handler> functions,
              unsigned concurrency);
-  bool connected() const { return fd_.load() >= 0; }
+  bool connected() const { return connected_.load(); }
   void close();
 
 private:
@@ -48,7 +50,7 @@ private:
 
   void run();
   /// One connected session: handshake, then frames until it breaks.
-  void session(int fd, bool first);
+  void session(transport& stream, bool first);
   void handle_frame(const msgpack::object& body);
   /// Removes an open call and returns its completion (empty when there is none, or it
   /// is not a background call and `background_only`).
@@ -66,6 +68,7 @@ private:
   std::string port_;
   std::string api_secret_;
   connect_options options_;
+  tls_settings tls_;
   std::thread io_;
   /// The I/O thread's id, for send() to know it is called there.
   std::atomic<std::thread::id> io_id_;
@@ -73,7 +76,9 @@ private:
   /// batched_ and written after them (I/O thread only).
   bool batching_ = false;
   std::string batched_;
-  std::atomic<int> fd_{-1};
+  /// The connected session's stream (guarded by write_mutex_); null between sessions.
+  transport* live_ = nullptr;
+  std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;
   std::chrono::steady_clock::time_point last_sent_;

@@ -124,6 +124,21 @@ CAF_TEST(a wrong secret is refused and the connection closed) {
   }
 }
 
+CAF_TEST(a tls client of a plain listener is refused at once) {
+  client::connect_options options;
+  options.connect_timeout = std::chrono::seconds{20};
+  auto started = clock_type::now();
+  try {
+    client::client::connect("tls://" + endpoint(), secret, options);
+    CAF_FAIL("a TLS session with a plain listener");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "tls_failed");
+    CAF_MESSAGE("refused: " << e.what());
+  }
+  // Not after the connect timeout: there is nothing to retry.
+  CAF_CHECK_LESS(clock_type::now() - started, std::chrono::seconds{10});
+}
+
 CAF_TEST(nothing is served before the hello) {
   raw_connection raw{server.native_port()};
   raw.send(protocol::encode(protocol::call{"c1", "svc", "f", client::pack_args(1), {}}));

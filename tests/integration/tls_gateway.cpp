@@ -2,6 +2,7 @@
 
 #include "http_test_helpers.hpp"
 #include "metrics_scrape.hpp"
+#include "test_certificate.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -20,23 +21,6 @@ using namespace diffplane;
 using namespace diffplane::testing;
 
 namespace {
-
-struct certificate {
-  std::string cert;
-  std::string key;
-};
-
-/// A fresh self-signed certificate for 127.0.0.1, made by scripts/make-cert.
-certificate make_certificate() {
-  const char* source = std::getenv("DIFFPLANE_SOURCE_DIR");
-  if (source == nullptr)
-    throw std::runtime_error("DIFFPLANE_SOURCE_DIR is not set; run through ctest");
-  auto dir = make_temp_dir("diffplane-tls");
-  auto command = std::string{source} + "/scripts/make-cert " + dir + " >/dev/null";
-  if (std::system(command.c_str()) != 0)
-    throw std::runtime_error("scripts/make-cert failed");
-  return {dir + "/tls-cert.pem", dir + "/tls-key.pem"};
-}
 
 bool one_line(const std::string& text) {
   auto first = text.find('\n');
@@ -93,7 +77,7 @@ std::string message_of(const std::function<void()>& call) {
 } // namespace
 
 CAF_TEST(tls cert and key go together whatever their source) {
-  auto tls = make_certificate();
+  auto tls = make_test_certificate();
   auto dir = make_temp_dir("diffplane-config");
   std::vector<std::string> serve{"serve", "--dev", "--data-dir", dir};
   auto with = [&](std::vector<std::string> extra) {
@@ -125,8 +109,8 @@ CAF_TEST(tls cert and key go together whatever their source) {
 }
 
 CAF_TEST(a certificate or key that cannot be used stops the server with exit 1) {
-  auto tls = make_certificate();
-  auto other = make_certificate();
+  auto tls = make_test_certificate();
+  auto other = make_test_certificate();
   auto start = [&](const std::string& cert, const std::string& key) {
     return run_diffplane({"serve", "--listen", "127.0.0.1:0", "--database-url",
                           create_test_database(), "--management-secret",
@@ -146,7 +130,7 @@ CAF_TEST(a certificate or key that cannot be used stops the server with exit 1) 
 }
 
 CAF_TEST(the gateway speaks only https and a failed handshake costs one connection) {
-  auto tls = make_certificate();
+  auto tls = make_test_certificate();
   server_process server{
       server_args(create_test_database(),
                   {"--tls-cert", tls.cert, "--tls-key", tls.key, "--metrics-listen",

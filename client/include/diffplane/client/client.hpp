@@ -23,6 +23,10 @@ struct connect_options {
   std::chrono::milliseconds connect_timeout{10000};
   /// Sent in the hello, for the server's logs.
   std::string client_name = "diffplane-cpp/0.1";
+  /// With a "tls://host:port" endpoint: a PEM file of the certificates that may sign the
+  /// server's; empty trusts the system's store. The certificate must also name the
+  /// endpoint's host.
+  std::string tls_ca_file;
 };
 
 /// What a call resolved to: the job and its raw result.
@@ -39,8 +43,10 @@ class connection;
 /// call without a result (same call id: the server never creates a second job).
 class client {
 public:
-  /// Connects to "host:port" and authenticates with the cluster's API secret; throws
-  /// call_error when the server refuses (name "unauthorized", ...) or cannot be reached.
+  /// Connects to "host:port" ("tcp://host:port"; "tls://host:port" for a server with
+  /// --tls-cert) and authenticates with the cluster's API secret; throws call_error when
+  /// the server refuses (name "unauthorized", ...), cannot be reached ("unavailable") or
+  /// its TLS session cannot be trusted ("tls_failed").
   static std::shared_ptr<client> connect(const std::string& endpoint,
                                          const std::string& api_secret,
                                          connect_options options = {});
