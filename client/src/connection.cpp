@@ -109,8 +109,13 @@ void connection::run() {
 
 void connection::session(transport& stream, bool first) {
   auto closed = [&] {
+    // A writer blocked on a full socket (a frozen or cut-off server) holds the write
+    // lock: the shutdown ends its write, so the lock is released and the client
+    // reconnects instead of waiting for that writer forever.
+    stream.shutdown();
     {
       std::lock_guard lock{write_mutex_};
+      std::lock_guard live{live_mutex_};
       live_ = nullptr;
       connected_ = false;
     }
@@ -152,6 +157,7 @@ void connection::session(transport& stream, bool first) {
   }
   {
     std::lock_guard lock{write_mutex_};
+    std::lock_guard live{live_mutex_};
     live_ = &stream;
     connected_ = true;
     last_sent_ = clock_type::now();
@@ -224,13 +230,13 @@ void connection::session(transport& stream, bool first) {
     }
     if (now - last_received > 3 * heartbeat)
       break;
-    bool idle;
-    {
-      std::lock_guard lock{write_mutex_};
-      idle = now - last_sent_ >= heartbeat / 2;
-    }
-    if (idle)
+    // A write under way is a sign of life already, and the I/O thread must not wait
+    // behind one that is blocked: it is the thread that notices the silence.
+    std::unique_lock writing{write_mutex_, std::try_to_lock};
+    if (writing && now - last_sent_ >= heartbeat / 2) {
+      writing.unlock();
       send(protocol::encode(protocol::ping{}));
+    }
   }
   closed();
 }
@@ -369,11 +375,17 @@ bool connection::send(const std::string& frame) {
     return true;
   }
   std::lock_guard lock{write_mutex_};
-  if (live_ == nullptr)
+  // Valid while the write lock is held: the session's end takes it before it lets go.
+  transport* stream;
+  {
+    std::lock_guard live{live_mutex_};
+    stream = live_;
+  }
+  if (stream == nullptr)
     return false;
   last_sent_ = clock_type::now();
-  if (!live_->write_all(frame)) {
-    live_->shutdown(); // the I/O thread notices and reconnects
+  if (!stream->write_all(frame)) {
+    stream->shutdown(); // the I/O thread notices and reconnects
     return false;
   }
   return true;
@@ -416,7 +428,8 @@ void connection::serve(std::string service, std::map<std::string, handler> funct
 void connection::close() {
   stopping_ = true;
   {
-    std::lock_guard lock{write_mutex_};
+    // Not the write lock: a writer may hold it, blocked until this shutdown.
+    std::lock_guard live{live_mutex_};
     if (live_ != nullptr)
       live_->shutdown();
   }

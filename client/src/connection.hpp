@@ -76,8 +76,11 @@ private:
   /// batched_ and written after them (I/O thread only).
   bool batching_ = false;
   std::string batched_;
-  /// The connected session's stream (guarded by write_mutex_); null between sessions.
+  /// The connected session's stream, null between sessions. Set and cleared under both
+  /// write_mutex_ and live_mutex_; live_mutex_ alone lets close() shut it down while a
+  /// writer, holding write_mutex_, is blocked in it.
   transport* live_ = nullptr;
+  std::mutex live_mutex_;
   std::atomic<bool> connected_{false};
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;

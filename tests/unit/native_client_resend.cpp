@@ -5,6 +5,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -83,10 +84,12 @@ void send_all(int fd, const std::string& bytes) {
 }
 
 /// Reads the hello and answers welcome with the frame limit `max_frame`.
-void handshake(int fd, std::uint64_t max_frame = 1 << 20) {
+void handshake(int fd, std::uint64_t max_frame = 1 << 20,
+               std::uint32_t heartbeat_ms = 5000) {
   auto hello = next<protocol::hello>(fd);
   CAF_CHECK_EQUAL(hello.api_secret, "sk_test");
-  send_all(fd, protocol::encode(protocol::welcome{protocol::version, 5000, max_frame}));
+  send_all(fd, protocol::encode(
+                   protocol::welcome{protocol::version, heartbeat_ms, max_frame}));
 }
 
 /// Reads frames until the client hangs up, then closes.
@@ -295,4 +298,51 @@ CAF_TEST(calls submitted by completions of one read go out in one write) {
   connection->close();
   script.join();
   CAF_CHECK_EQUAL(calls_in_one_read, 3u);
+}
+
+CAF_TEST(a write blocked on a silent server does not keep the client from reconnecting) {
+  fake_server server;
+  // A small receive buffer (inherited by the accepted socket): a 16 MiB call cannot fit.
+  int small = 64 * 1024;
+  setsockopt(server.listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::promise<int> stuck;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd, std::uint64_t{1} << 30, 500);
+    stuck.set_value(fd); // read no more, send nothing: a frozen server
+    // Later connections are closed at once; the listener's shutdown ends the loop.
+    for (int next; (next = ::accept(server.listener, nullptr, nullptr)) >= 0;)
+      ::close(next);
+  }};
+  auto connection = connect_to(server);
+  auto frozen = stuck.get_future().get();
+  auto writer = std::async(std::launch::async, [&] {
+    return connection->call_raw("svc", "f", client::bytes(16 << 20, 'x'));
+  });
+  // The call's write has begun (its first bytes arrived) and cannot end.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+  int queued = 0;
+  while (queued < 1024 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    ioctl(frozen, FIONREAD, &queued);
+  }
+  CAF_REQUIRE_GREATER_OR_EQUAL(queued, 1024);
+  CAF_REQUIRE(writer.wait_for(std::chrono::milliseconds{0}) != std::future_status::ready);
+  // Three heartbeats (1.5 s) of silence end the connection all the same.
+  while (connection->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CAF_CHECK(!connection->connected());
+  CAF_REQUIRE(writer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto closing = std::async(std::launch::async, [&] { connection->close(); });
+  CAF_CHECK(closing.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto call = writer.get();
+  try {
+    call.get();
+    CAF_FAIL("a call answered by a frozen server");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "ClientClosed");
+  }
+  ::shutdown(server.listener, SHUT_RDWR);
+  script.join();
+  ::close(frozen);
 }
