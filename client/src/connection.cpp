@@ -27,16 +27,20 @@ std::string random_id() {
   return id;
 }
 
-/// Reads exactly `size` bytes before `deadline`; false on timeout, close or error.
+/// The longest a wait of the I/O thread lasts before it looks at whether it must stop.
+constexpr auto stop_check = std::chrono::milliseconds{100};
+
+/// Reads exactly `size` bytes before `deadline`; false on timeout, close, error or
+/// `stopping`.
 bool read_exact(transport& stream, char* out, std::size_t size,
-                clock_type::time_point deadline) {
+                clock_type::time_point deadline, const std::atomic<bool>& stopping) {
   std::size_t done = 0;
   while (done < size) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
                                                                       clock_type::now());
-    if (left.count() <= 0)
+    if (left.count() <= 0 || stopping)
       return false;
-    auto n = stream.read_some(out + done, size - done, left);
+    auto n = stream.read_some(out + done, size - done, std::min(left, stop_check));
     if (n < 0)
       return false;
     done += static_cast<std::size_t>(n);
@@ -88,8 +92,9 @@ void connection::run() {
   while (!stopping_) {
     std::string error;
     bool tls_refused = false;
-    auto stream = transport::dial(
-        host_, port_, tls_, clock_type::now() + handshake_timeout, error, tls_refused);
+    auto stream =
+        transport::dial(host_, port_, tls_, clock_type::now() + handshake_timeout,
+                        stopping_, error, tls_refused);
     if (!stream) {
       if (first)
         return fail_first(std::make_exception_ptr(
@@ -102,7 +107,11 @@ void connection::run() {
     first = false;
     if (stopping_)
       break;
-    std::this_thread::sleep_for(backoff);
+    // In slices: close() does not wait out a long backoff.
+    for (auto until = clock_type::now() + backoff;
+         !stopping_ && clock_type::now() < until;)
+      std::this_thread::sleep_for(
+          std::min<clock_type::duration>(stop_check, until - clock_type::now()));
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }
@@ -129,13 +138,13 @@ void connection::session(transport& stream, bool first) {
     return closed();
   char prefix[protocol::length_prefix_bytes];
   auto deadline = clock_type::now() + handshake_timeout;
-  if (!read_exact(stream, prefix, sizeof prefix, deadline))
+  if (!read_exact(stream, prefix, sizeof prefix, deadline, stopping_))
     return closed();
   auto length = protocol::read_length(reinterpret_cast<unsigned char*>(prefix));
   if (length == 0 || length > protocol::hello_frame_limit)
     return closed();
   std::string body(length, '\0');
-  if (!read_exact(stream, body.data(), length, deadline))
+  if (!read_exact(stream, body.data(), length, deadline, stopping_))
     return closed();
   std::chrono::milliseconds heartbeat{5000};
   try {

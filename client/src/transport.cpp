@@ -24,7 +24,29 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-int dial_tcp(const std::string& host, const std::string& port) {
+/// How long one wait of a dial lasts at most before it looks at `stopping` again.
+constexpr int dial_slice_ms = 100;
+
+int milliseconds_until(clock_type::time_point deadline);
+
+/// Waits for `events` on `fd` in slices until `deadline` or `stopping`; false then.
+bool wait_until(int fd, short events, clock_type::time_point deadline,
+                const std::atomic<bool>& stopping) {
+  while (!stopping) {
+    auto left = milliseconds_until(deadline);
+    if (left == 0)
+      return false;
+    pollfd p{fd, events, 0};
+    if (::poll(&p, 1, std::min(left, dial_slice_ms)) > 0)
+      return true;
+  }
+  return false;
+}
+
+/// A connected, non-blocking TCP socket, or -1. Bounded by `deadline` and `stopping`: a
+/// blocking connect to an address that drops SYNs waits minutes.
+int dial_tcp(const std::string& host, const std::string& port,
+             clock_type::time_point deadline, const std::atomic<bool>& stopping) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -33,10 +55,19 @@ int dial_tcp(const std::string& host, const std::string& port) {
     return -1;
   int fd = -1;
   for (auto* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                  a->ai_protocol);
     if (fd < 0)
       continue;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+    bool connected = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    if (!connected && errno == EINPROGRESS &&
+        wait_until(fd, POLLOUT, deadline, stopping)) {
+      int failure = 0;
+      socklen_t size = sizeof failure;
+      connected =
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &size) == 0 && failure == 0;
+    }
+    if (!connected) {
       ::close(fd);
       fd = -1;
     }
@@ -136,23 +167,26 @@ SSL_CTX* client_context(const tls_settings& tls, std::string& error) {
 
 std::unique_ptr<transport>
 transport::dial(const std::string& host, const std::string& port, const tls_settings& tls,
-                clock_type::time_point deadline, std::string& error, bool& tls_refused) {
+                clock_type::time_point deadline, const std::atomic<bool>& stopping,
+                std::string& error, bool& tls_refused) {
   tls_refused = false;
-  int fd = dial_tcp(host, port);
+  int fd = dial_tcp(host, port, deadline, stopping);
   if (fd < 0) {
     error = "cannot connect to " + host + ":" + port;
     return nullptr;
   }
-  if (!tls.enabled)
+  if (!tls.enabled) {
+    // Plain writes block (a full socket waits, as the caller expects of a send).
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return std::unique_ptr<transport>(new transport(fd, nullptr, nullptr));
+  }
   auto* context = client_context(tls, error);
   if (context == nullptr) {
     ::close(fd);
     tls_refused = true;
     return nullptr;
   }
-  // Non-blocking from here: reads wait in poll() without holding the session.
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  // Non-blocking stays: reads wait in poll() without holding the session.
   auto* ssl = SSL_new(context);
   std::unique_ptr<transport> stream(new transport(fd, context, ssl));
   SSL_set_fd(ssl, fd);
@@ -188,7 +222,7 @@ transport::dial(const std::string& host, const std::string& port, const tls_sett
       tls_refused = true;
       return nullptr;
     }
-    if (!stream->wait_for(events, milliseconds_until(deadline))) {
+    if (!wait_until(fd, events, deadline, stopping)) {
       error = "TLS handshake with " + host + ":" + port + " timed out";
       return nullptr;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -22,12 +23,14 @@ struct tls_settings {
 class transport {
 public:
   /// Connects to host:port and, with TLS, completes the handshake (checking the
-  /// server's certificate against the trusted ones and `host`) before `deadline`.
-  /// nullptr when it cannot; `error` then says why, and `tls_refused` whether the
-  /// server was reached but its TLS session refused (a retry would fail the same way).
+  /// server's certificate against the trusted ones and `host`) before `deadline`, or
+  /// gives up within 100 ms of `stopping`. nullptr when it cannot; `error` then says
+  /// why, and `tls_refused` whether the server was reached but its TLS session refused
+  /// (a retry would fail the same way).
   static std::unique_ptr<transport> dial(const std::string& host, const std::string& port,
                                          const tls_settings& tls,
                                          std::chrono::steady_clock::time_point deadline,
+                                         const std::atomic<bool>& stopping,
                                          std::string& error, bool& tls_refused);
   ~transport();
   transport(const transport&) = delete;

@@ -23,13 +23,13 @@ struct fake_server {
   int listener = -1;
   std::uint16_t port = 0;
 
-  fake_server() {
+  explicit fake_server(int backlog = 4) {
     listener = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(listener, 4);
+    ::listen(listener, backlog);
     socklen_t size = sizeof address;
     ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
     port = ntohs(address.sin_port);
@@ -345,4 +345,33 @@ CAF_TEST(a write blocked on a silent server does not keep the client from reconn
   ::shutdown(server.listener, SHUT_RDWR);
   script.join();
   ::close(frozen);
+}
+
+CAF_TEST(connect gives up at its timeout on a server whose SYNs go unanswered) {
+  // A listener with a backlog of 0 and one connection queued drops further SYNs: a
+  // blocking connect would wait out the kernel's SYN retries (about two minutes).
+  fake_server server{0};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(server.port);
+  int queued = ::socket(AF_INET, SOCK_STREAM, 0);
+  ::connect(queued, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  client::connect_options options;
+  options.connect_timeout = std::chrono::seconds{1};
+  auto started = std::chrono::steady_clock::now();
+  auto attempt = std::async(std::launch::async, [&] {
+    try {
+      client::client::connect("127.0.0.1:" + std::to_string(server.port), "sk_test",
+                              options);
+    } catch (const client::call_error& e) {
+      return e.name();
+    }
+    return std::string{"connected"};
+  });
+  CAF_REQUIRE(attempt.wait_for(std::chrono::seconds{30}) == std::future_status::ready);
+  auto took = std::chrono::steady_clock::now() - started;
+  CAF_CHECK_EQUAL(attempt.get(), "unavailable");
+  CAF_CHECK_LESS(took, std::chrono::seconds{3});
+  ::close(queued);
 }
