@@ -544,19 +544,36 @@ private:
     schedule(change(key, stored), true, resource_state::expired);
   }
 
-  /// Removes the resource's row; a work of it still queued or running is left to end,
-  /// its result ignored (it counts against its namespace until then).
+  /// Removes the resource's row. Its work still queued is withdrawn in the same commit
+  /// (a job of this very step is not created at all); one already running is left to
+  /// end, its result ignored. Either counts against its namespace until its job ends.
   void remove(const std::string& key) {
     const auto* stored = find(key);
     if (stored == nullptr)
       return;
     touched_.insert(stored->namespace_name);
-    if (has_work(*stored))
+    if (has_work(*stored) && !drop_new_job(stored->work_job_id)) {
       new_orphans.emplace_back(stored->work_job_id, stored->namespace_name);
+      write.withdraw.push_back(stored->work_job_id);
+    }
     if (removed_.insert(key).second)
       write.removed.push_back(
           resource_key{st_.context.cluster_id, stored->kind, stored->id});
     changed.erase(key);
+  }
+
+  /// Takes back a work job this step creates; false when `job_id` is not one.
+  bool drop_new_job(const std::string& job_id) {
+    auto it = new_jobs_.find(job_id);
+    if (it == new_jobs_.end())
+      return false;
+    auto index = it->second;
+    write.jobs.erase(write.jobs.begin() + static_cast<std::ptrdiff_t>(index));
+    new_jobs_.erase(it);
+    for (auto& [id, position] : new_jobs_)
+      if (position > index)
+        --position;
+    return true;
   }
 
   /// A job ended that belongs to no resource: if a removed resource's, its slot is free.

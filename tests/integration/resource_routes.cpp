@@ -343,6 +343,28 @@ CAF_TEST(an informer runs and keeps its last run across a restart) {
   CAF_CHECK(kind["informError"].is_null());
 }
 
+CAF_TEST(a delete withdraws the queued work of the resource) {
+  inform({user("42", {{"n", 1}}), user("43", {{"n", 1}})});
+  auto job_42 = get("42")["jobId"].get<std::string>();
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 204u);
+  // The withdrawn job ended with the removal: its status says so at once (a live job
+  // would keep this poll for its ttl, and then answer pending).
+  auto status = data("GET", "/jobs/" + job_42 + "?ttl=5000");
+  CAF_REQUIRE_EQUAL(status.status, 200u);
+  CAF_CHECK_EQUAL(json_field(status.body, "status"), "failure");
+  // The controller is given 43's work only, also after a restart.
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(work[0])["id"]), "43");
+  finish(work[0], R"({"action":"synced"})");
+  wait_for_state("43", "synced");
+  crash_and_restart();
+  CAF_CHECK(take_work(5000).empty());
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  status = data("GET", "/jobs/" + job_42 + "?ttl=5000");
+  CAF_CHECK_EQUAL(json_field(status.body, "status"), "failure");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 // Namespaces (max_workers, expiry, retention), invalidate and delete.
