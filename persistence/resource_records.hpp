@@ -72,7 +72,7 @@ struct resource_kind_record {
   /// When the informer's last successful run started (0: never; 0 in a write keeps the
   /// stored time).
   timestamp_ms last_informed_at = 0;
-  /// Why the informer's last run failed (empty: it did not); answered, never stored.
+  /// Why the informer's last run failed (empty: it did not); stored with its last run.
   std::string inform_error;
 
   bool operator==(const resource_kind_record&) const = default;
