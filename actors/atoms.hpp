@@ -12,6 +12,7 @@ using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using dispatch_atom = caf::atom_constant<caf::atom("dispatch")>;
 using poll_expired_atom = caf::atom_constant<caf::atom("pollexp")>;
 using requeue_atom = caf::atom_constant<caf::atom("requeue")>;
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
 using job_done_atom = caf::atom_constant<caf::atom("jobdone")>;
 using machine_inactive_atom = caf::atom_constant<caf::atom("machinact")>;
 using machine_alive_atom = caf::atom_constant<caf::atom("machalive")>;

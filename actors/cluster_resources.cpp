@@ -1,10 +1,14 @@
 #include "actors/cluster_state.hpp"
 
+#include "actors/activity.hpp"
+#include "actors/job_lifecycle.hpp"
 #include "actors/resource_informers.hpp"
 
 #include "metrics/catalog.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <unordered_map>
 
 // The cluster's side of resource controllers: it spawns the resources actor, commits its
 // writes (stamping the work jobs like its own creates, so a restart finds them), admits
@@ -24,6 +28,108 @@ void start_resources(self_pointer self) {
   st.resources = spawn_resources(self, std::move(context));
 }
 
+namespace {
+
+using done_promise = caf::typed_response_promise<done_atom>;
+
+/// Puts jobs withdrawn for a write that did not commit back in their queues: their
+/// resources are still there, and so are their rows, pending.
+void requeue_withdrawn(self_pointer self, std::vector<job_record> jobs) {
+  auto& st = self->state;
+  for (auto& job : jobs) {
+    auto it = st.jobs.find(job.id);
+    if (it == st.jobs.end() || st.services.count(it->second.pool) == 0)
+      continue;
+    self->send(pool_for_work(self, it->second.pool), enqueue_atom::value, std::move(job));
+  }
+}
+
+/// The withdrawn jobs' ends are durable: they finish like any job (waiters, the index,
+/// and the resources actor, where a removed resource's job frees its namespace's slot).
+void finish_withdrawn(self_pointer self, std::vector<job_record>& ended) {
+  if (ended.empty())
+    return;
+  std::vector<event_record> events;
+  for (auto& job : ended) {
+    metrics::jobs().failed.add();
+    events.push_back(
+        activity::job_failed(job, "withdrawn from its queue: its resource was removed"));
+    job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
+                          job.cache_key, job.resulted_at};
+    on_job_finished(self, finished);
+  }
+  caf::anon_send(self->state.context.writer, std::move(events));
+}
+
+/// Commits `write` with the ends of the `withdrawn` jobs, then admits its work jobs.
+void send_resource_write(self_pointer self, resource_write write,
+                         std::vector<job_record> withdrawn, done_promise promise) {
+  auto& st = self->state;
+  auto now = wall_now(self);
+  std::vector<job_record> ended;
+  for (const auto& job : withdrawn) {
+    ended.push_back(job);
+    lifecycle::withdraw(ended.back(), now);
+    write.job_states.push_back(lifecycle::state_of(ended.back()));
+  }
+  auto jobs = write.jobs;
+  self->request(st.context.writer, caf::infinite, std::move(write))
+      .then(
+          [self, promise, jobs = std::move(jobs),
+           ended = std::move(ended)](done_atom) mutable {
+            for (auto& job : jobs) {
+              metrics::jobs().created.add();
+              admit_job(self, std::move(job));
+            }
+            finish_withdrawn(self, ended);
+            promise.deliver(done_atom::value);
+          },
+          [self, promise, withdrawn = std::move(withdrawn)](caf::error& err) mutable {
+            requeue_withdrawn(self, std::move(withdrawn));
+            promise.deliver(err);
+          });
+}
+
+/// Takes the jobs `write.withdraw` names out of their pools' queues, then commits the
+/// write with their ends. A job no longer queued (dispatched, or never admitted) is
+/// left to run: the resources actor ignores its result.
+void withdraw_then_commit(self_pointer self, resource_write write, done_promise promise) {
+  auto& st = self->state;
+  std::unordered_map<pool_id, std::vector<std::string>> by_pool;
+  for (const auto& id : write.withdraw)
+    if (auto it = st.jobs.find(id); it != st.jobs.end() &&
+                                    it->second.status == job_status::pending &&
+                                    st.services.count(it->second.pool) > 0)
+      by_pool[it->second.pool].push_back(id);
+  write.withdraw.clear();
+  if (by_pool.empty()) {
+    send_resource_write(self, std::move(write), {}, std::move(promise));
+    return;
+  }
+  struct gathering {
+    resource_write write;
+    std::vector<job_record> withdrawn;
+    std::size_t waiting = 0;
+  };
+  auto g = std::make_shared<gathering>();
+  g->write = std::move(write);
+  g->waiting = by_pool.size();
+  auto answered = [self, g, promise](std::vector<job_record> jobs) mutable {
+    for (auto& job : jobs)
+      g->withdrawn.push_back(std::move(job));
+    if (--g->waiting == 0)
+      send_resource_write(self, std::move(g->write), std::move(g->withdrawn), promise);
+  };
+  for (auto& [pool, ids] : by_pool)
+    self->request(pool_for_work(self, pool), caf::infinite, withdraw_atom::value,
+                  std::move(ids))
+        .then([answered](
+                  std::vector<job_record>& jobs) mutable { answered(std::move(jobs)); },
+              [answered](caf::error&) mutable { answered({}); });
+}
+
+} // namespace
+
 caf::result<done_atom> commit_resources(self_pointer self, resource_write& write) {
   auto& st = self->state;
   const auto& cluster_id = st.context.cluster.id;
@@ -41,17 +147,7 @@ caf::result<done_atom> commit_resources(self_pointer self, resource_write& write
   for (auto& a : write.args)
     a.cluster_id = cluster_id;
   auto promise = self->make_response_promise<done_atom>();
-  auto jobs = write.jobs;
-  self->request(st.context.writer, caf::infinite, std::move(write))
-      .then(
-          [self, promise, jobs = std::move(jobs)](done_atom) mutable {
-            for (auto& job : jobs) {
-              metrics::jobs().created.add();
-              admit_job(self, std::move(job));
-            }
-            promise.deliver(done_atom::value);
-          },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+  withdraw_then_commit(self, std::move(write), promise);
   return promise;
 }
 

@@ -78,6 +78,12 @@ job_status stall(job_record& job, timestamp_ms now) {
   return job.status;
 }
 
+void withdraw(job_record& job, timestamp_ms now) {
+  job.status = job_status::failure;
+  job.resulted_at = now;
+  job.revision += 1;
+}
+
 bool recover(job_record& job, timestamp_ms now) {
   if (job.status == job_status::running || job.status == job_status::stalled) {
     stall(job, now);

@@ -47,6 +47,10 @@ void undo(job_record& job, resolution_undo replaced);
 /// status.
 job_status stall(job_record& job, timestamp_ms now);
 
+/// pending -> failure without an attempt: the job is withdrawn from its queue (the work
+/// of a removed resource).
+void withdraw(job_record& job, timestamp_ms now);
+
 /// A job found pending, running or stalled at start: a running attempt counts as stalled
 /// (it was spent when dispatched). Returns true when the state changed and must be
 /// written.

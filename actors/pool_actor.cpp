@@ -301,6 +301,22 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
           }
         return false;
       },
+      [self](withdraw_atom, const std::vector<std::string>& ids) {
+        auto& pending = self->state.pending;
+        std::vector<job_record> withdrawn;
+        // Linear, like replace_args: a removal of a resource with queued work is rare.
+        for (auto it = pending.begin();
+             it != pending.end() && withdrawn.size() < ids.size();) {
+          if (std::find(ids.begin(), ids.end(), it->id) == ids.end()) {
+            ++it;
+            continue;
+          }
+          withdrawn.push_back(std::move(*it));
+          it = pending.erase(it);
+        }
+        metrics::jobs().pending.add(-static_cast<std::int64_t>(withdrawn.size()));
+        return withdrawn;
+      },
       [self](stop_atom) { self->quit(); },
   };
 }

@@ -47,6 +47,10 @@ using pool_actor = caf::typed_actor<
     /// Replaces the arguments of a queued job (a resource's newer object); false when
     /// the job is not queued here.
     caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
+    /// Takes the given jobs out of the queue (the works of removed resources) and
+    /// answers those it held; a job already dispatched runs on.
+    caf::replies_to<withdraw_atom,
+                    std::vector<std::string>>::with<std::vector<job_record>>,
     /// The cluster retired the pool: it stops.
     caf::reacts_to<stop_atom>>;
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace diffplane::resources {
 
@@ -46,6 +47,20 @@ nlohmann::json decode_json_payload(const std::string& payload) {
   if (!base64_decode(payload, bytes))
     return nlohmann::json::value_t::discarded;
   return nlohmann::json::from_msgpack(bytes, true, false);
+}
+
+/// An integer as the SDK should read it: its msgpack decoder (msgpackr) makes a 64-bit
+/// msgpack integer a BigInt, so one beyond 32 bits that a double holds exactly (at most
+/// 2^53-1 either way) goes as a double, which it reads as a number. Beyond that a double
+/// would round it: it stays exact, as a 64-bit integer (a BigInt in JavaScript).
+nlohmann::json sdk_integer(std::int64_t value) {
+  constexpr std::int64_t max_safe = (std::int64_t{1} << 53) - 1;
+  if (value >= std::numeric_limits<std::int32_t>::min() &&
+      value <= std::numeric_limits<std::uint32_t>::max())
+    return value;
+  if (value >= -max_safe && value <= max_safe)
+    return static_cast<double>(value);
+  return value;
 }
 
 std::string shortened(std::string text, std::size_t most = 500) {
@@ -96,7 +111,7 @@ std::string work_args(const resource_record& resource) {
       {"kind", resource.kind},
       {"id", resource.id},
       {"object", nlohmann::json::parse(resource.object_json, nullptr, false)},
-      {"version", resource.has_version ? nlohmann::json(resource.version) : nullptr},
+      {"version", resource.has_version ? sdk_integer(resource.version) : nullptr},
       {"namespace", resource.namespace_name},
       {"attempt", resource.attempts}};
   return base64_encode(nlohmann::json::to_msgpack(nlohmann::json::array({argument})));

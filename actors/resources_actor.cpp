@@ -79,9 +79,14 @@ struct informed_op {
   timestamp_ms started_at = 0;
   std::vector<resource_input> items;
 };
-using operation =
-    std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op, lost_job_op,
-                 kind_op, namespace_op, command_op, scan_op, release_op, informed_op>;
+/// An informer run of `kind` failed with `error`: stored as the kind's informError.
+struct inform_failed_op {
+  std::string kind;
+  std::string error;
+};
+using operation = std::variant<inform_op, finished_op, dispatched_op, retry_op, rework_op,
+                               lost_job_op, kind_op, namespace_op, command_op, scan_op,
+                               release_op, informed_op, inform_failed_op>;
 
 /// A generator seeded with eight words of entropy (see cluster_behavior).
 std::mt19937_64 seeded() {
@@ -387,6 +392,8 @@ public:
     settings.updated_at = now_;
     auto& row = kind_row(settings.kind);
     settings.last_informed_at = row.last_informed_at;
+    // A settings change keeps the informer's error (or the one this step stores).
+    settings.inform_error = row.inform_error;
     row = settings;
     kinds[settings.kind] = std::move(settings);
   }
@@ -485,8 +492,15 @@ public:
 
   /// The informer run of `kind` that started at `started_at` is written by this step.
   void informed(const std::string& kind, timestamp_ms started_at) {
-    kind_row(kind).last_informed_at = started_at;
+    auto& row = kind_row(kind);
+    row.last_informed_at = started_at;
+    row.inform_error.clear();
     informed_runs.emplace_back(kind, started_at);
+  }
+
+  /// An informer run of `kind` failed: its error is stored with the kind's last run.
+  void informer_failed(const std::string& kind, const std::string& error) {
+    kind_row(kind).inform_error = error;
   }
 
   bool writes_nothing() const {
@@ -504,7 +518,8 @@ public:
   std::unordered_map<std::string, resource_kind_record> kinds;
   /// Namespaces whose settings this step changes.
   std::unordered_map<std::string, resource_namespace_record> namespaces;
-  /// Resources removed (keys), and the jobs they leave queued or running (job, namespace).
+  /// Resources removed (keys), and the jobs they leave queued or running (job,
+  /// namespace).
   std::unordered_set<std::string> removed_;
   std::vector<std::pair<std::string, std::string>> new_orphans;
   /// Jobs of removed resources that ended.
@@ -544,19 +559,36 @@ private:
     schedule(change(key, stored), true, resource_state::expired);
   }
 
-  /// Removes the resource's row; a work of it still queued or running is left to end,
-  /// its result ignored (it counts against its namespace until then).
+  /// Removes the resource's row. Its work still queued is withdrawn in the same commit
+  /// (a job of this very step is not created at all); one already running is left to
+  /// end, its result ignored. Either counts against its namespace until its job ends.
   void remove(const std::string& key) {
     const auto* stored = find(key);
     if (stored == nullptr)
       return;
     touched_.insert(stored->namespace_name);
-    if (has_work(*stored))
+    if (has_work(*stored) && !drop_new_job(stored->work_job_id)) {
       new_orphans.emplace_back(stored->work_job_id, stored->namespace_name);
+      write.withdraw.push_back(stored->work_job_id);
+    }
     if (removed_.insert(key).second)
       write.removed.push_back(
           resource_key{st_.context.cluster_id, stored->kind, stored->id});
     changed.erase(key);
+  }
+
+  /// Takes back a work job this step creates; false when `job_id` is not one.
+  bool drop_new_job(const std::string& job_id) {
+    auto it = new_jobs_.find(job_id);
+    if (it == new_jobs_.end())
+      return false;
+    auto index = it->second;
+    write.jobs.erase(write.jobs.begin() + static_cast<std::ptrdiff_t>(index));
+    new_jobs_.erase(it);
+    for (auto& [id, position] : new_jobs_)
+      if (position > index)
+        --position;
+    return true;
   }
 
   /// A job ended that belongs to no resource: if a removed resource's, its slot is free.
@@ -600,7 +632,8 @@ private:
   }
 
   /// The row of `kind` this step writes: one per kind, as one statement may not write a
-  /// row twice; a new one starts from the kind's settings as this step sees them.
+  /// row twice; a new one starts from the kind's settings as this step sees them, with
+  /// the informer's error in effect (every write of the row stores it).
   resource_kind_record& kind_row(const std::string& kind) {
     for (auto& row : write.kinds)
       if (row.kind == kind)
@@ -743,6 +776,18 @@ void adopt_informer_runs(self_pointer self, const std::vector<job_record>& runs)
     configure_informer(self, settings);
 }
 
+void step(self_pointer self);
+
+/// A run of `kind` failed: the next interval may start one, and its error is stored
+/// with the kind (shown as informError, also after a restart or a hand-off).
+void informer_failed(self_pointer self, const std::string& kind,
+                     const std::string& error) {
+  auto& st = self->state;
+  st.informers.failed(kind, error);
+  st.queue.push_back(inform_failed_op{kind, st.informers.last_error(kind)});
+  step(self);
+}
+
 /// A kind's informer timer fired: starts a run unless one is in flight. Its job is
 /// committed (and admitted) on its own, apart from the steps.
 void run_informer(self_pointer self, const std::string& kind, std::uint64_t generation) {
@@ -770,8 +815,8 @@ void run_informer(self_pointer self, const std::string& kind, std::uint64_t gene
               auto& st = self->state;
               if (st.informers.kind_of(job_id) == nullptr)
                 return;
-              st.informers.failed(kind, "the run's job could not be stored: " +
-                                            message_of(err));
+              informer_failed(self, kind,
+                              "the run's job could not be stored: " + message_of(err));
               spdlog::warn("event=informer_failed cluster={} kind={} reason=\"{}\"",
                            st.context.cluster_id, kind, st.informers.last_error(kind));
             });
@@ -793,7 +838,7 @@ bool informer_finished(self_pointer self, job_finished& finished) {
       informer_outcome_of(finished.row.status, finished.row.result_type,
                           finished.row.result, st.context.options.decode_informed);
   if (!outcome.ok) {
-    st.informers.failed(kind, outcome.error);
+    informer_failed(self, kind, outcome.error);
     spdlog::warn("event=informer_failed cluster={} kind={} job={} reason=\"{}\"",
                  st.context.cluster_id, kind, finished.row.id, outcome.error);
     return true;
@@ -830,6 +875,9 @@ void apply(self_pointer self, step_plan& plan) {
   arm_scan(self);
   for (auto& [kind, settings] : plan.kinds)
     st.kinds[kind] = std::move(settings);
+  // The informer's error as stored, for the next write of the row (kind_row).
+  for (const auto& row : plan.write.kinds)
+    st.kinds[row.kind].inform_error = row.inform_error;
   for (auto& [key, due] : plan.timers)
     arm_retry(self, key, due);
   for (auto& [key, job_id] : plan.replaces) {
@@ -861,14 +909,14 @@ void take_namespace_op(self_pointer self, step_plan& plan, operation& op) {
         promise.deliver(effective_namespace(self->state, name));
     });
   } else if (auto* command = std::get_if<command_op>(&op)) {
-    plan.replies.emplace_back([promise = command->promise,
-                               result = plan.command(command->command)](
-                                  const caf::error* err) mutable {
-      if (err != nullptr)
-        promise.deliver(*err);
-      else
-        promise.deliver(std::move(result));
-    });
+    plan.replies.emplace_back(
+        [promise = command->promise,
+         result = plan.command(command->command)](const caf::error* err) mutable {
+          if (err != nullptr)
+            promise.deliver(*err);
+          else
+            promise.deliver(std::move(result));
+        });
   } else if (std::holds_alternative<scan_op>(op)) {
     plan.scan();
   } else if (auto* release = std::get_if<release_op>(&op)) {
@@ -984,6 +1032,8 @@ void step(self_pointer self) {
         plan->inform(item);
       items += informed->items.size();
       plan->informed(informed->kind, informed->started_at);
+    } else if (auto* failed = std::get_if<inform_failed_op>(&op)) {
+      plan->informer_failed(failed->kind, failed->error);
     } else {
       take_namespace_op(self, *plan, op);
     }
@@ -1062,8 +1112,12 @@ void restore(self_pointer self, resources_snapshot& snapshot) {
   auto& st = self->state;
   st.events.start(snapshot.last_event_seq, st.context.options.events_in_memory);
   // Informers are scheduled once the cluster tells its live runs (adopt_informer_runs).
-  for (auto& kind : snapshot.kinds)
+  for (auto& kind : snapshot.kinds) {
+    // Its last run failed (after the last success): the error as stored.
+    if (!kind.inform_error.empty())
+      st.informers.failed(kind.kind, kind.inform_error);
     st.kinds.insert_or_assign(kind.kind, std::move(kind));
+  }
   for (auto& ns : snapshot.namespaces)
     st.namespaces.insert_or_assign(ns.name, std::move(ns));
   // The works of each namespace and the resources waiting for a slot (oldest first) are
@@ -1160,8 +1214,8 @@ resources_actor::behavior_type resources_behavior(self_pointer self,
         enqueue(self, rework_op{std::move(key), std::move(job_id)});
       },
       [self](kick_atom) { step(self); },
-      [self](resource_namespace_request& request)
-          -> caf::result<resource_namespace_record> {
+      [self](
+          resource_namespace_request& request) -> caf::result<resource_namespace_record> {
         if (!request.change)
           return effective_namespace(self->state, request.name);
         auto promise = self->make_response_promise<resource_namespace_record>();

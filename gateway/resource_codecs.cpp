@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -106,6 +107,31 @@ std::string tags_member(const json& item, const std::string& prefix) {
   return it->dump();
 }
 
+/// A version: an integer from 0 to 2^63-1, or a double that stands for one up to 2^53-1
+/// (an informer in JavaScript returns a number beyond 32 bits so: msgpackr packs it as
+/// a double).
+std::int64_t version_member(const json& value, const std::string& prefix) {
+  auto refused = [&] {
+    return bad_input(prefix + "version",
+                     prefix + "version must be an integer from 0 to 2^63-1");
+  };
+  if (value.is_number_float()) {
+    auto d = value.get<double>();
+    if (!(d >= 0 && d <= 9007199254740991.0) || std::trunc(d) != d)
+      throw refused();
+    return static_cast<std::int64_t>(d);
+  }
+  if (value.is_number_unsigned()) {
+    if (value.get<std::uint64_t>() >
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      throw refused();
+    return value.get<std::int64_t>();
+  }
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0)
+    throw refused();
+  return value.get<std::int64_t>();
+}
+
 resource_input decode_item(const json& item, const std::string& prefix) {
   if (!item.is_object())
     throw bad_input(prefix.substr(0, prefix.size() - 1),
@@ -117,18 +143,8 @@ resource_input decode_item(const json& item, const std::string& prefix) {
   check_id(input.id, prefix + "id");
   input.object_json = object_member(item, "object", prefix, true);
   if (auto it = item.find("version"); it != item.end() && !it->is_null()) {
-    if (!it->is_number_integer() ||
-        (it->is_number_integer() && !it->is_number_unsigned() &&
-         it->get<std::int64_t>() < 0))
-      throw bad_input(prefix + "version",
-                      prefix + "version must be an integer from 0 to 2^63-1");
-    if (it->is_number_unsigned() &&
-        it->get<std::uint64_t>() >
-            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      throw bad_input(prefix + "version",
-                      prefix + "version must be an integer from 0 to 2^63-1");
     input.has_version = true;
-    input.version = it->get<std::int64_t>();
+    input.version = version_member(*it, prefix);
   }
   if (auto it = item.find("namespace"); it != item.end() && !it->is_null()) {
     input.namespace_name = string_member(item, "namespace", prefix, true);

@@ -72,7 +72,7 @@ struct resource_kind_record {
   /// When the informer's last successful run started (0: never; 0 in a write keeps the
   /// stored time).
   timestamp_ms last_informed_at = 0;
-  /// Why the informer's last run failed (empty: it did not); answered, never stored.
+  /// Why the informer's last run failed (empty: it did not); stored with its last run.
   std::string inform_error;
 
   bool operator==(const resource_kind_record&) const = default;
@@ -100,6 +100,12 @@ struct resource_write {
   std::vector<resource_key> removed;
   /// The state changes of these rows, numbered (resource_events.hpp).
   std::vector<resource_event_record> events;
+  /// Work jobs of removed resources to withdraw from their pools if still queued (the
+  /// resources actor asks; the cluster answers with `job_states`).
+  std::vector<std::string> withdraw;
+  /// The ends of the withdrawn jobs, committed with the removal: a job leaves its queue
+  /// in the same commit as its resource, so no restart finds it queued again.
+  std::vector<job_state_write> job_states;
 
   bool operator==(const resource_write&) const = default;
 };
@@ -201,7 +207,7 @@ template <class Inspector> auto inspect(Inspector& f, job_args_update& x) {
 
 template <class Inspector> auto inspect(Inspector& f, resource_write& x) {
   return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.namespaces, x.removed,
-           x.events);
+           x.events, x.withdraw, x.job_states);
 }
 
 template <class Inspector> auto inspect(Inspector& f, loaded_resource& x) {

@@ -1,7 +1,7 @@
 #include "persistence/sql_resources.hpp"
 
-#include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_resource_events.hpp"
+#include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_values.hpp"
 
 namespace diffplane::persistence::sql {
@@ -145,7 +145,7 @@ void write_resource_kinds(pqxx::transaction_base& txn,
   };
   std::string query = "INSERT INTO resource_kinds (cluster_id, kind, backoff_base_ms, "
                       "backoff_cap_ms, timeout_seconds, updated_at, "
-                      "inform_interval_seconds, last_informed_at) VALUES ";
+                      "inform_interval_seconds, last_informed_at, inform_error) VALUES ";
   const char* separator = "";
   for (const auto* k : rows) {
     query += separator;
@@ -155,17 +155,21 @@ void write_resource_kinds(pqxx::transaction_base& txn,
              positive_or_null(k->timeout_seconds) + "::integer," +
              timestamp_or_now(k->updated_at) + "," +
              positive_or_null(k->inform_interval_seconds) + "::integer," +
-             timestamp(k->last_informed_at) + ")";
+             timestamp(k->last_informed_at) + "," + text_or_null(txn, k->inform_error) +
+             ")";
     separator = ",";
   }
-  query += " ON CONFLICT (cluster_id, kind) DO UPDATE SET "
-           "backoff_base_ms = excluded.backoff_base_ms, "
-           "backoff_cap_ms = excluded.backoff_cap_ms, "
-           "timeout_seconds = excluded.timeout_seconds, updated_at = excluded.updated_at, "
-           "inform_interval_seconds = excluded.inform_interval_seconds, "
-           // A settings change (no time) keeps the informer's last run.
-           "last_informed_at = coalesce(excluded.last_informed_at, "
-           "resource_kinds.last_informed_at)";
+  query +=
+      " ON CONFLICT (cluster_id, kind) DO UPDATE SET "
+      "backoff_base_ms = excluded.backoff_base_ms, "
+      "backoff_cap_ms = excluded.backoff_cap_ms, "
+      "timeout_seconds = excluded.timeout_seconds, updated_at = excluded.updated_at, "
+      "inform_interval_seconds = excluded.inform_interval_seconds, "
+      // A settings change (no time) keeps the informer's last run.
+      "last_informed_at = coalesce(excluded.last_informed_at, "
+      "resource_kinds.last_informed_at), "
+      // The row's writer carries the error in effect (resources_actor.cpp, kind_row).
+      "inform_error = excluded.inform_error";
   txn.exec(query);
 }
 
@@ -177,11 +181,12 @@ resources_snapshot load_resources(pqxx::transaction_base& txn,
                 "coalesce(backoff_cap_ms, 0), coalesce(timeout_seconds, 0), " +
                 epoch_ms("updated_at") + ", coalesce(inform_interval_seconds, 0), " +
                 epoch_ms("last_informed_at") +
-                " FROM resource_kinds WHERE cluster_id = " + text(txn, cluster_id)))
+                ", coalesce(inform_error, '') FROM resource_kinds WHERE cluster_id = " +
+                text(txn, cluster_id)))
     snapshot.kinds.push_back(resource_kind_record{
         row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
         row[3].as<std::int64_t>(), row[4].as<std::int32_t>(), row[5].as<timestamp_ms>(),
-        row[6].as<std::int32_t>(), row[7].as<timestamp_ms>(), {}});
+        row[6].as<std::int32_t>(), row[7].as<timestamp_ms>(), row[8].as<std::string>()});
   snapshot.namespaces = load_resource_namespaces(txn, cluster_id);
   snapshot.resources = load_resource_rows(txn, cluster_id);
   snapshot.last_event_seq = last_resource_event(txn, cluster_id);

@@ -5,8 +5,8 @@
 #include "persistence/sql_jobs.hpp"
 #include "persistence/sql_leases.hpp"
 #include "persistence/sql_machines.hpp"
-#include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_resource_events.hpp"
+#include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_resources.hpp"
 
 #include <algorithm>
@@ -133,11 +133,17 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   auto inserted = sql::insert_or_skip_jobs(txn, chosen);
 
   std::unordered_map<std::string, const job_state_write*> newest;
-  for (const auto& w : job_states_) {
+  auto take_state = [&newest](const job_state_write& w) {
     auto& slot = newest[sql::job_key(w.cluster_id, w.id)];
     if (slot == nullptr || slot->revision < w.revision)
       slot = &w;
-  }
+  };
+  for (const auto& w : job_states_)
+    take_state(w);
+  // Work jobs withdrawn with their resources' removal end in the same statement.
+  for (const auto& write : resources_)
+    for (const auto& w : write.job_states)
+      take_state(w);
   // write_jobs cannot update a row it inserts: such a job goes in with its newest state.
   std::vector<job_record> inserted_changed;
   inserted_changed.reserve(generated.size());

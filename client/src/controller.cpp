@@ -1,5 +1,7 @@
 #include "diffplane/client/controller.hpp"
 
+#include <cmath>
+#include <string>
 #include <string_view>
 
 namespace diffplane::client {
@@ -37,6 +39,18 @@ template <class T> T member_as(const msgpack::object& value, std::string_view na
   }
 }
 
+/// An integer the server may send as a msgpack double (beyond 32 bits, so that the SDK
+/// reads a number rather than a BigInt): exact up to 2^53-1.
+std::int64_t integer_member(const msgpack::object& value, std::string_view name) {
+  if (value.type != msgpack::type::FLOAT32 && value.type != msgpack::type::FLOAT64)
+    return member_as<std::int64_t>(value, name);
+  auto d = value.via.f64;
+  if (!(std::fabs(d) <= 9007199254740991.0) || std::trunc(d) != d)
+    throw decode_error("the member '" + std::string{name} +
+                       "' is not an integer: " + std::to_string(d));
+  return static_cast<std::int64_t>(d);
+}
+
 /// Whether `payload` is one msgpack map (fixmap, map 16 or map 32).
 bool is_map(const bytes& payload) {
   if (payload.empty())
@@ -64,7 +78,7 @@ work_argument read_work_argument(const msgpack::object& args) {
     else if (key == "object")
       out.object = &value;
     else if (key == "version" && value.type != msgpack::type::NIL)
-      out.version = member_as<std::int64_t>(value, key);
+      out.version = integer_member(value, key);
     else if (key == "namespace")
       out.namespace_name = member_as<std::string>(value, key);
     else if (key == "attempt")
@@ -82,12 +96,8 @@ inform_time read_inform_argument(const msgpack::object& args) {
     if (key != "lastRunAt" || value.type == msgpack::type::NIL)
       return;
     // Epoch milliseconds: the server sends a double, which the SDK reads as a number.
-    std::int64_t ms = 0;
-    if (value.type == msgpack::type::FLOAT32 || value.type == msgpack::type::FLOAT64)
-      ms = static_cast<std::int64_t>(value.via.f64);
-    else
-      ms = member_as<std::int64_t>(value, key);
-    out = std::chrono::system_clock::time_point{std::chrono::milliseconds{ms}};
+    out = std::chrono::system_clock::time_point{
+        std::chrono::milliseconds{integer_member(value, key)}};
   });
   return out;
 }

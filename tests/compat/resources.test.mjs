@@ -68,3 +68,23 @@ compatTest("resources: an SDK service is a controller", async (env, t) => {
   assert.equal(worker.reports("worked").filter((m) => m.resource.id === "ada").length, 1);
   t.diagnostic(`${worker.reports("worked").length} works`);
 });
+
+compatTest("resources: a version beyond 32 bits reaches work as a number", async (env) => {
+  const worker = await env.startWorker("resources", { jobPollWaitTime: 5000 });
+  const versions = { big: 2 ** 40, safe: Number.MAX_SAFE_INTEGER };
+  const informed = await env.api.request("POST", "/resources", {
+    body: {
+      resources: Object.entries(versions).map(([id, version]) => ({
+        kind: "user",
+        id,
+        object: { id },
+        version,
+      })),
+    },
+  });
+  assert.equal(informed.status, 200, informed.text);
+  for (const id of Object.keys(versions)) await waitForState(env, id, "synced");
+  const worked = worker.reports("worked").map((m) => m.resource);
+  for (const [id, version] of Object.entries(versions))
+    assert.deepStrictEqual(worked.find((r) => r.id === id).version, version, id);
+});

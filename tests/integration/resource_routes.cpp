@@ -71,6 +71,15 @@ struct fixture {
     return parse_json(reply.body);
   }
 
+  /// The informer's next run of the user kind (null when none came in five polls).
+  json take_inform_run() {
+    for (int i = 0; i < 5; ++i)
+      for (const auto& job : take_work())
+        if (job["targetFn"] == "inform")
+          return job;
+    return nullptr;
+  }
+
   void finish(const json& job, const std::string& result_json) {
     auto reply = data("POST", "/jobs/" + job["id"].get<std::string>() + "/result",
                       json{{"result", resources::encode_payload(result_json)},
@@ -297,11 +306,7 @@ CAF_TEST(an informer runs and keeps its last run across a restart) {
   CAF_REQUIRE_EQUAL(put.status, 200u);
   CAF_CHECK_EQUAL(json(parse_json(put.body)["informIntervalSeconds"]), 1);
   // The first run starts at once and has never run before.
-  json run;
-  for (int i = 0; i < 5 && run.is_null(); ++i)
-    for (const auto& job : take_work())
-      if (job["targetFn"] == "inform")
-        run = job;
+  auto run = take_inform_run();
   CAF_REQUIRE(!run.is_null());
   CAF_CHECK_EQUAL(argument_of(run), (json{{"kind", "user"}, {"lastRunAt", nullptr}}));
   finish(run, R"([{"kind":"user","id":"42","object":{"n":1}}])");
@@ -341,6 +346,72 @@ CAF_TEST(an informer runs and keeps its last run across a restart) {
   CAF_CHECK_GREATER_OR_EQUAL(from_stored_time, 1u);
   CAF_CHECK_GREATER(informed_at(), last_run);
   CAF_CHECK(kind["informError"].is_null());
+}
+
+CAF_TEST(a delete withdraws the queued work of the resource) {
+  inform({user("42", {{"n", 1}}), user("43", {{"n", 1}})});
+  auto job_42 = get("42")["jobId"].get<std::string>();
+  CAF_CHECK_EQUAL(data("DELETE", "/resources/user/42").status, 204u);
+  // The withdrawn job ended with the removal: its status says so at once (a live job
+  // would keep this poll for its ttl, and then answer pending).
+  auto status = data("GET", "/jobs/" + job_42 + "?ttl=5000");
+  CAF_REQUIRE_EQUAL(status.status, 200u);
+  CAF_CHECK_EQUAL(json_field(status.body, "status"), "failure");
+  // The controller is given 43's work only, also after a restart.
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(work[0])["id"]), "43");
+  finish(work[0], R"({"action":"synced"})");
+  wait_for_state("43", "synced");
+  crash_and_restart();
+  CAF_CHECK(take_work(5000).empty());
+  CAF_CHECK_EQUAL(data("GET", "/resources/user/42").status, 404u);
+  status = data("GET", "/jobs/" + job_42 + "?ttl=5000");
+  CAF_CHECK_EQUAL(json_field(status.body, "status"), "failure");
+}
+
+CAF_TEST(an informer error is kept across a restart) {
+  auto put = data("PUT", "/resources-kinds/user", json{{"informIntervalSeconds", 60}});
+  CAF_REQUIRE_EQUAL(put.status, 200u);
+  auto run = take_inform_run();
+  CAF_REQUIRE(!run.is_null());
+  auto rejected =
+      data("POST", "/jobs/" + run["id"].get<std::string>() + "/result",
+           json{{"result", resources::encode_payload(R"({"message":"source down"})")},
+                {"resultType", "rejection"},
+                {"functionExecutionTime", 1}});
+  CAF_REQUIRE_EQUAL(rejected.status, 204u);
+  // Stored by a commit of its own, shortly after the result (the answer of GET comes
+  // from memory): waits for the row, so that the kill below comes after the commit.
+  auto stored_error = [&] {
+    pqxx::connection db{url};
+    pqxx::nontransaction sql{db};
+    auto rows = sql.exec("SELECT coalesce(inform_error, '') FROM resource_kinds "
+                         "WHERE kind = 'user'");
+    return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
+  };
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (stored_error() != "source down" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  CAF_REQUIRE_EQUAL(stored_error(), "source down");
+  auto kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_CHECK_EQUAL(kind["informError"], "source down");
+  crash_and_restart();
+  kind = parse_json(data("GET", "/resources-kinds/user").body);
+  CAF_CHECK_EQUAL(kind["informError"], "source down");
+  CAF_CHECK(kind["lastInformedAt"].is_null());
+  // The run after the restart (due at once) succeeds: the error is gone, also stored.
+  run = take_inform_run();
+  CAF_REQUIRE(!run.is_null());
+  finish(run, "[]");
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (!stored_error().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  CAF_CHECK(stored_error().empty());
+  CAF_CHECK(parse_json(data("GET", "/resources-kinds/user").body)["informError"].is_null());
+  crash_and_restart();
+  CAF_CHECK(
+      parse_json(data("GET", "/resources-kinds/user").body)["informError"].is_null());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

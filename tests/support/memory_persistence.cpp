@@ -155,6 +155,8 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
                                    "resource kind " + k.kind + " written twice");
         for (auto& job : write.jobs)
           store->jobs.emplace(job.cluster_id + "/" + job.id, job);
+        for (auto& w : write.job_states)
+          apply_state_write(*store, w);
         for (auto& update : write.args)
           if (auto it = store->jobs.find(update.cluster_id + "/" + update.job_id);
               it != store->jobs.end())

@@ -470,6 +470,67 @@ CAF_TEST(a delete during a running work is not undone by its result) {
   CAF_CHECK_EQUAL(stored("1").attempts, 1);
 }
 
+CAF_TEST(a delete withdraws the queued work in the same commit) {
+  put_namespace("limited", 1);
+  inform_in("limited", {"1", "2"});
+  // 1's work is queued; 2 waits for the namespace's only slot.
+  auto queued = stored("1").work_job_id;
+  CAF_REQUIRE(!queued.empty());
+  CAF_CHECK(stored("2").work_job_id.empty());
+  CAF_CHECK_EQUAL(command("1", true).outcome, "removed");
+  // The job ended with the removal: no controller is given it, not even after a restart.
+  const auto* job = store->job("c1", queued);
+  CAF_REQUIRE(job != nullptr);
+  CAF_CHECK_EQUAL(job->status, job_status::failure);
+  CAF_CHECK_EQUAL(job->attempts_used, 0);
+  // Its slot is free at once: 2 gets its work, the only one there is.
+  CAF_CHECK(!stored("2").work_job_id.empty());
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(work[0])["id"]), "2");
+  CAF_CHECK(finish(work[0], synced));
+  restart_cluster();
+  CAF_CHECK(take_work().empty());
+  CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
+}
+
+CAF_TEST(a delete that does not commit leaves the queued work in its queue) {
+  inform("42", "{}");
+  auto queued = stored("42").work_job_id;
+  store->failing = true;
+  ask_error<resource_command_result>(resource_command{"user", "42", true});
+  store->failing = false;
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::scheduled);
+  CAF_CHECK_EQUAL(store->job("c1", queued)->status, job_status::pending);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(work[0].id, queued);
+  CAF_CHECK(finish(work[0], synced));
+  CAF_CHECK_EQUAL(stored("42").state, resource_state::synced);
+}
+
+CAF_TEST(a resource informed and deleted in one step gets no work job) {
+  // The first inform's commit is in flight while the next two come: they form one step.
+  auto first =
+      self->request(cluster, caf::infinite, resource_inform_request{{item("1", "{}")}});
+  auto second =
+      self->request(cluster, caf::infinite, resource_inform_request{{item("42", "{}")}});
+  auto removal =
+      self->request(cluster, caf::infinite, resource_command{"user", "42", true});
+  run();
+  for (auto* informed : {&first, &second})
+    informed->receive([](std::vector<inform_result>&) {},
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  removal.receive(
+      [](resource_command_result& result) { CAF_CHECK_EQUAL(result.outcome, "removed"); },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK(store->resource("c1", "user", "42") == nullptr);
+  CAF_CHECK_EQUAL(work_jobs(), 1u);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(work[0])["id"]), "1");
+}
+
 CAF_TEST(a namespace keeps its settings across a restart) {
   put_namespace("limited", 3, 60, 0, 120);
   restart_cluster();

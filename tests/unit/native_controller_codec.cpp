@@ -173,6 +173,42 @@ CAF_TEST(an informer gets its last run and answers POST resources items) {
   CAF_CHECK_EQUAL(items[1].max_attempts, 0);
 }
 
+CAF_TEST(a version beyond 32 bits reads back exactly on both sides) {
+  client::resource<user> seen;
+  auto work = client::make_work_handler<user>([&](const client::resource<user>& r) {
+    seen = r;
+    return client::resource_action::synced;
+  });
+  auto record = stored_user(R"({"name":"ada"})");
+  for (std::int64_t version : {std::int64_t{1} << 40, (std::int64_t{1} << 53) - 1,
+                               (std::int64_t{1} << 53) + 1}) {
+    record.version = version;
+    auto args = args_of(resources::work_args(record));
+    work(args.get());
+    CAF_CHECK(seen.version == std::optional<std::int64_t>{version});
+  }
+  // An informer in JavaScript returns such a version as a double (msgpackr packs numbers
+  // beyond 32 bits so): read as the integer it stands for, and refused when it is none.
+  auto version_of = [](const std::string& version) {
+    return gateway::decode_informed(R"([{"kind":"user","id":"a","object":{},"version":)" +
+                                    version + "}]")
+        .at(0)
+        .version;
+  };
+  CAF_CHECK_EQUAL(version_of("1099511627776.0"), std::int64_t{1} << 40);
+  CAF_CHECK_EQUAL(version_of("9007199254740991.0"), (std::int64_t{1} << 53) - 1);
+  CAF_CHECK_EQUAL(version_of("9223372036854775807"),
+                  std::numeric_limits<std::int64_t>::max());
+  for (const char* bad : {"1.5", "-1.0", "18014398509481984.0"}) {
+    try {
+      version_of(bad);
+      CAF_FAIL("version " << bad << " was taken");
+    } catch (const std::exception& e) {
+      CAF_CHECK_NOT_EQUAL(std::string{e.what()}.find("version"), std::string::npos);
+    }
+  }
+}
+
 CAF_TEST(an informed object that is not a map is an encode error) {
   auto inform = client::make_inform_handler<int>(
       "user", [](client::inform_time) { return std::vector{informed("1", 5)}; });

@@ -166,6 +166,31 @@ CAF_TEST(a failed run is retried at the next interval) {
   CAF_CHECK_NOT_EQUAL(kind().last_informed_at, 0);
 }
 
+CAF_TEST(a failed run keeps its error across a restart until a run succeeds) {
+  set_interval(5);
+  CAF_CHECK(finish(take("inform").at(0), R"({"message":"source down"})",
+                   result_kind::rejection));
+  restart_cluster();
+  CAF_CHECK_EQUAL(kind().inform_error, "source down");
+  // A settings change keeps it.
+  resource_kind_request put{"user", true, {}};
+  put.settings.inform_interval_seconds = 5;
+  put.settings.timeout_seconds = 20;
+  CAF_CHECK_EQUAL(ask<resource_kind_record>(put).inform_error, "source down");
+  run();
+  restart_cluster();
+  CAF_CHECK_EQUAL(kind().inform_error, "source down");
+  CAF_CHECK_EQUAL(kind().timeout_seconds, 20);
+  // The next run (due at once: none has succeeded) succeeds and clears it for good.
+  auto runs = take("inform");
+  CAF_REQUIRE_EQUAL(runs.size(), 1u);
+  CAF_CHECK(finish(runs[0], "[]"));
+  CAF_CHECK(kind().inform_error.empty());
+  restart_cluster();
+  CAF_CHECK(kind().inform_error.empty());
+  CAF_CHECK_NOT_EQUAL(kind().last_informed_at, 0);
+}
+
 CAF_TEST(a run that times out is retried at the next interval) {
   resource_kind_request put{"user", true, {}};
   put.settings.inform_interval_seconds = 60;

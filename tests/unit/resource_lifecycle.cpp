@@ -37,6 +37,34 @@ CAF_TEST(the work argument is the SDK encoding of the resource) {
   CAF_CHECK(nlohmann::json::parse(decode_payload(work_args(r)))[0]["version"].is_null());
 }
 
+CAF_TEST(a version beyond 32 bits is a msgpack double up to 2 to the 53 minus 1) {
+  // The SDK's msgpackr reads a 64-bit msgpack integer as a BigInt, a double as a number.
+  auto version_of = [](std::int64_t version) {
+    resource_record r;
+    r.kind = "user";
+    r.id = "42";
+    r.object_json = "{}";
+    r.has_version = true;
+    r.version = version;
+    return nlohmann::json::parse(decode_payload(work_args(r)))[0]["version"];
+  };
+  constexpr std::int64_t max_safe = (std::int64_t{1} << 53) - 1;
+  for (std::int64_t small :
+       {std::int64_t{0}, std::int64_t{7}, std::int64_t{4294967295}}) {
+    CAF_CHECK(version_of(small).is_number_integer());
+    CAF_CHECK_EQUAL(version_of(small).get<std::int64_t>(), small);
+  }
+  for (std::int64_t large :
+       {std::int64_t{4294967296}, std::int64_t{1} << 40, max_safe, -max_safe}) {
+    auto v = version_of(large);
+    CAF_CHECK(v.is_number_float());
+    CAF_CHECK_EQUAL(static_cast<std::int64_t>(v.get<double>()), large);
+  }
+  // Beyond, a double would round it: it stays an exact 64-bit integer.
+  CAF_CHECK(version_of(max_safe + 1).is_number_integer());
+  CAF_CHECK_EQUAL(version_of(max_safe + 2).get<std::int64_t>(), max_safe + 2);
+}
+
 CAF_TEST(the result of the work decides the state) {
   auto synced = outcome_of(job_status::success, result_kind::resolution,
                            encode_payload("{\"action\":\"synced\"}"));
