@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 namespace diffplane::cluster_internal {
 
@@ -84,15 +85,15 @@ bool adoptable(self_pointer self, const job_record& job) {
          st.machines.count(job.executing_machine_id) > 0;
 }
 
-/// Rebuilds services, machines, the cache and the live jobs from a snapshot. A job found
-/// running was running on a node that died, and that attempt counts as stalled; unless
-/// the node handed the cluster over (adoptable).
-void restore(self_pointer self, cluster_snapshot& snapshot) {
+/// Rebuilds the cluster's row, services, machines and cache from a snapshot: enough to
+/// serve. Its live jobs follow in pages (load_next_page).
+void restore_settings(self_pointer self, cluster_snapshot& snapshot) {
   auto& st = self->state;
   auto now = self->clock().now();
   if (!snapshot.cluster.id.empty())
     st.context.cluster = std::move(snapshot.cluster);
   st.live_jobs_before = snapshot.live_jobs_before;
+  st.load.before = snapshot.load_before;
   // Definitions need no pool: a service gets one when a job or a poll names it.
   for (auto& service : snapshot.services) {
     st.retired_definitions.push_back(service.name);
@@ -113,21 +114,25 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
     st.cache.insert_or_assign(
         cache_key_of(entry.service, entry.target_fn, entry.cache_key),
         cache_hit{entry.job_id, entry.resulted_at});
-  // Sized once, rather than rehashed about twenty times on the way to a million entries.
-  st.jobs.reserve(st.jobs.size() + snapshot.live_jobs.size());
-  std::size_t recovered = 0;
-  std::size_t failed = 0;
+}
+
+/// Admits a page of live jobs. A job found running was running on a node that died, and
+/// that attempt counts as stalled; unless the node handed the cluster over (adoptable).
+void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
+  auto& st = self->state;
+  auto& load = st.load;
   auto wall_time = wall_now(self);
   std::vector<event_record> events;
   // Batches per pool rather than a message per job: a million messages queued at once
   // would cost more than the jobs they carry.
-  constexpr std::size_t jobs_per_message = 10000;
   std::unordered_map<pool_id, std::vector<job_record>> pending_by_pool;
   std::unordered_map<pool_id, std::vector<job_record>> adopted_by_pool;
-  std::size_t adopted = 0;
-  // Copies of the few jobs that are informer runs: their kinds wait for them.
-  std::vector<job_record> informer_runs;
-  for (auto& job : snapshot.live_jobs) {
+  for (auto& job : jobs) {
+    // Already held: admitted while the load ran (a create that found its execution id
+    // in the database, admit_if_live).
+    if (st.jobs.count(job.id) > 0)
+      continue;
+    ++load.live_jobs;
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     if (adoptable(self, job)) {
       auto pool = index_job(self, job);
@@ -136,42 +141,81 @@ void restore(self_pointer self, cluster_snapshot& snapshot) {
       if (std::find(pools.begin(), pools.end(), pool) == pools.end())
         pools.push_back(pool);
       if (is_informer_run(job))
-        informer_runs.push_back(job);
+        load.informer_runs.push_back(job);
       adopted_by_pool[pool].push_back(std::move(job));
-      ++adopted;
+      ++load.adopted;
       continue;
     }
     if (job.status != job_status::pending)
-      ++recovered;
+      ++load.recovered;
     if (!revive(self, job, wall_time, "no attempts left after a node restart", events)) {
-      ++failed;
+      ++load.failed;
       continue;
     }
     if (is_informer_run(job))
-      informer_runs.push_back(job);
+      load.informer_runs.push_back(job);
     auto pool = index_job(self, job);
-    auto& batch = pending_by_pool[pool];
-    batch.push_back(std::move(job));
-    if (batch.size() == jobs_per_message) {
-      self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(batch));
-      batch = {};
-    }
+    pending_by_pool[pool].push_back(std::move(job));
   }
-  auto live_jobs = snapshot.live_jobs.size();
-  // Every record was moved out of the snapshot: release its storage now.
-  std::vector<job_record>{}.swap(snapshot.live_jobs);
-  for (auto& [pool, jobs] : pending_by_pool)
-    if (!jobs.empty())
-      self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(jobs));
-  for (auto& [pool, jobs] : adopted_by_pool)
-    self->send(pool_for_work(self, pool), adopt_atom::value, std::move(jobs));
+  for (auto& [pool, batch] : pending_by_pool)
+    self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(batch));
+  for (auto& [pool, batch] : adopted_by_pool)
+    self->send(pool_for_work(self, pool), adopt_atom::value, std::move(batch));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
-  forward_live_informer_runs(self, std::move(informer_runs));
+}
+
+/// Runs the requests held for the end of the load: with `err` (the cluster is moving)
+/// they answer it, else they are served as if they arrived now.
+void run_held(self_pointer self, const caf::error& err) {
+  auto held = std::move(self->state.load.held);
+  self->state.load.held.clear();
+  for (auto& request : held)
+    request(err);
+}
+
+void finish_load(self_pointer self, steady_time started) {
+  auto& st = self->state;
+  st.loading = false;
+  forward_live_informer_runs(self, std::move(st.load.informer_runs));
+  st.load.informer_runs.clear();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() -
+                                                                    started);
   spdlog::info("event=cluster_loaded cluster={} definitions={} pools={} machines={} "
-               "live_jobs={} recovered_attempts={} adopted_attempts={} failed={}",
+               "live_jobs={} recovered_attempts={} adopted_attempts={} failed={} "
+               "held_requests={} load_ms={}",
                st.context.cluster.id, st.definitions.size(), st.services.size(),
-               st.machines.size(), live_jobs, recovered, adopted, failed);
+               st.machines.size(), st.load.live_jobs, st.load.recovered, st.load.adopted,
+               st.load.failed, st.load.held.size(), took.count());
+  run_held(self, {});
+}
+
+/// Asks the writer for the next page of live jobs and admits it: the cluster serves
+/// between pages, and the writer reads page N+1 while the cluster admits page N.
+void load_next_page(self_pointer self, steady_time started) {
+  auto& st = self->state;
+  auto limit = std::max(st.context.options.load_page_jobs, std::int32_t{1});
+  self->request(st.context.writer, caf::infinite,
+                live_jobs_page_request{st.context.cluster.id, st.load.before,
+                                       st.load.after_created_at, st.load.after_id, limit})
+      .then(
+          [self, limit, started](live_jobs_page& page) {
+            auto& load = self->state.load;
+            bool last = page.jobs.size() < static_cast<std::size_t>(limit);
+            if (!last) {
+              load.after_created_at = std::move(page.last_created_at);
+              load.after_id = page.jobs.back().id;
+              load_next_page(self, started);
+            }
+            restore_jobs(self, page.jobs);
+            if (last)
+              finish_load(self, started);
+          },
+          [self](caf::error& err) {
+            spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
+                          self->state.context.cluster.id, message_of(err));
+            self->quit(err);
+          });
 }
 
 /// Reads a job the cluster does not hold and admits it if it is still live; `done` gets
@@ -321,8 +365,7 @@ void create_uncached(self_pointer self, const create_job_request& request,
   auto id = request.execution_id.empty() ? new_job_id(st.random) : request.execution_id;
   if (!request.execution_id.empty())
     st.creating.emplace(id, std::vector<id_promise>{});
-  // Never before the last live_jobs move, whatever the wall clock did since.
-  auto created_at = std::max(wall_now(self), st.live_jobs_before);
+  auto created_at = new_job_created_at(self);
   st.newest_created_at = std::max(st.newest_created_at, created_at);
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
@@ -390,23 +433,49 @@ void create_after_lookup(self_pointer self, create_job_request request,
           [promise](caf::error& err) mutable { promise.deliver(err); });
 }
 
-caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
+/// The job a resolution in memory answers `request` with (empty: none); `lookup` tells
+/// whether a resolution in Postgres may still answer it.
+std::string cache_hit_of(self_pointer self, const create_job_request& request,
+                         bool& lookup) {
   auto& st = self->state;
-  bool cached = !request.cache_key.empty() && request.cache_ttl_seconds > 0;
-  if (cached) {
-    auto it = st.cache.find(
-        cache_key_of(request.service, request.target_fn, request.cache_key));
-    if (it != st.cache.end()) {
-      if (it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_now(self))
-        return it->second.job_id;
-      cached = false; // the newest resolution is too old for this ttl, so is every other
-    }
+  lookup = !request.cache_key.empty() && request.cache_ttl_seconds > 0;
+  if (!lookup)
+    return {};
+  auto it =
+      st.cache.find(cache_key_of(request.service, request.target_fn, request.cache_key));
+  if (it != st.cache.end()) {
+    if (it->second.resulted_at + request.cache_ttl_seconds * 1000LL > wall_now(self))
+      return it->second.job_id;
+    lookup = false; // the newest resolution is too old for this ttl, so is every other
+    return {};
   }
-  auto promise = self->make_response_promise<std::string>();
-  if (cached && reaches_beyond_memory(self, request))
+  lookup = reaches_beyond_memory(self, request);
+  return {};
+}
+
+/// Answers `promise` with the job `request` resolves to, or creates it.
+void create_job_into(self_pointer self, create_job_request& request, id_promise promise) {
+  bool lookup = false;
+  if (auto hit = cache_hit_of(self, request, lookup); !hit.empty())
+    promise.deliver(std::move(hit));
+  else if (lookup)
     create_after_lookup(self, std::move(request), promise);
   else
     create_uncached(self, request, promise);
+}
+
+caf::result<std::string> create_job(self_pointer self, create_job_request& request) {
+  auto promise = self->make_response_promise<std::string>();
+  // Its execution id may name a job not loaded yet: a create now would make a second.
+  if (!request.execution_id.empty() &&
+      hold_while_loading(self, [self, request, promise](const caf::error& err) mutable {
+        if (err)
+          promise.deliver(err);
+        else
+          create_job_into(self, request, promise);
+      }))
+    return promise;
+  create_job_into(self, request, promise);
   return promise;
 }
 
@@ -425,6 +494,9 @@ void refuse_result(self_pointer self, const job_result_post& post,
 /// every live job either in live_jobs or among the jobs created since.
 void move_older_live_jobs(self_pointer self) {
   auto& st = self->state;
+  // The pages of a load find the moved jobs by the boundary read at its start.
+  if (st.loading)
+    return;
   auto before = wall_now(self) - std::chrono::duration_cast<std::chrono::milliseconds>(
                                      st.context.options.live_jobs_delay)
                                      .count();
@@ -437,22 +509,33 @@ void move_older_live_jobs(self_pointer self) {
   caf::anon_send(st.context.writer, live_jobs_move{st.context.cluster.id, before});
 }
 
-caf::result<bool> route_result(self_pointer self, job_result_post& post) {
+using bool_promise = caf::typed_response_promise<bool>;
+
+/// The pool of the live job in memory that `post` answers; none when the job is not in
+/// memory (`known` false), or when it finished or its pool is gone: then the result is
+/// refused here.
+std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& post,
+                                      bool& known) {
   auto& st = self->state;
-  touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
   auto it = st.jobs.find(post.job_id);
-  if (it != st.jobs.end()) {
-    // A live job keeps its pool (count_live_job); a finished one may outlive it.
-    auto service = st.services.find(it->second.pool);
-    if (is_terminal(it->second.status) || service == st.services.end()) {
-      refuse_result(self, post,
-                    service == st.services.end() ? std::string{} : service->second.name);
-      return false;
-    }
-    return self->delegate(pool_for_work(self, service->first), std::move(post));
+  known = it != st.jobs.end();
+  if (!known)
+    return std::nullopt;
+  // A live job keeps its pool (count_live_job); a finished one may outlive it.
+  auto service = st.services.find(it->second.pool);
+  if (is_terminal(it->second.status) || service == st.services.end()) {
+    refuse_result(self, post,
+                  service == st.services.end() ? std::string{} : service->second.name);
+    return std::nullopt;
   }
-  // Not in memory: a job finished long ago gets "not persisted", an unknown one 404.
-  auto promise = self->make_response_promise<bool>();
+  return service->first;
+}
+
+/// A result of a job not in memory: one finished long ago gets "not persisted", an
+/// unknown one 404.
+void answer_unknown_result(self_pointer self, const job_result_post& post,
+                           bool_promise promise) {
+  auto& st = self->state;
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::vector<std::string>{post.job_id})
       .then(
@@ -466,6 +549,35 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
             promise.deliver(false);
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+/// Routes a result that waited for the end of the load.
+void route_held_result(self_pointer self, job_result_post& post, bool_promise promise) {
+  bool known = false;
+  if (auto pool = pool_of_result(self, post, known))
+    promise.delegate(pool_for_work(self, *pool), std::move(post));
+  else if (known)
+    promise.deliver(false);
+  else
+    answer_unknown_result(self, post, promise);
+}
+
+caf::result<bool> route_result(self_pointer self, job_result_post& post) {
+  touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
+  bool known = false;
+  if (auto pool = pool_of_result(self, post, known))
+    return self->delegate(pool_for_work(self, *pool), std::move(post));
+  if (known)
+    return false;
+  auto promise = self->make_response_promise<bool>();
+  // Not in memory while the load runs: its job may be in a page still to come.
+  if (!hold_while_loading(self, [self, post, promise](const caf::error& err) mutable {
+        if (err)
+          promise.deliver(err);
+        else
+          route_held_result(self, post, promise);
+      }))
+    answer_unknown_result(self, post, promise);
   return promise;
 }
 
@@ -473,6 +585,14 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
 
 void admit_job(self_pointer self, job_record job) {
   admit(self, std::move(job));
+}
+
+bool hold_while_loading(self_pointer self,
+                        std::function<void(const caf::error&)> request) {
+  if (!self->state.loading)
+    return false;
+  self->state.load.held.push_back(std::move(request));
+  return true;
 }
 
 namespace {
@@ -505,11 +625,19 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
                 st.context.cluster.id, since)
       .then(
           [self](cluster_snapshot& snapshot) {
-            restore(self, snapshot);
-            self->send(self->state.context.parent, cluster_ready_atom::value,
-                       self->state.context.cluster.id);
-            self->delayed_send(self, self->state.context.options.sweep_interval,
+            auto& st = self->state;
+            auto started = self->clock().now();
+            restore_settings(self, snapshot);
+            // Ready before its live jobs: they arrive in pages while the cluster serves.
+            st.loading = true;
+            spdlog::info("event=cluster_serving cluster={} definitions={} machines={}",
+                         st.context.cluster.id, st.definitions.size(),
+                         st.machines.size());
+            self->send(st.context.parent, cluster_ready_atom::value,
+                       st.context.cluster.id);
+            self->delayed_send(self, st.context.options.sweep_interval,
                                sweep_atom::value);
+            load_next_page(self, started);
           },
           [self](caf::error& err) {
             spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
@@ -606,8 +734,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
           return moved_error(self);
         return self->delegate(self->state.resources, std::move(request));
       },
-      [self](resource_namespace_request& request)
-          -> caf::result<resource_namespace_record> {
+      [self](
+          resource_namespace_request& request) -> caf::result<resource_namespace_record> {
         if (request.change && self->state.quiescing)
           return moved_error(self);
         return self->delegate(self->state.resources, std::move(request));
@@ -647,6 +775,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
       },
       [self](quiesce_atom) {
         self->state.quiescing = true;
+        run_held(self, moved_error(self));
         // Parked events polls ask again, and find the cluster where it moves to.
         self->send(self->state.resources, release_atom::value);
       },

@@ -134,8 +134,7 @@ caf::result<done_atom> commit_resources(self_pointer self, resource_write& write
   auto& st = self->state;
   const auto& cluster_id = st.context.cluster.id;
   write.cluster_id = cluster_id;
-  // Never before the last live_jobs move (see create_uncached in cluster_actor.cpp).
-  auto created_at = std::max(wall_now(self), st.live_jobs_before);
+  auto created_at = new_job_created_at(self);
   for (auto& job : write.jobs) {
     job.cluster_id = cluster_id;
     job.created_at = created_at;
@@ -155,6 +154,19 @@ caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_
                                       std::string& args) {
   auto& st = self->state;
   auto it = st.jobs.find(job_id);
+  // A job not loaded yet: answered false, the resources actor would queue a second run.
+  if (it == st.jobs.end() && st.loading) {
+    auto promise = self->make_response_promise<bool>();
+    hold_while_loading(
+        self, [self, job_id, args, promise](const caf::error& err) mutable {
+          if (err)
+            promise.deliver(err);
+          else
+            promise.delegate(caf::actor_cast<cluster_actor>(self),
+                             replace_args_atom::value, job_id, std::move(args));
+        });
+    return promise;
+  }
   if (it == st.jobs.end() || it->second.status != job_status::pending ||
       st.services.count(it->second.pool) == 0)
     return false;

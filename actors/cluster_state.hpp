@@ -8,8 +8,10 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -76,10 +78,32 @@ struct cache_hit {
   timestamp_ms resulted_at = 0;
 };
 
+/// A load in progress: the cluster serves while its live jobs arrive in pages
+/// (cluster_actor.cpp, load_next_page).
+struct load_progress {
+  /// Jobs created from this time on were not loaded (cluster_snapshot::load_before).
+  timestamp_ms before = 0;
+  /// Where the next page starts (live_jobs_page_request).
+  std::string after_created_at;
+  std::string after_id;
+  std::size_t live_jobs = 0;
+  std::size_t recovered = 0;
+  std::size_t adopted = 0;
+  std::size_t failed = 0;
+  /// Copies of the live informer runs, told to the resources actor once all are loaded.
+  std::vector<job_record> informer_runs;
+  /// Requests that wait for the end of the load: they may concern a job not loaded yet
+  /// (a result or status poll of it, a create with its execution id). Run in order.
+  std::vector<std::function<void(const caf::error&)>> held;
+};
+
 struct cluster_state {
   cluster_context context;
   /// Set by a hand-off: client requests are refused as `moved`.
   bool quiescing = false;
+  /// Set while the cluster's live jobs are still loading, after it began to serve.
+  bool loading = false;
+  load_progress load;
   /// Long-polls parked in this cluster (its pools' polls and its result waiters).
   parked_polls parked;
   /// The services with a pool; their number is capped (max_services_per_cluster).
@@ -135,12 +159,25 @@ inline timestamp_ms wall_now(self_pointer self) {
   return self->state.context.options.wall_clock();
 }
 
+/// The creation time of a job created now: never before the last live_jobs move, whatever
+/// the wall clock did since, nor before a job that the load reads
+/// (load_progress::before), so that no page reads it again.
+inline timestamp_ms new_job_created_at(self_pointer self) {
+  const auto& st = self->state;
+  return std::max({wall_now(self), st.live_jobs_before, st.load.before});
+}
+
 std::string cache_key_of(const std::string& service, const std::string& fn,
                          const std::string& key);
 
 // cluster_actor.cpp
 /// A committed pending job enters the index and its pool's FIFO.
 void admit_job(self_pointer self, job_record job);
+/// While the cluster loads its live jobs, keeps `request` to run at the end of the load
+/// (with no error), or when the cluster moves first (with that error), and answers true;
+/// false when the cluster is not loading.
+bool hold_while_loading(self_pointer self,
+                        std::function<void(const caf::error&)> request);
 
 // cluster_resources.cpp: the hooks of resource controllers
 /// Spawns the cluster's resources actor (it loads the resources itself).

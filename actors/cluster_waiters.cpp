@@ -92,6 +92,51 @@ void settle(self_pointer self, rows_promise promise, status_request request,
 
 } // namespace
 
+namespace {
+
+/// Whether a job of `stored` is live yet not in memory: a job of a page still to come.
+bool awaits_load(const cluster_state& st, const std::vector<job_status_row>& stored) {
+  return std::any_of(stored.begin(), stored.end(), [&](const job_status_row& row) {
+    return !is_terminal(row.status) && st.jobs.count(row.id) == 0;
+  });
+}
+
+void answer_status_into(self_pointer self, rows_promise promise, status_request request) {
+  auto& st = self->state;
+  auto entries = entries_of(st, request.ids);
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (entries[i] == nullptr)
+      missing.push_back(request.ids[i]);
+  if (missing.empty()) {
+    settle(self, promise, std::move(request), std::move(entries), {});
+    return;
+  }
+  self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
+                st.context.cluster.id, std::move(missing))
+      .then(
+          [self, promise, request](std::vector<job_status_row>& stored) mutable {
+            // Rows are answered from the database at once; a long-poll of a live job
+            // not loaded yet waits for the load, then watches the job.
+            if (request.ttl_ms > 0 && awaits_load(self->state, stored) &&
+                hold_while_loading(
+                    self, [self, promise, request](const caf::error& err) mutable {
+                      if (err)
+                        promise.deliver(err);
+                      else
+                        answer_status_into(self, promise, std::move(request));
+                    }))
+              return;
+            // Entries may have been dropped while the database answered: look again.
+            auto entries = entries_of(self->state, request.ids);
+            settle(self, promise, std::move(request), std::move(entries),
+                   std::move(stored));
+          },
+          [promise](caf::error& err) mutable { promise.deliver(err); });
+}
+
+} // namespace
+
 caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
                                                        status_request request) {
   auto& st = self->state;
@@ -100,26 +145,8 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
         error_code::bad_request,
         "jobIds has " + std::to_string(request.ids.size()) + " ids; at most " +
             std::to_string(st.context.options.batch_status_max_ids) + " are accepted");
-  auto entries = entries_of(st, request.ids);
-  std::vector<std::string> missing;
-  for (std::size_t i = 0; i < entries.size(); ++i)
-    if (entries[i] == nullptr)
-      missing.push_back(request.ids[i]);
   auto promise = self->make_response_promise<std::vector<job_status_row>>();
-  if (missing.empty()) {
-    settle(self, promise, std::move(request), std::move(entries), {});
-    return promise;
-  }
-  self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
-                st.context.cluster.id, std::move(missing))
-      .then(
-          [self, promise, request](std::vector<job_status_row>& stored) mutable {
-            // Entries may have been dropped while the database answered: look again.
-            auto entries = entries_of(self->state, request.ids);
-            settle(self, promise, std::move(request), std::move(entries),
-                   std::move(stored));
-          },
-          [promise](caf::error& err) mutable { promise.deliver(err); });
+  answer_status_into(self, promise, std::move(request));
   return promise;
 }
 

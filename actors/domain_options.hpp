@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -20,6 +21,9 @@ struct domain_options {
   std::chrono::seconds result_linger{30};
   /// How often a cluster expires results and looks for silent machines.
   std::chrono::milliseconds sweep_interval{1000};
+  /// Live jobs per page when a cluster loads (cluster_actor.cpp): it serves between
+  /// pages, and its writes wait for at most one page's read.
+  std::int32_t load_page_jobs = 5000;
   /// A job still live this long after its creation is moved to live_jobs at the next
   /// sweep; one that finishes sooner never is (migration 0007).
   std::chrono::milliseconds live_jobs_delay{2000};

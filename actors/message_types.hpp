@@ -28,6 +28,8 @@ namespace diffplane {
   X(cache_entry_record)                                                                  \
   X(cached_resolution_query)                                                             \
   X(cluster_snapshot)                                                                    \
+  X(live_jobs_page_request)                                                              \
+  X(live_jobs_page)                                                                      \
   X(cluster_settings_write)                                                              \
   X(activity_query)                                                                      \
   X(metrics_query)                                                                       \

@@ -73,6 +73,7 @@ domain_options domain_options_of(const config::server_options& o) {
   d.max_parked_polls = o.max_parked_polls;
   d.max_parked_polls_per_cluster = o.max_parked_polls_per_cluster;
   d.max_machines_per_cluster = o.max_machines_per_cluster;
+  d.load_page_jobs = static_cast<std::int32_t>(o.load_page_jobs);
   d.max_services_per_cluster = o.max_services_per_cluster;
   d.max_live_jobs_per_cluster = o.max_live_jobs_per_cluster;
   d.machine_retention = std::chrono::hours{o.machine_retention_hours};

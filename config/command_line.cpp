@@ -114,6 +114,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "get 429 and its status polls are answered at once")
       ->envname("DIFFPLANE_MAX_PARKED_POLLS_PER_CLUSTER")
       ->capture_default_str();
+  app.add_option("--load-page-jobs", o.load_page_jobs,
+                 "live jobs a cluster loads per page at a start or takeover; it serves "
+                 "between pages")
+      ->envname("DIFFPLANE_LOAD_PAGE_JOBS")
+      ->capture_default_str();
   app.add_option("--max-machines-per-cluster", o.max_machines_per_cluster,
                  "machines one cluster may hold; a poll from one more is answered 429")
       ->envname("DIFFPLANE_MAX_MACHINES_PER_CLUSTER")

@@ -74,6 +74,7 @@ std::string describe(const server_options& o) {
   line("max-connections-per-address", std::to_string(o.max_connections_per_address));
   line("max-parked-polls", std::to_string(o.max_parked_polls));
   line("max-parked-polls-per-cluster", std::to_string(o.max_parked_polls_per_cluster));
+  line("load-page-jobs", std::to_string(o.load_page_jobs));
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
@@ -141,6 +142,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--max-parked-polls must be at least 1";
   if (options.max_parked_polls_per_cluster == 0)
     return "--max-parked-polls-per-cluster must be at least 1";
+  if (options.load_page_jobs == 0 || options.load_page_jobs > 1000000)
+    return "--load-page-jobs must be from 1 to 1000000";
   if (options.max_machines_per_cluster == 0)
     return "--max-machines-per-cluster must be at least 1";
   if (options.max_services_per_cluster == 0)

@@ -60,6 +60,8 @@ struct server_options {
   /// 503.
   std::size_t max_parked_polls = 100000;
   std::size_t max_parked_polls_per_cluster = 50000;
+  /// Live jobs per page when a cluster loads: it serves between pages.
+  std::size_t load_page_jobs = 5000;
   /// Machines one cluster may hold; a poll from one more machine is answered 429.
   std::size_t max_machines_per_cluster = 10000;
   /// Services one cluster may hold; a create or poll naming one more is answered 429.

@@ -630,10 +630,15 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           snapshot.services = persistence::sql::load_services(txn, cluster_id);
           snapshot.machines = persistence::sql::load_machines(txn, cluster_id);
           snapshot.live_jobs_before = persistence::sql::live_jobs_before(txn, cluster_id);
-          snapshot.live_jobs = persistence::sql::load_live_jobs(txn, cluster_id);
+          snapshot.load_before = persistence::sql::jobs_created_before(txn, cluster_id);
           snapshot.cache_entries =
               persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
           return snapshot;
+        });
+      },
+      [=](const live_jobs_page_request& request) {
+        return read(self, [&](pqxx::work& txn) {
+          return persistence::sql::load_live_jobs_page(txn, request);
         });
       },
       [=](fetch_statuses_atom, const std::string& cluster_id,

@@ -52,8 +52,13 @@ using persistence_actor = caf::typed_actor<
     /// Stored events of a cluster between `after` and `up_to` (resource_events.hpp).
     caf::replies_to<resource_events_request>::with<std::vector<resource_event_record>>,
     caf::replies_to<load_clusters_atom>::with<std::vector<cluster_record>>,
-    /// Services, machines, live jobs and the cache entries resulted after the timestamp.
+    /// Services, machines and the cache entries resulted after the timestamp; the live
+    /// jobs follow in pages.
     caf::replies_to<load_cluster_atom, std::string, timestamp_ms>::with<cluster_snapshot>,
+    /// A page of a cluster's live jobs, each read in its own transaction after the
+    /// writes sent before it: the writes of a cluster serving while it loads wait for
+    /// one page, not for the whole load.
+    caf::replies_to<live_jobs_page_request>::with<live_jobs_page>,
     caf::replies_to<fetch_statuses_atom, std::string,
                     std::vector<std::string>>::with<std::vector<job_status_row>>,
     /// The newest jobs of a cluster (or of one service when the name is not empty).

@@ -252,18 +252,49 @@ struct function_metrics {
 };
 
 /// Everything a cluster actor needs to rebuild itself after a start or a crash.
+/// Its live jobs are not part of it: they follow in pages (live_jobs_page_request), while
+/// the cluster already serves.
 struct cluster_snapshot {
   /// The cluster's own row (settings may have changed since the node loaded it).
   cluster_record cluster;
   std::vector<service_record> services;
   std::vector<machine_record> machines;
-  std::vector<job_record> live_jobs;
   std::vector<cache_entry_record> cache_entries;
   /// The cluster's live jobs created before this are in live_jobs; a new job must not be
   /// created before it (live_jobs_move).
   timestamp_ms live_jobs_before = 0;
+  /// Every job of the cluster was created before this (0: it has none): the pages load
+  /// only those, and a job the cluster creates while they load is created at or after
+  /// it, so that no page reads it a second time.
+  timestamp_ms load_before = 0;
 
   bool operator==(const cluster_snapshot&) const = default;
+};
+
+/// Asks for the next page of a cluster's live jobs created before `load_before`, in
+/// creation order (created_at, id) after the page ending at `after_created_at` and
+/// `after_id` (empty: the first page).
+struct live_jobs_page_request {
+  std::string cluster_id;
+  timestamp_ms load_before = 0;
+  /// The exact created_at of the previous page's last job, as the database printed it
+  /// (live_jobs_page::last_created_at): times in milliseconds would repeat or skip jobs
+  /// created within one millisecond.
+  std::string after_created_at;
+  std::string after_id;
+  std::int32_t limit = 0;
+
+  bool operator==(const live_jobs_page_request&) const = default;
+};
+
+/// A page of live jobs; fewer than the limit asked for: the last one.
+struct live_jobs_page {
+  std::vector<job_record> jobs;
+  /// The created_at of the last of `jobs` as the database prints it (the next request's
+  /// after_created_at).
+  std::string last_created_at;
+
+  bool operator==(const live_jobs_page&) const = default;
 };
 
 template <class Inspector> auto inspect(Inspector& f, cluster_record& x) {
@@ -350,8 +381,16 @@ template <class Inspector> auto inspect(Inspector& f, function_metrics& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, cluster_snapshot& x) {
-  return f(x.cluster, x.services, x.machines, x.live_jobs, x.cache_entries,
-           x.live_jobs_before);
+  return f(x.cluster, x.services, x.machines, x.cache_entries, x.live_jobs_before,
+           x.load_before);
+}
+
+template <class Inspector> auto inspect(Inspector& f, live_jobs_page_request& x) {
+  return f(x.cluster_id, x.load_before, x.after_created_at, x.after_id, x.limit);
+}
+
+template <class Inspector> auto inspect(Inspector& f, live_jobs_page& x) {
+  return f(x.jobs, x.last_created_at);
 }
 
 } // namespace diffplane

@@ -4,6 +4,7 @@
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
 
+#include <algorithm>
 #include <array>
 #include <future>
 
@@ -370,6 +371,109 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
             "recent_live_jobs", result);
   txn.exec("RESET cursor_tuple_fraction");
   return result;
+}
+
+timestamp_ms jobs_created_before(pqxx::transaction_base& txn,
+                                 const std::string& cluster_id) {
+  // Floored, plus one: created_at has microseconds (rows seeded by hand), milliseconds
+  // do not, and the newest job must fall before the result.
+  auto rows = txn.exec("SELECT floor(extract(epoch FROM max(created_at)) * 1000)::bigint "
+                       "+ 1 FROM jobs WHERE cluster_id = " +
+                       text(txn, cluster_id));
+  return rows.empty() || rows[0][0].is_null() ? 0 : rows[0][0].as<timestamp_ms>();
+}
+
+namespace {
+
+/// Appends the jobs of `rows` to `page`, each row ending with its created_at as text.
+void append_page(const pqxx::result& rows, live_jobs_page& page) {
+  for (const auto& row : rows)
+    page.jobs.push_back(job_of(row));
+  if (!rows.empty())
+    page.last_created_at = rows[rows.size() - 1][rows.columns() - 1].as<std::string>();
+}
+
+} // namespace
+
+live_jobs_page load_live_jobs_page(pqxx::transaction_base& txn,
+                                   const live_jobs_page_request& request) {
+  const auto cluster = text(txn, request.cluster_id);
+  const auto boundary =
+      "(SELECT live_jobs_before FROM clusters WHERE id = " + cluster + ")";
+  const auto load_before = timestamp_of_ms(std::to_string(request.load_before));
+  // Keyset pagination: after the previous page's last (created_at, id). The plain
+  // created_at bound lets the index on (cluster_id, created_at) start there.
+  auto after = [&](const std::string& table) {
+    if (request.after_id.empty())
+      return std::string{};
+    auto at = text(txn, request.after_created_at) + "::timestamptz";
+    return " AND " + table + "created_at >= " + at + " AND (" + table + "created_at, " +
+           table + "id) > (" + at + ", " + text(txn, request.after_id) + ")";
+  };
+  live_jobs_page page;
+  page.jobs.reserve(static_cast<std::size_t>(std::max(request.limit, 0)));
+  auto limit = [&] {
+    return " LIMIT " +
+           std::to_string(request.limit - static_cast<std::int32_t>(page.jobs.size()));
+  };
+  // The moved live jobs come first (all created before the boundary); a page that ends
+  // among them reads none of the recent ones. The keys are read from live_jobs in order
+  // first, then each job looked up by its key: a join planned over both tables read
+  // every row of jobs for each page. A key whose job is no longer live (a stale row)
+  // yields no job, so keys are read until the page is full or none are left.
+  bool in_moved = request.after_id.empty() ||
+                  txn.exec("SELECT " + text(txn, request.after_created_at) +
+                           "::timestamptz < " + boundary)[0][0]
+                      .as<bool>();
+  if (in_moved) {
+    txn.exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+    auto after_created_at = request.after_created_at;
+    auto after_id = request.after_id;
+    for (;;) {
+      auto wanted = request.limit - static_cast<std::int32_t>(page.jobs.size());
+      auto keyset = after_id.empty()
+                        ? std::string{}
+                        : " AND created_at >= " + text(txn, after_created_at) +
+                              "::timestamptz AND (created_at, id) > (" +
+                              text(txn, after_created_at) + "::timestamptz, " +
+                              text(txn, after_id) + ")";
+      auto rows = txn.exec(
+          "SELECT " + job_columns("j.") +
+          ", l.created_at::text, l.id FROM (SELECT created_at, id FROM live_jobs WHERE "
+          "cluster_id = " +
+          cluster + " AND created_at < " + boundary + keyset +
+          " ORDER BY created_at, id LIMIT " + std::to_string(wanted) +
+          ") AS l LEFT JOIN jobs AS j ON j.cluster_id = " + cluster +
+          " AND j.id = l.id AND j.created_at = l.created_at AND j." +
+          live_status_condition + " ORDER BY l.created_at, l.id");
+      for (const auto& row : rows) {
+        if (row[0].is_null())
+          continue;
+        page.jobs.push_back(job_of(row));
+        page.last_created_at = row[row.size() - 2].as<std::string>();
+      }
+      if (rows.empty() || static_cast<std::int32_t>(rows.size()) < wanted)
+        break; // no keys left
+      if (static_cast<std::int32_t>(page.jobs.size()) >= request.limit)
+        break;
+      const auto& last = rows[rows.size() - 1];
+      after_created_at = last[last.size() - 2].as<std::string>();
+      after_id = last[last.size() - 1].as<std::string>();
+    }
+    txn.exec("RESET enable_hashjoin; RESET enable_mergejoin");
+    if (static_cast<std::int32_t>(page.jobs.size()) >= request.limit)
+      return page;
+  }
+  // Then the jobs created since the boundary (and before the load began), from its
+  // start or after the previous page.
+  auto recent_after = in_moved ? std::string{} : after("");
+  append_page(txn.exec("SELECT " + job_columns() +
+                       ", created_at::text FROM jobs WHERE cluster_id = " + cluster +
+                       " AND created_at >= " + boundary + " AND created_at < " +
+                       load_before + recent_after + " AND " + live_status_condition +
+                       " ORDER BY created_at, id" + limit()),
+              page);
+  return page;
 }
 
 std::vector<job_record> fetch_job(pqxx::transaction_base& txn,

@@ -41,6 +41,15 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                                        const std::string& cluster_id,
                                        long look_up_below = 100000);
 
+/// A time after the creation of every job of the cluster (0: it has none).
+timestamp_ms jobs_created_before(pqxx::transaction_base& txn,
+                                 const std::string& cluster_id);
+
+/// The page of a cluster's live jobs that `request` names, oldest first: those moved to
+/// live_jobs, then those created since the cluster's live_jobs_before.
+live_jobs_page load_live_jobs_page(pqxx::transaction_base& txn,
+                                   const live_jobs_page_request& request);
+
 /// Status and result of the given jobs of a cluster; unknown ids are left out.
 std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,
                                                const std::string& cluster_id,

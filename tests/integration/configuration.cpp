@@ -122,6 +122,7 @@ CAF_TEST(serve help documents every option) {
                       "--max-connections-per-address",
                       "--max-parked-polls",
                       "--max-parked-polls-per-cluster",
+                      "--load-page-jobs",
                       "--batch-status-max-ids",
                       "--machine-stall-seconds",
                       "--log-level",

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 namespace diffplane::testing {
 
@@ -35,8 +36,37 @@ void apply_state_write(memory_store& store, const job_state_write& w) {
     apply(it->second, w);
 }
 
+/// The page of live jobs `request` names: created_at as text is its milliseconds.
+live_jobs_page page_of(const memory_store& store, const live_jobs_page_request& request) {
+  std::vector<const job_record*> live;
+  std::pair<timestamp_ms, std::string> after;
+  if (!request.after_id.empty())
+    after = {static_cast<timestamp_ms>(std::stoll(request.after_created_at)),
+             request.after_id};
+  for (const auto& [key, j] : store.jobs)
+    if (j.cluster_id == request.cluster_id && !is_terminal(j.status) &&
+        j.created_at < request.load_before &&
+        (request.after_id.empty() || std::pair{j.created_at, j.id} > after))
+      live.push_back(&j);
+  std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id);
+  });
+  if (live.size() > static_cast<std::size_t>(request.limit))
+    live.resize(static_cast<std::size_t>(request.limit));
+  live_jobs_page page;
+  for (const auto* j : live)
+    page.jobs.push_back(*j);
+  if (!live.empty())
+    page.last_created_at = std::to_string(live.back()->created_at);
+  return page;
+}
+
 /// Answers every held write, from the actor's own context as a real flush would.
 void answer_held(memory_store& store) {
+  auto pages = std::move(store.held_pages);
+  store.held_pages.clear();
+  for (auto& h : pages)
+    h.reply.deliver(page_of(store, h.request));
   auto inserts = std::move(store.held_inserts);
   store.held_inserts.clear();
   for (auto& h : inserts) {
@@ -261,17 +291,22 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         for (const auto& [key, j] : store->jobs) {
           if (j.cluster_id != cluster_id)
             continue;
-          if (!is_terminal(j.status))
-            snapshot.live_jobs.push_back(j);
-          else if (!j.cache_key.empty() && j.result_type == result_kind::resolution &&
-                   j.resulted_at > since)
+          snapshot.load_before = std::max(snapshot.load_before, j.created_at + 1);
+          if (is_terminal(j.status) && !j.cache_key.empty() &&
+              j.result_type == result_kind::resolution && j.resulted_at > since)
             snapshot.cache_entries.push_back(cache_entry_record{
                 j.service, j.target_fn, j.cache_key, j.id, j.resulted_at});
         }
-        std::sort(
-            snapshot.live_jobs.begin(), snapshot.live_jobs.end(),
-            [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
         return snapshot;
+      },
+      [self,
+       store](const live_jobs_page_request& request) -> caf::result<live_jobs_page> {
+        ++store->live_job_pages;
+        if (!store->hold_live_job_pages)
+          return page_of(*store, request);
+        auto reply = self->make_response_promise<live_jobs_page>();
+        store->held_pages.push_back(memory_store::held_page{request, reply});
+        return reply;
       },
       [store](fetch_statuses_atom, const std::string& cluster_id,
               const std::vector<std::string>& ids) {

@@ -59,6 +59,16 @@ struct memory_store {
   std::vector<held_insert> held_inserts;
   /// Job inserts received, held ones included.
   std::size_t job_inserts = 0;
+  /// When set, pages of live jobs wait in `held_pages` like held state writes, so that a
+  /// test acts while a cluster loads; a flush answers them (as they stand then).
+  bool hold_live_job_pages = false;
+  struct held_page {
+    live_jobs_page_request request;
+    caf::typed_response_promise<live_jobs_page> reply;
+  };
+  std::vector<held_page> held_pages;
+  /// Pages of live jobs asked for, held ones included.
+  std::size_t live_job_pages = 0;
   /// What a flush does with the held writes: commit them, or fail them "unavailable".
   bool commit_held = true;
   /// With a lease table, job writes are fenced like the real writer's: a write of a

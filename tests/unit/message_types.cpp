@@ -156,13 +156,19 @@ CAF_TEST(inspect visits every member of every registered type) {
 CAF_TEST(records with every field set survive the round trip) {
   CAF_CHECK_EQUAL(round_trip(sample_job()), "ok");
   cluster_snapshot snapshot;
-  snapshot.live_jobs = {sample_job(), sample_job()};
   snapshot.services.push_back(service_record{"c1", "svc", {"a", "b"}, 7});
   snapshot.machines.push_back(machine_record{"c1", "m1", "svc", "10.0.0.1", "d1", 8});
   snapshot.cache_entries.push_back(cache_entry_record{"svc", "fn", "k", "j1", 9});
   snapshot.cluster = cluster_record{"c1", "sk_x", "billing", 3, true, true};
   snapshot.live_jobs_before = 11;
+  snapshot.load_before = 12;
   CAF_CHECK_EQUAL(round_trip(snapshot), "ok");
+  CAF_CHECK_EQUAL(round_trip(live_jobs_page_request{
+                      "c1", 12, "2026-11-26 16:00:00.123456+00", "j1", 5000}),
+                  "ok");
+  CAF_CHECK_EQUAL(round_trip(live_jobs_page{{sample_job(), sample_job()},
+                                            "2026-11-26 16:00:00.123456+00"}),
+                  "ok");
   jobs_request poll{"svc", 50, 5000, "m1", "d1", "127.0.0.1", true, {"f", "g"}};
   CAF_CHECK_EQUAL(round_trip(poll), "ok");
   CAF_CHECK_EQUAL(round_trip(create_job_request{"svc", "fn", "YQ==", "k", 60, 3, true, 30,

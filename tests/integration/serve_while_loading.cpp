@@ -1,0 +1,154 @@
+#define CAF_SUITE serve_while_loading
+
+// A restarted server listens once its clusters' settings and machines are loaded; their
+// live jobs follow in pages (--load-page-jobs) while creates, polls, results and status
+// reads are answered. Pages of two jobs make the load of 20,000 seeded jobs last long
+// enough to be seen.
+
+#include "http_test_helpers.hpp"
+
+#include <caf/test/unit_test.hpp>
+#include <pqxx/pqxx>
+
+#include <set>
+#include <thread>
+
+using namespace diffplane;
+using namespace diffplane::testing;
+using nlohmann::json;
+
+namespace {
+
+constexpr int seeded_jobs = 20000;
+
+struct fixture {
+  std::string url = create_test_database();
+  std::unique_ptr<server_process> server =
+      std::make_unique<server_process>(server_args(url, {"--log-level", "info"}));
+  std::string secret = create_cluster_on(*server, "loading");
+
+  cli::http_reply data(const std::string& method, const std::string& target,
+                       const json& body, const std::string& machine = "m1") {
+    return server->client().request(
+        method, target, body.is_null() ? std::string{} : body.dump(),
+        {{"Authorization", "Basic " + secret}, {"x-machine-id", machine}});
+  }
+
+  std::string create() {
+    json body{{"service", "svc"},
+              {"targetFn", "f"},
+              {"targetArgs", "kA=="},
+              {"callConfig",
+               {{"retryCountOnStall", 1},
+                {"predictiveRetriesOnRejection", false},
+                {"timeoutSeconds", 300}}}};
+    auto reply = data("POST", "/jobs", body);
+    CAF_REQUIRE_EQUAL(reply.status, 201u);
+    return parse_json(reply.body)["id"].get<std::string>();
+  }
+
+  json poll(int limit, int ttl_ms) {
+    auto reply = data("POST", "/jobs-request",
+                      json{{"service", "svc"}, {"limit", limit}, {"ttl", ttl_ms}}, "m1");
+    if (reply.status != 200u)
+      CAF_FAIL("POST /jobs-request: " << reply.status << " " << reply.body);
+    return parse_json(reply.body);
+  }
+
+  /// Copies of the one job created over HTTP, later, as bench/live-jobs seeds them; all
+  /// moved to live_jobs like a server running a while longer would have done.
+  void seed() {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    txn.exec(
+        "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, status, "
+        "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
+        "attempts_used, revision, created_at) "
+        "SELECT t.cluster_id, 'seed-' || g, t.service, t.target_fn, t.target_args, "
+        "'pending', t.max_attempts, t.timeout_seconds, "
+        "t.predictive_retries_on_rejection, t.background, 0, t.revision, "
+        "t.created_at + g * interval '1 microsecond' FROM (SELECT * FROM jobs LIMIT "
+        "1) t, generate_series(1, " +
+        std::to_string(seeded_jobs) + ") g");
+    // Nine tenths moved to live_jobs, the rest created since the boundary: the load
+    // reads both.
+    const auto boundary = "(SELECT created_at FROM jobs WHERE id = 'seed-" +
+                          std::to_string(seeded_jobs * 9 / 10) + "')";
+    txn.exec("INSERT INTO live_jobs (cluster_id, created_at, id) SELECT cluster_id, "
+             "created_at, id FROM jobs WHERE status = 'pending' AND created_at < " +
+             boundary);
+    txn.exec("UPDATE clusters SET live_jobs_before = " + boundary);
+    txn.commit();
+  }
+
+  bool loaded() const {
+    return server->log().find("event=cluster_loaded") != std::string::npos;
+  }
+
+  bool wait_until_loaded() {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds{120};
+    while (!loaded()) {
+      if (std::chrono::steady_clock::now() >= until)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    return true;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(serve_while_loading_tests, fixture)
+
+CAF_TEST(requests are answered while older jobs load and no job is lost or repeated) {
+  auto first = create();
+  CAF_REQUIRE_EQUAL(poll(1, 5000).size(), 1u);
+  CAF_REQUIRE_EQUAL(data("POST", "/jobs/" + first + "/result",
+                         json{{"result", "ZG9uZQ=="}, {"resultType", "resolution"}})
+                        .status,
+                    204u);
+  CAF_REQUIRE_EQUAL(server->stop(), 0);
+  seed();
+  server = std::make_unique<server_process>(
+      server_args(url, {"--log-level", "info", "--load-page-jobs", "2"}));
+  // Listening, and still loading.
+  CAF_CHECK(!loaded());
+  auto during = create();
+  auto polled = poll(100, 5000);
+  CAF_CHECK(!polled.empty());
+  // A finished job's status is read from Postgres at once, a long-poll or not (one of
+  // a live job not loaded yet waits for the load, then for its ttl).
+  auto finished = data("GET", "/jobs/" + first + "?ttl=5000", nullptr);
+  CAF_CHECK_EQUAL(parse_json(finished.body)["status"].get<std::string>(), "success");
+  auto dispatched = polled.front()["id"].get<std::string>();
+  CAF_CHECK_EQUAL(data("POST", "/jobs/" + dispatched + "/result",
+                       json{{"result", "ZG9uZQ=="}, {"resultType", "resolution"}})
+                      .status,
+                  204u);
+  // All of that before the end of the load.
+  CAF_CHECK(!loaded());
+  CAF_REQUIRE(wait_until_loaded());
+  auto log = server->log();
+  CAF_CHECK(log.find("live_jobs=" + std::to_string(seeded_jobs) + " ") !=
+            std::string::npos);
+  CAF_CHECK_LESS(log.find("event=cluster_serving"), log.find("event=listening"));
+  CAF_CHECK_LESS(log.find("event=listening"), log.find("event=cluster_loaded"));
+  // Every job once: the seeded ones and the one created during the load.
+  std::multiset<std::string> seen;
+  for (const auto& job : polled)
+    seen.insert(job["id"].get<std::string>());
+  for (;;) {
+    auto more = poll(1000, 5000);
+    if (more.empty())
+      break;
+    for (const auto& job : more)
+      seen.insert(job["id"].get<std::string>());
+  }
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  CAF_CHECK_EQUAL(seen.size(), distinct.size());
+  CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);
+  CAF_CHECK_EQUAL(distinct.count(during), 1u);
+  CAF_CHECK_EQUAL(distinct.count(first), 0u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
