@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace diffplane {
 
@@ -304,10 +305,12 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       [self](withdraw_atom, const std::vector<std::string>& ids) {
         auto& pending = self->state.pending;
         std::vector<job_record> withdrawn;
-        // Linear, like replace_args: a removal of a resource with queued work is rare.
+        // One pass over the queue, like replace_args: a removal of a resource with
+        // queued work is rare, but one step may remove many behind a long queue.
+        std::unordered_set<std::string> wanted{ids.begin(), ids.end()};
         for (auto it = pending.begin();
-             it != pending.end() && withdrawn.size() < ids.size();) {
-          if (std::find(ids.begin(), ids.end(), it->id) == ids.end()) {
+             it != pending.end() && withdrawn.size() < wanted.size();) {
+          if (wanted.count(it->id) == 0) {
             ++it;
             continue;
           }
