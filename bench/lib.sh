@@ -52,8 +52,17 @@ bench_init() {
   database_url=$("$bench_root/scripts/pg" createdb "$work/pg")
 }
 
+# A scenario that starts its server with --tls-cert sets bench_ca_file to the certificate
+# first: the gateway then speaks HTTPS only, so probes and endpoints use https://.
+bench_ca_file=
+
 live_status() { # port -> status code of GET /live, or nothing
   local line
+  if [ -n "$bench_ca_file" ]; then
+    curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$bench_ca_file" \
+      "https://127.0.0.1:$1/live" | grep -v '^000$' || true
+    return 0
+  fi
   { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 0
   printf 'GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
   IFS=' ' read -r -t 2 _ line _ <&3 || true
@@ -106,7 +115,7 @@ start_server() {
   exit 2
 }
 
-endpoint() { echo "http://127.0.0.1:$server_port"; }
+endpoint() { echo "http${bench_ca_file:+s}://127.0.0.1:$server_port"; }
 metrics_endpoint() { echo "http://127.0.0.1:$metrics_port"; }
 
 # A field of /proc/<pid>/status as a number (VmRSS in KiB, Threads).

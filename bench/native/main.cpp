@@ -19,8 +19,12 @@ int main(int argc, char** argv) {
   std::string api_secret;
   run_plan plan;
   unsigned duration_ms = 5000;
-  app.add_option("--native", endpoint, "The server's --native-listen address")
+  client::connect_options options;
+  app.add_option("--native", endpoint,
+                 "The server's --native-listen address (tls://host:port with --tls-cert)")
       ->capture_default_str();
+  app.add_option("--tls-ca-file", options.tls_ca_file,
+                 "PEM file the server's certificate is checked against (tls:// only)");
   app.add_option("--api-secret", api_secret, "The cluster's API secret")
       ->envname("DIFFERENTIAL_API_SECRET")
       ->required();
@@ -48,9 +52,9 @@ int main(int argc, char** argv) {
     print_row(relay);
 
     auto marks = std::make_shared<handler_marks>(plan.warmup + plan.calls);
-    auto worker = client::client::connect(endpoint, api_secret);
+    auto worker = client::client::connect(endpoint, api_secret, options);
     serve_bench(*worker, static_cast<unsigned>(plan.in_flight), marks);
-    auto caller = client::client::connect(endpoint, api_secret);
+    auto caller = client::client::connect(endpoint, api_secret, options);
     auto ephemeral = measure_calls(*caller, plan, false);
     print_row(ephemeral);
     auto durable = measure_calls(*caller, plan, true);
