@@ -133,8 +133,9 @@ void connection::session(transport& stream, bool first) {
     for (auto& [name, s] : services_)
       s.queue.clear();
   };
-  if (!stream.write_all(protocol::encode(
-          protocol::hello{protocol::version, api_secret_, options_.client_name})))
+  if (!stream.write_all(protocol::encode(protocol::hello{protocol::version, api_secret_,
+                                                          options_.client_name}),
+                        handshake_timeout))
     return closed();
   char prefix[protocol::length_prefix_bytes];
   auto deadline = clock_type::now() + handshake_timeout;
@@ -164,12 +165,16 @@ void connection::session(transport& stream, bool first) {
       fail_first(std::make_exception_ptr(call_error("bad_frame", e.what())));
     return closed();
   }
+  // Silence from the server this long ends the connection, and so does a write that
+  // makes no progress this long.
+  const auto dead_after = 3 * heartbeat;
   {
     std::lock_guard lock{write_mutex_};
     std::lock_guard live{live_mutex_};
     live_ = &stream;
     connected_ = true;
     last_sent_ = clock_type::now();
+    write_stall_limit_ = dead_after;
   }
   // Re-send what has no answer yet, and serve again with the free concurrency.
   std::vector<std::string> frames;
@@ -237,7 +242,7 @@ void connection::session(transport& stream, bool first) {
         break;
       buffer.erase(0, at);
     }
-    if (now - last_received > 3 * heartbeat)
+    if (now - last_received > dead_after)
       break;
     // A write under way is a sign of life already, and the I/O thread must not wait
     // behind one that is blocked: it is the thread that notices the silence.
@@ -393,7 +398,7 @@ bool connection::send(const std::string& frame) {
   if (stream == nullptr)
     return false;
   last_sent_ = clock_type::now();
-  if (!stream->write_all(frame)) {
+  if (!stream->write_all(frame, write_stall_limit_)) {
     stream->shutdown(); // the I/O thread notices and reconnects
     return false;
   }

@@ -85,6 +85,11 @@ private:
   std::atomic<bool> stopping_{false};
   std::mutex write_mutex_;
   std::chrono::steady_clock::time_point last_sent_;
+  /// How long a write may make no progress before the connection counts as dead: the
+  /// silence that ends it when nothing is received (three heartbeats). A server that
+  /// pings but no longer reads would otherwise hold a writer, and the I/O thread
+  /// behind it, for good. Under write_mutex_.
+  std::chrono::milliseconds write_stall_limit_{0};
   /// The server's frame limit (its welcome); read by the worker threads.
   std::atomic<std::uint64_t> max_frame_{protocol::hello_frame_limit};
 

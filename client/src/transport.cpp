@@ -176,7 +176,7 @@ transport::dial(const std::string& host, const std::string& port, const tls_sett
     return nullptr;
   }
   if (!tls.enabled) {
-    // Plain writes block (a full socket waits, as the caller expects of a send).
+    // Blocking again: reads wait in poll() first, and writes ask not to block.
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return std::unique_ptr<transport>(new transport(fd, nullptr, nullptr));
   }
@@ -245,16 +245,26 @@ bool transport::wait_for(short events, int timeout_ms) const {
   return ::poll(&p, 1, timeout_ms) > 0;
 }
 
-bool transport::write_all(const std::string& data) {
+bool transport::write_all(const std::string& data, std::chrono::milliseconds stall_limit) {
   std::size_t done = 0;
+  // Moves on with every byte written: a slow reader is waited for, a stopped one is not.
+  auto give_up_at = clock_type::now() + stall_limit;
   while (done < data.size()) {
     if (ssl_ == nullptr) {
-      auto n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      auto n = ::send(fd_, data.data() + done, data.size() - done,
+                      MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+        give_up_at = clock_type::now() + stall_limit;
+        continue;
+      }
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
         return false;
-      done += static_cast<std::size_t>(n);
+      // A full socket buffer (shutdown() ends the wait).
+      if (!wait_for(POLLOUT, milliseconds_until(give_up_at)))
+        return false;
       continue;
     }
     int n = 0;
@@ -270,12 +280,15 @@ bool transport::write_all(const std::string& data) {
     }
     if (n > 0) {
       done += static_cast<std::size_t>(n);
+      give_up_at = clock_type::now() + stall_limit;
       continue;
     }
-    // A full socket buffer: wait as a blocking send would (shutdown() ends the wait).
-    // Wanting to read (a TLS 1.3 key update) is the reader's to serve: try again soon.
+    if (clock_type::now() >= give_up_at)
+      return false;
+    // A full socket buffer: wait for room (shutdown() ends the wait). Wanting to read (a
+    // TLS 1.3 key update) is the reader's to serve: try again soon.
     if (why == SSL_ERROR_WANT_WRITE)
-      wait_for(POLLOUT, -1);
+      wait_for(POLLOUT, milliseconds_until(give_up_at));
     else if (why == SSL_ERROR_WANT_READ)
       wait_for(POLLIN, 10);
     else

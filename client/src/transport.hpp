@@ -36,8 +36,10 @@ public:
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
 
-  /// Writes all of `data`; false when the connection is broken. One writer at a time.
-  bool write_all(const std::string& data);
+  /// Writes all of `data`; false when the connection is broken, or when not a byte of
+  /// it could be written for `stall_limit` (a peer that stopped reading: its socket
+  /// stays full however long one waits). One writer at a time.
+  bool write_all(const std::string& data, std::chrono::milliseconds stall_limit);
   /// Waits up to `timeout` for bytes: their count, 0 when none came yet, -1 when the
   /// connection is closed or broken. Only one thread reads.
   long read_some(char* into, std::size_t size, std::chrono::milliseconds timeout);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -345,6 +346,54 @@ CAF_TEST(a write blocked on a silent server does not keep the client from reconn
   ::shutdown(server.listener, SHUT_RDWR);
   script.join();
   ::close(frozen);
+}
+
+CAF_TEST(a write that a pinging server never reads ends the connection) {
+  fake_server server;
+  int small = 64 * 1024;
+  setsockopt(server.listener, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  std::promise<int> stuck;
+  std::atomic<bool> pinging{true};
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd, std::uint64_t{1} << 30, 500);
+    stuck.set_value(fd); // reads no more, but pings: the client hears a live server
+    for (int next; (next = ::accept(server.listener, nullptr, nullptr)) >= 0;)
+      ::close(next);
+  }};
+  auto connection = connect_to(server);
+  auto alive = stuck.get_future().get();
+  std::thread pinger{[&] {
+    while (pinging) {
+      send_all(alive, protocol::encode(protocol::ping{}));
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+  }};
+  auto started = std::chrono::steady_clock::now();
+  auto writer = std::async(std::launch::async, [&] {
+    return connection->call_raw("svc", "f", client::bytes(16 << 20, 'x'));
+  });
+  // Silence never comes, so only the write's own lack of progress (three heartbeats,
+  // 1.5 s) can end the connection.
+  auto deadline = started + std::chrono::seconds{10};
+  while (connection->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  auto took = std::chrono::steady_clock::now() - started;
+  CAF_CHECK(!connection->connected());
+  CAF_CHECK_GREATER_OR_EQUAL(took, std::chrono::milliseconds{1400});
+  CAF_REQUIRE(writer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  pinging = false;
+  pinger.join();
+  connection->close();
+  try {
+    writer.get().get();
+    CAF_FAIL("a call answered by a server that never read it");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "ClientClosed");
+  }
+  ::shutdown(server.listener, SHUT_RDWR);
+  script.join();
+  ::close(alive);
 }
 
 CAF_TEST(connect gives up at its timeout on a server whose SYNs go unanswered) {
