@@ -35,4 +35,19 @@ private:
 /// SQL turning an epoch-milliseconds bigint expression into timestamptz, NULL for 0.
 std::string timestamp_of_ms(std::string_view expression);
 
+/// "$n::type[]" for the parameters first, first + 1, ... of the given array types.
+template <class Types> std::string array_parameters(int first, const Types& types) {
+  std::string text;
+  for (const char* type : types) {
+    if (!text.empty())
+      text += ", ";
+    text.append("$")
+        .append(std::to_string(first++))
+        .append("::")
+        .append(type)
+        .append("[]");
+  }
+  return text;
+}
+
 } // namespace diffplane::persistence::sql

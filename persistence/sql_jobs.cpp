@@ -77,21 +77,6 @@ const char* const job_row_columns =
     "result_type, result, attempts_used, executing_machine_id, "
     "function_execution_time_ms, last_dispatched_at, resulted_at, revision";
 
-/// "$n::type[]" for the parameters first, first + 1, ... of the given array types.
-template <class Types> std::string array_parameters(int first, const Types& types) {
-  std::string text;
-  for (const char* type : types) {
-    if (!text.empty())
-      text += ", ";
-    text.append("$")
-        .append(std::to_string(first++))
-        .append("::")
-        .append(type)
-        .append("[]");
-  }
-  return text;
-}
-
 /// A job's state as one array parameter per column, from a job_record or a
 /// job_state_write (both carry it under the same names).
 class state_arrays {

@@ -1,6 +1,10 @@
 #include "persistence/sql_resource_events.hpp"
 
+#include "persistence/prepared.hpp"
+#include "persistence/sql_arrays.hpp"
 #include "persistence/sql_values.hpp"
+
+#include <array>
 
 namespace diffplane::persistence::sql {
 
@@ -8,21 +12,37 @@ void insert_resource_events(pqxx::transaction_base& txn,
                             const std::vector<const resource_event_record*>& rows) {
   if (rows.empty())
     return;
-  std::string query =
-      "INSERT INTO resource_events (cluster_id, seq, kind, object_id, "
-      "type, state, previous_state, attempt, message, job_id, at) VALUES ";
-  const char* separator = "";
+  // One array parameter per column (sql_arrays.hpp says why).
+  array_literal cluster_ids, seqs, kinds, ids, types, states, previous_states, attempts,
+      messages, job_ids, ats;
   for (const auto* e : rows) {
-    query += separator;
-    query += "(" + text(txn, e->cluster_id) + "," + std::to_string(e->seq) + "," +
-             text(txn, e->kind) + "," + text(txn, e->id) + "," + text(txn, e->type) +
-             "," + text(txn, e->state) + "," + text_or_null(txn, e->previous_state) +
-             "," + std::to_string(e->attempt) + "," + text_or_null(txn, e->message) +
-             "," + text_or_null(txn, e->job_id) + "," + timestamp_or_now(e->at) + ")";
-    separator = ",";
+    cluster_ids.add_text(e->cluster_id);
+    seqs.add_int(e->seq);
+    kinds.add_text(e->kind);
+    ids.add_text(e->id);
+    types.add_text(e->type);
+    states.add_text(e->state);
+    previous_states.add_text_or_null(e->previous_state);
+    attempts.add_int(e->attempt);
+    messages.add_text_or_null(e->message);
+    job_ids.add_text_or_null(e->job_id);
+    ats.add_int(e->at);
   }
-  query += " ON CONFLICT (cluster_id, seq) DO NOTHING";
-  txn.exec(query);
+  std::vector<std::string> params;
+  for (auto* array : {&cluster_ids, &seqs, &kinds, &ids, &types, &states, &previous_states,
+                      &attempts, &messages, &job_ids, &ats})
+    params.push_back(array->take());
+  static const std::string query =
+      "INSERT INTO resource_events (cluster_id, seq, kind, object_id, type, state, "
+      "previous_state, attempt, message, job_id, at) "
+      "SELECT c, q, k, i, ty, s, ps, a, m, j, coalesce(" +
+      timestamp_of_ms("tat") + ", now()) FROM unnest(" +
+      array_parameters(1, std::array{"text", "bigint", "text", "text", "text", "text",
+                                     "text", "integer", "text", "text", "bigint"}) +
+      ") AS v(c, q, k, i, ty, s, ps, a, m, j, tat) "
+      "ON CONFLICT (cluster_id, seq) DO NOTHING";
+  exec_prepared(txn, "diffplane_insert_resource_events", query,
+                pqxx::prepare::make_dynamic_params(params));
 }
 
 std::int64_t last_resource_event(pqxx::transaction_base& txn,

@@ -1,8 +1,12 @@
 #include "persistence/sql_resources.hpp"
 
+#include "persistence/prepared.hpp"
+#include "persistence/sql_arrays.hpp"
 #include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_values.hpp"
+
+#include <array>
 
 namespace diffplane::persistence::sql {
 
@@ -81,59 +85,88 @@ void write_resources(pqxx::transaction_base& txn,
                      const std::vector<const resource_record*>& rows) {
   if (rows.empty())
     return;
-  std::string query =
+  // One array parameter per column (sql_arrays.hpp says why): a batch of 1,000 informs
+  // was a VALUES list of 20,000 literals, parsed and planned at every commit.
+  array_literal cluster_ids, kinds, ids, objects, hashes, versions, namespaces, tags,
+      metadata, external_created, states, attempts, max_attempts, errors, dirty, work_jobs,
+      next_attempts, revisions, created, updated;
+  for (const auto* r : rows) {
+    cluster_ids.add_text(r->cluster_id);
+    kinds.add_text(r->kind);
+    ids.add_text(r->id);
+    objects.add_text(r->object_json);
+    hashes.add_text(r->hash);
+    if (r->has_version)
+      versions.add_int(r->version);
+    else
+      versions.add_null();
+    namespaces.add_text(r->namespace_name);
+    tags.add_text(r->tags_json);
+    metadata.add_text_or_null(r->metadata_json);
+    external_created.add_int(r->external_created_at);
+    states.add_text(to_string(r->state));
+    attempts.add_int(r->attempts);
+    max_attempts.add_int(r->max_attempts);
+    errors.add_text(r->errors_json);
+    dirty.add_bool(r->dirty);
+    work_jobs.add_text_or_null(r->work_job_id);
+    next_attempts.add_int(r->next_attempt_at);
+    revisions.add_int(r->revision);
+    created.add_int(r->created_at);
+    updated.add_int(r->updated_at);
+  }
+  std::vector<std::string> params;
+  for (auto* array : {&cluster_ids, &kinds, &ids, &objects, &hashes, &versions, &namespaces,
+                      &tags, &metadata, &external_created, &states, &attempts,
+                      &max_attempts, &errors, &dirty, &work_jobs, &next_attempts,
+                      &revisions, &created, &updated})
+    params.push_back(array->take());
+  static const std::string query =
       "INSERT INTO resources (cluster_id, kind, object_id, object, hash, version, "
       "namespace, tags, metadata, external_created_at, state, attempts, max_attempts, "
       "errors, dirty, work_job_id, next_attempt_at, revision, created_at, updated_at) "
-      "VALUES ";
-  const char* separator = "";
-  for (const auto* r : rows) {
-    query += separator;
-    query += "(" + text(txn, r->cluster_id) + "," + text(txn, r->kind) + "," +
-             text(txn, r->id) + "," + text(txn, r->object_json) + "::jsonb," +
-             text(txn, r->hash) + "," +
-             (r->has_version ? std::to_string(r->version) : std::string{"NULL"}) + "," +
-             text(txn, r->namespace_name) + "," + text(txn, r->tags_json) + "::jsonb," +
-             (r->metadata_json.empty() ? std::string{"NULL"}
-                                       : text(txn, r->metadata_json) + "::jsonb") +
-             "," + timestamp(r->external_created_at) + "," +
-             text(txn, to_string(r->state)) + "," + std::to_string(r->attempts) + "," +
-             std::to_string(r->max_attempts) + "," + text(txn, r->errors_json) +
-             "::jsonb," + boolean(r->dirty) + "," + text_or_null(txn, r->work_job_id) +
-             "," + timestamp(r->next_attempt_at) + "," + std::to_string(r->revision) +
-             "," + timestamp_or_now(r->created_at) + "," +
-             timestamp_or_now(r->updated_at) + ")";
-    separator = ",";
-  }
-  query += " ON CONFLICT (cluster_id, kind, object_id) DO UPDATE SET "
-           "object = excluded.object, hash = excluded.hash, version = excluded.version, "
-           "namespace = excluded.namespace, tags = excluded.tags, "
-           "metadata = excluded.metadata, "
-           "external_created_at = excluded.external_created_at, state = excluded.state, "
-           "attempts = excluded.attempts, max_attempts = excluded.max_attempts, "
-           "errors = excluded.errors, dirty = excluded.dirty, "
-           "work_job_id = excluded.work_job_id, "
-           "next_attempt_at = excluded.next_attempt_at, revision = excluded.revision, "
-           "updated_at = excluded.updated_at "
-           "WHERE resources.revision < excluded.revision";
-  txn.exec(query);
+      "SELECT c, k, i, o::jsonb, h, ver, n, t::jsonb, md::jsonb, " +
+      timestamp_of_ms("ec") + ", s, a, ma, e::jsonb, d, w, " + timestamp_of_ms("na") +
+      ", rev, coalesce(" + timestamp_of_ms("cr") + ", now()), coalesce(" +
+      timestamp_of_ms("up") + ", now()) FROM unnest(" +
+      array_parameters(1, std::array{"text", "text", "text", "text", "text", "bigint",
+                                     "text", "text", "text", "bigint", "text", "integer",
+                                     "integer", "text", "boolean", "text", "bigint",
+                                     "bigint", "bigint", "bigint"}) +
+      ") AS v(c, k, i, o, h, ver, n, t, md, ec, s, a, ma, e, d, w, na, rev, cr, up) "
+      "ON CONFLICT (cluster_id, kind, object_id) DO UPDATE SET "
+      "object = excluded.object, hash = excluded.hash, version = excluded.version, "
+      "namespace = excluded.namespace, tags = excluded.tags, "
+      "metadata = excluded.metadata, "
+      "external_created_at = excluded.external_created_at, state = excluded.state, "
+      "attempts = excluded.attempts, max_attempts = excluded.max_attempts, "
+      "errors = excluded.errors, dirty = excluded.dirty, "
+      "work_job_id = excluded.work_job_id, "
+      "next_attempt_at = excluded.next_attempt_at, revision = excluded.revision, "
+      "updated_at = excluded.updated_at "
+      "WHERE resources.revision < excluded.revision";
+  exec_prepared(txn, "diffplane_write_resources", query,
+                pqxx::prepare::make_dynamic_params(params));
 }
 
 void update_job_args(pqxx::transaction_base& txn,
                      const std::vector<const job_args_update*>& updates) {
   if (updates.empty())
     return;
-  std::string query = "UPDATE jobs SET target_args = u.args FROM (VALUES ";
-  const char* separator = "";
+  array_literal cluster_ids, job_ids, args;
   for (const auto* u : updates) {
-    query += separator;
-    query += "(" + text(txn, u->cluster_id) + "," + text(txn, u->job_id) + "," +
-             text(txn, u->target_args) + ")";
-    separator = ",";
+    cluster_ids.add_text(u->cluster_id);
+    job_ids.add_text(u->job_id);
+    args.add_text(u->target_args);
   }
-  query += ") AS u (cluster_id, id, args) WHERE jobs.cluster_id = u.cluster_id AND "
-           "jobs.id = u.id";
-  txn.exec(query);
+  std::vector<std::string> params{cluster_ids.take(), job_ids.take(), args.take()};
+  static const std::string query =
+      "UPDATE jobs SET target_args = u.args FROM unnest(" +
+      array_parameters(1, std::array{"text", "text", "text"}) +
+      ") AS u (cluster_id, id, args) WHERE jobs.cluster_id = u.cluster_id AND "
+      "jobs.id = u.id";
+  exec_prepared(txn, "diffplane_update_job_args", query,
+                pqxx::prepare::make_dynamic_params(params));
 }
 
 void write_resource_kinds(pqxx::transaction_base& txn,
