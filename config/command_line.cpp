@@ -83,6 +83,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "(longer: less CPU when saturated, more latency when lightly loaded)")
       ->envname("DIFFPLANE_ACTOR_POLL_INTERVAL_US")
       ->capture_default_str();
+  app.add_option("--actor-idle-polls", o.actor_idle_polls,
+                 "checks for work an idle actor thread makes before it waits to be woken "
+                 "(-1: 0 with one actor thread, 500 with more)")
+      ->envname("DIFFPLANE_ACTOR_IDLE_POLLS")
+      ->capture_default_str();
   app.add_option("--body-limit", o.body_limit_bytes, "largest request body in bytes")
       ->envname("DIFFPLANE_BODY_LIMIT")
       ->capture_default_str();

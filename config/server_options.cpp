@@ -67,6 +67,7 @@ std::string describe(const server_options& o) {
   line("http-threads", std::to_string(o.http_threads));
   line("actor-threads", std::to_string(o.actor_threads));
   line("actor-poll-interval-us", std::to_string(o.actor_poll_interval_us));
+  line("actor-idle-polls", std::to_string(o.actor_idle_polls));
   line("body-limit", std::to_string(o.body_limit_bytes));
   line("header-limit", std::to_string(o.header_limit_bytes));
   line("idle-timeout", std::to_string(o.idle_timeout_seconds));
@@ -159,6 +160,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--machine-stall-seconds must be at least 1";
   if (options.actor_poll_interval_us == 0 || options.actor_poll_interval_us > 10000)
     return "--actor-poll-interval-us must be between 1 and 10000";
+  if (options.actor_idle_polls < -1 || options.actor_idle_polls > 100000)
+    return "--actor-idle-polls must be between -1 and 100000";
   if (options.group_commit_max_items == 0)
     return "--group-commit-max-items must be at least 1";
   if (options.writer_queue_limit == 0)

@@ -43,6 +43,11 @@ struct server_options {
   /// a condition variable (CAF's work-stealing moderate sleep). Longer spends less CPU
   /// when saturated and adds latency when lightly loaded (docs/BENCHMARKS.md).
   unsigned actor_poll_interval_us = 50;
+  /// Checks for work an idle actor thread makes, napping actor_poll_interval_us between
+  /// them, before it waits to be woken. -1: 0 with one actor thread (any message from
+  /// outside wakes it, so the naps only burn CPU), CAF's 500 with more (an idle thread
+  /// takes work from a busy one only while it polls).
+  int actor_idle_polls = -1;
   /// Largest accepted request body.
   std::size_t body_limit_bytes = 4 * 1024 * 1024;
   /// Largest accepted request header block.

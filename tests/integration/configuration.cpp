@@ -53,6 +53,11 @@ CAF_TEST(unknown flags and bad values exit 2 with one line) {
   CAF_CHECK_EQUAL(bad_interval.exit_code, 2);
   CAF_CHECK(one_line(bad_interval.output));
   CAF_CHECK(bad_interval.output.find("--actor-poll-interval-us") != std::string::npos);
+  auto bad_polls = run_diffplane({"serve", "--dev", "--actor-idle-polls", "-2",
+                                  "--data-dir", make_temp_dir("diffplane-config")});
+  CAF_CHECK_EQUAL(bad_polls.exit_code, 2);
+  CAF_CHECK(one_line(bad_polls.output));
+  CAF_CHECK(bad_polls.output.find("--actor-idle-polls") != std::string::npos);
 }
 
 CAF_TEST(flags beat the environment which beats the config file) {
@@ -115,6 +120,7 @@ CAF_TEST(serve help documents every option) {
                       "--http-threads",
                       "--actor-threads",
                       "--actor-poll-interval-us",
+                      "--actor-idle-polls",
                       "--body-limit",
                       "--header-limit",
                       "--idle-timeout",
