@@ -1,11 +1,14 @@
 #include "gateway/resource_codecs.hpp"
 
+#include "actors/resource_kind_settings.hpp"
+
 #include "gateway/json_codecs.hpp"
 #include "gateway/json_nesting.hpp"
 #include "persistence/iso8601.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -18,27 +21,16 @@ using json = nlohmann::json;
 
 /// An object may nest this deep (the resource itself counts two levels).
 constexpr std::size_t max_inform_nesting = 64;
-constexpr std::size_t max_name_length = 63;
 constexpr std::size_t max_id_length = 256;
 constexpr std::size_t max_tags = 32;
 constexpr std::size_t max_tag_value_length = 256;
 constexpr std::int32_t max_max_attempts = 1000;
 
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-';
-}
-
-/// Kinds and namespaces: 1 to 63 of [A-Za-z0-9_-], the first a letter or digit (a kind
-/// becomes the service name resources.<kind>).
+/// Kinds and namespaces: the domain's rule (a kind becomes the service name
+/// resources.<kind>).
 void check_name(const std::string& value, const std::string& field) {
-  bool ok = !value.empty() && value.size() <= max_name_length && value.front() != '-' &&
-            value.front() != '_';
-  for (char c : value)
-    ok = ok && is_name_char(c);
-  if (!ok)
-    throw bad_input(field, field + " must be 1 to 63 letters, digits, '_' or '-', "
-                                   "starting with a letter or digit");
+  if (auto problem = resources::resource_name_problem(value, field); !problem.empty())
+    throw bad_input(field, problem);
 }
 
 /// Object ids: 1 to 256 printable ASCII characters other than '/' and space, so that an
@@ -244,15 +236,27 @@ nlohmann::json settings_body(const http_request& request) {
   return root;
 }
 
-std::int64_t optional_positive(const json& root, const char* name, std::int64_t most) {
+resources::setting_value setting_of(const json& root, const char* name) {
+  resources::setting_value value;
   auto it = root.find(name);
   if (it == root.end() || it->is_null())
-    return 0;
-  if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
-      it->get<std::int64_t>() > most)
-    throw bad_input(name, std::string{name} + " must be an integer from 1 to " +
-                              std::to_string(most) + ", or null");
-  return it->get<std::int64_t>();
+    return value;
+  value.given = true;
+  value.integer = it->is_number_integer();
+  if (it->is_number_unsigned())
+    value.value = static_cast<std::int64_t>(std::min<std::uint64_t>(
+        it->get<std::uint64_t>(),
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+  else if (value.integer)
+    value.value = it->get<std::int64_t>();
+  return value;
+}
+
+std::int64_t optional_positive(const json& root, const char* name, std::int64_t most) {
+  auto value = setting_of(root, name);
+  if (auto problem = resources::setting_problem(value, name, most); !problem.empty())
+    throw bad_input(name, problem);
+  return value.given ? value.value : 0;
 }
 
 resource_inform_request decode_inform(std::string_view body) {
@@ -323,21 +327,16 @@ resource_kind_request decode_resource_kind(const http_request& request) {
     return out;
   out.change = true;
   auto root = settings_body(request);
-  // null or absent: the server's default.
-  auto bounded = [&](const char* name, std::int64_t most) {
-    return optional_positive(root, name, most);
-  };
-  constexpr std::int64_t day_ms = 86'400'000;
-  out.settings.kind = out.kind;
-  out.settings.backoff_base_ms = bounded("backoffBaseMs", day_ms);
-  out.settings.backoff_cap_ms = bounded("backoffCapMs", day_ms);
-  out.settings.timeout_seconds =
-      static_cast<std::int32_t>(bounded("timeoutSeconds", 86'400));
-  out.settings.inform_interval_seconds =
-      static_cast<std::int32_t>(bounded("informIntervalSeconds", 86'400));
-  if (out.settings.backoff_base_ms > 0 && out.settings.backoff_cap_ms > 0 &&
-      out.settings.backoff_cap_ms < out.settings.backoff_base_ms)
-    throw bad_input("backoffCapMs", "backoffCapMs must not be below backoffBaseMs");
+  // The rules are the domain's, shared with the native listener's kind_settings frame.
+  resources::kind_settings_input input;
+  input.backoff_base_ms = setting_of(root, "backoffBaseMs");
+  input.backoff_cap_ms = setting_of(root, "backoffCapMs");
+  input.timeout_seconds = setting_of(root, "timeoutSeconds");
+  input.inform_interval_seconds = setting_of(root, "informIntervalSeconds");
+  auto checked = resources::check_kind_settings(out.kind, input);
+  if (!checked.field.empty())
+    throw bad_input(checked.field, checked.message);
+  out.settings = std::move(checked.settings);
   return out;
 }
 

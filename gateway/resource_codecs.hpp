@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/resource_kind_settings.hpp"
 #include "actors/resource_messages.hpp"
 #include "gateway/http_types.hpp"
 
@@ -19,6 +20,9 @@ void check_resource_id(const std::string& value, const std::string& field);
 /// The JSON object body of a settings PUT (kinds, namespaces); bad_input naming "body"
 /// when it is not one.
 nlohmann::json settings_body(const http_request& request);
+
+/// The member `name` of a settings body as the domain's rules read it.
+resources::setting_value setting_of(const nlohmann::json& root, const char* name);
 
 /// The member `name` of a settings body, an integer from 1 to `most`; 0 when null or
 /// absent (unlimited, off, or the server's default); bad_input naming it otherwise.

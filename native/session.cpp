@@ -96,13 +96,6 @@ void session::close() {
     bridge_.machine_gone(cluster_, machine_id_);
 }
 
-template <class F> void session::on_io_thread(F f) {
-  asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
-    if (!self->closed_)
-      f();
-  });
-}
-
 void session::read_more() {
   if (closing_ || closed_)
     return;
@@ -195,6 +188,8 @@ void session::dispatch(const msgpack::object& body) {
     return on_credit(protocol::decode<protocol::credit>(body));
   case frame_type::job_result:
     return on_job_result(protocol::decode<protocol::job_result>(body));
+  case frame_type::configure_kind:
+    return on_configure_kind(protocol::decode<protocol::configure_kind>(body));
   default:
     throw protocol::protocol_error(
         "bad_frame", "frame type " + std::to_string(static_cast<int>(type)) +
@@ -224,6 +219,7 @@ void session::on_hello(protocol::hello hello) {
           welcome.heartbeat_ms =
               static_cast<std::uint32_t>(self->options_.heartbeat.count());
           welcome.max_frame = self->options_.max_frame;
+          welcome.features = {protocol::feature_configure_kind};
           self->send(protocol::encode(welcome));
           self->handle_input();
         });

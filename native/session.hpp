@@ -7,6 +7,7 @@
 #include <diffplane/protocol.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -56,6 +57,9 @@ private:
   void on_serve(protocol::serve serve);
   void on_credit(protocol::credit credit);
   void on_job_result(protocol::job_result result);
+  /// Replaces a kind's controller settings, as PUT /resources-kinds/:kind does
+  /// (session_kinds.cpp).
+  void on_configure_kind(protocol::configure_kind request);
   void request_jobs(const std::string& service);
   void send_error(std::string ref, std::string code, std::string message);
   /// Sends an error about the connection itself, then closes it.
@@ -65,7 +69,13 @@ private:
   void write_next();
   void arm_heartbeat();
   /// Runs `f` on the I/O thread if the connection is still open.
-  template <class F> void on_io_thread(F f);
+  template <class F> void on_io_thread(F f) {
+    boost::asio::post(executor_,
+                      [self = shared_from_this(), f = std::move(f)]() mutable {
+                        if (!self->closed_)
+                          f();
+                      });
+  }
 
   std::shared_ptr<boost::asio::io_context> io_;
   /// The I/O thread's executor: answers from the actors are posted to it.

@@ -58,6 +58,43 @@ void client::submit(std::string service, std::string fn, bytes args, call_option
                       std::move(done));
 }
 
+std::future<kind_status> client::configure_kind(std::string kind,
+                                                kind_settings settings) {
+  auto setting = [](const auto& value) {
+    protocol::kind_setting out;
+    if (value) {
+      out.given = out.integer = true;
+      out.value = static_cast<std::int64_t>(value->count());
+    }
+    return out;
+  };
+  protocol::kind_settings_map map{setting(settings.backoff_base),
+                                  setting(settings.backoff_cap),
+                                  setting(settings.timeout),
+                                  setting(settings.inform_interval)};
+  auto promise = std::make_shared<std::promise<kind_status>>();
+  auto future = promise->get_future();
+  connection_->configure_kind(
+      std::move(kind), map,
+      [promise](protocol::kind_settings* answer, std::exception_ptr error) {
+        if (error)
+          return promise->set_exception(error);
+        kind_status status;
+        status.kind = std::move(answer->kind);
+        status.backoff_base = std::chrono::milliseconds{answer->backoff_base_ms};
+        status.backoff_cap = std::chrono::milliseconds{answer->backoff_cap_ms};
+        status.timeout = std::chrono::seconds{answer->timeout_seconds};
+        if (answer->inform_interval_seconds > 0)
+          status.inform_interval = std::chrono::seconds{answer->inform_interval_seconds};
+        if (answer->last_informed_at > 0)
+          status.last_informed_at = std::chrono::system_clock::time_point{
+              std::chrono::milliseconds{answer->last_informed_at}};
+        status.inform_error = std::move(answer->inform_error);
+        promise->set_value(std::move(status));
+      });
+  return future;
+}
+
 void client::serve(std::string service, std::map<std::string, handler> functions,
                    unsigned concurrency) {
   connection_->serve(std::move(service), std::move(functions), concurrency);

@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -25,6 +26,13 @@ std::string random_id() {
       id += digits[n & 15];
   }
   return id;
+}
+
+/// What configure_kind ends with on a server older than the frame.
+std::exception_ptr unsupported_error() {
+  return std::make_exception_ptr(
+      call_error("unsupported", "the server does not take configure_kind (its welcome "
+                                "does not list it): it is older than this client"));
 }
 
 /// The longest a wait of the I/O thread lasts before it looks at whether it must stop.
@@ -160,6 +168,9 @@ void connection::session(transport& stream, bool first) {
     heartbeat =
         std::chrono::milliseconds{std::max<std::uint32_t>(welcome.heartbeat_ms, 100)};
     max_frame_ = welcome.max_frame;
+    configures_kinds_ =
+        std::find(welcome.features.begin(), welcome.features.end(),
+                  protocol::feature_configure_kind) != welcome.features.end();
   } catch (const std::exception& e) {
     if (first)
       fail_first(std::make_exception_ptr(call_error("bad_frame", e.what())));
@@ -178,6 +189,7 @@ void connection::session(transport& stream, bool first) {
   }
   // Re-send what has no answer yet, and serve again with the free concurrency.
   std::vector<std::string> frames;
+  std::vector<kind_completion> unsupported;
   {
     std::lock_guard lock{mutex_};
     for (auto& [name, s] : services_) {
@@ -191,9 +203,21 @@ void connection::session(transport& stream, bool first) {
     }
     for (auto& [id, c] : calls_)
       frames.push_back(c.frame);
+    // A server that does not know the frame would close the connection on it.
+    for (auto it = kinds_.begin(); it != kinds_.end();) {
+      if (configures_kinds_) {
+        frames.push_back(it->second.frame);
+        ++it;
+      } else {
+        unsupported.push_back(std::move(it->second.done));
+        it = kinds_.erase(it);
+      }
+    }
   }
   for (const auto& f : frames)
     send(f);
+  for (auto& done : unsupported)
+    done(nullptr, unsupported_error());
   if (first && !first_done_) {
     first_done_ = true;
     first_.set_value();
@@ -282,6 +306,14 @@ void connection::handle_frame(const msgpack::object& body) {
     auto e = protocol::decode<protocol::error>(body);
     if (auto done = take_call(e.ref, false))
       done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
+    else if (auto kind_done = take_kind(e.ref))
+      kind_done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
+    return;
+  }
+  case frame_type::kind_settings: {
+    auto k = protocol::decode<protocol::kind_settings>(body);
+    if (auto done = take_kind(k.request_id))
+      done(&k, nullptr);
     return;
   }
   case frame_type::job:
@@ -299,6 +331,16 @@ client::completion connection::take_call(const std::string& call_id,
     return {};
   auto done = std::move(it->second.done);
   calls_.erase(it);
+  return done;
+}
+
+connection::kind_completion connection::take_kind(const std::string& request_id) {
+  std::lock_guard lock{mutex_};
+  auto it = kinds_.find(request_id);
+  if (it == kinds_.end())
+    return {};
+  auto done = std::move(it->second.done);
+  kinds_.erase(it);
   return done;
 }
 
@@ -421,6 +463,24 @@ void connection::submit(std::string service, std::string fn, bytes args,
   send(frame);
 }
 
+void connection::configure_kind(std::string kind, protocol::kind_settings_map settings,
+                                kind_completion done) {
+  if (stopping_)
+    return done(nullptr, std::make_exception_ptr(
+                             call_error("ClientClosed", "the client is closed")));
+  if (connected_ && !configures_kinds_)
+    return done(nullptr, unsupported_error());
+  auto id = random_id();
+  auto frame =
+      protocol::encode(protocol::configure_kind{id, std::move(kind), settings});
+  {
+    std::lock_guard lock{mutex_};
+    kinds_.emplace(id, pending_kind{frame, std::move(done)});
+  }
+  // Not connected: sent when the connection is back (if that server takes it).
+  send(frame);
+}
+
 void connection::serve(std::string service, std::map<std::string, handler> functions,
                        unsigned concurrency) {
   concurrency = std::max(concurrency, 1u);
@@ -463,14 +523,20 @@ void connection::close() {
     if (w.joinable())
       w.join();
   std::unordered_map<std::string, pending_call> calls;
+  std::unordered_map<std::string, pending_kind> kinds;
   {
     std::lock_guard lock{mutex_};
     services_.clear();
     calls.swap(calls_);
+    kinds.swap(kinds_);
   }
+  auto closed = [] {
+    return std::make_exception_ptr(call_error("ClientClosed", "the client was closed"));
+  };
   for (auto& [id, c] : calls)
-    c.done(nullptr,
-           std::make_exception_ptr(call_error("ClientClosed", "the client was closed")));
+    c.done(nullptr, closed());
+  for (auto& [id, k] : kinds)
+    k.done(nullptr, closed());
 }
 
 } // namespace diffplane::client

@@ -28,6 +28,12 @@ public:
               client::completion done);
   void serve(std::string service, std::map<std::string, handler> functions,
              unsigned concurrency);
+  /// Called with a configure_kind's answer (or its error), on the I/O thread.
+  using kind_completion = std::function<void(protocol::kind_settings*, std::exception_ptr)>;
+  /// Sends a configure_kind now or once connected (re-sent after a reconnection, like
+  /// a call: it replaces the settings, so a second commit changes nothing).
+  void configure_kind(std::string kind, protocol::kind_settings_map settings,
+                      kind_completion done);
   bool connected() const { return connected_.load(); }
   void close();
 
@@ -36,6 +42,11 @@ private:
     std::string frame;
     bool background = false;
     client::completion done;
+  };
+
+  struct pending_kind {
+    std::string frame;
+    kind_completion done;
   };
 
   struct served_service {
@@ -55,6 +66,8 @@ private:
   /// Removes an open call and returns its completion (empty when there is none, or it
   /// is not a background call and `background_only`).
   client::completion take_call(const std::string& call_id, bool background_only);
+  /// Removes an open configure_kind and returns its completion (empty: none).
+  kind_completion take_kind(const std::string& request_id);
   void on_job(protocol::job job);
   void work(const std::string& service);
   /// Writes a frame (or several, concatenated: one syscall) if connected; false when
@@ -95,6 +108,9 @@ private:
 
   std::mutex mutex_;
   std::unordered_map<std::string, pending_call> calls_;
+  std::unordered_map<std::string, pending_kind> kinds_;
+  /// The connected server takes configure_kind (its welcome says so).
+  std::atomic<bool> configures_kinds_{false};
   std::map<std::string, served_service> services_;
   std::string machine_id_;
 

@@ -1,5 +1,8 @@
 #include "diffplane/protocol.hpp"
 
+#include <algorithm>
+#include <limits>
+
 namespace diffplane::protocol {
 
 std::uint32_t read_length(const unsigned char* prefix) {
@@ -74,6 +77,45 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
         entry.val.convert(v.cache_ttl_seconds);
       else if (key == "durable")
         entry.val.convert(v.durable);
+    }
+    return o;
+  }
+
+  const msgpack::object& convert<diffplane::protocol::kind_settings_map>::operator()(
+      const msgpack::object& o, diffplane::protocol::kind_settings_map& v) const {
+    if (o.type != msgpack::type::MAP)
+      throw msgpack::type_error();
+    for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+      const auto& entry = o.via.map.ptr[i];
+      if (entry.key.type != msgpack::type::STR)
+        continue;
+      std::string_view key{entry.key.via.str.ptr, entry.key.via.str.size};
+      diffplane::protocol::kind_setting* setting = nullptr;
+      if (key == "backoffBaseMs")
+        setting = &v.backoff_base_ms;
+      else if (key == "backoffCapMs")
+        setting = &v.backoff_cap_ms;
+      else if (key == "timeoutSeconds")
+        setting = &v.timeout_seconds;
+      else if (key == "informIntervalSeconds")
+        setting = &v.inform_interval_seconds;
+      if (setting == nullptr)
+        continue;
+      // Never throws on a value: a wrong one is the server's to refuse, naming it.
+      const auto& value = entry.val;
+      *setting = {};
+      if (value.type == msgpack::type::NIL)
+        continue;
+      setting->given = true;
+      if (value.type == msgpack::type::POSITIVE_INTEGER) {
+        setting->integer = true;
+        setting->value = static_cast<std::int64_t>(std::min<std::uint64_t>(
+            value.via.u64,
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+      } else if (value.type == msgpack::type::NEGATIVE_INTEGER) {
+        setting->integer = true;
+        setting->value = value.via.i64;
+      }
     }
     return o;
   }

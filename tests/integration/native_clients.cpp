@@ -1,6 +1,7 @@
 #define CAF_SUITE native_clients
 
 #include "http_test_helpers.hpp"
+#include "native_frames.hpp"
 #include "raw_connection.hpp"
 
 #include "native/base64.hpp"
@@ -68,22 +69,6 @@ struct fixture : server_fixture {
     return parse_json(reply.body);
   }
 };
-
-/// The frames in `bytes` (as the server sent them), parsed.
-std::vector<msgpack::object_handle> frames_of(const std::string& bytes) {
-  std::vector<msgpack::object_handle> frames;
-  std::size_t at = 0;
-  while (bytes.size() - at >= protocol::length_prefix_bytes) {
-    auto length =
-        protocol::read_length(reinterpret_cast<const unsigned char*>(bytes.data() + at));
-    if (bytes.size() - at - protocol::length_prefix_bytes < length)
-      break;
-    frames.push_back(
-        protocol::parse(bytes.data() + at + protocol::length_prefix_bytes, length));
-    at += protocol::length_prefix_bytes + length;
-  }
-  return frames;
-}
 
 /// The code of the last frame, which must be an error.
 std::string error_code_of(const std::string& bytes) {

@@ -84,13 +84,15 @@ void send_all(int fd, const std::string& bytes) {
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
 }
 
-/// Reads the hello and answers welcome with the frame limit `max_frame`.
+/// Reads the hello and answers welcome with the frame limit `max_frame` (and no
+/// features unless given: a server older than configure_kind).
 void handshake(int fd, std::uint64_t max_frame = 1 << 20,
-               std::uint32_t heartbeat_ms = 5000) {
+               std::uint32_t heartbeat_ms = 5000,
+               std::vector<std::string> features = {}) {
   auto hello = next<protocol::hello>(fd);
   CAF_CHECK_EQUAL(hello.api_secret, "sk_test");
-  send_all(fd, protocol::encode(
-                   protocol::welcome{protocol::version, heartbeat_ms, max_frame}));
+  send_all(fd, protocol::encode(protocol::welcome{protocol::version, heartbeat_ms,
+                                                  max_frame, std::move(features)}));
 }
 
 /// Reads frames until the client hangs up, then closes.
@@ -135,6 +137,76 @@ CAF_TEST(a call without a result is sent again with its id after a reconnect) {
   CAF_CHECK_EQUAL(first_id, second_id);
   connection->close();
   script.join();
+}
+
+CAF_TEST(configure_kind is sent again with its id after a reconnect) {
+  fake_server server;
+  protocol::configure_kind first_request;
+  protocol::configure_kind second_request;
+  std::thread script{[&] {
+    std::vector<std::string> features{protocol::feature_configure_kind};
+    int first = server.accept_one();
+    handshake(first, 1 << 20, 5000, features);
+    first_request = next<protocol::configure_kind>(first);
+    ::close(first); // broken before the answer
+    int second = server.accept_one();
+    handshake(second, 1 << 20, 5000, features);
+    second_request = next<protocol::configure_kind>(second);
+    send_all(second, protocol::encode(protocol::kind_settings{
+                         second_request.request_id, "user", 1000, 300000, 30, 60,
+                         1700000000000, ""}));
+    read_until_closed(second);
+  }};
+  auto connection = connect_to(server);
+  client::kind_settings settings;
+  settings.timeout = std::chrono::seconds{30};
+  settings.inform_interval = std::chrono::minutes{1};
+  auto answer = connection->configure_kind("user", settings);
+  CAF_REQUIRE(answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto status = answer.get();
+  CAF_CHECK_EQUAL(status.kind, "user");
+  CAF_CHECK_EQUAL(status.timeout.count(), 30);
+  CAF_REQUIRE(status.inform_interval.has_value());
+  CAF_CHECK_EQUAL(status.inform_interval->count(), 60);
+  CAF_REQUIRE(status.last_informed_at.has_value());
+  auto informed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         status.last_informed_at->time_since_epoch())
+                         .count();
+  CAF_CHECK_EQUAL(informed_ms, 1700000000000);
+  connection->close();
+  script.join();
+  CAF_CHECK(!first_request.request_id.empty());
+  CAF_CHECK_EQUAL(first_request.request_id, second_request.request_id);
+  CAF_CHECK_EQUAL(second_request.kind, "user");
+  CAF_CHECK_EQUAL(second_request.settings.timeout_seconds.value, 30);
+  CAF_CHECK_EQUAL(second_request.settings.inform_interval_seconds.value, 60);
+  CAF_CHECK(!second_request.settings.backoff_base_ms.given);
+}
+
+CAF_TEST(configure_kind to a server without the feature fails and sends nothing) {
+  fake_server server;
+  std::string next_type;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd); // an older server: its welcome lists no features
+    // The frame after the hello is the call: the configure_kind was never sent (the
+    // older server would have closed the connection on it).
+    auto body = read_frame(fd);
+    auto handle = protocol::parse(body.data(), body.size());
+    next_type = std::to_string(static_cast<int>(protocol::type_of(handle.get())));
+    read_until_closed(fd);
+  }};
+  auto connection = connect_to(server);
+  try {
+    connection->configure_kind("user", {}).get();
+    CAF_FAIL("configured a kind on a server without the feature");
+  } catch (const client::call_error& e) {
+    CAF_CHECK_EQUAL(e.name(), "unsupported");
+  }
+  auto call = connection->call<int>("svc", "f", 1);
+  connection->close();
+  script.join();
+  CAF_CHECK_EQUAL(next_type, "10");
 }
 
 CAF_TEST(a result that does not decode as the asked type is a decode error) {

@@ -7,6 +7,7 @@
 
 #include <caf/test/unit_test.hpp>
 
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -166,4 +167,74 @@ CAF_TEST(a rejection carries the name and message of its error) {
   auto error = client::error_of_rejection(payload);
   CAF_CHECK_EQUAL(error.name(), "TypeError");
   CAF_CHECK_EQUAL(std::string{error.what()}, "bad input");
+}
+
+CAF_TEST(a configure_kind frame carries only the given settings) {
+  protocol::configure_kind request;
+  request.request_id = "r1";
+  request.kind = "user";
+  request.settings.timeout_seconds = {true, true, 30};
+  request.settings.backoff_cap_ms = {true, true, 60000};
+  auto handle = body_of(protocol::encode(request));
+  CAF_CHECK(protocol::type_of(handle.get()) == protocol::frame_type::configure_kind);
+  const auto& map = handle.get().via.array.ptr[3];
+  CAF_REQUIRE(map.type == msgpack::type::MAP);
+  CAF_CHECK_EQUAL(map.via.map.size, 2u);
+  auto back = protocol::decode<protocol::configure_kind>(handle.get());
+  CAF_CHECK_EQUAL(back.request_id, "r1");
+  CAF_CHECK_EQUAL(back.kind, "user");
+  CAF_CHECK(back.settings.timeout_seconds.given && back.settings.timeout_seconds.integer);
+  CAF_CHECK_EQUAL(back.settings.timeout_seconds.value, 30);
+  CAF_CHECK_EQUAL(back.settings.backoff_cap_ms.value, 60000);
+  CAF_CHECK(!back.settings.backoff_base_ms.given);
+  CAF_CHECK(!back.settings.inform_interval_seconds.given);
+}
+
+CAF_TEST(any setting value decodes and is left for the server to judge) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  packer.pack_array(4).pack(30).pack(std::string{"r2"}).pack(std::string{"user"});
+  packer.pack_map(5);
+  packer.pack(std::string{"timeoutSeconds"}).pack(std::string{"soon"});
+  packer.pack(std::string{"backoffBaseMs"}).pack(-5);
+  packer.pack(std::string{"backoffCapMs"}).pack(std::numeric_limits<std::uint64_t>::max());
+  packer.pack(std::string{"informIntervalSeconds"}).pack_nil();
+  packer.pack(std::string{"maxAttempts"}).pack(3); // unknown: ignored
+  auto handle = protocol::parse(buffer.data(), buffer.size());
+  auto back = protocol::decode<protocol::configure_kind>(handle.get());
+  CAF_CHECK(back.settings.timeout_seconds.given);
+  CAF_CHECK(!back.settings.timeout_seconds.integer);
+  CAF_CHECK(back.settings.backoff_base_ms.integer);
+  CAF_CHECK_EQUAL(back.settings.backoff_base_ms.value, -5);
+  CAF_CHECK_EQUAL(back.settings.backoff_cap_ms.value,
+                  std::numeric_limits<std::int64_t>::max());
+  CAF_CHECK(!back.settings.inform_interval_seconds.given);
+}
+
+CAF_TEST(a welcome without features is an older server s and decodes) {
+  // What a server before configure_kind sends: three fields.
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  packer.pack_array(4).pack(2).pack(1).pack(5000).pack(4096);
+  auto old = protocol::parse(buffer.data(), buffer.size());
+  auto welcome = protocol::decode<protocol::welcome>(old.get());
+  CAF_CHECK_EQUAL(welcome.max_frame, 4096u);
+  CAF_CHECK(welcome.features.empty());
+  protocol::welcome current;
+  current.features = {protocol::feature_configure_kind};
+  auto handle = body_of(protocol::encode(current));
+  auto back = protocol::decode<protocol::welcome>(handle.get());
+  CAF_REQUIRE_EQUAL(back.features.size(), 1u);
+  CAF_CHECK_EQUAL(back.features[0], "configure_kind");
+}
+
+CAF_TEST(a kind_settings answer round trips) {
+  protocol::kind_settings answer{"r3", "user", 500, 60000, 30, 0, 1700000000000, "boom"};
+  auto handle = body_of(protocol::encode(answer));
+  auto back = protocol::decode<protocol::kind_settings>(handle.get());
+  CAF_CHECK_EQUAL(back.request_id, "r3");
+  CAF_CHECK_EQUAL(back.backoff_base_ms, 500u);
+  CAF_CHECK_EQUAL(back.timeout_seconds, 30u);
+  CAF_CHECK_EQUAL(back.last_informed_at, 1700000000000);
+  CAF_CHECK_EQUAL(back.inform_error, "boom");
 }

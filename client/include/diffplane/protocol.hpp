@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 // The native protocol's frames (docs/native-protocol.md), shared by the server's
@@ -38,7 +39,13 @@ enum class frame_type : std::uint8_t {
   credit = 21,
   job = 22,
   job_result = 23,
+  configure_kind = 30,
+  kind_settings = 31,
 };
+
+/// In welcome's `features`: the server answers configure_kind (servers before it close
+/// the connection on a frame type they do not know).
+inline constexpr const char* feature_configure_kind = "configure_kind";
 
 /// A msgpack payload (arguments or a result), packed as `bin`.
 using bytes = std::vector<char>;
@@ -75,7 +82,12 @@ struct welcome {
   std::uint32_t version = protocol::version;
   std::uint32_t heartbeat_ms = 5000;
   std::uint64_t max_frame = 0;
-  DIFFPLANE_FRAME(welcome, version, heartbeat_ms, max_frame)
+  /// What the server does beyond the frames every version-1 server knows; appended
+  /// later, so a welcome without it (an older server) means none.
+  std::vector<std::string> features;
+  /// Fields a welcome must have; the rest may be missing.
+  static constexpr std::size_t required_fields = 3;
+  DIFFPLANE_FRAME(welcome, version, heartbeat_ms, max_frame, features)
 };
 
 struct ping {
@@ -161,6 +173,50 @@ struct job_result {
   DIFFPLANE_FRAME(job_result, job_id, attempt, result_type, value, execution_ms)
 };
 
+/// One setting of a configure_kind frame: absent or nil (the server's default), an
+/// integer, or a value of another type (which the server refuses, naming it).
+struct kind_setting {
+  bool given = false;
+  /// Given as an integer (one beyond int64 reads as int64's largest).
+  bool integer = false;
+  std::int64_t value = 0;
+};
+
+/// The settings of a configure_kind: a map keyed like the body of PUT
+/// /resources-kinds/:kind, whose rules and messages apply; unknown keys are ignored.
+struct kind_settings_map {
+  kind_setting backoff_base_ms;         ///< "backoffBaseMs"
+  kind_setting backoff_cap_ms;          ///< "backoffCapMs"
+  kind_setting timeout_seconds;         ///< "timeoutSeconds"
+  kind_setting inform_interval_seconds; ///< "informIntervalSeconds"
+};
+
+/// Replaces the controller settings of `kind` in the connection's cluster.
+struct configure_kind {
+  std::string request_id;
+  std::string kind;
+  kind_settings_map settings;
+  DIFFPLANE_FRAME(configure_kind, request_id, kind, settings)
+};
+
+/// The answer to configure_kind: the kind's settings in effect once committed.
+struct kind_settings {
+  std::string request_id;
+  std::string kind;
+  std::uint64_t backoff_base_ms = 0;
+  std::uint64_t backoff_cap_ms = 0;
+  std::uint32_t timeout_seconds = 0;
+  /// 0: the kind has no informer.
+  std::uint32_t inform_interval_seconds = 0;
+  /// Start of the informer's last successful run, epoch ms (0: none).
+  std::int64_t last_informed_at = 0;
+  /// Why the informer's last run failed (empty: it did not).
+  std::string inform_error;
+  DIFFPLANE_FRAME(kind_settings, request_id, kind, backoff_base_ms, backoff_cap_ms,
+                  timeout_seconds, inform_interval_seconds, last_informed_at,
+                  inform_error)
+};
+
 #undef DIFFPLANE_FRAME
 
 /// The body length announced by a 4-byte big-endian prefix.
@@ -194,17 +250,28 @@ template <class Frame> std::string encode(const Frame& frame) {
   return std::string(buffer.data(), buffer.size());
 }
 
+/// The fields a frame of type `Frame` must have: all, unless it says fewer (fields
+/// appended in a later version).
+template <class Frame> constexpr std::size_t required_fields(std::size_t count) {
+  if constexpr (requires { Frame::required_fields; })
+    return Frame::required_fields;
+  else
+    return count;
+}
+
 /// The fields of a parsed frame of type `Frame`; throws protocol_error `bad_frame`
 /// naming the field that is missing or of the wrong type.
 template <class Frame> Frame decode(const msgpack::object& body) {
   Frame frame;
   auto fields = frame.fields();
-  constexpr auto count = std::tuple_size_v<decltype(fields)>;
+  constexpr auto count = required_fields<Frame>(std::tuple_size_v<decltype(fields)>);
   if (body.type != msgpack::type::ARRAY || body.via.array.size < 1 + count)
     throw protocol_error("bad_frame", std::string{Frame::type_name} + " frame needs " +
                                           std::to_string(count) + " fields");
   std::size_t index = 1;
   auto read = [&](auto& field) {
+    if (index >= body.via.array.size)
+      return; // an optional field the sender does not know yet
     try {
       body.via.array.ptr[index].convert(field);
     } catch (const std::exception&) {
@@ -241,6 +308,32 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       p.pack(std::string_view{"cache_key"}).pack(v.cache_key);
       p.pack(std::string_view{"cache_ttl_seconds"}).pack(v.cache_ttl_seconds);
       p.pack(std::string_view{"durable"}).pack(v.durable);
+      return p;
+    }
+  };
+
+  template <> struct convert<diffplane::protocol::kind_settings_map> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      diffplane::protocol::kind_settings_map& v) const;
+  };
+
+  template <> struct pack<diffplane::protocol::kind_settings_map> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& p,
+                               const diffplane::protocol::kind_settings_map& v) const {
+      const std::pair<const char*, const diffplane::protocol::kind_setting*> all[] = {
+          {"backoffBaseMs", &v.backoff_base_ms},
+          {"backoffCapMs", &v.backoff_cap_ms},
+          {"timeoutSeconds", &v.timeout_seconds},
+          {"informIntervalSeconds", &v.inform_interval_seconds}};
+      std::uint32_t given = 0;
+      for (const auto& [key, setting] : all)
+        given += setting->given ? 1 : 0;
+      // Only the given settings: an absent one is the server's default.
+      p.pack_map(given);
+      for (const auto& [key, setting] : all)
+        if (setting->given)
+          p.pack(std::string_view{key}).pack(setting->value);
       return p;
     }
   };

@@ -129,6 +129,22 @@ public:
           concurrency);
   }
 
+  /// add_controller() after configure_kind(kind, settings) was committed: the first
+  /// works already run with the settings. Blocks until then; throws its call_error.
+  template <class Kind>
+  void add_controller(const std::string& kind, const kind_settings& settings,
+                      work_function<Kind> work, inform_function<Kind> inform = {},
+                      unsigned concurrency = 1) {
+    configure_kind(kind, settings).get();
+    add_controller<Kind>(kind, std::move(work), std::move(inform), concurrency);
+  }
+
+  /// Replaces the controller settings of `kind` in this client's cluster, as PUT
+  /// /resources-kinds/:kind does; the future holds the settings in effect once they are
+  /// committed, or a call_error: "bad_request" naming the setting, "unsupported" from a
+  /// server without the frame, or another of the server's codes.
+  std::future<kind_status> configure_kind(std::string kind, kind_settings settings = {});
+
   /// Whether the connection is up now (it reconnects by itself).
   bool connected() const;
 

@@ -61,6 +61,33 @@ using work_function = std::function<resource_action(const resource<Kind>&)>;
 template <class Kind>
 using inform_function = std::function<std::vector<informed_resource<Kind>>(inform_time)>;
 
+/// A kind's controller settings (the body of PUT /resources-kinds/:kind); an empty one
+/// is the server's default. configure_kind replaces all of them, as a PUT does.
+struct kind_settings {
+  /// backoffBaseMs: a failed attempt's retry waits base * 2^(attempts - 1) (1 ms to 1 day).
+  std::optional<std::chrono::milliseconds> backoff_base;
+  /// backoffCapMs: the longest retry wait, not below the base (1 ms to 1 day).
+  std::optional<std::chrono::milliseconds> backoff_cap;
+  /// timeoutSeconds: a work or informer run that takes longer fails (1 s to 1 day).
+  std::optional<std::chrono::seconds> timeout;
+  /// informIntervalSeconds: the informer runs this often; empty: no informer.
+  std::optional<std::chrono::seconds> inform_interval;
+};
+
+/// A kind's settings in effect (the answer of GET /resources-kinds/:kind).
+struct kind_status {
+  std::string kind;
+  std::chrono::milliseconds backoff_base{0};
+  std::chrono::milliseconds backoff_cap{0};
+  std::chrono::seconds timeout{0};
+  /// Empty: the kind has no informer.
+  std::optional<std::chrono::seconds> inform_interval;
+  /// When the informer's last successful run started; empty: none.
+  inform_time last_informed_at;
+  /// Why the informer's last run failed; empty when it did not.
+  std::string inform_error;
+};
+
 /// The service whose `work` and `inform` are the controller of `kind`.
 std::string controller_service(const std::string& kind);
 
