@@ -38,10 +38,10 @@ struct live_jobs_load {
 /// Opens a connection of its own, begins a REPEATABLE READ transaction and declares the
 /// cursors over the cluster's live jobs there, which fixes the snapshot they read (throws
 /// what libpqxx throws); then spawns a detached actor that answers pages from it, oldest
-/// first, reading each next page while the cluster admits the last one. The actor ends
+/// first, reading the next pages while the cluster admits the last one. The actor ends
 /// after the last page, after a failed read (answered as `unavailable`), or when the
-/// cluster is down. The writer calls this after its pending writes and before the
-/// cluster serves, so no job the cluster creates or changes later is in the snapshot.
+/// cluster is down. The writer calls this at the cluster's first page (persistence_actor
+/// .cpp, start_load says why no job is then lost or read twice).
 live_jobs_loader spawn_live_jobs_loader(caf::actor_system& system, live_jobs_load load);
 
 } // namespace diffplane

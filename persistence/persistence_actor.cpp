@@ -66,6 +66,14 @@ struct persistence_state {
   caf::actor lease_listener;
   /// The loads of live jobs under way, by cluster (live_jobs_loader.hpp).
   std::unordered_map<std::string, live_jobs_loader> loaders;
+  /// The loads whose cluster has not asked for its first page yet: the loader (a
+  /// connection) is opened only then, so that a node starting many clusters holds a
+  /// connection for the few whose pages are being read, not one for every cluster.
+  struct pending_load {
+    timestamp_ms load_before = 0;
+    caf::actor cluster;
+  };
+  std::unordered_map<std::string, pending_load> pending_loads;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -560,10 +568,13 @@ auto read(self_pointer self, Fn fn)
   }
 }
 
-/// Opens the snapshot of a cluster's live jobs and spawns its loader, which replaces any
-/// earlier one of the cluster (a cluster restarted on this node); throws what opening
-/// the snapshot throws.
-void start_load(self_pointer self, const std::string& cluster_id,
+/// Opens the snapshot of a cluster's live jobs and spawns its loader; throws what
+/// opening the snapshot throws. Opened at the cluster's first page, after it began to
+/// serve: the jobs it created since are after `load_before`, which the cursors leave
+/// out, and it has changed no job it has not loaded (requests that could concern one
+/// wait for the end of the load), so the snapshot holds each live job once, as it was
+/// when the cluster took it over.
+auto start_load(self_pointer self, const std::string& cluster_id,
                 timestamp_ms load_before, const caf::actor& cluster) {
   auto& st = self->state;
   live_jobs_load load;
@@ -574,18 +585,9 @@ void start_load(self_pointer self, const std::string& cluster_id,
   load.session_statement_timeout = st.options.statement_timeout;
   load.statement_timeout = st.options.read_statement_timeout;
   load.watchdog_grace = st.options.watchdog_grace;
-  live_jobs_loader loader;
-  try {
-    loader = spawn_live_jobs_loader(self->system(), std::move(load));
-  } catch (const pqxx::broken_connection& e) {
-    // Not this actor's connection: read() must not take it for its own and reconnect.
-    throw std::runtime_error{std::string{"the live jobs' connection failed: "} +
-                             e.what()};
-  }
+  auto loader = spawn_live_jobs_loader(self->system(), std::move(load));
   self->monitor(loader);
-  if (auto it = st.loaders.find(cluster_id); it != st.loaders.end())
-    self->send_exit(it->second, caf::exit_reason::user_shutdown);
-  st.loaders.insert_or_assign(cluster_id, std::move(loader));
+  return st.loaders.insert_or_assign(cluster_id, std::move(loader)).first;
 }
 
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
@@ -674,19 +676,37 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           snapshot.load_before = persistence::sql::jobs_created_before(txn, cluster_id);
           snapshot.cache_entries =
               persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
-          // The live jobs' snapshot is taken now, after the pending writes and before
-          // the cluster serves; the pages are read from it on a connection of its own.
-          start_load(self, cluster_id, snapshot.load_before, cluster);
+          // The pages follow from a snapshot of their own, opened at the first one
+          // (start_load); an earlier load of the cluster (a restarted actor) ends.
+          auto& st = self->state;
+          if (auto it = st.loaders.find(cluster_id); it != st.loaders.end()) {
+            self->send_exit(it->second, caf::exit_reason::user_shutdown);
+            st.loaders.erase(it);
+          }
+          st.pending_loads.insert_or_assign(
+              cluster_id, persistence_state::pending_load{snapshot.load_before, cluster});
           return snapshot;
         });
       },
       [=](const live_jobs_page_request& request) -> caf::result<live_jobs_page> {
-        auto& loaders = self->state.loaders;
-        auto it = loaders.find(request.cluster_id);
-        if (it == loaders.end())
-          return make_error(error_code::unavailable,
-                            "no load of the live jobs of cluster " + request.cluster_id +
-                                " is under way");
+        auto& st = self->state;
+        auto it = st.loaders.find(request.cluster_id);
+        if (it == st.loaders.end()) {
+          auto pending = st.pending_loads.extract(request.cluster_id);
+          if (pending.empty())
+            return make_error(error_code::unavailable,
+                              "no load of the live jobs of cluster " +
+                                  request.cluster_id + " is under way");
+          try {
+            it = start_load(self, request.cluster_id, pending.mapped().load_before,
+                            pending.mapped().cluster);
+          } catch (const std::exception& e) {
+            spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                          first_line(e.what()));
+            return make_error(error_code::unavailable,
+                              "the live jobs could not be read; see the server log");
+          }
+        }
         return self->delegate(it->second, request);
       },
       [=](fetch_statuses_atom, const std::string& cluster_id,

@@ -272,8 +272,8 @@ struct cluster_snapshot {
 };
 
 /// Asks for the next page of a cluster's live jobs, oldest first. The jobs are those of
-/// the snapshot the writer took when it answered load_cluster_atom, read through a cursor
-/// on a connection of their own (live_jobs_loader.hpp).
+/// one snapshot, taken at the first page, read through cursors on a connection of their
+/// own (live_jobs_loader.hpp).
 struct live_jobs_page_request {
   std::string cluster_id;
   std::int32_t limit = 0;

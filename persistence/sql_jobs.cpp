@@ -15,21 +15,37 @@ namespace {
 /// The states a restart loads; a job in any other state has left live_jobs.
 const std::string live_status_condition = "status IN ('pending', 'running', 'stalled')";
 
-/// The columns job_of reads, each prefixed with `table` ("j.") when given.
-std::string job_columns(const std::string& table = {}) {
+/// epoch_ms, the same milliseconds (rounded half up from the exact microseconds) in a
+/// third of the time: extract() computes in numeric, date_part() in double, whose
+/// error at today's epochs is far below half a microsecond. A million rows of the load
+/// spent 0.3 s of Postgres's time in extract() alone.
+std::string load_epoch_ms(std::string_view column) {
+  return "coalesce((round(date_part('epoch', " + std::string{column} +
+         ") * 1000000)::bigint + 500) / 1000, 0)";
+}
+
+/// The columns job_of reads, each prefixed with `table` ("j.") when given, the times
+/// converted by `to_ms`.
+std::string job_columns(const std::string& table = {},
+                        std::string (*to_ms)(std::string_view) = epoch_ms) {
   std::string columns;
   for (const char* name : {"cluster_id", "id", "service", "target_fn", "target_args",
                            "cache_key", "max_attempts", "timeout_seconds",
                            "predictive_retries_on_rejection", "background"})
     columns.append(table).append(name).append(", ");
-  columns += epoch_ms(table + "created_at");
+  columns += to_ms(table + "created_at");
   for (const char* name :
        {"status", "result_type", "result", "attempts_used", "executing_machine_id"})
     columns.append(", ").append(table).append(name);
   columns += ", coalesce(" + table + "function_execution_time_ms, -1), " +
-             epoch_ms(table + "last_dispatched_at") + ", " +
-             epoch_ms(table + "resulted_at") + ", " + table + "revision";
+             to_ms(table + "last_dispatched_at") + ", " + to_ms(table + "resulted_at") +
+             ", " + table + "revision";
   return columns;
+}
+
+/// The columns of a page of the load.
+std::string load_job_columns(const std::string& table) {
+  return job_columns(table, load_epoch_ms);
 }
 
 job_status status_of(const pqxx::field& f) {
@@ -411,32 +427,6 @@ timestamp_ms jobs_created_before(pqxx::transaction_base& txn,
 }
 
 namespace {
-
-/// epoch_ms, the same milliseconds (rounded half up from the exact microseconds) in a
-/// third of the time: extract() computes in numeric, date_part() in double, whose
-/// error at today's epochs is far below half a microsecond. A million rows of the load
-/// spent 0.3 s of Postgres's time in extract() alone.
-std::string load_epoch_ms(const std::string& column) {
-  return "coalesce((round(date_part('epoch', " + column +
-         ") * 1000000)::bigint + 500) / 1000, 0)";
-}
-
-/// job_columns with load_epoch_ms for the times.
-std::string load_job_columns(const std::string& table) {
-  std::string columns;
-  for (const char* name : {"cluster_id", "id", "service", "target_fn", "target_args",
-                           "cache_key", "max_attempts", "timeout_seconds",
-                           "predictive_retries_on_rejection", "background"})
-    columns.append(table).append(name).append(", ");
-  columns += load_epoch_ms(table + "created_at");
-  for (const char* name :
-       {"status", "result_type", "result", "attempts_used", "executing_machine_id"})
-    columns.append(", ").append(table).append(name);
-  columns += ", coalesce(" + table + "function_execution_time_ms, -1), " +
-             load_epoch_ms(table + "last_dispatched_at") + ", " +
-             load_epoch_ms(table + "resulted_at") + ", " + table + "revision";
-  return columns;
-}
 
 /// From this many moved live jobs on, the load scans jobs by creation time rather than
 /// looking each moved job up by its key (load_live_jobs chooses the same way).

@@ -171,16 +171,7 @@ CAF_TEST(requests are answered while older jobs load and no job is lost or repea
   CAF_CHECK_LESS(log.find("event=cluster_serving"), log.find("event=listening"));
   CAF_CHECK_LESS(log.find("event=listening"), log.find("event=cluster_loaded"));
   // Every job once: the seeded ones and the one created during the load.
-  std::multiset<std::string> seen;
-  for (const auto& job : polled)
-    seen.insert(job["id"].get<std::string>());
-  for (;;) {
-    auto more = poll(1000, 5000);
-    if (more.empty())
-      break;
-    for (const auto& job : more)
-      seen.insert(job["id"].get<std::string>());
-  }
+  auto seen = poll_all(polled);
   std::set<std::string> distinct(seen.begin(), seen.end());
   CAF_CHECK_EQUAL(seen.size(), distinct.size());
   CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);
