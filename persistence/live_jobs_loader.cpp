@@ -130,11 +130,14 @@ void read_page(loader_state& st) {
   st.exhausted = rows < limit;
   st.ahead.push_back(page_ahead{
       std::async(std::launch::async,
-                 [parts = std::move(parts), rows] {
+                 [parts = std::move(parts), rows]() mutable {
                    std::vector<job_record> jobs;
                    jobs.reserve(rows);
                    for (const auto& part : parts)
                      persistence::sql::append_jobs(part, jobs);
+                   // The rows go now, not with the future: the pages ahead would
+                   // otherwise hold them too, at the peak of the load's memory.
+                   std::vector<pqxx::result>{}.swap(parts);
                    return jobs;
                  }),
       st.exhausted});
