@@ -47,6 +47,17 @@ pool_id index_job(self_pointer self, const job_record& job) {
   return pool;
 }
 
+/// A live job read by the load enters the index under `entry`, which try_emplace has
+/// just made for it (revive may have finished the job since: then it is not called).
+pool_id index_loaded_job(self_pointer self, job_entry& entry, const job_record& job) {
+  auto& st = self->state;
+  auto pool = pool_of(self, job.service);
+  ++st.live_jobs;
+  count_live_job(st, pool, 1);
+  entry = job_entry{pool, job.status, result_kind::none, {}, {}};
+  return pool;
+}
+
 /// A committed pending job enters the index and its pool's FIFO.
 void admit(self_pointer self, job_record job) {
   auto pool = index_job(self, job);
@@ -128,14 +139,17 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
   std::unordered_map<pool_id, std::vector<job_record>> pending_by_pool;
   std::unordered_map<pool_id, std::vector<job_record>> adopted_by_pool;
   for (auto& job : jobs) {
+    // One lookup a job, the entry made here: with a million jobs each lookup is a few
+    // cache misses, and the index was the load's slowest part.
+    auto [entry, is_new] = st.jobs.try_emplace(job.id);
     // Already held: admitted while the load ran (a create that found its execution id
     // in the database, admit_if_live).
-    if (st.jobs.count(job.id) > 0)
+    if (!is_new)
       continue;
     ++load.live_jobs;
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     if (adoptable(self, job)) {
-      auto pool = index_job(self, job);
+      auto pool = index_loaded_job(self, entry->second, job);
       // Its pool hears of the machine's silence like a pool the machine polled.
       auto& pools = st.machines.at(job.executing_machine_id).pools;
       if (std::find(pools.begin(), pools.end(), pool) == pools.end())
@@ -154,8 +168,11 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
     }
     if (is_informer_run(job))
       load.informer_runs.push_back(job);
-    auto pool = index_job(self, job);
-    pending_by_pool[pool].push_back(std::move(job));
+    auto pool = index_loaded_job(self, entry->second, job);
+    auto& batch = pending_by_pool[pool];
+    if (batch.empty())
+      batch.reserve(jobs.size());
+    batch.push_back(std::move(job));
   }
   for (auto& [pool, batch] : pending_by_pool)
     self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(batch));
@@ -163,6 +180,14 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
     self->send(pool_for_work(self, pool), adopt_atom::value, std::move(batch));
   if (!events.empty())
     caf::anon_send(st.context.writer, std::move(events));
+}
+
+/// The live jobs of the load still to come; 0 when no load runs or before the count.
+std::size_t not_loaded_yet(const cluster_state& st) {
+  if (!st.loading || st.load.total < 0)
+    return 0;
+  auto total = static_cast<std::size_t>(st.load.total);
+  return total > st.load.received ? total - st.load.received : 0;
 }
 
 /// Runs the requests held for the end of the load: with `err` (the cluster is moving)
@@ -196,17 +221,22 @@ void load_next_page(self_pointer self, steady_time started) {
   auto& st = self->state;
   auto limit = std::max(st.context.options.load_page_jobs, std::int32_t{1});
   self->request(st.context.writer, caf::infinite,
-                live_jobs_page_request{st.context.cluster.id, st.load.before,
-                                       st.load.after_created_at, st.load.after_id, limit})
+                live_jobs_page_request{st.context.cluster.id, limit})
       .then(
           [self, limit, started](live_jobs_page& page) {
             auto& load = self->state.load;
             bool last = page.jobs.size() < static_cast<std::size_t>(limit);
-            if (!last) {
-              load.after_created_at = std::move(page.last_created_at);
-              load.after_id = page.jobs.back().id;
+            if (!last)
               load_next_page(self, started);
+            if (page.total >= 0 && load.total < 0) {
+              load.total = page.total;
+              // Room for every job still to come at once, not a rehash of a growing
+              // index every time it doubles.
+              auto& index = self->state.jobs;
+              index.reserve(index.size() + static_cast<std::size_t>(page.total) -
+                            std::min(load.received, static_cast<std::size_t>(page.total)));
             }
+            load.received += page.jobs.size();
             restore_jobs(self, page.jobs);
             if (last)
               finish_load(self, started);
@@ -214,6 +244,9 @@ void load_next_page(self_pointer self, steady_time started) {
           [self](caf::error& err) {
             spdlog::error("event=cluster_load_failed cluster={} reason=\"{}\"",
                           self->state.context.cluster.id, message_of(err));
+            // The requests held for the end of the load get the error now: the actor's
+            // end would drop their promises, and their callers would wait for nothing.
+            run_held(self, err);
             self->quit(err);
           });
 }
@@ -346,11 +379,13 @@ void create_uncached(self_pointer self, const create_job_request& request,
     return;
   }
   // Creates whose insert is in flight are not counted yet: the cap can be passed by as
-  // many as the writer's queue holds.
-  if (st.live_jobs >= st.context.options.max_live_jobs_per_cluster) {
+  // many as the writer's queue holds. While the load runs, the jobs it has still to
+  // bring count too (from its second page on, once they are counted).
+  auto live_jobs = st.live_jobs + not_loaded_yet(st);
+  if (live_jobs >= st.context.options.max_live_jobs_per_cluster) {
     promise.deliver(make_error(
         error_code::limit_reached,
-        "the cluster holds " + std::to_string(st.live_jobs) +
+        "the cluster holds " + std::to_string(live_jobs) +
             " live jobs, the most it may; new jobs are refused until some finish"));
     return;
   }

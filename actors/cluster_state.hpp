@@ -83,9 +83,10 @@ struct cache_hit {
 struct load_progress {
   /// Jobs created from this time on were not loaded (cluster_snapshot::load_before).
   timestamp_ms before = 0;
-  /// Where the next page starts (live_jobs_page_request).
-  std::string after_created_at;
-  std::string after_id;
+  /// The live jobs the whole load brings (live_jobs_page::total; -1: not counted yet),
+  /// and how many of them the pages brought so far: the live-job cap counts the rest.
+  std::int64_t total = -1;
+  std::size_t received = 0;
   std::size_t live_jobs = 0;
   std::size_t recovered = 0;
   std::size_t adopted = 0;

@@ -4,6 +4,7 @@
 #include "persistence/connection_watchdog.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/failure_isolation.hpp"
+#include "persistence/live_jobs_loader.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
@@ -63,6 +64,16 @@ struct persistence_state {
   std::unordered_map<std::string, std::int64_t> epochs;
   /// Told about fenced writes: the sender of the lease epochs (the node).
   caf::actor lease_listener;
+  /// The loads of live jobs under way, by cluster (live_jobs_loader.hpp).
+  std::unordered_map<std::string, live_jobs_loader> loaders;
+  /// The loads whose cluster has not asked for its first page yet: the loader (a
+  /// connection) is opened only then, so that a node starting many clusters holds a
+  /// connection for the few whose pages are being read, not one for every cluster.
+  struct pending_load {
+    timestamp_ms load_before = 0;
+    caf::actor cluster;
+  };
+  std::unordered_map<std::string, pending_load> pending_loads;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -557,6 +568,28 @@ auto read(self_pointer self, Fn fn)
   }
 }
 
+/// Opens the snapshot of a cluster's live jobs and spawns its loader; throws what
+/// opening the snapshot throws. Opened at the cluster's first page, after it began to
+/// serve: the jobs it created since are after `load_before`, which the cursors leave
+/// out, and it has changed no job it has not loaded (requests that could concern one
+/// wait for the end of the load), so the snapshot holds each live job once, as it was
+/// when the cluster took it over.
+auto start_load(self_pointer self, const std::string& cluster_id,
+                timestamp_ms load_before, const caf::actor& cluster) {
+  auto& st = self->state;
+  live_jobs_load load;
+  load.database_url = st.options.database_url;
+  load.cluster_id = cluster_id;
+  load.load_before = load_before;
+  load.cluster = cluster;
+  load.session_statement_timeout = st.options.statement_timeout;
+  load.statement_timeout = st.options.read_statement_timeout;
+  load.watchdog_grace = st.options.watchdog_grace;
+  auto loader = spawn_live_jobs_loader(self->system(), std::move(load));
+  self->monitor(loader);
+  return st.loaders.insert_or_assign(cluster_id, std::move(loader)).first;
+}
+
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
                                                       persistence_options options) {
   auto& st = self->state;
@@ -572,6 +605,15 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
                   ? shortest
                   : std::max(shortest / 4, std::chrono::milliseconds{50});
   st.watchdog = std::make_unique<persistence::connection_watchdog>(tick, st.options.name);
+  // A loader that ended (its last page, a failure, its cluster gone) leaves the map.
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& loaders = self->state.loaders;
+    for (auto it = loaders.begin(); it != loaders.end(); ++it)
+      if (it->second.address() == down.source) {
+        loaders.erase(it);
+        return;
+      }
+  });
   return {
       [=](cluster_record& row) {
         return gather<cluster_record, done_atom>(self, std::move(row));
@@ -624,6 +666,7 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
                     [](pqxx::work& txn) { return persistence::sql::load_clusters(txn); });
       },
       [=](load_cluster_atom, const std::string& cluster_id, timestamp_ms cache_since) {
+        auto cluster = caf::actor_cast<caf::actor>(self->current_sender());
         return read(self, [&](pqxx::work& txn) {
           cluster_snapshot snapshot;
           snapshot.cluster = persistence::sql::load_cluster(txn, cluster_id);
@@ -633,13 +676,38 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           snapshot.load_before = persistence::sql::jobs_created_before(txn, cluster_id);
           snapshot.cache_entries =
               persistence::sql::load_cache_entries(txn, cluster_id, cache_since);
+          // The pages follow from a snapshot of their own, opened at the first one
+          // (start_load); an earlier load of the cluster (a restarted actor) ends.
+          auto& st = self->state;
+          if (auto it = st.loaders.find(cluster_id); it != st.loaders.end()) {
+            self->send_exit(it->second, caf::exit_reason::user_shutdown);
+            st.loaders.erase(it);
+          }
+          st.pending_loads.insert_or_assign(
+              cluster_id, persistence_state::pending_load{snapshot.load_before, cluster});
           return snapshot;
         });
       },
-      [=](const live_jobs_page_request& request) {
-        return read(self, [&](pqxx::work& txn) {
-          return persistence::sql::load_live_jobs_page(txn, request);
-        });
+      [=](const live_jobs_page_request& request) -> caf::result<live_jobs_page> {
+        auto& st = self->state;
+        auto it = st.loaders.find(request.cluster_id);
+        if (it == st.loaders.end()) {
+          auto pending = st.pending_loads.extract(request.cluster_id);
+          if (pending.empty())
+            return make_error(error_code::unavailable,
+                              "no load of the live jobs of cluster " +
+                                  request.cluster_id + " is under way");
+          try {
+            it = start_load(self, request.cluster_id, pending.mapped().load_before,
+                            pending.mapped().cluster);
+          } catch (const std::exception& e) {
+            spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                          first_line(e.what()));
+            return make_error(error_code::unavailable,
+                              "the live jobs could not be read; see the server log");
+          }
+        }
+        return self->delegate(it->second, request);
       },
       [=](fetch_statuses_atom, const std::string& cluster_id,
           const std::vector<std::string>& ids) {

@@ -271,17 +271,11 @@ struct cluster_snapshot {
   bool operator==(const cluster_snapshot&) const = default;
 };
 
-/// Asks for the next page of a cluster's live jobs created before `load_before`, in
-/// creation order (created_at, id) after the page ending at `after_created_at` and
-/// `after_id` (empty: the first page).
+/// Asks for the next page of a cluster's live jobs, oldest first. The jobs are those of
+/// one snapshot, taken at the first page, read through cursors on a connection of their
+/// own (live_jobs_loader.hpp).
 struct live_jobs_page_request {
   std::string cluster_id;
-  timestamp_ms load_before = 0;
-  /// The exact created_at of the previous page's last job, as the database printed it
-  /// (live_jobs_page::last_created_at): times in milliseconds would repeat or skip jobs
-  /// created within one millisecond.
-  std::string after_created_at;
-  std::string after_id;
   std::int32_t limit = 0;
 
   bool operator==(const live_jobs_page_request&) const = default;
@@ -290,9 +284,10 @@ struct live_jobs_page_request {
 /// A page of live jobs; fewer than the limit asked for: the last one.
 struct live_jobs_page {
   std::vector<job_record> jobs;
-  /// The created_at of the last of `jobs` as the database prints it (the next request's
-  /// after_created_at).
-  std::string last_created_at;
+  /// How many live jobs the whole load brings, this page and those before it included;
+  /// -1 while not counted yet (the first page comes before the count, so that the first
+  /// poll waits for no count).
+  std::int64_t total = -1;
 
   bool operator==(const live_jobs_page&) const = default;
 };
@@ -386,11 +381,11 @@ template <class Inspector> auto inspect(Inspector& f, cluster_snapshot& x) {
 }
 
 template <class Inspector> auto inspect(Inspector& f, live_jobs_page_request& x) {
-  return f(x.cluster_id, x.load_before, x.after_created_at, x.after_id, x.limit);
+  return f(x.cluster_id, x.limit);
 }
 
 template <class Inspector> auto inspect(Inspector& f, live_jobs_page& x) {
-  return f(x.jobs, x.last_created_at);
+  return f(x.jobs, x.total);
 }
 
 } // namespace diffplane

@@ -7,6 +7,7 @@
 #include <vector>
 
 namespace pqxx {
+class result;
 class transaction_base;
 }
 
@@ -45,10 +46,23 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
 timestamp_ms jobs_created_before(pqxx::transaction_base& txn,
                                  const std::string& cluster_id);
 
-/// The page of a cluster's live jobs that `request` names, oldest first: those moved to
-/// live_jobs, then those created since the cluster's live_jobs_before.
-live_jobs_page load_live_jobs_page(pqxx::transaction_base& txn,
-                                   const live_jobs_page_request& request);
+/// Declares, in `txn` (a snapshot), the cursors that read the cluster's live jobs created
+/// before `load_before`, oldest first; returns their names in the order to read them.
+std::vector<std::string> declare_live_jobs_cursors(pqxx::transaction_base& txn,
+                                                   const std::string& cluster_id,
+                                                   timestamp_ms load_before);
+
+/// The next `limit` rows of a cursor of declare_live_jobs_cursors (fewer: its last).
+pqxx::result fetch_live_rows(pqxx::transaction_base& txn, const std::string& cursor,
+                             std::int32_t limit);
+
+/// Appends the jobs of rows read by fetch_live_rows to `jobs` (any thread may do this:
+/// it touches the rows only, not the connection).
+void append_jobs(const pqxx::result& rows, std::vector<job_record>& jobs);
+
+/// How many live jobs the cursors of declare_live_jobs_cursors read in all.
+std::int64_t count_live_jobs(pqxx::transaction_base& txn, const std::string& cluster_id,
+                             timestamp_ms load_before);
 
 /// Status and result of the given jobs of a cluster; unknown ids are left out.
 std::vector<job_status_row> fetch_job_statuses(pqxx::transaction_base& txn,

@@ -55,9 +55,10 @@ struct fixture {
     return parse_json(reply.body);
   }
 
-  /// Copies of the one job created over HTTP, later, as bench/live-jobs seeds them; all
-  /// moved to live_jobs like a server running a while longer would have done.
-  void seed() {
+  /// `count` copies of the one job created over HTTP, later, as bench/live-jobs seeds
+  /// them; nine tenths moved to live_jobs like a server running a while longer would
+  /// have done.
+  void seed(int count = seeded_jobs) {
     pqxx::connection connection{url};
     pqxx::work txn{connection};
     txn.exec(
@@ -69,11 +70,11 @@ struct fixture {
         "t.predictive_retries_on_rejection, t.background, 0, t.revision, "
         "t.created_at + g * interval '1 microsecond' FROM (SELECT * FROM jobs LIMIT "
         "1) t, generate_series(1, " +
-        std::to_string(seeded_jobs) + ") g");
+        std::to_string(count) + ") g");
     // Nine tenths moved to live_jobs, the rest created since the boundary: the load
     // reads both.
     const auto boundary = "(SELECT created_at FROM jobs WHERE id = 'seed-" +
-                          std::to_string(seeded_jobs * 9 / 10) + "')";
+                          std::to_string(count * 9 / 10) + "')";
     txn.exec("INSERT INTO live_jobs (cluster_id, created_at, id) SELECT cluster_id, "
              "created_at, id FROM jobs WHERE status = 'pending' AND created_at < " +
              boundary);
@@ -85,14 +86,50 @@ struct fixture {
     return server->log().find("event=cluster_loaded") != std::string::npos;
   }
 
-  bool wait_until_loaded() {
+  bool wait_for(const std::string& text) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds{120};
-    while (!loaded()) {
+    while (server->log().find(text) == std::string::npos) {
       if (std::chrono::steady_clock::now() >= until)
         return false;
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
     return true;
+  }
+
+  bool wait_until_loaded() { return wait_for("event=cluster_loaded"); }
+
+  /// Finishes a first job, stops the server, seeds `count` jobs and starts it again
+  /// with pages of `page_jobs`; answers the finished job's id.
+  std::string restart_with_seeded(int count, int page_jobs) {
+    auto first = create();
+    CAF_REQUIRE_EQUAL(poll(1, 5000).size(), 1u);
+    CAF_REQUIRE_EQUAL(finish(first), 204u);
+    CAF_REQUIRE_EQUAL(server->stop(), 0);
+    seed(count);
+    server = std::make_unique<server_process>(server_args(
+        url, {"--log-level", "info", "--load-page-jobs", std::to_string(page_jobs)}));
+    return first;
+  }
+
+  unsigned finish(const std::string& id) {
+    return data("POST", "/jobs/" + id + "/result",
+                json{{"result", "ZG9uZQ=="}, {"resultType", "resolution"}})
+        .status;
+  }
+
+  /// Polls until no job is left; answers every job dispatched, `polled` included.
+  std::multiset<std::string> poll_all(const json& polled = json::array()) {
+    std::multiset<std::string> seen;
+    for (const auto& job : polled)
+      seen.insert(job["id"].get<std::string>());
+    for (;;) {
+      auto more = poll(1000, 5000);
+      if (more.empty())
+        break;
+      for (const auto& job : more)
+        seen.insert(job["id"].get<std::string>());
+    }
+    return seen;
   }
 };
 
@@ -134,16 +171,58 @@ CAF_TEST(requests are answered while older jobs load and no job is lost or repea
   CAF_CHECK_LESS(log.find("event=cluster_serving"), log.find("event=listening"));
   CAF_CHECK_LESS(log.find("event=listening"), log.find("event=cluster_loaded"));
   // Every job once: the seeded ones and the one created during the load.
-  std::multiset<std::string> seen;
+  auto seen = poll_all(polled);
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  CAF_CHECK_EQUAL(seen.size(), distinct.size());
+  CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);
+  CAF_CHECK_EQUAL(distinct.count(during), 1u);
+  CAF_CHECK_EQUAL(distinct.count(first), 0u);
+}
+
+CAF_TEST(a load of many moved jobs reads them in one walk and none is lost or repeated) {
+  // 108,000 moved: from 100,000 on the load scans jobs by creation time instead of
+  // looking each moved job up.
+  constexpr int many = 120000;
+  auto first = restart_with_seeded(many, 20);
+  CAF_CHECK(!loaded());
+  auto during = create();
+  auto polled = poll(10, 5000);
+  CAF_REQUIRE_EQUAL(polled.size(), 10u);
+  // Finished while the snapshot they were read from still shows them pending.
   for (const auto& job : polled)
-    seen.insert(job["id"].get<std::string>());
-  for (;;) {
-    auto more = poll(1000, 5000);
-    if (more.empty())
-      break;
-    for (const auto& job : more)
-      seen.insert(job["id"].get<std::string>());
+    CAF_CHECK_EQUAL(finish(job["id"].get<std::string>()), 204u);
+  CAF_REQUIRE(wait_until_loaded());
+  auto log = server->log();
+  CAF_CHECK(log.find("live_jobs=" + std::to_string(many) + " ") != std::string::npos);
+  auto seen = poll_all();
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  CAF_CHECK_EQUAL(seen.size(), distinct.size());
+  // Every seeded job but the ten finished, and the one created during the load.
+  CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(many) - 10 + 1);
+  CAF_CHECK_EQUAL(distinct.count(during), 1u);
+  CAF_CHECK_EQUAL(distinct.count(first), 0u);
+  for (const auto& job : polled)
+    CAF_CHECK_EQUAL(distinct.count(job["id"].get<std::string>()), 0u);
+}
+
+CAF_TEST(a load whose connection is cut starts again and loses no job) {
+  auto first = restart_with_seeded(seeded_jobs, 2);
+  CAF_CHECK(!loaded());
+  auto during = create();
+  {
+    pqxx::connection connection{url};
+    pqxx::nontransaction txn{connection};
+    auto cut = txn.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name = 'diffplane live jobs load'");
+    CAF_REQUIRE_EQUAL(cut.size(), 1u);
   }
+  CAF_REQUIRE(wait_for("event=cluster_load_failed"));
+  // The node starts the cluster again, and its new load reads every live job.
+  CAF_REQUIRE(wait_until_loaded());
+  auto log = server->log();
+  CAF_CHECK(log.find("live_jobs=" + std::to_string(seeded_jobs + 1) + " ") !=
+            std::string::npos);
+  auto seen = poll_all();
   std::set<std::string> distinct(seen.begin(), seen.end());
   CAF_CHECK_EQUAL(seen.size(), distinct.size());
   CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);

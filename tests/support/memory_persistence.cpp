@@ -36,28 +36,27 @@ void apply_state_write(memory_store& store, const job_state_write& w) {
     apply(it->second, w);
 }
 
-/// The page of live jobs `request` names: created_at as text is its milliseconds.
-live_jobs_page page_of(const memory_store& store, const live_jobs_page_request& request) {
-  std::vector<const job_record*> live;
-  std::pair<timestamp_ms, std::string> after;
-  if (!request.after_id.empty())
-    after = {static_cast<timestamp_ms>(std::stoll(request.after_created_at)),
-             request.after_id};
-  for (const auto& [key, j] : store.jobs)
-    if (j.cluster_id == request.cluster_id && !is_terminal(j.status) &&
-        j.created_at < request.load_before &&
-        (request.after_id.empty() || std::pair{j.created_at, j.id} > after))
-      live.push_back(&j);
-  std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->created_at, a->id) < std::tie(b->created_at, b->id);
-  });
-  if (live.size() > static_cast<std::size_t>(request.limit))
-    live.resize(static_cast<std::size_t>(request.limit));
+/// The next page of the cluster's load, from the copy taken when the cluster was loaded;
+/// the count of the whole load comes from the second page on, as from the real loader.
+caf::expected<live_jobs_page> page_of(memory_store& store,
+                                      const live_jobs_page_request& request) {
+  if (store.fail_next_page) {
+    store.fail_next_page = false;
+    store.loads.erase(request.cluster_id);
+    return make_error(error_code::unavailable, "the live jobs could not be read");
+  }
+  auto it = store.loads.find(request.cluster_id);
+  if (it == store.loads.end())
+    return make_error(error_code::unavailable, "no load is under way");
+  auto& load = it->second;
   live_jobs_page page;
-  for (const auto* j : live)
-    page.jobs.push_back(*j);
-  if (!live.empty())
-    page.last_created_at = std::to_string(live.back()->created_at);
+  while (load.next < load.jobs.size() &&
+         page.jobs.size() < static_cast<std::size_t>(request.limit))
+    page.jobs.push_back(load.jobs[load.next++]);
+  if (load.pages++ > 0)
+    page.total = static_cast<std::int64_t>(load.jobs.size());
+  if (page.jobs.size() < static_cast<std::size_t>(request.limit))
+    store.loads.erase(it);
   return page;
 }
 
@@ -65,8 +64,13 @@ live_jobs_page page_of(const memory_store& store, const live_jobs_page_request& 
 void answer_held(memory_store& store) {
   auto pages = std::move(store.held_pages);
   store.held_pages.clear();
-  for (auto& h : pages)
-    h.reply.deliver(page_of(store, h.request));
+  for (auto& h : pages) {
+    auto page = page_of(store, h.request);
+    if (page)
+      h.reply.deliver(std::move(*page));
+    else
+      h.reply.deliver(page.error());
+  }
   auto inserts = std::move(store.held_inserts);
   store.held_inserts.clear();
   for (auto& h : inserts) {
@@ -288,15 +292,21 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         for (const auto& [key, m] : store->machines)
           if (m.cluster_id == cluster_id)
             snapshot.machines.push_back(m);
+        auto& load = store->loads[cluster_id] = memory_store::live_jobs_load{};
         for (const auto& [key, j] : store->jobs) {
           if (j.cluster_id != cluster_id)
             continue;
           snapshot.load_before = std::max(snapshot.load_before, j.created_at + 1);
+          if (!is_terminal(j.status))
+            load.jobs.push_back(j);
           if (is_terminal(j.status) && !j.cache_key.empty() &&
               j.result_type == result_kind::resolution && j.resulted_at > since)
             snapshot.cache_entries.push_back(cache_entry_record{
                 j.service, j.target_fn, j.cache_key, j.id, j.resulted_at});
         }
+        std::sort(load.jobs.begin(), load.jobs.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+        });
         return snapshot;
       },
       [self,

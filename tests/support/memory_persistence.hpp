@@ -69,6 +69,16 @@ struct memory_store {
   std::vector<held_page> held_pages;
   /// Pages of live jobs asked for, held ones included.
   std::size_t live_job_pages = 0;
+  /// The live jobs each cluster's load has still to bring: a copy taken when the
+  /// cluster was loaded (load_cluster_atom), as the real loader reads one snapshot.
+  struct live_jobs_load {
+    std::vector<job_record> jobs;
+    std::size_t next = 0;
+    std::size_t pages = 0;
+  };
+  std::map<std::string, live_jobs_load> loads;
+  /// When set, the next page of live jobs is answered "unavailable" (then cleared).
+  bool fail_next_page = false;
   /// What a flush does with the held writes: commit them, or fail them "unavailable".
   bool commit_held = true;
   /// With a lease table, job writes are fenced like the real writer's: a write of a

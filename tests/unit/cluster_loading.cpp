@@ -250,4 +250,58 @@ CAF_TEST(older live jobs are not moved while the load runs) {
   CAF_CHECK_EQUAL(store->live_jobs_before.count("c1"), 1u);
 }
 
+CAF_TEST(a job finished while later pages load is not loaded again) {
+  seed_five();
+  restart_holding_pages();
+  release_page();
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_REQUIRE_EQUAL(ids_of(jobs), (ids{"a", "b"}));
+  CAF_CHECK(ask<bool>(result("a", "m1")));
+  CAF_CHECK_EQUAL(store->job("c1", "a")->status, job_status::success);
+  // The snapshot the pages come from still holds a and b as pending: they came in the
+  // first page and none of the later ones brings them again.
+  release_all_pages();
+  jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK_EQUAL(ids_of(jobs), (ids{"c", "d", "e"}));
+  auto status = ask<std::vector<job_status_row>>(status_request{{"a"}, 0, true});
+  CAF_REQUIRE_EQUAL(status.size(), 1u);
+  CAF_CHECK_EQUAL(status[0].status, job_status::success);
+}
+
+CAF_TEST(the live job cap counts the jobs not loaded yet) {
+  options.max_live_jobs_per_cluster = 6;
+  seed_five();
+  restart_holding_pages();
+  // The first page comes before the count; the second brings it.
+  release_page();
+  release_page();
+  // Four loaded, one still to come: room for one more.
+  create("f");
+  auto refused = ask_error<std::string>(create_request());
+  CAF_CHECK_EQUAL(code_of(refused), error_code::limit_reached);
+  release_all_pages();
+  refused = ask_error<std::string>(create_request());
+  CAF_CHECK_EQUAL(code_of(refused), error_code::limit_reached);
+  auto jobs = ask<std::vector<dispatched_job>>(poll("m1"));
+  CAF_CHECK_EQUAL(jobs.size(), 6u);
+}
+
+CAF_TEST(held requests get the error when a page cannot be read) {
+  seed_five();
+  restart_holding_pages();
+  release_page();
+  auto response = self->request(cluster, caf::infinite, create_request("e"));
+  run();
+  store->fail_next_page = true;
+  release_page();
+  // Answered at once rather than dropped with the cluster, which ends (the node starts
+  // it again): a dropped promise is never answered, and this receive would wait until
+  // the suite's watchdog ends the test.
+  caf::error refused;
+  response.receive([&](std::string&) { CAF_FAIL("expected an error"); },
+                   [&](caf::error& err) { refused = err; });
+  CAF_CHECK_EQUAL(code_of(refused), error_code::unavailable);
+  store->hold_live_job_pages = false;
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -163,11 +163,8 @@ CAF_TEST(records with every field set survive the round trip) {
   snapshot.live_jobs_before = 11;
   snapshot.load_before = 12;
   CAF_CHECK_EQUAL(round_trip(snapshot), "ok");
-  CAF_CHECK_EQUAL(round_trip(live_jobs_page_request{
-                      "c1", 12, "2026-11-26 16:00:00.123456+00", "j1", 5000}),
-                  "ok");
-  CAF_CHECK_EQUAL(round_trip(live_jobs_page{{sample_job(), sample_job()},
-                                            "2026-11-26 16:00:00.123456+00"}),
+  CAF_CHECK_EQUAL(round_trip(live_jobs_page_request{"c1", 5000}), "ok");
+  CAF_CHECK_EQUAL(round_trip(live_jobs_page{{sample_job(), sample_job()}, 1000000}),
                   "ok");
   jobs_request poll{"svc", 50, 5000, "m1", "d1", "127.0.0.1", true, {"f", "g"}};
   CAF_CHECK_EQUAL(round_trip(poll), "ok");
