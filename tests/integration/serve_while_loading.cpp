@@ -10,6 +10,7 @@
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -186,23 +187,38 @@ CAF_TEST(a load of many moved jobs reads them in one walk and none is lost or re
   auto first = restart_with_seeded(many, 20);
   CAF_CHECK(!loaded());
   auto during = create();
-  auto polled = poll(10, 5000);
+  // Ten seeded jobs, polled while the load goes on. A slow build (the sanitizer tree)
+  // may answer the first poll with the job just created alone, before the first page
+  // is in: poll until ten seeded ones came, asking for no more than are missing.
+  std::vector<std::string> polled;
+  bool during_polled = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  while (polled.size() < 10 && std::chrono::steady_clock::now() < deadline)
+    for (const auto& job : poll(static_cast<int>(10 - polled.size()), 5000)) {
+      auto id = job["id"].get<std::string>();
+      if (id == during)
+        during_polled = true;
+      else
+        polled.push_back(id);
+    }
   CAF_REQUIRE_EQUAL(polled.size(), 10u);
   // Finished while the snapshot they were read from still shows them pending.
-  for (const auto& job : polled)
-    CAF_CHECK_EQUAL(finish(job["id"].get<std::string>()), 204u);
+  for (const auto& id : polled)
+    CAF_CHECK_EQUAL(finish(id), 204u);
   CAF_REQUIRE(wait_until_loaded());
   auto log = server->log();
   CAF_CHECK(log.find("live_jobs=" + std::to_string(many) + " ") != std::string::npos);
   auto seen = poll_all();
   std::set<std::string> distinct(seen.begin(), seen.end());
   CAF_CHECK_EQUAL(seen.size(), distinct.size());
-  // Every seeded job but the ten finished, and the one created during the load.
-  CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(many) - 10 + 1);
-  CAF_CHECK_EQUAL(distinct.count(during), 1u);
+  // Every seeded job but the ten finished, and the one created during the load unless
+  // it was dispatched already.
+  std::size_t created_left = during_polled ? 0 : 1;
+  CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(many) - 10 + created_left);
+  CAF_CHECK_EQUAL(distinct.count(during), created_left);
   CAF_CHECK_EQUAL(distinct.count(first), 0u);
-  for (const auto& job : polled)
-    CAF_CHECK_EQUAL(distinct.count(job["id"].get<std::string>()), 0u);
+  for (const auto& id : polled)
+    CAF_CHECK_EQUAL(distinct.count(id), 0u);
 }
 
 CAF_TEST(a load whose connection is cut starts again and loses no job) {
