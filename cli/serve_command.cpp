@@ -294,6 +294,7 @@ int run_serve(config::server_options options) {
   register_runtime_gauges(system, node_opts.parked, node_opts.domain.writer_queue);
   persistence_options writer;
   writer.max_batch_items = options.group_commit_max_items;
+  writer.max_concurrent_loads = options.concurrent_loads;
   writer.dispatch_write_delay =
       std::chrono::milliseconds{options.dispatch_write_delay_ms};
   writer.read_statement_timeout =

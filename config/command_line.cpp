@@ -124,6 +124,11 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
                  "between pages")
       ->envname("DIFFPLANE_LOAD_PAGE_JOBS")
       ->capture_default_str();
+  app.add_option("--concurrent-loads", o.concurrent_loads,
+                 "clusters whose live jobs load at once, each on a database connection "
+                 "of its own; the others serve and wait for their turn")
+      ->envname("DIFFPLANE_CONCURRENT_LOADS")
+      ->capture_default_str();
   app.add_option("--max-machines-per-cluster", o.max_machines_per_cluster,
                  "machines one cluster may hold; a poll from one more is answered 429")
       ->envname("DIFFPLANE_MAX_MACHINES_PER_CLUSTER")

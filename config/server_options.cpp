@@ -76,6 +76,7 @@ std::string describe(const server_options& o) {
   line("max-parked-polls", std::to_string(o.max_parked_polls));
   line("max-parked-polls-per-cluster", std::to_string(o.max_parked_polls_per_cluster));
   line("load-page-jobs", std::to_string(o.load_page_jobs));
+  line("concurrent-loads", std::to_string(o.concurrent_loads));
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
@@ -145,6 +146,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--max-parked-polls-per-cluster must be at least 1";
   if (options.load_page_jobs == 0 || options.load_page_jobs > 1000000)
     return "--load-page-jobs must be from 1 to 1000000";
+  if (options.concurrent_loads == 0 || options.concurrent_loads > 1000)
+    return "--concurrent-loads must be from 1 to 1000";
   if (options.max_machines_per_cluster == 0)
     return "--max-machines-per-cluster must be at least 1";
   if (options.max_services_per_cluster == 0)

@@ -67,6 +67,9 @@ struct server_options {
   std::size_t max_parked_polls_per_cluster = 50000;
   /// Live jobs per page when a cluster loads: it serves between pages.
   std::size_t load_page_jobs = 5000;
+  /// Clusters whose live jobs load at once: each load holds a database connection of
+  /// its own, so a node taking over many clusters loads them a few at a time.
+  std::size_t concurrent_loads = 4;
   /// Machines one cluster may hold; a poll from one more machine is answered 429.
   std::size_t max_machines_per_cluster = 10000;
   /// Services one cluster may hold; a create or poll naming one more is answered 429.

@@ -74,6 +74,13 @@ struct persistence_state {
     caf::actor cluster;
   };
   std::unordered_map<std::string, pending_load> pending_loads;
+  /// First pages asked for while max_concurrent_loads loads were under way, in the
+  /// order they came: each starts its load when another one ends.
+  struct waiting_load {
+    live_jobs_page_request request;
+    caf::typed_response_promise<live_jobs_page> promise;
+  };
+  std::deque<waiting_load> waiting_loads;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -590,6 +597,60 @@ auto start_load(self_pointer self, const std::string& cluster_id,
   return st.loaders.insert_or_assign(cluster_id, std::move(loader)).first;
 }
 
+/// Starts the load a first page asks for and hands the page request to its loader; an
+/// error when no load of the cluster is pending or its snapshot cannot be opened.
+caf::result<live_jobs_page> begin_load(self_pointer self,
+                                       const live_jobs_page_request& request) {
+  auto& st = self->state;
+  auto pending = st.pending_loads.extract(request.cluster_id);
+  if (pending.empty())
+    return make_error(error_code::unavailable, "no load of the live jobs of cluster " +
+                                                   request.cluster_id + " is under way");
+  try {
+    auto it = start_load(self, request.cluster_id, pending.mapped().load_before,
+                         pending.mapped().cluster);
+    return self->delegate(it->second, request);
+  } catch (const std::exception& e) {
+    spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                  first_line(e.what()));
+    return make_error(error_code::unavailable,
+                      "the live jobs could not be read; see the server log");
+  }
+}
+
+bool load_slot_free(const persistence_state& st) {
+  return st.loaders.size() < std::max<std::size_t>(st.options.max_concurrent_loads, 1);
+}
+
+/// Starts the waiting loads a slot is free for, oldest first.
+void start_waiting_loads(self_pointer self) {
+  auto& st = self->state;
+  while (load_slot_free(st) && !st.waiting_loads.empty()) {
+    auto waiting = std::move(st.waiting_loads.front());
+    st.waiting_loads.pop_front();
+    auto pending = st.pending_loads.find(waiting.request.cluster_id);
+    if (pending == st.pending_loads.end()) {
+      waiting.promise.deliver(make_error(error_code::unavailable,
+                                         "no load of the live jobs of cluster " +
+                                             waiting.request.cluster_id +
+                                             " is under way"));
+      continue;
+    }
+    try {
+      auto it = start_load(self, waiting.request.cluster_id,
+                           pending->second.load_before, pending->second.cluster);
+      st.pending_loads.erase(pending);
+      waiting.promise.delegate(it->second, waiting.request);
+    } catch (const std::exception& e) {
+      st.pending_loads.erase(pending);
+      spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
+                    first_line(e.what()));
+      waiting.promise.deliver(make_error(
+          error_code::unavailable, "the live jobs could not be read; see the server log"));
+    }
+  }
+}
+
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
                                                       persistence_options options) {
   auto& st = self->state;
@@ -611,6 +672,7 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
     for (auto it = loaders.begin(); it != loaders.end(); ++it)
       if (it->second.address() == down.source) {
         loaders.erase(it);
+        start_waiting_loads(self);
         return;
       }
   });
@@ -682,7 +744,19 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
           if (auto it = st.loaders.find(cluster_id); it != st.loaders.end()) {
             self->send_exit(it->second, caf::exit_reason::user_shutdown);
             st.loaders.erase(it);
+            start_waiting_loads(self);
           }
+          // So does a first page the earlier actor still waits for a turn with.
+          auto& waiting = st.waiting_loads;
+          for (auto it = waiting.begin(); it != waiting.end();)
+            if (it->request.cluster_id == cluster_id) {
+              it->promise.deliver(make_error(error_code::unavailable,
+                                             "a newer load of cluster " + cluster_id +
+                                                 " replaced this one"));
+              it = waiting.erase(it);
+            } else {
+              ++it;
+            }
           st.pending_loads.insert_or_assign(
               cluster_id, persistence_state::pending_load{snapshot.load_before, cluster});
           return snapshot;
@@ -690,24 +764,15 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](const live_jobs_page_request& request) -> caf::result<live_jobs_page> {
         auto& st = self->state;
-        auto it = st.loaders.find(request.cluster_id);
-        if (it == st.loaders.end()) {
-          auto pending = st.pending_loads.extract(request.cluster_id);
-          if (pending.empty())
-            return make_error(error_code::unavailable,
-                              "no load of the live jobs of cluster " +
-                                  request.cluster_id + " is under way");
-          try {
-            it = start_load(self, request.cluster_id, pending.mapped().load_before,
-                            pending.mapped().cluster);
-          } catch (const std::exception& e) {
-            spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
-                          first_line(e.what()));
-            return make_error(error_code::unavailable,
-                              "the live jobs could not be read; see the server log");
-          }
-        }
-        return self->delegate(it->second, request);
+        if (auto it = st.loaders.find(request.cluster_id); it != st.loaders.end())
+          return self->delegate(it->second, request);
+        if (load_slot_free(st) || st.pending_loads.count(request.cluster_id) == 0)
+          return begin_load(self, request);
+        auto promise = self->make_response_promise<live_jobs_page>();
+        st.waiting_loads.push_back({request, promise});
+        spdlog::info("event=load_waiting cluster={} loads_under_way={} waiting={}",
+                     request.cluster_id, st.loaders.size(), st.waiting_loads.size());
+        return promise;
       },
       [=](fetch_statuses_atom, const std::string& cluster_id,
           const std::vector<std::string>& ids) {

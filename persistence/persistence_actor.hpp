@@ -112,6 +112,10 @@ struct persistence_options {
   /// cuts the connection (a frozen Postgres cancels nothing); the timeout's commits are
   /// then in doubt and resolved as after a lost connection. Unused without timeouts.
   std::chrono::milliseconds watchdog_grace{2000};
+  /// Loads of live jobs read at once (live_jobs_loader.hpp). Each holds a connection
+  /// and two pages of its own, so a node taking over many clusters must not open them
+  /// all at once; a cluster whose load waits for its turn serves meanwhile.
+  std::size_t max_concurrent_loads = 4;
 };
 
 /// Spawns a persistence actor on a thread of its own (libpqxx blocks).

@@ -129,6 +129,7 @@ CAF_TEST(serve help documents every option) {
                       "--max-parked-polls",
                       "--max-parked-polls-per-cluster",
                       "--load-page-jobs",
+                      "--concurrent-loads",
                       "--batch-status-max-ids",
                       "--machine-stall-seconds",
                       "--log-level",

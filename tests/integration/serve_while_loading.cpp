@@ -30,12 +30,20 @@ struct fixture {
 
   cli::http_reply data(const std::string& method, const std::string& target,
                        const json& body, const std::string& machine = "m1") {
-    return server->client().request(
-        method, target, body.is_null() ? std::string{} : body.dump(),
-        {{"Authorization", "Basic " + secret}, {"x-machine-id", machine}});
+    return data_of(secret, method, target, body, machine);
   }
 
-  std::string create() {
+  cli::http_reply data_of(const std::string& cluster_secret, const std::string& method,
+                          const std::string& target, const json& body,
+                          const std::string& machine = "m1") {
+    return server->client().request(
+        method, target, body.is_null() ? std::string{} : body.dump(),
+        {{"Authorization", "Basic " + cluster_secret}, {"x-machine-id", machine}});
+  }
+
+  std::string create() { return create_in(secret); }
+
+  std::string create_in(const std::string& cluster_secret) {
     json body{{"service", "svc"},
               {"targetFn", "f"},
               {"targetArgs", "kA=="},
@@ -43,7 +51,7 @@ struct fixture {
                {{"retryCountOnStall", 1},
                 {"predictiveRetriesOnRejection", false},
                 {"timeoutSeconds", 300}}}};
-    auto reply = data("POST", "/jobs", body);
+    auto reply = data_of(cluster_secret, "POST", "/jobs", body);
     CAF_REQUIRE_EQUAL(reply.status, 201u);
     return parse_json(reply.body)["id"].get<std::string>();
   }
@@ -56,12 +64,14 @@ struct fixture {
     return parse_json(reply.body);
   }
 
-  /// `count` copies of the one job created over HTTP, later, as bench/live-jobs seeds
-  /// them; nine tenths moved to live_jobs like a server running a while longer would
-  /// have done.
-  void seed(int count = seeded_jobs) {
+  /// `count` copies of the one job created over HTTP in a cluster (the only one unless
+  /// named), later, as bench/live-jobs seeds them; nine tenths moved to live_jobs like a
+  /// server running a while longer would have done.
+  void seed(int count = seeded_jobs, const std::string& cluster_id = {}) {
     pqxx::connection connection{url};
     pqxx::work txn{connection};
+    const auto in_cluster =
+        cluster_id.empty() ? std::string{} : " AND cluster_id = " + txn.quote(cluster_id);
     txn.exec(
         "INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, status, "
         "max_attempts, timeout_seconds, predictive_retries_on_rejection, background, "
@@ -69,17 +79,18 @@ struct fixture {
         "SELECT t.cluster_id, 'seed-' || g, t.service, t.target_fn, t.target_args, "
         "'pending', t.max_attempts, t.timeout_seconds, "
         "t.predictive_retries_on_rejection, t.background, 0, t.revision, "
-        "t.created_at + g * interval '1 microsecond' FROM (SELECT * FROM jobs LIMIT "
-        "1) t, generate_series(1, " +
-        std::to_string(count) + ") g");
+        "t.created_at + g * interval '1 microsecond' FROM (SELECT * FROM jobs WHERE "
+        "TRUE" +
+        in_cluster + " LIMIT 1) t, generate_series(1, " + std::to_string(count) + ") g");
     // Nine tenths moved to live_jobs, the rest created since the boundary: the load
     // reads both.
     const auto boundary = "(SELECT created_at FROM jobs WHERE id = 'seed-" +
-                          std::to_string(count * 9 / 10) + "')";
+                          std::to_string(count * 9 / 10) + "'" + in_cluster + ")";
     txn.exec("INSERT INTO live_jobs (cluster_id, created_at, id) SELECT cluster_id, "
              "created_at, id FROM jobs WHERE status = 'pending' AND created_at < " +
-             boundary);
-    txn.exec("UPDATE clusters SET live_jobs_before = " + boundary);
+             boundary + in_cluster);
+    txn.exec("UPDATE clusters SET live_jobs_before = " + boundary +
+             (cluster_id.empty() ? std::string{} : " WHERE id = " + txn.quote(cluster_id)));
     txn.commit();
   }
 
@@ -244,6 +255,63 @@ CAF_TEST(a load whose connection is cut starts again and loses no job) {
   CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);
   CAF_CHECK_EQUAL(distinct.count(during), 1u);
   CAF_CHECK_EQUAL(distinct.count(first), 0u);
+}
+
+CAF_TEST(clusters beyond the concurrent loads serve and load when a turn comes) {
+  // Three clusters, each with 5,000 live jobs in pages of 20, and one load at a time.
+  std::vector<std::string> secrets{secret, create_cluster_on(*server, "loading-2"),
+                                   create_cluster_on(*server, "loading-3")};
+  for (const auto& cluster_secret : secrets)
+    create_in(cluster_secret);
+  CAF_REQUIRE_EQUAL(server->stop(), 0);
+  constexpr int per_cluster = 5000;
+  {
+    pqxx::connection connection{url};
+    pqxx::nontransaction txn{connection};
+    auto clusters = txn.exec("SELECT DISTINCT cluster_id FROM jobs");
+    CAF_REQUIRE_EQUAL(clusters.size(), 3u);
+    for (const auto& row : clusters)
+      seed(per_cluster, row[0].as<std::string>());
+  }
+  server = std::make_unique<server_process>(server_args(
+      url, {"--log-level", "info", "--load-page-jobs", "20", "--concurrent-loads", "1"}));
+  // The loads' connections, counted until every cluster is loaded.
+  pqxx::connection watcher{url};
+  std::size_t most_at_once = 0;
+  auto loaded_clusters = [&] {
+    auto log = server->log();
+    std::size_t count = 0;
+    for (auto at = log.find("event=cluster_loaded"); at != std::string::npos;
+         at = log.find("event=cluster_loaded", at + 1))
+      ++count;
+    return count;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{120};
+  while (loaded_clusters() < 3 && std::chrono::steady_clock::now() < deadline) {
+    pqxx::nontransaction txn{watcher};
+    auto loads = txn.exec1("SELECT count(*) FROM pg_stat_activity "
+                           "WHERE application_name = 'diffplane live jobs load'")[0]
+                     .as<std::size_t>();
+    most_at_once = std::max(most_at_once, loads);
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  CAF_REQUIRE_EQUAL(loaded_clusters(), 3u);
+  CAF_CHECK_EQUAL(most_at_once, 1u);
+  auto log = server->log();
+  CAF_CHECK(log.find("event=load_waiting") != std::string::npos);
+  // Every cluster loaded every one of its live jobs, and serves them.
+  std::size_t complete = 0;
+  const auto all_of_one = "live_jobs=" + std::to_string(per_cluster + 1) + " ";
+  for (auto at = log.find(all_of_one); at != std::string::npos;
+       at = log.find(all_of_one, at + 1))
+    ++complete;
+  CAF_CHECK_EQUAL(complete, 3u);
+  for (const auto& cluster_secret : secrets) {
+    auto reply = data_of(cluster_secret, "POST", "/jobs-request",
+                         json{{"service", "svc"}, {"limit", 1}, {"ttl", 5000}});
+    CAF_CHECK_EQUAL(reply.status, 200u);
+    CAF_CHECK_EQUAL(parse_json(reply.body).size(), 1u);
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
