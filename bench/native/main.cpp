@@ -2,12 +2,14 @@
 // same run (issue 14): call round trips one at a time and calls/s with a number in
 // flight, ephemeral and durable, and push dispatch. bench/native/run starts the server
 // and runs it; docs/BENCHMARKS.md has the figures.
+#include "bench/native/commit_totals.hpp"
 #include "bench/native/native_calls.hpp"
 #include "bench/native/relay.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 using namespace diffplane::bench::native;
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   std::string api_secret;
   run_plan plan;
   unsigned duration_ms = 5000;
+  std::string metrics;
   client::connect_options options;
   app.add_option("--native", endpoint,
                  "The server's --native-listen address (tls://host:port with --tls-cert)")
@@ -38,6 +41,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--payload-bytes", plan.payload_bytes, "The string each call echoes")
       ->capture_default_str();
+  app.add_option("--metrics", metrics,
+                 "The server's --metrics-listen address (host:port): the group commits "
+                 "made during the durable round trips are printed beside them");
   CLI11_PARSE(app, argc, argv);
   plan.duration = std::chrono::milliseconds{duration_ms};
 
@@ -57,7 +63,16 @@ int main(int argc, char** argv) {
     auto caller = client::client::connect(endpoint, api_secret, options);
     auto ephemeral = measure_calls(*caller, plan, false);
     print_row(ephemeral);
-    auto durable = measure_calls(*caller, plan, true);
+    // The group commits of the durable round trips alone (warm-up included): each
+    // round trip waits for its own, and the throughput phase's are larger and slower.
+    std::optional<commit_totals> commits_before;
+    std::optional<commit_totals> commits_after;
+    if (!metrics.empty())
+      commits_before = read_commit_totals(metrics);
+    auto durable = measure_calls(*caller, plan, true, [&] {
+      if (!metrics.empty())
+        commits_after = read_commit_totals(metrics);
+    });
     print_row(durable);
     latencies create;
     std::size_t handler_first = 0;
@@ -77,6 +92,16 @@ int main(int argc, char** argv) {
     std::printf("ephemeral p50 / relay p50: %.2fx; durable p50 - relay p50: %.3f ms\n",
                 ephemeral.sequential.percentile(50) / relay_p50,
                 durable.sequential.percentile(50) - relay_p50);
+    if (commits_before && commits_after) {
+      auto window = between(*commits_before, *commits_after);
+      auto rounds = static_cast<double>(plan.warmup + plan.calls);
+      std::printf("durable round trips: %.0f group commits (%.2f per call), mean %.3f ms; "
+                  "durable p50 - relay p50 - mean commit: %.3f ms\n",
+                  window.count, window.count / rounds, window.mean_ms,
+                  durable.sequential.percentile(50) - relay_p50 - window.mean_ms);
+    } else if (!metrics.empty()) {
+      std::printf("durable round trips: the server's commit metrics could not be read\n");
+    }
     std::printf("calls/s with %zu in flight: relay %.0f, ephemeral %.0f, durable %.0f\n",
                 plan.in_flight, relay.calls_per_second, ephemeral.calls_per_second,
                 durable.calls_per_second);

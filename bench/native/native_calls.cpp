@@ -84,7 +84,8 @@ void serve_bench(client::client& worker, unsigned concurrency,
                concurrency);
 }
 
-figures measure_calls(client::client& caller, const run_plan& plan, bool durable) {
+figures measure_calls(client::client& caller, const run_plan& plan, bool durable,
+                      const std::function<void()>& between_phases) {
   figures out;
   out.name = durable ? "durable call" : "ephemeral call";
   out.in_flight = plan.in_flight;
@@ -101,6 +102,8 @@ figures measure_calls(client::client& caller, const run_plan& plan, bool durable
     if (i >= plan.warmup)
       out.sequential.add(clock_type::now() - start);
   }
+  if (between_phases)
+    between_phases();
   auto loop = std::make_shared<call_loop>(caller, args, options);
   loop->outstanding = plan.in_flight;
   for (std::size_t i = 0; i < plan.in_flight; ++i)

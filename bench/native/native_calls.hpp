@@ -6,6 +6,7 @@
 #include <diffplane/client/client.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -27,9 +28,10 @@ struct handler_marks {
 void serve_bench(client::client& worker, unsigned concurrency,
                  std::shared_ptr<handler_marks> marks);
 
-/// Calls echo one at a time, then with plan.in_flight in flight, durable or ephemeral;
-/// throws std::runtime_error when a call fails.
-figures measure_calls(client::client& caller, const run_plan& plan, bool durable);
+/// Calls echo one at a time, then (after `between_phases`) with plan.in_flight in
+/// flight, durable or ephemeral; throws std::runtime_error when a call fails.
+figures measure_calls(client::client& caller, const run_plan& plan, bool durable,
+                      const std::function<void()>& between_phases = {});
 
 /// Push dispatch, one durable background call at a time: from its `accepted` reaching
 /// the caller (the job is committed) to the worker's handler starting it. `create`
