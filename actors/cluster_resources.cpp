@@ -90,11 +90,33 @@ void send_resource_write(self_pointer self, resource_write write,
           });
 }
 
+/// Whether `write` withdraws a job that the cluster's load has not brought yet.
+bool withdraws_unloaded_job(const cluster_state& st, const resource_write& write) {
+  return st.loading && std::any_of(write.withdraw.begin(), write.withdraw.end(),
+                                   [&](const std::string& id) {
+                                     return st.jobs.count(id) == 0;
+                                   });
+}
+
 /// Takes the jobs `write.withdraw` names out of their pools' queues, then commits the
 /// write with their ends. A job no longer queued (dispatched, or never admitted) is
 /// left to run: the resources actor ignores its result.
 void withdraw_then_commit(self_pointer self, resource_write write, done_promise promise) {
   auto& st = self->state;
+  // A job still to come in a page of the load could not be withdrawn: the removal would
+  // commit without its end, and the page would then queue it for a controller (also
+  // after a restart, its row still pending). The write waits for the end of the load and
+  // withdraws it then, in the same commit as the removal, as for a job already loaded.
+  if (withdraws_unloaded_job(st, write)) {
+    hold_while_loading(self, [self, write = std::move(write),
+                              promise](const caf::error& err) mutable {
+      if (err)
+        promise.deliver(err);
+      else
+        withdraw_then_commit(self, std::move(write), std::move(promise));
+    });
+    return;
+  }
   std::unordered_map<pool_id, std::vector<std::string>> by_pool;
   for (const auto& id : write.withdraw)
     if (auto it = st.jobs.find(id); it != st.jobs.end() &&

@@ -13,20 +13,6 @@ bool is_name_char(char c) {
          c == '_' || c == '-';
 }
 
-/// The value of a setting, 0 when not given (the server's default); the first setting
-/// that breaks its rule sets `check`'s field and message.
-std::int64_t bounded(const setting_value& value, const char* field, std::int64_t most,
-                     kind_settings_check& check) {
-  if (!check.field.empty())
-    return 0;
-  if (auto problem = setting_problem(value, field, most); !problem.empty()) {
-    check.field = field;
-    check.message = std::move(problem);
-    return 0;
-  }
-  return value.given ? value.value : 0;
-}
-
 } // namespace
 
 std::string resource_name_problem(const std::string& value, const std::string& field) {
@@ -48,17 +34,33 @@ std::string setting_problem(const setting_value& value, const std::string& field
   return field + " must be an integer from 1 to " + std::to_string(most) + ", or null";
 }
 
+std::int64_t checked_setting(const setting_value& value, const char* field,
+                             std::int64_t most, std::string& failed_field,
+                             std::string& message) {
+  if (!failed_field.empty())
+    return 0;
+  if (auto problem = setting_problem(value, field, most); !problem.empty()) {
+    failed_field = field;
+    message = std::move(problem);
+    return 0;
+  }
+  return value.given ? value.value : 0;
+}
+
 kind_settings_check check_kind_settings(const std::string& kind,
                                         const kind_settings_input& input) {
   kind_settings_check check;
   auto& s = check.settings;
   s.kind = kind;
-  s.backoff_base_ms = bounded(input.backoff_base_ms, "backoffBaseMs", day_ms, check);
-  s.backoff_cap_ms = bounded(input.backoff_cap_ms, "backoffCapMs", day_ms, check);
+  auto bounded = [&](const setting_value& value, const char* field, std::int64_t most) {
+    return checked_setting(value, field, most, check.field, check.message);
+  };
+  s.backoff_base_ms = bounded(input.backoff_base_ms, "backoffBaseMs", day_ms);
+  s.backoff_cap_ms = bounded(input.backoff_cap_ms, "backoffCapMs", day_ms);
   s.timeout_seconds = static_cast<std::int32_t>(
-      bounded(input.timeout_seconds, "timeoutSeconds", day_seconds, check));
+      bounded(input.timeout_seconds, "timeoutSeconds", day_seconds));
   s.inform_interval_seconds = static_cast<std::int32_t>(
-      bounded(input.inform_interval_seconds, "informIntervalSeconds", day_seconds, check));
+      bounded(input.inform_interval_seconds, "informIntervalSeconds", day_seconds));
   if (check.field.empty() && s.backoff_base_ms > 0 && s.backoff_cap_ms > 0 &&
       s.backoff_cap_ms < s.backoff_base_ms) {
     check.field = "backoffCapMs";

@@ -45,6 +45,13 @@ std::string resource_name_problem(const std::string& value, const std::string& f
 std::string setting_problem(const setting_value& value, const std::string& field,
                             std::int64_t most);
 
+/// The value of `value` (0 when not given: the default, unlimited or off) when it keeps
+/// setting_problem's rule; else 0, and `field` and `message` say why, unless an earlier
+/// setting already set them (then it is not looked at: the first one is named).
+std::int64_t checked_setting(const setting_value& value, const char* field,
+                             std::int64_t most, std::string& failed_field,
+                             std::string& message);
+
 /// Checks the settings of `kind` (a valid name) against the rules: each an integer from
 /// 1 to its bound or not given, and a cap not below the base.
 kind_settings_check check_kind_settings(const std::string& kind,

@@ -252,13 +252,6 @@ resources::setting_value setting_of(const json& root, const char* name) {
   return value;
 }
 
-std::int64_t optional_positive(const json& root, const char* name, std::int64_t most) {
-  auto value = setting_of(root, name);
-  if (auto problem = resources::setting_problem(value, name, most); !problem.empty())
-    throw bad_input(name, problem);
-  return value.given ? value.value : 0;
-}
-
 resource_inform_request decode_inform(std::string_view body) {
   if (nests_deeper_than(body, max_inform_nesting))
     throw bad_input("resources", "the body nests deeper than 64 levels");

@@ -24,11 +24,6 @@ nlohmann::json settings_body(const http_request& request);
 /// The member `name` of a settings body as the domain's rules read it.
 resources::setting_value setting_of(const nlohmann::json& root, const char* name);
 
-/// The member `name` of a settings body, an integer from 1 to `most`; 0 when null or
-/// absent (unlimited, off, or the server's default); bad_input naming it otherwise.
-std::int64_t optional_positive(const nlohmann::json& root, const char* name,
-                               std::int64_t most);
-
 /// Most resources in one POST /resources.
 inline constexpr std::size_t max_resources_per_inform = 1000;
 

@@ -1,5 +1,7 @@
 #include "gateway/resource_namespace_codecs.hpp"
 
+#include "actors/resource_namespace_settings.hpp"
+
 #include "gateway/json_codecs.hpp"
 #include "gateway/resource_codecs.hpp"
 
@@ -10,10 +12,6 @@ namespace diffplane::gateway {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr std::int64_t max_workers_limit = 100'000;
-/// Ten years: longer is a mistake, not a setting.
-constexpr std::int64_t max_seconds = 315'360'000;
 
 json positive_or_null(std::int64_t value) {
   return value > 0 ? json(value) : json(nullptr);
@@ -29,15 +27,16 @@ resource_namespace_request decode_resource_namespace(const http_request& request
     return out;
   out.change = true;
   auto root = settings_body(request);
-  out.settings.name = out.name;
-  out.settings.max_workers =
-      static_cast<std::int32_t>(optional_positive(root, "maxWorkers", max_workers_limit));
-  out.settings.expiry_ttl_seconds =
-      optional_positive(root, "expiryTtlSeconds", max_seconds);
-  out.settings.synced_retention_seconds =
-      optional_positive(root, "syncedRetentionSeconds", max_seconds);
-  out.settings.deleted_retention_seconds =
-      optional_positive(root, "deletedRetentionSeconds", max_seconds);
+  // The rules are the domain's, shared with the native configure_namespace frame.
+  resources::namespace_settings_input input;
+  input.max_workers = setting_of(root, "maxWorkers");
+  input.expiry_ttl_seconds = setting_of(root, "expiryTtlSeconds");
+  input.synced_retention_seconds = setting_of(root, "syncedRetentionSeconds");
+  input.deleted_retention_seconds = setting_of(root, "deletedRetentionSeconds");
+  auto checked = resources::check_namespace_settings(out.name, input);
+  if (!checked.field.empty())
+    throw bad_input(checked.field, checked.message);
+  out.settings = std::move(checked.settings);
   return out;
 }
 

@@ -190,6 +190,12 @@ void session::dispatch(const msgpack::object& body) {
     return on_job_result(protocol::decode<protocol::job_result>(body));
   case frame_type::configure_kind:
     return on_configure_kind(protocol::decode<protocol::configure_kind>(body));
+  case frame_type::read_kind:
+    return on_read_kind(protocol::decode<protocol::read_kind>(body));
+  case frame_type::configure_namespace:
+    return on_configure_namespace(protocol::decode<protocol::configure_namespace>(body));
+  case frame_type::read_namespace:
+    return on_read_namespace(protocol::decode<protocol::read_namespace>(body));
   default:
     throw protocol::protocol_error(
         "bad_frame", "frame type " + std::to_string(static_cast<int>(type)) +
@@ -219,7 +225,8 @@ void session::on_hello(protocol::hello hello) {
           welcome.heartbeat_ms =
               static_cast<std::uint32_t>(self->options_.heartbeat.count());
           welcome.max_frame = self->options_.max_frame;
-          welcome.features = {protocol::feature_configure_kind};
+          welcome.features = {protocol::feature_configure_kind,
+                              protocol::feature_read_kind, protocol::feature_namespaces};
           self->send(protocol::encode(welcome));
           self->handle_input();
         });

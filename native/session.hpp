@@ -58,8 +58,18 @@ private:
   void on_credit(protocol::credit credit);
   void on_job_result(protocol::job_result result);
   /// Replaces a kind's controller settings, as PUT /resources-kinds/:kind does
-  /// (session_kinds.cpp).
+  /// (session_resources.cpp, like the next three).
   void on_configure_kind(protocol::configure_kind request);
+  /// Answers a kind's controller settings, as GET /resources-kinds/:kind does.
+  void on_read_kind(protocol::read_kind request);
+  /// Replaces a namespace's limits, as PUT /resources-namespaces/:name does.
+  void on_configure_namespace(protocol::configure_namespace request);
+  /// Answers a namespace's limits, as GET /resources-namespaces/:name does.
+  void on_read_namespace(protocol::read_namespace request);
+  /// Sends the cluster's answer to a kind request `id` (its settings, or the error).
+  void answer_kind(resource_kind_request request, const std::string& id);
+  /// Sends the cluster's answer to a namespace request `id`.
+  void answer_namespace(resource_namespace_request request, const std::string& id);
   void request_jobs(const std::string& service);
   void send_error(std::string ref, std::string code, std::string message);
   /// Sends an error about the connection itself, then closes it.

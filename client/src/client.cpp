@@ -58,41 +58,120 @@ void client::submit(std::string service, std::string fn, bytes args, call_option
                       std::move(done));
 }
 
-std::future<kind_status> client::configure_kind(std::string kind,
-                                                kind_settings settings) {
-  auto setting = [](const auto& value) {
-    protocol::kind_setting out;
-    if (value) {
-      out.given = out.integer = true;
-      out.value = static_cast<std::int64_t>(value->count());
-    }
-    return out;
-  };
-  protocol::kind_settings_map map{setting(settings.backoff_base),
-                                  setting(settings.backoff_cap),
-                                  setting(settings.timeout),
-                                  setting(settings.inform_interval)};
-  auto promise = std::make_shared<std::promise<kind_status>>();
+namespace {
+
+protocol::kind_setting setting_of(const std::optional<std::int64_t>& value) {
+  protocol::kind_setting out;
+  if (value) {
+    out.given = out.integer = true;
+    out.value = *value;
+  }
+  return out;
+}
+
+template <class Duration>
+protocol::kind_setting setting_of(const std::optional<Duration>& value) {
+  return setting_of(value ? std::optional<std::int64_t>{value->count()} : std::nullopt);
+}
+
+/// An empty duration for 0 (off, unlimited, none).
+std::optional<std::chrono::seconds> seconds_or_none(std::uint64_t seconds) {
+  if (seconds == 0)
+    return std::nullopt;
+  return std::chrono::seconds{static_cast<std::chrono::seconds::rep>(seconds)};
+}
+
+kind_status status_of(protocol::kind_settings& answer) {
+  kind_status status;
+  status.kind = std::move(answer.kind);
+  status.backoff_base = std::chrono::milliseconds{answer.backoff_base_ms};
+  status.backoff_cap = std::chrono::milliseconds{answer.backoff_cap_ms};
+  status.timeout = std::chrono::seconds{answer.timeout_seconds};
+  status.inform_interval = seconds_or_none(answer.inform_interval_seconds);
+  if (answer.last_informed_at > 0)
+    status.last_informed_at = std::chrono::system_clock::time_point{
+        std::chrono::milliseconds{answer.last_informed_at}};
+  status.inform_error = std::move(answer.inform_error);
+  return status;
+}
+
+namespace_limits limits_of(const protocol::namespace_settings& answer) {
+  namespace_limits limits;
+  if (answer.max_workers > 0)
+    limits.max_workers = answer.max_workers;
+  limits.expiry_ttl = seconds_or_none(answer.expiry_ttl_seconds);
+  limits.synced_retention = seconds_or_none(answer.synced_retention_seconds);
+  limits.deleted_retention = seconds_or_none(answer.deleted_retention_seconds);
+  return limits;
+}
+
+/// A request's future, fulfilled with `Answer` (the frame) converted by `convert`.
+template <class Answer, class Convert>
+auto settings_request(connection& c, const char* feature,
+                      std::function<std::string(const std::string&)> encode,
+                      Convert convert) {
+  using value_type = decltype(convert(std::declval<Answer&>()));
+  auto promise = std::make_shared<std::promise<value_type>>();
   auto future = promise->get_future();
-  connection_->configure_kind(
-      std::move(kind), map,
-      [promise](protocol::kind_settings* answer, std::exception_ptr error) {
-        if (error)
-          return promise->set_exception(error);
-        kind_status status;
-        status.kind = std::move(answer->kind);
-        status.backoff_base = std::chrono::milliseconds{answer->backoff_base_ms};
-        status.backoff_cap = std::chrono::milliseconds{answer->backoff_cap_ms};
-        status.timeout = std::chrono::seconds{answer->timeout_seconds};
-        if (answer->inform_interval_seconds > 0)
-          status.inform_interval = std::chrono::seconds{answer->inform_interval_seconds};
-        if (answer->last_informed_at > 0)
-          status.last_informed_at = std::chrono::system_clock::time_point{
-              std::chrono::milliseconds{answer->last_informed_at}};
-        status.inform_error = std::move(answer->inform_error);
-        promise->set_value(std::move(status));
-      });
+  c.request(feature, std::move(encode),
+            [promise, convert](const msgpack::object* answer, std::exception_ptr error) {
+              if (error)
+                return promise->set_exception(error);
+              try {
+                auto frame = protocol::decode<Answer>(*answer);
+                promise->set_value(convert(frame));
+              } catch (...) {
+                promise->set_exception(std::current_exception());
+              }
+            });
   return future;
+}
+
+} // namespace
+
+std::future<kind_status> client::configure_kind(std::string kind,
+                                                diffplane::client::kind_settings settings) {
+  protocol::kind_settings_map map{setting_of(settings.backoff_base),
+                                  setting_of(settings.backoff_cap),
+                                  setting_of(settings.timeout),
+                                  setting_of(settings.inform_interval)};
+  return settings_request<protocol::kind_settings>(
+      *connection_, protocol::feature_configure_kind,
+      [kind = std::move(kind), map](const std::string& id) {
+        return protocol::encode(protocol::configure_kind{id, kind, map});
+      },
+      status_of);
+}
+
+std::future<kind_status> client::kind_settings(std::string kind) {
+  return settings_request<protocol::kind_settings>(
+      *connection_, protocol::feature_read_kind,
+      [kind = std::move(kind)](const std::string& id) {
+        return protocol::encode(protocol::read_kind{id, kind});
+      },
+      status_of);
+}
+
+std::future<namespace_limits> client::configure_namespace(std::string name,
+                                                          namespace_limits limits) {
+  protocol::namespace_settings_map map{
+      setting_of(limits.max_workers), setting_of(limits.expiry_ttl),
+      setting_of(limits.synced_retention), setting_of(limits.deleted_retention)};
+  return settings_request<protocol::namespace_settings>(
+      *connection_, protocol::feature_namespaces,
+      [name = std::move(name), map](const std::string& id) {
+        return protocol::encode(protocol::configure_namespace{id, name, map});
+      },
+      limits_of);
+}
+
+std::future<namespace_limits> client::namespace_settings(std::string name) {
+  return settings_request<protocol::namespace_settings>(
+      *connection_, protocol::feature_namespaces,
+      [name = std::move(name)](const std::string& id) {
+        return protocol::encode(protocol::read_namespace{id, name});
+      },
+      limits_of);
 }
 
 void client::serve(std::string service, std::map<std::string, handler> functions,

@@ -28,11 +28,21 @@ std::string random_id() {
   return id;
 }
 
-/// What configure_kind ends with on a server older than the frame.
-std::exception_ptr unsupported_error() {
+/// What a request ends with on a server older than its frame.
+std::exception_ptr unsupported_error(const std::string& feature) {
   return std::make_exception_ptr(
-      call_error("unsupported", "the server does not take configure_kind (its welcome "
-                                "does not list it): it is older than this client"));
+      call_error("unsupported", "the server does not take " + feature +
+                                    " (its welcome does not list it): it is older than "
+                                    "this client"));
+}
+
+/// The request id of an answer to a settings request (its first field); empty when it
+/// has none.
+std::string request_id_of(const msgpack::object& body) {
+  if (body.via.array.size < 2 || body.via.array.ptr[1].type != msgpack::type::STR)
+    return {};
+  const auto& id = body.via.array.ptr[1].via.str;
+  return std::string{id.ptr, id.size};
 }
 
 /// The longest a wait of the I/O thread lasts before it looks at whether it must stop.
@@ -168,9 +178,8 @@ void connection::session(transport& stream, bool first) {
     heartbeat =
         std::chrono::milliseconds{std::max<std::uint32_t>(welcome.heartbeat_ms, 100)};
     max_frame_ = welcome.max_frame;
-    configures_kinds_ =
-        std::find(welcome.features.begin(), welcome.features.end(),
-                  protocol::feature_configure_kind) != welcome.features.end();
+    std::lock_guard lock{mutex_};
+    features_ = std::move(welcome.features);
   } catch (const std::exception& e) {
     if (first)
       fail_first(std::make_exception_ptr(call_error("bad_frame", e.what())));
@@ -189,7 +198,7 @@ void connection::session(transport& stream, bool first) {
   }
   // Re-send what has no answer yet, and serve again with the free concurrency.
   std::vector<std::string> frames;
-  std::vector<kind_completion> unsupported;
+  std::vector<std::pair<request_completion, std::string>> unsupported;
   {
     std::lock_guard lock{mutex_};
     for (auto& [name, s] : services_) {
@@ -204,20 +213,20 @@ void connection::session(transport& stream, bool first) {
     for (auto& [id, c] : calls_)
       frames.push_back(c.frame);
     // A server that does not know the frame would close the connection on it.
-    for (auto it = kinds_.begin(); it != kinds_.end();) {
-      if (configures_kinds_) {
+    for (auto it = requests_.begin(); it != requests_.end();) {
+      if (offers(it->second.feature)) {
         frames.push_back(it->second.frame);
         ++it;
       } else {
-        unsupported.push_back(std::move(it->second.done));
-        it = kinds_.erase(it);
+        unsupported.emplace_back(std::move(it->second.done), it->second.feature);
+        it = requests_.erase(it);
       }
     }
   }
   for (const auto& f : frames)
     send(f);
-  for (auto& done : unsupported)
-    done(nullptr, unsupported_error());
+  for (auto& [done, feature] : unsupported)
+    done(nullptr, unsupported_error(feature));
   if (first && !first_done_) {
     first_done_ = true;
     first_.set_value();
@@ -306,16 +315,17 @@ void connection::handle_frame(const msgpack::object& body) {
     auto e = protocol::decode<protocol::error>(body);
     if (auto done = take_call(e.ref, false))
       done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
-    else if (auto kind_done = take_kind(e.ref))
-      kind_done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
+    else if (auto request_done = take_request(e.ref))
+      request_done(nullptr, std::make_exception_ptr(call_error(e.code, e.message)));
     return;
   }
-  case frame_type::kind_settings: {
-    auto k = protocol::decode<protocol::kind_settings>(body);
-    if (auto done = take_kind(k.request_id))
-      done(&k, nullptr);
+  case frame_type::kind_settings:
+  case frame_type::namespace_settings:
+    // The completion decodes the answer (a bad one fails its request, not the
+    // connection).
+    if (auto done = take_request(request_id_of(body)))
+      done(&body, nullptr);
     return;
-  }
   case frame_type::job:
     return on_job(protocol::decode<protocol::job>(body));
   default:
@@ -334,14 +344,18 @@ client::completion connection::take_call(const std::string& call_id,
   return done;
 }
 
-connection::kind_completion connection::take_kind(const std::string& request_id) {
+connection::request_completion connection::take_request(const std::string& request_id) {
   std::lock_guard lock{mutex_};
-  auto it = kinds_.find(request_id);
-  if (it == kinds_.end())
+  auto it = requests_.find(request_id);
+  if (it == requests_.end())
     return {};
   auto done = std::move(it->second.done);
-  kinds_.erase(it);
+  requests_.erase(it);
   return done;
+}
+
+bool connection::offers(const std::string& feature) const {
+  return std::find(features_.begin(), features_.end(), feature) != features_.end();
 }
 
 void connection::on_job(protocol::job job) {
@@ -463,20 +477,24 @@ void connection::submit(std::string service, std::string fn, bytes args,
   send(frame);
 }
 
-void connection::configure_kind(std::string kind, protocol::kind_settings_map settings,
-                                kind_completion done) {
+void connection::request(const char* feature,
+                         std::function<std::string(const std::string&)> encode,
+                         request_completion done) {
   if (stopping_)
     return done(nullptr, std::make_exception_ptr(
                              call_error("ClientClosed", "the client is closed")));
-  if (connected_ && !configures_kinds_)
-    return done(nullptr, unsupported_error());
   auto id = random_id();
-  auto frame =
-      protocol::encode(protocol::configure_kind{id, std::move(kind), settings});
+  auto frame = encode(id);
+  bool refused = false;
   {
     std::lock_guard lock{mutex_};
-    kinds_.emplace(id, pending_kind{frame, std::move(done)});
+    refused = connected_ && !offers(feature);
+    if (!refused)
+      requests_.emplace(id, pending_request{frame, feature, std::move(done)});
   }
+  // Outside the lock: the completion may call the client again.
+  if (refused)
+    return done(nullptr, unsupported_error(feature));
   // Not connected: sent when the connection is back (if that server takes it).
   send(frame);
 }
@@ -523,20 +541,20 @@ void connection::close() {
     if (w.joinable())
       w.join();
   std::unordered_map<std::string, pending_call> calls;
-  std::unordered_map<std::string, pending_kind> kinds;
+  std::unordered_map<std::string, pending_request> requests;
   {
     std::lock_guard lock{mutex_};
     services_.clear();
     calls.swap(calls_);
-    kinds.swap(kinds_);
+    requests.swap(requests_);
   }
   auto closed = [] {
     return std::make_exception_ptr(call_error("ClientClosed", "the client was closed"));
   };
   for (auto& [id, c] : calls)
     c.done(nullptr, closed());
-  for (auto& [id, k] : kinds)
-    k.done(nullptr, closed());
+  for (auto& [id, r] : requests)
+    r.done(nullptr, closed());
 }
 
 } // namespace diffplane::client

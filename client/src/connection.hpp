@@ -28,12 +28,16 @@ public:
               client::completion done);
   void serve(std::string service, std::map<std::string, handler> functions,
              unsigned concurrency);
-  /// Called with a configure_kind's answer (or its error), on the I/O thread.
-  using kind_completion = std::function<void(protocol::kind_settings*, std::exception_ptr)>;
-  /// Sends a configure_kind now or once connected (re-sent after a reconnection, like
-  /// a call: it replaces the settings, so a second commit changes nothing).
-  void configure_kind(std::string kind, protocol::kind_settings_map settings,
-                      kind_completion done);
+  /// Called with a settings request's answer frame (or its error), on the I/O thread.
+  using request_completion =
+      std::function<void(const msgpack::object*, std::exception_ptr)>;
+  /// Sends a settings request (configure_kind, read_kind, configure_namespace,
+  /// read_namespace), made by `encode` for a fresh request id, now or once connected, to
+  /// a server whose welcome lists `feature` ("unsupported" from one that does not).
+  /// Re-sent after a reconnection like a call: reading or replacing settings twice
+  /// changes nothing.
+  void request(const char* feature, std::function<std::string(const std::string&)> encode,
+               request_completion done);
   bool connected() const { return connected_.load(); }
   void close();
 
@@ -44,9 +48,10 @@ private:
     client::completion done;
   };
 
-  struct pending_kind {
+  struct pending_request {
     std::string frame;
-    kind_completion done;
+    std::string feature;
+    request_completion done;
   };
 
   struct served_service {
@@ -66,8 +71,10 @@ private:
   /// Removes an open call and returns its completion (empty when there is none, or it
   /// is not a background call and `background_only`).
   client::completion take_call(const std::string& call_id, bool background_only);
-  /// Removes an open configure_kind and returns its completion (empty: none).
-  kind_completion take_kind(const std::string& request_id);
+  /// Removes an open settings request and returns its completion (empty: none).
+  request_completion take_request(const std::string& request_id);
+  /// Whether the connected server's welcome listed `feature` (under mutex_).
+  bool offers(const std::string& feature) const;
   void on_job(protocol::job job);
   void work(const std::string& service);
   /// Writes a frame (or several, concatenated: one syscall) if connected; false when
@@ -108,9 +115,9 @@ private:
 
   std::mutex mutex_;
   std::unordered_map<std::string, pending_call> calls_;
-  std::unordered_map<std::string, pending_kind> kinds_;
-  /// The connected server takes configure_kind (its welcome says so).
-  std::atomic<bool> configures_kinds_{false};
+  std::unordered_map<std::string, pending_request> requests_;
+  /// The features of the connected server's welcome (frames it takes beyond the first).
+  std::vector<std::string> features_;
   std::map<std::string, served_service> services_;
   std::string machine_id_;
 

@@ -48,6 +48,38 @@ frame_type type_of(const msgpack::object& body) {
   return static_cast<frame_type>(body.via.array.ptr[0].via.u64 & 0xff);
 }
 
+void read_settings(const msgpack::object& map, setting_fields fields) {
+  if (map.type != msgpack::type::MAP)
+    throw msgpack::type_error();
+  for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto& entry = map.via.map.ptr[i];
+    if (entry.key.type != msgpack::type::STR)
+      continue;
+    std::string_view key{entry.key.via.str.ptr, entry.key.via.str.size};
+    kind_setting* setting = nullptr;
+    for (const auto& [name, field] : fields)
+      if (key == name)
+        setting = field;
+    if (setting == nullptr)
+      continue;
+    // Never throws on a value: a wrong one is the server's to refuse, naming it.
+    const auto& value = entry.val;
+    *setting = {};
+    if (value.type == msgpack::type::NIL)
+      continue;
+    setting->given = true;
+    if (value.type == msgpack::type::POSITIVE_INTEGER) {
+      setting->integer = true;
+      setting->value = static_cast<std::int64_t>(std::min<std::uint64_t>(
+          value.via.u64,
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+    } else if (value.type == msgpack::type::NEGATIVE_INTEGER) {
+      setting->integer = true;
+      setting->value = value.via.i64;
+    }
+  }
+}
+
 } // namespace diffplane::protocol
 
 namespace msgpack {
@@ -83,40 +115,21 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
 
   const msgpack::object& convert<diffplane::protocol::kind_settings_map>::operator()(
       const msgpack::object& o, diffplane::protocol::kind_settings_map& v) const {
-    if (o.type != msgpack::type::MAP)
-      throw msgpack::type_error();
-    for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
-      const auto& entry = o.via.map.ptr[i];
-      if (entry.key.type != msgpack::type::STR)
-        continue;
-      std::string_view key{entry.key.via.str.ptr, entry.key.via.str.size};
-      diffplane::protocol::kind_setting* setting = nullptr;
-      if (key == "backoffBaseMs")
-        setting = &v.backoff_base_ms;
-      else if (key == "backoffCapMs")
-        setting = &v.backoff_cap_ms;
-      else if (key == "timeoutSeconds")
-        setting = &v.timeout_seconds;
-      else if (key == "informIntervalSeconds")
-        setting = &v.inform_interval_seconds;
-      if (setting == nullptr)
-        continue;
-      // Never throws on a value: a wrong one is the server's to refuse, naming it.
-      const auto& value = entry.val;
-      *setting = {};
-      if (value.type == msgpack::type::NIL)
-        continue;
-      setting->given = true;
-      if (value.type == msgpack::type::POSITIVE_INTEGER) {
-        setting->integer = true;
-        setting->value = static_cast<std::int64_t>(std::min<std::uint64_t>(
-            value.via.u64,
-            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
-      } else if (value.type == msgpack::type::NEGATIVE_INTEGER) {
-        setting->integer = true;
-        setting->value = value.via.i64;
-      }
-    }
+    diffplane::protocol::read_settings(o, {{"backoffBaseMs", &v.backoff_base_ms},
+                                           {"backoffCapMs", &v.backoff_cap_ms},
+                                           {"timeoutSeconds", &v.timeout_seconds},
+                                           {"informIntervalSeconds",
+                                            &v.inform_interval_seconds}});
+    return o;
+  }
+
+  const msgpack::object& convert<diffplane::protocol::namespace_settings_map>::operator()(
+      const msgpack::object& o, diffplane::protocol::namespace_settings_map& v) const {
+    diffplane::protocol::read_settings(
+        o, {{"maxWorkers", &v.max_workers},
+            {"expiryTtlSeconds", &v.expiry_ttl_seconds},
+            {"syncedRetentionSeconds", &v.synced_retention_seconds},
+            {"deletedRetentionSeconds", &v.deleted_retention_seconds}});
     return o;
   }
 

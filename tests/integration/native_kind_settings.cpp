@@ -153,9 +153,7 @@ CAF_TEST(a setting of the wrong type is an error frame and the connection stays 
   msgpack::packer<msgpack::sbuffer> packer{bad};
   packer.pack_array(4).pack(30).pack(std::string{"r1"}).pack(std::string{"user"});
   packer.pack_map(1).pack(std::string{"timeoutSeconds"}).pack(std::string{"soon"});
-  std::string bad_frame(protocol::length_prefix_bytes, '\0');
-  protocol::write_length(static_cast<std::uint32_t>(bad.size()), bad_frame.data());
-  bad_frame.append(bad.data(), bad.size());
+  auto bad_frame = framed(bad);
   protocol::configure_kind good;
   good.request_id = "r2";
   good.kind = "user";
@@ -165,8 +163,10 @@ CAF_TEST(a setting of the wrong type is an error frame and the connection stays 
   auto frames = frames_of(raw.read_to_end(2s));
   CAF_REQUIRE_EQUAL(frames.size(), 3u);
   auto welcome = protocol::decode<protocol::welcome>(frames[0].get());
-  CAF_REQUIRE_EQUAL(welcome.features.size(), 1u);
+  CAF_REQUIRE_EQUAL(welcome.features.size(), 3u);
   CAF_CHECK_EQUAL(welcome.features[0], "configure_kind");
+  CAF_CHECK_EQUAL(welcome.features[1], "read_kind");
+  CAF_CHECK_EQUAL(welcome.features[2], "namespaces");
   CAF_REQUIRE(protocol::type_of(frames[1].get()) == protocol::frame_type::error);
   auto error = protocol::decode<protocol::error>(frames[1].get());
   CAF_CHECK_EQUAL(error.ref, "r1");

@@ -23,4 +23,13 @@ inline std::vector<msgpack::object_handle> frames_of(const std::string& bytes) {
   return frames;
 }
 
+/// `body` (a hand-packed frame body, e.g. with a field of the wrong type) with its length
+/// prefix, ready to send.
+inline std::string framed(const msgpack::sbuffer& body) {
+  std::string frame(protocol::length_prefix_bytes, '\0');
+  protocol::write_length(static_cast<std::uint32_t>(body.size()), frame.data());
+  frame.append(body.data(), body.size());
+  return frame;
+}
+
 } // namespace diffplane::testing

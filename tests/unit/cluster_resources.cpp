@@ -494,6 +494,39 @@ CAF_TEST(a delete withdraws the queued work in the same commit) {
   CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
 }
 
+CAF_TEST(a delete before the load reached its queued work withdraws it as if loaded) {
+  put_namespace("limited", 1);
+  inform_in("limited", {"1", "2"});
+  auto queued = stored("1").work_job_id;
+  CAF_REQUIRE(!queued.empty());
+  // The cluster serves again while its live jobs wait in their first page: 1's work job
+  // is in Postgres, not in memory.
+  store->hold_live_job_pages = true;
+  restart_cluster();
+  CAF_REQUIRE_EQUAL(store->held_pages.size(), 1u);
+  auto removal =
+      self->request(cluster, caf::infinite, resource_command{"user", "1", true});
+  run();
+  store->hold_live_job_pages = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  removal.receive(
+      [](resource_command_result& result) { CAF_CHECK_EQUAL(result.outcome, "removed"); },
+      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK(store->resource("c1", "user", "1") == nullptr);
+  // As when the job was loaded: withdrawn, never given to a controller, its slot free.
+  const auto* job = store->job("c1", queued);
+  CAF_REQUIRE(job != nullptr);
+  CAF_CHECK_EQUAL(job->status, job_status::failure);
+  CAF_CHECK_EQUAL(job->attempts_used, 0);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(work[0])["id"]), "2");
+  CAF_CHECK(finish(work[0], synced));
+  restart_cluster();
+  CAF_CHECK(take_work().empty());
+}
+
 CAF_TEST(a delete that does not commit leaves the queued work in its queue) {
   inform("42", "{}");
   auto queued = stored("42").work_job_id;

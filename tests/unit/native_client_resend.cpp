@@ -209,6 +209,77 @@ CAF_TEST(configure_kind to a server without the feature fails and sends nothing)
   CAF_CHECK_EQUAL(next_type, "10");
 }
 
+CAF_TEST(configure_namespace is sent again with its id after a reconnect) {
+  fake_server server;
+  protocol::configure_namespace first_request;
+  protocol::configure_namespace second_request;
+  std::thread script{[&] {
+    std::vector<std::string> features{protocol::feature_configure_kind,
+                                      protocol::feature_read_kind,
+                                      protocol::feature_namespaces};
+    int first = server.accept_one();
+    handshake(first, 1 << 20, 5000, features);
+    first_request = next<protocol::configure_namespace>(first);
+    ::close(first); // broken before the answer
+    int second = server.accept_one();
+    handshake(second, 1 << 20, 5000, features);
+    second_request = next<protocol::configure_namespace>(second);
+    send_all(second, protocol::encode(protocol::namespace_settings{
+                         second_request.request_id, "crm", 5, 3600, 0, 0}));
+    read_until_closed(second);
+  }};
+  auto connection = connect_to(server);
+  client::namespace_limits limits;
+  limits.max_workers = 5;
+  limits.expiry_ttl = std::chrono::hours{1};
+  auto answer = connection->configure_namespace("crm", limits);
+  CAF_REQUIRE(answer.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto got = answer.get();
+  CAF_CHECK_EQUAL(got.max_workers.value_or(0), 5);
+  CAF_REQUIRE(got.expiry_ttl.has_value());
+  CAF_CHECK_EQUAL(got.expiry_ttl->count(), 3600);
+  CAF_CHECK(!got.synced_retention.has_value());
+  connection->close();
+  script.join();
+  CAF_CHECK(!first_request.request_id.empty());
+  CAF_CHECK_EQUAL(first_request.request_id, second_request.request_id);
+  CAF_CHECK_EQUAL(second_request.name, "crm");
+  CAF_CHECK_EQUAL(second_request.settings.max_workers.value, 5);
+  CAF_CHECK_EQUAL(second_request.settings.expiry_ttl_seconds.value, 3600);
+  CAF_CHECK(!second_request.settings.deleted_retention_seconds.given);
+}
+
+CAF_TEST(reads of a server that takes configure_kind alone fail and send nothing) {
+  fake_server server;
+  std::string next_type;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    // A server of configure_kind, before read_kind and namespaces.
+    handshake(fd, 1 << 20, 5000, {protocol::feature_configure_kind});
+    auto body = read_frame(fd);
+    auto handle = protocol::parse(body.data(), body.size());
+    next_type = std::to_string(static_cast<int>(protocol::type_of(handle.get())));
+    read_until_closed(fd);
+  }};
+  auto connection = connect_to(server);
+  auto unsupported = [](auto future) {
+    try {
+      future.get();
+    } catch (const client::call_error& e) {
+      return std::string{e.name()};
+    }
+    return std::string{"answered"};
+  };
+  CAF_CHECK_EQUAL(unsupported(connection->kind_settings("user")), "unsupported");
+  CAF_CHECK_EQUAL(unsupported(connection->namespace_settings("crm")), "unsupported");
+  CAF_CHECK_EQUAL(unsupported(connection->configure_namespace("crm", {})), "unsupported");
+  auto call = connection->call<int>("svc", "f", 1);
+  connection->close();
+  script.join();
+  // The frame after the hello is the call.
+  CAF_CHECK_EQUAL(next_type, "10");
+}
+
 CAF_TEST(a result that does not decode as the asked type is a decode error) {
   fake_server server;
   std::thread script{[&] {

@@ -238,3 +238,82 @@ CAF_TEST(a kind_settings answer round trips) {
   CAF_CHECK_EQUAL(back.last_informed_at, 1700000000000);
   CAF_CHECK_EQUAL(back.inform_error, "boom");
 }
+
+CAF_TEST(a configure_namespace frame carries only the given limits) {
+  protocol::configure_namespace request;
+  request.request_id = "n1";
+  request.name = "crm";
+  request.settings.max_workers = {true, true, 5};
+  request.settings.deleted_retention_seconds = {true, true, 86400};
+  auto handle = body_of(protocol::encode(request));
+  CAF_CHECK(protocol::type_of(handle.get()) == protocol::frame_type::configure_namespace);
+  const auto& map = handle.get().via.array.ptr[3];
+  CAF_REQUIRE(map.type == msgpack::type::MAP);
+  CAF_CHECK_EQUAL(map.via.map.size, 2u);
+  auto back = protocol::decode<protocol::configure_namespace>(handle.get());
+  CAF_CHECK_EQUAL(back.request_id, "n1");
+  CAF_CHECK_EQUAL(back.name, "crm");
+  CAF_CHECK(back.settings.max_workers.given && back.settings.max_workers.integer);
+  CAF_CHECK_EQUAL(back.settings.max_workers.value, 5);
+  CAF_CHECK_EQUAL(back.settings.deleted_retention_seconds.value, 86400);
+  CAF_CHECK(!back.settings.expiry_ttl_seconds.given);
+  CAF_CHECK(!back.settings.synced_retention_seconds.given);
+}
+
+CAF_TEST(any limit value decodes and is left for the server to judge) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  packer.pack_array(4).pack(33).pack(std::string{"n2"}).pack(std::string{"crm"});
+  packer.pack_map(5);
+  packer.pack(std::string{"maxWorkers"}).pack(std::string{"many"});
+  packer.pack(std::string{"expiryTtlSeconds"}).pack(-5);
+  packer.pack(std::string{"syncedRetentionSeconds"})
+      .pack(std::numeric_limits<std::uint64_t>::max());
+  packer.pack(std::string{"deletedRetentionSeconds"}).pack_nil();
+  packer.pack(std::string{"backoffBaseMs"}).pack(3); // a kind's setting: ignored here
+  auto handle = protocol::parse(buffer.data(), buffer.size());
+  auto back = protocol::decode<protocol::configure_namespace>(handle.get());
+  CAF_CHECK(back.settings.max_workers.given);
+  CAF_CHECK(!back.settings.max_workers.integer);
+  CAF_CHECK(back.settings.expiry_ttl_seconds.integer);
+  CAF_CHECK_EQUAL(back.settings.expiry_ttl_seconds.value, -5);
+  CAF_CHECK_EQUAL(back.settings.synced_retention_seconds.value,
+                  std::numeric_limits<std::int64_t>::max());
+  CAF_CHECK(!back.settings.deleted_retention_seconds.given);
+}
+
+CAF_TEST(limits that are not a map are a bad frame) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer{buffer};
+  packer.pack_array(4).pack(33).pack(std::string{"n3"}).pack(std::string{"crm"}).pack(7);
+  auto handle = protocol::parse(buffer.data(), buffer.size());
+  try {
+    protocol::decode<protocol::configure_namespace>(handle.get());
+    CAF_FAIL("decoded limits that are not a map");
+  } catch (const protocol::protocol_error& e) {
+    CAF_CHECK_EQUAL(e.code(), "bad_frame");
+  }
+}
+
+CAF_TEST(read_kind read_namespace and namespace_settings round trip) {
+  auto kind_handle = body_of(protocol::encode(protocol::read_kind{"k1", "user"}));
+  CAF_CHECK(protocol::type_of(kind_handle.get()) == protocol::frame_type::read_kind);
+  auto kind = protocol::decode<protocol::read_kind>(kind_handle.get());
+  CAF_CHECK_EQUAL(kind.request_id, "k1");
+  CAF_CHECK_EQUAL(kind.kind, "user");
+  auto ns_handle = body_of(protocol::encode(protocol::read_namespace{"n4", "crm"}));
+  CAF_CHECK(protocol::type_of(ns_handle.get()) == protocol::frame_type::read_namespace);
+  auto ns = protocol::decode<protocol::read_namespace>(ns_handle.get());
+  CAF_CHECK_EQUAL(ns.request_id, "n4");
+  CAF_CHECK_EQUAL(ns.name, "crm");
+  protocol::namespace_settings answer{"n5", "crm", 5, 3600, 0, 315360000};
+  auto handle = body_of(protocol::encode(answer));
+  CAF_CHECK(protocol::type_of(handle.get()) == protocol::frame_type::namespace_settings);
+  auto back = protocol::decode<protocol::namespace_settings>(handle.get());
+  CAF_CHECK_EQUAL(back.request_id, "n5");
+  CAF_CHECK_EQUAL(back.name, "crm");
+  CAF_CHECK_EQUAL(back.max_workers, 5u);
+  CAF_CHECK_EQUAL(back.expiry_ttl_seconds, 3600u);
+  CAF_CHECK_EQUAL(back.synced_retention_seconds, 0u);
+  CAF_CHECK_EQUAL(back.deleted_retention_seconds, 315360000u);
+}

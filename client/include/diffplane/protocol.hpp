@@ -3,6 +3,7 @@
 #include <msgpack.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,11 +42,19 @@ enum class frame_type : std::uint8_t {
   job_result = 23,
   configure_kind = 30,
   kind_settings = 31,
+  read_kind = 32,
+  configure_namespace = 33,
+  read_namespace = 34,
+  namespace_settings = 35,
 };
 
 /// In welcome's `features`: the server answers configure_kind (servers before it close
 /// the connection on a frame type they do not know).
 inline constexpr const char* feature_configure_kind = "configure_kind";
+/// In welcome's `features`: the server answers read_kind with kind_settings.
+inline constexpr const char* feature_read_kind = "read_kind";
+/// In welcome's `features`: the server answers configure_namespace and read_namespace.
+inline constexpr const char* feature_namespaces = "namespaces";
 
 /// A msgpack payload (arguments or a result), packed as `bin`.
 using bytes = std::vector<char>;
@@ -173,8 +182,9 @@ struct job_result {
   DIFFPLANE_FRAME(job_result, job_id, attempt, result_type, value, execution_ms)
 };
 
-/// One setting of a configure_kind frame: absent or nil (the server's default), an
-/// integer, or a value of another type (which the server refuses, naming it).
+/// One setting of a configure_kind or configure_namespace frame: absent or nil (the
+/// server's default), an integer, or a value of another type (which the server refuses,
+/// naming it).
 struct kind_setting {
   bool given = false;
   /// Given as an integer (one beyond int64 reads as int64's largest).
@@ -217,7 +227,73 @@ struct kind_settings {
                   inform_error)
 };
 
+/// Asks for the controller settings of `kind` in the connection's cluster (answered
+/// kind_settings, as GET /resources-kinds/:kind).
+struct read_kind {
+  std::string request_id;
+  std::string kind;
+  DIFFPLANE_FRAME(read_kind, request_id, kind)
+};
+
+/// The limits of a configure_namespace: a map keyed like the body of PUT
+/// /resources-namespaces/:name, whose rules and messages apply; unknown keys are ignored.
+struct namespace_settings_map {
+  kind_setting max_workers;               ///< "maxWorkers"
+  kind_setting expiry_ttl_seconds;        ///< "expiryTtlSeconds"
+  kind_setting synced_retention_seconds;  ///< "syncedRetentionSeconds"
+  kind_setting deleted_retention_seconds; ///< "deletedRetentionSeconds"
+};
+
+/// Replaces the limits of namespace `name` in the connection's cluster.
+struct configure_namespace {
+  std::string request_id;
+  std::string name;
+  namespace_settings_map settings;
+  DIFFPLANE_FRAME(configure_namespace, request_id, name, settings)
+};
+
+/// Asks for the limits of namespace `name` in the connection's cluster.
+struct read_namespace {
+  std::string request_id;
+  std::string name;
+  DIFFPLANE_FRAME(read_namespace, request_id, name)
+};
+
+/// The answer to configure_namespace and read_namespace: the namespace's limits in
+/// effect, 0 where unlimited (max_workers) or off (the others).
+struct namespace_settings {
+  std::string request_id;
+  std::string name;
+  std::uint32_t max_workers = 0;
+  std::uint64_t expiry_ttl_seconds = 0;
+  std::uint64_t synced_retention_seconds = 0;
+  std::uint64_t deleted_retention_seconds = 0;
+  DIFFPLANE_FRAME(namespace_settings, request_id, name, max_workers, expiry_ttl_seconds,
+                  synced_retention_seconds, deleted_retention_seconds)
+};
+
 #undef DIFFPLANE_FRAME
+
+/// A settings map's keys and where each is read to or packed from.
+using setting_fields = std::initializer_list<std::pair<const char*, kind_setting*>>;
+
+/// Reads the settings of a msgpack map into `fields` by key (unknown keys ignored);
+/// never throws on a value, which is the server's to judge. Throws when `map` is not a
+/// map.
+void read_settings(const msgpack::object& map, setting_fields fields);
+
+/// Packs the given ones of `fields` as a map (an absent setting is the server's default).
+template <class Stream>
+void pack_settings(msgpack::packer<Stream>& p,
+                   std::initializer_list<std::pair<const char*, const kind_setting*>> fields) {
+  std::uint32_t given = 0;
+  for (const auto& [key, setting] : fields)
+    given += setting->given ? 1 : 0;
+  p.pack_map(given);
+  for (const auto& [key, setting] : fields)
+    if (setting->given)
+      p.pack(std::string_view{key}).pack(setting->value);
+}
 
 /// The body length announced by a 4-byte big-endian prefix.
 std::uint32_t read_length(const unsigned char* prefix);
@@ -321,19 +397,29 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <class Stream>
     packer<Stream>& operator()(packer<Stream>& p,
                                const diffplane::protocol::kind_settings_map& v) const {
-      const std::pair<const char*, const diffplane::protocol::kind_setting*> all[] = {
-          {"backoffBaseMs", &v.backoff_base_ms},
-          {"backoffCapMs", &v.backoff_cap_ms},
-          {"timeoutSeconds", &v.timeout_seconds},
-          {"informIntervalSeconds", &v.inform_interval_seconds}};
-      std::uint32_t given = 0;
-      for (const auto& [key, setting] : all)
-        given += setting->given ? 1 : 0;
-      // Only the given settings: an absent one is the server's default.
-      p.pack_map(given);
-      for (const auto& [key, setting] : all)
-        if (setting->given)
-          p.pack(std::string_view{key}).pack(setting->value);
+      diffplane::protocol::pack_settings(p, {{"backoffBaseMs", &v.backoff_base_ms},
+                                             {"backoffCapMs", &v.backoff_cap_ms},
+                                             {"timeoutSeconds", &v.timeout_seconds},
+                                             {"informIntervalSeconds",
+                                              &v.inform_interval_seconds}});
+      return p;
+    }
+  };
+
+  template <> struct convert<diffplane::protocol::namespace_settings_map> {
+    const msgpack::object& operator()(const msgpack::object& o,
+                                      diffplane::protocol::namespace_settings_map& v) const;
+  };
+
+  template <> struct pack<diffplane::protocol::namespace_settings_map> {
+    template <class Stream>
+    packer<Stream>& operator()(packer<Stream>& p,
+                               const diffplane::protocol::namespace_settings_map& v) const {
+      diffplane::protocol::pack_settings(
+          p, {{"maxWorkers", &v.max_workers},
+              {"expiryTtlSeconds", &v.expiry_ttl_seconds},
+              {"syncedRetentionSeconds", &v.synced_retention_seconds},
+              {"deletedRetentionSeconds", &v.deleted_retention_seconds}});
       return p;
     }
   };

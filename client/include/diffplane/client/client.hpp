@@ -132,7 +132,8 @@ public:
   /// add_controller() after configure_kind(kind, settings) was committed: the first
   /// works already run with the settings. Blocks until then; throws its call_error.
   template <class Kind>
-  void add_controller(const std::string& kind, const kind_settings& settings,
+  void add_controller(const std::string& kind,
+                      const diffplane::client::kind_settings& settings,
                       work_function<Kind> work, inform_function<Kind> inform = {},
                       unsigned concurrency = 1) {
     configure_kind(kind, settings).get();
@@ -143,7 +144,25 @@ public:
   /// /resources-kinds/:kind does; the future holds the settings in effect once they are
   /// committed, or a call_error: "bad_request" naming the setting, "unsupported" from a
   /// server without the frame, or another of the server's codes.
-  std::future<kind_status> configure_kind(std::string kind, kind_settings settings = {});
+  std::future<kind_status> configure_kind(std::string kind,
+                                          diffplane::client::kind_settings settings = {});
+
+  /// The controller settings of `kind` in this client's cluster, as GET
+  /// /resources-kinds/:kind shows them (defaults filled in); a call_error as
+  /// configure_kind ("unsupported" from a server without the frame).
+  std::future<kind_status> kind_settings(std::string kind);
+
+  /// Replaces the limits of namespace `name` in this client's cluster, as PUT
+  /// /resources-namespaces/:name does (namespaces are the cluster's, not a kind's); the
+  /// future holds the limits in effect once committed, or a call_error: "bad_request"
+  /// naming the limit, "unsupported" from a server without the frame, or another of the
+  /// server's codes.
+  std::future<namespace_limits> configure_namespace(std::string name,
+                                                    namespace_limits limits = {});
+
+  /// The limits of namespace `name` in this client's cluster, as GET
+  /// /resources-namespaces/:name shows them (all empty for a namespace never set).
+  std::future<namespace_limits> namespace_settings(std::string name);
 
   /// Whether the connection is up now (it reconnects by itself).
   bool connected() const;

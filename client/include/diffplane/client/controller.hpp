@@ -88,6 +88,22 @@ struct kind_status {
   std::string inform_error;
 };
 
+/// A namespace's limits (the body and the answer of PUT /resources-namespaces/:name);
+/// an empty one is unlimited (max_workers) or off (the others); the times are 1 s to ten
+/// years. configure_namespace replaces all of them, as a PUT does.
+struct namespace_limits {
+  /// maxWorkers: at most this many works of the namespace queued or running at once
+  /// (1 to 100,000).
+  std::optional<std::int64_t> max_workers;
+  /// expiryTtlSeconds: a resource synced longer ago than this is worked again.
+  std::optional<std::chrono::seconds> expiry_ttl;
+  /// syncedRetentionSeconds: a resource synced longer ago than this is purged (when the
+  /// namespace has no expiry).
+  std::optional<std::chrono::seconds> synced_retention;
+  /// deletedRetentionSeconds: a resource deleted longer ago than this is purged.
+  std::optional<std::chrono::seconds> deleted_retention;
+};
+
 /// The service whose `work` and `inform` are the controller of `kind`.
 std::string controller_service(const std::string& kind);
 
