@@ -160,18 +160,21 @@ resource_options options_for(const resource_options& defaults,
 /// The settings of `kind` in effect.
 resource_kind_record effective(const resources_state& st, const std::string& kind) {
   auto it = st.kinds.find(kind);
-  auto options =
-      options_for(st.context.options, it == st.kinds.end() ? nullptr : &it->second);
-  return resource_kind_record{st.context.cluster_id,
-                              kind,
-                              options.backoff_base.count(),
-                              options.backoff_cap.count(),
-                              options.work_timeout_seconds,
-                              it == st.kinds.end() ? 0 : it->second.updated_at,
-                              it == st.kinds.end() ? 0
-                                                   : it->second.inform_interval_seconds,
-                              st.informers.last_run_at(kind),
-                              st.informers.last_error(kind)};
+  const auto* stored = it == st.kinds.end() ? nullptr : &it->second;
+  auto options = options_for(st.context.options, stored);
+  // Until the cluster's live jobs are in, the informers are not scheduled yet
+  // (configure_informer): the last run and its error are the ones loaded.
+  auto scheduled = st.informer_runs_known || stored == nullptr;
+  return resource_kind_record{
+      st.context.cluster_id,
+      kind,
+      options.backoff_base.count(),
+      options.backoff_cap.count(),
+      options.work_timeout_seconds,
+      stored == nullptr ? 0 : stored->updated_at,
+      stored == nullptr ? 0 : stored->inform_interval_seconds,
+      scheduled ? st.informers.last_run_at(kind) : stored->last_informed_at,
+      scheduled ? st.informers.last_error(kind) : stored->inform_error};
 }
 
 /// The settings of namespace `name` (all 0 when it has none).

@@ -218,6 +218,23 @@ CAF_TEST(the last run is durable and paces the schedule after a restart) {
   CAF_CHECK_EQUAL(json(argument_of(next)["lastRunAt"]), started);
 }
 
+CAF_TEST(the last run shows while the live jobs still load after a restart) {
+  set_interval(10);
+  auto started = now();
+  CAF_CHECK(finish(take("inform").at(0), two_users));
+  // The cluster serves again while its live jobs (the two works) wait in their first
+  // page: the informers are not scheduled before they are in.
+  store->hold_live_job_pages = true;
+  restart_cluster();
+  CAF_REQUIRE_EQUAL(store->held_pages.size(), 1u);
+  CAF_CHECK_EQUAL(kind().last_informed_at, started);
+  CAF_CHECK_EQUAL(kind().inform_interval_seconds, 10);
+  store->hold_live_job_pages = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  CAF_CHECK_EQUAL(kind().last_informed_at, started);
+}
+
 CAF_TEST(a run in flight at a restart does not block the next) {
   set_interval(10);
   auto lost = take("inform");
