@@ -226,7 +226,8 @@ public:
   /// Queues a new work of `r` (`fresh`: a new object, so attempts start over), in state
   /// `as` (scheduled, or expired).
   void schedule(resource_record& r, bool fresh,
-                resource_state as = resource_state::scheduled) {
+                resource_state as = resource_state::scheduled,
+                std::string_view object_msgpack = {}) {
     if (fresh) {
       r.attempts = 0;
       r.errors_json = "[]";
@@ -242,17 +243,17 @@ public:
       hold(r);
       return;
     }
-    start_work(r);
+    start_work(r, object_msgpack);
   }
 
-  /// Creates the work job of `r`.
-  void start_work(resource_record& r) {
+  /// Creates the work job of `r` (its object as msgpack when the inform gave it).
+  void start_work(resource_record& r, std::string_view object_msgpack = {}) {
     job_record job;
     job.cluster_id = st_.context.cluster_id;
     job.id = new_job_id(st_.random);
     job.service = service_of(r.kind);
     job.target_fn = "work";
-    job.target_args = work_args(r);
+    job.target_args = work_args(r, object_msgpack);
     // The resource retries with its own backoff, so a stalled attempt is not retried
     // by the job.
     job.max_attempts = 1;
@@ -269,8 +270,9 @@ public:
   /// committed queued one (then its pool's copy is replaced after the commit). A job
   /// coalesced into twice in one step gets one update, the last: one UPDATE ... FROM
   /// that matches a row twice applies either of them.
-  void coalesce(const std::string& key, const resource_record& r) {
-    auto args = work_args(r);
+  void coalesce(const std::string& key, const resource_record& r,
+                std::string_view object_msgpack) {
+    auto args = work_args(r, object_msgpack);
     if (auto it = new_jobs_.find(r.work_job_id); it != new_jobs_.end()) {
       write.jobs[it->second].target_args = std::move(args);
       return;
@@ -309,7 +311,7 @@ public:
     if (was == resource_state::scheduled || was == resource_state::expired) {
       r.state = resource_state::scheduled;
       if (has_work(r))
-        coalesce(key, r);
+        coalesce(key, r, input.object_msgpack);
       else if (r.namespace_name != was_namespace)
         hold(r); // waits for a slot of its new namespace
       return "coalesced";
@@ -320,7 +322,7 @@ public:
       r.dirty = true;
       return "scheduled";
     }
-    schedule(r, true);
+    schedule(r, true, resource_state::scheduled, input.object_msgpack);
     return "scheduled";
   }
 
