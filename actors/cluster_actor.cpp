@@ -781,8 +781,9 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         return self->delegate(self->state.resources, std::move(command));
       },
       [self](resource_write& write) { return commit_resources(self, write); },
-      [self](replace_args_atom, const std::string& job_id, std::string& args) {
-        return replace_queued_args(self, job_id, args);
+      [self](replace_args_atom, std::vector<std::string>& job_ids,
+             std::vector<std::string>& args) {
+        return replace_queued_args(self, job_ids, args);
       },
       [self](sweep_atom) {
         auto now = self->clock().now();

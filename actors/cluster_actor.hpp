@@ -39,7 +39,8 @@ using cluster_actor = cluster_notifications::extend<
     caf::replies_to<resource_command>::with<resource_command_result>,
     /// The resource_host part, used by the cluster's resources actor.
     caf::replies_to<resource_write>::with<done_atom>,
-    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
+    caf::replies_to<replace_args_atom, std::vector<std::string>,
+                    std::vector<std::string>>::with<std::vector<std::string>>,
     /// Periodic housekeeping: expire results and detect silent machines.
     caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
     /// A native worker's connection ended: its machine is inactive now (its attempts

@@ -348,7 +348,8 @@ cluster_actor::behavior_type forwarder_behavior(self_pointer self, node_actor no
       },
       // Only a cluster's own resources actor sends these, to the cluster actor.
       [](resource_write&) -> caf::result<done_atom> { return not_a_cluster_actor(); },
-      [](replace_args_atom, const std::string&, const std::string&) -> caf::result<bool> {
+      [](replace_args_atom, const std::vector<std::string>&,
+         const std::vector<std::string>&) -> caf::result<std::vector<std::string>> {
         return not_a_cluster_actor();
       },
       [self](machine_inactive_atom a, std::string& machine) {

@@ -172,28 +172,66 @@ caf::result<done_atom> commit_resources(self_pointer self, resource_write& write
   return promise;
 }
 
-caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_id,
-                                      std::string& args) {
+caf::result<std::vector<std::string>> replace_queued_args(self_pointer self,
+                                                          std::vector<std::string>& job_ids,
+                                                          std::vector<std::string>& args) {
   auto& st = self->state;
-  auto it = st.jobs.find(job_id);
-  // A job not loaded yet: answered false, the resources actor would queue a second run.
-  if (it == st.jobs.end() && st.loading) {
-    auto promise = self->make_response_promise<bool>();
-    hold_while_loading(
-        self, [self, job_id, args, promise](const caf::error& err) mutable {
-          if (err)
-            promise.deliver(err);
-          else
-            promise.delegate(caf::actor_cast<cluster_actor>(self),
-                             replace_args_atom::value, job_id, std::move(args));
-        });
+  // Jobs not loaded yet: asked again at the end of the load (answered as not replaced,
+  // the resources actor would queue a second run).
+  if (st.loading && std::any_of(job_ids.begin(), job_ids.end(), [&](const auto& id) {
+        return st.jobs.count(id) == 0;
+      })) {
+    auto promise = self->make_response_promise<std::vector<std::string>>();
+    hold_while_loading(self, [self, job_ids, args, promise](const caf::error& err) mutable {
+      if (err)
+        promise.deliver(err);
+      else
+        promise.delegate(caf::actor_cast<cluster_actor>(self), replace_args_atom::value,
+                         std::move(job_ids), std::move(args));
+    });
     return promise;
   }
-  if (it == st.jobs.end() || it->second.status != job_status::pending ||
-      st.services.count(it->second.pool) == 0)
-    return false;
-  return self->delegate(pool_for_work(self, it->second.pool), replace_args_atom::value,
-                        job_id, std::move(args));
+  std::vector<std::string> missed;
+  std::unordered_map<pool_id, std::pair<std::vector<std::string>, std::vector<std::string>>>
+      by_pool;
+  for (std::size_t i = 0; i < job_ids.size() && i < args.size(); ++i) {
+    auto it = st.jobs.find(job_ids[i]);
+    if (it == st.jobs.end() || it->second.status != job_status::pending ||
+        st.services.count(it->second.pool) == 0) {
+      missed.push_back(std::move(job_ids[i]));
+      continue;
+    }
+    auto& [ids, values] = by_pool[it->second.pool];
+    ids.push_back(std::move(job_ids[i]));
+    values.push_back(std::move(args[i]));
+  }
+  if (by_pool.empty())
+    return missed;
+  // One request per pool; the answer gathers what none of them replaced.
+  struct gathering {
+    std::vector<std::string> missed;
+    std::size_t waiting = 0;
+  };
+  auto g = std::make_shared<gathering>();
+  g->missed = std::move(missed);
+  g->waiting = by_pool.size();
+  auto promise = self->make_response_promise<std::vector<std::string>>();
+  auto answered = [g, promise](std::vector<std::string> ids) mutable {
+    for (auto& id : ids)
+      g->missed.push_back(std::move(id));
+    if (--g->waiting == 0)
+      promise.deliver(std::move(g->missed));
+  };
+  for (auto& [pool, part] : by_pool) {
+    auto asked = part.first;
+    self->request(pool_for_work(self, pool), caf::infinite, replace_args_atom::value,
+                  std::move(part.first), std::move(part.second))
+        .then([answered](std::vector<std::string>& ids) mutable { answered(std::move(ids)); },
+              [answered, asked = std::move(asked)](caf::error&) mutable {
+                answered(std::move(asked));
+              });
+  }
+  return promise;
 }
 
 void forward_live_informer_runs(self_pointer self, std::vector<job_record> runs) {

@@ -185,9 +185,11 @@ bool hold_while_loading(self_pointer self,
 void start_resources(self_pointer self);
 /// Commits a write of the resources actor, then admits its work jobs.
 caf::result<done_atom> commit_resources(self_pointer self, resource_write& write);
-/// Replaces the arguments of a job still queued in its pool.
-caf::result<bool> replace_queued_args(self_pointer self, const std::string& job_id,
-                                      std::string& args);
+/// Replaces the arguments of jobs still queued in their pools (`args[i]` for
+/// `job_ids[i]`); answers the ids it did not replace.
+caf::result<std::vector<std::string>> replace_queued_args(self_pointer self,
+                                                          std::vector<std::string>& job_ids,
+                                                          std::vector<std::string>& args);
 /// Tells the resources actor which informer runs the load found live (jobs of function
 /// inform of service resources.*, each still queued or running), so that it waits for
 /// them rather than start a second run of their kind. Sent once, after every load.

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -293,14 +294,25 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         const auto& st = self->state;
         return st.pending.empty() && st.running.empty() && st.parked.empty();
       },
-      [self](replace_args_atom, const std::string& id, std::string& args) {
-        // A linear search: coalescing is rare next to dispatch, and the FIFO is a deque.
-        for (auto& job : self->state.pending)
-          if (job.id == id) {
-            job.target_args = std::move(args);
-            return true;
+      [self](replace_args_atom, std::vector<std::string>& ids,
+             std::vector<std::string>& args) {
+        // One pass over the FIFO (a deque) for all the jobs a step coalesced into: a
+        // request per job searched it once each, a quarter of the server's CPU in
+        // bench/resources' batches (1,000 coalesced informs over 4,000 queued works).
+        std::unordered_map<std::string_view, std::size_t> wanted;
+        for (std::size_t i = 0; i < ids.size() && i < args.size(); ++i)
+          wanted[ids[i]] = i; // a repeated id: its last arguments
+        for (auto it = self->state.pending.begin();
+             it != self->state.pending.end() && !wanted.empty(); ++it)
+          if (auto found = wanted.find(it->id); found != wanted.end()) {
+            it->target_args = std::move(args[found->second]);
+            wanted.erase(found);
           }
-        return false;
+        std::vector<std::string> missed;
+        missed.reserve(wanted.size());
+        for (const auto& [id, index] : wanted)
+          missed.push_back(ids[index]);
+        return missed;
       },
       [self](withdraw_atom, const std::vector<std::string>& ids) {
         auto& pending = self->state.pending;

@@ -44,9 +44,10 @@ using pool_actor = caf::typed_actor<
     /// The cluster asks whether the pool may retire: true when it holds no pending
     /// job, no running attempt and no parked poll (see cluster_pools.cpp).
     caf::replies_to<retire_atom>::with<bool>,
-    /// Replaces the arguments of a queued job (a resource's newer object); false when
-    /// the job is not queued here.
-    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>,
+    /// Replaces the arguments of queued jobs (resources' newer objects; job ids, and
+    /// their arguments in the same order); answers the ids not queued here.
+    caf::replies_to<replace_args_atom, std::vector<std::string>,
+                    std::vector<std::string>>::with<std::vector<std::string>>,
     /// Takes the given jobs out of the queue (the works of removed resources) and
     /// answers those it held; a job already dispatched runs on.
     caf::replies_to<withdraw_atom,

@@ -117,6 +117,34 @@ std::string work_args(const resource_record& resource) {
   return base64_encode(nlohmann::json::to_msgpack(nlohmann::json::array({argument})));
 }
 
+std::string work_args(const resource_record& resource, std::string_view object_msgpack) {
+  if (object_msgpack.empty())
+    return work_args(resource);
+  // A msgpack map is its header and then its members, which nlohmann writes in key
+  // order: the bytes of work_args, with the object's own bytes spliced in rather than
+  // parsed from its text again (a third of the resources actor's time on changed
+  // informs, bench/resources).
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(object_msgpack.size() + resource.kind.size() + resource.id.size() +
+                resource.namespace_name.size() + 64);
+  bytes.push_back(0x91); // an array of one
+  bytes.push_back(0x86); // a map of six
+  auto put = [&bytes](const nlohmann::json& value) { nlohmann::json::to_msgpack(value, bytes); };
+  put("attempt");
+  put(resource.attempts);
+  put("id");
+  put(resource.id);
+  put("kind");
+  put(resource.kind);
+  put("namespace");
+  put(resource.namespace_name);
+  put("object");
+  bytes.insert(bytes.end(), object_msgpack.begin(), object_msgpack.end());
+  put("version");
+  put(resource.has_version ? sdk_integer(resource.version) : nlohmann::json(nullptr));
+  return base64_encode(bytes);
+}
+
 work_outcome outcome_of(job_status status, result_kind type, const std::string& result) {
   if (status != job_status::success)
     return {resource_state::failed,

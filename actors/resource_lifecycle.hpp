@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 // The rules of a resource (ARCHITECTURE.md "Resource controllers", issue 15) as pure
 // functions, so that the resources actor stays a pipeline and the rules are tested
@@ -48,6 +49,10 @@ std::string hash_of(const std::string& object_json);
 /// The work job's targetArgs, as the SDK encodes arguments: base64 of the msgpack of
 /// [{"kind", "id", "object", "version", "namespace", "attempt"}].
 std::string work_args(const resource_record& resource);
+
+/// work_args with the object given as its msgpack (the same bytes, without parsing
+/// object_json again); plain work_args when `object_msgpack` is empty.
+std::string work_args(const resource_record& resource, std::string_view object_msgpack);
 
 /// JSON text as the SDK encodes a payload (base64 of msgpack), and back (empty when
 /// `payload` is not one): what workers send and receive.

@@ -23,6 +23,9 @@ struct resource_input {
   std::string metadata_json;  // empty: keep (or none)
   timestamp_ms external_created_at = 0;
   std::int32_t max_attempts = 0; // 0: keep (or the default)
+  /// The object as msgpack, from the gateway's parse of the request; empty: derived
+  /// from object_json when needed (the work job's arguments, resources::work_args).
+  std::string object_msgpack;
 
   bool operator==(const resource_input&) const = default;
 };
@@ -45,7 +48,8 @@ struct inform_result {
 
 template <class Inspector> auto inspect(Inspector& f, resource_input& x) {
   return f(x.kind, x.id, x.object_json, x.has_version, x.version, x.namespace_name,
-           x.tags_json, x.metadata_json, x.external_created_at, x.max_attempts);
+           x.tags_json, x.metadata_json, x.external_created_at, x.max_attempts,
+           x.object_msgpack);
 }
 
 template <class Inspector> auto inspect(Inspector& f, resource_inform_request& x) {

@@ -229,7 +229,8 @@ public:
   /// Queues a new work of `r` (`fresh`: a new object, so attempts start over), in state
   /// `as` (scheduled, or expired).
   void schedule(resource_record& r, bool fresh,
-                resource_state as = resource_state::scheduled) {
+                resource_state as = resource_state::scheduled,
+                std::string_view object_msgpack = {}) {
     if (fresh) {
       r.attempts = 0;
       r.errors_json = "[]";
@@ -245,17 +246,17 @@ public:
       hold(r);
       return;
     }
-    start_work(r);
+    start_work(r, object_msgpack);
   }
 
-  /// Creates the work job of `r`.
-  void start_work(resource_record& r) {
+  /// Creates the work job of `r` (its object as msgpack when the inform gave it).
+  void start_work(resource_record& r, std::string_view object_msgpack = {}) {
     job_record job;
     job.cluster_id = st_.context.cluster_id;
     job.id = new_job_id(st_.random);
     job.service = service_of(r.kind);
     job.target_fn = "work";
-    job.target_args = work_args(r);
+    job.target_args = work_args(r, object_msgpack);
     // The resource retries with its own backoff, so a stalled attempt is not retried
     // by the job.
     job.max_attempts = 1;
@@ -269,14 +270,24 @@ public:
   }
 
   /// Gives the queued work of `r` the newest object: the job of this step, or a
-  /// committed queued one (then its pool's copy is replaced after the commit).
-  void coalesce(const std::string& key, const resource_record& r) {
-    auto args = work_args(r);
+  /// committed queued one (then its pool's copy is replaced after the commit). A job
+  /// coalesced into twice in one step gets one update, the last: one UPDATE ... FROM
+  /// that matches a row twice applies either of them.
+  void coalesce(const std::string& key, const resource_record& r,
+                std::string_view object_msgpack) {
+    auto args = work_args(r, object_msgpack);
     if (auto it = new_jobs_.find(r.work_job_id); it != new_jobs_.end()) {
       write.jobs[it->second].target_args = std::move(args);
       return;
     }
-    write.args.push_back(job_args_update{st_.context.cluster_id, r.work_job_id, args});
+    auto [it, fresh] = updated_jobs_.try_emplace(r.work_job_id, write.args.size());
+    if (!fresh) {
+      write.args[it->second].target_args = std::move(args);
+      replaces[it->second].first = key;
+      return;
+    }
+    write.args.push_back(
+        job_args_update{st_.context.cluster_id, r.work_job_id, std::move(args)});
     replaces.emplace_back(key, r.work_job_id);
   }
 
@@ -303,7 +314,7 @@ public:
     if (was == resource_state::scheduled || was == resource_state::expired) {
       r.state = resource_state::scheduled;
       if (has_work(r))
-        coalesce(key, r);
+        coalesce(key, r, input.object_msgpack);
       else if (r.namespace_name != was_namespace)
         hold(r); // waits for a slot of its new namespace
       return "coalesced";
@@ -314,7 +325,7 @@ public:
       r.dirty = true;
       return "scheduled";
     }
-    schedule(r, true);
+    schedule(r, true, resource_state::scheduled, input.object_msgpack);
     return "scheduled";
   }
 
@@ -515,7 +526,8 @@ public:
   std::unordered_map<std::string, resource_record> changed;
   /// Failed resources whose retry falls due (key, time).
   std::vector<std::pair<std::string, timestamp_ms>> timers;
-  /// Committed queued jobs coalesced into (key, job).
+  /// Committed queued jobs coalesced into (key, job), one per job, in the order of
+  /// write.args (which holds their new arguments).
   std::vector<std::pair<std::string, std::string>> replaces;
   /// Kinds whose settings this step changes.
   std::unordered_map<std::string, resource_kind_record> kinds;
@@ -665,6 +677,8 @@ private:
   resources_state& st_;
   timestamp_ms now_ = 0;
   std::unordered_map<std::string, std::size_t> new_jobs_;
+  /// Committed jobs this step updates, and their entry in write.args.
+  std::unordered_map<std::string, std::size_t> updated_jobs_;
 };
 
 void arm_retry(self_pointer self, const std::string& key, timestamp_ms due) {
@@ -861,6 +875,42 @@ void apply_informers(self_pointer self, const step_plan& plan) {
     st.informers.succeeded(kind, started_at);
 }
 
+/// Gives the committed queued jobs the step coalesced into their new arguments in their
+/// pools, all in one request: a job that was no longer queued ran an older object, so
+/// its resource gets one more work (rework).
+void replace_queued_args(self_pointer self, step_plan& plan) {
+  auto& st = self->state;
+  std::vector<std::string> job_ids;
+  std::vector<std::string> args;
+  // The resource of each job, to rework it.
+  auto owners = std::make_shared<std::unordered_map<std::string, std::string>>();
+  for (std::size_t i = 0; i < plan.replaces.size(); ++i) {
+    auto& [key, job_id] = plan.replaces[i];
+    auto entry = st.entries.find(key);
+    if (entry == st.entries.end())
+      continue; // removed in the same step
+    // The arguments of its last coalesce are those of the committed entry, unless a
+    // later change of the step gave it another job.
+    args.push_back(entry->second.work_job_id == job_id
+                       ? std::move(plan.write.args[i].target_args)
+                       : work_args(entry->second));
+    job_ids.push_back(job_id);
+    owners->emplace(job_id, key);
+  }
+  if (job_ids.empty())
+    return;
+  auto rework = [self, owners](const std::vector<std::string>& missed) {
+    for (const auto& job_id : missed)
+      if (auto it = owners->find(job_id); it != owners->end())
+        self->send(self, rework_atom::value, it->second, job_id);
+  };
+  auto asked = job_ids;
+  self->request(st.context.host, caf::infinite, replace_args_atom::value,
+                std::move(job_ids), std::move(args))
+      .then([rework](std::vector<std::string>& missed) { rework(missed); },
+            [rework, asked = std::move(asked)](caf::error&) { rework(asked); });
+}
+
 /// The step committed: its changes become the committed state, then its follow-ups run.
 void apply(self_pointer self, step_plan& plan) {
   auto& st = self->state;
@@ -883,21 +933,7 @@ void apply(self_pointer self, step_plan& plan) {
     st.kinds[row.kind].inform_error = row.inform_error;
   for (auto& [key, due] : plan.timers)
     arm_retry(self, key, due);
-  for (auto& [key, job_id] : plan.replaces) {
-    if (st.entries.count(key) == 0)
-      continue; // removed in the same step
-    const auto& entry = st.entries[key];
-    self->request(st.context.host, caf::infinite, replace_args_atom::value, job_id,
-                  work_args(entry))
-        .then(
-            [self, key = key, job_id = job_id](bool replaced) {
-              if (!replaced)
-                self->send(self, rework_atom::value, key, job_id);
-            },
-            [self, key = key, job_id = job_id](caf::error&) {
-              self->send(self, rework_atom::value, key, job_id);
-            });
-  }
+  replace_queued_args(self, plan);
 }
 
 /// Takes a namespace's or a command's operation into the plan.
@@ -1066,7 +1102,12 @@ void step(self_pointer self) {
       plan->write.events.push_back(purged(last->second, st.context.wall_clock()));
   st.events.number(plan->write.events);
   st.busy = true;
-  auto write = plan->write;
+  // The write goes to the cluster whole (a copy of 1,000 resources was a few percent
+  // of a step); the step keeps the parts its follow-ups read after the commit.
+  auto write = std::move(plan->write);
+  plan->write.kinds = write.kinds;
+  plan->write.args = write.args;
+  plan->write.events = write.events;
   self->request(st.context.host, caf::infinite, std::move(write))
       .then(
           [self, plan, answers, kind_answers](done_atom) mutable {

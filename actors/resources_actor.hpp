@@ -31,9 +31,11 @@ using informer_runs_atom = caf::atom_constant<caf::atom("infruns")>;
 using resource_host = caf::typed_actor<
     /// Commits the write; its jobs are admitted to their pools once it is durable.
     caf::replies_to<resource_write>::with<done_atom>,
-    /// Replaces the arguments of a job still queued in its pool; false when it is not
-    /// (dispatched, finished, unknown).
-    caf::replies_to<replace_args_atom, std::string, std::string>::with<bool>>;
+    /// Replaces the arguments of jobs still queued in their pools (job ids, and their
+    /// arguments in the same order); answers the ids it did not replace (dispatched,
+    /// finished, unknown). One message per step, not per job (replace_queued_args).
+    caf::replies_to<replace_args_atom, std::vector<std::string>,
+                    std::vector<std::string>>::with<std::vector<std::string>>>;
 
 /// The resources of one cluster: informs, their work jobs and what the results make of
 /// them. One step at a time: the operations that came while a step's commit was in

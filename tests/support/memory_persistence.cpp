@@ -187,6 +187,13 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
           if (!kinds.insert(k.kind).second)
             return caf::make_error(caf::sec::invalid_argument,
                                    "resource kind " + k.kind + " written twice");
+        // One UPDATE ... FROM that matches a job twice applies either of the two:
+        // refused here, so that a test sees it.
+        std::set<std::string> updated;
+        for (auto& update : write.args)
+          if (!updated.insert(update.cluster_id + "/" + update.job_id).second)
+            return caf::make_error(caf::sec::invalid_argument,
+                                   "arguments of job " + update.job_id + " written twice");
         for (auto& job : write.jobs)
           store->jobs.emplace(job.cluster_id + "/" + job.id, job);
         for (auto& w : write.job_states)

@@ -133,6 +133,24 @@ CAF_TEST(a batch applies in one commit and coalesces repeated ids) {
       CAF_CHECK_EQUAL(nlohmann::json(argument_of(job)["object"]["a"]), 3);
 }
 
+CAF_TEST(a queued job coalesced into twice in one step gets the newest object once) {
+  CAF_CHECK_EQUAL(inform("42", "{\"n\":1}"), "scheduled");
+  auto results = ask<std::vector<inform_result>>(resource_inform_request{
+      {item("42", "{\"n\":2}"), item("7", "{\"n\":7}"), item("42", "{\"n\":3}")}});
+  CAF_REQUIRE_EQUAL(results.size(), 3u);
+  CAF_CHECK_EQUAL(results[0].outcome, "coalesced");
+  CAF_CHECK_EQUAL(results[2].outcome, "coalesced");
+  CAF_CHECK_EQUAL(work_jobs(), 2u);
+  const auto* job = store->job("c1", stored("42").work_job_id);
+  CAF_REQUIRE(job != nullptr);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(dispatched_job{"", "", job->target_args,
+                                                            1})["object"]["n"]),
+                  3);
+  for (auto& work : take_work())
+    if (argument_of(work)["id"] == "42")
+      CAF_CHECK_EQUAL(nlohmann::json(argument_of(work)["object"]["n"]), 3);
+}
+
 CAF_TEST(a step commits at most one batch of 1000 so that the lease is renewed between) {
   // Batch `round` of the same 1,000 ids with new objects.
   auto batch = [](int round) {
