@@ -230,15 +230,23 @@ CAF_TEST(changed informs of queued resources update their rows in place) {
   wal_window wal{url};
   for (int round = 1; round <= 3; ++round)
     CAF_CHECK_EQUAL(inform(round_of(round)), std::vector<std::string>(count, "coalesced"));
-  // Their state and namespace stay: each update is HOT (room on the page, migration
+  // Their state and namespace stay: an update is HOT (room on the page, migration
   // 0016), one heap record and no index entry, not a row moved to another page with an
-  // entry in each of the three indexes.
-  auto moved = wal.records(
+  // entry in each of the three indexes. Rounds after the first find room only once
+  // Postgres pruned the versions before them, which other databases' transactions on the
+  // same Postgres (tests run side by side) can hold off: alone no row moves, six copies of
+  // this case side by side moved up to 291 of the 900; without the room, 870 moved.
+  auto records = wal.records(
       "SELECT c.relname || ':' || w.record || '=' || count(*) FROM records w "
       "JOIN pg_class c ON c.oid = w.relation WHERE c.relname ~ '^resources' "
       "AND w.record !~ '^(Heap/(LOCK|HOT_UPDATE)|Heap2/(PRUNE|VACUUM|VISIBLE)|"
       "Btree/VACUUM|XLOG/FPI_FOR_HINT)$' GROUP BY c.relname, w.record ORDER BY 1");
-  CAF_CHECK_EQUAL(moved, std::vector<std::string>{});
+  auto moved = wal.records("SELECT count(*) FROM records w JOIN pg_class c ON c.oid = "
+                           "w.relation WHERE c.relname = 'resources' AND w.record IN "
+                           "('Heap/UPDATE', 'Heap/UPDATE+INIT')");
+  CAF_REQUIRE_EQUAL(moved.size(), 1u);
+  CAF_MESSAGE("records beyond HOT updates: " << json(records).dump());
+  CAF_CHECK_LESS(std::stoi(moved.front()), 3 * count / 2);
   // Coalesced all the same: the queued work has the newest object.
   CAF_CHECK_EQUAL(json(get("u7")["object"]["round"]), 3);
   auto work = take_work();
