@@ -40,10 +40,9 @@ constexpr auto peer_try_limit = std::chrono::seconds{2};
 constexpr auto tick_interval = std::chrono::milliseconds{50};
 
 /// The forwarder's interface: a cluster's, and the answers of the batches it sends.
-using forwarder_actor =
-    cluster_actor::extend<caf::reacts_to<forward_answers>,
-                          caf::reacts_to<forward_flush_atom>,
-                          caf::reacts_to<forward_tick_atom>>;
+using forwarder_actor = cluster_actor::extend<caf::reacts_to<forward_answers>,
+                                              caf::reacts_to<forward_flush_atom>,
+                                              caf::reacts_to<forward_tick_atom>>;
 
 /// The promise of a batched request, by its kind.
 using batched_promise =
@@ -54,11 +53,11 @@ using batched_promise =
 
 /// Whether requests of type T travel in batches (forward_batch.hpp).
 template <class... Ts>
-constexpr bool batchable =
-    sizeof...(Ts) == 1 &&
-    ((std::is_same_v<Ts, create_job_request> || std::is_same_v<Ts, jobs_request> ||
-      std::is_same_v<Ts, job_result_post> || std::is_same_v<Ts, status_request>) &&
-     ...);
+constexpr bool batchable = sizeof...(Ts) == 1 &&
+                           ((std::is_same_v<Ts, create_job_request> ||
+                             std::is_same_v<Ts, jobs_request> ||
+                             std::is_same_v<Ts, job_result_post> ||
+                             std::is_same_v<Ts, status_request>)&&...);
 
 void add_to(forward_batch& b, std::uint64_t id, create_job_request r) {
   b.creates.push_back({id, std::move(r)});
@@ -205,8 +204,7 @@ void expire_overdue(self_pointer self) {
 forwarder_state::attempt* batched_attempt(self_pointer self, std::uint64_t id,
                                           const caf::actor_addr& from) {
   auto it = self->state.attempts.find(id);
-  if (it == self->state.attempts.end() || it->second.gate != from ||
-      !it->second.promise)
+  if (it == self->state.attempts.end() || it->second.gate != from || !it->second.promise)
     return nullptr;
   return &it->second;
 }
@@ -258,7 +256,8 @@ void send_alone(self_pointer self, caf::typed_response_promise<Reply> promise,
                 const mesh_gate_actor& gate, std::uint64_t id, steady_time started,
                 caf::timespan limit, Fail fail, Ts... xs) {
   auto& st = self->state;
-  st.attempts.emplace(id, forwarder_state::attempt{gate.address(), fail, std::nullopt, started, {}});
+  st.attempts.emplace(
+      id, forwarder_state::attempt{gate.address(), fail, std::nullopt, started, {}});
   self->request(gate, limit, forward_atom::value, st.secret, st.cluster_id, xs...)
       .then(
           [self, id, promise, started](Reply& reply) mutable {
@@ -304,10 +303,9 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
   auto id = ++st.next_id;
   auto started = self->clock().now();
   if constexpr (batchable<Ts...>) {
-    st.attempts.emplace(id, forwarder_state::attempt{gate.address(), fail,
-                                                     batched_promise{promise}, started,
-                                                     started + std::min(remaining,
-                                                                        try_limit)});
+    st.attempts.emplace(
+        id, forwarder_state::attempt{gate.address(), fail, batched_promise{promise},
+                                     started, started + std::min(remaining, try_limit)});
     add_to_batch(self, gate, id, std::move(xs)...);
   } else {
     send_alone<Reply>(self, promise, gate, id, started, std::min(remaining, try_limit),
@@ -421,9 +419,9 @@ caf::timespan poll_try_limit(std::int32_t ttl_ms) {
 }
 
 forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor node,
-                                                std::string cluster_id,
-                                                std::string secret,
-                                                caf::timespan lease_ttl) {
+                                                  std::string cluster_id,
+                                                  std::string secret,
+                                                  caf::timespan lease_ttl) {
   auto& st = self->state;
   st.give_up_after = 2 * lease_ttl + peer_try_limit;
   st.node = std::move(node);

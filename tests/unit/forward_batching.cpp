@@ -33,7 +33,8 @@ struct gate_log {
 
 /// A gate that records batches; a forward_answers sent to it goes on to the forwarder
 /// as its own answers, so the test decides what the owner answers, and when.
-caf::behavior recording_gate(caf::event_based_actor* self, std::shared_ptr<gate_log> log) {
+caf::behavior recording_gate(caf::event_based_actor* self,
+                             std::shared_ptr<gate_log> log) {
   self->set_default_handler([log](caf::scheduled_actor* ptr, caf::message_view& x) {
     ++log->others;
     return caf::drop(ptr, x);
@@ -59,7 +60,8 @@ struct node_double {
 caf::behavior node_behavior(caf::event_based_actor*, std::shared_ptr<node_double> node) {
   return {
       [node](route_atom, const std::string&) {
-        return std::make_tuple(cluster_actor{}, caf::actor_cast<mesh_gate_actor>(node->gate));
+        return std::make_tuple(cluster_actor{},
+                               caf::actor_cast<mesh_gate_actor>(node->gate));
       },
       [node](local_cluster_atom, const std::string&) -> caf::result<cluster_actor> {
         if (node->local_error)
@@ -319,11 +321,11 @@ CAF_TEST(a gate answers the requests of a batch in one message) {
   run();
   CAF_CHECK_EQUAL(*served, 0); // an anonymous batch has nobody to answer: not served
   std::vector<forward_answers> received;
-  auto collector = sys.spawn([&received, gate, batch](caf::event_based_actor* forwarder)
-                                 -> caf::behavior {
-    forwarder->send(gate, batch);
-    return {[&received](forward_answers& answers) { received.push_back(answers); }};
-  });
+  auto collector = sys.spawn(
+      [&received, gate, batch](caf::event_based_actor* forwarder) -> caf::behavior {
+        forwarder->send(gate, batch);
+        return {[&received](forward_answers& answers) { received.push_back(answers); }};
+      });
   run();
   CAF_CHECK_EQUAL(*served, 5);
   CAF_REQUIRE_EQUAL(received.size(), 1u);
@@ -331,7 +333,8 @@ CAF_TEST(a gate answers the requests of a batch in one message) {
   std::map<std::uint64_t, std::string> created;
   for (const auto& item : answers.created)
     created[item.id] = item.value;
-  CAF_CHECK(created == (std::map<std::uint64_t, std::string>{{1, "job-e1"}, {2, "job-e2"}}));
+  CAF_CHECK(created ==
+            (std::map<std::uint64_t, std::string>{{1, "job-e1"}, {2, "job-e2"}}));
   CAF_REQUIRE_EQUAL(answers.dispatched.size(), 1u);
   CAF_CHECK_EQUAL(answers.dispatched[0].id, 3u);
   CAF_CHECK_EQUAL(answers.dispatched[0].value.at(0).id, "j-m1");
@@ -355,10 +358,11 @@ CAF_TEST(a gate refuses each request of a batch with a wrong secret or cluster) 
     batch.cluster_id = cluster_id;
     batch.creates = {{1, create_job_request{}}};
     batch.results = {{2, job_result_post{}}};
-    sys.spawn([&received, gate, batch](caf::event_based_actor* forwarder) -> caf::behavior {
-      forwarder->send(gate, batch);
-      return {[&received](forward_answers& answers) { received.push_back(answers); }};
-    });
+    sys.spawn(
+        [&received, gate, batch](caf::event_based_actor* forwarder) -> caf::behavior {
+          forwarder->send(gate, batch);
+          return {[&received](forward_answers& answers) { received.push_back(answers); }};
+        });
     run();
   };
   send_batch("wrong");

@@ -186,12 +186,12 @@ CAF_TEST(records with every field set survive the round trip) {
       {{3, {"j1", "m1", "d1", "10.0.0.2", "gqFh", result_kind::rejection, 17, 3}}},
       {{4, {{"a", "b"}, 7000, true}}}};
   CAF_CHECK_EQUAL(round_trip(batch), "ok");
-  forward_answers answers{{{1, "j1"}},
-                          {{2, {{"j1", "fn", "kA==", 2}}}},
-                          {{3, true}},
-                          {{4, {job_status_row{"j1", job_status::failure,
-                                               result_kind::rejection, "r"}}}},
-                          {{5, make_error(error_code::moved, "handed off")}}};
+  forward_answers answers{
+      {{1, "j1"}},
+      {{2, {{"j1", "fn", "kA==", 2}}}},
+      {{3, true}},
+      {{4, {job_status_row{"j1", job_status::failure, result_kind::rejection, "r"}}}},
+      {{5, make_error(error_code::moved, "handed off")}}};
   CAF_CHECK_EQUAL(round_trip(answers), "ok");
   CAF_CHECK_EQUAL(round_trip(job_finished{job_status_row{"j1", job_status::failure,
                                                          result_kind::rejection, "r"},
