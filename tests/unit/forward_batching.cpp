@@ -151,6 +151,20 @@ struct fixture : testing::actor_fixture {
     return result;
   }
 
+  /// Three creates (execution ids e1 to e3), a worker poll and a result, each from an
+  /// actor of its own, all in one turn of the forwarder's mailbox.
+  auto send_mixed() {
+    auto a = send_create("e1");
+    auto b = send_create("e2");
+    auto c = send_create("e3");
+    jobs_request poll;
+    poll.machine_id = "m1";
+    auto polled = send_other<std::vector<dispatched_job>>(poll);
+    auto posted = send_other<bool>(result_of("j9"));
+    run();
+    return std::make_tuple(a, b, c, polled, posted);
+  }
+
   /// Has `gate` answer the creates of `batch` with "job-" and their execution id.
   void answer_creates(const caf::actor& gate, const forward_batch& batch) {
     forward_answers answers;
@@ -183,14 +197,7 @@ std::set<std::string> execution_ids(const std::vector<forward_batch>& batches) {
 CAF_TEST_FIXTURE_SCOPE(forward_batching_tests, fixture)
 
 CAF_TEST(requests of one turn travel to the owner as one message) {
-  auto a = send_create("e1");
-  auto b = send_create("e2");
-  auto c = send_create("e3");
-  jobs_request poll;
-  poll.machine_id = "m1";
-  auto polled = send_other<std::vector<dispatched_job>>(poll);
-  auto posted = send_other<bool>(result_of("j9"));
-  run();
+  auto [a, b, c, polled, posted] = send_mixed();
   CAF_CHECK_EQUAL(first_log->others, 0u);
   CAF_REQUIRE_EQUAL(first_log->batches.size(), 1u);
   const auto& batch = first_log->batches.front();
@@ -205,14 +212,7 @@ CAF_TEST(requests of one turn travel to the owner as one message) {
 }
 
 CAF_TEST(the answers of one message reach each requester) {
-  auto a = send_create("e1");
-  auto b = send_create("e2");
-  auto c = send_create("e3");
-  jobs_request poll;
-  poll.machine_id = "m1";
-  auto polled = send_other<std::vector<dispatched_job>>(poll);
-  auto posted = send_other<bool>(result_of("j9"));
-  run();
+  auto [a, b, c, polled, posted] = send_mixed();
   CAF_REQUIRE_EQUAL(first_log->batches.size(), 1u);
   auto batch = first_log->batches.front();
   forward_answers answers;
