@@ -144,8 +144,9 @@ void relay_batch(gate_pointer self, forward_batch& batch) {
     return;
   }
   auto held = std::make_shared<forward_batch>(std::move(batch));
-  self->request(st.node, std::chrono::seconds{5}, local_cluster_atom::value,
-                held->cluster_id)
+  // No timeout: the node is in this process and answers at once (or its end fails the
+  // request at once), and each timeout costs two events in CAF's clock thread.
+  self->request(st.node, caf::infinite, local_cluster_atom::value, held->cluster_id)
       .then(
           [self, to, held](cluster_actor& cluster) {
             relay_each(self, cluster, to, held->creates, &forward_answers::created);
