@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/cluster_actor.hpp"
+#include "actors/forward_batch.hpp"
 
 #include <string>
 
@@ -14,6 +15,12 @@ using forward_atom = caf::atom_constant<caf::atom("forward")>;
 /// secret, or for a cluster not served here, is refused. Answers come from the gate
 /// itself, so no cluster actor's handle ever crosses the network.
 using mesh_gate_actor = caf::typed_actor<
+    /// The hot requests, batched (forward_batch.hpp): each is answered in a
+    /// forward_answers message to the sender, not as a response.
+    caf::reacts_to<forward_batch>,
+    /// Sends the answers gathered in this turn of the mailbox (sent by the gate to
+    /// itself; from anyone else it only sends them sooner).
+    caf::reacts_to<forward_flush_atom>,
     caf::replies_to<forward_atom, std::string, std::string,
                     create_job_request>::with<std::string>,
     caf::replies_to<forward_atom, std::string, std::string,

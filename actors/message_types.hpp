@@ -96,7 +96,9 @@ namespace diffplane {
   X(held_lease)                                                                          \
   X(lease_grant)                                                                         \
   X(membership_view)                                                                     \
-  X(std::vector<held_lease>)
+  X(std::vector<held_lease>)                                                             \
+  X(forward_batch)                                                                       \
+  X(forward_answers)
 
 /// Announces every message type and our error category to `cfg`.
 void register_message_types(caf::actor_system_config& cfg);

@@ -76,6 +76,9 @@ forwarding_metrics& forwarding() {
   static forwarding_metrics m{
       r.get_counter("diffplane_forwarded_requests_total",
                     "Requests forwarded to the node serving their cluster and answered."),
+      r.get_counter("diffplane_forward_batches_total",
+                    "Messages that carried forwarded creates, polls, results and status "
+                    "waits to the node serving their cluster."),
       r.get_counter("diffplane_forward_retries_total",
                     "Forwarded tries repeated because the owner was gone, no longer "
                     "served the cluster, or did not answer."),

@@ -55,6 +55,9 @@ lease_metrics& leases();
 struct forwarding_metrics {
   /// diffplane_forwarded_requests_total: forwarded requests answered by the owner.
   counter& forwarded;
+  /// diffplane_forward_batches_total: messages that carried forwarded creates, polls,
+  /// results and status waits to their owner (several requests each under load).
+  counter& batches;
   /// diffplane_forward_retries_total: tries repeated because the owner was gone, did not
   /// serve the cluster any more, or did not answer.
   counter& retries;

@@ -178,6 +178,21 @@ CAF_TEST(records with every field set survive the round trip) {
   CAF_CHECK_EQUAL(round_trip(dispatched_job{"j1", "fn", "kA==", 2}), "ok");
   CAF_CHECK_EQUAL(round_trip(cached_resolution_query{"c1", "svc", "fn", "k", 5}), "ok");
   CAF_CHECK_EQUAL(round_trip(lifecycle::state_of(sample_job())), "ok");
+  forward_batch batch{
+      "secret",
+      "c1",
+      {{1, {"svc", "fn", "YQ==", "", 0, 1, false, 30, "e1", true, true}}},
+      {{2, poll}},
+      {{3, {"j1", "m1", "d1", "10.0.0.2", "gqFh", result_kind::rejection, 17, 3}}},
+      {{4, {{"a", "b"}, 7000, true}}}};
+  CAF_CHECK_EQUAL(round_trip(batch), "ok");
+  forward_answers answers{
+      {{1, "j1"}},
+      {{2, {{"j1", "fn", "kA==", 2}}}},
+      {{3, true}},
+      {{4, {job_status_row{"j1", job_status::failure, result_kind::rejection, "r"}}}},
+      {{5, make_error(error_code::moved, "handed off")}}};
+  CAF_CHECK_EQUAL(round_trip(answers), "ok");
   CAF_CHECK_EQUAL(round_trip(job_finished{job_status_row{"j1", job_status::failure,
                                                          result_kind::rejection, "r"},
                                           "svc", "fn", "k", 12}),
@@ -190,6 +205,7 @@ CAF_TEST(every type in every actor interface is announced) {
   check_interface<pool_actor>("pool_actor");
   check_interface<cluster_actor>("cluster_actor");
   check_interface<node_actor>("node_actor");
+  check_interface<mesh_gate_actor>("mesh_gate_actor");
   check_interface<resources_actor>("resources_actor");
   check_interface<resource_host>("resource_host");
 }
