@@ -95,6 +95,12 @@ struct forwarder_state {
     forward_batch batch;
   };
   std::unordered_map<caf::actor_addr, outgoing> outgoing_batches;
+  /// Gates that answered a batch, and gates that let one go unanswered without ever
+  /// having answered one. Those get their requests one at a time: a node of an older
+  /// version cannot read a batch and drops it (a rolling upgrade), and a silent one
+  /// loses nothing by it.
+  std::unordered_set<caf::actor_addr> batch_readers;
+  std::unordered_set<caf::actor_addr> unbatched;
   /// Whether a forward_flush_atom, or a forward_tick_atom, is on its way to us.
   bool flush_pending = false;
   bool ticking = false;
@@ -187,6 +193,11 @@ void expire_overdue(self_pointer self) {
   bool batched_left = false;
   for (auto it = st.attempts.begin(); it != st.attempts.end();) {
     if (it->second.promise && it->second.due <= now) {
+      if (st.batch_readers.count(it->second.gate) == 0 &&
+          st.unbatched.insert(it->second.gate).second)
+        spdlog::warn("event=forward_batches_unanswered cluster={} action=\"requests to "
+                     "that node go one at a time\"",
+                     st.cluster_id);
       overdue.push_back(std::move(it->second.fail));
       it = st.attempts.erase(it);
     } else {
@@ -235,6 +246,8 @@ void deliver_each(self_pointer self, const caf::actor_addr& from,
 /// try (tried again or answered with the error).
 void take_answers(self_pointer self, forward_answers& answers) {
   auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  if (self->state.monitored.count(from) > 0)
+    self->state.batch_readers.insert(from);
   deliver_each(self, from, answers.created);
   deliver_each(self, from, answers.dispatched);
   deliver_each(self, from, answers.posted);
@@ -303,14 +316,16 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
   auto id = ++st.next_id;
   auto started = self->clock().now();
   if constexpr (batchable<Ts...>) {
-    st.attempts.emplace(
-        id, forwarder_state::attempt{gate.address(), fail, batched_promise{promise},
-                                     started, started + std::min(remaining, try_limit)});
-    add_to_batch(self, gate, id, std::move(xs)...);
-  } else {
-    send_alone<Reply>(self, promise, gate, id, started, std::min(remaining, try_limit),
-                      fail, std::move(xs)...);
+    if (st.unbatched.count(gate.address()) == 0) {
+      st.attempts.emplace(id, forwarder_state::attempt{
+                                  gate.address(), fail, batched_promise{promise}, started,
+                                  started + std::min(remaining, try_limit)});
+      add_to_batch(self, gate, id, std::move(xs)...);
+      return;
+    }
   }
+  send_alone<Reply>(self, promise, gate, id, started, std::min(remaining, try_limit), fail,
+                    std::move(xs)...);
 }
 
 /// Sends one try of `xs...` to wherever the cluster is served now; a failure that a
@@ -431,6 +446,8 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
     auto& st = self->state;
     st.monitored.erase(msg.source);
     st.outgoing_batches.erase(msg.source);
+    st.batch_readers.erase(msg.source);
+    st.unbatched.erase(msg.source);
     if (st.gate_route && st.gate_route.address() == msg.source)
       st.gate_route = nullptr;
     std::vector<std::function<void(const caf::error&)>> failed;
