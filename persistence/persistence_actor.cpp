@@ -597,25 +597,35 @@ auto start_load(self_pointer self, const std::string& cluster_id,
   return st.loaders.insert_or_assign(cluster_id, std::move(loader)).first;
 }
 
-/// Starts the load a first page asks for and hands the page request to its loader; an
-/// error when no load of the cluster is pending or its snapshot cannot be opened.
-caf::result<live_jobs_page> begin_load(self_pointer self,
-                                       const live_jobs_page_request& request) {
+/// Starts the pending load of `cluster_id`; an error when none is pending or its
+/// snapshot cannot be opened.
+caf::expected<live_jobs_loader> start_pending_load(self_pointer self,
+                                                   const std::string& cluster_id) {
   auto& st = self->state;
-  auto pending = st.pending_loads.extract(request.cluster_id);
+  auto pending = st.pending_loads.extract(cluster_id);
   if (pending.empty())
-    return make_error(error_code::unavailable, "no load of the live jobs of cluster " +
-                                                   request.cluster_id + " is under way");
+    return make_error(error_code::unavailable,
+                      "no load of the live jobs of cluster " + cluster_id +
+                          " is under way");
   try {
-    auto it = start_load(self, request.cluster_id, pending.mapped().load_before,
-                         pending.mapped().cluster);
-    return self->delegate(it->second, request);
+    return start_load(self, cluster_id, pending.mapped().load_before,
+                      pending.mapped().cluster)
+        ->second;
   } catch (const std::exception& e) {
     spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
                   first_line(e.what()));
     return make_error(error_code::unavailable,
                       "the live jobs could not be read; see the server log");
   }
+}
+
+/// Starts the load a first page asks for and hands the page request to its loader.
+caf::result<live_jobs_page> begin_load(self_pointer self,
+                                       const live_jobs_page_request& request) {
+  auto loader = start_pending_load(self, request.cluster_id);
+  if (!loader)
+    return loader.error();
+  return self->delegate(*loader, request);
 }
 
 bool load_slot_free(const persistence_state& st) {
@@ -628,26 +638,10 @@ void start_waiting_loads(self_pointer self) {
   while (load_slot_free(st) && !st.waiting_loads.empty()) {
     auto waiting = std::move(st.waiting_loads.front());
     st.waiting_loads.pop_front();
-    auto pending = st.pending_loads.find(waiting.request.cluster_id);
-    if (pending == st.pending_loads.end()) {
-      waiting.promise.deliver(make_error(error_code::unavailable,
-                                         "no load of the live jobs of cluster " +
-                                             waiting.request.cluster_id +
-                                             " is under way"));
-      continue;
-    }
-    try {
-      auto it = start_load(self, waiting.request.cluster_id,
-                           pending->second.load_before, pending->second.cluster);
-      st.pending_loads.erase(pending);
-      waiting.promise.delegate(it->second, waiting.request);
-    } catch (const std::exception& e) {
-      st.pending_loads.erase(pending);
-      spdlog::error("event=read_failed actor={} reason=\"{}\"", st.options.name,
-                    first_line(e.what()));
-      waiting.promise.deliver(make_error(
-          error_code::unavailable, "the live jobs could not be read; see the server log"));
-    }
+    if (auto loader = start_pending_load(self, waiting.request.cluster_id))
+      waiting.promise.delegate(*loader, waiting.request);
+    else
+      waiting.promise.deliver(loader.error());
   }
 }
 
