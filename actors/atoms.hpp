@@ -23,6 +23,8 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using retire_atom = caf::atom_constant<caf::atom("retire")>;
 using waiter_expired_atom = caf::atom_constant<caf::atom("waitexp")>;
+/// A result as posted, before its write commits (job_actor.hpp, cluster_actor.hpp).
+using posted_result_atom = caf::atom_constant<caf::atom("postedres")>;
 using details_atom = caf::atom_constant<caf::atom("details")>;
 using authenticate_atom = caf::atom_constant<caf::atom("auth")>;
 using create_cluster_atom = caf::atom_constant<caf::atom("newcluster")>;

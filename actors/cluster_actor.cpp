@@ -689,6 +689,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         }
       },
       [self](job_finished& finished) { on_job_finished(self, finished); },
+      [self](posted_result_atom, job_status_row& row) { on_result_posted(self, row); },
       [self](create_job_request& request) -> caf::result<std::string> {
         if (self->state.quiescing)
           return moved_error(self);
@@ -715,6 +716,12 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         if (self->state.quiescing)
           return moved_error(self);
         return answer_status(self, std::move(request));
+      },
+      [self](posted_result_atom,
+             status_request& request) -> caf::result<std::vector<job_status_row>> {
+        if (self->state.quiescing)
+          return moved_error(self);
+        return answer_status(self, std::move(request), result_moment::posted);
       },
       [self](client_events_post& post) -> caf::result<done_atom> {
         if (self->state.quiescing)

@@ -19,6 +19,11 @@ using cluster_actor = cluster_notifications::extend<
     /// Answers whether the result was persisted; unknown jobs are not_found.
     caf::replies_to<job_result_post>::with<bool>,
     caf::replies_to<status_request>::with<std::vector<job_status_row>>,
+    /// A status wait answered as soon as a job's result is posted, before its write
+    /// commits (a native call that does not ask for the committed result). Across nodes
+    /// it waits for the commit, as a plain status_request.
+    caf::replies_to<posted_result_atom,
+                    status_request>::with<std::vector<job_status_row>>,
     caf::replies_to<client_events_post>::with<done_atom>,
     caf::replies_to<details_atom>::with<cluster_details>,
     caf::replies_to<service_details_request>::with<service_details>,

@@ -466,6 +466,7 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
   return {
       [](job_status_changed&) {},
       [](job_finished&) {},
+      [](posted_result_atom, job_status_row&) {},
       [self, budget](create_job_request& r) {
         if (r.execution_id.empty()) {
           // Chosen once, before the first try: a try that landed unanswered makes the
@@ -483,6 +484,13 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
         return forward<bool>(self, budget, peer_try_limit, std::move(r));
       },
       [self](status_request& r) {
+        auto poll = poll_budget(r.ttl_ms);
+        return forward<std::vector<job_status_row>>(self, poll, poll_try_limit(r.ttl_ms),
+                                                    std::move(r));
+      },
+      [self](posted_result_atom, status_request& r) {
+        // The mesh carries plain status waits only, which every node version reads: a
+        // wait forwarded to the owner takes the committed result, a commit later.
         auto poll = poll_budget(r.ttl_ms);
         return forward<std::vector<job_status_row>>(self, poll, poll_try_limit(r.ttl_ms),
                                                     std::move(r));

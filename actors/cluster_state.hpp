@@ -36,7 +36,11 @@ struct job_entry {
   std::vector<std::uint64_t> waiters;
 };
 
-/// A parked GET /jobs/:id or /batch-jobs-status-request.
+/// When a waiter takes a job's result: once its write committed, or as soon as the
+/// worker posted it (the write still in flight).
+enum class result_moment { committed, posted };
+
+/// A parked GET /jobs/:id or /batch-jobs-status-request, or a native call's wait.
 struct result_waiter {
   rows_promise promise;
   std::vector<std::string> ids;
@@ -45,6 +49,7 @@ struct result_waiter {
   std::vector<job_entry*> entries;
   /// Rows of jobs that were not in memory, read from the database.
   std::vector<job_status_row> stored;
+  result_moment moment = result_moment::committed;
 };
 
 struct machine_state {
@@ -233,9 +238,13 @@ caf::result<done_atom> change_settings(self_pointer self,
 caf::result<job_detail> job_detail_of(self_pointer self, const std::string& id);
 
 // cluster_waiters.cpp
-caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
-                                                       status_request request);
+caf::result<std::vector<job_status_row>>
+answer_status(self_pointer self, status_request request,
+              result_moment moment = result_moment::committed);
 void on_job_finished(self_pointer self, job_finished& finished);
+/// A durable job's result whose write is in flight: answers the waiters that take it as
+/// posted.
+void on_result_posted(self_pointer self, const job_status_row& row);
 void expire_waiter(self_pointer self, std::uint64_t id);
 void release_waiters(self_pointer self);
 void drop_lingering_results(self_pointer self, steady_time now);

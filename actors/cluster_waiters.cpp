@@ -47,7 +47,10 @@ bool any_finished(const std::vector<job_status_row>& rows) {
                      [](const job_status_row& row) { return is_terminal(row.status); });
 }
 
-void answer_waiter(self_pointer self, std::uint64_t id) {
+/// Answers a parked waiter with the current rows, `posted` in place of its job's row
+/// when given (a result whose write is in flight).
+void answer_waiter(self_pointer self, std::uint64_t id,
+                   const job_status_row* posted = nullptr) {
   auto& st = self->state;
   auto it = st.waiters.find(id);
   if (it == st.waiters.end())
@@ -56,14 +59,20 @@ void answer_waiter(self_pointer self, std::uint64_t id) {
   for (auto* entry : waiter.entries)
     if (entry != nullptr)
       std::erase(entry->waiters, id);
-  waiter.promise.deliver(rows_of(waiter.ids, waiter.entries, waiter.stored));
+  auto rows = rows_of(waiter.ids, waiter.entries, waiter.stored);
+  if (posted != nullptr)
+    for (auto& row : rows)
+      if (row.id == posted->id)
+        row = *posted;
+  waiter.promise.deliver(std::move(rows));
   st.waiters.erase(it);
   st.parked.unpark();
 }
 
 /// Answers now when a job is finished (or the ttl is spent), else parks a waiter.
 void settle(self_pointer self, rows_promise promise, status_request request,
-            std::vector<job_entry*> entries, std::vector<job_status_row> stored) {
+            std::vector<job_entry*> entries, std::vector<job_status_row> stored,
+            result_moment moment) {
   auto& st = self->state;
   auto rows = rows_of(request.ids, entries, stored);
   if (request.single && rows.empty()) {
@@ -85,7 +94,7 @@ void settle(self_pointer self, rows_promise promise, status_request request,
     if (entry != nullptr)
       entry->waiters.push_back(id);
   st.waiters.emplace(id, result_waiter{promise, std::move(request.ids),
-                                       std::move(entries), std::move(stored)});
+                                       std::move(entries), std::move(stored), moment});
   self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
                      waiter_expired_atom::value, id);
 }
@@ -101,7 +110,8 @@ bool awaits_load(const cluster_state& st, const std::vector<job_status_row>& sto
   });
 }
 
-void answer_status_into(self_pointer self, rows_promise promise, status_request request) {
+void answer_status_into(self_pointer self, rows_promise promise, status_request request,
+                        result_moment moment) {
   auto& st = self->state;
   auto entries = entries_of(st, request.ids);
   std::vector<std::string> missing;
@@ -109,36 +119,36 @@ void answer_status_into(self_pointer self, rows_promise promise, status_request 
     if (entries[i] == nullptr)
       missing.push_back(request.ids[i]);
   if (missing.empty()) {
-    settle(self, promise, std::move(request), std::move(entries), {});
+    settle(self, promise, std::move(request), std::move(entries), {}, moment);
     return;
   }
   self->request(st.context.reader, caf::infinite, fetch_statuses_atom::value,
                 st.context.cluster.id, std::move(missing))
       .then(
-          [self, promise, request](std::vector<job_status_row>& stored) mutable {
+          [self, promise, request, moment](std::vector<job_status_row>& stored) mutable {
             // Rows are answered from the database at once; a long-poll of a live job
             // not loaded yet waits for the load, then watches the job.
             if (request.ttl_ms > 0 && awaits_load(self->state, stored) &&
-                hold_while_loading(
-                    self, [self, promise, request](const caf::error& err) mutable {
-                      if (err)
-                        promise.deliver(err);
-                      else
-                        answer_status_into(self, promise, std::move(request));
-                    }))
+                hold_while_loading(self, [self, promise, request,
+                                          moment](const caf::error& err) mutable {
+                  if (err)
+                    promise.deliver(err);
+                  else
+                    answer_status_into(self, promise, std::move(request), moment);
+                }))
               return;
             // Entries may have been dropped while the database answered: look again.
             auto entries = entries_of(self->state, request.ids);
             settle(self, promise, std::move(request), std::move(entries),
-                   std::move(stored));
+                   std::move(stored), moment);
           },
           [promise](caf::error& err) mutable { promise.deliver(err); });
 }
 
 } // namespace
 
-caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
-                                                       status_request request) {
+caf::result<std::vector<job_status_row>>
+answer_status(self_pointer self, status_request request, result_moment moment) {
   auto& st = self->state;
   if (request.ids.size() > st.context.options.batch_status_max_ids)
     return make_error(
@@ -146,8 +156,22 @@ caf::result<std::vector<job_status_row>> answer_status(self_pointer self,
         "jobIds has " + std::to_string(request.ids.size()) + " ids; at most " +
             std::to_string(st.context.options.batch_status_max_ids) + " are accepted");
   auto promise = self->make_response_promise<std::vector<job_status_row>>();
-  answer_status_into(self, promise, std::move(request));
+  answer_status_into(self, promise, std::move(request), moment);
   return promise;
+}
+
+void on_result_posted(self_pointer self, const job_status_row& row) {
+  auto& st = self->state;
+  auto it = st.jobs.find(row.id);
+  if (it == st.jobs.end())
+    return;
+  std::vector<std::uint64_t> takers;
+  for (auto id : it->second.waiters)
+    if (auto waiter = st.waiters.find(id);
+        waiter != st.waiters.end() && waiter->second.moment == result_moment::posted)
+      takers.push_back(id);
+  for (auto id : takers)
+    answer_waiter(self, id, &row);
 }
 
 void on_job_finished(self_pointer self, job_finished& finished) {

@@ -171,6 +171,10 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
     resolved(self, promise);
     return;
   }
+  // Callers that take the result as posted hear of it now, a commit sooner; if the
+  // write fails, the attempt goes on and the job may end with another result.
+  self->send(st.context.cluster, posted_result_atom::value,
+             lifecycle::status_row_of(st.job));
   self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
       .then([self, promise](done_atom) mutable { resolved(self, promise); },
             [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <shared_mutex>
+#include <tuple>
 #include <unordered_map>
 
 namespace diffplane::gateway {
@@ -90,6 +91,20 @@ domain_error domain_error_of(const caf::error& err) {
 
 const cluster_actor& actor_of(const cluster_ref& ref) {
   return *static_cast<const cluster_actor*>(ref.actor.get());
+}
+
+/// A request of several elements (an atom and its message) travels as a tuple.
+template <class Message>
+auto request_to(bridge_actor* self, const cluster_actor& actor, const Message& message) {
+  return self->request(actor, caf::infinite, message);
+}
+
+template <class... Ts>
+auto request_to(bridge_actor* self, const cluster_actor& actor,
+                const std::tuple<Ts...>& message) {
+  return std::apply(
+      [&](const auto&... xs) { return self->request(actor, caf::infinite, xs...); },
+      message);
 }
 
 class caf_actor_bridge final : public actor_bridge {
@@ -231,6 +246,14 @@ public:
                                              std::move(request));
   }
 
+  void posted_results(const cluster_ref& cluster, status_request request,
+                      callback<std::vector<job_status_row>> done) override {
+    auto timeout = std::chrono::milliseconds{request.ttl_ms} + long_poll_margin;
+    ask_cluster<std::vector<job_status_row>>(
+        cluster, timeout, std::move(done),
+        std::make_tuple(posted_result_atom::value, std::move(request)));
+  }
+
   void post_client_events(const cluster_ref& cluster, client_events_post post,
                           callback<bool> done) override {
     run([this, cluster, post = std::move(post), done](bridge_actor* self) {
@@ -334,7 +357,7 @@ private:
   template <class T, class Message>
   void send_to_cluster(bridge_actor* self, std::uint64_t id, const cluster_ref& cluster,
                        callback<T> done, Message message, bool again) {
-    self->request(actor_of(cluster), caf::infinite, message)
+    request_to(self, actor_of(cluster), message)
         .then(
             [self, id, done](T& value) {
               if (self->state.deadlines.close(id))

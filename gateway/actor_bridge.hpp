@@ -77,6 +77,12 @@ public:
                            callback<bool> done) = 0;
   virtual void job_statuses(const cluster_ref& cluster, status_request request,
                             callback<std::vector<job_status_row>> done) = 0;
+  /// A status wait answered as soon as a job's result is posted, before its write
+  /// commits (a native call's). A bridge that cannot tell answers once it committed.
+  virtual void posted_results(const cluster_ref& cluster, status_request request,
+                              callback<std::vector<job_status_row>> done) {
+    job_statuses(cluster, std::move(request), std::move(done));
+  }
   virtual void post_client_events(const cluster_ref& cluster, client_events_post post,
                                   callback<bool> done) = 0;
   /// A native worker's connection ended: its running jobs stall now.

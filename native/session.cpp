@@ -268,8 +268,8 @@ void session::on_call(protocol::call call) {
   request.durable = o.durable;
   bridge_.create_job(
       cluster_, std::move(request),
-      [self = shared_from_this(), call_id = call.call_id,
-       background = o.background](gateway::outcome<std::string> created) {
+      [self = shared_from_this(), call_id = call.call_id, background = o.background,
+       posted = !o.committed_result](gateway::outcome<std::string> created) {
         bool wait = created.ok() && !background;
         auto job_id = created.ok() ? *created.value : std::string{};
         self->on_io_thread([self, call_id, created = std::move(created)] {
@@ -281,48 +281,50 @@ void session::on_call(protocol::call call) {
         // Parked from here, the bridge's thread, after the accepted was posted (so the
         // result is posted after it): not by way of the I/O thread and back.
         if (wait)
-          self->await_result(call_id, job_id);
+          self->await_result(call_id, job_id, posted);
       });
 }
 
-void session::await_result(std::string call_id, std::string job_id) {
-  // A waiter parked in the cluster is answered the moment the job finishes
-  // (cluster_waiters.cpp); one that outlives its ttl is parked again. Called on the I/O
-  // thread or the bridge's: it reads only cluster_, which is set once before any call.
+void session::await_result(std::string call_id, std::string job_id, bool posted) {
+  // A waiter parked in the cluster is answered the moment the job finishes, or its
+  // result is posted (cluster_waiters.cpp); one that outlives its ttl is parked again.
+  // Called on the I/O thread or the bridge's: it reads only cluster_, which is set once
+  // before any call.
   status_request wait{{job_id}, result_wait_ms, true};
   auto asked = clock_type::now();
-  bridge_.job_statuses(
-      cluster_, std::move(wait),
-      [self = shared_from_this(), call_id = std::move(call_id), job_id,
-       asked](gateway::outcome<std::vector<job_status_row>> rows) {
-        self->on_io_thread([self, call_id, job_id, asked, rows = std::move(rows)] {
-          if (!rows.ok())
-            return self->send_error(call_id, std::string{to_string(rows.error.code)},
-                                    rows.error.message);
-          const auto& row = rows.value->front();
-          if (!is_terminal(row.status)) {
-            // An unfinished answer well before the ttl means the cluster had no room
-            // to park the waiter (--max-parked-polls): pause rather than spin.
-            if (clock_type::now() - asked >=
-                std::chrono::milliseconds{result_wait_ms / 2})
-              return self->await_result(call_id, job_id);
-            auto timer =
-                std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
-            timer->async_wait([self, timer, call_id, job_id](boost::system::error_code) {
+  auto answered = [self = shared_from_this(), call_id = std::move(call_id), job_id, asked,
+                   posted](gateway::outcome<std::vector<job_status_row>> rows) {
+    self->on_io_thread([self, call_id, job_id, asked, posted, rows = std::move(rows)] {
+      if (!rows.ok())
+        return self->send_error(call_id, std::string{to_string(rows.error.code)},
+                                rows.error.message);
+      const auto& row = rows.value->front();
+      if (!is_terminal(row.status)) {
+        // An unfinished answer well before the ttl means the cluster had no room
+        // to park the waiter (--max-parked-polls): pause rather than spin.
+        if (clock_type::now() - asked >= std::chrono::milliseconds{result_wait_ms / 2})
+          return self->await_result(call_id, job_id, posted);
+        auto timer = std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
+        timer->async_wait(
+            [self, timer, call_id, job_id, posted](boost::system::error_code) {
               if (!self->closed_)
-                self->await_result(call_id, job_id);
+                self->await_result(call_id, job_id, posted);
             });
-            return;
-          }
-          auto value = base64_decode(row.result);
-          if (!value)
-            return self->send_error(call_id, "internal",
-                                    "the stored result of " + job_id + " is not base64");
-          self->send(protocol::encode(protocol::result{
-              call_id, job_id, std::string{to_string(row.status)},
-              std::string{to_string(row.result_type)}, bytes_of(*value)}));
-        });
-      });
+        return;
+      }
+      auto value = base64_decode(row.result);
+      if (!value)
+        return self->send_error(call_id, "internal",
+                                "the stored result of " + job_id + " is not base64");
+      self->send(protocol::encode(
+          protocol::result{call_id, job_id, std::string{to_string(row.status)},
+                           std::string{to_string(row.result_type)}, bytes_of(*value)}));
+    });
+  };
+  if (posted)
+    bridge_.posted_results(cluster_, std::move(wait), std::move(answered));
+  else
+    bridge_.job_statuses(cluster_, std::move(wait), std::move(answered));
 }
 
 void session::on_serve(protocol::serve serve) {

@@ -53,7 +53,9 @@ private:
   void on_hello(protocol::hello hello);
   void on_call(protocol::call call);
   /// Parks a wait for the job's result; any thread (see its definition).
-  void await_result(std::string call_id, std::string job_id);
+  /// Parks the wait for a call's result; `posted`: taken as the worker posts it, not
+  /// once its write committed.
+  void await_result(std::string call_id, std::string job_id, bool posted);
   void on_serve(protocol::serve serve);
   void on_credit(protocol::credit credit);
   void on_job_result(protocol::job_result result);

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     auto worker = client::client::connect(endpoint, api_secret, options);
     serve_bench(*worker, static_cast<unsigned>(plan.in_flight), marks);
     auto caller = client::client::connect(endpoint, api_secret, options);
-    auto ephemeral = measure_calls(*caller, plan, false);
+    auto ephemeral = measure_calls(*caller, plan, call_kind::ephemeral);
     print_row(ephemeral);
     // The group commits of the durable round trips alone (warm-up included): each
     // round trip waits for its own, and the throughput phase's are larger and slower.
@@ -69,11 +69,13 @@ int main(int argc, char** argv) {
     std::optional<commit_totals> commits_after;
     if (!metrics.empty())
       commits_before = read_commit_totals(metrics);
-    auto durable = measure_calls(*caller, plan, true, [&] {
+    auto durable = measure_calls(*caller, plan, call_kind::durable, [&] {
       if (!metrics.empty())
         commits_after = read_commit_totals(metrics);
     });
     print_row(durable);
+    auto committed = measure_calls(*caller, plan, call_kind::durable_committed);
+    print_row(committed);
     latencies create;
     std::size_t handler_first = 0;
     figures dispatch;
@@ -102,9 +104,12 @@ int main(int argc, char** argv) {
     } else if (!metrics.empty()) {
       std::printf("durable round trips: the server's commit metrics could not be read\n");
     }
-    std::printf("calls/s with %zu in flight: relay %.0f, ephemeral %.0f, durable %.0f\n",
+    std::printf("durable, committed result p50 - durable p50: %.3f ms\n",
+                committed.sequential.percentile(50) - durable.sequential.percentile(50));
+    std::printf("calls/s with %zu in flight: relay %.0f, ephemeral %.0f, durable %.0f, "
+                "durable committed %.0f\n",
                 plan.in_flight, relay.calls_per_second, ephemeral.calls_per_second,
-                durable.calls_per_second);
+                durable.calls_per_second, committed.calls_per_second);
     std::printf("load average (1 min) after: %.2f\n", load_average());
     caller->close();
     worker->close();

@@ -17,10 +17,23 @@ std::int64_t now_ns() {
       .count();
 }
 
-client::call_options options_of(bool durable) {
+client::call_options options_of(call_kind kind) {
   client::call_options options;
-  options.durable = durable;
+  options.durable = kind != call_kind::ephemeral;
+  options.committed_result = kind == call_kind::durable_committed;
   return options;
+}
+
+std::string name_of(call_kind kind) {
+  switch (kind) {
+  case call_kind::ephemeral:
+    return "ephemeral call";
+  case call_kind::durable:
+    return "durable call";
+  case call_kind::durable_committed:
+    return "durable, committed";
+  }
+  return "call";
 }
 
 /// Keeps `in_flight` calls outstanding: each completion submits the next until stopped.
@@ -84,13 +97,13 @@ void serve_bench(client::client& worker, unsigned concurrency,
                concurrency);
 }
 
-figures measure_calls(client::client& caller, const run_plan& plan, bool durable,
+figures measure_calls(client::client& caller, const run_plan& plan, call_kind kind,
                       const std::function<void()>& between_phases) {
   figures out;
-  out.name = durable ? "durable call" : "ephemeral call";
+  out.name = name_of(kind);
   out.in_flight = plan.in_flight;
   auto args = client::pack_args(std::string(plan.payload_bytes, 'x'));
-  auto options = options_of(durable);
+  auto options = options_of(kind);
   for (std::size_t i = 0; i < plan.warmup + plan.calls; ++i) {
     auto start = clock_type::now();
     auto call = caller.call_raw(service_name, "echo", args, options);

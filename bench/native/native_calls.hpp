@@ -28,9 +28,13 @@ struct handler_marks {
 void serve_bench(client::client& worker, unsigned concurrency,
                  std::shared_ptr<handler_marks> marks);
 
+/// The kinds of call measured: ephemeral, durable (its result taken as posted) and
+/// durable waiting for the result's commit.
+enum class call_kind { ephemeral, durable, durable_committed };
+
 /// Calls echo one at a time, then (after `between_phases`) with plan.in_flight in
-/// flight, durable or ephemeral; throws std::runtime_error when a call fails.
-figures measure_calls(client::client& caller, const run_plan& plan, bool durable,
+/// flight; throws std::runtime_error when a call fails.
+figures measure_calls(client::client& caller, const run_plan& plan, call_kind kind,
                       const std::function<void()>& between_phases = {});
 
 /// Push dispatch, one durable background call at a time: from its `accepted` reaching

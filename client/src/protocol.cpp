@@ -109,6 +109,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
         entry.val.convert(v.cache_ttl_seconds);
       else if (key == "durable")
         entry.val.convert(v.durable);
+      else if (key == "committed_result")
+        entry.val.convert(v.committed_result);
     }
     return o;
   }

@@ -11,7 +11,9 @@
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <future>
 #include <set>
 #include <thread>
@@ -369,6 +371,66 @@ CAF_TEST(a worker whose connection ends has its job retried on another within a 
               << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
               << " ms");
   CAF_CHECK_LESS(took, std::chrono::seconds{1});
+}
+
+CAF_TEST(a durable call gets its result as posted unless it asks for the committed one) {
+  // Each job's handler waits until the test has locked the jobs table, so the result's
+  // write waits for the test's transaction.
+  std::mutex mutex;
+  std::condition_variable changed;
+  int started = 0;
+  int opened = 0;
+  auto worker = connect();
+  worker->serve("svc", {{"f", client::make_handler([&](int x) {
+                           std::unique_lock lock{mutex};
+                           ++started;
+                           changed.notify_all();
+                           changed.wait(lock, [&] { return opened >= started; });
+                           return x * 2;
+                         })}},
+                1);
+  auto caller = connect();
+  pqxx::connection db{database_url};
+  auto call_while_locked = [&](bool committed_result, int x) {
+    client::call_options options;
+    options.committed_result = committed_result;
+    auto answer = caller->call_raw("svc", "f", client::pack_args(x), options);
+    std::unique_lock lock{mutex};
+    CAF_REQUIRE(changed.wait_for(lock, std::chrono::seconds{10},
+                                 [&] { return started == opened + 1; }));
+    auto txn = std::make_unique<pqxx::work>(db);
+    txn->exec("LOCK TABLE jobs IN EXCLUSIVE MODE");
+    ++opened;
+    changed.notify_all();
+    return std::make_pair(std::move(answer), std::move(txn));
+  };
+  auto stored_status = [&](const std::string& id) {
+    pqxx::connection reader{database_url};
+    pqxx::nontransaction sql{reader};
+    return sql.exec_params1("SELECT status FROM jobs WHERE id = $1", id)[0]
+        .as<std::string>();
+  };
+
+  auto [posted, first_lock] = call_while_locked(false, 1);
+  CAF_REQUIRE(posted.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  auto outcome = posted.get();
+  CAF_CHECK_EQUAL(client::unpack_value<int>(outcome.value), 2);
+  // The caller has it while its write still waits for the lock.
+  auto status = stored_status(outcome.job_id);
+  CAF_CHECK_NOT_EQUAL(status, "success");
+  first_lock->commit();
+  first_lock.reset();
+  status = wait_for_job(outcome.job_id)["status"].get<std::string>();
+  CAF_CHECK_EQUAL(status, "success");
+
+  auto [committed, second_lock] = call_while_locked(true, 2);
+  CAF_CHECK(committed.wait_for(std::chrono::seconds{1}) == std::future_status::timeout);
+  second_lock->commit();
+  CAF_REQUIRE(committed.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+  outcome = committed.get();
+  CAF_CHECK_EQUAL(client::unpack_value<int>(outcome.value), 4);
+  status = stored_status(outcome.job_id);
+  CAF_CHECK_EQUAL(status, "success");
 }
 
 CAF_TEST(a client of one cluster cannot touch another cluster s jobs) {

@@ -144,4 +144,67 @@ CAF_TEST(a late result of an earlier attempt is refused when its machine holds t
   CAF_CHECK_EQUAL(store->job("c1", id)->result, "Y3VycmVudA==");
 }
 
+CAF_TEST(a posted result reaches a posted wait before its write commits) {
+  auto id = running_job();
+  auto posted_wait = self->request(cluster, caf::infinite, posted_result_atom::value,
+                                   status_request{{id}, 5000, true});
+  auto committed_wait =
+      self->request(cluster, caf::infinite, status_request{{id}, 5000, true});
+  run();
+  CAF_CHECK(!answered());
+  auto post = post_held(id);
+  CAF_REQUIRE(answered());
+  std::vector<job_status_row> rows;
+  posted_wait.receive([&](std::vector<job_status_row>& x) { rows = std::move(x); },
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "cmVzdWx0");
+  // The plain wait and the worker's post wait for the commit.
+  CAF_CHECK(!answered());
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  answer_held_writes(true);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "true");
+  committed_wait.receive([&](std::vector<job_status_row>& x) { rows = std::move(x); },
+                         [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+}
+
+CAF_TEST(a posted result whose write fails leaves the attempt to post again) {
+  auto id = running_job();
+  auto posted_wait = self->request(cluster, caf::infinite, posted_result_atom::value,
+                                   status_request{{id}, 5000, true});
+  run();
+  auto post = post_held(id, "Zmlyc3Q=");
+  CAF_REQUIRE(answered());
+  std::vector<job_status_row> rows;
+  posted_wait.receive([&](std::vector<job_status_row>& x) { rows = std::move(x); },
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].result, "Zmlyc3Q=");
+  answer_held_writes(false);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "unavailable");
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::running);
+  // The caller already took the first result; the job stores the one that commits.
+  CAF_CHECK(ask<bool>(result(id, "m1", "c2Vjb25k")));
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+  CAF_CHECK_EQUAL(store->job("c1", id)->result, "c2Vjb25k");
+}
+
+CAF_TEST(a posted wait of a finished job is answered at once) {
+  auto id = running_job();
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  auto wait = self->request(cluster, caf::infinite, posted_result_atom::value,
+                            status_request{{id}, 5000, true});
+  run();
+  std::vector<job_status_row> rows;
+  wait.receive([&](std::vector<job_status_row>& x) { rows = std::move(x); },
+               [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -40,6 +40,7 @@ CAF_TEST(a call frame round trips with its options) {
   call.options.background = true;
   call.options.retries = 3;
   call.options.cache_key = "k";
+  call.options.committed_result = true;
   auto handle = body_of(protocol::encode(call));
   CAF_CHECK(protocol::type_of(handle.get()) == protocol::frame_type::call);
   auto back = protocol::decode<protocol::call>(handle.get());
@@ -50,6 +51,10 @@ CAF_TEST(a call frame round trips with its options) {
   CAF_CHECK_EQUAL(back.options.retries, 3u);
   CAF_CHECK_EQUAL(back.options.timeout_seconds, 300u);
   CAF_CHECK_EQUAL(back.options.cache_key, "k");
+  CAF_CHECK(back.options.committed_result);
+  CAF_CHECK(back.options.durable);
+  // A client that predates committed_result sends no such key: the result as posted.
+  CAF_CHECK(!protocol::call_options{}.committed_result);
 }
 
 CAF_TEST(a frame with a missing or mistyped field is a bad frame) {

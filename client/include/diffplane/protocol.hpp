@@ -124,6 +124,11 @@ struct call_options {
   /// False: an ephemeral call, whose job the server never writes to Postgres (no commit
   /// to wait for; lost if the server crashes or restarts before it finishes).
   bool durable = true;
+  /// A durable call's result reaches the caller as soon as the worker posts it, while
+  /// its write commits (a commit sooner); if the server dies before that commit, the
+  /// job runs again and may store another result. True: only once the result committed,
+  /// so the caller's result is the stored one.
+  bool committed_result = false;
 };
 
 struct call {
@@ -376,7 +381,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
     template <class Stream>
     packer<Stream>& operator()(packer<Stream>& p,
                                const diffplane::protocol::call_options& v) const {
-      p.pack_map(7);
+      p.pack_map(8);
       p.pack(std::string_view{"background"}).pack(v.background);
       p.pack(std::string_view{"retries"}).pack(v.retries);
       p.pack(std::string_view{"timeout_seconds"}).pack(v.timeout_seconds);
@@ -384,6 +389,7 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       p.pack(std::string_view{"cache_key"}).pack(v.cache_key);
       p.pack(std::string_view{"cache_ttl_seconds"}).pack(v.cache_ttl_seconds);
       p.pack(std::string_view{"durable"}).pack(v.durable);
+      p.pack(std::string_view{"committed_result"}).pack(v.committed_result);
       return p;
     }
   };
