@@ -1,5 +1,7 @@
 #include "actors/mesh.hpp"
 
+#include "actors/forward_batching.hpp"
+#include "actors/forwarder_state.hpp"
 #include "actors/job_ids.hpp"
 
 #include "metrics/catalog.hpp"
@@ -10,16 +12,12 @@
 
 #include <functional>
 #include <optional>
-#include <random>
-#include <unordered_map>
-#include <unordered_set>
-#include <variant>
 
 namespace diffplane {
 
 namespace {
 
-using steady_time = caf::actor_clock::time_point;
+using namespace forwarding;
 
 /// How long a request waits before it is tried again after the place it went to was
 /// gone or did not serve the cluster.
@@ -35,98 +33,6 @@ constexpr auto route_timeout = std::chrono::seconds{5};
 /// ttl). A peer that froze, or whose connection died without a word, never answers:
 /// its try ends here and the next one goes where the cluster is served by then.
 constexpr auto peer_try_limit = std::chrono::seconds{2};
-/// How often a forwarder with batched tries out looks for overdue ones: one timer for
-/// all of them instead of two events in CAF's clock thread per try.
-constexpr auto tick_interval = std::chrono::milliseconds{50};
-
-/// The forwarder's interface: a cluster's, and the answers of the batches it sends.
-using forwarder_actor = cluster_actor::extend<caf::reacts_to<forward_answers>,
-                                              caf::reacts_to<forward_flush_atom>,
-                                              caf::reacts_to<forward_tick_atom>>;
-
-/// The promise of a batched request, by its kind.
-using batched_promise =
-    std::variant<caf::typed_response_promise<std::string>,
-                 caf::typed_response_promise<std::vector<dispatched_job>>,
-                 caf::typed_response_promise<bool>,
-                 caf::typed_response_promise<std::vector<job_status_row>>>;
-
-/// Whether requests of type T travel in batches (forward_batch.hpp).
-template <class... Ts>
-constexpr bool batchable = sizeof...(Ts) == 1 &&
-                           ((std::is_same_v<Ts, create_job_request> ||
-                             std::is_same_v<Ts, jobs_request> ||
-                             std::is_same_v<Ts, job_result_post> ||
-                             std::is_same_v<Ts, status_request>)&&...);
-
-void add_to(forward_batch& b, std::uint64_t id, create_job_request r) {
-  b.creates.push_back({id, std::move(r)});
-}
-void add_to(forward_batch& b, std::uint64_t id, jobs_request r) {
-  b.polls.push_back({id, std::move(r)});
-}
-void add_to(forward_batch& b, std::uint64_t id, job_result_post r) {
-  b.results.push_back({id, std::move(r)});
-}
-void add_to(forward_batch& b, std::uint64_t id, status_request r) {
-  b.status_waits.push_back({id, std::move(r)});
-}
-
-struct forwarder_state {
-  // Not an aggregate: CAF would construct the state from the actor's self pointer.
-  forwarder_state() = default;
-  node_actor node;
-  std::string cluster_id;
-  std::string secret;
-  /// Requests in flight to a peer's gate, by attempt: the gate, and what to do when it
-  /// fails (the gate's node may die without any answer ever coming). A batched one
-  /// also has its promise, when it was sent and when it is overdue.
-  struct attempt {
-    caf::actor_addr gate;
-    std::function<void(const caf::error&)> fail;
-    std::optional<batched_promise> promise;
-    steady_time started{};
-    steady_time due{};
-  };
-  std::unordered_map<std::uint64_t, attempt> attempts;
-  /// Batches being gathered in this turn of the mailbox, by the gate they go to.
-  struct outgoing {
-    mesh_gate_actor gate;
-    forward_batch batch;
-  };
-  std::unordered_map<caf::actor_addr, outgoing> outgoing_batches;
-  /// Gates that answered a batch, and gates that let one go unanswered without ever
-  /// having answered one. Those get their requests one at a time: a node of an older
-  /// version cannot read a batch and drops it (a rolling upgrade), and a silent one
-  /// loses nothing by it.
-  std::unordered_set<caf::actor_addr> batch_readers;
-  std::unordered_set<caf::actor_addr> unbatched;
-  /// Whether a forward_flush_atom, or a forward_tick_atom, is on its way to us.
-  bool flush_pending = false;
-  bool ticking = false;
-  /// Tries waiting for their retry pause, by id.
-  std::unordered_map<std::uint64_t, std::function<void()>> waiting;
-  std::uint64_t next_id = 0;
-  std::unordered_set<caf::actor_addr> monitored;
-  /// Where the cluster was served at the last try (at most one is valid); forgotten
-  /// when a try there fails.
-  cluster_actor local_route;
-  mesh_gate_actor gate_route;
-  /// Since when the owner has not answered (tries timed out, its connection died, or the
-  /// node has no link to it), with no answer between; none: the last try was answered.
-  /// An owner alive to the database but not to this node (a partition between nodes)
-  /// keeps its lease, so trying again for the whole budget only makes callers wait for
-  /// the same error.
-  std::optional<steady_time> silent_since;
-  /// How long the owner may stay silent before a failed try is the request's answer:
-  /// long enough for a dead or frozen owner's lease to expire and another node to take
-  /// the cluster over (two lease TTLs), and one try more.
-  caf::timespan give_up_after{};
-  std::mt19937_64 random{std::random_device{}()};
-  static inline const char* name = "diffplane.cluster_forwarder";
-};
-
-using self_pointer = forwarder_actor::stateful_pointer<forwarder_state>;
 
 bool retryable(const caf::error& err) {
   // Every forwarded request may be tried again: a create carries its job id. A try
@@ -143,123 +49,6 @@ bool retryable(const caf::error& err) {
 bool owner_silent(const caf::error& err) {
   return err == caf::sec::request_timeout || err == caf::sec::request_receiver_down ||
          code_of(err) == error_code::unreachable;
-}
-
-void schedule_tick(self_pointer self) {
-  if (self->state.ticking)
-    return;
-  self->state.ticking = true;
-  self->delayed_send(self, tick_interval, forward_tick_atom::value);
-}
-
-/// Adds a request to the batch for `gate`; the first of a turn schedules the batches'
-/// sending at the end of the turn (a message to ourselves, behind those queued now).
-template <class T>
-void add_to_batch(self_pointer self, const mesh_gate_actor& gate, std::uint64_t id,
-                  T request) {
-  auto& st = self->state;
-  auto& out = st.outgoing_batches[gate.address()];
-  if (!out.gate) {
-    out.gate = gate;
-    out.batch.secret = st.secret;
-    out.batch.cluster_id = st.cluster_id;
-  }
-  add_to(out.batch, id, std::move(request));
-  if (!st.flush_pending) {
-    st.flush_pending = true;
-    self->send(self, forward_flush_atom::value);
-  }
-  schedule_tick(self);
-}
-
-void flush(self_pointer self) {
-  auto& st = self->state;
-  st.flush_pending = false;
-  for (auto& [addr, out] : st.outgoing_batches) {
-    if (out.batch.size() == 0)
-      continue;
-    metrics::forwarding().batches.add();
-    self->send(out.gate, std::move(out.batch));
-  }
-  st.outgoing_batches.clear();
-}
-
-/// Ends the batched tries that are overdue, as timed out.
-void expire_overdue(self_pointer self) {
-  auto& st = self->state;
-  st.ticking = false;
-  auto now = self->clock().now();
-  std::vector<std::function<void(const caf::error&)>> overdue;
-  bool batched_left = false;
-  for (auto it = st.attempts.begin(); it != st.attempts.end();) {
-    if (it->second.promise && it->second.due <= now) {
-      if (st.batch_readers.count(it->second.gate) == 0 &&
-          st.unbatched.insert(it->second.gate).second)
-        spdlog::warn("event=forward_batches_unanswered cluster={} action=\"requests to "
-                     "that node go one at a time\"",
-                     st.cluster_id);
-      overdue.push_back(std::move(it->second.fail));
-      it = st.attempts.erase(it);
-    } else {
-      batched_left = batched_left || it->second.promise.has_value();
-      ++it;
-    }
-  }
-  for (auto& fail : overdue)
-    fail(caf::sec::request_timeout);
-  if (batched_left)
-    schedule_tick(self);
-}
-
-/// The batched try `id` if `from` is the gate it went to: only that gate answers it.
-forwarder_state::attempt* batched_attempt(self_pointer self, std::uint64_t id,
-                                          const caf::actor_addr& from) {
-  auto it = self->state.attempts.find(id);
-  if (it == self->state.attempts.end() || it->second.gate != from || !it->second.promise)
-    return nullptr;
-  return &it->second;
-}
-
-template <class Reply>
-void deliver_each(self_pointer self, const caf::actor_addr& from,
-                  std::vector<batched<Reply>>& answers) {
-  for (auto& answer : answers) {
-    auto* try_ = batched_attempt(self, answer.id, from);
-    if (try_ == nullptr)
-      continue; // overdue and tried again, or not ours
-    auto* promise = std::get_if<caf::typed_response_promise<Reply>>(&*try_->promise);
-    if (promise == nullptr)
-      continue; // an answer of the wrong kind: the try ends when it is overdue
-    auto delivered = std::move(*promise);
-    auto started = try_->started;
-    self->state.attempts.erase(answer.id);
-    self->state.silent_since.reset();
-    auto& stats = metrics::forwarding();
-    stats.forwarded.add();
-    stats.seconds.observe(
-        std::chrono::duration<double>(self->clock().now() - started).count());
-    delivered.deliver(std::move(answer.value));
-  }
-}
-
-/// Hands each answer of a batch to its requester; a failed one goes the way of a failed
-/// try (tried again or answered with the error).
-void take_answers(self_pointer self, forward_answers& answers) {
-  auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
-  if (self->state.monitored.count(from) > 0)
-    self->state.batch_readers.insert(from);
-  deliver_each(self, from, answers.created);
-  deliver_each(self, from, answers.dispatched);
-  deliver_each(self, from, answers.posted);
-  deliver_each(self, from, answers.statuses);
-  for (auto& answer : answers.failed) {
-    auto* try_ = batched_attempt(self, answer.id, from);
-    if (try_ == nullptr)
-      continue;
-    auto fail = std::move(try_->fail);
-    self->state.attempts.erase(answer.id);
-    fail(answer.value);
-  }
 }
 
 /// Sends a request that does not travel in batches (the rare ones: details, settings,
@@ -316,7 +105,7 @@ void send_to(self_pointer self, caf::typed_response_promise<Reply> promise,
   auto id = ++st.next_id;
   auto started = self->clock().now();
   if constexpr (batchable<Ts...>) {
-    if (st.unbatched.count(gate.address()) == 0) {
+    if (st.batching.unbatched.count(gate.address()) == 0) {
       st.attempts.emplace(id, forwarder_state::attempt{
                                   gate.address(), fail, batched_promise{promise}, started,
                                   started + std::min(remaining, try_limit)});
@@ -445,9 +234,7 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     st.monitored.erase(msg.source);
-    st.outgoing_batches.erase(msg.source);
-    st.batch_readers.erase(msg.source);
-    st.unbatched.erase(msg.source);
+    forget_gate(self, msg.source);
     if (st.gate_route && st.gate_route.address() == msg.source)
       st.gate_route = nullptr;
     std::vector<std::function<void(const caf::error&)>> failed;

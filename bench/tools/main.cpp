@@ -5,6 +5,7 @@
 #include "bench/tools/await_ready.hpp"
 #include "bench/tools/create_jobs.hpp"
 #include "bench/tools/http_204_server.hpp"
+#include "bench/tools/node_placement.hpp"
 #include "bench/tools/park_polls.hpp"
 #include "bench/tools/resource_controllers.hpp"
 #include "bench/tools/resource_informs.hpp"
@@ -161,7 +162,37 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   works->add_option("--timeout", work.timeout_seconds)->capture_default_str();
 
+  placement_plan layout;
+  std::string owners = "spread";
+  auto* node_ids = app.add_subcommand(
+      "node-ids", "Node ids (and an order of the clusters) under which rendezvous "
+                  "hashing places the clusters so");
+  node_ids->add_option("--nodes", layout.nodes)->required()->check(CLI::Range(1, 16));
+  node_ids
+      ->add_option("--owners", owners,
+                   "spread: cluster i on node i mod N; one: every cluster on node 1")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"spread", "one"}));
+  node_ids->add_option("--cluster", layout.cluster_ids, "A cluster id (repeat)")
+      ->required();
+  node_ids->add_option("--first-id", layout.first_id, "Node 1's id (not picked)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (*node_ids) {
+    layout.spread = owners == "spread";
+    const auto placed = placement_for(layout);
+    if (placed.node_ids.empty()) {
+      std::cerr << "benchtool: no node ids within " << layout.max_tries
+                << " tries place the clusters so\n";
+      return 2;
+    }
+    for (const auto& id : placed.node_ids)
+      std::cout << "node " << id << '\n';
+    for (const auto& id : placed.cluster_ids)
+      std::cout << "cluster " << id << '\n';
+    return 0;
+  }
   if (*works && work.count > work.batch && work.count % work.batch != 0) {
     std::cerr << "benchtool: --count must be at most --batch or a multiple of it\n";
     return 2;
