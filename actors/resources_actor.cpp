@@ -1134,8 +1134,7 @@ void step_committed(self_pointer self, planned_step& s) {
     ahead->plan->base_committed();
   auto& plan = *s.plan;
   apply(self, plan);
-  if (ahead)
-    launch(self, std::move(*ahead));
+  auto sent = ahead && launch(self, std::move(*ahead));
   events_committed(self, plan.write.events);
   for (auto& [promise, results] : s.answers)
     promise.deliver(std::move(results));
@@ -1143,7 +1142,16 @@ void step_committed(self_pointer self, planned_step& s) {
     promise.deliver(effective(self->state, kind));
   for (auto& reply : plan.replies)
     reply(nullptr);
-  step(self);
+  if (!sent) {
+    step(self);
+    return;
+  }
+  // The next step is planned a moment later: the actors share one thread (on two
+  // cores), and the cluster passes the write just sent to the writer only once this
+  // handler returns. Planned here, the next step kept the writer waiting as long as
+  // before. (A message to itself would come before the cluster's turn: the actor reads
+  // its whole mailbox at once.)
+  self->delayed_send(self, std::chrono::milliseconds{0}, kick_atom::value);
 }
 
 /// The commit of `s` failed: its callers get the error, and what came from jobs and
