@@ -1175,7 +1175,8 @@ void step_failed(self_pointer self, planned_step& s, const caf::error& err) {
     for (auto it = ahead->taken.rbegin(); it != ahead->taken.rend(); ++it)
       st.queue.push_front(std::move(*it));
   for (auto it = s.taken.rbegin(); it != s.taken.rend(); ++it)
-    if (!std::holds_alternative<inform_op>(*it) && !std::holds_alternative<kind_op>(*it) &&
+    if (!std::holds_alternative<inform_op>(*it) &&
+        !std::holds_alternative<kind_op>(*it) &&
         !std::holds_alternative<namespace_op>(*it) &&
         !std::holds_alternative<command_op>(*it))
       st.queue.push_front(std::move(*it));

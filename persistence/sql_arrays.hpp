@@ -41,7 +41,12 @@ private:
 class binary_array {
 public:
   /// The element types our statements use, by their Postgres type OID.
-  enum class element : std::uint32_t { boolean = 16, bigint = 20, integer = 23, text = 25 };
+  enum class element : std::uint32_t {
+    boolean = 16,
+    bigint = 20,
+    integer = 23,
+    text = 25
+  };
 
   explicit binary_array(element type);
 

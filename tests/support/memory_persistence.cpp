@@ -102,7 +102,7 @@ caf::error commit_resource_write(memory_store& store, const resource_write& writ
       slot = r;
   }
   store.resource_events.insert(store.resource_events.end(), write.events.begin(),
-                                write.events.end());
+                               write.events.end());
   return {};
 }
 

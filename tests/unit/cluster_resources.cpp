@@ -287,8 +287,9 @@ CAF_TEST(an inform planned ahead never overtakes an operation that came before i
   CAF_CHECK_EQUAL(job->timeout_seconds, 7);
   CAF_CHECK_NOT_EQUAL(store->job("c1", stored("1").work_job_id)->timeout_seconds, 7);
   outcomes_of(first);
-  change.receive([](resource_kind_record&) {},
-                 [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+  change.receive(
+      [](resource_kind_record&) {},
+      [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
   auto second_outcomes = outcomes_of(second);
   CAF_CHECK_EQUAL(second_outcomes, (std::vector<std::string>{"scheduled"}));
 }
