@@ -96,6 +96,9 @@ std::mt19937_64 seeded() {
   return std::mt19937_64{seed};
 }
 
+class step_plan;
+struct planned_step;
+
 struct resources_state {
   resources_context context;
   /// Every resource of the cluster as committed, by key_of(kind, id).
@@ -122,8 +125,11 @@ struct resources_state {
   /// is scheduled (a run started earlier would be doubled).
   bool informer_runs_known = false;
   std::deque<operation> queue;
-  /// A step's commit is in flight.
-  bool busy = false;
+  /// The step whose commit is in flight (null: none).
+  std::shared_ptr<step_plan> in_flight;
+  /// Informs planned on top of the step in flight while it commits (null: none): sent
+  /// as the next step once that one committed, given back to the queue when it failed.
+  std::shared_ptr<planned_step> ahead;
   /// Job ids come from this, seeded like the cluster's generator (cluster_actor.cpp).
   std::mt19937_64 random = seeded();
   /// The numbering and the newest of the cluster's events, and the polls parked on them.
@@ -192,7 +198,10 @@ resource_namespace_record effective_namespace(const resources_state& st,
 /// makes that durable, and what to do once it is.
 class step_plan {
 public:
-  explicit step_plan(resources_state& st) : st_(st) {
+  /// A step on the committed state, or (`base` set) on the changes of `base`, the step
+  /// whose commit is in flight (it is sent only once `base` committed: plan_ahead).
+  explicit step_plan(resources_state& st, const step_plan* base = nullptr)
+      : st_(st), base_(base) {
     write.cluster_id = st_.context.cluster_id;
     now_ = st_.context.wall_clock();
   }
@@ -203,9 +212,24 @@ public:
       return &it->second;
     if (removed_.count(key) > 0)
       return nullptr;
+    if (base_ != nullptr)
+      return base_->find(key);
     if (auto it = st_.entries.find(key); it != st_.entries.end())
       return &it->second;
     return nullptr;
+  }
+
+  /// The step below committed and is applied: the entries hold its changes (apply moves
+  /// them out of it).
+  void base_committed() { base_ = nullptr; }
+
+  /// Whether informs may be planned on top of this step while it commits: it changes
+  /// no settings and removes nothing, and no namespace limits its works (the counts of
+  /// works and the waiting lists are kept for the committed state only).
+  bool can_carry() const {
+    return kinds.empty() && namespaces.empty() && removed_.empty() && held_new_.empty() &&
+           std::none_of(st_.namespaces.begin(), st_.namespaces.end(),
+                        [](const auto& ns) { return ns.second.max_workers > 0; });
   }
 
   /// The resource to change: the step's copy, with the next revision.
@@ -675,6 +699,8 @@ private:
   }
 
   resources_state& st_;
+  /// The step in flight this one is planned on (null: on the committed state).
+  const step_plan* base_ = nullptr;
   timestamp_ms now_ = 0;
   std::unordered_map<std::string, std::size_t> new_jobs_;
   /// Committed jobs this step updates, and their entry in write.args.
@@ -1032,60 +1058,145 @@ void events_committed(self_pointer self,
   wake_events_waiters(self);
 }
 
-void step(self_pointer self) {
-  auto& st = self->state;
-  if (st.busy || st.queue.empty())
-    return;
-  auto plan = std::make_shared<step_plan>(st);
+/// A step's plan and what answers it: the informs' results, the kinds' answers, and the
+/// operations it took (some are given back when its commit fails).
+struct planned_step {
+  std::shared_ptr<step_plan> plan;
   std::vector<std::pair<results_promise, std::vector<inform_result>>> answers;
   std::vector<std::pair<caf::typed_response_promise<resource_kind_record>, std::string>>
       kind_answers;
   std::vector<operation> taken;
   std::size_t items = 0;
-  while (!st.queue.empty() && items < items_per_step) {
+};
+
+/// Whether `op` may be planned on top of a step in flight: informs, and invalidations
+/// and removals (one informed and removed in one step gets no work job). Settings
+/// change what later operations decide, and the results of works come seldom in
+/// batches of informs: they wait for the committed state.
+bool carried_ahead(const operation& op) {
+  return std::holds_alternative<inform_op>(op) || std::holds_alternative<command_op>(op);
+}
+
+/// Takes queued operations into `s` up to items_per_step items; `ahead`: stops at the
+/// first one that may not be planned ahead (nothing may overtake it).
+void take_ops(self_pointer self, planned_step& s, bool ahead) {
+  auto& st = self->state;
+  auto& plan = *s.plan;
+  while (!st.queue.empty() && s.items < items_per_step) {
+    if (ahead && !carried_ahead(st.queue.front()))
+      return;
     auto op = std::move(st.queue.front());
     st.queue.pop_front();
     if (auto* inform = std::get_if<inform_op>(&op)) {
       std::vector<inform_result> results;
       results.reserve(inform->request.items.size());
       for (const auto& item : inform->request.items)
-        results.push_back(inform_result{item.kind, item.id, plan->inform(item)});
-      items += inform->request.items.size();
-      answers.emplace_back(inform->promise, std::move(results));
+        results.push_back(inform_result{item.kind, item.id, plan.inform(item)});
+      s.items += inform->request.items.size();
+      s.answers.emplace_back(inform->promise, std::move(results));
     } else if (auto* finished = std::get_if<finished_op>(&op)) {
-      plan->finished(finished->finished);
-      ++items;
+      plan.finished(finished->finished);
+      ++s.items;
     } else if (auto* dispatched = std::get_if<dispatched_op>(&op)) {
-      plan->dispatched(dispatched->job_id);
+      plan.dispatched(dispatched->job_id);
     } else if (auto* retry = std::get_if<retry_op>(&op)) {
-      plan->retry(retry->key, retry->due);
+      plan.retry(retry->key, retry->due);
     } else if (auto* rework = std::get_if<rework_op>(&op)) {
-      plan->rework(rework->key, rework->job_id);
+      plan.rework(rework->key, rework->job_id);
     } else if (auto* lost = std::get_if<lost_job_op>(&op)) {
-      plan->lost_job(lost->key);
+      plan.lost_job(lost->key);
     } else if (auto* kind = std::get_if<kind_op>(&op)) {
-      kind_answers.emplace_back(kind->promise, kind->settings.kind);
-      plan->change_kind(kind->settings);
+      s.kind_answers.emplace_back(kind->promise, kind->settings.kind);
+      plan.change_kind(kind->settings);
     } else if (auto* informed = std::get_if<informed_op>(&op)) {
       for (const auto& item : informed->items)
-        plan->inform(item);
-      items += informed->items.size();
-      plan->informed(informed->kind, informed->started_at);
+        plan.inform(item);
+      s.items += informed->items.size();
+      plan.informed(informed->kind, informed->started_at);
     } else if (auto* failed = std::get_if<inform_failed_op>(&op)) {
-      plan->informer_failed(failed->kind, failed->error);
+      plan.informer_failed(failed->kind, failed->error);
     } else {
-      take_namespace_op(self, *plan, op);
+      take_namespace_op(self, plan, op);
     }
-    taken.push_back(std::move(op));
+    s.taken.push_back(std::move(op));
   }
-  plan->release_held();
-  if (plan->writes_nothing()) {
-    for (auto& [promise, results] : answers)
-      promise.deliver(std::move(results));
-    for (auto& reply : plan->replies)
-      reply(nullptr);
+}
+
+bool launch(self_pointer self, planned_step s);
+
+/// The commit of `s` landed: the committed state takes its changes, the step planned
+/// ahead is sent at once (its changes were planned on these), then `s` is answered.
+void step_committed(self_pointer self, planned_step& s) {
+  auto& st = self->state;
+  st.in_flight.reset();
+  auto ahead = std::move(st.ahead);
+  if (ahead)
+    ahead->plan->base_committed();
+  auto& plan = *s.plan;
+  apply(self, plan);
+  auto sent = ahead && launch(self, std::move(*ahead));
+  events_committed(self, plan.write.events);
+  for (auto& [promise, results] : s.answers)
+    promise.deliver(std::move(results));
+  for (auto& [promise, kind] : s.kind_answers)
+    promise.deliver(effective(self->state, kind));
+  for (auto& reply : plan.replies)
+    reply(nullptr);
+  if (!sent) {
     step(self);
     return;
+  }
+  // The next step is planned a moment later: the actors share one thread (on two
+  // cores), and the cluster passes the write just sent to the writer only once this
+  // handler returns. Planned here, the next step kept the writer waiting as long as
+  // before. (A message to itself would come before the cluster's turn: the actor reads
+  // its whole mailbox at once.)
+  self->delayed_send(self, std::chrono::milliseconds{0}, kick_atom::value);
+}
+
+/// The commit of `s` failed: its callers get the error, and what came from jobs and
+/// timers is tried again shortly, as is all that was planned ahead on top of it (its
+/// outcomes assumed the changes of `s`: decided again, answered after a commit of its
+/// own).
+void step_failed(self_pointer self, planned_step& s, const caf::error& err) {
+  auto& st = self->state;
+  st.in_flight.reset();
+  auto ahead = std::move(st.ahead);
+  spdlog::warn("event=resources_commit_failed cluster={} reason=\"{}\"",
+               st.context.cluster_id, message_of(err));
+  for (auto& [promise, results] : s.answers)
+    promise.deliver(err);
+  for (auto& [promise, kind] : s.kind_answers)
+    promise.deliver(err);
+  for (auto& reply : s.plan->replies)
+    reply(&err);
+  // Back at the front in the order they came: those of `s`, then those planned ahead.
+  if (ahead)
+    for (auto it = ahead->taken.rbegin(); it != ahead->taken.rend(); ++it)
+      st.queue.push_front(std::move(*it));
+  for (auto it = s.taken.rbegin(); it != s.taken.rend(); ++it)
+    if (!std::holds_alternative<inform_op>(*it) &&
+        !std::holds_alternative<kind_op>(*it) &&
+        !std::holds_alternative<namespace_op>(*it) &&
+        !std::holds_alternative<command_op>(*it))
+      st.queue.push_front(std::move(*it));
+  self->delayed_send(self, std::chrono::seconds{1}, kick_atom::value);
+}
+
+/// Sends the write of `s` (planned on the committed state) to be committed, or answers
+/// it now when it writes nothing; true when its commit is in flight.
+bool launch(self_pointer self, planned_step s) {
+  auto& st = self->state;
+  auto plan = s.plan;
+  plan->release_held();
+  if (plan->writes_nothing()) {
+    for (auto& [promise, results] : s.answers)
+      promise.deliver(std::move(results));
+    for (auto& [promise, kind] : s.kind_answers)
+      promise.deliver(effective(st, kind));
+    for (auto& reply : plan->replies)
+      reply(nullptr);
+    return false;
   }
   for (auto& r : plan->changed) {
     plan->write.resources.push_back(r.second);
@@ -1101,48 +1212,46 @@ void step(self_pointer self) {
         last != st.entries.end())
       plan->write.events.push_back(purged(last->second, st.context.wall_clock()));
   st.events.number(plan->write.events);
-  st.busy = true;
+  st.in_flight = plan;
   // The write goes to the cluster whole (a copy of 1,000 resources was a few percent
   // of a step); the step keeps the parts its follow-ups read after the commit.
   auto write = std::move(plan->write);
   plan->write.kinds = write.kinds;
   plan->write.args = write.args;
   plan->write.events = write.events;
+  auto shared = std::make_shared<planned_step>(std::move(s));
   self->request(st.context.host, caf::infinite, std::move(write))
-      .then(
-          [self, plan, answers, kind_answers](done_atom) mutable {
-            self->state.busy = false;
-            apply(self, *plan);
-            events_committed(self, plan->write.events);
-            for (auto& [promise, results] : answers)
-              promise.deliver(std::move(results));
-            for (auto& [promise, kind] : kind_answers)
-              promise.deliver(effective(self->state, kind));
-            for (auto& reply : plan->replies)
-              reply(nullptr);
-            step(self);
-          },
-          [self, plan, answers, kind_answers,
-           taken = std::move(taken)](caf::error& err) mutable {
-            auto& st = self->state;
-            st.busy = false;
-            spdlog::warn("event=resources_commit_failed cluster={} reason=\"{}\"",
-                         st.context.cluster_id, message_of(err));
-            for (auto& [promise, results] : answers)
-              promise.deliver(err);
-            for (auto& [promise, kind] : kind_answers)
-              promise.deliver(err);
-            for (auto& reply : plan->replies)
-              reply(&err);
-            // What came from jobs and timers must not be lost: tried again shortly.
-            for (auto it = taken.rbegin(); it != taken.rend(); ++it)
-              if (!std::holds_alternative<inform_op>(*it) &&
-                  !std::holds_alternative<kind_op>(*it) &&
-                  !std::holds_alternative<namespace_op>(*it) &&
-                  !std::holds_alternative<command_op>(*it))
-                st.queue.push_front(std::move(*it));
-            self->delayed_send(self, std::chrono::seconds{1}, kick_atom::value);
-          });
+      .then([self, shared](done_atom) { step_committed(self, *shared); },
+            [self, shared](caf::error& err) { step_failed(self, *shared, err); });
+  return true;
+}
+
+/// Plans the queued informs (and commands) on top of the step in flight, so that the
+/// next step is ready to go when that one commits: one step commits at a time, and
+/// planning a step only after the previous one committed left the writer idle meanwhile.
+void plan_ahead(self_pointer self) {
+  auto& st = self->state;
+  if (st.queue.empty() || !carried_ahead(st.queue.front()))
+    return;
+  if (!st.ahead) {
+    if (!st.in_flight->can_carry())
+      return;
+    st.ahead = std::make_shared<planned_step>();
+    st.ahead->plan = std::make_shared<step_plan>(st, st.in_flight.get());
+  }
+  take_ops(self, *st.ahead, true);
+}
+
+void step(self_pointer self) {
+  auto& st = self->state;
+  while (!st.in_flight && !st.queue.empty()) {
+    planned_step s;
+    s.plan = std::make_shared<step_plan>(st);
+    take_ops(self, s, false);
+    launch(self, std::move(s));
+  }
+  if (st.in_flight)
+    plan_ahead(self);
 }
 
 void enqueue(self_pointer self, operation op) {

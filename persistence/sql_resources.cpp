@@ -86,10 +86,16 @@ void write_resources(pqxx::transaction_base& txn,
   if (rows.empty())
     return;
   // One array parameter per column (sql_arrays.hpp says why): a batch of 1,000 informs
-  // was a VALUES list of 20,000 literals, parsed and planned at every commit.
-  array_literal cluster_ids, kinds, ids, objects, hashes, versions, namespaces, tags,
-      metadata, external_created, states, attempts, max_attempts, errors, dirty, work_jobs,
-      next_attempts, revisions, created, updated;
+  // was a VALUES list of 20,000 literals, parsed and planned at every commit. Binary:
+  // Postgres parsed the text of the arrays (array_in) more than anything else.
+  using type = binary_array::element;
+  binary_array cluster_ids{type::text}, kinds{type::text}, ids{type::text},
+      objects{type::text}, hashes{type::text}, versions{type::bigint},
+      namespaces{type::text}, tags{type::text}, metadata{type::text},
+      external_created{type::bigint}, states{type::text}, attempts{type::integer},
+      max_attempts{type::integer}, errors{type::text}, dirty{type::boolean},
+      work_jobs{type::text}, next_attempts{type::bigint}, revisions{type::bigint},
+      created{type::bigint}, updated{type::bigint};
   for (const auto* r : rows) {
     cluster_ids.add_text(r->cluster_id);
     kinds.add_text(r->kind);
@@ -115,12 +121,12 @@ void write_resources(pqxx::transaction_base& txn,
     created.add_int(r->created_at);
     updated.add_int(r->updated_at);
   }
-  std::vector<std::string> params;
+  std::vector<pqxx::binarystring> params;
   for (auto* array : {&cluster_ids, &kinds, &ids, &objects, &hashes, &versions, &namespaces,
                       &tags, &metadata, &external_created, &states, &attempts,
                       &max_attempts, &errors, &dirty, &work_jobs, &next_attempts,
                       &revisions, &created, &updated})
-    params.push_back(array->take());
+    params.emplace_back(array->take());
   static const std::string query =
       "INSERT INTO resources (cluster_id, kind, object_id, object, hash, version, "
       "namespace, tags, metadata, external_created_at, state, attempts, max_attempts, "
@@ -153,13 +159,16 @@ void update_job_args(pqxx::transaction_base& txn,
                      const std::vector<const job_args_update*>& updates) {
   if (updates.empty())
     return;
-  array_literal cluster_ids, job_ids, args;
+  using type = binary_array::element;
+  binary_array cluster_ids{type::text}, job_ids{type::text}, args{type::text};
   for (const auto* u : updates) {
     cluster_ids.add_text(u->cluster_id);
     job_ids.add_text(u->job_id);
     args.add_text(u->target_args);
   }
-  std::vector<std::string> params{cluster_ids.take(), job_ids.take(), args.take()};
+  std::vector<pqxx::binarystring> params;
+  for (auto* array : {&cluster_ids, &job_ids, &args})
+    params.emplace_back(array->take());
   static const std::string query =
       "UPDATE jobs SET target_args = u.args FROM unnest(" +
       array_parameters(1, std::array{"text", "text", "text"}) +

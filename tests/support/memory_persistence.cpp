@@ -60,6 +60,52 @@ caf::expected<live_jobs_page> page_of(memory_store& store,
   return page;
 }
 
+/// Commits a resource write into `store` (none: committed), refusing what Postgres would.
+caf::error commit_resource_write(memory_store& store, const resource_write& write) {
+  // Like Postgres's INSERT ... ON CONFLICT, which fails the whole transaction when
+  // one statement writes a row twice.
+  std::set<std::string> kinds;
+  for (auto& k : write.kinds)
+    if (!kinds.insert(k.kind).second)
+      return caf::make_error(caf::sec::invalid_argument,
+                             "resource kind " + k.kind + " written twice");
+  // One UPDATE ... FROM that matches a job twice applies either of the two:
+  // refused here, so that a test sees it.
+  std::set<std::string> updated;
+  for (auto& update : write.args)
+    if (!updated.insert(update.cluster_id + "/" + update.job_id).second)
+      return caf::make_error(caf::sec::invalid_argument,
+                             "arguments of job " + update.job_id + " written twice");
+  for (auto& job : write.jobs)
+    store.jobs.emplace(job.cluster_id + "/" + job.id, job);
+  for (auto& w : write.job_states)
+    apply_state_write(store, w);
+  for (auto& update : write.args)
+    if (auto it = store.jobs.find(update.cluster_id + "/" + update.job_id);
+        it != store.jobs.end())
+      it->second.target_args = update.target_args;
+  for (auto& k : write.kinds) {
+    auto& slot = store.resource_kinds[k.cluster_id + "/" + k.kind];
+    // A settings change (no time) keeps the informer's last run, as in SQL.
+    auto last_informed_at = slot.last_informed_at;
+    slot = k;
+    if (k.last_informed_at == 0)
+      slot.last_informed_at = last_informed_at;
+  }
+  for (auto& n : write.namespaces)
+    store.resource_namespaces[n.cluster_id + "/" + n.name] = n;
+  for (auto& k : write.removed)
+    store.resources.erase(k.cluster_id + "/" + k.kind + "/" + k.id);
+  for (auto& r : write.resources) {
+    auto& slot = store.resources[r.cluster_id + "/" + r.kind + "/" + r.id];
+    if (slot.revision < r.revision)
+      slot = r;
+  }
+  store.resource_events.insert(store.resource_events.end(), write.events.begin(),
+                               write.events.end());
+  return {};
+}
+
 /// Answers every held write, from the actor's own context as a real flush would.
 void answer_held(memory_store& store) {
   auto pages = std::move(store.held_pages);
@@ -79,6 +125,16 @@ void answer_held(memory_store& store) {
           store.jobs.emplace(h.row.cluster_id + "/" + h.row.id, h.row).second);
     else
       h.reply.deliver(unavailable());
+  }
+  auto resource_writes = std::move(store.held_resource_writes);
+  store.held_resource_writes.clear();
+  for (auto& h : resource_writes) {
+    if (!store.commit_held)
+      h.reply.deliver(unavailable());
+    else if (auto err = commit_resource_write(store, h.write))
+      h.reply.deliver(err);
+    else
+      h.reply.deliver(done_atom::value);
   }
   auto held = std::move(store.held_writes);
   store.held_writes.clear();
@@ -176,51 +232,18 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         store->client_events.insert(store->client_events.end(), rows.begin(), rows.end());
         return done_atom::value;
       },
-      [store](resource_write& write) -> caf::result<done_atom> {
+      [self, store](resource_write& write) -> caf::result<done_atom> {
         ++store->resource_writes;
         if (store->failing)
           return unavailable();
-        // Like Postgres's INSERT ... ON CONFLICT, which fails the whole transaction when
-        // one statement writes a row twice.
-        std::set<std::string> kinds;
-        for (auto& k : write.kinds)
-          if (!kinds.insert(k.kind).second)
-            return caf::make_error(caf::sec::invalid_argument,
-                                   "resource kind " + k.kind + " written twice");
-        // One UPDATE ... FROM that matches a job twice applies either of the two:
-        // refused here, so that a test sees it.
-        std::set<std::string> updated;
-        for (auto& update : write.args)
-          if (!updated.insert(update.cluster_id + "/" + update.job_id).second)
-            return caf::make_error(caf::sec::invalid_argument,
-                                   "arguments of job " + update.job_id + " written twice");
-        for (auto& job : write.jobs)
-          store->jobs.emplace(job.cluster_id + "/" + job.id, job);
-        for (auto& w : write.job_states)
-          apply_state_write(*store, w);
-        for (auto& update : write.args)
-          if (auto it = store->jobs.find(update.cluster_id + "/" + update.job_id);
-              it != store->jobs.end())
-            it->second.target_args = update.target_args;
-        for (auto& k : write.kinds) {
-          auto& slot = store->resource_kinds[k.cluster_id + "/" + k.kind];
-          // A settings change (no time) keeps the informer's last run, as in SQL.
-          auto last_informed_at = slot.last_informed_at;
-          slot = k;
-          if (k.last_informed_at == 0)
-            slot.last_informed_at = last_informed_at;
+        if (store->hold_resource_writes) {
+          auto reply = self->make_response_promise<done_atom>();
+          store->held_resource_writes.push_back(
+              memory_store::held_resource_write{std::move(write), reply});
+          return reply;
         }
-        for (auto& n : write.namespaces)
-          store->resource_namespaces[n.cluster_id + "/" + n.name] = n;
-        for (auto& k : write.removed)
-          store->resources.erase(k.cluster_id + "/" + k.kind + "/" + k.id);
-        for (auto& r : write.resources) {
-          auto& slot = store->resources[r.cluster_id + "/" + r.kind + "/" + r.id];
-          if (slot.revision < r.revision)
-            slot = r;
-        }
-        store->resource_events.insert(store->resource_events.end(), write.events.begin(),
-                                      write.events.end());
+        if (auto err = commit_resource_write(*store, write))
+          return err;
         return done_atom::value;
       },
       [store](load_resources_atom, const std::string& cluster_id) {

@@ -57,6 +57,14 @@ struct memory_store {
     caf::typed_response_promise<bool> reply;
   };
   std::vector<held_insert> held_inserts;
+  /// When set, resource writes wait in `held_resource_writes` like held state writes:
+  /// a step's commit in flight.
+  bool hold_resource_writes = false;
+  struct held_resource_write {
+    resource_write write;
+    caf::typed_response_promise<done_atom> reply;
+  };
+  std::vector<held_resource_write> held_resource_writes;
   /// Job inserts received, held ones included.
   std::size_t job_inserts = 0;
   /// When set, pages of live jobs wait in `held_pages` like held state writes, so that a

@@ -54,6 +54,26 @@ struct fixture : testing::resource_fixture {
     return n;
   }
 
+  /// Informs `items` from `caller` without waiting for the answer.
+  auto inform_from(caf::scoped_actor& caller, std::vector<resource_input> items) {
+    auto response = caller->request(cluster, caf::infinite,
+                                    resource_inform_request{std::move(items)});
+    run();
+    return response;
+  }
+
+  /// The outcomes an inform request was answered with.
+  template <class Response> std::vector<std::string> outcomes_of(Response& response) {
+    std::vector<std::string> out;
+    response.receive(
+        [&](std::vector<inform_result>& results) {
+          for (auto& r : results)
+            out.push_back(r.outcome);
+        },
+        [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+    return out;
+  }
+
   static nlohmann::json argument_of(const dispatched_job& job) {
     return nlohmann::json::parse(resources::decode_payload(job.target_args))[0];
   }
@@ -173,6 +193,105 @@ CAF_TEST(a step commits at most one batch of 1000 so that the lease is renewed b
         },
         [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
   CAF_CHECK_EQUAL(store->resource_writes, writes + 3);
+}
+
+CAF_TEST(informs planned while a step commits are answered after their own commit) {
+  store->hold_resource_writes = true;
+  caf::scoped_actor first_caller{sys};
+  caf::scoped_actor second_caller{sys};
+  auto first = inform_from(first_caller, {item("42", "{\"n\":1}")});
+  CAF_REQUIRE_EQUAL(store->held_resource_writes.size(), 1u);
+  auto second =
+      inform_from(second_caller, {item("42", "{\"n\":2}"), item("7", "{\"n\":7}")});
+  // Planned on top of the first step, but not sent before that one committed.
+  CAF_CHECK_EQUAL(store->held_resource_writes.size(), 1u);
+  CAF_CHECK(second_caller->mailbox().empty());
+  caf::anon_send(db, flush_atom::value);
+  run();
+  // The first step committed: its caller has the answer; the second step is sent and
+  // its caller waits for its commit.
+  CAF_CHECK(!first_caller->mailbox().empty());
+  CAF_CHECK_EQUAL(store->held_resource_writes.size(), 1u);
+  CAF_CHECK(second_caller->mailbox().empty());
+  auto first_outcomes = outcomes_of(first);
+  CAF_CHECK_EQUAL(first_outcomes, (std::vector<std::string>{"scheduled"}));
+  store->hold_resource_writes = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  auto second_outcomes = outcomes_of(second);
+  CAF_CHECK_EQUAL(second_outcomes, (std::vector<std::string>{"coalesced", "scheduled"}));
+  // One work per resource, the newest object in it, in the pool and in the store.
+  CAF_CHECK_EQUAL(work_jobs(), 2u);
+  const auto* job = store->job("c1", stored("42").work_job_id);
+  CAF_REQUIRE(job != nullptr);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(
+                      dispatched_job{"", "", job->target_args, 1})["object"]["n"]),
+                  2);
+  auto work = take_work();
+  CAF_CHECK_EQUAL(work.size(), 2u);
+  for (auto& w : work)
+    if (argument_of(w)["id"] == "42")
+      CAF_CHECK_EQUAL(nlohmann::json(argument_of(w)["object"]["n"]), 2);
+}
+
+CAF_TEST(informs planned on a step whose commit fails are decided again) {
+  store->hold_resource_writes = true;
+  caf::scoped_actor first_caller{sys};
+  caf::scoped_actor second_caller{sys};
+  auto first = inform_from(first_caller, {item("42", "{\"n\":1}")});
+  auto second = inform_from(second_caller, {item("42", "{\"n\":2}")});
+  CAF_REQUIRE_EQUAL(store->held_resource_writes.size(), 1u);
+  // The first step's commit fails: the second, planned to coalesce into the first
+  // one's job, must not be sent nor answered as it was planned.
+  store->commit_held = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  first.receive([](std::vector<inform_result>&) { CAF_FAIL("expected an error"); },
+                [](caf::error&) {});
+  CAF_CHECK(second_caller->mailbox().empty());
+  CAF_CHECK(store->held_resource_writes.empty());
+  CAF_CHECK_EQUAL(work_jobs(), 0u);
+  // Tried again shortly, on the committed state: a resource of its own with its job.
+  store->commit_held = true;
+  advance_time(1s);
+  CAF_REQUIRE_EQUAL(store->held_resource_writes.size(), 1u);
+  CAF_CHECK(second_caller->mailbox().empty());
+  store->hold_resource_writes = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  auto second_outcomes = outcomes_of(second);
+  CAF_CHECK_EQUAL(second_outcomes, (std::vector<std::string>{"scheduled"}));
+  CAF_CHECK_EQUAL(work_jobs(), 1u);
+  CAF_CHECK_EQUAL(stored("42").object_json, "{\"n\":2}");
+  CAF_CHECK(store->job("c1", stored("42").work_job_id) != nullptr);
+  auto work = take_work();
+  CAF_REQUIRE_EQUAL(work.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json(argument_of(work[0])["object"]["n"]), 2);
+}
+
+CAF_TEST(an inform planned ahead never overtakes an operation that came before it) {
+  store->hold_resource_writes = true;
+  caf::scoped_actor caller{sys};
+  auto first = inform_from(caller, {item("1", "{\"n\":1}")});
+  // While the first step commits: a change of the kind's timeout, then an inform.
+  resource_kind_request put{"user", true, {}};
+  put.settings.timeout_seconds = 7;
+  auto change = caller->request(cluster, caf::infinite, put);
+  auto second = inform_from(caller, {item("2", "{\"n\":2}")});
+  store->hold_resource_writes = false;
+  caf::anon_send(db, flush_atom::value);
+  run();
+  // The inform was decided after the change: its work has the new timeout.
+  const auto* job = store->job("c1", stored("2").work_job_id);
+  CAF_REQUIRE(job != nullptr);
+  CAF_CHECK_EQUAL(job->timeout_seconds, 7);
+  CAF_CHECK_NOT_EQUAL(store->job("c1", stored("1").work_job_id)->timeout_seconds, 7);
+  outcomes_of(first);
+  change.receive(
+      [](resource_kind_record&) {},
+      [&](caf::error& err) { CAF_FAIL("unexpected error: " << sys.render(err)); });
+  auto second_outcomes = outcomes_of(second);
+  CAF_CHECK_EQUAL(second_outcomes, (std::vector<std::string>{"scheduled"}));
 }
 
 CAF_TEST(informs while work runs give exactly one more work) {
