@@ -38,8 +38,10 @@ using resource_host = caf::typed_actor<
                     std::vector<std::string>>::with<std::vector<std::string>>>;
 
 /// The resources of one cluster: informs, their work jobs and what the results make of
-/// them. One step at a time: the operations that came while a step's commit was in
-/// flight form the next step, decided on committed state (a group commit of its own).
+/// them. One step commits at a time: the informs that come while a step's commit is in
+/// flight are planned on top of that step and sent once it committed (a group commit of
+/// their own); each is answered after its own commit, and a failed commit sends them
+/// back to be decided again on committed state.
 using resources_actor = caf::typed_actor<
     caf::replies_to<resource_inform_request>::with<std::vector<inform_result>>,
     /// A kind's settings, changed first when asked (committed before the answer).
