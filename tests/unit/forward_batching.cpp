@@ -234,6 +234,32 @@ CAF_TEST(requests of one turn travel to the owner as one message) {
   CAF_CHECK(!a->has_value());
 }
 
+CAF_TEST(a wait for a posted result travels to the owner as a plain status wait) {
+  // Nodes read only plain status waits from each other, whatever their version.
+  auto rows = std::make_shared<std::optional<std::vector<job_status_row>>>();
+  status_request wait{{"j9"}, 5000, true};
+  sys.spawn([f = forwarder, wait, rows](caf::event_based_actor* requester) {
+    requester->request(f, caf::infinite, posted_result_atom::value, wait)
+        .then([rows](std::vector<job_status_row>& x) { *rows = std::move(x); },
+              [](caf::error&) {});
+  });
+  run();
+  CAF_CHECK_EQUAL(first_log->others, 0u);
+  CAF_REQUIRE_EQUAL(first_log->batches.size(), 1u);
+  const auto& batch = first_log->batches.front();
+  CAF_REQUIRE_EQUAL(batch.status_waits.size(), 1u);
+  CAF_CHECK(batch.status_waits[0].value == wait);
+  forward_answers answers;
+  answers.statuses.push_back(
+      {batch.status_waits[0].id,
+       {job_status_row{"j9", job_status::success, result_kind::resolution, "cmVzdWx0"}}});
+  self->send(first_gate, answers);
+  run();
+  CAF_REQUIRE(rows->has_value());
+  CAF_REQUIRE_EQUAL((*rows)->size(), 1u);
+  CAF_CHECK_EQUAL((*rows)->front().status, job_status::success);
+}
+
 CAF_TEST(the answers of one message reach each requester) {
   auto [a, b, c, polled, posted] = send_mixed();
   CAF_REQUIRE_EQUAL(first_log->batches.size(), 1u);
