@@ -69,6 +69,23 @@ private:
   std::string before_;
 };
 
+/// Waits (up to 10 s) until every cluster's live-jobs boundary is past its newest job:
+/// until then a sweep may move the boundary, writing `clusters`.
+bool wait_for_live_jobs_boundary(const std::string& url) {
+  pqxx::connection db{url};
+  pqxx::nontransaction sql{db};
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (sql.exec1("SELECT coalesce(bool_and(c.live_jobs_before > (SELECT max(j.created_at) "
+                  "FROM jobs j WHERE j.cluster_id = c.id) IS NOT FALSE), true) "
+                  "FROM clusters c")[0]
+            .as<bool>())
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 /// A server that can be killed and started again on the same database.
 struct fixture {
   std::string url = create_test_database();
@@ -204,6 +221,9 @@ CAF_TEST(a batch of unchanged resources writes nothing to the database) {
     std::this_thread::sleep_for(20ms);
   }
   CAF_REQUIRE_EQUAL(inform({batch.front()}), std::vector<std::string>{"unchanged"});
+  // The works were jobs: live_jobs_delay (2 s) after their creation the cluster moves
+  // its boundary past them (UPDATE clusters), a write of theirs, not of the informs.
+  CAF_REQUIRE(wait_for_live_jobs_boundary(url));
 
   wal_window wal{url};
   for (int round = 0; round < 3; ++round)
