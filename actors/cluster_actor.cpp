@@ -801,7 +801,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         self->delayed_send(self, self->state.context.options.sweep_interval,
                            sweep_atom::value);
       },
-      [self](waiter_expired_atom, std::uint64_t id) { expire_waiter(self, id); },
+      [self](waiter_expired_atom, std::uint64_t armed) { expire_waiters(self, armed); },
       [self](machine_inactive_atom, const std::string& machine_id) {
         machine_gone(self, machine_id);
       },

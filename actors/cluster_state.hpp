@@ -5,6 +5,7 @@
 // finished jobs) and cluster_machines.cpp (machines, definitions, sweeps).
 
 #include "actors/cluster_actor.hpp"
+#include "actors/expiry_schedule.hpp"
 
 #include <caf/all.hpp>
 
@@ -50,6 +51,8 @@ struct result_waiter {
   /// Rows of jobs that were not in memory, read from the database.
   std::vector<job_status_row> stored;
   result_moment moment = result_moment::committed;
+  /// When its ttl runs out (its entry in cluster_state::waiter_expiries).
+  steady_time expires_at;
 };
 
 struct machine_state {
@@ -128,6 +131,7 @@ struct cluster_state {
   std::deque<std::pair<steady_time, std::string>> finished;
   std::unordered_map<std::uint64_t, result_waiter> waiters;
   std::uint64_t next_waiter_id = 1;
+  expiry_schedule<steady_time> waiter_expiries;
   std::unordered_map<std::string, machine_state> machines;
   /// Keyed by service, function and cache key (joined by '\0').
   std::unordered_map<std::string, cache_hit> cache;
@@ -245,7 +249,9 @@ void on_job_finished(self_pointer self, job_finished& finished);
 /// A durable job's result whose write is in flight: answers the waiters that take it as
 /// posted.
 void on_result_posted(self_pointer self, const job_status_row& row);
-void expire_waiter(self_pointer self, std::uint64_t id);
+/// The timer armed for `armed` (expiry_schedule::encode) fired: answers the waiters
+/// whose ttl ran out.
+void expire_waiters(self_pointer self, std::uint64_t armed);
 void release_waiters(self_pointer self);
 void drop_lingering_results(self_pointer self, steady_time now);
 

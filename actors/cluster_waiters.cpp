@@ -65,8 +65,15 @@ void answer_waiter(self_pointer self, std::uint64_t id,
       if (row.id == posted->id)
         row = *posted;
   waiter.promise.deliver(std::move(rows));
+  st.waiter_expiries.remove(id, waiter.expires_at);
   st.waiters.erase(it);
   st.parked.unpark();
+}
+
+void arm_waiter_timer(self_pointer self, std::optional<steady_time> at) {
+  if (at)
+    self->delayed_send(self, *at - self->clock().now(), waiter_expired_atom::value,
+                       expiry_schedule<steady_time>::encode(*at));
 }
 
 /// Answers now when a job is finished (or the ttl is spent), else parks a waiter.
@@ -93,10 +100,10 @@ void settle(self_pointer self, rows_promise promise, status_request request,
   for (auto* entry : entries)
     if (entry != nullptr)
       entry->waiters.push_back(id);
-  st.waiters.emplace(id, result_waiter{promise, std::move(request.ids),
-                                       std::move(entries), std::move(stored), moment});
-  self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
-                     waiter_expired_atom::value, id);
+  auto expires_at = self->clock().now() + std::chrono::milliseconds{request.ttl_ms};
+  st.waiters.emplace(id, result_waiter{promise, std::move(request.ids), std::move(entries),
+                                       std::move(stored), moment, expires_at});
+  arm_waiter_timer(self, st.waiter_expiries.add(id, expires_at));
 }
 
 } // namespace
@@ -200,8 +207,13 @@ void on_job_finished(self_pointer self, job_finished& finished) {
     answer_waiter(self, id);
 }
 
-void expire_waiter(self_pointer self, std::uint64_t id) {
-  answer_waiter(self, id);
+void expire_waiters(self_pointer self, std::uint64_t armed) {
+  auto& st = self->state;
+  auto fired = st.waiter_expiries.fire(expiry_schedule<steady_time>::decode(armed),
+                                       self->clock().now());
+  for (auto id : fired.due)
+    answer_waiter(self, id);
+  arm_waiter_timer(self, fired.arm);
 }
 
 void release_waiters(self_pointer self) {

@@ -1,6 +1,7 @@
 #include "actors/pool_actor.hpp"
 
 #include "actors/activity.hpp"
+#include "actors/expiry_schedule.hpp"
 #include "actors/job_actor.hpp"
 #include "actors/job_lifecycle.hpp"
 #include "metrics/catalog.hpp"
@@ -25,7 +26,11 @@ struct parked_poll {
   jobs_promise promise;
   std::string machine_id;
   std::int32_t limit = 1;
+  /// When its ttl runs out (its entry in pool_state::poll_expiries).
+  caf::actor_clock::time_point expires_at;
 };
+
+using poll_expiry_schedule = expiry_schedule<caf::actor_clock::time_point>;
 
 /// When each running attempt times out, soonest first.
 using attempt_deadlines = std::multimap<caf::actor_clock::time_point, std::string>;
@@ -43,6 +48,7 @@ struct pool_state {
   /// Keyed by arrival, so the longest-waiting poll is served first.
   std::map<std::uint64_t, parked_poll> parked;
   std::uint64_t next_poll_id = 1;
+  poll_expiry_schedule poll_expiries;
   std::unordered_map<std::string, running_attempt> running;
   /// The pool times its attempts out, not each attempt itself: a timer per attempt
   /// would keep the finished attempt's actor alive in CAF's clock until the timeout
@@ -175,6 +181,7 @@ void adopt_attempts(self_pointer self, std::vector<job_record> jobs) {
 void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
             std::vector<dispatched_job> jobs) {
   it->second.promise.deliver(std::move(jobs));
+  st.poll_expiries.remove(it->first, it->second.expires_at);
   st.parked.erase(it);
   st.context.parked.unpark();
 }
@@ -189,6 +196,12 @@ void dispatch(self_pointer self) {
     auto jobs = take_jobs(self, it->second.limit, it->second.machine_id);
     unpark(st, it, std::move(jobs));
   }
+}
+
+void arm_poll_timer(self_pointer self, std::optional<caf::actor_clock::time_point> at) {
+  if (at)
+    self->delayed_send(self, *at - self->clock().now(), poll_expired_atom::value,
+                       poll_expiry_schedule::encode(*at));
 }
 
 void schedule_dispatch(self_pointer self) {
@@ -233,9 +246,9 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         }
         auto id = st.next_poll_id++;
         auto promise = self->make_response_promise<std::vector<dispatched_job>>();
-        st.parked.emplace(id, parked_poll{promise, request.machine_id, limit});
-        self->delayed_send(self, std::chrono::milliseconds{request.ttl_ms},
-                           poll_expired_atom::value, id);
+        auto expires_at = self->clock().now() + std::chrono::milliseconds{request.ttl_ms};
+        st.parked.emplace(id, parked_poll{promise, request.machine_id, limit, expires_at});
+        arm_poll_timer(self, st.poll_expiries.add(id, expires_at));
         return promise;
       },
       [self](job_result_post& post) -> caf::result<bool> {
@@ -280,10 +293,14 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
       },
       [self](check_timeouts_atom) { check_timeouts(self); },
       [self](dispatch_atom) { dispatch(self); },
-      [self](poll_expired_atom, std::uint64_t id) {
+      [self](poll_expired_atom, std::uint64_t armed) {
         auto& st = self->state;
-        if (auto it = st.parked.find(id); it != st.parked.end())
-          unpark(st, it, {});
+        auto fired = st.poll_expiries.fire(poll_expiry_schedule::decode(armed),
+                                           self->clock().now());
+        for (auto id : fired.due)
+          if (auto it = st.parked.find(id); it != st.parked.end())
+            unpark(st, it, {});
+        arm_poll_timer(self, fired.arm);
       },
       [self](release_atom) {
         auto& st = self->state;

@@ -223,4 +223,76 @@ CAF_TEST(polls announce machines and service definitions) {
   CAF_CHECK_EQUAL(store->machines.count("c1/m1"), 1u);
 }
 
+// CAF 0.17's clock wakes its thread for every delayed message: parked requests with one
+// ttl arm one timer, not one each, and each is still answered at its ttl.
+CAF_TEST(parked waiters and polls with one ttl share one timer) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i)
+    ids.push_back(create("f"));
+  auto timers_before = sched.clock().schedule().size();
+  std::vector<decltype(self->request(cluster, caf::infinite, statuses({})))> waiters;
+  for (const auto& id : ids)
+    waiters.push_back(self->request(cluster, caf::infinite, statuses({id})));
+  run();
+  auto waiter_timers = sched.clock().schedule().size() - timers_before;
+  CAF_CHECK_EQUAL(waiter_timers, 1u);
+  CAF_CHECK_EQUAL(parked->load(), 10u);
+  advance_time(4999ms);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 10u);
+  advance_time(1ms);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+  for (auto& waiter : waiters) {
+    std::size_t rows = 0;
+    waiter.receive([&](std::vector<job_status_row>& x) { rows = x.size(); },
+                   [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    CAF_CHECK_EQUAL(rows, 1u);
+  }
+  // Polls of another service, with no job to take.
+  timers_before = sched.clock().schedule().size();
+  std::vector<decltype(self->request(cluster, caf::infinite, poll("m")))> polls;
+  for (int i = 0; i < 10; ++i) {
+    auto request = poll("m" + std::to_string(i));
+    request.service = "idle";
+    polls.push_back(self->request(cluster, caf::infinite, request));
+  }
+  run();
+  auto poll_timers = sched.clock().schedule().size() - timers_before;
+  CAF_CHECK_EQUAL(poll_timers, 1u);
+  CAF_CHECK_EQUAL(parked->load(), 10u);
+  advance_time(5s);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+  for (auto& poll : polls) {
+    bool empty = false;
+    poll.receive([&](std::vector<dispatched_job>& x) { empty = x.empty(); },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    CAF_CHECK(empty);
+  }
+}
+
+CAF_TEST(a waiter with a shorter ttl is answered at its own ttl) {
+  auto a = create("f");
+  auto b = create("f");
+  auto slow = self->request(cluster, caf::infinite, statuses({a}, 5000));
+  auto fast = self->request(cluster, caf::infinite, statuses({b}, 1000));
+  run();
+  advance_time(999ms);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 2u);
+  advance_time(1ms);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 1u);
+  std::size_t rows = 0;
+  fast.receive([&](std::vector<job_status_row>& x) { rows = x.size(); },
+               [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_CHECK_EQUAL(rows, 1u);
+  advance_time(4s);
+  run();
+  CAF_CHECK_EQUAL(parked->load(), 0u);
+  slow.receive([&](std::vector<job_status_row>& x) { rows = x.size(); },
+               [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
