@@ -10,7 +10,6 @@
 #include <array>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace diffplane::persistence::sql {
 
@@ -85,14 +84,13 @@ std::string filter(pqxx::transaction_base& txn, const char* column,
 
 } // namespace
 
-namespace {
-
-/// The rows as one array parameter per column (sql_arrays.hpp says why): a batch of
-/// 1,000 informs was a VALUES list of 20,000 literals, parsed and planned at every
-/// commit. Binary: Postgres parsed the text of the arrays (array_in) more than anything
-/// else.
-std::vector<pqxx::binarystring>
-resource_parameters(const std::vector<const resource_record*>& rows) {
+void write_resources(pqxx::transaction_base& txn,
+                     const std::vector<const resource_record*>& rows) {
+  if (rows.empty())
+    return;
+  // One array parameter per column (sql_arrays.hpp says why): a batch of 1,000 informs
+  // was a VALUES list of 20,000 literals, parsed and planned at every commit. Binary:
+  // Postgres parsed the text of the arrays (array_in) more than anything else.
   using type = binary_array::element;
   binary_array cluster_ids{type::text}, kinds{type::text}, ids{type::text},
       objects{type::text}, hashes{type::text}, versions{type::bigint},
@@ -132,77 +130,6 @@ resource_parameters(const std::vector<const resource_record*>& rows) {
                       &max_attempts, &errors, &dirty, &work_jobs, &next_attempts,
                       &revisions, &created, &updated})
     params.emplace_back(array->take());
-  return params;
-}
-
-/// The rows of resource_parameters, as v(c, k, i, ...).
-const std::string resource_rows =
-    "unnest(" +
-    array_parameters(1, std::array{"text", "text", "text", "text", "text", "bigint", "text",
-                                   "text", "text", "bigint", "text", "integer", "integer",
-                                   "text", "boolean", "text", "bigint", "bigint", "bigint",
-                                   "bigint"}) +
-    ") AS v(c, k, i, o, h, ver, n, t, md, ec, s, a, ma, e, d, w, na, rev, cr, up)";
-
-/// The columns a write of a row sets (all but its key and created_at), from v.
-const std::string resource_updates =
-    "object = o::jsonb, hash = h, version = ver, namespace = n, tags = t::jsonb, "
-    "metadata = md::jsonb, external_created_at = " +
-    timestamp_of_ms("ec") +
-    ", state = s, attempts = a, max_attempts = ma, errors = e::jsonb, dirty = d, "
-    "work_job_id = w, next_attempt_at = " +
-    timestamp_of_ms("na") + ", revision = rev, updated_at = coalesce(" +
-    timestamp_of_ms("up") + ", now())";
-
-/// Updates the rows that are there at an older revision; the keys of those it updated.
-std::unordered_set<std::string> update_resources(pqxx::transaction_base& txn,
-                                                 const std::vector<const resource_record*>& rows) {
-  static const std::string query = "UPDATE resources AS r SET " + resource_updates +
-                                   " FROM " + resource_rows +
-                                   " WHERE r.cluster_id = c AND r.kind = k AND "
-                                   "r.object_id = i AND r.revision < rev "
-                                   "RETURNING c, k, i";
-  auto params = resource_parameters(rows);
-  // A lookup of each row by its key, as the generic plan does. Planned for its rows
-  // (a custom plan, which Postgres keeps choosing once steps of one inform made those
-  // cheap on average), a batch hashed the table's every row instead: a third more of
-  // Postgres's time per inform in bench/resources' batches than the upsert it replaces.
-  const bool many = rows.size() > 16;
-  if (many)
-    txn.exec("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
-  std::unordered_set<std::string> updated;
-  for (const auto& row : exec_prepared(txn, "diffplane_update_resources", query,
-                                       pqxx::prepare::make_dynamic_params(params)))
-    updated.insert(std::string{row[0].c_str()} + '/' + row[1].c_str() + '/' +
-                   row[2].c_str());
-  if (many)
-    txn.exec("RESET enable_hashjoin; RESET enable_mergejoin");
-  return updated;
-}
-
-} // namespace
-
-void write_resources(pqxx::transaction_base& txn,
-                     const std::vector<const resource_record*>& rows) {
-  if (rows.empty())
-    return;
-  // A row the resources actor changed (revision 2 on) is most likely there: a plain
-  // UPDATE costs Postgres half of what INSERT ... ON CONFLICT DO UPDATE does (which
-  // probes the key, locks the row with a WAL record of its own, then updates it), the
-  // bulk of a batch of changed informs. Those it did not update (not there after all, or
-  // there at a newer revision) go through the upsert below like new ones.
-  std::vector<const resource_record*> upserts;
-  std::vector<const resource_record*> known;
-  for (const auto* r : rows)
-    (r->revision > 1 ? known : upserts).push_back(r);
-  if (!known.empty()) {
-    auto updated = update_resources(txn, known);
-    for (const auto* r : known)
-      if (updated.count(r->cluster_id + '/' + r->kind + '/' + r->id) == 0)
-        upserts.push_back(r);
-  }
-  if (upserts.empty())
-    return;
   static const std::string query =
       "INSERT INTO resources (cluster_id, kind, object_id, object, hash, version, "
       "namespace, tags, metadata, external_created_at, state, attempts, max_attempts, "
@@ -210,8 +137,13 @@ void write_resources(pqxx::transaction_base& txn,
       "SELECT c, k, i, o::jsonb, h, ver, n, t::jsonb, md::jsonb, " +
       timestamp_of_ms("ec") + ", s, a, ma, e::jsonb, d, w, " + timestamp_of_ms("na") +
       ", rev, coalesce(" + timestamp_of_ms("cr") + ", now()), coalesce(" +
-      timestamp_of_ms("up") + ", now()) FROM " + resource_rows +
-      " ON CONFLICT (cluster_id, kind, object_id) DO UPDATE SET "
+      timestamp_of_ms("up") + ", now()) FROM unnest(" +
+      array_parameters(1, std::array{"text", "text", "text", "text", "text", "bigint",
+                                     "text", "text", "text", "bigint", "text", "integer",
+                                     "integer", "text", "boolean", "text", "bigint",
+                                     "bigint", "bigint", "bigint"}) +
+      ") AS v(c, k, i, o, h, ver, n, t, md, ec, s, a, ma, e, d, w, na, rev, cr, up) "
+      "ON CONFLICT (cluster_id, kind, object_id) DO UPDATE SET "
       "object = excluded.object, hash = excluded.hash, version = excluded.version, "
       "namespace = excluded.namespace, tags = excluded.tags, "
       "metadata = excluded.metadata, "
@@ -222,7 +154,6 @@ void write_resources(pqxx::transaction_base& txn,
       "next_attempt_at = excluded.next_attempt_at, revision = excluded.revision, "
       "updated_at = excluded.updated_at "
       "WHERE resources.revision < excluded.revision";
-  auto params = resource_parameters(upserts);
   exec_prepared(txn, "diffplane_write_resources", query,
                 pqxx::prepare::make_dynamic_params(params));
 }

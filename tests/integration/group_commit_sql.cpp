@@ -528,7 +528,7 @@ CAF_TEST(pruning deletes the machines silent past the retention only) {
   CAF_CHECK(left == (std::set<std::string>{"busy", "quiet"}));
 }
 
-CAF_TEST(a resource write updates the rows there and inserts the others) {
+CAF_TEST(a resource write lands over older revisions only and inserts missing rows) {
   auto record = [](const std::string& id, std::int64_t revision, const std::string& object) {
     resource_record r;
     r.cluster_id = "c1";
@@ -555,8 +555,8 @@ CAF_TEST(a resource write updates the rows there and inserts the others) {
                                 id);
     return rows.empty() ? std::string{"none"} : rows[0][0].as<std::string>();
   };
-  // A changed row (revision 2 on) is updated in place; one that is not there after all
-  // is inserted like a new one.
+  // A changed row (revision 2 on) is updated; one that is not there is inserted, like a
+  // new one.
   write({record("a", 5, R"({"n":1})"), record("b", 1, R"({"n":1})")});
   CAF_CHECK_EQUAL(stored("a"), R"({"n": 1} @5)");
   CAF_CHECK_EQUAL(stored("b"), R"({"n": 1} @1)");
@@ -565,7 +565,7 @@ CAF_TEST(a resource write updates the rows there and inserts the others) {
   CAF_CHECK_EQUAL(stored("a"), R"({"n": 2} @7)");
   CAF_CHECK_EQUAL(stored("b"), R"({"n": 2} @6)");
   CAF_CHECK_EQUAL(stored("c"), R"({"n": 3} @3)");
-  // An older revision changes nothing, through the update or the insert.
+  // An older revision changes nothing.
   write({record("a", 6, R"({"n":9})"), record("b", 1, R"({"n":9})")});
   CAF_CHECK_EQUAL(stored("a"), R"({"n": 2} @7)");
   CAF_CHECK_EQUAL(stored("b"), R"({"n": 2} @6)");
