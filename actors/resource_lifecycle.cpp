@@ -2,43 +2,20 @@
 
 #include "actors/secrets.hpp"
 #include "persistence/iso8601.hpp"
+#include "persistence/resource_work_args.hpp"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <limits>
 
 namespace diffplane::resources {
 
 namespace {
 
+using persistence::base64_decode;
+using persistence::base64_encode;
+
 constexpr std::string_view service_prefix = "resources.";
-
-std::string base64_encode(const std::vector<std::uint8_t>& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  auto written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                 bytes.data(), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(std::max(written, 0)));
-  return out;
-}
-
-/// Decodes standard base64 (with padding); false when `text` is not.
-bool base64_decode(const std::string& text, std::vector<std::uint8_t>& out) {
-  if (text.size() % 4 != 0)
-    return false;
-  out.assign(3 * text.size() / 4, 0);
-  auto written =
-      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                      static_cast<int>(text.size()));
-  if (written < 0)
-    return false;
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  auto padding =
-      std::count(text.end() - std::min<std::size_t>(text.size(), 2), text.end(), '=');
-  out.resize(static_cast<std::size_t>(written) - static_cast<std::size_t>(padding));
-  return true;
-}
 
 /// The SDK's payload (base64 of msgpack) as JSON; discarded (is_discarded()) when it is
 /// not one.
@@ -47,20 +24,6 @@ nlohmann::json decode_json_payload(const std::string& payload) {
   if (!base64_decode(payload, bytes))
     return nlohmann::json::value_t::discarded;
   return nlohmann::json::from_msgpack(bytes, true, false);
-}
-
-/// An integer as the SDK should read it: its msgpack decoder (msgpackr) makes a 64-bit
-/// msgpack integer a BigInt, so one beyond 32 bits that a double holds exactly (at most
-/// 2^53-1 either way) goes as a double, which it reads as a number. Beyond that a double
-/// would round it: it stays exact, as a 64-bit integer (a BigInt in JavaScript).
-nlohmann::json sdk_integer(std::int64_t value) {
-  constexpr std::int64_t max_safe = (std::int64_t{1} << 53) - 1;
-  if (value >= std::numeric_limits<std::int32_t>::min() &&
-      value <= std::numeric_limits<std::uint32_t>::max())
-    return value;
-  if (value >= -max_safe && value <= max_safe)
-    return static_cast<double>(value);
-  return value;
 }
 
 std::string shortened(std::string text, std::size_t most = 500) {
@@ -107,42 +70,11 @@ std::string hash_of(const std::string& object_json) {
 }
 
 std::string work_args(const resource_record& resource) {
-  nlohmann::json argument = {
-      {"kind", resource.kind},
-      {"id", resource.id},
-      {"object", nlohmann::json::parse(resource.object_json, nullptr, false)},
-      {"version", resource.has_version ? sdk_integer(resource.version) : nullptr},
-      {"namespace", resource.namespace_name},
-      {"attempt", resource.attempts}};
-  return base64_encode(nlohmann::json::to_msgpack(nlohmann::json::array({argument})));
+  return persistence::work_args(resource);
 }
 
 std::string work_args(const resource_record& resource, std::string_view object_msgpack) {
-  if (object_msgpack.empty())
-    return work_args(resource);
-  // A msgpack map is its header and then its members, which nlohmann writes in key
-  // order: the bytes of work_args, with the object's own bytes spliced in rather than
-  // parsed from its text again (a third of the resources actor's time on changed
-  // informs, bench/resources).
-  std::vector<std::uint8_t> bytes;
-  bytes.reserve(object_msgpack.size() + resource.kind.size() + resource.id.size() +
-                resource.namespace_name.size() + 64);
-  bytes.push_back(0x91); // an array of one
-  bytes.push_back(0x86); // a map of six
-  auto put = [&bytes](const nlohmann::json& value) { nlohmann::json::to_msgpack(value, bytes); };
-  put("attempt");
-  put(resource.attempts);
-  put("id");
-  put(resource.id);
-  put("kind");
-  put(resource.kind);
-  put("namespace");
-  put(resource.namespace_name);
-  put("object");
-  bytes.insert(bytes.end(), object_msgpack.begin(), object_msgpack.end());
-  put("version");
-  put(resource.has_version ? sdk_integer(resource.version) : nlohmann::json(nullptr));
-  return base64_encode(bytes);
+  return persistence::work_args(resource, object_msgpack);
 }
 
 work_outcome outcome_of(job_status status, result_kind type, const std::string& result) {

@@ -3,6 +3,7 @@
 #include "persistence/connection_watchdog.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/sql_jobs.hpp"
+#include "persistence/sql_resources.hpp"
 
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
@@ -176,6 +177,13 @@ live_jobs_loader::behavior_type loader_behavior(loader_pointer self,
                                    "the live jobs could not be read: " +
                                        std::string{e.what()});
           }
+          // A queued work's newest object is its resource's (a coalesced inform writes
+          // no job row), read in the same snapshot as the jobs.
+          if (!st.failed)
+            guarded(st, [&](live_jobs_snapshot& snap) {
+              persistence::sql::give_newest_work_args(*snap.txn, snap.load.cluster_id,
+                                                      page.jobs);
+            });
         }
         if (st.failed) {
           promise.deliver(st.failed);

@@ -2,6 +2,7 @@
 
 #include "persistence/prepared.hpp"
 #include "persistence/sql_arrays.hpp"
+#include "persistence/sql_resources.hpp"
 #include "persistence/sql_values.hpp"
 
 #include <algorithm>
@@ -398,6 +399,7 @@ std::vector<job_record> load_live_jobs(pqxx::transaction_base& txn,
                 " ORDER BY created_at, id",
             "recent_live_jobs", result);
   txn.exec("RESET cursor_tuple_fraction");
+  give_newest_work_args(txn, cluster_id, result);
   return result;
 }
 
@@ -507,6 +509,7 @@ std::vector<job_record> fetch_job(pqxx::transaction_base& txn,
        txn.exec("SELECT " + job_columns() + " FROM jobs WHERE cluster_id = " +
                 text(txn, cluster_id) + " AND id = " + text(txn, id)))
     result.push_back(job_of(row));
+  give_newest_work_args(txn, cluster_id, result);
   return result;
 }
 

@@ -1,12 +1,15 @@
 #include "persistence/sql_resources.hpp"
 
 #include "persistence/prepared.hpp"
+#include "persistence/resource_work_args.hpp"
 #include "persistence/sql_arrays.hpp"
 #include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resource_namespaces.hpp"
 #include "persistence/sql_values.hpp"
 
 #include <array>
+#include <string_view>
+#include <unordered_map>
 
 namespace diffplane::persistence::sql {
 
@@ -155,27 +158,39 @@ void write_resources(pqxx::transaction_base& txn,
                 pqxx::prepare::make_dynamic_params(params));
 }
 
-void update_job_args(pqxx::transaction_base& txn,
-                     const std::vector<const job_args_update*>& updates) {
-  if (updates.empty())
-    return;
-  using type = binary_array::element;
-  binary_array cluster_ids{type::text}, job_ids{type::text}, args{type::text};
-  for (const auto* u : updates) {
-    cluster_ids.add_text(u->cluster_id);
-    job_ids.add_text(u->job_id);
-    args.add_text(u->target_args);
+void give_newest_work_args(pqxx::transaction_base& txn, const std::string& cluster_id,
+                           std::vector<job_record>& jobs) {
+  constexpr std::string_view prefix = "resources.";
+  array_literal kinds, ids, job_ids;
+  std::unordered_map<std::string_view, job_record*> works;
+  for (auto& job : jobs) {
+    if (job.target_fn != "work" || job.service.size() <= prefix.size() ||
+        job.service.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    // The object id is in the arguments only: the resource is looked up by its key.
+    auto id = work_object_id(job.target_args);
+    if (id.empty())
+      continue;
+    kinds.add_text(std::string_view{job.service}.substr(prefix.size()));
+    ids.add_text(id);
+    job_ids.add_text(job.id);
+    works.emplace(job.id, &job);
   }
-  std::vector<pqxx::binarystring> params;
-  for (auto* array : {&cluster_ids, &job_ids, &args})
-    params.emplace_back(array->take());
-  static const std::string query =
-      "UPDATE jobs SET target_args = u.args FROM unnest(" +
-      array_parameters(1, std::array{"text", "text", "text"}) +
-      ") AS u (cluster_id, id, args) WHERE jobs.cluster_id = u.cluster_id AND "
-      "jobs.id = u.id";
-  exec_prepared(txn, "diffplane_update_job_args", query,
-                pqxx::prepare::make_dynamic_params(params));
+  if (works.empty())
+    return;
+  // Scheduled or expired: the states an inform coalesces into the queued work.
+  auto rows = txn.exec_params(
+      "SELECT " + resource_columns +
+          " FROM unnest($2::text[], $3::text[], $4::text[]) AS w (kind, object_id, job) "
+          "JOIN resources r ON r.cluster_id = $1 AND r.kind = w.kind AND "
+          "r.object_id = w.object_id AND r.work_job_id = w.job "
+          "WHERE r.state IN ('scheduled', 'expired')",
+      cluster_id, kinds.take(), ids.take(), job_ids.take());
+  for (const auto& row : rows) {
+    auto r = read_resource(row);
+    if (auto it = works.find(r.work_job_id); it != works.end())
+      it->second->target_args = work_args(r);
+  }
 }
 
 void write_resource_kinds(pqxx::transaction_base& txn,

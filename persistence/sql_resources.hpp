@@ -2,6 +2,7 @@
 
 #include "persistence/resource_records.hpp"
 
+#include <string>
 #include <vector>
 
 namespace pqxx {
@@ -16,10 +17,12 @@ namespace diffplane::persistence::sql {
 void write_resources(pqxx::transaction_base& txn,
                      const std::vector<const resource_record*>& rows);
 
-/// Replaces the arguments of queued work jobs (coalescing: the worker sees the newest
-/// object, also after a restart).
-void update_job_args(pqxx::transaction_base& txn,
-                     const std::vector<const job_args_update*>& updates);
+/// Gives each work job among `jobs` (function `work` of a service `resources.<kind>`)
+/// that its resource still has queued (scheduled or expired) the arguments of the
+/// resource's row as `txn` sees it: a coalesced inform writes the resource's row, not
+/// the job's, so a job read back (a restart's load) takes the newest object from there.
+void give_newest_work_args(pqxx::transaction_base& txn, const std::string& cluster_id,
+                           std::vector<job_record>& jobs);
 
 /// Inserts or replaces kinds' settings.
 void write_resource_kinds(pqxx::transaction_base& txn,

@@ -196,7 +196,6 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
     return;
   // Work jobs first: a resource row never names a job that is not there.
   std::vector<const job_record*> jobs;
-  std::vector<const job_args_update*> args;
   std::vector<const resource_kind_record*> kinds;
   std::vector<const resource_namespace_record*> namespaces;
   std::vector<const resource_key*> removed;
@@ -204,8 +203,6 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
   for (const auto& write : resources_) {
     for (const auto& j : write.jobs)
       jobs.push_back(&j);
-    for (const auto& a : write.args)
-      args.push_back(&a);
     for (const auto& k : write.kinds)
       kinds.push_back(&k);
     for (const auto& n : write.namespaces)
@@ -219,7 +216,6 @@ void write_batch::write_resources(pqxx::transaction_base& txn) const {
     }
   }
   sql::insert_or_skip_jobs(txn, jobs);
-  sql::update_job_args(txn, args);
   // Before the rows: a resource removed and informed anew in one step starts over.
   sql::remove_resources(txn, removed);
   std::vector<const resource_record*> rows;

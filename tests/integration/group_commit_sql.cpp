@@ -4,6 +4,7 @@
 #include "persistence/migrations.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_machines.hpp"
+#include "persistence/sql_resources.hpp"
 #include "persistence/sql_jobs.hpp"
 #include "persistence/write_batch.hpp"
 
@@ -525,6 +526,49 @@ CAF_TEST(pruning deletes the machines silent past the retention only) {
   for (const auto& m : persistence::sql::load_machines(txn, "c1"))
     left.insert(m.id);
   CAF_CHECK(left == (std::set<std::string>{"busy", "quiet"}));
+}
+
+CAF_TEST(a resource write lands over older revisions only and inserts missing rows) {
+  auto record = [](const std::string& id, std::int64_t revision, const std::string& object) {
+    resource_record r;
+    r.cluster_id = "c1";
+    r.kind = "user";
+    r.id = id;
+    r.object_json = object;
+    r.hash = "h" + object;
+    r.revision = revision;
+    return r;
+  };
+  auto write = [&](std::vector<resource_record> rows) {
+    std::vector<const resource_record*> pointers;
+    for (const auto& r : rows)
+      pointers.push_back(&r);
+    pqxx::work txn{connection};
+    persistence::sql::write_resources(txn, pointers);
+    txn.commit();
+  };
+  auto stored = [&](const std::string& id) {
+    pqxx::work txn{connection};
+    auto rows = txn.exec_params("SELECT object::text || ' @' || revision FROM resources "
+                                "WHERE cluster_id = 'c1' AND kind = 'user' AND "
+                                "object_id = $1",
+                                id);
+    return rows.empty() ? std::string{"none"} : rows[0][0].as<std::string>();
+  };
+  // A changed row (revision 2 on) is updated; one that is not there is inserted, like a
+  // new one.
+  write({record("a", 5, R"({"n":1})"), record("b", 1, R"({"n":1})")});
+  CAF_CHECK_EQUAL(stored("a"), R"({"n": 1} @5)");
+  CAF_CHECK_EQUAL(stored("b"), R"({"n": 1} @1)");
+  write({record("a", 7, R"({"n":2})"), record("b", 6, R"({"n":2})"),
+         record("c", 3, R"({"n":3})")});
+  CAF_CHECK_EQUAL(stored("a"), R"({"n": 2} @7)");
+  CAF_CHECK_EQUAL(stored("b"), R"({"n": 2} @6)");
+  CAF_CHECK_EQUAL(stored("c"), R"({"n": 3} @3)");
+  // An older revision changes nothing.
+  write({record("a", 6, R"({"n":9})"), record("b", 1, R"({"n":9})")});
+  CAF_CHECK_EQUAL(stored("a"), R"({"n": 2} @7)");
+  CAF_CHECK_EQUAL(stored("b"), R"({"n": 2} @6)");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,10 +1,12 @@
 #include "memory_persistence.hpp"
 
 #include "persistence/errors.hpp"
+#include "persistence/resource_work_args.hpp"
 
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -24,6 +26,21 @@ const resource_record* memory_store::resource(const std::string& cluster_id,
 }
 
 namespace {
+
+/// Like sql::give_newest_work_args: a work job its resource still has queued takes the
+/// arguments of the resource as stored (a coalesced inform writes no job row).
+void give_newest_work_args(const memory_store& store, std::vector<job_record>& jobs) {
+  std::map<std::string, const resource_record*> queued;
+  for (const auto& [key, r] : store.resources)
+    if (!r.work_job_id.empty() &&
+        (r.state == resource_state::scheduled || r.state == resource_state::expired))
+      queued[r.cluster_id + "/" + r.work_job_id] = &r;
+  for (auto& job : jobs)
+    if (auto it = queued.find(job.cluster_id + "/" + job.id);
+        it != queued.end() && job.target_fn == "work" &&
+        job.service == "resources." + it->second->kind)
+      job.target_args = persistence::work_args(*it->second);
+}
 
 caf::error unavailable() {
   return make_error(error_code::unavailable, "the database is unavailable");
@@ -69,21 +86,10 @@ caf::error commit_resource_write(memory_store& store, const resource_write& writ
     if (!kinds.insert(k.kind).second)
       return caf::make_error(caf::sec::invalid_argument,
                              "resource kind " + k.kind + " written twice");
-  // One UPDATE ... FROM that matches a job twice applies either of the two:
-  // refused here, so that a test sees it.
-  std::set<std::string> updated;
-  for (auto& update : write.args)
-    if (!updated.insert(update.cluster_id + "/" + update.job_id).second)
-      return caf::make_error(caf::sec::invalid_argument,
-                             "arguments of job " + update.job_id + " written twice");
   for (auto& job : write.jobs)
     store.jobs.emplace(job.cluster_id + "/" + job.id, job);
   for (auto& w : write.job_states)
     apply_state_write(store, w);
-  for (auto& update : write.args)
-    if (auto it = store.jobs.find(update.cluster_id + "/" + update.job_id);
-        it != store.jobs.end())
-      it->second.target_args = update.target_args;
   for (auto& k : write.kinds) {
     auto& slot = store.resource_kinds[k.cluster_id + "/" + k.kind];
     // A settings change (no time) keeps the informer's last run, as in SQL.
@@ -337,6 +343,7 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         std::sort(load.jobs.begin(), load.jobs.end(), [](const auto& a, const auto& b) {
           return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
         });
+        give_newest_work_args(*store, load.jobs);
         return snapshot;
       },
       [self,
@@ -378,6 +385,7 @@ persistence_actor::behavior_type memory_behavior(persistence_actor::pointer self
         std::vector<job_record> rows;
         if (const auto* j = store->job(cluster_id, id))
           rows.push_back(*j);
+        give_newest_work_args(*store, rows);
         return rows;
       },
       [store](const activity_query& query) {
