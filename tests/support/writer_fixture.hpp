@@ -3,6 +3,7 @@
 #include "actors/message_types.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/persistence_actor.hpp"
+#include "persistence/result_lane.hpp"
 #include "test_database.hpp"
 
 #include <caf/test/dsl.hpp>
@@ -14,21 +15,23 @@ struct writer_test_config : caf::actor_system_config {
   writer_test_config() { register_message_types(*this); }
 };
 
-/// The real writer actor on a fresh, migrated database; its timers run on the
-/// deterministic clock, its thread of its own.
+/// The real writer actor on a fresh, migrated database (with the node's result lane when
+/// asked, result_lane.hpp); its timers run on the deterministic clock, its thread of its
+/// own.
 struct writer_fixture : test_coordinator_fixture<writer_test_config> {
   std::string url = create_test_database();
   persistence_actor writer;
   caf::scoped_actor self{sys};
 
-  explicit writer_fixture(std::chrono::milliseconds dispatch_write_delay) {
+  explicit writer_fixture(std::chrono::milliseconds dispatch_write_delay,
+                          bool result_lane = false) {
     pqxx::connection connection{url};
     persistence::apply_migrations(connection);
     persistence_options options;
     options.database_url = url;
     options.dispatch_write_delay = dispatch_write_delay;
     options.name = "writer";
-    writer = spawn_persistence(sys, options);
+    writer = result_lane ? spawn_writer(sys, options) : spawn_persistence(sys, options);
   }
 
   // The actor system waits for the writer's thread to end before it goes.
