@@ -90,12 +90,6 @@ struct persistence_state {
   /// The clusters whose final states went to the lane since it was last drained
   /// (drain_result_lane).
   std::unordered_set<std::string> lane_clusters;
-  /// The jobs (cluster/id) with a write in `batch` (kept only with a result lane): the
-  /// final state of such a job commits here, after that write, never beside it.
-  std::unordered_set<std::string> batch_jobs;
-  /// Whether `batch` holds a live_jobs move: until it commits, final states commit here
-  /// too (a move and a final state on two connections could leave a live_jobs row).
-  bool batch_moves = false;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -225,25 +219,7 @@ auto still_held(persistence_state& st, const persistence_state::due_entry& entry
              : st.held.end();
 }
 
-/// Notes the jobs `row` writes in batch_jobs (and a move in batch_moves), when there is
-/// a result lane that must not take their final states while the batch is open.
-template <class Row> void note_batch_jobs(persistence_state& st, const Row& row) {
-  if (!st.result_lane)
-    return;
-  if constexpr (std::is_same_v<Row, job_record> || std::is_same_v<Row, job_state_write>) {
-    st.batch_jobs.insert(persistence::sql::job_key(row.cluster_id, row.id));
-  } else if constexpr (std::is_same_v<Row, resource_write>) {
-    for (const auto& job : row.jobs)
-      st.batch_jobs.insert(persistence::sql::job_key(job.cluster_id, job.id));
-    for (const auto& state : row.job_states)
-      st.batch_jobs.insert(persistence::sql::job_key(state.cluster_id, state.id));
-  } else if constexpr (std::is_same_v<Row, live_jobs_move>) {
-    st.batch_moves = true;
-  }
-}
-
 void move_to_batch(persistence_state& st, persistence_state::held_dispatch& held) {
-  note_batch_jobs(st, held.write);
   st.batch.fence(st.batch.add(std::move(held.write)), held.epoch);
   st.replies.emplace_back(std::in_place_type<done_promise>, held.reply);
 }
@@ -412,8 +388,6 @@ void flush(persistence_state& st) {
   auto replies = std::move(st.replies);
   st.batch = {};
   st.replies.clear();
-  st.batch_jobs.clear();
-  st.batch_moves = false;
   auto started = std::chrono::steady_clock::now();
   std::vector<persistence::write_outcome> outcomes;
   auto& stats = metrics::persistence();
@@ -511,7 +485,6 @@ void flush(persistence_state& st) {
 template <class Row, class Reply> caf::result<Reply> gather(self_pointer self, Row row) {
   auto& st = self->state;
   auto promise = self->make_response_promise<Reply>();
-  note_batch_jobs(st, row);
   auto index = st.batch.add(std::move(row));
   // A new cluster has no lease yet: its insert is not fenced.
   if constexpr (!std::is_same_v<Row, cluster_record>)
@@ -529,16 +502,19 @@ template <class Row, class Reply> caf::result<Reply> gather(self_pointer self, R
   return promise;
 }
 
-/// Whether a job's final state commits on the result lane: only when none of the job's
-/// writes is still in this actor's open batch (its insert, above all, must have
-/// committed for the lane's update to find the row: writes sent here earlier have then
-/// all committed, as this actor commits in order) and no live_jobs move is (trap of two
-/// connections: the move's snapshot could see the job live while the lane's delete of
-/// its live_jobs row could not see the move's insert). Held dispatches were superseded.
-bool takes_to_result_lane(const persistence_state& st, const job_state_write& row,
-                          const std::string& key) {
-  return st.result_lane && is_terminal(row.status) && !st.batch_moves &&
-         st.batch_jobs.count(key) == 0;
+/// Whether a job's final state commits on the result lane. Only when this actor's open
+/// batch is empty: every write sent here before has then committed (this actor commits
+/// in order), the job's insert above all, which the lane's update must find; and no
+/// live_jobs move is open, whose snapshot could see the job live while the lane's
+/// delete of its live_jobs row could not see the move's insert (a row left behind). A
+/// held dispatch of the job was superseded before. And only when nothing else waits in
+/// the mailbox: a final state that comes while writes queue here (a busy writer) joins
+/// them, one commit for all, as a commit of its own on the lane would cost Postgres and
+/// the server more per job than it saves in latency.
+bool takes_to_result_lane(self_pointer self, const job_state_write& row) {
+  auto& st = self->state;
+  return st.result_lane && is_terminal(row.status) && st.batch.empty() &&
+         self->mailbox().empty();
 }
 
 /// Waits until every write this actor sent to its result lane has been answered (the
@@ -576,7 +552,7 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
     it->second.reply.deliver(done_atom::value);
     st.held.erase(it);
   }
-  if (takes_to_result_lane(st, row, key)) {
+  if (takes_to_result_lane(self, row)) {
     // Its lane fences it under the epoch it has been told last, which is this actor's:
     // both hear of every epoch in the same order as of the writes (lease_epoch_atom).
     st.lane_clusters.insert(row.cluster_id);
