@@ -89,6 +89,18 @@ struct fixture {
     return message;
   }
 
+  /// Whether the writer told this test (the sender of its lease epochs) within 5 s that
+  /// it refused writes of c1 sent under `epoch`.
+  bool told_fenced(std::int64_t epoch) {
+    bool told = false;
+    self->receive(
+        [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
+          told = cluster == "c1" && fenced_epoch == epoch;
+        },
+        caf::after(std::chrono::seconds{5}) >> [] {});
+    return told;
+  }
+
   static job_record job(const std::string& id) {
     job_record job;
     job.cluster_id = "c1";
@@ -152,13 +164,7 @@ CAF_TEST(writes under an epoch another node replaced are refused and the node is
                   2);
   auto message = refusal<bool>(writer, job("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
-  bool told = false;
-  self->receive(
-      [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
-        told = cluster == "c1" && fenced_epoch == epoch;
-      },
-      caf::after(std::chrono::seconds{5}) >> [] {});
-  CAF_CHECK(told);
+  CAF_CHECK(told_fenced(epoch));
   CAF_CHECK_EQUAL(jobs_in_database(), 1);
   // The renewal of the lost lease fails too.
   auto view = ask<membership_view>(first, membership_round_atom::value,
@@ -190,13 +196,7 @@ CAF_TEST(final states on the result lane are fenced alike and the node is told) 
                   epoch + 1);
   auto message = refusal<done_atom>(writer, final_state("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
-  bool told = false;
-  self->receive(
-      [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
-        told = cluster == "c1" && fenced_epoch == epoch;
-      },
-      caf::after(std::chrono::seconds{5}) >> [] {});
-  CAF_CHECK(told);
+  CAF_CHECK(told_fenced(epoch));
   pqxx::connection connection{url};
   pqxx::work txn{connection};
   CAF_CHECK_EQUAL(

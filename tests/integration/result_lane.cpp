@@ -28,12 +28,6 @@ struct answer {
 struct fixture : testing::writer_fixture {
   fixture() : writer_fixture(hold, true) {}
 
-  void insert(const std::string& id) {
-    self->request(writer, caf::infinite, job(id))
-        .receive([](bool inserted) { CAF_CHECK(inserted); },
-                 [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
-  }
-
   /// Sends `msg` to the writer from a thread of its own, so that the test can wait for
   /// the answer with a time limit (the deterministic clock times no request).
   template <class Reply, class Message> std::future<answer> ask_async(Message msg) {
@@ -50,15 +44,6 @@ struct fixture : testing::writer_fixture {
               [&](caf::error& e) { result.error = to_string(e); });
       return result;
     });
-  }
-
-  /// Waits for the writer's answer to a request made by `self`: true once it was done.
-  template <class Handle> static bool answered_done(Handle& request, const char* what) {
-    bool done = false;
-    request.receive(
-        [&](done_atom) { done = true; },
-        [what](caf::error& e) { CAF_FAIL(what << " failed: " << to_string(e)); });
-    return done;
   }
 
   /// A connection of the test's own that locks the row of job `id` until it ends its
@@ -90,6 +75,14 @@ struct fixture : testing::writer_fixture {
     }
   }
 
+  /// The transaction that wrote the current row of job `id` (its xmin).
+  std::string writing_transaction(const std::string& id) {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    return txn.exec_params("SELECT xmin::text FROM jobs WHERE id = $1", id)[0][0]
+        .as<std::string>();
+  }
+
   std::int64_t revision_in_database(const std::string& id) {
     pqxx::connection connection{url};
     pqxx::work txn{connection};
@@ -107,20 +100,8 @@ struct fixture : testing::writer_fixture {
   }
 };
 
-job_state_write dispatch_of(const std::string& id) {
-  job_state_write w;
-  w.cluster_id = "c1";
-  w.id = id;
-  w.status = job_status::running;
-  w.attempts_used = 1;
-  w.executing_machine_id = "m1";
-  w.last_dispatched_at = 1700000000000;
-  w.revision = 2;
-  return w;
-}
-
 job_state_write result_of(const std::string& id) {
-  auto w = dispatch_of(id);
+  auto w = testing::writer_fixture::dispatch_of(id);
   w.status = job_status::success;
   w.result_type = result_kind::resolution;
   w.result = "done";
@@ -152,6 +133,27 @@ CAF_TEST(an insert commits while an earlier result waits for its locked row) {
   lock.release();
   CAF_CHECK(answered_done(result, "result write"));
   CAF_CHECK_EQUAL(status_in_database("slow"), "success");
+}
+
+CAF_TEST(a busy writer keeps a result in one commit with the writes queued behind it) {
+  insert("busy");
+  insert("other");
+  // The writer's own commit waits for the lock; a result and an insert queue meanwhile.
+  row_lock lock{url, "busy"};
+  auto stall = dispatch_of("busy");
+  stall.status = job_status::stalled;
+  auto stalled = self->request(writer, caf::infinite, stall);
+  await_lock_waiter();
+  auto result = self->request(writer, caf::infinite, result_of("other"));
+  auto created = self->request(writer, caf::infinite, job("next"));
+  lock.release();
+  CAF_CHECK(answered_done(stalled, "stalled write"));
+  CAF_CHECK(answered_done(result, "result write"));
+  created.receive([](bool inserted) { CAF_CHECK(inserted); },
+                  [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
+  // One transaction wrote both rows; the lane would have written the result in its own.
+  CAF_CHECK_EQUAL(status_in_database("other"), "success");
+  CAF_CHECK_EQUAL(writing_transaction("other"), writing_transaction("next"));
 }
 
 CAF_TEST(a ping answers only after the results sent before it committed) {

@@ -47,6 +47,35 @@ struct writer_fixture : test_coordinator_fixture<writer_test_config> {
     return job;
   }
 
+  /// Inserts job `id`, checking that it was new.
+  void insert(const std::string& id) {
+    self->request(writer, caf::infinite, job(id))
+        .receive([](bool inserted) { CAF_CHECK(inserted); },
+                 [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
+  }
+
+  /// The write of job `id`'s dispatch (running on machine m1, revision 2).
+  static job_state_write dispatch_of(const std::string& id) {
+    job_state_write w;
+    w.cluster_id = "c1";
+    w.id = id;
+    w.status = job_status::running;
+    w.attempts_used = 1;
+    w.executing_machine_id = "m1";
+    w.last_dispatched_at = 1700000000000;
+    w.revision = 2;
+    return w;
+  }
+
+  /// Waits for the writer's answer to a state write: true once it was done.
+  template <class Handle> static bool answered_done(Handle& request, const char* what) {
+    bool done = false;
+    request.receive(
+        [&](done_atom) { done = true; },
+        [what](caf::error& e) { CAF_FAIL(what << " failed: " << to_string(e)); });
+    return done;
+  }
+
   /// The status column of job `id`, read on a connection of the test's own.
   std::string status_in_database(const std::string& id) {
     pqxx::connection connection{url};
