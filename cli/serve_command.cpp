@@ -21,6 +21,7 @@
 #include "persistence/errors.hpp"
 #include "persistence/lease_keeper.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/result_lane.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -316,7 +317,8 @@ int run_serve(config::server_options options) {
       [writer, reader](caf::actor_system& sys, const std::string& role) {
         auto opts = role == "writer" ? writer : reader;
         opts.name = role;
-        return spawn_persistence(sys, std::move(opts));
+        return role == "writer" ? spawn_writer(sys, std::move(opts))
+                                : spawn_persistence(sys, std::move(opts));
       },
       [keeper](caf::actor_system& sys) { return spawn_lease_keeper(sys, keeper); });
   caf::scoped_actor self{system};

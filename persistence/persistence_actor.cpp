@@ -5,6 +5,7 @@
 #include "persistence/errors.hpp"
 #include "persistence/failure_isolation.hpp"
 #include "persistence/live_jobs_loader.hpp"
+#include "persistence/result_lane.hpp"
 #include "persistence/sql_activity.hpp"
 #include "persistence/sql_clusters.hpp"
 #include "persistence/sql_jobs.hpp"
@@ -24,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 namespace diffplane {
@@ -81,6 +83,13 @@ struct persistence_state {
     caf::typed_response_promise<live_jobs_page> promise;
   };
   std::deque<waiting_load> waiting_loads;
+  /// The writer's result lane (result_lane.hpp): a linked persistence actor with a
+  /// connection of its own that commits final job states beside this actor's writes.
+  /// Invalid for the lane itself and for actors without one.
+  persistence_actor result_lane;
+  /// The clusters whose final states went to the lane since it was last drained
+  /// (drain_result_lane).
+  std::unordered_set<std::string> lane_clusters;
   static inline const char* name = "diffplane.persistence";
 
   persistence_state() = default;
@@ -493,6 +502,44 @@ template <class Row, class Reply> caf::result<Reply> gather(self_pointer self, R
   return promise;
 }
 
+/// Whether a job's final state commits on the result lane. Only when this actor's open
+/// batch is empty: every write sent here before has then committed (this actor commits
+/// in order), the job's insert above all, which the lane's update must find; and no
+/// live_jobs move is open, whose snapshot could see the job live while the lane's
+/// delete of its live_jobs row could not see the move's insert (a row left behind). A
+/// held dispatch of the job was superseded before. And only when nothing else waits in
+/// the mailbox: a final state that comes while writes queue here (a busy writer) joins
+/// them, one commit for all, as a commit of its own on the lane would cost Postgres and
+/// the server more per job than it saves in latency.
+bool takes_to_result_lane(self_pointer self, const job_state_write& row) {
+  auto& st = self->state;
+  return st.result_lane && is_terminal(row.status) && st.batch.empty() &&
+         self->mailbox().empty();
+}
+
+/// Waits until every write this actor sent to its result lane has been answered (the
+/// lane commits in order, so its answer to a ping follows theirs), or only when one of
+/// them was of `cluster` if given; an error when the lane did not answer. Blocks this
+/// actor's thread, which is its own (detached).
+caf::error drain_result_lane(self_pointer self, const std::string* cluster = nullptr) {
+  auto& st = self->state;
+  if (!st.result_lane || st.lane_clusters.empty() ||
+      (cluster != nullptr && st.lane_clusters.count(*cluster) == 0))
+    return {};
+  caf::error failure;
+  caf::scoped_actor waiter{self->system()};
+  waiter->request(st.result_lane, caf::infinite, ping_atom::value)
+      .receive([](done_atom) {}, [&](caf::error& err) { failure = std::move(err); });
+  if (failure) {
+    spdlog::error("event=result_lane_drain_failed actor={} reason=\"{}\"",
+                  st.options.name, self->system().render(failure));
+    return make_error(error_code::unavailable,
+                      "the result lane of the writer did not answer; see the server log");
+  }
+  st.lane_clusters.clear();
+  return {};
+}
+
 /// A job's state write. A dispatch is held back for a moment: if the job's next state
 /// comes first (a fast worker), the dispatch is answered without being written, as the
 /// newer state carries everything it would have. A crash in that moment loses only the
@@ -504,6 +551,12 @@ caf::result<done_atom> write_job_state(self_pointer self, job_state_write& row) 
       it != st.held.end() && it->second.write.revision < row.revision) {
     it->second.reply.deliver(done_atom::value);
     st.held.erase(it);
+  }
+  if (takes_to_result_lane(self, row)) {
+    // Its lane fences it under the epoch it has been told last, which is this actor's:
+    // both hear of every epoch in the same order as of the writes (lease_epoch_atom).
+    st.lane_clusters.insert(row.cluster_id);
+    return self->delegate(st.result_lane, std::move(row));
   }
   if (row.status != job_status::running || st.options.dispatch_write_delay.count() == 0)
     return gather<job_state_write, done_atom>(self, std::move(row));
@@ -535,9 +588,12 @@ template <class Fn>
 auto read(self_pointer self, Fn fn)
     -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
-  // A read must see every write sent before it, held dispatches included.
+  // A read must see every write sent before it, held dispatches included, and the
+  // final states sent on to the result lane.
   release_all_held(st);
   flush(st);
+  if (auto err = drain_result_lane(self))
+    return err;
   auto timeout = st.options.read_statement_timeout;
   for (int attempt = 0;; ++attempt) {
     // A connection that broke while idle (Postgres restarted, its backend was ended)
@@ -646,9 +702,17 @@ void start_waiting_loads(self_pointer self) {
 }
 
 persistence_actor::behavior_type persistence_behavior(self_pointer self,
-                                                      persistence_options options) {
+                                                      persistence_options options,
+                                                      bool with_result_lane) {
   auto& st = self->state;
   st.options = std::move(options);
+  if (with_result_lane) {
+    // Linked: the node monitors this actor only, and restarts both when either ends.
+    auto lane_options = st.options;
+    lane_options.name = st.options.name + "_results";
+    st.result_lane = self->spawn<caf::detached + caf::linked>(
+        persistence_behavior, std::move(lane_options), false);
+  }
   // The thread looks at the watched call four times per shortest limit, so a call is
   // cut at most a quarter late; without timeouts there is no thread.
   auto shortest = std::min(call_limit(st, st.options.statement_timeout),
@@ -679,7 +743,12 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
       },
       [=](job_record& row) { return gather<job_record, bool>(self, std::move(row)); },
       [=](job_state_write& row) { return write_job_state(self, row); },
-      [=](live_jobs_move& row) {
+      [=](live_jobs_move& row) -> caf::result<done_atom> {
+        // The move must see the final states of its cluster sent before it committed
+        // (else it moves finished jobs into live_jobs, their delete having missed the
+        // new rows: a row left behind, harmless to loads but never deleted).
+        if (auto err = drain_result_lane(self, &row.cluster_id))
+          return err;
         return gather<live_jobs_move, done_atom>(self, std::move(row));
       },
       [=](machine_record& row) {
@@ -823,6 +892,9 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
         else
           st.epochs[cluster_id] = epoch;
         st.lease_listener = caf::actor_cast<caf::actor>(self->current_sender());
+        // The lane fences too, and tells the same listener (the sender stays the node's).
+        if (st.result_lane)
+          self->delegate(st.result_lane, lease_epoch_atom::value, cluster_id, epoch);
       },
       [=](flush_atom) {
         auto& st = self->state;
@@ -844,7 +916,11 @@ persistence_actor::behavior_type persistence_behavior(self_pointer self,
 
 persistence_actor spawn_persistence(caf::actor_system& system,
                                     persistence_options options) {
-  return system.spawn<caf::detached>(persistence_behavior, std::move(options));
+  return system.spawn<caf::detached>(persistence_behavior, std::move(options), false);
+}
+
+persistence_actor spawn_writer(caf::actor_system& system, persistence_options options) {
+  return system.spawn<caf::detached>(persistence_behavior, std::move(options), true);
 }
 
 } // namespace diffplane

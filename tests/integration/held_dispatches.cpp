@@ -15,35 +15,8 @@ constexpr auto hold = 500ms;
 struct fixture : testing::writer_fixture {
   fixture() : writer_fixture(hold) {}
 
-  void insert(const std::string& id) {
-    self->request(writer, caf::infinite, job(id))
-        .receive([](bool inserted) { CAF_CHECK(inserted); },
-                 [](caf::error& e) { CAF_FAIL("insert failed: " << to_string(e)); });
-  }
-
-  /// Waits for the writer's answer to a state write: true once it was done.
-  template <class Handle> static bool answered_done(Handle& request, const char* what) {
-    bool done = false;
-    request.receive(
-        [&](done_atom) { done = true; },
-        [what](caf::error& e) { CAF_FAIL(what << " failed: " << to_string(e)); });
-    return done;
-  }
-
   std::size_t pending_timers() { return sched.clock().schedule().size(); }
 };
-
-job_state_write dispatch_of(const std::string& id) {
-  job_state_write w;
-  w.cluster_id = "c1";
-  w.id = id;
-  w.status = job_status::running;
-  w.attempts_used = 1;
-  w.executing_machine_id = "m1";
-  w.last_dispatched_at = 1700000000000;
-  w.revision = 2;
-  return w;
-}
 
 } // namespace
 

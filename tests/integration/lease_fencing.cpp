@@ -3,6 +3,7 @@
 #include "actors/message_types.hpp"
 #include "persistence/lease_keeper.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/result_lane.hpp"
 #include "persistence/sql_leases.hpp"
 #include "test_database.hpp"
 
@@ -48,13 +49,15 @@ struct fixture {
       self->send_exit(actor, caf::exit_reason::user_shutdown);
   }
 
-  persistence_actor writer_of(const std::string& node_id) {
+  /// With `result_lane`, the node's writer (result_lane.hpp).
+  persistence_actor writer_of(const std::string& node_id, bool result_lane = false) {
     persistence_options options;
     options.database_url = url;
     options.name = "writer";
     options.node_id = node_id;
     options.dispatch_write_delay = 0ms;
-    auto writer = spawn_persistence(sys, options);
+    auto writer =
+        result_lane ? spawn_writer(sys, options) : spawn_persistence(sys, options);
     spawned.push_back(caf::actor_cast<caf::actor>(writer));
     return writer;
   }
@@ -84,6 +87,18 @@ struct fixture {
         .receive([&](Reply&) { CAF_FAIL("the request succeeded"); },
                  [&](caf::error& err) { message = sys.render(err); });
     return message;
+  }
+
+  /// Whether the writer told this test (the sender of its lease epochs) within 5 s that
+  /// it refused writes of c1 sent under `epoch`.
+  bool told_fenced(std::int64_t epoch) {
+    bool told = false;
+    self->receive(
+        [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
+          told = cluster == "c1" && fenced_epoch == epoch;
+        },
+        caf::after(std::chrono::seconds{5}) >> [] {});
+    return told;
   }
 
   static job_record job(const std::string& id) {
@@ -149,18 +164,45 @@ CAF_TEST(writes under an epoch another node replaced are refused and the node is
                   2);
   auto message = refusal<bool>(writer, job("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
-  bool told = false;
-  self->receive(
-      [&](fenced_atom, const std::string& cluster, std::int64_t fenced_epoch) {
-        told = cluster == "c1" && fenced_epoch == epoch;
-      },
-      caf::after(std::chrono::seconds{5}) >> [] {});
-  CAF_CHECK(told);
+  CAF_CHECK(told_fenced(epoch));
   CAF_CHECK_EQUAL(jobs_in_database(), 1);
   // The renewal of the lost lease fails too.
   auto view = ask<membership_view>(first, membership_round_atom::value,
                                    std::vector<held_lease>{{"c1", epoch}});
   CAF_CHECK(view.renewed.empty());
+}
+
+CAF_TEST(final states on the result lane are fenced alike and the node is told) {
+  auto first = keeper_of("n1", 1500ms);
+  auto epoch = ask<lease_grant>(first, acquire_atom::value, std::string{"c1"}).epoch;
+  auto writer = writer_of("n1", true);
+  self->send(writer, lease_epoch_atom::value, std::string{"c1"}, epoch);
+  CAF_CHECK(ask<bool>(writer, job("before")));
+  CAF_CHECK(ask<bool>(writer, job("after")));
+  auto final_state = [](const std::string& id) {
+    job_state_write w;
+    w.cluster_id = "c1";
+    w.id = id;
+    w.status = job_status::success;
+    w.result_type = result_kind::resolution;
+    w.revision = 2;
+    return w;
+  };
+  // The lane knows the epoch: a final state commits while the lease is held.
+  ask<done_atom>(writer, final_state("before"));
+  auto second = keeper_of("n2", 3000ms);
+  std::this_thread::sleep_for(1600ms);
+  CAF_CHECK_EQUAL(ask<lease_grant>(second, acquire_atom::value, std::string{"c1"}).epoch,
+                  epoch + 1);
+  auto message = refusal<done_atom>(writer, final_state("after"));
+  CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
+  CAF_CHECK(told_fenced(epoch));
+  pqxx::connection connection{url};
+  pqxx::work txn{connection};
+  CAF_CHECK_EQUAL(
+      txn.exec("SELECT string_agg(id || '=' || status, ',' ORDER BY id) FROM jobs")[0][0]
+          .as<std::string>(),
+      "after=pending,before=success");
 }
 
 CAF_TEST(a write of a cluster the node holds no lease of is refused) {
