@@ -165,8 +165,6 @@ caf::result<done_atom> commit_resources(self_pointer self, resource_write& write
     st.newest_created_at = std::max(st.newest_created_at, created_at);
   for (auto& r : write.resources)
     r.cluster_id = cluster_id;
-  for (auto& a : write.args)
-    a.cluster_id = cluster_id;
   auto promise = self->make_response_promise<done_atom>();
   withdraw_then_commit(self, std::move(write), promise);
   return promise;

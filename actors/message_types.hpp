@@ -58,7 +58,6 @@ namespace diffplane {
   X(std::vector<cache_entry_record>)                                                     \
   X(std::vector<dispatched_job>)                                                         \
   X(resource_record)                                                                     \
-  X(job_args_update)                                                                     \
   X(resource_write)                                                                      \
   X(loaded_resource)                                                                     \
   X(std::vector<loaded_resource>)                                                        \

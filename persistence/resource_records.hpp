@@ -78,22 +78,13 @@ struct resource_kind_record {
   bool operator==(const resource_kind_record&) const = default;
 };
 
-/// A queued work job's arguments replaced by a newer object (coalescing).
-struct job_args_update {
-  std::string cluster_id;
-  std::string job_id;
-  std::string target_args;
-
-  bool operator==(const job_args_update&) const = default;
-};
-
 /// The writes of one step of a cluster's resources, committed in one transaction: the
-/// resource rows, the work jobs they created and the queued jobs they coalesced into.
+/// resource rows and the work jobs they created. A queued work an inform coalesced into
+/// is not written: its newest object is its resource's row (give_newest_work_args).
 struct resource_write {
   std::string cluster_id;
   std::vector<resource_record> resources;
   std::vector<job_record> jobs;
-  std::vector<job_args_update> args;
   std::vector<resource_kind_record> kinds;
   std::vector<resource_namespace_record> namespaces;
   /// Rows deleted before the resources above are written (one may be informed anew).
@@ -201,12 +192,8 @@ template <class Inspector> auto inspect(Inspector& f, resource_kind_request& x) 
   return f(x.kind, x.change, x.settings);
 }
 
-template <class Inspector> auto inspect(Inspector& f, job_args_update& x) {
-  return f(x.cluster_id, x.job_id, x.target_args);
-}
-
 template <class Inspector> auto inspect(Inspector& f, resource_write& x) {
-  return f(x.cluster_id, x.resources, x.jobs, x.args, x.kinds, x.namespaces, x.removed,
+  return f(x.cluster_id, x.resources, x.jobs, x.kinds, x.namespaces, x.removed,
            x.events, x.withdraw, x.job_states);
 }
 
