@@ -148,6 +148,15 @@ struct stop_on_return {
   }
 };
 
+/// Resets a pointer when the scope ends.
+template <class T> struct reset_on_return {
+  std::unique_ptr<T>& pointer;
+  explicit reset_on_return(std::unique_ptr<T>& p) : pointer(p) {}
+  reset_on_return(const reset_on_return&) = delete;
+  reset_on_return& operator=(const reset_on_return&) = delete;
+  ~reset_on_return() { pointer.reset(); }
+};
+
 /// Blocks SIGINT/SIGTERM in every thread started from here on, so sigwait gets them.
 sigset_t block_shutdown_signals() {
   sigset_t signals;
@@ -416,6 +425,9 @@ int run_serve(config::server_options options) {
     }
   }
   std::unique_ptr<native::native_server> native_server;
+  // Declared after both servers, so destroyed before them on every return: the bridge's
+  // pending answers hold sessions of both, which must go while their io_contexts exist.
+  reset_on_return bridge_guard{bridge};
   std::uint16_t native_port = 0;
   if (!options.native_listen.empty()) {
     auto where = *config::parse_host_port(options.native_listen);

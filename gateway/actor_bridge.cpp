@@ -110,14 +110,20 @@ auto request_to(bridge_actor* self, const cluster_actor& actor,
 class caf_actor_bridge final : public actor_bridge {
 public:
   caf_actor_bridge(caf::actor_system& system, node_actor node, std::size_t count)
-      : node_(std::move(node)) {
+      : system_(system), node_(std::move(node)) {
     for (std::size_t i = 0; i < std::max<std::size_t>(count, 1); ++i)
       workers_.push_back(system.spawn(bridge_behavior));
   }
 
+  /// Returns once the bridge actors are gone. Their pending answers hold the HTTP
+  /// sessions that wait for them, and a session must not outlive its server's
+  /// io_context: destroyed later, on an actor thread, it cancelled a timer of a service
+  /// that no longer existed (UBSan, at shutdown with a create in flight).
   ~caf_actor_bridge() override {
     for (auto& worker : workers_)
       caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+    caf::scoped_actor self{system_};
+    self->wait_for(workers_);
   }
 
   void authenticate(const std::string& secret, callback<cluster_ref> done) override {
@@ -423,6 +429,7 @@ private:
                   [&](const auto& entry) { return entry.second.actor == cluster.actor; });
   }
 
+  caf::actor_system& system_;
   node_actor node_;
   std::vector<caf::actor> workers_;
   std::atomic<std::size_t> next_{0};
