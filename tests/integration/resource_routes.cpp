@@ -48,9 +48,16 @@ public:
     auto after = sql_.exec1("SELECT least(pg_current_wal_flush_lsn(), " +
                             sql_.quote(inserted) + "::pg_lsn)::text")[0]
                      .as<std::string>();
-    std::vector<std::string> values;
-    for (const auto& row :
-         sql_.exec("WITH records AS (SELECT w.resource_manager || '/' || w.record_type "
+    // Postgres 15 refuses a window that starts at the flushed end of the WAL: with
+    // nothing written in it (no heartbeat fell inside), it holds no record.
+    bool empty = sql_.exec1("SELECT " + sql_.quote(after) + "::pg_lsn <= " +
+                            sql_.quote(before_) + "::pg_lsn")[0]
+                     .as<bool>();
+    if (empty)
+      return column_of("WITH records AS (SELECT NULL::text AS record, NULL::oid AS "
+                       "relation WHERE false) " +
+                       query);
+    return column_of("WITH records AS (SELECT w.resource_manager || '/' || w.record_type "
                    "AS record, c.oid AS relation FROM pg_get_wal_records_info(" +
                    sql_.quote(before_) + ", " + sql_.quote(after) +
                    ") w LEFT JOIN pg_class c ON pg_relation_filenode(c.oid) = "
@@ -59,12 +66,17 @@ public:
                    // same migrations, has tables of the same file numbers.
                    "AND substring(w.block_ref from 'rel [0-9]+/([0-9]+)/')::oid = "
                    "(SELECT oid FROM pg_database WHERE datname = current_database())) " +
-                   query))
+                   query);
+  }
+
+private:
+  std::vector<std::string> column_of(const std::string& query) {
+    std::vector<std::string> values;
+    for (const auto& row : sql_.exec(query))
       values.push_back(row[0].as<std::string>());
     return values;
   }
 
-private:
   pqxx::connection db_;
   pqxx::nontransaction sql_;
   std::string before_;
