@@ -57,6 +57,13 @@ struct held_lease {
   bool operator==(const held_lease&) const = default;
 };
 
+/// The leases a write is fenced under: it lands only while `node_id` holds each of them
+/// at its epoch.
+struct lease_gate {
+  std::string node_id;
+  std::vector<held_lease> leases;
+};
+
 /// An acquisition: the epoch (0: another node holds the lease), and whether the previous
 /// holder released the lease after committing every write (a hand-off or an orderly
 /// stop) rather than letting it run out. Only then are the attempts it left running

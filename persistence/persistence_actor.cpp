@@ -187,6 +187,16 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
   persistence::connection_watchdog::watch watched{
       *st.watchdog, connection.sock(), call_limit(st, st.options.statement_timeout)};
   auto fences = fencing(st) ? batch.fences() : std::vector<held_lease>{};
+  if (!fences.empty() && batch.one_statement()) {
+    // The statement checks and locks the leases itself and commits on its own: one
+    // round trip instead of four (BEGIN, the check, the writes, COMMIT), which count once
+    // per commit and so once per owning node.
+    pqxx::nontransaction txn{connection, "group_commit"};
+    auto fenced = batch.execute_fenced(txn, st.options.node_id, outcomes);
+    if (!fenced.empty())
+      throw fenced_writes{std::move(fenced)};
+    return;
+  }
   if (!fences.empty()) {
     // The check locks the lease rows until the commit: an acquisition by another node
     // waits for this transaction, and its load then sees these writes.

@@ -2,6 +2,7 @@
 
 #include "persistence/prepared.hpp"
 #include "persistence/sql_arrays.hpp"
+#include "persistence/sql_leases.hpp"
 #include "persistence/sql_resources.hpp"
 #include "persistence/sql_values.hpp"
 
@@ -222,9 +223,12 @@ public:
     state_.take_into(params);
   }
 
+  static constexpr int parameters = 2 + state_arrays::parameters;
+
   /// UPDATE by the writes passed as parameters first ... first + 10, each only over an
-  /// older revision; returns the key and new status of every row it changed.
-  static std::string update(int first) {
+  /// older revision and where `condition` holds (none: empty); returns the key and new
+  /// status of every row it changed.
+  static std::string update(int first, const std::string& condition = {}) {
     return "UPDATE jobs AS j SET status = v.status, result_type = v.result_type, "
            "result = v.result, attempts_used = v.attempts_used, "
            "executing_machine_id = v.machine, function_execution_time_ms = v.fet, "
@@ -237,7 +241,8 @@ public:
            ") AS v(cluster_id, id, status, result_type, result, attempts_used, machine, "
            "fet, dispatched, resulted, revision) "
            "WHERE j.cluster_id = v.cluster_id AND j.id = v.id AND j.revision < "
-           "v.revision "
+           "v.revision " +
+           (condition.empty() ? "" : "AND " + condition + " ") +
            "RETURNING j.cluster_id, j.created_at, j.id, j.status";
   }
 
@@ -269,11 +274,12 @@ insert_or_skip_jobs(pqxx::transaction_base& txn,
   return inserted;
 }
 
-void write_jobs(pqxx::transaction_base& txn,
-                const std::vector<const job_record*>& new_jobs,
-                const std::vector<const job_state_write*>& states) {
-  if (new_jobs.empty() && states.empty())
-    return;
+namespace {
+
+/// The parameters of write_jobs: the new rows', then the state writes'.
+std::vector<std::string>
+write_jobs_parameters(const std::vector<const job_record*>& new_jobs,
+                      const std::vector<const job_state_write*>& states) {
   job_row_arrays rows;
   for (const auto* j : new_jobs)
     rows.add(*j);
@@ -283,17 +289,58 @@ void write_jobs(pqxx::transaction_base& txn,
   std::vector<std::string> params;
   rows.take_into(params);
   writes.take_into(params);
-  // A job whose final state lands leaves live_jobs (if it was moved there) in the same
-  // statement.
-  static const std::string query =
-      "WITH inserted AS (" + job_row_arrays::insert(1) + "), updated AS (" +
-      job_state_arrays::update(1 + job_row_arrays::parameters) +
-      "), finished AS (DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
-      live_status_condition +
-      ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND "
-      "l.id = u.id) SELECT 1";
-  exec_prepared(txn, "diffplane_write_jobs", query,
-                pqxx::prepare::make_dynamic_params(params));
+  return params;
+}
+
+/// write_jobs's statement; `with` comes first among its WITH items, and `condition`
+/// (if any) gates each write. A job whose final state lands leaves live_jobs (if it was
+/// moved there) in the same statement.
+std::string write_jobs_statement(const std::string& with, const std::string& condition,
+                                 const std::string& answer) {
+  auto gated = [&](const char* where) {
+    return condition.empty() ? std::string{} : std::string{where} + condition;
+  };
+  return "WITH " + with + (with.empty() ? "" : ", ") + "inserted AS (" +
+         job_row_arrays::insert(1) + gated(" WHERE ") + "), updated AS (" +
+         job_state_arrays::update(1 + job_row_arrays::parameters, condition) +
+         "), finished AS (DELETE FROM live_jobs AS l USING updated AS u WHERE NOT (u." +
+         live_status_condition +
+         ") AND l.cluster_id = u.cluster_id AND l.created_at = u.created_at AND "
+         "l.id = u.id) " +
+         answer;
+}
+
+} // namespace
+
+void write_jobs(pqxx::transaction_base& txn,
+                const std::vector<const job_record*>& new_jobs,
+                const std::vector<const job_state_write*>& states) {
+  if (new_jobs.empty() && states.empty())
+    return;
+  static const std::string query = write_jobs_statement("", "", "SELECT 1");
+  exec_prepared(
+      txn, "diffplane_write_jobs", query,
+      pqxx::prepare::make_dynamic_params(write_jobs_parameters(new_jobs, states)));
+}
+
+std::vector<std::string> write_jobs(pqxx::transaction_base& txn,
+                                    const std::vector<const job_record*>& new_jobs,
+                                    const std::vector<const job_state_write*>& states,
+                                    const lease_gate& gate) {
+  auto params = write_jobs_parameters(new_jobs, states);
+  static const std::string query = [] {
+    auto check =
+        lease_gate_check(1 + job_row_arrays::parameters + job_state_arrays::parameters);
+    return write_jobs_statement(check.cte, check.open, "SELECT cluster_id FROM held");
+  }();
+  add_lease_gate_parameters(params, gate);
+  auto rows = exec_prepared(txn, "diffplane_write_jobs_fenced", query,
+                            pqxx::prepare::make_dynamic_params(params));
+  std::vector<std::string> held;
+  held.reserve(rows.size());
+  for (const auto& row : rows)
+    held.push_back(row[0].as<std::string>());
+  return held;
 }
 
 void move_live_jobs(pqxx::transaction_base& txn, const live_jobs_move& move) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "persistence/membership_records.hpp"
 #include "persistence/records.hpp"
 
 #include <string>
@@ -27,6 +28,14 @@ insert_or_skip_jobs(pqxx::transaction_base& txn,
 void write_jobs(pqxx::transaction_base& txn,
                 const std::vector<const job_record*>& new_jobs,
                 const std::vector<const job_state_write*>& states);
+
+/// As write_jobs, in a statement that writes only while the node holds every lease of
+/// `gate` at its epoch, checked and locked by the statement itself (lease_gate_check);
+/// answers the clusters of those leases it holds: all of them, or it wrote nothing.
+std::vector<std::string> write_jobs(pqxx::transaction_base& txn,
+                                    const std::vector<const job_record*>& new_jobs,
+                                    const std::vector<const job_state_write*>& states,
+                                    const lease_gate& gate);
 
 /// Moves the cluster's live jobs created since its previous move and before
 /// `move.created_before` into live_jobs, and makes that the cluster's live_jobs_before.

@@ -220,6 +220,27 @@ void leave(pqxx::transaction_base& txn, const std::string& node_id) {
   retire_nodes(txn, {node_id}, true);
 }
 
+lease_gate_sql lease_gate_check(int first) {
+  auto param = [first](int offset) { return "$" + std::to_string(first + offset); };
+  // MATERIALIZED: evaluated once, before any row is written (the writes wait for `open`).
+  // The lock and the writes end with the statement's own commit.
+  return {"held AS MATERIALIZED (SELECT l.cluster_id FROM cluster_leases l "
+          "JOIN unnest(" +
+              param(0) + "::text[], " + param(1) +
+              "::bigint[]) AS f(cluster_id, epoch) "
+              "ON l.cluster_id = f.cluster_id AND l.epoch = f.epoch "
+              "WHERE l.node_id = " +
+              param(2) + " ORDER BY l.cluster_id FOR KEY SHARE OF l)",
+          "((SELECT count(*) FROM held) = cardinality(" + param(0) + "::text[]))"};
+}
+
+void add_lease_gate_parameters(std::vector<std::string>& params, const lease_gate& gate) {
+  auto [clusters, epochs] = lease_arrays(gate.leases);
+  params.push_back(std::move(clusters));
+  params.push_back(std::move(epochs));
+  params.push_back(gate.node_id);
+}
+
 std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
                                          const std::string& node_id,
                                          const std::vector<held_lease>& fences) {

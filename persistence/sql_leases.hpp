@@ -81,6 +81,19 @@ void release_lease(pqxx::transaction_base& txn, const std::string& node_id,
 /// every write before).
 void leave(pqxx::transaction_base& txn, const std::string& node_id);
 
+/// The fence check that a write statement carries itself, for one round trip instead of
+/// a transaction's four (BEGIN, fenced_clusters, the write, COMMIT): `cte` is a WITH
+/// item named `held` that locks, as fenced_clusters does, the rows of the gate's leases
+/// the node holds at their epochs, and `open` a condition true only when it found every
+/// one. They take the parameters $first ... $first + 2, appended by
+/// add_lease_gate_parameters.
+struct lease_gate_sql {
+  std::string cte;
+  std::string open;
+};
+lease_gate_sql lease_gate_check(int first);
+void add_lease_gate_parameters(std::vector<std::string>& params, const lease_gate& gate);
+
 /// Locks (FOR KEY SHARE) the lease rows that the node holds at the given epochs, so that
 /// no acquisition can commit before the transaction does (while the node's own renewal
 /// can); answers the clusters of `fences` whose lease the node no longer holds at that

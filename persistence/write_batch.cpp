@@ -10,6 +10,7 @@
 #include "persistence/sql_resources.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -104,6 +105,27 @@ bool write_batch::one_statement() const {
 }
 
 std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) const {
+  return execute(txn, nullptr, nullptr);
+}
+
+std::vector<std::string>
+write_batch::execute_fenced(pqxx::transaction_base& txn, const std::string& node_id,
+                            std::vector<write_outcome>& outcomes) const {
+  if (!one_statement())
+    throw std::logic_error{"write_batch::execute_fenced: the batch needs a transaction"};
+  lease_gate gate{node_id, fences()};
+  std::vector<std::string> held;
+  outcomes = execute(txn, &gate, &held);
+  std::vector<std::string> fenced;
+  for (const auto& lease : gate.leases)
+    if (std::find(held.begin(), held.end(), lease.cluster_id) == held.end())
+      fenced.push_back(lease.cluster_id);
+  return fenced;
+}
+
+std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn,
+                                                const lease_gate* gate,
+                                                std::vector<std::string>* held) const {
   std::vector<write_outcome> outcomes(items_.size(), write_outcome{true, false});
 
   std::vector<const cluster_record*> clusters;
@@ -161,7 +183,10 @@ std::vector<write_outcome> write_batch::execute(pqxx::transaction_base& txn) con
   std::vector<const job_state_write*> states;
   for (const auto& [key, write] : newest)
     states.push_back(write);
-  sql::write_jobs(txn, generated, states);
+  if (gate != nullptr)
+    *held = sql::write_jobs(txn, generated, states, *gate);
+  else
+    sql::write_jobs(txn, generated, states);
   for (const auto* j : generated)
     inserted.insert(sql::job_key(j->cluster_id, j->id));
 

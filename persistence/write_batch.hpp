@@ -44,6 +44,14 @@ public:
   /// write (so a move sees them all); throws what libpqxx throws.
   std::vector<write_outcome> execute(pqxx::transaction_base& txn) const;
 
+  /// As execute(), for a one_statement() batch, in one statement that writes only while
+  /// `node_id` holds every lease the batch is fenced under (fences()), checked and
+  /// locked by the statement itself. Answers the clusters of the leases it does not
+  /// hold, in which case it wrote nothing.
+  std::vector<std::string> execute_fenced(pqxx::transaction_base& txn,
+                                          const std::string& node_id,
+                                          std::vector<write_outcome>& outcomes) const;
+
   /// Whether execute() runs one statement at most, which commits on its own: only job
   /// inserts with generated ids and job state writes (write_jobs).
   bool one_statement() const;
@@ -66,6 +74,10 @@ public:
   write_batch select(const std::vector<std::size_t>& indices) const;
 
 private:
+  /// execute(); with `gate`, only for a one_statement() batch, whose statement then
+  /// answers the clusters of the gate's leases it holds into `held`.
+  std::vector<write_outcome> execute(pqxx::transaction_base& txn, const lease_gate* gate,
+                                     std::vector<std::string>* held) const;
   /// The resource writes: their work jobs, coalesced arguments, then the rows.
   void write_resources(pqxx::transaction_base& txn) const;
 

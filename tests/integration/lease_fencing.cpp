@@ -5,6 +5,7 @@
 #include "persistence/migrations.hpp"
 #include "persistence/result_lane.hpp"
 #include "persistence/sql_leases.hpp"
+#include "persistence/write_batch.hpp"
 #include "test_database.hpp"
 
 #include <caf/all.hpp>
@@ -111,6 +112,61 @@ struct fixture {
     return job;
   }
 
+  static job_record generated_job(const std::string& cluster_id, const std::string& id) {
+    auto row = job(id);
+    row.cluster_id = cluster_id;
+    row.id_generated = true;
+    return row;
+  }
+
+  /// Runs `batch` as the writer runs a one-statement batch under fencing: its own
+  /// statement, committing on its own. Answers the clusters it found fenced.
+  std::vector<std::string>
+  execute_fenced(const persistence::write_batch& batch, const std::string& node_id,
+                 std::vector<persistence::write_outcome>* outcomes = nullptr) {
+    CAF_REQUIRE(batch.one_statement());
+    pqxx::connection connection{url};
+    pqxx::nontransaction txn{connection};
+    std::vector<persistence::write_outcome> ignored;
+    return batch.execute_fenced(txn, node_id, outcomes != nullptr ? *outcomes : ignored);
+  }
+
+  /// A second cluster, c2, and node n1 holding both leases for a minute: their epochs.
+  std::pair<std::int64_t, std::int64_t> n1_holds_c1_and_c2() {
+    ask<done_atom>(writer_of(""), cluster_record{"c2", "sk_c2", "", 0, false, false});
+    auto keeper = keeper_of("n1", 60000ms);
+    return {ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch,
+            ask<lease_grant>(keeper, acquire_atom::value, std::string{"c2"}).epoch};
+  }
+
+  /// Checks that node n2's acquisition of c1 waits for `write` (a write of n1 under
+  /// `epoch`, not committed yet) and, once it commits, gets the next epoch and sees the
+  /// one job the write made.
+  void n2_takes_c1_after(pqxx::work& write, std::int64_t epoch) {
+    auto taking = std::async(std::launch::async, [this] {
+      pqxx::connection connection{url};
+      pqxx::work txn{connection};
+      register_node(url, node_identity{"n2", "", "", 0, "test-host", 1, ""}, 3000ms);
+      auto taken = persistence::sql::acquire_lease(txn, "n2", "c1", 3000ms);
+      txn.commit();
+      return taken;
+    });
+    CAF_CHECK(taking.wait_for(500ms) == std::future_status::timeout);
+    write.commit();
+    CAF_REQUIRE(taking.wait_for(10s) == std::future_status::ready);
+    CAF_CHECK_EQUAL(taking.get().epoch, epoch + 1);
+    CAF_CHECK_EQUAL(jobs_in_database(), 1);
+  }
+
+  /// Every job as "id=status", by id.
+  std::string job_statuses() {
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    return txn
+        .exec("SELECT string_agg(id || '=' || status, ',' ORDER BY id) FROM jobs")[0][0]
+        .as<std::string>();
+  }
+
   int jobs_in_database() {
     pqxx::connection connection{url};
     pqxx::work txn{connection};
@@ -197,12 +253,7 @@ CAF_TEST(final states on the result lane are fenced alike and the node is told) 
   auto message = refusal<done_atom>(writer, final_state("after"));
   CAF_CHECK(message.find("no longer holds the lease of cluster c1") != std::string::npos);
   CAF_CHECK(told_fenced(epoch));
-  pqxx::connection connection{url};
-  pqxx::work txn{connection};
-  CAF_CHECK_EQUAL(
-      txn.exec("SELECT string_agg(id || '=' || status, ',' ORDER BY id) FROM jobs")[0][0]
-          .as<std::string>(),
-      "after=pending,before=success");
+  CAF_CHECK_EQUAL(job_statuses(), "after=pending,before=success");
 }
 
 CAF_TEST(a write of a cluster the node holds no lease of is refused) {
@@ -223,19 +274,7 @@ CAF_TEST(an acquisition waits for the write in flight and its load sees it) {
   write.exec("INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, status, "
              "max_attempts, timeout_seconds) "
              "VALUES ('c1', 'in-flight', 'svc', 'fn', '', 'pending', 1, 60)");
-  auto taking = std::async(std::launch::async, [this] {
-    pqxx::connection connection{url};
-    pqxx::work txn{connection};
-    register_node(url, node_identity{"n2", "", "", 0, "test-host", 1, ""}, 3000ms);
-    auto taken = persistence::sql::acquire_lease(txn, "n2", "c1", 3000ms);
-    txn.commit();
-    return taken;
-  });
-  CAF_CHECK(taking.wait_for(500ms) == std::future_status::timeout);
-  write.commit();
-  CAF_REQUIRE(taking.wait_for(10s) == std::future_status::ready);
-  CAF_CHECK_EQUAL(taking.get().epoch, epoch + 1);
-  CAF_CHECK_EQUAL(jobs_in_database(), 1);
+  n2_takes_c1_after(write, epoch);
 }
 
 CAF_TEST(the holder renews its lease while a write of it is in flight) {
@@ -317,6 +356,79 @@ CAF_TEST(a renewal and a group commit lock the leases in one order) {
   hold.abort();
   CAF_CHECK_EQUAL(fencing.get(), "fenced 0");
   CAF_CHECK_EQUAL(renewing.get(), "renewed 2");
+}
+
+CAF_TEST(a job write that fences itself lands while the node holds every lease) {
+  auto [c1, c2] = n1_holds_c1_and_c2();
+  persistence::write_batch batch;
+  batch.fence(batch.add(generated_job("c2", "j2")), c2);
+  batch.fence(batch.add(generated_job("c1", "j1")), c1);
+  std::vector<persistence::write_outcome> outcomes;
+  CAF_CHECK(execute_fenced(batch, "n1", &outcomes).empty());
+  CAF_REQUIRE_EQUAL(outcomes.size(), 2u);
+  CAF_CHECK(outcomes[0].inserted && outcomes[1].inserted);
+  CAF_CHECK_EQUAL(jobs_in_database(), 2);
+}
+
+CAF_TEST(a job write that fences itself writes nothing when one of its leases is lost) {
+  auto [c1, c2] = n1_holds_c1_and_c2();
+  persistence::write_batch first;
+  first.fence(first.add(generated_job("c1", "existing")), c1);
+  CAF_REQUIRE(execute_fenced(first, "n1").empty());
+  // c1 still held, c2 under an epoch the node no longer has.
+  persistence::write_batch batch;
+  job_state_write done;
+  done.cluster_id = "c1";
+  done.id = "existing";
+  done.status = job_status::success;
+  done.result_type = result_kind::resolution;
+  done.revision = 2;
+  batch.fence(batch.add(done), c1);
+  batch.fence(batch.add(generated_job("c1", "new-c1")), c1);
+  batch.fence(batch.add(generated_job("c2", "new-c2")), c2 + 1);
+  CAF_CHECK_EQUAL(execute_fenced(batch, "n1"), std::vector<std::string>{"c2"});
+  // Nor does a node that never held the lease.
+  persistence::write_batch other;
+  other.fence(other.add(generated_job("c1", "by-n2")), c1);
+  CAF_CHECK_EQUAL(execute_fenced(other, "n2"), std::vector<std::string>{"c1"});
+  CAF_CHECK_EQUAL(job_statuses(), "existing=pending");
+}
+
+CAF_TEST(an acquisition waits for a job write that fences itself and sees it) {
+  auto keeper = keeper_of("n1", 200ms);
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
+  std::this_thread::sleep_for(300ms);
+  // The statement inside a transaction left open: its lock lasts until the commit.
+  persistence::write_batch batch;
+  batch.fence(batch.add(generated_job("c1", "in-flight")), epoch);
+  pqxx::connection writing{url};
+  pqxx::work write{writing};
+  std::vector<persistence::write_outcome> outcomes;
+  CAF_REQUIRE(batch.execute_fenced(write, "n1", outcomes).empty());
+  n2_takes_c1_after(write, epoch);
+}
+
+CAF_TEST(a job write that fences itself behind an acquisition writes nothing) {
+  auto keeper = keeper_of("n1", 200ms);
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
+  std::this_thread::sleep_for(300ms);
+  // n2 takes the expired lease in a transaction it has not committed yet.
+  register_node(url, node_identity{"n2", "", "", 0, "test-host", 1, ""}, 3000ms);
+  pqxx::connection taking_connection{url};
+  pqxx::work taking{taking_connection};
+  CAF_REQUIRE_EQUAL(persistence::sql::acquire_lease(taking, "n2", "c1", 3000ms).epoch,
+                    epoch + 1);
+  auto writing = std::async(std::launch::async, [this, epoch] {
+    persistence::write_batch batch;
+    batch.fence(batch.add(generated_job("c1", "late")), epoch);
+    return execute_fenced(batch, "n1");
+  });
+  // Its check waits for the lease row; once n2 commits it finds the new epoch.
+  CAF_CHECK(writing.wait_for(500ms) == std::future_status::timeout);
+  taking.commit();
+  CAF_REQUIRE(writing.wait_for(10s) == std::future_status::ready);
+  CAF_CHECK_EQUAL(writing.get(), std::vector<std::string>{"c1"});
+  CAF_CHECK_EQUAL(jobs_in_database(), 0);
 }
 
 CAF_TEST(a node id taken by a live node is refused and a dead process is retired) {
