@@ -14,6 +14,7 @@
 #include "persistence/sql_resource_events.hpp"
 #include "persistence/sql_resources.hpp"
 #include "persistence/write_batch.hpp"
+#include "persistence/write_plans.hpp"
 
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
@@ -38,6 +39,9 @@ using inserted_promise = caf::typed_response_promise<bool>;
 struct persistence_state {
   persistence_options options;
   std::unique_ptr<pqxx::connection> connection;
+  /// A second is short enough for the plans to follow a young table's growth, and a
+  /// round trip a second costs nothing measurable.
+  persistence::write_plan_refresh plans{std::chrono::seconds{1}};
   /// Cuts a call into libpq that outlives its statement timeout by the grace.
   std::unique_ptr<persistence::connection_watchdog> watchdog;
   persistence::write_batch batch;
@@ -112,11 +116,10 @@ pqxx::connection& connection_of(persistence_state& st) {
   if (!st.connection || !st.connection->is_open()) {
     st.connection.reset();
     st.connection = std::make_unique<pqxx::connection>(st.options.database_url);
-    // Group commit's statements are prepared (sql::exec_prepared) to skip parsing, but
-    // each must still be planned for its own batch: a generic plan, made once from the
-    // statistics of a young table, joined by hashing the whole of live_jobs and cut the
-    // saturated cycle's throughput by half.
-    st.connection->set_variable("plan_cache_mode", "force_custom_plan");
+    // Group commit's statements are prepared (sql::exec_prepared); reads get the usual
+    // planner back (read()).
+    persistence::plan_for_writes(*st.connection);
+    st.plans.reset(std::chrono::steady_clock::now());
   }
   return *st.connection;
 }
@@ -186,6 +189,7 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
   auto& connection = connection_of(st);
   persistence::connection_watchdog::watch watched{
       *st.watchdog, connection.sock(), call_limit(st, st.options.statement_timeout)};
+  st.plans.before_use(connection, std::chrono::steady_clock::now());
   auto fences = fencing(st) ? batch.fences() : std::vector<held_lease>{};
   if (!fences.empty() && batch.one_statement()) {
     // The statement checks and locks the leases itself and commits on its own: one
@@ -615,8 +619,10 @@ auto read(self_pointer self, Fn fn)
       persistence::connection_watchdog::watch watched{*st.watchdog, connection.sock(),
                                                       call_limit(st, timeout)};
       pqxx::work txn{connection, "read"};
+      std::string settings = persistence::plan_for_reads;
       if (timeout != st.options.statement_timeout)
-        txn.exec("SET LOCAL statement_timeout = " + std::to_string(timeout.count()));
+        settings += "; SET LOCAL statement_timeout = " + std::to_string(timeout.count());
+      txn.exec(settings);
       auto result = fn(txn);
       txn.commit();
       return result;

@@ -230,7 +230,11 @@ lease_gate_sql lease_gate_check(int first) {
               "::bigint[]) AS f(cluster_id, epoch) "
               "ON l.cluster_id = f.cluster_id AND l.epoch = f.epoch "
               "WHERE l.node_id = " +
-              param(2) + " ORDER BY l.cluster_id FOR KEY SHARE OF l)",
+              param(2) +
+              // The keys once more, as an index condition: the plan is made once per
+              // session, whatever the count of clusters then (write_plans.hpp).
+              " AND l.cluster_id = ANY(" + param(0) +
+              "::text[]) ORDER BY l.cluster_id FOR KEY SHARE OF l)",
           "((SELECT count(*) FROM held) = cardinality(" + param(0) + "::text[]))"};
 }
 
@@ -257,7 +261,8 @@ std::vector<std::string> fenced_clusters(pqxx::transaction_base& txn,
                     "SELECT l.cluster_id FROM cluster_leases l "
                     "JOIN unnest($1::text[], $2::bigint[]) AS f(cluster_id, epoch) "
                     "ON l.cluster_id = f.cluster_id AND l.epoch = f.epoch "
-                    "WHERE l.node_id = $3 ORDER BY l.cluster_id FOR KEY SHARE OF l",
+                    "WHERE l.node_id = $3 AND l.cluster_id = ANY($1::text[]) "
+                    "ORDER BY l.cluster_id FOR KEY SHARE OF l",
                     clusters, epochs, node_id);
   std::unordered_set<std::string> held;
   for (const auto& row : rows)

@@ -7,6 +7,7 @@
 #include "persistence/sql_resources.hpp"
 #include "persistence/sql_jobs.hpp"
 #include "persistence/write_batch.hpp"
+#include "persistence/write_plans.hpp"
 
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
@@ -396,6 +397,63 @@ CAF_TEST(only generated inserts and state writes make a batch of one statement) 
   auto with_machine = batch;
   with_machine.add(machine_record{});
   CAF_CHECK(!with_machine.one_statement());
+}
+
+CAF_TEST(a session planning for writes finds each job row through its key) {
+  persistence::plan_for_writes(connection);
+  persistence::write_plan_refresh plans{std::chrono::hours{1}};
+  plans.reset(std::chrono::steady_clock::now());
+  auto write_job = [this](const std::string& id) {
+    auto generated = job_with(id, "g", 1700000000000);
+    generated.id_generated = true;
+    persistence::write_batch batch;
+    batch.add(generated);
+    commit_alone(batch);
+  };
+  // Its plan for the job write is made on a young table, where any index on cluster_id
+  // fits; then the table grows and the plans are made again when due.
+  write_job("young");
+  {
+    pqxx::nontransaction txn{connection};
+    txn.exec("INSERT INTO jobs (cluster_id, id, service, target_fn, target_args, status, "
+             "max_attempts, timeout_seconds) SELECT 'c1', 'seed-' || g, 'svc', 'fn', '', "
+             "'pending', 1, 60 FROM generate_series(1, 5000) AS g");
+  }
+  plans.before_use(connection, std::chrono::steady_clock::now() + std::chrono::hours{2});
+  write_job("grown");
+  // The plan it keeps for the job write, whatever the batch: made once, for any values.
+  std::string plan;
+  {
+    pqxx::nontransaction txn{connection};
+    auto parameters =
+        txn.exec("SELECT cardinality(parameter_types) FROM pg_prepared_statements "
+                 "WHERE name = 'diffplane_write_jobs'");
+    CAF_REQUIRE_EQUAL(parameters.size(), 1u);
+    std::string call = "EXPLAIN EXECUTE diffplane_write_jobs(";
+    for (int i = 0; i < parameters[0][0].as<int>(); ++i)
+      call += i == 0 ? "'{}'" : ", '{}'";
+    for (const auto& row : txn.exec(call + ")"))
+      plan += row[0].as<std::string>() + "\n";
+  }
+  CAF_MESSAGE(plan);
+  CAF_CHECK(plan.find("Index Scan using jobs_pkey") != std::string::npos);
+  CAF_CHECK(plan.find("Index Scan using live_jobs_pkey") != std::string::npos);
+  CAF_CHECK(plan.find("Seq Scan") == std::string::npos);
+  CAF_CHECK(plan.find("Hash") == std::string::npos);
+  // A read transaction plans as usual, and the session goes on planning for writes.
+  auto setting = [](pqxx::transaction_base& t, const char* name) {
+    return t.exec(std::string{"SHOW "} + name)[0][0].as<std::string>();
+  };
+  {
+    pqxx::work read{connection};
+    read.exec(persistence::plan_for_reads);
+    CAF_CHECK_EQUAL(setting(read, "plan_cache_mode"), "force_custom_plan");
+    CAF_CHECK_EQUAL(setting(read, "enable_hashjoin"), "on");
+    read.commit();
+  }
+  pqxx::nontransaction after{connection};
+  CAF_CHECK_EQUAL(setting(after, "plan_cache_mode"), "force_generic_plan");
+  CAF_CHECK_EQUAL(setting(after, "enable_hashjoin"), "off");
 }
 
 CAF_TEST(live jobs are found on restart whether moved to live_jobs or not ) {
