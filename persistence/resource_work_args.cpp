@@ -24,8 +24,9 @@ nlohmann::json sdk_integer(std::int64_t value) {
   return value;
 }
 
-/// `value` big-endian in `size` bytes.
-void put_big_endian(std::string& out, std::uint64_t value, int size) {
+/// A msgpack marker byte and then `value` big-endian in `size` bytes.
+void put_marked(std::string& out, unsigned char marker, std::uint64_t value, int size) {
+  out.push_back(static_cast<char>(marker));
   for (int shift = 8 * (size - 1); shift >= 0; shift -= 8)
     out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
@@ -33,58 +34,34 @@ void put_big_endian(std::string& out, std::uint64_t value, int size) {
 /// A msgpack string as nlohmann::json::to_msgpack writes it (fixstr, str 8/16/32).
 void put_msgpack_string(std::string& out, std::string_view text) {
   const auto n = text.size();
-  if (n <= 31) {
+  if (n <= 31)
     out.push_back(static_cast<char>(0xa0 | n));
-  } else if (n <= 0xff) {
-    out.push_back(static_cast<char>(0xd9));
-    put_big_endian(out, n, 1);
-  } else if (n <= 0xffff) {
-    out.push_back(static_cast<char>(0xda));
-    put_big_endian(out, n, 2);
-  } else {
-    out.push_back(static_cast<char>(0xdb));
-    put_big_endian(out, n, 4);
-  }
+  else if (n <= 0xff)
+    put_marked(out, 0xd9, n, 1);
+  else if (n <= 0xffff)
+    put_marked(out, 0xda, n, 2);
+  else
+    put_marked(out, 0xdb, n, 4);
   out.append(text);
 }
 
-/// A msgpack integer as nlohmann::json::to_msgpack writes a signed one: the smallest
-/// unsigned form when not negative, else the smallest signed one.
+/// A msgpack integer as nlohmann::json::to_msgpack writes a signed one: a fixint if it
+/// fits, else the first of uint 8/16/32/64 (not negative) or int 8/16/32/64 to hold it.
 void put_msgpack_integer(std::string& out, std::int64_t value) {
-  if (value >= 0) {
-    const auto u = static_cast<std::uint64_t>(value);
-    if (u < 128) {
-      out.push_back(static_cast<char>(u));
-    } else if (u <= 0xff) {
-      out.push_back(static_cast<char>(0xcc));
-      put_big_endian(out, u, 1);
-    } else if (u <= 0xffff) {
-      out.push_back(static_cast<char>(0xcd));
-      put_big_endian(out, u, 2);
-    } else if (u <= 0xffffffff) {
-      out.push_back(static_cast<char>(0xce));
-      put_big_endian(out, u, 4);
-    } else {
-      out.push_back(static_cast<char>(0xcf));
-      put_big_endian(out, u, 8);
-    }
+  if (value >= -32 && value < 128) {
+    out.push_back(static_cast<char>(static_cast<std::int8_t>(value)));
     return;
   }
   const auto bits = static_cast<std::uint64_t>(value);
-  if (value >= -32) {
-    out.push_back(static_cast<char>(static_cast<std::int8_t>(value)));
-  } else if (value >= std::numeric_limits<std::int8_t>::min()) {
-    out.push_back(static_cast<char>(0xd0));
-    put_big_endian(out, bits, 1);
-  } else if (value >= std::numeric_limits<std::int16_t>::min()) {
-    out.push_back(static_cast<char>(0xd1));
-    put_big_endian(out, bits, 2);
-  } else if (value >= std::numeric_limits<std::int32_t>::min()) {
-    out.push_back(static_cast<char>(0xd2));
-    put_big_endian(out, bits, 4);
+  int width = 0; // 1, 2, 4 or 8 bytes: 1 << width
+  if (value >= 0) {
+    while (width < 3 && (bits >> (8 << width)) != 0)
+      ++width;
+    put_marked(out, static_cast<unsigned char>(0xcc + width), bits, 1 << width);
   } else {
-    out.push_back(static_cast<char>(0xd3));
-    put_big_endian(out, bits, 8);
+    while (width < 3 && value < -(std::int64_t{1} << ((8 << width) - 1)))
+      ++width;
+    put_marked(out, static_cast<unsigned char>(0xd0 + width), bits, 1 << width);
   }
 }
 
