@@ -311,9 +311,10 @@ public:
     if (!fresh) {
       replaces[it->second].key = key;
       replaces[it->second].args = std::move(args);
+      replaces[it->second].record = &r;
       return;
     }
-    replaces.push_back(replaced_args{key, r.work_job_id, std::move(args)});
+    replaces.push_back(replaced_args{key, r.work_job_id, std::move(args), &r});
   }
 
   std::string inform(const resource_input& input) {
@@ -556,6 +557,9 @@ public:
     std::string key;
     std::string job_id;
     std::string args;
+    /// The step's record of the resource (in `changed`) as of its last coalesce; not
+    /// to be read once the key is in removed_ (remove erased it).
+    const resource_record* record = nullptr;
   };
   /// The committed queued jobs coalesced into, one entry per job.
   std::vector<replaced_args> replaces;
@@ -734,7 +738,7 @@ void arm_scan(self_pointer self) {
                      timer_scan_atom::value);
 }
 
-/// The namespaces' side of a committed step: removed resources, works per namespace and
+/// The namespaces' side of a committed step: removed resources, the works of orphans and
 /// the resources waiting for a slot (before the changed resources replace the entries).
 void apply_namespaces(resources_state& st, step_plan& plan) {
   for (const auto& key : plan.removed_) {
@@ -756,12 +760,8 @@ void apply_namespaces(resources_state& st, step_plan& plan) {
       st.works[it->second] -= 1;
       st.orphans.erase(it);
     }
-  for (const auto& [key, r] : plan.changed) {
-    if (auto it = st.entries.find(key); it != st.entries.end() && has_work(it->second))
-      st.works[it->second.namespace_name] -= 1;
-    if (has_work(r))
-      st.works[r.namespace_name] += 1;
-  }
+  // The works of the changed resources are counted as apply takes them in (one lookup
+  // of each entry).
   for (auto& [name, keys] : plan.held_new_) {
     auto& queue = st.held[name];
     queue.insert(queue.end(), keys.begin(), keys.end());
@@ -907,36 +907,52 @@ void apply_informers(self_pointer self, const step_plan& plan) {
     st.informers.succeeded(kind, started_at);
 }
 
+/// The new arguments of the committed queued jobs the step coalesced into, read before
+/// apply moves the step's records into the entries.
+struct replacements {
+  std::vector<std::string> job_ids;
+  std::vector<std::string> args;
+  /// The resource of each job, to rework it.
+  std::shared_ptr<std::unordered_map<std::string, std::string>> owners;
+};
+
+/// The arguments of each job of plan.replaces as the step leaves its resource: those of
+/// its last coalesce, unless a later change of the step gave the resource another job;
+/// none for a resource the step removed.
+replacements replacements_of(step_plan& plan) {
+  replacements out;
+  out.owners = std::make_shared<std::unordered_map<std::string, std::string>>();
+  for (auto& [key, job_id, replaced, record] : plan.replaces) {
+    const resource_record* r = record;
+    if (plan.removed_.count(key) > 0) {
+      // Removed, perhaps informed anew after that: its record is the new one, if any.
+      auto it = plan.changed.find(key);
+      if (it == plan.changed.end())
+        continue;
+      r = &it->second;
+    }
+    out.args.push_back(r->work_job_id == job_id ? std::move(replaced) : work_args(*r));
+    out.job_ids.push_back(job_id);
+    out.owners->emplace(job_id, key);
+  }
+  return out;
+}
+
 /// Gives the committed queued jobs the step coalesced into their new arguments in their
 /// pools, all in one request: a job that was no longer queued ran an older object, so
 /// its resource gets one more work (rework).
-void replace_queued_args(self_pointer self, step_plan& plan) {
+void replace_queued_args(self_pointer self, replacements replaced) {
   auto& st = self->state;
-  std::vector<std::string> job_ids;
-  std::vector<std::string> args;
-  // The resource of each job, to rework it.
-  auto owners = std::make_shared<std::unordered_map<std::string, std::string>>();
-  for (auto& [key, job_id, replaced] : plan.replaces) {
-    auto entry = st.entries.find(key);
-    if (entry == st.entries.end())
-      continue; // removed in the same step
-    // The arguments of its last coalesce are those of the committed entry, unless a
-    // later change of the step gave it another job.
-    args.push_back(entry->second.work_job_id == job_id ? std::move(replaced)
-                                                       : work_args(entry->second));
-    job_ids.push_back(job_id);
-    owners->emplace(job_id, key);
-  }
-  if (job_ids.empty())
+  if (replaced.job_ids.empty())
     return;
-  auto rework = [self, owners](const std::vector<std::string>& missed) {
+  auto rework = [self, owners = replaced.owners](const std::vector<std::string>& missed) {
     for (const auto& job_id : missed)
       if (auto it = owners->find(job_id); it != owners->end())
         self->send(self, rework_atom::value, it->second, job_id);
   };
-  auto asked = job_ids;
+  auto asked = replaced.job_ids;
   self->request(st.context.host, caf::infinite, replace_args_atom::value,
-                std::move(job_ids), std::move(args))
+                std::move(replaced.job_ids), std::move(replaced.args))
       .then([rework](std::vector<std::string>& missed) { rework(missed); },
             [rework, asked = std::move(asked)](caf::error&) { rework(asked); });
 }
@@ -944,14 +960,28 @@ void replace_queued_args(self_pointer self, step_plan& plan) {
 /// The step committed: its changes become the committed state, then its follow-ups run.
 void apply(self_pointer self, step_plan& plan) {
   auto& st = self->state;
+  auto replaced = replacements_of(plan);
   apply_namespaces(st, plan);
   apply_informers(self, plan);
+  // One lookup of each entry: its works per namespace and its job's owner change only
+  // when its job or namespace did (a coalesced inform changes neither).
   for (auto& [key, r] : plan.changed) {
-    auto& entry = st.entries[key];
-    if (!entry.work_job_id.empty() && entry.work_job_id != r.work_job_id)
-      st.job_owner.erase(entry.work_job_id);
-    if (!r.work_job_id.empty())
-      st.job_owner[r.work_job_id] = key;
+    auto [it, fresh] = st.entries.try_emplace(key);
+    auto& entry = it->second;
+    const bool had_work = !fresh && has_work(entry);
+    const bool same_job = had_work && entry.work_job_id == r.work_job_id;
+    if (!(same_job && entry.namespace_name == r.namespace_name)) {
+      if (had_work)
+        st.works[entry.namespace_name] -= 1;
+      if (has_work(r))
+        st.works[r.namespace_name] += 1;
+    }
+    if (!same_job) {
+      if (had_work)
+        st.job_owner.erase(entry.work_job_id);
+      if (has_work(r))
+        st.job_owner[r.work_job_id] = key;
+    }
     entry = std::move(r);
   }
   trim_held(st, plan);
@@ -963,7 +993,7 @@ void apply(self_pointer self, step_plan& plan) {
     st.kinds[row.kind].inform_error = row.inform_error;
   for (auto& [key, due] : plan.timers)
     arm_retry(self, key, due);
-  replace_queued_args(self, plan);
+  replace_queued_args(self, std::move(replaced));
 }
 
 /// Takes a namespace's or a command's operation into the plan.

@@ -14,6 +14,7 @@ namespace diffplane::persistence {
 
 /// Standard base64 (with padding), the SDK's payload encoding.
 std::string base64_encode(const std::vector<std::uint8_t>& bytes);
+std::string base64_encode(std::string_view bytes);
 
 /// Decodes standard base64 (with padding); false when `text` is not.
 bool base64_decode(std::string_view text, std::vector<std::uint8_t>& out);

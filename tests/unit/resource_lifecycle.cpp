@@ -65,6 +65,52 @@ CAF_TEST(a version beyond 32 bits is a msgpack double up to 2 to the 53 minus 1)
   CAF_CHECK_EQUAL(version_of(max_safe + 2).get<std::int64_t>(), max_safe + 2);
 }
 
+CAF_TEST(the spliced work argument is the plain encoding at every msgpack width) {
+  // work_args with the object's msgpack writes the keys, strings and integers itself:
+  // the same bytes as nlohmann's encoding of the whole argument, at each width of a
+  // msgpack string (fixstr, str 8, 16, 32) and integer (fixint to 64 bits).
+  auto object = nlohmann::json::parse(R"({"name":"ada","n":[1,-1,300]})");
+  auto bytes = nlohmann::json::to_msgpack(object);
+  std::string object_msgpack(bytes.begin(), bytes.end());
+  std::vector<std::size_t> lengths{0, 1, 31, 32, 255, 256, 65535, 65536};
+  std::vector<std::int32_t> attempts{0,      1,      127,     128,     255,
+                                     256,    65535,  65536,   2147483647,
+                                     -1,     -32,    -33,     -128,    -129,
+                                     -32768, -32769, -2147483647 - 1};
+  std::vector<std::int64_t> versions{0, -5, -40, -200, -40000, std::int64_t{1} << 31,
+                                     std::int64_t{1} << 40, (std::int64_t{1} << 53) + 5,
+                                     -(std::int64_t{1} << 60)};
+  auto check = [&](const resource_record& r) {
+    auto plain = work_args(r);
+    auto spliced = work_args(r, object_msgpack);
+    CAF_CHECK_EQUAL(spliced, plain);
+  };
+  resource_record r;
+  r.kind = "user";
+  r.id = "42";
+  r.namespace_name = "default";
+  r.object_json = object.dump();
+  for (auto length : lengths) {
+    r.id = std::string(length, 'i');
+    r.kind = std::string(length, 'k');
+    r.namespace_name = std::string(length, 'n');
+    check(r);
+  }
+  r.id = "42";
+  r.kind = "user";
+  r.namespace_name = "default";
+  for (auto a : attempts) {
+    r.attempts = a;
+    check(r);
+  }
+  r.attempts = 1;
+  for (auto v : versions) {
+    r.has_version = true;
+    r.version = v;
+    check(r);
+  }
+}
+
 CAF_TEST(the result of the work decides the state) {
   auto synced = outcome_of(job_status::success, result_kind::resolution,
                            encode_payload("{\"action\":\"synced\"}"));
