@@ -8,9 +8,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <shared_mutex>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace diffplane::gateway {
 namespace {
@@ -26,10 +29,46 @@ struct bridge_state {
 
 using bridge_actor = caf::stateful_actor<bridge_state>;
 
+using task_function = std::function<void(bridge_actor*)>;
+
 /// Work a bridge actor runs in its own context, so it can make asynchronous requests.
 struct bridge_task {
-  std::function<void(bridge_actor*)> run;
+  task_function run;
+  /// The bridge that sent it (see running_bridge).
+  const void* owner = nullptr;
 };
+
+/// The bridge actor running on this thread now (a task, or an answer to one of its
+/// hot-path requests), and the bridge it serves: a request that bridge makes from here
+/// runs in it at once instead of as one more message to a bridge actor (a native call's
+/// result wait, parked from its create's answer).
+struct running_bridge {
+  const void* owner = nullptr;
+  bridge_actor* self = nullptr;
+};
+thread_local running_bridge running;
+
+/// Sets `running` for a scope.
+class running_scope {
+public:
+  running_scope(const void* owner, bridge_actor* self) : saved_(running) {
+    running = {owner, self};
+  }
+  ~running_scope() { running = saved_; }
+  running_scope(const running_scope&) = delete;
+  running_scope& operator=(const running_scope&) = delete;
+
+private:
+  running_bridge saved_;
+};
+
+/// The tasks this thread gathers between a bridge's begin_batch() and end_batch().
+struct task_batch {
+  const void* owner = nullptr;
+  int depth = 0;
+  std::vector<task_function> tasks;
+};
+thread_local task_batch batching;
 
 } // namespace
 } // namespace diffplane::gateway
@@ -70,6 +109,7 @@ caf::behavior bridge_behavior(bridge_actor* self) {
       });
   return {
       [self](bridge_task& task) {
+        running_scope scope{task.owner, self};
         try {
           task.run(self);
         } catch (const std::exception& e) {
@@ -326,10 +366,59 @@ public:
 
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
 
+  void begin_batch() override {
+    if (batching.depth == 0)
+      batching.owner = this;
+    if (batching.owner == this)
+      ++batching.depth;
+  }
+
+  void end_batch() override {
+    if (batching.owner != this || --batching.depth > 0)
+      return;
+    batching.owner = nullptr;
+    auto tasks = std::exchange(batching.tasks, {});
+    if (tasks.empty())
+      return;
+    if (tasks.size() == 1)
+      return send_task(std::move(tasks.front()));
+    // One message for the batch; a task that throws does not cost the others theirs.
+    send_task([tasks = std::move(tasks)](bridge_actor* self) {
+      for (const auto& task : tasks) {
+        try {
+          task(self);
+        } catch (const std::exception& e) {
+          spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+        }
+      }
+    });
+  }
+
 private:
+  /// Runs `task` in a bridge actor: at once when this thread runs one of this bridge's
+  /// (it is in that actor's context), gathered into the batch this thread makes, or
+  /// else as a message to the next bridge actor.
   template <class F> void run(F&& task) {
+    if (running.owner == this && running.self != nullptr) {
+      auto* self = running.self;
+      try {
+        task(self);
+      } catch (const std::exception& e) {
+        spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+      }
+      schedule_deadline_check(self);
+      return;
+    }
+    if (batching.owner == this && batching.depth > 0) {
+      batching.tasks.emplace_back(std::forward<F>(task));
+      return;
+    }
+    send_task(task_function{std::forward<F>(task)});
+  }
+
+  void send_task(task_function task) {
     auto index = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-    caf::anon_send(workers_[index], bridge_task{std::forward<F>(task)});
+    caf::anon_send(workers_[index], bridge_task{std::move(task), this});
   }
 
   template <class T, class Handle, class Timeout, class... Ts>
@@ -365,13 +454,15 @@ private:
                        callback<T> done, Message message, bool again) {
     request_to(self, actor_of(cluster), message)
         .then(
-            [self, id, done](T& value) {
+            [this, self, id, done](T& value) {
+              running_scope scope{this, self};
               if (self->state.deadlines.close(id))
                 done(outcome<T>::success(std::move(value)));
             },
             [this, self, id, cluster, done, message, again](caf::error& err) {
               if (!self->state.deadlines.is_open(id))
                 return;
+              running_scope scope{this, self};
               failed(cluster, err);
               // Gone (never saw the request) or moving (refused it): found again, once.
               bool elsewhere = err == caf::sec::request_receiver_down ||
