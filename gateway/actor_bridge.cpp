@@ -432,17 +432,28 @@ private:
     });
   }
 
+  /// What a hot-path request keeps until it is answered, shared by its handlers: the
+  /// request, its callback and its cluster are not copied once for each of them (they
+  /// were three copies of a create's arguments and four of its callback).
+  template <class T, class Message> struct open_request {
+    cluster_ref cluster;
+    callback<T> done;
+    Message message;
+  };
+
   /// The hot path (creates, polls, results, status waits): timed out by the bridge
   /// actor's own deadlines rather than CAF's clock thread (see request_deadlines).
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    run([this, cluster, timeout, done, message = std::move(message)](bridge_actor* self) {
+    auto request = std::make_shared<open_request<T, Message>>(
+        open_request<T, Message>{cluster, std::move(done), std::move(message)});
+    run([this, timeout, request = std::move(request)](bridge_actor* self) {
       auto& deadlines = self->state.deadlines;
-      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
-        done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
+      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [request] {
+        request->done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
       });
-      send_to_cluster<T>(self, id, cluster, done, message, false);
+      send_to_cluster<T>(self, id, request, false);
     });
   }
 
@@ -450,43 +461,45 @@ private:
   /// to another node, or restarted) never saw the request: the secret is resolved
   /// again, once, and the request goes to whatever serves the cluster now.
   template <class T, class Message>
-  void send_to_cluster(bridge_actor* self, std::uint64_t id, const cluster_ref& cluster,
-                       callback<T> done, Message message, bool again) {
-    request_to(self, actor_of(cluster), message)
+  void send_to_cluster(bridge_actor* self, std::uint64_t id,
+                       std::shared_ptr<open_request<T, Message>> request, bool again) {
+    request_to(self, actor_of(request->cluster), request->message)
         .then(
-            [this, self, id, done](T& value) {
+            [this, self, id, request](T& value) {
               running_scope scope{this, self};
               if (self->state.deadlines.close(id))
-                done(outcome<T>::success(std::move(value)));
+                request->done(outcome<T>::success(std::move(value)));
             },
-            [this, self, id, cluster, done, message, again](caf::error& err) {
+            [this, self, id, request, again](caf::error& err) {
               if (!self->state.deadlines.is_open(id))
                 return;
               running_scope scope{this, self};
-              failed(cluster, err);
+              failed(request->cluster, err);
               // Gone (never saw the request) or moving (refused it): found again, once.
               bool elsewhere = err == caf::sec::request_receiver_down ||
                                code_of(err) == error_code::moved;
-              if (again || !elsewhere || cluster.key.empty()) {
+              if (again || !elsewhere || request->cluster.key.empty()) {
                 self->state.deadlines.close(id);
-                done(outcome<T>::failure(domain_error_of(err)));
+                request->done(outcome<T>::failure(domain_error_of(err)));
                 return;
               }
-              self->request(node_, request_timeout, authenticate_atom::value, cluster.key)
+              self->request(node_, request_timeout, authenticate_atom::value,
+                            request->cluster.key)
                   .then(
-                      [this, self, id, key = cluster.key, done,
-                       message](std::string&, cluster_actor& actor) {
+                      [this, self, id, request](std::string&, cluster_actor& actor) {
                         cluster_ref ref{
-                            std::make_shared<const cluster_actor>(std::move(actor)), key};
+                            std::make_shared<const cluster_actor>(std::move(actor)),
+                            request->cluster.key};
                         {
                           std::unique_lock lock{cache_mutex_};
-                          cache_.insert_or_assign(key, ref);
+                          cache_.insert_or_assign(ref.key, ref);
                         }
-                        send_to_cluster<T>(self, id, ref, done, message, true);
+                        request->cluster = std::move(ref);
+                        send_to_cluster<T>(self, id, request, true);
                       },
-                      [self, id, done](caf::error& err) {
+                      [self, id, request](caf::error& err) {
                         if (self->state.deadlines.close(id))
-                          done(outcome<T>::failure(domain_error_of(err)));
+                          request->done(outcome<T>::failure(domain_error_of(err)));
                       });
             });
   }
