@@ -8,9 +8,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <shared_mutex>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace diffplane::gateway {
 namespace {
@@ -26,10 +29,46 @@ struct bridge_state {
 
 using bridge_actor = caf::stateful_actor<bridge_state>;
 
+using task_function = std::function<void(bridge_actor*)>;
+
 /// Work a bridge actor runs in its own context, so it can make asynchronous requests.
 struct bridge_task {
-  std::function<void(bridge_actor*)> run;
+  task_function run;
+  /// The bridge that sent it (see running_bridge).
+  const void* owner = nullptr;
 };
+
+/// The bridge actor running on this thread now (a task, or an answer to one of its
+/// hot-path requests), and the bridge it serves: a request that bridge makes from here
+/// runs in it at once instead of as one more message to a bridge actor (a native call's
+/// result wait, parked from its create's answer).
+struct running_bridge {
+  const void* owner = nullptr;
+  bridge_actor* self = nullptr;
+};
+thread_local running_bridge running;
+
+/// Sets `running` for a scope.
+class running_scope {
+public:
+  running_scope(const void* owner, bridge_actor* self) : saved_(running) {
+    running = {owner, self};
+  }
+  ~running_scope() { running = saved_; }
+  running_scope(const running_scope&) = delete;
+  running_scope& operator=(const running_scope&) = delete;
+
+private:
+  running_bridge saved_;
+};
+
+/// The tasks this thread gathers between a bridge's begin_batch() and end_batch().
+struct task_batch {
+  const void* owner = nullptr;
+  int depth = 0;
+  std::vector<task_function> tasks;
+};
+thread_local task_batch batching;
 
 } // namespace
 } // namespace diffplane::gateway
@@ -70,6 +109,7 @@ caf::behavior bridge_behavior(bridge_actor* self) {
       });
   return {
       [self](bridge_task& task) {
+        running_scope scope{task.owner, self};
         try {
           task.run(self);
         } catch (const std::exception& e) {
@@ -326,10 +366,59 @@ public:
 
   void release_long_polls() override { caf::anon_send(node_, release_atom::value); }
 
+  void begin_batch() override {
+    if (batching.depth == 0)
+      batching.owner = this;
+    if (batching.owner == this)
+      ++batching.depth;
+  }
+
+  void end_batch() override {
+    if (batching.owner != this || --batching.depth > 0)
+      return;
+    batching.owner = nullptr;
+    auto tasks = std::exchange(batching.tasks, {});
+    if (tasks.empty())
+      return;
+    if (tasks.size() == 1)
+      return send_task(std::move(tasks.front()));
+    // One message for the batch; a task that throws does not cost the others theirs.
+    send_task([tasks = std::move(tasks)](bridge_actor* self) {
+      for (const auto& task : tasks) {
+        try {
+          task(self);
+        } catch (const std::exception& e) {
+          spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+        }
+      }
+    });
+  }
+
 private:
+  /// Runs `task` in a bridge actor: at once when this thread runs one of this bridge's
+  /// (it is in that actor's context), gathered into the batch this thread makes, or
+  /// else as a message to the next bridge actor.
   template <class F> void run(F&& task) {
+    if (running.owner == this && running.self != nullptr) {
+      auto* self = running.self;
+      try {
+        task(self);
+      } catch (const std::exception& e) {
+        spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
+      }
+      schedule_deadline_check(self);
+      return;
+    }
+    if (batching.owner == this && batching.depth > 0) {
+      batching.tasks.emplace_back(std::forward<F>(task));
+      return;
+    }
+    send_task(task_function{std::forward<F>(task)});
+  }
+
+  void send_task(task_function task) {
     auto index = next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-    caf::anon_send(workers_[index], bridge_task{std::forward<F>(task)});
+    caf::anon_send(workers_[index], bridge_task{std::move(task), this});
   }
 
   template <class T, class Handle, class Timeout, class... Ts>
@@ -343,17 +432,28 @@ private:
     });
   }
 
+  /// What a hot-path request keeps until it is answered, shared by its handlers: the
+  /// request, its callback and its cluster are not copied once for each of them (they
+  /// were three copies of a create's arguments and four of its callback).
+  template <class T, class Message> struct open_request {
+    cluster_ref cluster;
+    callback<T> done;
+    Message message;
+  };
+
   /// The hot path (creates, polls, results, status waits): timed out by the bridge
   /// actor's own deadlines rather than CAF's clock thread (see request_deadlines).
   template <class T, class Timeout, class Message>
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
-    run([this, cluster, timeout, done, message = std::move(message)](bridge_actor* self) {
+    auto request = std::make_shared<open_request<T, Message>>(
+        open_request<T, Message>{cluster, std::move(done), std::move(message)});
+    run([this, timeout, request = std::move(request)](bridge_actor* self) {
       auto& deadlines = self->state.deadlines;
-      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [done] {
-        done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
+      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [request] {
+        request->done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
       });
-      send_to_cluster<T>(self, id, cluster, done, message, false);
+      send_to_cluster<T>(self, id, request, false);
     });
   }
 
@@ -361,41 +461,45 @@ private:
   /// to another node, or restarted) never saw the request: the secret is resolved
   /// again, once, and the request goes to whatever serves the cluster now.
   template <class T, class Message>
-  void send_to_cluster(bridge_actor* self, std::uint64_t id, const cluster_ref& cluster,
-                       callback<T> done, Message message, bool again) {
-    request_to(self, actor_of(cluster), message)
+  void send_to_cluster(bridge_actor* self, std::uint64_t id,
+                       std::shared_ptr<open_request<T, Message>> request, bool again) {
+    request_to(self, actor_of(request->cluster), request->message)
         .then(
-            [self, id, done](T& value) {
+            [this, self, id, request](T& value) {
+              running_scope scope{this, self};
               if (self->state.deadlines.close(id))
-                done(outcome<T>::success(std::move(value)));
+                request->done(outcome<T>::success(std::move(value)));
             },
-            [this, self, id, cluster, done, message, again](caf::error& err) {
+            [this, self, id, request, again](caf::error& err) {
               if (!self->state.deadlines.is_open(id))
                 return;
-              failed(cluster, err);
+              running_scope scope{this, self};
+              failed(request->cluster, err);
               // Gone (never saw the request) or moving (refused it): found again, once.
               bool elsewhere = err == caf::sec::request_receiver_down ||
                                code_of(err) == error_code::moved;
-              if (again || !elsewhere || cluster.key.empty()) {
+              if (again || !elsewhere || request->cluster.key.empty()) {
                 self->state.deadlines.close(id);
-                done(outcome<T>::failure(domain_error_of(err)));
+                request->done(outcome<T>::failure(domain_error_of(err)));
                 return;
               }
-              self->request(node_, request_timeout, authenticate_atom::value, cluster.key)
+              self->request(node_, request_timeout, authenticate_atom::value,
+                            request->cluster.key)
                   .then(
-                      [this, self, id, key = cluster.key, done,
-                       message](std::string&, cluster_actor& actor) {
+                      [this, self, id, request](std::string&, cluster_actor& actor) {
                         cluster_ref ref{
-                            std::make_shared<const cluster_actor>(std::move(actor)), key};
+                            std::make_shared<const cluster_actor>(std::move(actor)),
+                            request->cluster.key};
                         {
                           std::unique_lock lock{cache_mutex_};
-                          cache_.insert_or_assign(key, ref);
+                          cache_.insert_or_assign(ref.key, ref);
                         }
-                        send_to_cluster<T>(self, id, ref, done, message, true);
+                        request->cluster = std::move(ref);
+                        send_to_cluster<T>(self, id, request, true);
                       },
-                      [self, id, done](caf::error& err) {
+                      [self, id, request](caf::error& err) {
                         if (self->state.deadlines.close(id))
-                          done(outcome<T>::failure(domain_error_of(err)));
+                          request->done(outcome<T>::failure(domain_error_of(err)));
                       });
             });
   }

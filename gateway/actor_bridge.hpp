@@ -143,10 +143,29 @@ public:
   /// Answers every parked long-poll now (shutdown).
   virtual void release_long_polls() = 0;
 
+  /// The requests this thread makes from now until the matching end_batch() reach the
+  /// actors as one message, in the order made (a native connection handles the frames
+  /// of one read so: one hand-off to the actors per read, not one per frame). Nests.
+  /// A bridge may ignore it: then each request is a message of its own.
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
+
 private:
   static domain_error not_implemented() {
     return domain_error{error_code::internal, "this bridge does not serve resources"};
   }
+};
+
+/// begin_batch() / end_batch() for a scope.
+class bridge_batch {
+public:
+  explicit bridge_batch(actor_bridge& bridge) : bridge_(bridge) { bridge_.begin_batch(); }
+  ~bridge_batch() { bridge_.end_batch(); }
+  bridge_batch(const bridge_batch&) = delete;
+  bridge_batch& operator=(const bridge_batch&) = delete;
+
+private:
+  actor_bridge& bridge_;
 };
 
 } // namespace diffplane::gateway

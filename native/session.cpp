@@ -127,6 +127,8 @@ void session::read_more() {
 }
 
 void session::handle_input() {
+  // The requests the frames of this read make reach the actors as one message.
+  gateway::bridge_batch batch{bridge_};
   while (!closing_ && !closed_) {
     auto have = in_end_ - in_begin_;
     if (have < protocol::length_prefix_bytes)
