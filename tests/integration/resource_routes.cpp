@@ -330,6 +330,31 @@ CAF_TEST(stale versions and coalescing over HTTP) {
   CAF_CHECK_EQUAL(json(argument_of(work[0])["version"]), 8);
 }
 
+// Issue 15: "1,000 rapid informs of one resource give at most one queued and one running
+// work and the final object synced".
+CAF_TEST(a thousand rapid informs of a resource being worked queue one more work) {
+  CAF_REQUIRE_EQUAL(inform({user("42", {{"n", 0}})}), std::vector<std::string>{"scheduled"});
+  auto running = take_work();
+  CAF_REQUIRE_EQUAL(running.size(), 1u);
+  std::set<std::string> outcomes;
+  for (int n = 1; n <= 1000; ++n)
+    for (const auto& outcome : inform({user("42", {{"n", n}})}))
+      outcomes.insert(outcome);
+  CAF_CHECK(outcomes.count("unchanged") == 0 && outcomes.count("stale") == 0);
+  // No second work while the first runs.
+  CAF_CHECK(take_work().empty());
+  finish(running.front(), R"({"action":"synced"})");
+  // Exactly one more, with the newest object.
+  auto next = take_work();
+  CAF_REQUIRE_EQUAL(next.size(), 1u);
+  CAF_CHECK_EQUAL(json(argument_of(next.front())["object"]["n"]), 1000);
+  CAF_CHECK(take_work().empty());
+  finish(next.front(), R"({"action":"synced"})");
+  auto synced = wait_for_state("42", "synced");
+  CAF_CHECK_EQUAL(json(synced["object"]["n"]), 1000);
+  CAF_CHECK(take_work().empty());
+}
+
 CAF_TEST(a list pages through resources by state) {
   std::vector<json> batch;
   for (int i = 0; i < 5; ++i)
