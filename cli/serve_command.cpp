@@ -320,6 +320,7 @@ int run_serve(config::server_options options) {
       std::chrono::milliseconds{options.writer_statement_timeout_ms};
   reader.database_url = urls.reader;
   reader.statement_timeout = reader.read_statement_timeout;
+  reader.plans_for_writes = false;
   lease_keeper_options keeper{urls.membership, identity.id, lease_ttl};
   auto node = spawn_node(
       system, node_opts,

@@ -116,9 +116,13 @@ pqxx::connection& connection_of(persistence_state& st) {
   if (!st.connection || !st.connection->is_open()) {
     st.connection.reset();
     st.connection = std::make_unique<pqxx::connection>(st.options.database_url);
-    // Group commit's statements are prepared (sql::exec_prepared); reads get the usual
-    // planner back (read()).
-    persistence::plan_for_writes(*st.connection);
+    // Group commit's statements are prepared (sql::exec_prepared). A writer's session
+    // plans for them, and gives its reads the usual planner back (read()); a reader's
+    // plans each statement for its own parameters.
+    if (st.options.plans_for_writes)
+      persistence::plan_for_writes(*st.connection);
+    else
+      st.connection->set_variable("plan_cache_mode", "force_custom_plan");
     st.plans.reset(std::chrono::steady_clock::now());
   }
   return *st.connection;
@@ -189,7 +193,8 @@ void commit(persistence_state& st, const persistence::write_batch& batch,
   auto& connection = connection_of(st);
   persistence::connection_watchdog::watch watched{
       *st.watchdog, connection.sock(), call_limit(st, st.options.statement_timeout)};
-  st.plans.before_use(connection, std::chrono::steady_clock::now());
+  if (st.options.plans_for_writes)
+    st.plans.before_use(connection, std::chrono::steady_clock::now());
   auto fences = fencing(st) ? batch.fences() : std::vector<held_lease>{};
   if (!fences.empty() && batch.one_statement()) {
     // The statement checks and locks the leases itself and commits on its own: one
@@ -619,10 +624,14 @@ auto read(self_pointer self, Fn fn)
       persistence::connection_watchdog::watch watched{*st.watchdog, connection.sock(),
                                                       call_limit(st, timeout)};
       pqxx::work txn{connection, "read"};
-      std::string settings = persistence::plan_for_reads;
+      // The transaction's settings, in one round trip.
+      std::string settings =
+          st.options.plans_for_writes ? persistence::plan_for_reads : "";
       if (timeout != st.options.statement_timeout)
-        settings += "; SET LOCAL statement_timeout = " + std::to_string(timeout.count());
-      txn.exec(settings);
+        settings += std::string{settings.empty() ? "" : "; "} +
+                    "SET LOCAL statement_timeout = " + std::to_string(timeout.count());
+      if (!settings.empty())
+        txn.exec(settings);
       auto result = fn(txn);
       txn.commit();
       return result;

@@ -116,6 +116,10 @@ struct persistence_options {
   /// and two pages of its own, so a node taking over many clusters must not open them
   /// all at once; a cluster whose load waits for its turn serves meanwhile.
   std::size_t max_concurrent_loads = 4;
+  /// Whether the session plans for group commit (write_plans.hpp), its reads getting the
+  /// usual planner back each; off for an actor that only reads (the node's reader),
+  /// whose statements are planned for their own parameters.
+  bool plans_for_writes = true;
 };
 
 /// Spawns a persistence actor on a thread of its own (libpqxx blocks).
