@@ -23,6 +23,10 @@ bench_cleanup() {
     kill -KILL "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  # BENCH_KEEP_LOG=FILE keeps the server's log past the run (the work dir goes).
+  if [ -n "${BENCH_KEEP_LOG:-}" ] && [ -f "$work/server.log" ]; then
+    cp "$work/server.log" "$BENCH_KEEP_LOG" || true
+  fi
   if [ "$code" != 0 ] && [ -f "$work/server.log" ]; then
     echo "$bench_name: exit $code; last server log lines:" >&2
     tail -n 15 "$work/server.log" >&2
