@@ -94,6 +94,9 @@ struct node_state {
   bool first_round_done = false;
   std::size_t acquiring = 0;
   bool round_in_flight = false;
+  /// When the last membership round was sent (zero: none yet): a lease that runs out
+  /// tells whether its round was slow to answer or late to go.
+  steady_time round_sent{};
   /// Another node was live at some round: clusters it creates are learnt by reading
   /// them again, even once it is dead or frozen (an unknown API secret is not proof).
   bool seen_other_nodes = false;
@@ -533,11 +536,18 @@ void run_round(self_pointer self) {
     if (slot.epoch > 0)
       leases.push_back({id, slot.epoch});
   auto sent = self->clock().now();
+  st.round_sent = sent;
   self->request(st.keeper, membership(self).lease_ttl, membership_round_atom::value,
                 leases)
       .then(
           [self, leases, sent](membership_view& view) {
             self->state.round_in_flight = false;
+            // A round that takes a third of the lease leaves little room for the next.
+            auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+                self->clock().now() - sent);
+            if (took > membership(self).lease_ttl / 3)
+              spdlog::warn("event=membership_round_slow took_ms={} lease_ttl_ms={}",
+                           took.count(), membership(self).lease_ttl.count());
             on_round(self, leases, view, sent);
           },
           [self](caf::error& err) {
@@ -562,6 +572,16 @@ void check_leases(self_pointer self) {
       tell_writer_epoch(self, id, 0);
       continue;
     }
+    // Whether the round was slow to answer (the keeper or the database) or late to go
+    // (this actor's thread busy or starved).
+    auto ms = [&](steady_time t) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
+    };
+    spdlog::warn(
+        "event=lease_not_renewed cluster={} round_in_flight={} last_round_sent_ms_ago={} "
+        "overdue_ms={}",
+        id, st.round_in_flight, st.round_sent == steady_time{} ? -1 : ms(st.round_sent),
+        ms(slot.valid_until));
     stop_cluster(self, id, false, "not renewed in time");
   }
   auto ttl = membership(self).lease_ttl;

@@ -298,6 +298,11 @@ CAF_TEST(a frozen node serves and writes nothing after another took its clusters
   }
   check_stored(jobs_in_database(c), acknowledged);
   check_lease_history();
+  // A lease that ran out by the node's own clock says why (whether a round was in
+  // flight, when the last one went): here the freeze held every round back.
+  auto log = a.log();
+  if (log.find("reason=\"not renewed in time\"") != std::string::npos)
+    CAF_CHECK(log.find("event=lease_not_renewed") != std::string::npos);
   // Back in the membership, the node is the cluster's preferred owner again and gets it
   // back by hand-off, with a newer epoch.
   CAF_CHECK(wait_until_served(a, c, 20s, acknowledged).has_value());
