@@ -119,4 +119,56 @@ CAF_TEST(an ephemeral resolution does not enter the cache) {
   CAF_CHECK_NOT_EQUAL(ask<std::string>(request), first);
 }
 
+CAF_TEST(an ephemeral result reaches its waiter in three messages without a job actor) {
+  auto id = ask<std::string>(ephemeral());
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  auto actors_before = sys.registry().running();
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  // The pool runs the attempt itself: no actor is spawned for it.
+  auto actors_after = sys.registry().running();
+  CAF_CHECK_EQUAL(actors_after, actors_before);
+  auto posted = self->request(cluster, caf::infinite, result(id, "m1", "ZG9uZQ=="));
+  // The cluster routes the result to the pool, the pool resolves the job and tells the
+  // cluster, which answers the waiter: three messages (there were six, by way of the
+  // job actor, its job_done and its release).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 3u);
+  posted.receive([](bool accepted) { CAF_CHECK(accepted); },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  std::vector<job_status_row> rows;
+  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  check_nothing_written();
+}
+
+CAF_TEST(an ephemeral attempt times out into a second attempt and then fails) {
+  options.machine_stall = std::chrono::hours{10};
+  restart_cluster();
+  auto request = ephemeral();
+  request.timeout_seconds = 1;
+  request.retry_count_on_stall = 1;
+  auto id = ask<std::string>(request);
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  advance_time(std::chrono::seconds{3});
+  // The first attempt timed out: the job runs again.
+  auto again = ask<std::vector<dispatched_job>>(poll("m2"));
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(again[0].attempt, 2);
+  advance_time(std::chrono::seconds{3});
+  std::vector<job_status_row> rows;
+  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
+  check_nothing_written();
+  // Too late: the attempt ended.
+  CAF_CHECK(!ask<bool>(result(id, "m2", "bGF0ZQ==", 2)));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
