@@ -262,8 +262,9 @@ void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
   st.context.parked.unpark();
 }
 
-/// Serves parked polls from the FIFO. Runs as a message of its own so that a burst of
-/// enqueues is handed out together rather than one job per poll.
+/// Serves parked polls from the FIFO. Runs as a message of its own while other messages
+/// are queued, so that a burst of enqueues is handed out together rather than one job
+/// per poll; at once when none is (schedule_dispatch).
 void dispatch(self_pointer self) {
   auto& st = self->state;
   st.dispatch_scheduled = false;
@@ -284,6 +285,10 @@ void schedule_dispatch(self_pointer self) {
   auto& st = self->state;
   if (st.parked.empty() || st.dispatch_scheduled)
     return;
+  // Nothing else is queued, so there is no burst to gather: the jobs go out now, not
+  // after one more message to itself.
+  if (self->mailbox().empty())
+    return dispatch(self);
   st.dispatch_scheduled = true;
   self->send(self, dispatch_atom::value);
 }
@@ -355,16 +360,18 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
             self->send(running.attempt, stall_atom::value,
                        std::string{"machine stopped polling"});
         }
-        // Stalled after the loop: a stall ends the attempt, and so its entry.
-        for (const auto& id : ephemeral)
-          if (auto it = st.running.find(id); it != st.running.end())
-            stall_ephemeral(self, *it->second.ephemeral, "machine stopped polling");
+        // Its polls are answered first: a stalled job may be handed out again at once,
+        // and never to the machine that lost it.
         for (auto it = st.parked.begin(); it != st.parked.end();) {
           auto next = std::next(it);
           if (it->second.machine_id == machine_id)
             unpark(st, it, {});
           it = next;
         }
+        // Stalled after the loop: a stall ends the attempt, and so its entry.
+        for (const auto& id : ephemeral)
+          if (auto it = st.running.find(id); it != st.running.end())
+            stall_ephemeral(self, *it->second.ephemeral, "machine stopped polling");
       },
       [self](requeue_atom, job_record& job) { requeue(self, std::move(job)); },
       [self](job_done_atom, const std::string& id) {

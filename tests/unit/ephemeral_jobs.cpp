@@ -171,4 +171,21 @@ CAF_TEST(an ephemeral attempt times out into a second attempt and then fails) {
   CAF_CHECK(!ask<bool>(result(id, "m2", "bGF0ZQ==", 2)));
 }
 
+CAF_TEST(a job created while a poll is parked reaches it without a dispatch message) {
+  auto polled = self->request(cluster, caf::infinite, poll("m1"));
+  run();
+  auto created = self->request(cluster, caf::infinite, ephemeral("e1"));
+  // The cluster admits the job and its pool hands it to the parked poll at once, then
+  // the cluster hears it runs: three messages (a fourth was the pool's to itself).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 3u);
+  created.receive([](std::string& id) { CAF_CHECK_EQUAL(id, "e1"); },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  std::vector<dispatched_job> jobs;
+  polled.receive([&](std::vector<dispatched_job>& x) { jobs = x; },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, "e1");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
