@@ -20,6 +20,21 @@ struct fixture : testing::cluster_fixture {
     return request;
   }
 
+  /// The rows a status wait was answered with.
+  template <class Response> std::vector<job_status_row> answer_of(Response& waiting) {
+    std::vector<job_status_row> rows;
+    waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return rows;
+  }
+
+  /// `rows` is one job's, resolved with "done".
+  void check_done(const std::vector<job_status_row>& rows) {
+    CAF_REQUIRE_EQUAL(rows.size(), 1u);
+    CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+    CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  }
+
   /// Nothing of any job was sent to the writer (a machine's activity may be).
   void check_nothing_written() {
     CAF_CHECK_EQUAL(store->job_inserts, 0u);
@@ -47,9 +62,7 @@ CAF_TEST(an ephemeral job is dispatched and resolved with no write sent to the w
   CAF_CHECK_EQUAL(jobs[0].attempt, 1);
   CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
   auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 0, true});
-  CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
-  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  check_done(rows);
   check_nothing_written();
 }
 
@@ -59,12 +72,8 @@ CAF_TEST(the result of an ephemeral job reaches its parked waiter) {
   run();
   ask<std::vector<dispatched_job>>(poll("m1"));
   CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-  CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
-  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  auto rows = answer_of(waiting);
+  check_done(rows);
   check_nothing_written();
 }
 
@@ -85,9 +94,7 @@ CAF_TEST(an ephemeral job stalls and fails with no write sent to the writer) {
   ask<std::vector<dispatched_job>>(poll("m1"));
   self->send(cluster, machine_inactive_atom::value, std::string{"m1"});
   run();
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto rows = answer_of(waiting);
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
   CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
   check_nothing_written();
@@ -136,12 +143,8 @@ CAF_TEST(an ephemeral result reaches its waiter in three messages without a job 
   CAF_CHECK_EQUAL(messages, 3u);
   posted.receive([](bool accepted) { CAF_CHECK(accepted); },
                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-  CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
-  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  auto rows = answer_of(waiting);
+  check_done(rows);
   check_nothing_written();
 }
 
@@ -161,9 +164,7 @@ CAF_TEST(an ephemeral attempt times out into a second attempt and then fails) {
   CAF_REQUIRE_EQUAL(again.size(), 1u);
   CAF_CHECK_EQUAL(again[0].attempt, 2);
   advance_time(std::chrono::seconds{3});
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto rows = answer_of(waiting);
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
   CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
   check_nothing_written();
