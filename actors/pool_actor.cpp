@@ -8,10 +8,12 @@
 #include "persistence/errors.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,7 +38,12 @@ using poll_expiry_schedule = expiry_schedule<caf::actor_clock::time_point>;
 using attempt_deadlines = std::multimap<caf::actor_clock::time_point, std::string>;
 
 struct running_attempt {
+  /// The attempt's actor; none for an ephemeral job, whose attempt the pool runs itself.
   job_actor attempt;
+  /// An ephemeral job as its attempt runs: it has nothing to write and no timer beyond
+  /// its deadline here, so an actor of its own (a spawn, and four messages more per
+  /// call) bought nothing.
+  std::unique_ptr<job_record> ephemeral;
   std::string machine_id;
   std::int32_t attempt_number = 0;
   attempt_deadlines::iterator deadline;
@@ -67,7 +74,8 @@ struct pool_state {
     metrics::jobs().running.add(-static_cast<std::int64_t>(running.size()));
     // The attempts end with their pool; the cluster reloads them from Postgres.
     for (auto& [id, attempt] : running)
-      caf::anon_send_exit(attempt.attempt, caf::exit_reason::kill);
+      if (!attempt.ephemeral)
+        caf::anon_send_exit(attempt.attempt, caf::exit_reason::kill);
   }
 };
 
@@ -85,6 +93,9 @@ void schedule_timeout_check(self_pointer self) {
   self->delayed_send(self, timeout_check_interval, check_timeouts_atom::value);
 }
 
+void stall_ephemeral(self_pointer self, job_record& job, const std::string& reason);
+void schedule_dispatch(self_pointer self);
+
 void check_timeouts(self_pointer self) {
   auto& st = self->state;
   st.timeout_check_scheduled = false;
@@ -95,7 +106,10 @@ void check_timeouts(self_pointer self) {
     if (it == st.running.end())
       continue;
     it->second.deadline = st.deadlines.end();
-    self->send(it->second.attempt, job_timeout_atom::value, it->second.attempt_number);
+    if (it->second.ephemeral)
+      stall_ephemeral(self, *it->second.ephemeral, "timeout");
+    else
+      self->send(it->second.attempt, job_timeout_atom::value, it->second.attempt_number);
   }
   schedule_timeout_check(self);
 }
@@ -110,9 +124,64 @@ bool end_attempt(self_pointer self, const std::string& job_id) {
     return false;
   if (it->second.deadline != st.deadlines.end())
     st.deadlines.erase(it->second.deadline);
-  self->send(it->second.attempt, release_atom::value);
+  if (!it->second.ephemeral)
+    self->send(it->second.attempt, release_atom::value);
   st.running.erase(it);
   return true;
+}
+
+/// A stalled attempt's job goes back to pending: its attempt is forgotten, the cluster
+/// hears of the status and the job queues again.
+void requeue(self_pointer self, job_record job) {
+  auto& st = self->state;
+  if (end_attempt(self, job.id))
+    metrics::jobs().running.add(-1);
+  metrics::jobs().pending.add(1);
+  self->send(st.context.cluster, job_status_changed{job.id, job.status});
+  st.pending.push_back(std::move(job));
+  schedule_dispatch(self);
+}
+
+/// An ephemeral attempt's job reached success or failure: the cluster answers its
+/// waiters (its resolution is not cached, as job_actor.cpp's finish() says) and the
+/// attempt is forgotten.
+void finish_ephemeral(self_pointer self, const job_record& job) {
+  self->send(self->state.context.cluster,
+             job_finished{lifecycle::status_row_of(job), job.service, job.target_fn, "",
+                          job.resulted_at});
+  auto id = job.id; // `job` goes with its attempt
+  if (end_attempt(self, id))
+    metrics::jobs().running.add(-1);
+}
+
+/// A result for an ephemeral attempt, as its job actor would take it: accepted from
+/// the attempt's holder and final at once (nothing to commit), else refused with no
+/// activity written (an ephemeral job leaves no row).
+bool post_ephemeral(self_pointer self, job_record& job, const job_result_post& post) {
+  auto& jobs = metrics::jobs();
+  if (!lifecycle::accepts_result(job, post)) {
+    jobs.results_not_persisted.add();
+    return false;
+  }
+  lifecycle::resolve(job, post, self->state.context.options.wall_clock());
+  (job.result_type == result_kind::rejection ? jobs.succeeded_rejection
+                                             : jobs.succeeded_resolution)
+      .add();
+  finish_ephemeral(self, job);
+  return true;
+}
+
+/// A timeout or a silent machine ends an ephemeral attempt: back to pending while
+/// attempts remain, else failure (job_actor.cpp's give_up(), with nothing to write).
+void stall_ephemeral(self_pointer self, job_record& job, const std::string& reason) {
+  auto status = lifecycle::stall(job, self->state.context.options.wall_clock());
+  metrics::jobs().stalled.add();
+  spdlog::debug("event=job_stalled cluster={} job={} reason=\"{}\" next={}", job.cluster_id,
+                job.id, reason, to_string(status));
+  if (status == job_status::pending)
+    return requeue(self, std::move(job));
+  metrics::jobs().failed.add();
+  finish_ephemeral(self, job);
 }
 
 /// Takes up to `limit` pending jobs for `machine_id`, spawning an attempt for each.
@@ -138,13 +207,19 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     auto id = job.id;
     auto number = job.attempts_used;
     auto due = self->clock().now() + std::chrono::seconds{job.timeout_seconds};
-    auto attempt = spawn_job(self, std::move(job),
-                             job_context{st.context.writer, st.context.cluster, self,
-                                         st.context.options.wall_clock});
+    job_actor attempt;
+    std::unique_ptr<job_record> ephemeral;
+    if (job.durable)
+      attempt = spawn_job(self, std::move(job),
+                          job_context{st.context.writer, st.context.cluster, self,
+                                      st.context.options.wall_clock});
+    else
+      ephemeral = std::make_unique<job_record>(std::move(job));
     end_attempt(self, id);
     auto deadline = st.deadlines.emplace(due, id);
-    st.running.emplace(std::move(id),
-                       running_attempt{attempt, machine_id, number, deadline});
+    st.running.emplace(std::move(id), running_attempt{std::move(attempt),
+                                                      std::move(ephemeral), machine_id,
+                                                      number, deadline});
   }
   schedule_timeout_check(self);
   return taken;
@@ -172,8 +247,9 @@ void adopt_attempts(self_pointer self, std::vector<job_record> jobs) {
     auto attempt = spawn_job(self, std::move(job), std::move(context));
     end_attempt(self, id);
     auto deadline = st.deadlines.emplace(due, id);
-    st.running.emplace(std::move(id),
-                       running_attempt{attempt, std::move(machine_id), number, deadline});
+    st.running.emplace(std::move(id), running_attempt{attempt, nullptr,
+                                                      std::move(machine_id), number,
+                                                      deadline});
   }
   schedule_timeout_check(self);
 }
@@ -186,8 +262,9 @@ void unpark(pool_state& st, std::map<std::uint64_t, parked_poll>::iterator it,
   st.context.parked.unpark();
 }
 
-/// Serves parked polls from the FIFO. Runs as a message of its own so that a burst of
-/// enqueues is handed out together rather than one job per poll.
+/// Serves parked polls from the FIFO. Runs as a message of its own while other messages
+/// are queued, so that a burst of enqueues is handed out together rather than one job
+/// per poll; at once when none is (schedule_dispatch).
 void dispatch(self_pointer self) {
   auto& st = self->state;
   st.dispatch_scheduled = false;
@@ -208,6 +285,10 @@ void schedule_dispatch(self_pointer self) {
   auto& st = self->state;
   if (st.parked.empty() || st.dispatch_scheduled)
     return;
+  // Nothing else is queued, so there is no burst to gather: the jobs go out now, not
+  // after one more message to itself.
+  if (self->mailbox().empty())
+    return dispatch(self);
   st.dispatch_scheduled = true;
   self->send(self, dispatch_atom::value);
 }
@@ -263,30 +344,36 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
                   "the job is not running (it is waiting for a new attempt)")});
           return false;
         }
+        if (it->second.ephemeral)
+          return post_ephemeral(self, *it->second.ephemeral, post);
         return self->delegate(it->second.attempt, std::move(post));
       },
       [self](machine_inactive_atom, const std::string& machine_id) {
         auto& st = self->state;
-        for (auto& [id, running] : st.running)
-          if (running.machine_id == machine_id)
+        std::vector<std::string> ephemeral;
+        for (auto& [id, running] : st.running) {
+          if (running.machine_id != machine_id)
+            continue;
+          if (running.ephemeral)
+            ephemeral.push_back(id);
+          else
             self->send(running.attempt, stall_atom::value,
                        std::string{"machine stopped polling"});
+        }
+        // Its polls are answered first: a stalled job may be handed out again at once,
+        // and never to the machine that lost it.
         for (auto it = st.parked.begin(); it != st.parked.end();) {
           auto next = std::next(it);
           if (it->second.machine_id == machine_id)
             unpark(st, it, {});
           it = next;
         }
+        // Stalled after the loop: a stall ends the attempt, and so its entry.
+        for (const auto& id : ephemeral)
+          if (auto it = st.running.find(id); it != st.running.end())
+            stall_ephemeral(self, *it->second.ephemeral, "machine stopped polling");
       },
-      [self](requeue_atom, job_record& job) {
-        auto& st = self->state;
-        if (end_attempt(self, job.id))
-          metrics::jobs().running.add(-1);
-        metrics::jobs().pending.add(1);
-        self->send(st.context.cluster, job_status_changed{job.id, job.status});
-        st.pending.push_back(std::move(job));
-        schedule_dispatch(self);
-      },
+      [self](requeue_atom, job_record& job) { requeue(self, std::move(job)); },
       [self](job_done_atom, const std::string& id) {
         if (end_attempt(self, id))
           metrics::jobs().running.add(-1);

@@ -20,6 +20,21 @@ struct fixture : testing::cluster_fixture {
     return request;
   }
 
+  /// The rows a status wait was answered with.
+  template <class Response> std::vector<job_status_row> answer_of(Response& waiting) {
+    std::vector<job_status_row> rows;
+    waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
+                    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return rows;
+  }
+
+  /// `rows` is one job's, resolved with "done".
+  void check_done(const std::vector<job_status_row>& rows) {
+    CAF_REQUIRE_EQUAL(rows.size(), 1u);
+    CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+    CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  }
+
   /// Nothing of any job was sent to the writer (a machine's activity may be).
   void check_nothing_written() {
     CAF_CHECK_EQUAL(store->job_inserts, 0u);
@@ -47,9 +62,7 @@ CAF_TEST(an ephemeral job is dispatched and resolved with no write sent to the w
   CAF_CHECK_EQUAL(jobs[0].attempt, 1);
   CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
   auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 0, true});
-  CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
-  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  check_done(rows);
   check_nothing_written();
 }
 
@@ -59,12 +72,8 @@ CAF_TEST(the result of an ephemeral job reaches its parked waiter) {
   run();
   ask<std::vector<dispatched_job>>(poll("m1"));
   CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
-  CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
-  CAF_CHECK_EQUAL(rows[0].result, "ZG9uZQ==");
+  auto rows = answer_of(waiting);
+  check_done(rows);
   check_nothing_written();
 }
 
@@ -85,9 +94,7 @@ CAF_TEST(an ephemeral job stalls and fails with no write sent to the writer) {
   ask<std::vector<dispatched_job>>(poll("m1"));
   self->send(cluster, machine_inactive_atom::value, std::string{"m1"});
   run();
-  std::vector<job_status_row> rows;
-  waiting.receive([&](std::vector<job_status_row>& x) { rows = x; },
-                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto rows = answer_of(waiting);
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
   CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
   check_nothing_written();
@@ -117,6 +124,69 @@ CAF_TEST(an ephemeral resolution does not enter the cache) {
   ask<std::vector<dispatched_job>>(poll("m1"));
   CAF_CHECK(ask<bool>(result(first, "m1")));
   CAF_CHECK_NOT_EQUAL(ask<std::string>(request), first);
+}
+
+CAF_TEST(an ephemeral result reaches its waiter in three messages without a job actor) {
+  auto id = ask<std::string>(ephemeral());
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  auto actors_before = sys.registry().running();
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  // The pool runs the attempt itself: no actor is spawned for it.
+  auto actors_after = sys.registry().running();
+  CAF_CHECK_EQUAL(actors_after, actors_before);
+  auto posted = self->request(cluster, caf::infinite, result(id, "m1", "ZG9uZQ=="));
+  // The cluster routes the result to the pool, the pool resolves the job and tells the
+  // cluster, which answers the waiter: three messages (there were six, by way of the
+  // job actor, its job_done and its release).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 3u);
+  posted.receive([](bool accepted) { CAF_CHECK(accepted); },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  auto rows = answer_of(waiting);
+  check_done(rows);
+  check_nothing_written();
+}
+
+CAF_TEST(an ephemeral attempt times out into a second attempt and then fails) {
+  options.machine_stall = std::chrono::hours{10};
+  restart_cluster();
+  auto request = ephemeral();
+  request.timeout_seconds = 1;
+  request.retry_count_on_stall = 1;
+  auto id = ask<std::string>(request);
+  auto waiting = self->request(cluster, caf::infinite, status_request{{id}, 60000, true});
+  run();
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  advance_time(std::chrono::seconds{3});
+  // The first attempt timed out: the job runs again.
+  auto again = ask<std::vector<dispatched_job>>(poll("m2"));
+  CAF_REQUIRE_EQUAL(again.size(), 1u);
+  CAF_CHECK_EQUAL(again[0].attempt, 2);
+  advance_time(std::chrono::seconds{3});
+  auto rows = answer_of(waiting);
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::failure);
+  check_nothing_written();
+  // Too late: the attempt ended.
+  CAF_CHECK(!ask<bool>(result(id, "m2", "bGF0ZQ==", 2)));
+}
+
+CAF_TEST(a job created while a poll is parked reaches it without a dispatch message) {
+  auto polled = self->request(cluster, caf::infinite, poll("m1"));
+  run();
+  auto created = self->request(cluster, caf::infinite, ephemeral("e1"));
+  // The cluster admits the job and its pool hands it to the parked poll at once, then
+  // the cluster hears it runs: three messages (a fourth was the pool's to itself).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 3u);
+  created.receive([](std::string& id) { CAF_CHECK_EQUAL(id, "e1"); },
+                  [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  std::vector<dispatched_job> jobs;
+  polled.receive([&](std::vector<dispatched_job>& x) { jobs = x; },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0].id, "e1");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
