@@ -2,6 +2,7 @@
 
 #include "actors/resource_kind_settings.hpp"
 
+#include "gateway/inform_document.hpp"
 #include "gateway/json_codecs.hpp"
 #include "gateway/json_nesting.hpp"
 #include "gateway/json_writer.hpp"
@@ -11,8 +12,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace diffplane::gateway {
 
@@ -45,128 +48,160 @@ void check_id(const std::string& value, const std::string& field) {
                                    "without '/' or spaces");
 }
 
-/// The member `name` of `item`; null when it is absent or null and not required.
-const json* member(const json& item, const char* name, const std::string& field,
-                   bool required) {
-  auto it = item.find(name);
-  if (it != item.end() && !it->is_null())
-    return &*it;
+// The flat document decode_inform reads the body into (gateway/inform_document.hpp).
+using document = inform_document;
+
+/// The member `name` of `item`; 0 when it is absent or null and not required.
+std::uint32_t member(const document& doc, std::uint32_t item, std::string_view name,
+                     const std::string& field, bool required) {
+  auto found = doc.member(item, name);
+  if (found != 0 && doc.at(found).kind != document::type::null)
+    return found;
   if (required)
     throw bad_input(field, field + " is required");
-  return nullptr;
+  return 0;
 }
 
-std::string string_member(const json& item, const char* name, const std::string& prefix,
-                          bool required) {
+std::string string_member(const document& doc, std::uint32_t item, const char* name,
+                          const std::string& prefix, bool required) {
   auto field = prefix + name;
-  const auto* it = member(item, name, field, required);
-  if (it == nullptr)
+  auto found = member(doc, item, name, field, required);
+  if (found == 0)
     return {};
-  if (!it->is_string())
+  if (doc.at(found).kind != document::type::string)
     throw bad_input(field, field + " must be a string");
-  return it->get<std::string>();
+  return std::string{doc.text(doc.at(found))};
 }
 
-/// Canonical JSON of an object member (keys sorted); empty when absent.
-std::string object_member(const json& item, const char* name, const std::string& prefix,
-                          bool required) {
+/// Canonical JSON of an object member (keys sorted) and its msgpack when `msgpack` is
+/// given; empty when absent.
+std::string object_member(document& doc, std::uint32_t item, const char* name,
+                          const std::string& prefix, bool required,
+                          std::string* msgpack = nullptr) {
   auto field = prefix + name;
-  const auto* it = member(item, name, field, required);
-  if (it == nullptr)
+  auto found = member(doc, item, name, field, required);
+  if (found == 0)
     return {};
-  if (!it->is_object())
+  if (doc.at(found).kind != document::type::object)
     throw bad_input(field, field + " must be a JSON object");
-  auto text = it->dump();
+  std::string text;
+  std::string ignored;
+  doc.write(found, text, msgpack != nullptr ? *msgpack : ignored);
   // Postgres's jsonb cannot hold the NUL character.
   if (text.find("\\u0000") != std::string::npos)
     throw bad_input(field, field + " must not contain the NUL character");
   return text;
 }
 
-std::string tags_member(const json& item, const std::string& prefix) {
+std::string tags_member(document& doc, std::uint32_t item, const std::string& prefix) {
   auto field = prefix + "tags";
-  auto it = item.find("tags");
-  if (it == item.end() || it->is_null())
+  auto found = doc.member(item, "tags");
+  if (found == 0 || doc.at(found).kind == document::type::null)
     return {};
-  if (!it->is_object() || it->size() > max_tags)
+  std::vector<std::uint32_t> tags;
+  if (doc.at(found).kind == document::type::object)
+    doc.sorted_members(found, tags);
+  if (doc.at(found).kind != document::type::object || tags.size() > max_tags)
     throw bad_input(field, field + " must be an object of at most 32 string values");
-  for (const auto& [key, value] : it->items()) {
+  for (auto tag : tags) {
+    const auto& value = doc.at(tag);
+    auto key = std::string{doc.key(value)};
     check_name(key, field + "." + key);
-    if (!value.is_string() || value.get<std::string>().size() > max_tag_value_length ||
-        !is_clean_text(value.get<std::string>()))
+    if (value.kind != document::type::string ||
+        doc.text(value).size() > max_tag_value_length || !is_clean_text(doc.text(value)))
       throw bad_input(field + "." + key,
                       field + "." + key + " must be a string of at most 256 bytes");
   }
-  return it->dump();
+  std::string text;
+  std::string ignored;
+  doc.write(found, text, ignored);
+  return text;
+}
+
+bool is_integer(const document::value& value) {
+  return value.kind == document::type::integer ||
+         value.kind == document::type::unsigned_integer;
+}
+
+/// An integer's value as a DOM's get<std::int64_t>() gives it (unsigned ones cast).
+std::int64_t integer_of(const document::value& value) {
+  return value.kind == document::type::integer
+             ? value.integer
+             : static_cast<std::int64_t>(value.unsigned_integer);
 }
 
 /// A version: an integer from 0 to 2^63-1, or a double that stands for one up to 2^53-1
 /// (an informer in JavaScript returns a number beyond 32 bits so: msgpackr packs it as
 /// a double).
-std::int64_t version_member(const json& value, const std::string& prefix) {
+std::int64_t version_member(const document::value& value, const std::string& prefix) {
   auto refused = [&] {
     return bad_input(prefix + "version",
                      prefix + "version must be an integer from 0 to 2^63-1");
   };
-  if (value.is_number_float()) {
-    auto d = value.get<double>();
+  if (value.kind == document::type::real) {
+    auto d = value.real;
     if (!(d >= 0 && d <= 9007199254740991.0) || std::trunc(d) != d)
       throw refused();
     return static_cast<std::int64_t>(d);
   }
-  if (value.is_number_unsigned()) {
-    if (value.get<std::uint64_t>() >
+  if (value.kind == document::type::unsigned_integer) {
+    if (value.unsigned_integer >
         static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       throw refused();
-    return value.get<std::int64_t>();
+    return static_cast<std::int64_t>(value.unsigned_integer);
   }
-  if (!value.is_number_integer() || value.get<std::int64_t>() < 0)
+  if (value.kind != document::type::integer || value.integer < 0)
     throw refused();
-  return value.get<std::int64_t>();
+  return value.integer;
 }
 
-resource_input decode_item(const json& item, const std::string& prefix) {
-  if (!item.is_object())
+resource_input decode_item(document& doc, std::uint32_t item, const std::string& prefix) {
+  if (doc.at(item).kind != document::type::object)
     throw bad_input(prefix.substr(0, prefix.size() - 1),
                     prefix.substr(0, prefix.size() - 1) + " must be an object");
   resource_input input;
-  input.kind = string_member(item, "kind", prefix, true);
+  input.kind = string_member(doc, item, "kind", prefix, true);
   check_name(input.kind, prefix + "kind");
-  input.id = string_member(item, "id", prefix, true);
+  input.id = string_member(doc, item, "id", prefix, true);
   check_id(input.id, prefix + "id");
-  input.object_json = object_member(item, "object", prefix, true);
-  // The work job's arguments carry the object as msgpack: encoded from this parse, the
-  // resources actor need not parse object_json again (resources::work_args).
-  auto object_bytes = json::to_msgpack(item.at("object"));
-  input.object_msgpack.assign(object_bytes.begin(), object_bytes.end());
-  if (auto it = item.find("version"); it != item.end() && !it->is_null()) {
+  // The work job's arguments carry the object as msgpack: written in the same walk as
+  // its text, the resources actor need not parse object_json again
+  // (resources::work_args).
+  input.object_json =
+      object_member(doc, item, "object", prefix, true, &input.object_msgpack);
+  if (auto found = doc.member(item, "version");
+      found != 0 && doc.at(found).kind != document::type::null) {
     input.has_version = true;
-    input.version = version_member(*it, prefix);
+    input.version = version_member(doc.at(found), prefix);
   }
-  if (auto it = item.find("namespace"); it != item.end() && !it->is_null()) {
-    input.namespace_name = string_member(item, "namespace", prefix, true);
+  if (auto found = doc.member(item, "namespace");
+      found != 0 && doc.at(found).kind != document::type::null) {
+    input.namespace_name = string_member(doc, item, "namespace", prefix, true);
     check_name(input.namespace_name, prefix + "namespace");
   }
-  input.tags_json = tags_member(item, prefix);
-  input.metadata_json = object_member(item, "metadata", prefix, false);
-  if (auto it = item.find("createdAt"); it != item.end() && !it->is_null()) {
+  input.tags_json = tags_member(doc, item, prefix);
+  input.metadata_json = object_member(doc, item, "metadata", prefix, false);
+  if (auto found = doc.member(item, "createdAt");
+      found != 0 && doc.at(found).kind != document::type::null) {
+    const auto& value = doc.at(found);
     std::optional<timestamp_ms> at;
-    if (it->is_string())
-      at = parse_iso8601(it->get<std::string>());
-    else if (it->is_number_integer() && it->get<std::int64_t>() > 0)
-      at = it->get<std::int64_t>();
+    if (value.kind == document::type::string)
+      at = parse_iso8601(doc.text(value));
+    else if (is_integer(value) && integer_of(value) > 0)
+      at = integer_of(value);
     if (!at || *at <= 0)
       throw bad_input(prefix + "createdAt",
                       prefix +
                           "createdAt must be an ISO 8601 time or epoch milliseconds");
     input.external_created_at = *at;
   }
-  if (auto it = item.find("maxAttempts"); it != item.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
-        it->get<std::int64_t>() > max_max_attempts)
+  if (auto found = doc.member(item, "maxAttempts");
+      found != 0 && doc.at(found).kind != document::type::null) {
+    const auto& value = doc.at(found);
+    if (!is_integer(value) || integer_of(value) < 1 || integer_of(value) > max_max_attempts)
       throw bad_input(prefix + "maxAttempts",
                       prefix + "maxAttempts must be an integer from 1 to 1000");
-    input.max_attempts = static_cast<std::int32_t>(it->get<std::int64_t>());
+    input.max_attempts = static_cast<std::int32_t>(integer_of(value));
   }
   return input;
 }
@@ -260,22 +295,26 @@ resources::setting_value setting_of(const json& root, const char* name) {
 resource_inform_request decode_inform(std::string_view body) {
   if (nests_deeper_than(body, max_inform_nesting))
     throw bad_input("resources", "the body nests deeper than 64 levels");
-  auto root = json::parse(body, nullptr, false);
-  if (root.is_discarded() || !root.is_object())
+  document doc;
+  if (!doc.parse(body) || doc.at(0).kind != document::type::object)
     throw bad_input("body", "the body must be a JSON object");
   resource_inform_request request;
-  auto it = root.find("resources");
-  if (it == root.end()) {
+  auto list = doc.member(0, "resources");
+  if (list == 0) {
     // One resource on its own.
-    request.items.push_back(decode_item(root, ""));
+    request.items.push_back(decode_item(doc, 0, ""));
     return request;
   }
-  if (!it->is_array() || it->empty() || it->size() > max_resources_per_inform)
+  std::vector<std::uint32_t> items;
+  if (doc.at(list).kind == document::type::array)
+    doc.for_each_child(list, [&](std::uint32_t item) { items.push_back(item); });
+  if (doc.at(list).kind != document::type::array || items.empty() ||
+      items.size() > max_resources_per_inform)
     throw bad_input("resources", "resources must be an array of 1 to 1000 resources");
-  request.items.reserve(it->size());
-  for (std::size_t i = 0; i < it->size(); ++i)
+  request.items.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i)
     request.items.push_back(
-        decode_item((*it)[i], "resources[" + std::to_string(i) + "]."));
+        decode_item(doc, items[i], "resources[" + std::to_string(i) + "]."));
   return request;
 }
 

@@ -1,5 +1,7 @@
 #include "persistence/resource_work_args.hpp"
 
+#include "persistence/msgpack_writer.hpp"
+
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
@@ -22,47 +24,6 @@ nlohmann::json sdk_integer(std::int64_t value) {
   if (value >= -max_safe && value <= max_safe)
     return static_cast<double>(value);
   return value;
-}
-
-/// A msgpack marker byte and then `value` big-endian in `size` bytes.
-void put_marked(std::string& out, unsigned char marker, std::uint64_t value, int size) {
-  out.push_back(static_cast<char>(marker));
-  for (int shift = 8 * (size - 1); shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xff));
-}
-
-/// A msgpack string as nlohmann::json::to_msgpack writes it (fixstr, str 8/16/32).
-void put_msgpack_string(std::string& out, std::string_view text) {
-  const auto n = text.size();
-  if (n <= 31)
-    out.push_back(static_cast<char>(0xa0 | n));
-  else if (n <= 0xff)
-    put_marked(out, 0xd9, n, 1);
-  else if (n <= 0xffff)
-    put_marked(out, 0xda, n, 2);
-  else
-    put_marked(out, 0xdb, n, 4);
-  out.append(text);
-}
-
-/// A msgpack integer as nlohmann::json::to_msgpack writes a signed one: a fixint if it
-/// fits, else the first of uint 8/16/32/64 (not negative) or int 8/16/32/64 to hold it.
-void put_msgpack_integer(std::string& out, std::int64_t value) {
-  if (value >= -32 && value < 128) {
-    out.push_back(static_cast<char>(static_cast<std::int8_t>(value)));
-    return;
-  }
-  const auto bits = static_cast<std::uint64_t>(value);
-  int width = 0; // 1, 2, 4 or 8 bytes: 1 << width
-  if (value >= 0) {
-    while (width < 3 && (bits >> (8 << width)) != 0)
-      ++width;
-    put_marked(out, static_cast<unsigned char>(0xcc + width), bits, 1 << width);
-  } else {
-    while (width < 3 && value < -(std::int64_t{1} << ((8 << width) - 1)))
-      ++width;
-    put_marked(out, static_cast<unsigned char>(0xd0 + width), bits, 1 << width);
-  }
 }
 
 } // namespace
@@ -119,17 +80,17 @@ std::string work_args(const resource_record& resource, std::string_view object_m
                 resource.namespace_name.size() + 64);
   bytes.push_back(static_cast<char>(0x91)); // an array of one
   bytes.push_back(static_cast<char>(0x86)); // a map of six
-  put_msgpack_string(bytes, "attempt");
-  put_msgpack_integer(bytes, resource.attempts);
-  put_msgpack_string(bytes, "id");
-  put_msgpack_string(bytes, resource.id);
-  put_msgpack_string(bytes, "kind");
-  put_msgpack_string(bytes, resource.kind);
-  put_msgpack_string(bytes, "namespace");
-  put_msgpack_string(bytes, resource.namespace_name);
-  put_msgpack_string(bytes, "object");
+  msgpack_writer::put_string(bytes, "attempt");
+  msgpack_writer::put_integer(bytes, resource.attempts);
+  msgpack_writer::put_string(bytes, "id");
+  msgpack_writer::put_string(bytes, resource.id);
+  msgpack_writer::put_string(bytes, "kind");
+  msgpack_writer::put_string(bytes, resource.kind);
+  msgpack_writer::put_string(bytes, "namespace");
+  msgpack_writer::put_string(bytes, resource.namespace_name);
+  msgpack_writer::put_string(bytes, "object");
   bytes.append(object_msgpack);
-  put_msgpack_string(bytes, "version");
+  msgpack_writer::put_string(bytes, "version");
   if (!resource.has_version) {
     bytes.push_back(static_cast<char>(0xc0)); // nil
   } else {

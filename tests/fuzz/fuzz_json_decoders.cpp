@@ -5,9 +5,16 @@
 // or refused with bad_input (nothing else may escape, and the 400 answer naming it is
 // valid JSON), every accepted text is clean
 // UTF-8 for Postgres and JSON, numbers are inside the contract's bounds, and what
-// the encoders write of it back is valid JSON.
+// the encoders write of it back is valid JSON. Two letters check more than a decoder's
+// promises: `D` reads the input into POST /resources' flat document and checks that it
+// parses exactly what nlohmann's parser parses and writes exactly its dump() and
+// to_msgpack() (decode_inform's canonical text, hash and work arguments hang on that),
+// and `i` checks decode_inform's object text and msgpack against nlohmann's.
 #include "gateway/http_types.hpp"
+#include "gateway/inform_document.hpp"
 #include "gateway/json_codecs.hpp"
+#include "gateway/json_nesting.hpp"
+#include "gateway/resource_codecs.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -140,11 +147,79 @@ void service_limit(std::string_view input) {
   within(decode_service_limit(request), 100, 5000, "limit");
 }
 
+std::string packed(const nlohmann::json& value) {
+  auto bytes = nlohmann::json::to_msgpack(value);
+  return {bytes.begin(), bytes.end()};
+}
+
+/// What the flat document writes of value `index` equals what nlohmann writes of `dom`.
+void writes_as_dom(inform_document& doc, std::uint32_t index, const nlohmann::json& dom,
+                   std::string_view input) {
+  std::string text;
+  std::string msgpack;
+  doc.write(index, text, msgpack);
+  if (text != dom.dump())
+    broken("the document writes the text json::dump() writes", input);
+  if (msgpack != packed(dom))
+    broken("the document writes the msgpack json::to_msgpack() writes", input);
+}
+
+void inform_document_vs_dom(std::string_view input) {
+  inform_document doc;
+  const bool parsed = doc.parse(input);
+  // As decode_inform parsed before the document: no exceptions, no comments.
+  auto dom = nlohmann::json::parse(input, nullptr, false);
+  if (parsed == dom.is_discarded()) {
+    // The one difference allowed: the document refuses deeper nesting than max_depth.
+    if (parsed || !nests_deeper_than(input, inform_document::max_depth))
+      broken("the document parses exactly what json::parse parses", input);
+    return;
+  }
+  if (!parsed)
+    return;
+  writes_as_dom(doc, 0, dom, input);
+  // Every object, the ones under a duplicate key the root's text dropped too: as the
+  // DOM of its own text (the reader saw no other text of it).
+  for (std::uint32_t i = 1; i < doc.size(); ++i) {
+    if (doc.at(i).kind != inform_document::type::object)
+      continue;
+    std::string text;
+    std::string msgpack;
+    doc.write(i, text, msgpack);
+    auto again = nlohmann::json::parse(text, nullptr, false);
+    if (again.is_discarded() || again.dump() != text || packed(again) != msgpack)
+      broken("every object of the document writes as the DOM of its text", input);
+  }
+}
+
+void inform(std::string_view input) {
+  auto request = decode_inform(input);
+  std::vector<inform_result> results;
+  for (const auto& item : request.items) {
+    for (const auto* text : {&item.kind, &item.id, &item.namespace_name, &item.object_json,
+                             &item.tags_json, &item.metadata_json})
+      clean(*text);
+    auto object = nlohmann::json::parse(item.object_json, nullptr, false);
+    if (object.is_discarded() || !object.is_object() || object.dump() != item.object_json)
+      broken("an informed object's text is canonical JSON", item.object_json);
+    if (item.object_msgpack != packed(object))
+      broken("an informed object's msgpack is the msgpack of its text", item.object_json);
+    for (const auto* text : {&item.tags_json, &item.metadata_json})
+      if (!text->empty())
+        valid_json(*text);
+    within(static_cast<double>(item.version), 0, 9223372036854775807.0, "version");
+    within(item.max_attempts, 0, 1000, "maxAttempts");
+    results.push_back(inform_result{item.kind, item.id, "scheduled"});
+  }
+  valid_json(encode_inform_results(results));
+}
+
 using decoder = void (*)(std::string_view);
-constexpr std::string_view letters = "cjrsbedSl";
-constexpr decoder decoders[] = {create_job,          jobs_request, job_result,
-                                job_status_query,    batch_status, client_events,
-                                cluster_description, settings,     service_limit};
+constexpr std::string_view letters = "cjrsbedSlDi";
+constexpr decoder decoders[] = {create_job,          jobs_request,  job_result,
+                                job_status_query,    batch_status,  client_events,
+                                cluster_description, settings,      service_limit,
+                                inform_document_vs_dom, inform};
 static_assert(std::size(decoders) == letters.size());
 
 } // namespace
