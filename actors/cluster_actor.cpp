@@ -822,7 +822,13 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
         // Parked events polls ask again, and find the cluster where it moves to.
         self->send(self->state.resources, release_atom::value);
       },
-      [self](stop_atom) { self->quit(); },
+      [self](stop_atom) {
+        // Not a normal exit: the pools and the resources actor are linked, and CAF's
+        // default exit handler ignores a normal one. A pool with a running attempt (which
+        // holds the pool's handle) was then never unreachable either, and lived on after
+        // a hand-off: its timers ran, and the process hung at its end waiting for it.
+        self->quit(caf::exit_reason::user_shutdown);
+      },
   };
 }
 

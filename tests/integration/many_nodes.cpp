@@ -25,6 +25,9 @@ using nlohmann::json;
 namespace {
 
 constexpr auto lease_ttl = 1500ms;
+/// How long a SIGTERMed node may take to exit: its drain finds no request in flight at
+/// the end of a case, so this is the flush of its writes and the end of its leases.
+constexpr auto graceful_stop_limit = 10s;
 
 /// A TCP port of 127.0.0.1 free a moment ago (the CAF port has no "any free port").
 std::uint16_t free_port() {
@@ -49,6 +52,24 @@ struct fixture {
   std::string url = create_test_database();
   std::map<std::string, std::unique_ptr<server_process>> nodes;
   int created_clusters = 0;
+
+  /// Each node still running must leave soon after SIGTERM (the last started first): one
+  /// that hangs after shutdown_complete has an actor that nothing ends.
+  ~fixture() {
+    for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+      if (!it->second || it->second->pid() <= 0)
+        continue;
+      auto started = std::chrono::steady_clock::now();
+      auto code = it->second->stop(graceful_stop_limit);
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      if (code != 0)
+        CAF_MESSAGE(it->first << " did not exit within " << graceful_stop_limit.count()
+                              << " s of SIGTERM (exit code " << code << ", "
+                              << took.count() << " ms)");
+      CAF_CHECK_EQUAL(code, 0);
+    }
+  }
 
   server_process& start(const std::string& node_id) {
     auto args = server_args(

@@ -172,11 +172,11 @@ cli::http_client server_process::client(std::chrono::milliseconds timeout) const
   return cli::http_client{endpoint_, timeout, tls_cert_};
 }
 
-int server_process::stop() {
+int server_process::stop(std::chrono::milliseconds grace) {
   if (pid_ <= 0)
     return -1;
   ::kill(pid_, SIGTERM);
-  auto code = wait_for(pid_, std::chrono::seconds{30});
+  auto code = wait_for(pid_, grace);
   if (code < 0) {
     ::kill(pid_, SIGKILL);
     code = wait_for(pid_, std::chrono::seconds{10});

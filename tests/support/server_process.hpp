@@ -49,8 +49,9 @@ public:
   cli::http_client client(std::chrono::milliseconds timeout = std::chrono::seconds{
                               30}) const;
 
-  /// SIGTERM and wait; returns the exit code.
-  int stop();
+  /// SIGTERM and wait up to `grace`, then SIGKILL; returns the exit code (128 + 9 when
+  /// it had to be killed).
+  int stop(std::chrono::milliseconds grace = std::chrono::seconds{30});
   /// SIGKILL and wait, like a crash.
   void kill();
   /// Waits up to `timeout` for the server to exit on its own; returns its exit code, or
