@@ -295,4 +295,22 @@ CAF_TEST(a waiter with a shorter ttl is answered at its own ttl) {
                [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
 }
 
+CAF_TEST(a stopped cluster ends its pools and their running attempts) {
+  const auto before = sys.registry().running();
+  create("add");
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  // The pool of `svc` and the attempt's job actor.
+  const auto with_attempt = sys.registry().running();
+  const auto expected_with_attempt = before + 2;
+  CAF_REQUIRE_EQUAL(with_attempt, expected_with_attempt);
+  // As the node stops a cluster it hands off or lost: nothing of it may outlive it (a
+  // pool holding a running attempt kept its timers and the process from exiting).
+  caf::anon_send(cluster, stop_atom::value);
+  run();
+  // The cluster and its resources actor went too.
+  const auto after_stop = sys.registry().running();
+  const auto expected_after_stop = before - 2;
+  CAF_CHECK_EQUAL(after_stop, expected_after_stop);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
