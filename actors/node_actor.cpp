@@ -88,6 +88,14 @@ struct node_state {
   /// The peers this node has reached, by node id.
   std::unordered_map<std::string, peer> peers;
   std::unordered_map<caf::actor_addr, std::string> peer_by_gate;
+  /// Peers whose gate went down (killed, or cut off from this node): their leases run
+  /// until the database's clock ends them, which a heartbeat round may see up to a
+  /// heartbeat late.
+  std::unordered_set<std::string> down_peers;
+  /// When a round goes early: just after the first lease of a down peer runs out.
+  std::optional<steady_time> early_round_at;
+  /// When the next heartbeat round is due.
+  steady_time next_round_at{};
   bool loaded = false;
   /// Whether a membership round has answered, and acquisitions in flight: start-up is
   /// over once the first round's acquisitions have loaded.
@@ -372,6 +380,7 @@ void on_down(self_pointer self, caf::down_msg& msg) {
   if (auto it = st.peer_by_gate.find(msg.source); it != st.peer_by_gate.end()) {
     spdlog::warn("event=peer_down node={} reason=\"{}\"", it->second,
                  caf::to_string(msg.reason));
+    st.down_peers.insert(it->second);
     st.peers.erase(it->second);
     st.peer_by_gate.erase(it);
     return;
@@ -497,6 +506,43 @@ ownership::local_clusters local_view(const node_state& st) {
   return local;
 }
 
+/// A down peer's leases are taken over when the database's clock ends them, and the
+/// next heartbeat round may come up to a heartbeat after that: a round goes early
+/// instead, just after the first of them runs out (the database's `now()` of a round is
+/// this node's own heartbeat). A peer that no longer holds a lease and is no longer
+/// live is forgotten.
+void plan_early_round(self_pointer self) {
+  constexpr std::chrono::milliseconds margin{20};
+  auto& st = self->state;
+  st.early_round_at.reset();
+  if (st.down_peers.empty())
+    return;
+  timestamp_ms database_now = 0;
+  std::unordered_set<std::string> present;
+  for (const auto& node : st.view.nodes) {
+    present.insert(node.id);
+    if (node.id == membership(self).node_id)
+      database_now = node.heartbeat_at;
+  }
+  std::optional<timestamp_ms> first_expiry;
+  for (const auto& lease : st.view.leases) {
+    if (lease.expired || st.down_peers.count(lease.node_id) == 0)
+      continue;
+    present.insert(lease.node_id);
+    if (database_now > 0 && lease.expires_at > database_now &&
+        (!first_expiry || lease.expires_at < *first_expiry))
+      first_expiry = lease.expires_at;
+  }
+  std::erase_if(st.down_peers, [&](const auto& id) { return present.count(id) == 0; });
+  if (!first_expiry)
+    return;
+  // From now: the database read its clock before it answered.
+  auto at = self->clock().now() + std::chrono::milliseconds{*first_expiry - database_now} +
+            margin;
+  if (at < st.next_round_at)
+    st.early_round_at = at;
+}
+
 void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
               membership_view& view, steady_time sent) {
   auto& st = self->state;
@@ -504,6 +550,7 @@ void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
   st.view = std::move(view);
   if (st.view.nodes.size() > 1)
     st.seen_other_nodes = true;
+  plan_early_round(self);
   auto plan = ownership::plan_round(membership(self).node_id, st.view, local_view(st));
   if (plan.unknown_clusters)
     reload_records(self);
@@ -523,11 +570,8 @@ void on_round(self_pointer self, const std::vector<held_lease>& sent_leases,
 }
 
 /// Heartbeats, renews the held leases and plans from what the others hold.
-void run_round(self_pointer self) {
+void send_round(self_pointer self) {
   auto& st = self->state;
-  self->delayed_send(self, membership(self).heartbeat, round_atom::value);
-  if (st.reload_wanted)
-    reload_records(self);
   if (st.round_in_flight || !st.loaded)
     return;
   st.round_in_flight = true;
@@ -554,6 +598,33 @@ void run_round(self_pointer self) {
             self->state.round_in_flight = false;
             spdlog::warn("event=membership_round_failed reason=\"{}\"", message_of(err));
           });
+}
+
+/// The round every heartbeat.
+void run_round(self_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, membership(self).heartbeat, round_atom::value);
+  st.next_round_at = self->clock().now() + membership(self).heartbeat;
+  if (st.reload_wanted)
+    reload_records(self);
+  send_round(self);
+}
+
+/// Sends the early round once it is due; when the lease checks should look again.
+std::chrono::milliseconds run_early_round(self_pointer self, steady_time now,
+                                          std::chrono::milliseconds next_check) {
+  auto& st = self->state;
+  if (!st.early_round_at)
+    return next_check;
+  if (now >= *st.early_round_at) {
+    if (st.round_in_flight)
+      return next_check;
+    st.early_round_at.reset();
+    send_round(self);
+    return next_check;
+  }
+  auto until = std::chrono::ceil<std::chrono::milliseconds>(*st.early_round_at - now);
+  return std::min(next_check, until);
 }
 
 /// Stops serving the clusters whose lease ran out by this node's clock: a node that
@@ -585,7 +656,8 @@ void check_leases(self_pointer self) {
     stop_cluster(self, id, false, "not renewed in time");
   }
   auto ttl = membership(self).lease_ttl;
-  self->delayed_send(self, std::max(std::chrono::milliseconds{20}, ttl / 20),
+  auto next = run_early_round(self, now, std::max(std::chrono::milliseconds{20}, ttl / 20));
+  self->delayed_send(self, std::max(std::chrono::milliseconds{1}, next),
                      lease_check_atom::value);
 }
 
@@ -664,6 +736,7 @@ void connect_peers(self_pointer self) {
                 return;
               }
               self->monitor(gate);
+              st.down_peers.erase(id);
               st.peer_by_gate[gate.address()] = id;
               p.gate = std::move(gate);
               spdlog::info("event=peer_connected node={}", id);

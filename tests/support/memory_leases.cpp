@@ -20,6 +20,12 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
                                                 std::shared_ptr<memory_leases> table,
                                                 std::string me) {
   auto now = [self] { return self->clock().now(); };
+  // The table's times as the database's milliseconds.
+  auto ms = [](caf::actor_clock::time_point t) {
+    return static_cast<timestamp_ms>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch())
+            .count());
+  };
   auto reachable = [table, me] { return table->unreachable.count(me) == 0; };
   return {
       [=](membership_round_atom,
@@ -42,14 +48,15 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
             continue;
           auto address = table->caf_addresses.find(node);
           if (address == table->caf_addresses.end())
-            view.nodes.push_back(node_row{node, "", "", 0, 0, 0});
+            view.nodes.push_back(node_row{node, "", "", 0, 0, ms(beat)});
           else
-            view.nodes.push_back(
-                node_row{node, "", address->second.first, address->second.second, 0, 0});
+            view.nodes.push_back(node_row{node, "", address->second.first,
+                                          address->second.second, 0, ms(beat)});
         }
         for (const auto& [cluster, lease] : table->leases)
           view.leases.push_back(lease_row{cluster, lease.node_id, lease.epoch,
-                                          lease.expires_at <= now(), 0});
+                                          lease.expires_at <= now(),
+                                          ms(lease.expires_at)});
         return view;
       },
       [=](acquire_atom, const std::string& cluster_id) -> caf::result<lease_grant> {

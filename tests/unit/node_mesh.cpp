@@ -53,7 +53,9 @@ struct fixture : point_to_point_fixture<planet_fixture> {
   mesh_gate_actor gate_b;
   bool cut = false;
 
-  fixture() {
+  /// `node_a_heartbeat`: node-a's rounds, and so its renewals, on another beat than
+  /// node-b's (the default one).
+  explicit fixture(std::chrono::milliseconds node_a_heartbeat = 1000ms) {
     testing::seed_clusters(*store, leases, cluster_count);
     leases->caf_addresses["node-a"] = {"earth", 4000};
     leases->caf_addresses["node-b"] = {"mars", 4001};
@@ -61,7 +63,7 @@ struct fixture : point_to_point_fixture<planet_fixture> {
         std::max(earth.sched.clock().current_time, mars.sched.clock().current_time);
     earth.sched.clock().current_time = later;
     mars.sched.clock().current_time = later;
-    node_a = start(earth, "node-a");
+    node_a = start(earth, "node-a", node_a_heartbeat);
     node_b = start(mars, "node-b");
     gate_a = publish_gate(earth, mars, node_a, "earth", 4000);
     gate_b = publish_gate(mars, earth, node_b, "mars", 4001);
@@ -77,9 +79,11 @@ struct fixture : point_to_point_fixture<planet_fixture> {
     settle();
   }
 
-  node_actor start(planet_type& planet, const std::string& node_id) {
+  node_actor start(planet_type& planet, const std::string& node_id,
+                   std::chrono::milliseconds heartbeat = 1000ms) {
     node_options options;
     options.membership.node_id = node_id;
+    options.membership.heartbeat = heartbeat;
     options.membership.lease_ttl = leases->ttl;
     options.membership.mesh = true;
     options.membership.mesh_secret = mesh_secret;
@@ -288,6 +292,64 @@ CAF_TEST(
   await_answer(third, 5s);
   CAF_REQUIRE(third->has_value());
   CAF_CHECK(is_job(**third));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// node-a renews on a beat of its own, so that its leases run out between two of
+/// node-b's heartbeat rounds.
+struct offbeat_fixture : fixture {
+  offbeat_fixture() : fixture(700ms) {}
+};
+
+/// How long after `expiry` node-b's heartbeat rounds, last one at `last_round`, next
+/// look at the lease table.
+caf::timespan next_heartbeat_after(caf::actor_clock::time_point expiry,
+                                   caf::actor_clock::time_point last_round) {
+  constexpr caf::timespan heartbeat = 1000ms;
+  auto next = last_round;
+  while (next < expiry)
+    next += heartbeat;
+  return next - expiry;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(node_mesh_takeover_tests, offbeat_fixture)
+
+CAF_TEST(a down owner is taken over when its lease runs out not at the next heartbeat) {
+  run_for(10s);
+  auto owned = cluster_owned_by("node-a");
+  const auto& lease = leases->leases.at(seeded_cluster_id(owned));
+  // Crash node-a when its lease will run out long before node-b's next heartbeat round.
+  for (int i = 0; i < 100; ++i) {
+    if (next_heartbeat_after(lease.expires_at, leases->heartbeats.at("node-b")) >= 500ms)
+      break;
+    run_for(100ms);
+  }
+  auto expiry = lease.expires_at;
+  auto heartbeat_later = next_heartbeat_after(expiry, leases->heartbeats.at("node-b"));
+  CAF_REQUIRE_GREATER_OR_EQUAL(heartbeat_later, caf::timespan{500ms});
+  crash_node_a();
+  caf::timespan taken_after{0};
+  bool taken = false;
+  while (!taken && earth.sched.clock().now() < expiry + 5s) {
+    run_for(10ms, 10ms);
+    taken = owner_of(owned) == "node-b";
+    taken_after = earth.sched.clock().now() - expiry;
+  }
+  CAF_REQUIRE(taken);
+  auto ms = [](caf::timespan d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  CAF_MESSAGE("taken over " << ms(taken_after) << " ms after the lease ran out; the next "
+                            << "heartbeat round came " << ms(heartbeat_later)
+                            << " ms after it");
+  CAF_CHECK_GREATER_OR_EQUAL(taken_after, caf::timespan{0});
+  CAF_CHECK_LESS_OR_EQUAL(taken_after, caf::timespan{100ms});
+  CAF_CHECK(is_job(create_through(mars, node_b, owned)));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
