@@ -17,10 +17,29 @@ double latencies::percentile(double p) const {
   return sorted[rank];
 }
 
+void print_header() {
+  std::printf("%-22s %8s %8s %8s %10s %12s %12s\n", "scenario", "p50", "p90", "p99",
+              "calls/s", "server us", "postgres us");
+}
+
+namespace {
+
+void print_cpu(double us) {
+  if (us < 0)
+    std::printf(" %12s", "-");
+  else
+    std::printf(" %12.1f", us);
+}
+
+} // namespace
+
 void print_row(const figures& f) {
-  std::printf("%-22s %8.3f %8.3f %8.3f %10.0f\n", f.name.c_str(),
+  std::printf("%-22s %8.3f %8.3f %8.3f %10.0f", f.name.c_str(),
               f.sequential.percentile(50), f.sequential.percentile(90),
               f.sequential.percentile(99), f.calls_per_second);
+  print_cpu(f.server_us_per_call);
+  print_cpu(f.postgres_us_per_call);
+  std::printf("\n");
   std::fflush(stdout);
 }
 

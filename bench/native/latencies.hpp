@@ -28,9 +28,16 @@ struct figures {
   latencies sequential;
   double calls_per_second = 0;
   std::size_t in_flight = 0;
+  /// CPU time per call of the throughput phase, in microseconds (negative: not read).
+  double server_us_per_call = -1;
+  double postgres_us_per_call = -1;
 };
 
-/// Prints a row "name  p50  p90  p99  calls/s" (milliseconds).
+/// Prints the header of the rows.
+void print_header();
+
+/// Prints a row "name  p50  p90  p99  calls/s  server and Postgres CPU per call"
+/// (milliseconds, microseconds).
 void print_row(const figures& f);
 
 /// The 1-minute load average of the machine, from /proc/loadavg (-1: unknown).

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   run_plan plan;
   unsigned duration_ms = 5000;
   std::string metrics;
+  cpu_probe probe;
   client::connect_options options;
   app.add_option("--native", endpoint,
                  "The server's --native-listen address (tls://host:port with --tls-cert)")
@@ -44,6 +45,11 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metrics,
                  "The server's --metrics-listen address (host:port): the group commits "
                  "made during the durable round trips are printed beside them");
+  app.add_option("--server-pid", probe.server_pid,
+                 "The server's pid: its CPU per call in each throughput phase");
+  app.add_option("--postgres-pid", probe.postgres_pid,
+                 "Its Postgres's postmaster pid: the CPU per call of the postmaster and "
+                 "every child of it");
   CLI11_PARSE(app, argc, argv);
   plan.duration = std::chrono::milliseconds{duration_ms};
 
@@ -53,7 +59,8 @@ int main(int argc, char** argv) {
                 "in flight (calls/s); payload %zu bytes\n",
                 plan.calls, duration_ms / 1000.0, plan.in_flight, plan.payload_bytes);
     std::printf("load average (1 min) before: %.2f\n", load_before);
-    std::printf("%-22s %8s %8s %8s %10s\n", "scenario", "p50", "p90", "p99", "calls/s");
+    std::printf("CPU per call (us) is read over each throughput phase from /proc\n");
+    print_header();
     auto relay = measure_relay(plan);
     print_row(relay);
 
@@ -61,7 +68,7 @@ int main(int argc, char** argv) {
     auto worker = client::client::connect(endpoint, api_secret, options);
     serve_bench(*worker, static_cast<unsigned>(plan.in_flight), marks);
     auto caller = client::client::connect(endpoint, api_secret, options);
-    auto ephemeral = measure_calls(*caller, plan, call_kind::ephemeral);
+    auto ephemeral = measure_calls(*caller, plan, call_kind::ephemeral, probe);
     print_row(ephemeral);
     // The group commits of the durable round trips alone (warm-up included): each
     // round trip waits for its own, and the throughput phase's are larger and slower.
@@ -69,12 +76,12 @@ int main(int argc, char** argv) {
     std::optional<commit_totals> commits_after;
     if (!metrics.empty())
       commits_before = read_commit_totals(metrics);
-    auto durable = measure_calls(*caller, plan, call_kind::durable, [&] {
+    auto durable = measure_calls(*caller, plan, call_kind::durable, probe, [&] {
       if (!metrics.empty())
         commits_after = read_commit_totals(metrics);
     });
     print_row(durable);
-    auto committed = measure_calls(*caller, plan, call_kind::durable_committed);
+    auto committed = measure_calls(*caller, plan, call_kind::durable_committed, probe);
     print_row(committed);
     latencies create;
     std::size_t handler_first = 0;

@@ -98,6 +98,7 @@ void serve_bench(client::client& worker, unsigned concurrency,
 }
 
 figures measure_calls(client::client& caller, const run_plan& plan, call_kind kind,
+                      const cpu_probe& probe,
                       const std::function<void()>& between_phases) {
   figures out;
   out.name = name_of(kind);
@@ -119,11 +120,20 @@ figures measure_calls(client::client& caller, const run_plan& plan, call_kind ki
     between_phases();
   auto loop = std::make_shared<call_loop>(caller, args, options);
   loop->outstanding = plan.in_flight;
+  auto cpu_before = read_cpu(probe);
   for (std::size_t i = 0; i < plan.in_flight; ++i)
     loop->launch();
   std::this_thread::sleep_for(plan.duration);
   loop->stopping = true;
   auto answered = loop->answered.load();
+  auto cpu_after = read_cpu(probe);
+  auto per_call = [answered](double before, double after) {
+    if (before < 0 || after < 0 || answered == 0)
+      return -1.0;
+    return (after - before) * 1e6 / static_cast<double>(answered);
+  };
+  out.server_us_per_call = per_call(cpu_before.server, cpu_after.server);
+  out.postgres_us_per_call = per_call(cpu_before.postgres, cpu_after.postgres);
   std::unique_lock lock{loop->mutex};
   if (!loop->drained.wait_for(lock, call_timeout, [&] { return loop->outstanding == 0; }))
     throw std::runtime_error(out.name + ": calls in flight got no answer in time");

@@ -2,6 +2,7 @@
 
 #include "bench/native/latencies.hpp"
 #include "bench/native/plan.hpp"
+#include "bench/native/process_cpu.hpp"
 
 #include <diffplane/client/client.hpp>
 
@@ -33,8 +34,10 @@ void serve_bench(client::client& worker, unsigned concurrency,
 enum class call_kind { ephemeral, durable, durable_committed };
 
 /// Calls echo one at a time, then (after `between_phases`) with plan.in_flight in
-/// flight; throws std::runtime_error when a call fails.
+/// flight, reading `probe`'s CPU over that phase; throws std::runtime_error when a call
+/// fails.
 figures measure_calls(client::client& caller, const run_plan& plan, call_kind kind,
+                      const cpu_probe& probe,
                       const std::function<void()>& between_phases = {});
 
 /// Push dispatch, one durable background call at a time: from its `accepted` reaching
