@@ -1,5 +1,6 @@
 #include "gateway/http_server.hpp"
 
+#include "gateway/actor_bridge.hpp"
 #include "gateway/connection_limits.hpp"
 #include "gateway/http_wire.hpp"
 #include "gateway/tls_context.hpp"
@@ -87,11 +88,35 @@ struct http_server::impl {
                &metrics.open),
         io(static_cast<int>(std::max(1u, options.threads))) {}
 
+  /// Opens this thread's bridge batch for the rest of the event loop's turn, unless
+  /// open already (see http_server_options::bridge).
+  void gather_turn();
   void accept();
   void on_accept_failed(const beast::error_code& ec);
   /// Starts a session for `socket`, or refuses it over a limit.
   void admit(stream_type::socket_type socket);
 };
+
+namespace {
+
+/// The server whose bridge batch this thread has open (one thread runs one server).
+thread_local http_server::impl* batching_server = nullptr;
+
+} // namespace
+
+void http_server::impl::gather_turn() {
+  if (options.bridge == nullptr || options.threads > 1 || batching_server == this)
+    return;
+  batching_server = this;
+  options.bridge->begin_batch();
+  // Posted from the loop's only thread, this runs after the handlers ready now (the
+  // reads the last poll of the sockets found, the writes and reads completed since):
+  // their requests join the batch, and a lone request waits for nothing but that.
+  net::post(io, [this] {
+    batching_server = nullptr;
+    options.bridge->end_batch();
+  });
+}
 
 namespace {
 
@@ -233,6 +258,7 @@ private:
     path_ = request.path;
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
+    server_.gather_turn();
     stats_ = &server_.routes.dispatch(request, [self, answered](http_response response) {
       if (answered->exchange(true))
         return; // a handler answered twice: keep the first
