@@ -2,6 +2,7 @@
 
 #include "gateway/actor_bridge.hpp"
 #include "gateway/connection_limits.hpp"
+#include "gateway/deferred_wakes.hpp"
 #include "gateway/http_wire.hpp"
 #include "gateway/tls_context.hpp"
 #include "metrics/catalog.hpp"
@@ -21,6 +22,8 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -80,6 +83,12 @@ struct http_server::impl {
   std::atomic<bool> stopping{false};
   /// Set with a certificate: every connection of this server speaks TLS.
   std::unique_ptr<net::ssl::context> tls;
+  /// Answers handed over from other threads (each a session's respond(), to run in its
+  /// strand), run by one posted handler: the answers that come before it runs share its
+  /// post and the wake of the loop's thread.
+  std::mutex answers_mutex;
+  std::vector<std::function<void()>> answers;
+  bool answers_posted = false;
 
   impl(http_server_options opts, const router& r)
       : options(std::move(opts)), routes(r),
@@ -91,6 +100,9 @@ struct http_server::impl {
   /// Opens this thread's bridge batch for the rest of the event loop's turn, unless
   /// open already (see http_server_options::bridge).
   void gather_turn();
+  /// Runs `answer` on the loop soon, with the other answers handed over until then.
+  void hand_over(std::function<void()> answer);
+  void run_answers();
   void accept();
   void on_accept_failed(const beast::error_code& ec);
   /// Starts a session for `socket`, or refuses it over a limit.
@@ -116,6 +128,30 @@ void http_server::impl::gather_turn() {
     batching_server = nullptr;
     options.bridge->end_batch();
   });
+}
+
+void http_server::impl::hand_over(std::function<void()> answer) {
+  {
+    std::lock_guard lock{answers_mutex};
+    answers.push_back(std::move(answer));
+    if (answers_posted)
+      return;
+    answers_posted = true;
+  }
+  // A bridge actor keeps this post until the end of its turn (deferred_wakes), so the
+  // answers of one turn wake the loop's thread once.
+  deferred_wakes::wake([this] { net::post(io, [this] { run_answers(); }); });
+}
+
+void http_server::impl::run_answers() {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock{answers_mutex};
+    ready.swap(answers);
+    answers_posted = false;
+  }
+  for (auto& answer : ready)
+    answer();
 }
 
 namespace {
@@ -262,10 +298,12 @@ private:
     stats_ = &server_.routes.dispatch(request, [self, answered](http_response response) {
       if (answered->exchange(true))
         return; // a handler answered twice: keep the first
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable {
-                  self->respond(std::move(response));
-                });
+      self->server_.hand_over([self, response = std::move(response)]() mutable {
+        net::dispatch(self->stream_.get_executor(),
+                      [self, response = std::move(response)]() mutable {
+                        self->respond(std::move(response));
+                      });
+      });
     });
   }
 

@@ -3,11 +3,13 @@
 #include "actor_fixture.hpp"
 #include "raw_connection.hpp"
 
+#include "gateway/deferred_wakes.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/make_actor_bridge.hpp"
 
 #include <caf/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -17,7 +19,8 @@
 // bridge as one batch, as the native listener does with the frames of one read: one
 // hand-off to the actor thread per turn, not per request. A real (threaded) actor system
 // and a real server on a tiny route table; the bridge has two actors, so requests sent
-// one by one reach the cluster from each in turn, and a batch from one of them.
+// one by one reach the cluster from each in turn, and a batch from one of them. The
+// answers of one bridge turn ask the HTTP thread for one wake, at the turn's end.
 using namespace diffplane;
 using namespace std::chrono_literals;
 using testing::raw_connection;
@@ -98,8 +101,9 @@ struct fixture {
   ~fixture() {
     if (server)
       server->stop();
-    server.reset();
+    // Before the server: the bridge's pending answers hold its sessions.
     bridge.reset();
+    server.reset();
     caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
   }
 
@@ -177,6 +181,102 @@ CAF_TEST(with several threads each request is a message of its own) {
   CAF_CHECK_EQUAL(second, 200u);
   auto requests = seen_now();
   CAF_CHECK_EQUAL(requests.size(), 2u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// One actor thread: a batch's requests are all answered in one turn of the cluster,
+/// and their answers in one turn of the bridge actor.
+struct one_thread_fixture {
+  testing::test_config config;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor fake;
+  std::unique_ptr<gateway::actor_bridge> bridge;
+  gateway::cluster_ref cluster;
+  std::mutex mutex;
+  std::vector<std::string> events;
+
+  one_thread_fixture() {
+    config.set("scheduler.max-threads", 1);
+    sys = std::make_unique<caf::actor_system>(config);
+    fake = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
+      return {
+          [](create_job_request& request) -> std::string { return request.execution_id; },
+      };
+    });
+    bridge = gateway::make_actor_bridge(*sys, caf::actor_cast<node_actor>(fake), 2);
+    cluster.actor =
+        std::make_shared<const cluster_actor>(caf::actor_cast<cluster_actor>(fake));
+  }
+
+  ~one_thread_fixture() {
+    bridge.reset();
+    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
+  }
+
+  void note(std::string event) {
+    std::lock_guard lock{mutex};
+    events.push_back(std::move(event));
+  }
+
+  std::vector<std::string> events_now() {
+    std::lock_guard lock{mutex};
+    return events;
+  }
+
+  /// Creates `ids` in one batch; each answer asks for a wake, as an HTTP answer does.
+  void create_all(const std::vector<std::string>& ids, std::promise<void>& all_woken) {
+    auto left = std::make_shared<std::atomic<std::size_t>>(ids.size());
+    gateway::bridge_batch batch{*bridge};
+    for (const auto& id : ids) {
+      create_job_request call;
+      call.service = "svc";
+      call.target_fn = "f";
+      call.execution_id = id;
+      call.durable = false;
+      bridge->create_job(cluster, std::move(call),
+                         [this, left, &all_woken](gateway::outcome<std::string> created) {
+                           auto id = created.ok() ? *created.value : "error";
+                           note("answer " + id);
+                           gateway::deferred_wakes::wake([this, left, id, &all_woken] {
+                             note("wake " + id);
+                             if (--*left == 0)
+                               all_woken.set_value();
+                           });
+                         });
+    }
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(http_answer_wakes_tests, one_thread_fixture)
+
+CAF_TEST(the answers of one bridge turn wake the HTTP thread after the last of them) {
+  std::promise<void> woken;
+  create_all({"a", "b", "c", "d"}, woken);
+  CAF_REQUIRE(woken.get_future().wait_for(10s) == std::future_status::ready);
+  auto seen = events_now();
+  std::vector<std::string> expected{"answer a", "answer b", "answer c", "answer d",
+                                    "wake a",   "wake b",   "wake c",   "wake d"};
+  CAF_CHECK_EQUAL(seen, expected);
+}
+
+CAF_TEST(a lone answer wakes the HTTP thread at once) {
+  std::promise<void> woken;
+  create_all({"solo"}, woken);
+  CAF_REQUIRE(woken.get_future().wait_for(10s) == std::future_status::ready);
+  auto seen = events_now();
+  std::vector<std::string> expected{"answer solo", "wake solo"};
+  CAF_CHECK_EQUAL(seen, expected);
+}
+
+CAF_TEST(a wake asked for outside a bridge turn is made at once) {
+  bool made = false;
+  gateway::deferred_wakes::wake([&made] { made = true; });
+  CAF_CHECK(made);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
