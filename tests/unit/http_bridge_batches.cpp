@@ -1,11 +1,10 @@
 #define CAF_SUITE http_bridge_batches
 
-#include "actor_fixture.hpp"
+#include "bridge_fixture.hpp"
 #include "raw_connection.hpp"
 
 #include "gateway/deferred_wakes.hpp"
 #include "gateway/http_server.hpp"
-#include "gateway/make_actor_bridge.hpp"
 
 #include <caf/test/unit_test.hpp>
 
@@ -28,20 +27,9 @@ using testing::status_of;
 
 namespace {
 
-/// What the fake cluster actor saw: each request and the actor that sent it.
-struct seen_request {
-  std::string what;
-  caf::actor_id sender = 0;
-};
-
-struct fixture {
-  testing::test_config config;
-  std::unique_ptr<caf::actor_system> sys;
-  std::mutex mutex;
-  std::vector<seen_request> seen;
-  caf::actor fake;
-  std::unique_ptr<gateway::actor_bridge> bridge;
-  gateway::cluster_ref cluster;
+/// A server whose routes call the bridge: GET /create/:id creates, and GET /block holds
+/// the server's thread until the test releases it.
+struct fixture : testing::bridge_fixture {
   gateway::router routes;
   std::unique_ptr<gateway::http_server> server;
   std::uint16_t port = 0;
@@ -51,28 +39,9 @@ struct fixture {
   std::promise<void> blocking;
 
   fixture() {
-    config.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(config);
-    fake = sys->spawn([this](caf::event_based_actor* self) -> caf::behavior {
-      return {
-          [this, self](create_job_request& request) -> std::string {
-            std::lock_guard lock{mutex};
-            seen.push_back({request.execution_id, self->current_sender()->id()});
-            return request.execution_id;
-          },
-      };
-    });
-    bridge = gateway::make_actor_bridge(*sys, caf::actor_cast<node_actor>(fake), 2);
-    cluster.actor =
-        std::make_shared<const cluster_actor>(caf::actor_cast<cluster_actor>(fake));
     routes.add(gateway::http_method::get, "/create/:id",
                [this](gateway::http_request& request, gateway::responder respond) {
-                 create_job_request call;
-                 call.service = "svc";
-                 call.target_fn = "f";
-                 call.execution_id = request.params.front().second;
-                 call.durable = false;
-                 bridge->create_job(cluster, std::move(call),
+                 bridge->create_job(cluster, call(request.params.front().second),
                                     [respond](gateway::outcome<std::string> created) {
                                       gateway::http_response answer;
                                       answer.body = created.ok() ? *created.value : "";
@@ -104,12 +73,6 @@ struct fixture {
     // Before the server: the bridge's pending answers hold its sessions.
     bridge.reset();
     server.reset();
-    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  }
-
-  std::vector<seen_request> seen_now() {
-    std::lock_guard lock{mutex};
-    return seen;
   }
 
   static std::string get(const std::string& target) {
@@ -144,14 +107,14 @@ CAF_TEST(the requests read in one turn reach the actors as one bridge message) {
   for (std::size_t i = 0; i < n; ++i) {
     auto answer = clients[i]->read_answer(10s);
     CAF_CHECK_EQUAL(status_of(answer), 200u);
-    auto expected = "c" + std::to_string(i);
+    auto expected = "job-c" + std::to_string(i);
     CAF_CHECK(answer.find(expected) != std::string::npos);
   }
   auto requests = seen_now();
   CAF_REQUIRE_EQUAL(requests.size(), 2 * n);
   // One message to one bridge actor: every request of the turn from the same one.
   for (std::size_t i = n; i < requests.size(); ++i) {
-    CAF_CHECK_EQUAL(requests[i].what.substr(0, 1), "c");
+    CAF_CHECK_EQUAL(requests[i].what.substr(0, 8), "create c");
     CAF_CHECK_EQUAL(requests[i].sender, requests[n].sender);
   }
 }
@@ -189,32 +152,10 @@ namespace {
 
 /// One actor thread: a batch's requests are all answered in one turn of the cluster,
 /// and their answers in one turn of the bridge actor.
-struct one_thread_fixture {
-  testing::test_config config;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor fake;
-  std::unique_ptr<gateway::actor_bridge> bridge;
-  gateway::cluster_ref cluster;
-  std::mutex mutex;
+struct one_thread_fixture : testing::bridge_fixture {
   std::vector<std::string> events;
 
-  one_thread_fixture() {
-    config.set("scheduler.max-threads", 1);
-    sys = std::make_unique<caf::actor_system>(config);
-    fake = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
-      return {
-          [](create_job_request& request) -> std::string { return request.execution_id; },
-      };
-    });
-    bridge = gateway::make_actor_bridge(*sys, caf::actor_cast<node_actor>(fake), 2);
-    cluster.actor =
-        std::make_shared<const cluster_actor>(caf::actor_cast<cluster_actor>(fake));
-  }
-
-  ~one_thread_fixture() {
-    bridge.reset();
-    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  }
+  one_thread_fixture() : bridge_fixture(1) {}
 
   void note(std::string event) {
     std::lock_guard lock{mutex};
@@ -231,12 +172,7 @@ struct one_thread_fixture {
     auto left = std::make_shared<std::atomic<std::size_t>>(ids.size());
     gateway::bridge_batch batch{*bridge};
     for (const auto& id : ids) {
-      create_job_request call;
-      call.service = "svc";
-      call.target_fn = "f";
-      call.execution_id = id;
-      call.durable = false;
-      bridge->create_job(cluster, std::move(call),
+      bridge->create_job(cluster, call(id),
                          [this, left, &all_woken](gateway::outcome<std::string> created) {
                            auto id = created.ok() ? *created.value : "error";
                            note("answer " + id);
@@ -258,19 +194,20 @@ CAF_TEST(the answers of one bridge turn wake the HTTP thread after the last of t
   std::promise<void> woken;
   create_all({"a", "b", "c", "d"}, woken);
   CAF_REQUIRE(woken.get_future().wait_for(10s) == std::future_status::ready);
-  auto seen = events_now();
-  std::vector<std::string> expected{"answer a", "answer b", "answer c", "answer d",
-                                    "wake a",   "wake b",   "wake c",   "wake d"};
-  CAF_CHECK_EQUAL(seen, expected);
+  auto happened = events_now();
+  std::vector<std::string> expected{"answer job-a", "answer job-b", "answer job-c",
+                                    "answer job-d", "wake job-a",   "wake job-b",
+                                    "wake job-c",   "wake job-d"};
+  CAF_CHECK_EQUAL(happened, expected);
 }
 
 CAF_TEST(a lone answer wakes the HTTP thread at once) {
   std::promise<void> woken;
   create_all({"solo"}, woken);
   CAF_REQUIRE(woken.get_future().wait_for(10s) == std::future_status::ready);
-  auto seen = events_now();
-  std::vector<std::string> expected{"answer solo", "wake solo"};
-  CAF_CHECK_EQUAL(seen, expected);
+  auto happened = events_now();
+  std::vector<std::string> expected{"answer job-solo", "wake job-solo"};
+  CAF_CHECK_EQUAL(happened, expected);
 }
 
 CAF_TEST(a wake asked for outside a bridge turn is made at once) {
