@@ -404,7 +404,16 @@ public:
     if (batching.owner != this || --batching.depth > 0)
       return;
     batching.owner = nullptr;
-    auto tasks = std::exchange(batching.tasks, {});
+    send_batch(std::exchange(batching.tasks, {}));
+  }
+
+private:
+  /// A batch this long goes to the actors at once and the next one starts: the first
+  /// request of a long turn does not wait for all the others to be read.
+  static constexpr std::size_t max_batch_tasks = 16;
+
+  /// Sends the gathered `tasks` as one message.
+  void send_batch(std::vector<task_function> tasks) {
     if (tasks.empty())
       return;
     if (tasks.size() == 1)
@@ -421,7 +430,6 @@ public:
     });
   }
 
-private:
   /// Runs `task` in a bridge actor: at once when this thread runs one of this bridge's
   /// (it is in that actor's context), gathered into the batch this thread makes, or
   /// else as a message to the next bridge actor.
@@ -438,6 +446,8 @@ private:
     }
     if (batching.owner == this && batching.depth > 0) {
       batching.tasks.emplace_back(std::forward<F>(task));
+      if (batching.tasks.size() >= max_batch_tasks)
+        send_batch(std::exchange(batching.tasks, {}));
       return;
     }
     send_task(task_function{std::forward<F>(task)});

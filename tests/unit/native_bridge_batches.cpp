@@ -57,6 +57,40 @@ CAF_TEST(the requests of one batch reach the cluster in order from one bridge ac
   }
 }
 
+CAF_TEST(a long batch goes out in pieces of sixteen as it is made) {
+  constexpr std::size_t n = 20;
+  std::vector<std::promise<std::string>> created(n);
+  std::vector<std::future<std::string>> answers;
+  for (auto& p : created)
+    answers.push_back(p.get_future());
+  {
+    gateway::bridge_batch batch{*bridge};
+    for (std::size_t i = 0; i < n; ++i)
+      bridge->create_job(cluster, call("l" + std::to_string(i)),
+                         [&created, i](gateway::outcome<std::string> result) {
+                           created[i].set_value(result.ok() ? *result.value : "error");
+                         });
+    // The first sixteen do not wait for the batch's end: they are answered before it.
+    CAF_REQUIRE(ready(answers.front()));
+    CAF_REQUIRE(ready(answers[15]));
+    auto early = seen_now().size();
+    CAF_CHECK_EQUAL(early, 16u);
+  }
+  for (auto& answer : answers)
+    CAF_REQUIRE(ready(answer));
+  auto requests = seen_now();
+  CAF_REQUIRE_EQUAL(requests.size(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto expected = "create l" + std::to_string(i);
+    CAF_CHECK_EQUAL(requests[i].what, expected);
+  }
+  // Each piece is one message to one bridge actor.
+  for (std::size_t i = 1; i < 16; ++i)
+    CAF_CHECK_EQUAL(requests[i].sender, requests.front().sender);
+  for (std::size_t i = 17; i < n; ++i)
+    CAF_CHECK_EQUAL(requests[i].sender, requests[16].sender);
+}
+
 CAF_TEST(requests made outside a batch go out at once) {
   std::promise<std::string> created;
   auto answer = created.get_future();
