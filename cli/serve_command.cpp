@@ -396,6 +396,7 @@ int run_serve(config::server_options options) {
   gateway_options.host = listen.host;
   gateway_options.port = listen.port;
   gateway_options.threads = http_threads;
+  gateway_options.bridge = bridge.get();
   gateway_options.body_limit = options.body_limit_bytes;
   gateway_options.header_limit = options.header_limit_bytes;
   gateway_options.idle_timeout = std::chrono::seconds{options.idle_timeout_seconds};

@@ -1,6 +1,7 @@
 #include "gateway/make_actor_bridge.hpp"
 
 #include "actors/secrets.hpp"
+#include "gateway/deferred_wakes.hpp"
 #include "gateway/request_deadlines.hpp"
 #include "persistence/errors.hpp"
 
@@ -24,6 +25,10 @@ struct bridge_state {
   /// Whether a deadline check is scheduled (none while no request is open, so an idle
   /// bridge has no timer).
   bool checking = false;
+  /// Wakes of HTTP threads kept by the answers of this turn (see deferred_wakes), and
+  /// whether the message that makes them at the turn's end is on its way.
+  deferred_wakes wakes;
+  bool waking = false;
   static inline const char* name = "diffplane.bridge";
 };
 
@@ -86,6 +91,24 @@ constexpr auto long_poll_margin = std::chrono::seconds{10};
 constexpr auto deadline_check_interval = std::chrono::seconds{1};
 
 using check_deadlines_atom = caf::atom_constant<caf::atom("deadlines")>;
+using make_wakes_atom = caf::atom_constant<caf::atom("bridgewake")>;
+
+/// Runs `answer` (a hot-path request's callback) with the wakes it makes kept until this
+/// turn's end: a message to self, queued behind the answers already in the mailbox.
+/// A callback that throws still has its wakes made.
+template <class F> void answer_in_turn(bridge_actor* self, F&& answer) {
+  struct wake_at_turn_end {
+    bridge_actor* self;
+    ~wake_at_turn_end() {
+      if (self->state.wakes.empty() || self->state.waking)
+        return;
+      self->state.waking = true;
+      self->send(self, make_wakes_atom::value);
+    }
+  } at_end{self};
+  deferred_wakes::scope scope{self->state.wakes};
+  answer();
+}
 
 void schedule_deadline_check(bridge_actor* self) {
   if (self->state.checking || self->state.deadlines.empty())
@@ -116,6 +139,10 @@ caf::behavior bridge_behavior(bridge_actor* self) {
           spdlog::error("event=bridge_task_failed reason=\"{}\"", e.what());
         }
         schedule_deadline_check(self);
+      },
+      [self](make_wakes_atom) {
+        self->state.waking = false;
+        self->state.wakes.flush();
       },
       [self](check_deadlines_atom) {
         self->state.checking = false;
@@ -377,7 +404,16 @@ public:
     if (batching.owner != this || --batching.depth > 0)
       return;
     batching.owner = nullptr;
-    auto tasks = std::exchange(batching.tasks, {});
+    send_batch(std::exchange(batching.tasks, {}));
+  }
+
+private:
+  /// A batch this long goes to the actors at once and the next one starts: the first
+  /// request of a long turn does not wait for all the others to be read.
+  static constexpr std::size_t max_batch_tasks = 16;
+
+  /// Sends the gathered `tasks` as one message.
+  void send_batch(std::vector<task_function> tasks) {
     if (tasks.empty())
       return;
     if (tasks.size() == 1)
@@ -394,7 +430,6 @@ public:
     });
   }
 
-private:
   /// Runs `task` in a bridge actor: at once when this thread runs one of this bridge's
   /// (it is in that actor's context), gathered into the batch this thread makes, or
   /// else as a message to the next bridge actor.
@@ -411,6 +446,8 @@ private:
     }
     if (batching.owner == this && batching.depth > 0) {
       batching.tasks.emplace_back(std::forward<F>(task));
+      if (batching.tasks.size() >= max_batch_tasks)
+        send_batch(std::exchange(batching.tasks, {}));
       return;
     }
     send_task(task_function{std::forward<F>(task)});
@@ -468,7 +505,9 @@ private:
             [this, self, id, request](T& value) {
               running_scope scope{this, self};
               if (self->state.deadlines.close(id))
-                request->done(outcome<T>::success(std::move(value)));
+                answer_in_turn(self, [&] {
+                  request->done(outcome<T>::success(std::move(value)));
+                });
             },
             [this, self, id, request, again](caf::error& err) {
               if (!self->state.deadlines.is_open(id))

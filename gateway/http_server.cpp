@@ -1,6 +1,8 @@
 #include "gateway/http_server.hpp"
 
+#include "gateway/actor_bridge.hpp"
 #include "gateway/connection_limits.hpp"
+#include "gateway/deferred_wakes.hpp"
 #include "gateway/http_wire.hpp"
 #include "gateway/tls_context.hpp"
 #include "metrics/catalog.hpp"
@@ -20,6 +22,8 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -79,6 +83,12 @@ struct http_server::impl {
   std::atomic<bool> stopping{false};
   /// Set with a certificate: every connection of this server speaks TLS.
   std::unique_ptr<net::ssl::context> tls;
+  /// Answers handed over from other threads (each a session's respond(), to run in its
+  /// strand), run by one posted handler: the answers that come before it runs share its
+  /// post and the wake of the loop's thread.
+  std::mutex answers_mutex;
+  std::vector<std::function<void()>> answers;
+  bool answers_posted = false;
 
   impl(http_server_options opts, const router& r)
       : options(std::move(opts)), routes(r),
@@ -87,11 +97,62 @@ struct http_server::impl {
                &metrics.open),
         io(static_cast<int>(std::max(1u, options.threads))) {}
 
+  /// Opens this thread's bridge batch for the rest of the event loop's turn, unless
+  /// open already (see http_server_options::bridge).
+  void gather_turn();
+  /// Runs `answer` on the loop soon, with the other answers handed over until then.
+  void hand_over(std::function<void()> answer);
+  void run_answers();
   void accept();
   void on_accept_failed(const beast::error_code& ec);
   /// Starts a session for `socket`, or refuses it over a limit.
   void admit(stream_type::socket_type socket);
 };
+
+namespace {
+
+/// The server whose bridge batch this thread has open (one thread runs one server).
+thread_local http_server::impl* batching_server = nullptr;
+
+} // namespace
+
+void http_server::impl::gather_turn() {
+  if (options.bridge == nullptr || options.threads > 1 || batching_server == this)
+    return;
+  batching_server = this;
+  options.bridge->begin_batch();
+  // Posted from the loop's only thread, this runs after the handlers ready now (the
+  // reads the last poll of the sockets found, the writes and reads completed since):
+  // their requests join the batch, and a lone request waits for nothing but that.
+  net::post(io, [this] {
+    batching_server = nullptr;
+    options.bridge->end_batch();
+  });
+}
+
+void http_server::impl::hand_over(std::function<void()> answer) {
+  {
+    std::lock_guard lock{answers_mutex};
+    answers.push_back(std::move(answer));
+    if (answers_posted)
+      return;
+    answers_posted = true;
+  }
+  // A bridge actor keeps this post until the end of its turn (deferred_wakes), so the
+  // answers of one turn wake the loop's thread once.
+  deferred_wakes::wake([this] { net::post(io, [this] { run_answers(); }); });
+}
+
+void http_server::impl::run_answers() {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock{answers_mutex};
+    ready.swap(answers);
+    answers_posted = false;
+  }
+  for (auto& answer : ready)
+    answer();
+}
 
 namespace {
 
@@ -233,13 +294,16 @@ private:
     path_ = request.path;
     auto self = this->shared_from_this();
     auto answered = std::make_shared<std::atomic<bool>>(false);
+    server_.gather_turn();
     stats_ = &server_.routes.dispatch(request, [self, answered](http_response response) {
       if (answered->exchange(true))
         return; // a handler answered twice: keep the first
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable {
-                  self->respond(std::move(response));
-                });
+      self->server_.hand_over([self, response = std::move(response)]() mutable {
+        net::dispatch(self->stream_.get_executor(),
+                      [self, response = std::move(response)]() mutable {
+                        self->respond(std::move(response));
+                      });
+      });
     });
   }
 

@@ -10,6 +10,8 @@
 
 namespace diffplane::gateway {
 
+class actor_bridge;
+
 struct http_server_options {
   std::string host = "0.0.0.0";
   std::uint16_t port = 4000;
@@ -33,6 +35,12 @@ struct http_server_options {
   std::string server_header;
   /// The `listener` label of this server's connection metrics.
   std::string listener = "gateway";
+  /// The bridge the routes call, if any: with one thread, the requests the server reads
+  /// in one turn of its event loop reach the actors as one bridge message (a hand-off
+  /// to the actor thread per turn, not per request). With more threads each request is
+  /// a message of its own: a batch is per thread, and Asio may run the handler that
+  /// ends it on another thread.
+  actor_bridge* bridge = nullptr;
 };
 
 /// HTTP/1.1 with keep-alive on Boost.Beast, run by a few Asio threads. Handlers answer

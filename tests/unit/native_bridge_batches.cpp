@@ -1,14 +1,11 @@
 #define CAF_SUITE native_bridge_batches
 
-#include "actor_fixture.hpp"
-
-#include "gateway/make_actor_bridge.hpp"
+#include "bridge_fixture.hpp"
 
 #include <caf/test/unit_test.hpp>
 
 #include <chrono>
 #include <future>
-#include <mutex>
 
 // The native listener hands the requests of one read to the bridge as one batch, and a
 // result wait parked from its create's answer is made by the bridge actor that got the
@@ -20,67 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// What a fake cluster actor saw: each request and the actor that sent it.
-struct seen_request {
-  std::string what;
-  caf::actor_id sender = 0;
-};
-
-struct fixture {
-  testing::test_config config;
-  std::unique_ptr<caf::actor_system> sys;
-  std::mutex mutex;
-  std::vector<seen_request> seen;
-  caf::actor fake;
-  std::unique_ptr<gateway::actor_bridge> bridge;
-  gateway::cluster_ref cluster;
-
-  fixture() {
-    config.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(config);
-    fake = sys->spawn([this](caf::event_based_actor* self) -> caf::behavior {
-      auto note = [this, self](std::string what) {
-        std::lock_guard lock{mutex};
-        seen.push_back({std::move(what), self->current_sender()->id()});
-      };
-      return {
-          [note](create_job_request& request) -> std::string {
-            note("create " + request.execution_id);
-            return "job-" + request.execution_id;
-          },
-          [note](posted_result_atom,
-                 status_request& request) -> std::vector<job_status_row> {
-            note("wait " + request.ids.front());
-            return {job_status_row{request.ids.front(), job_status::success,
-                                   result_kind::resolution, ""}};
-          },
-      };
-    });
-    // Two bridge actors: requests made one by one go to each in turn.
-    bridge = gateway::make_actor_bridge(*sys, caf::actor_cast<node_actor>(fake), 2);
-    cluster.actor =
-        std::make_shared<const cluster_actor>(caf::actor_cast<cluster_actor>(fake));
-  }
-
-  ~fixture() {
-    bridge.reset();
-    caf::anon_send_exit(fake, caf::exit_reason::user_shutdown);
-  }
-
-  static create_job_request call(const std::string& id) {
-    create_job_request request;
-    request.service = "svc";
-    request.target_fn = "f";
-    request.execution_id = id;
-    request.durable = false;
-    return request;
-  }
-
-  std::vector<seen_request> seen_now() {
-    std::lock_guard lock{mutex};
-    return seen;
-  }
-};
+using fixture = testing::bridge_fixture;
 
 template <class T> bool ready(std::future<T>& f) {
   return f.wait_for(10s) == std::future_status::ready;
@@ -118,6 +55,40 @@ CAF_TEST(the requests of one batch reach the cluster in order from one bridge ac
     CAF_CHECK_EQUAL(requests[i].what, expected);
     CAF_CHECK_EQUAL(requests[i].sender, requests.front().sender);
   }
+}
+
+CAF_TEST(a long batch goes out in pieces of sixteen as it is made) {
+  constexpr std::size_t n = 20;
+  std::vector<std::promise<std::string>> created(n);
+  std::vector<std::future<std::string>> answers;
+  for (auto& p : created)
+    answers.push_back(p.get_future());
+  {
+    gateway::bridge_batch batch{*bridge};
+    for (std::size_t i = 0; i < n; ++i)
+      bridge->create_job(cluster, call("l" + std::to_string(i)),
+                         [&created, i](gateway::outcome<std::string> result) {
+                           created[i].set_value(result.ok() ? *result.value : "error");
+                         });
+    // The first sixteen do not wait for the batch's end: they are answered before it.
+    CAF_REQUIRE(ready(answers.front()));
+    CAF_REQUIRE(ready(answers[15]));
+    auto early = seen_now().size();
+    CAF_CHECK_EQUAL(early, 16u);
+  }
+  for (auto& answer : answers)
+    CAF_REQUIRE(ready(answer));
+  auto requests = seen_now();
+  CAF_REQUIRE_EQUAL(requests.size(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto expected = "create l" + std::to_string(i);
+    CAF_CHECK_EQUAL(requests[i].what, expected);
+  }
+  // Each piece is one message to one bridge actor.
+  for (std::size_t i = 1; i < 16; ++i)
+    CAF_CHECK_EQUAL(requests[i].sender, requests.front().sender);
+  for (std::size_t i = 17; i < n; ++i)
+    CAF_CHECK_EQUAL(requests[i].sender, requests[16].sender);
 }
 
 CAF_TEST(requests made outside a batch go out at once) {
