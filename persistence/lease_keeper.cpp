@@ -9,16 +9,26 @@
 
 #include <csignal>
 #include <memory>
+#include <utility>
 
 namespace diffplane {
 
 namespace {
 
+/// The keeper renews by itself only while the node's actor still sends rounds now and
+/// then: a node actor gone or hung for this many TTLs leaves its leases to expire.
+constexpr int node_silence_ttls = 10;
+
 struct keeper_state {
   lease_keeper_options options;
+  /// The node's ledger: it goes with the node actor's state, and its leases are then
+  /// renewed no more.
+  std::weak_ptr<lease_ledger> ledger;
   std::unique_ptr<pqxx::connection> connection;
   /// When the last renewal (a round's or the keeper's own) was sent.
   caf::actor_clock::time_point last_renewal{};
+  /// When the node's last round came (or the keeper started).
+  caf::actor_clock::time_point last_round{};
   static inline const char* name = "diffplane.lease_keeper";
 };
 
@@ -61,8 +71,8 @@ void record_renewals(keeper_pointer self, const std::vector<held_lease>& held,
                      const std::vector<std::string>& renewed,
                      caf::actor_clock::time_point sent, const char* by) {
   auto& o = self->state.options;
-  if (o.ledger)
-    o.ledger->renewed(held, renewed, lease_valid_until(sent, o.lease_ttl));
+  if (auto ledger = self->state.ledger.lock())
+    ledger->renewed(held, renewed, lease_valid_until(sent, o.lease_ttl));
   // Slow here is the database (or this thread) slow, not the node's actor thread: the
   // node's membership_round_slow counts both.
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -79,9 +89,14 @@ void renew_held(keeper_pointer self) {
   self->delayed_send(self, lease_renewal_tick(st.options.lease_ttl),
                      renew_held_atom::value);
   auto sent = self->clock().now();
-  if (sent - st.last_renewal < lease_renewal_due(st.options.lease_ttl))
+  auto ttl = st.options.lease_ttl;
+  if (sent - st.last_renewal < lease_renewal_due(ttl) ||
+      sent - st.last_round > node_silence_ttls * ttl)
     return;
-  auto held = st.options.ledger->held();
+  auto ledger = st.ledger.lock();
+  if (!ledger)
+    return;
+  auto held = ledger->held();
   if (held.empty())
     return;
   st.last_renewal = sent;
@@ -101,12 +116,16 @@ void renew_held(keeper_pointer self) {
 
 lease_keeper_actor::behavior_type keeper_behavior(keeper_pointer self,
                                                   lease_keeper_options options) {
-  self->state.options = std::move(options);
-  if (self->state.options.ledger)
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.ledger = std::exchange(st.options.ledger, nullptr);
+  st.last_round = self->clock().now();
+  if (!st.ledger.expired())
     self->send(self, renew_held_atom::value);
   return {
       [self](membership_round_atom, const std::vector<held_lease>& held) {
         auto sent = self->clock().now();
+        self->state.last_round = sent;
         if (!held.empty())
           self->state.last_renewal = sent;
         return in_transaction(

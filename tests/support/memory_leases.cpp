@@ -19,7 +19,10 @@ caf::error unavailable() {
 lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self,
                                                 std::shared_ptr<memory_leases> table,
                                                 std::string me,
-                                                std::shared_ptr<lease_ledger> ledger) {
+                                                std::shared_ptr<lease_ledger> owned) {
+  // Weak, as the real keeper's: the ledger goes with the node actor's state.
+  std::weak_ptr<lease_ledger> ledger = owned;
+  owned.reset();
   auto now = [self] { return self->clock().now(); };
   // The table's times as the database's milliseconds.
   auto ms = [](caf::actor_clock::time_point t) {
@@ -31,6 +34,7 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
   // As the real keeper: every renewal gives the ledger's leases their new deadline, and
   // the keeper renews them on its own timer when no round did for an interval.
   auto last_renewal = std::make_shared<caf::actor_clock::time_point>();
+  auto last_round = std::make_shared<caf::actor_clock::time_point>(now());
   auto renew = [=](const std::vector<held_lease>& held) {
     std::vector<std::string> renewed;
     *last_renewal = now();
@@ -42,23 +46,29 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
         renewed.push_back(lease.cluster_id);
       }
     }
-    if (ledger)
-      ledger->renewed(held, renewed, lease_valid_until(now(), table->ttl));
+    if (auto shared = ledger.lock())
+      shared->renewed(held, renewed, lease_valid_until(now(), table->ttl));
     return renewed;
   };
-  if (ledger)
+  if (!ledger.expired())
     self->send(self, renew_held_atom::value);
   return {
       [=](renew_held_atom) {
         self->delayed_send(self, lease_renewal_tick(table->ttl), renew_held_atom::value);
-        if (now() - *last_renewal < lease_renewal_due(table->ttl) || !reachable())
+        // As the real keeper: not for a node actor silent for 10 TTLs.
+        if (now() - *last_renewal < lease_renewal_due(table->ttl) ||
+            now() - *last_round > 10 * table->ttl || !reachable())
           return;
-        auto held = ledger->held();
+        auto shared = ledger.lock();
+        if (!shared)
+          return;
+        auto held = shared->held();
         if (!held.empty())
           renew(held);
       },
       [=](membership_round_atom,
           const std::vector<held_lease>& held) -> caf::result<membership_view> {
+        *last_round = now();
         if (!reachable())
           return unavailable();
         table->heartbeats[me] = now();

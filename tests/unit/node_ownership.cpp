@@ -26,7 +26,8 @@ struct fixture : testing::actor_fixture {
       std::make_shared<testing::memory_leases>();
   std::map<std::string, node_actor> nodes;
   std::map<std::string, lease_keeper_actor> keepers;
-  std::map<std::string, std::shared_ptr<lease_ledger>> ledgers;
+  /// Weak, as the keepers': a ledger goes with its node actor.
+  std::map<std::string, std::weak_ptr<lease_ledger>> ledgers;
 
   fixture() { testing::seed_clusters(*store, leases, cluster_count); }
 
@@ -173,7 +174,9 @@ CAF_TEST(a node whose actor thread is starved keeps the leases its keeper renews
     const auto& lease = leases->leases[seeded_cluster_id(i)];
     CAF_CHECK_EQUAL(lease.epoch, 1);
     // Fencing: the node's own deadline comes before the database's expiry.
-    auto valid_until = ledgers["node-a"]->valid_until(seeded_cluster_id(i), 1);
+    auto ledger = ledgers["node-a"].lock();
+    CAF_REQUIRE(ledger != nullptr);
+    auto valid_until = ledger->valid_until(seeded_cluster_id(i), 1);
     CAF_REQUIRE(valid_until.has_value());
     CAF_CHECK_GREATER(*valid_until, now);
     CAF_CHECK_LESS(*valid_until, lease.expires_at);
