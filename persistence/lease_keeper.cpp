@@ -86,15 +86,16 @@ void record_renewals(keeper_pointer self, const std::vector<held_lease>& held,
 /// node's rounds come (lease_renewal_due).
 void renew_held(keeper_pointer self) {
   auto& st = self->state;
+  auto ledger = st.ledger.lock();
+  // The node actor is gone: nothing to renew any more.
+  if (!ledger)
+    return;
   self->delayed_send(self, lease_renewal_tick(st.options.lease_ttl),
                      renew_held_atom::value);
   auto sent = self->clock().now();
   auto ttl = st.options.lease_ttl;
   if (sent - st.last_renewal < lease_renewal_due(ttl) ||
       sent - st.last_round > node_silence_ttls * ttl)
-    return;
-  auto ledger = st.ledger.lock();
-  if (!ledger)
     return;
   auto held = ledger->held();
   if (held.empty())

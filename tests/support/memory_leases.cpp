@@ -54,13 +54,13 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
     self->send(self, renew_held_atom::value);
   return {
       [=](renew_held_atom) {
-        self->delayed_send(self, lease_renewal_tick(table->ttl), renew_held_atom::value);
-        // As the real keeper: not for a node actor silent for 10 TTLs.
-        if (now() - *last_renewal < lease_renewal_due(table->ttl) ||
-            now() - *last_round > 10 * table->ttl || !reachable())
-          return;
+        // As the real keeper: not for a node actor gone, or silent for 10 TTLs.
         auto shared = ledger.lock();
         if (!shared)
+          return;
+        self->delayed_send(self, lease_renewal_tick(table->ttl), renew_held_atom::value);
+        if (now() - *last_renewal < lease_renewal_due(table->ttl) ||
+            now() - *last_round > 10 * table->ttl || !reachable())
           return;
         auto held = shared->held();
         if (!held.empty())
