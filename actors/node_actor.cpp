@@ -77,6 +77,9 @@ struct node_state {
   node_options options;
   persistence_factory factory;
   lease_keeper_factory keeper_factory;
+  /// The leases served here and their local deadlines, shared with the keeper, which
+  /// renews them even while this actor's thread is busy elsewhere.
+  std::shared_ptr<lease_ledger> ledger = std::make_shared<lease_ledger>();
   persistence_actor writer;
   persistence_actor reader;
   lease_keeper_actor keeper;
@@ -189,8 +192,7 @@ void spawn_persistence_actors(self_pointer self) {
 }
 
 steady_time lease_deadline(self_pointer self, steady_time renewal_sent) {
-  auto ttl = membership(self).lease_ttl;
-  return renewal_sent + ttl - ttl / 20;
+  return lease_valid_until(renewal_sent, membership(self).lease_ttl);
 }
 
 std::size_t leases_held(const node_state& st) {
@@ -211,6 +213,7 @@ void take_lease(self_pointer self, const std::string& id, const lease_grant& gra
   slot.epoch = epoch;
   slot.adopt_running_attempts = grant.released;
   slot.valid_until = lease_deadline(self, sent);
+  self->state.ledger->hold(id, epoch, slot.valid_until);
   slot.restarts.clear();
   metrics::leases().acquisitions.add();
   update_lease_gauge(self->state);
@@ -231,6 +234,8 @@ void stop_cluster(self_pointer self, const std::string& id, bool hand_off,
   auto& slot = st.clusters.at(id);
   if (slot.stopping)
     return;
+  // Not renewed any more by the keeper's timer (a hand-off's rounds still renew it).
+  st.ledger->drop(id);
   spdlog::warn("event={} cluster={} epoch={} reason=\"{}\"",
                hand_off ? "lease_hand_off" : "lease_lost", id, slot.epoch, reason);
   slot.stopping = true;
@@ -391,7 +396,7 @@ void on_down(self_pointer self, caf::down_msg& msg) {
     spdlog::error("event=lease_keeper_down reason=\"{}\" action=restart",
                   caf::to_string(msg.reason));
     st.round_in_flight = false;
-    st.keeper = st.keeper_factory(self->system());
+    st.keeper = st.keeper_factory(self->system(), st.ledger);
     self->monitor(st.keeper);
     return;
   }
@@ -633,7 +638,13 @@ void check_leases(self_pointer self) {
   auto& st = self->state;
   auto now = self->clock().now();
   for (auto& [id, slot] : st.clusters) {
-    if (slot.epoch == 0 || now < slot.valid_until)
+    if (slot.epoch == 0)
+      continue;
+    // The keeper may have renewed it on its own while this actor's thread was busy.
+    if (auto renewed = st.ledger->valid_until(id, slot.epoch);
+        !slot.stopping && renewed && slot.valid_until < *renewed)
+      slot.valid_until = *renewed;
+    if (now < slot.valid_until)
       continue;
     if (slot.stopping) {
       // A hand-off that outlived the lease: whatever it still writes is fenced.
@@ -859,7 +870,7 @@ node_actor::behavior_type node_behavior(self_pointer self, node_options options,
   if (st.options.parked)
     st.parked = st.options.parked;
   spawn_persistence_actors(self);
-  st.keeper = st.keeper_factory(self->system());
+  st.keeper = st.keeper_factory(self->system(), st.ledger);
   self->monitor(st.keeper);
   self->send(self, lease_check_atom::value);
   // The first pruning waits a little so that start-up is not slowed by it.

@@ -59,8 +59,10 @@ namespace diffplane {
 using persistence_factory =
     std::function<persistence_actor(caf::actor_system&, const std::string& role)>;
 
-/// Makes the node's lease keeper. Tests pass an in-memory one.
-using lease_keeper_factory = std::function<lease_keeper_actor(caf::actor_system&)>;
+/// Makes the node's lease keeper, which renews the leases of the node's ledger on its
+/// own timer. Tests pass an in-memory one.
+using lease_keeper_factory = std::function<lease_keeper_actor(
+    caf::actor_system&, std::shared_ptr<lease_ledger> ledger)>;
 
 /// How the node takes part in the membership of the nodes sharing the database.
 struct membership_options {
@@ -68,7 +70,8 @@ struct membership_options {
   /// How often the node heartbeats, renews its leases and looks at the others'.
   std::chrono::milliseconds heartbeat{1000};
   /// How long a lease lasts unless renewed; a node whose lease could not be renewed
-  /// stops serving the cluster this long after its last renewal was sent, less a margin.
+  /// stops serving the cluster this long after its last renewal was sent, less a margin
+  /// (renewals come from the rounds and from the keeper's own timer).
   std::chrono::milliseconds lease_ttl{3000};
   /// Whether the node links to its peers through CAF's middleman (the actor system
   /// must have loaded it) and forwards the requests of clusters they serve.

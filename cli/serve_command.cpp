@@ -321,7 +321,7 @@ int run_serve(config::server_options options) {
   reader.database_url = urls.reader;
   reader.statement_timeout = reader.read_statement_timeout;
   reader.plans_for_writes = false;
-  lease_keeper_options keeper{urls.membership, identity.id, lease_ttl};
+  lease_keeper_options keeper{urls.membership, identity.id, lease_ttl, {}};
   auto node = spawn_node(
       system, node_opts,
       [writer, reader](caf::actor_system& sys, const std::string& role) {
@@ -330,7 +330,11 @@ int run_serve(config::server_options options) {
         return role == "writer" ? spawn_writer(sys, std::move(opts))
                                 : spawn_persistence(sys, std::move(opts));
       },
-      [keeper](caf::actor_system& sys) { return spawn_lease_keeper(sys, keeper); });
+      [keeper](caf::actor_system& sys, std::shared_ptr<lease_ledger> ledger) {
+        auto opts = keeper;
+        opts.ledger = std::move(ledger);
+        return spawn_lease_keeper(sys, std::move(opts));
+      });
   caf::scoped_actor self{system};
   // The actor system waits for every actor at its end: the gate leaves with any return.
   stop_on_return gate_guard;

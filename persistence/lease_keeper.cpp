@@ -9,23 +9,41 @@
 
 #include <csignal>
 #include <memory>
+#include <utility>
 
 namespace diffplane {
 
 namespace {
 
+/// The keeper renews by itself only while the node's actor still sends rounds now and
+/// then: a node actor gone or hung for this many TTLs leaves its leases to expire.
+constexpr int node_silence_ttls = 10;
+
 struct keeper_state {
   lease_keeper_options options;
+  /// The node's ledger: it goes with the node actor's state, and its leases are then
+  /// renewed no more.
+  std::weak_ptr<lease_ledger> ledger;
   std::unique_ptr<pqxx::connection> connection;
+  /// When the last renewal (a round's or the keeper's own) was sent.
+  caf::actor_clock::time_point last_renewal{};
+  /// When the node's last round came (or the keeper started).
+  caf::actor_clock::time_point last_round{};
   static inline const char* name = "diffplane.lease_keeper";
 };
 
 using keeper_pointer = lease_keeper_actor::stateful_pointer<keeper_state>;
 
-/// Runs `fn` in a transaction on the keeper's connection; a failure is `unavailable`,
-/// and a broken connection is opened again by the next call.
-template <class Fn>
-auto in_transaction(keeper_pointer self, Fn fn)
+struct nothing_after_commit {
+  template <class T>
+  void operator()(const T&) const {}
+};
+
+/// Runs `fn` in a transaction on the keeper's connection, then `after` with its result
+/// once committed; a failure is `unavailable`, and a broken connection is opened again
+/// by the next call.
+template <class Fn, class After = nothing_after_commit>
+auto in_transaction(keeper_pointer self, Fn fn, After after = {})
     -> caf::result<decltype(fn(std::declval<pqxx::work&>()))> {
   auto& st = self->state;
   try {
@@ -34,6 +52,7 @@ auto in_transaction(keeper_pointer self, Fn fn)
     pqxx::work txn{*st.connection, "membership"};
     auto result = fn(txn);
     txn.commit();
+    after(result);
     return result;
   } catch (const std::exception& e) {
     st.connection.reset();
@@ -46,22 +65,88 @@ auto in_transaction(keeper_pointer self, Fn fn)
   }
 }
 
+/// Gives the renewed leases of the ledger their new deadline, counted from `sent`: the
+/// database counts the TTL from the statement, later. `by` says whose renewal it was.
+void record_renewals(keeper_pointer self, const std::vector<held_lease>& held,
+                     const std::vector<std::string>& renewed,
+                     caf::actor_clock::time_point sent, const char* by) {
+  auto& o = self->state.options;
+  if (auto ledger = self->state.ledger.lock())
+    ledger->renewed(held, renewed, lease_valid_until(sent, o.lease_ttl));
+  // Slow here is the database (or this thread) slow, not the node's actor thread: the
+  // node's membership_round_slow counts both.
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      self->clock().now() - sent);
+  if (took > o.lease_ttl / 3)
+    spdlog::warn("event=lease_renewal_slow by={} took_ms={} lease_ttl_ms={}", by,
+                 took.count(), o.lease_ttl.count());
+}
+
+/// Renews the ledger's leases when no renewal went out lately, whether or not the
+/// node's rounds come (lease_renewal_due).
+void renew_held(keeper_pointer self) {
+  auto& st = self->state;
+  auto ledger = st.ledger.lock();
+  // The node actor is gone: nothing to renew any more.
+  if (!ledger)
+    return;
+  self->delayed_send(self, lease_renewal_tick(st.options.lease_ttl),
+                     renew_held_atom::value);
+  auto sent = self->clock().now();
+  auto ttl = st.options.lease_ttl;
+  if (sent - st.last_renewal < lease_renewal_due(ttl) ||
+      sent - st.last_round > node_silence_ttls * ttl)
+    return;
+  auto held = ledger->held();
+  if (held.empty())
+    return;
+  st.last_renewal = sent;
+  in_transaction(
+      self,
+      [&](pqxx::work& txn) {
+        const auto& o = self->state.options;
+        return persistence::sql::renew_leases(txn, o.node_id, held, o.lease_ttl);
+      },
+      [&](const std::vector<std::string>& renewed) {
+        // The node's rounds did not renew for an interval: its actor thread is busy.
+        spdlog::info("event=leases_renewed_by_keeper count={} renewed={}", held.size(),
+                     renewed.size());
+        record_renewals(self, held, renewed, sent, "keeper");
+      });
+}
+
 lease_keeper_actor::behavior_type keeper_behavior(keeper_pointer self,
                                                   lease_keeper_options options) {
-  self->state.options = std::move(options);
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.ledger = std::exchange(st.options.ledger, nullptr);
+  st.last_round = self->clock().now();
+  if (!st.ledger.expired())
+    self->send(self, renew_held_atom::value);
   return {
       [self](membership_round_atom, const std::vector<held_lease>& held) {
-        return in_transaction(self, [&](pqxx::work& txn) {
-          const auto& o = self->state.options;
-          membership_view view;
-          persistence::sql::heartbeat(txn, o.node_id);
-          view.renewed =
-              persistence::sql::renew_leases(txn, o.node_id, held, o.lease_ttl);
-          view.nodes = persistence::sql::live_nodes(txn, o.lease_ttl);
-          view.leases = persistence::sql::leases(txn);
-          return view;
-        });
+        auto sent = self->clock().now();
+        self->state.last_round = sent;
+        if (!held.empty())
+          self->state.last_renewal = sent;
+        return in_transaction(
+            self,
+            [&](pqxx::work& txn) {
+              const auto& o = self->state.options;
+              membership_view view;
+              persistence::sql::heartbeat(txn, o.node_id);
+              view.renewed =
+                  persistence::sql::renew_leases(txn, o.node_id, held, o.lease_ttl);
+              view.nodes = persistence::sql::live_nodes(txn, o.lease_ttl);
+              view.leases = persistence::sql::leases(txn);
+              return view;
+            },
+            [&](const membership_view& view) {
+              if (!held.empty())
+                record_renewals(self, held, view.renewed, sent, "round");
+            });
       },
+      [self](renew_held_atom) { renew_held(self); },
       [self](acquire_atom, const std::string& cluster_id) {
         return in_transaction(self, [&](pqxx::work& txn) {
           const auto& o = self->state.options;

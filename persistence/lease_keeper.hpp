@@ -1,9 +1,11 @@
 #pragma once
 
+#include "persistence/lease_ledger.hpp"
 #include "persistence/membership_records.hpp"
 #include "persistence/persistence_actor.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 namespace diffplane {
@@ -12,6 +14,7 @@ using membership_round_atom = caf::atom_constant<caf::atom("mround")>;
 using acquire_atom = caf::atom_constant<caf::atom("acquire")>;
 using release_lease_atom = caf::atom_constant<caf::atom("rellease")>;
 using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using renew_held_atom = caf::atom_constant<caf::atom("renewheld")>;
 
 /// The node's membership in the nodes table and its cluster leases: the SQL of both, on
 /// a connection of its own so that a renewal never waits behind group commits.
@@ -27,12 +30,18 @@ using lease_keeper_actor = caf::typed_actor<
     /// for its TTL and adopts the attempts left running.
     caf::replies_to<release_lease_atom, held_lease>::with<done_atom>,
     /// Marks the node as gone and ends its leases (an orderly stop).
-    caf::replies_to<leave_atom>::with<done_atom>>;
+    caf::replies_to<leave_atom>::with<done_atom>,
+    /// Renews the leases of its ledger unless a round did lately (sent by the keeper to
+    /// itself, so that renewals do not wait for the node's busy actor thread).
+    caf::reacts_to<renew_held_atom>>;
 
 struct lease_keeper_options {
   std::string database_url;
   std::string node_id;
   std::chrono::milliseconds lease_ttl{3000};
+  /// The leases the node serves, renewed by the keeper on its own timer and given their
+  /// new local deadline (none: only the membership rounds renew).
+  std::shared_ptr<lease_ledger> ledger;
 };
 
 /// Spawns the keeper on a thread of its own (libpqxx blocks).

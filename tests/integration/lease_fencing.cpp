@@ -66,7 +66,7 @@ struct fixture {
   lease_keeper_actor keeper_of(const std::string& node_id,
                                std::chrono::milliseconds ttl) {
     register_node(url, node_identity{node_id, "", "", 0, "test-host", 1, ""}, ttl);
-    auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, node_id, ttl});
+    auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, node_id, ttl, {}});
     spawned.push_back(caf::actor_cast<caf::actor>(keeper));
     return keeper;
   }
@@ -443,7 +443,7 @@ CAF_TEST(a node id taken by a live node is refused and a dead process is retired
   CAF_CHECK(refused);
   register_node(url, node_identity{"n2", "", "", 0, "host-a", ended_process(), ""},
                 3000ms);
-  auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, "n2", 60000ms});
+  auto keeper = spawn_lease_keeper(sys, lease_keeper_options{url, "n2", 60000ms, {}});
   spawned.push_back(caf::actor_cast<caf::actor>(keeper));
   CAF_CHECK_EQUAL(ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch,
                   1);

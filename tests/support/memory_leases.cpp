@@ -18,7 +18,11 @@ caf::error unavailable() {
 
 lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self,
                                                 std::shared_ptr<memory_leases> table,
-                                                std::string me) {
+                                                std::string me,
+                                                std::shared_ptr<lease_ledger> owned) {
+  // Weak, as the real keeper's: the ledger goes with the node actor's state.
+  std::weak_ptr<lease_ledger> ledger = owned;
+  owned.reset();
   auto now = [self] { return self->clock().now(); };
   // The table's times as the database's milliseconds.
   auto ms = [](caf::actor_clock::time_point t) {
@@ -27,22 +31,51 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
             .count());
   };
   auto reachable = [table, me] { return table->unreachable.count(me) == 0; };
+  // As the real keeper: every renewal gives the ledger's leases their new deadline, and
+  // the keeper renews them on its own timer when no round did for an interval.
+  auto last_renewal = std::make_shared<caf::actor_clock::time_point>();
+  auto last_round = std::make_shared<caf::actor_clock::time_point>(now());
+  auto renew = [=](const std::vector<held_lease>& held) {
+    std::vector<std::string> renewed;
+    *last_renewal = now();
+    for (const auto& lease : held) {
+      auto it = table->leases.find(lease.cluster_id);
+      if (it != table->leases.end() && it->second.node_id == me &&
+          it->second.epoch == lease.epoch) {
+        it->second.expires_at = now() + table->ttl;
+        renewed.push_back(lease.cluster_id);
+      }
+    }
+    if (auto shared = ledger.lock())
+      shared->renewed(held, renewed, lease_valid_until(now(), table->ttl));
+    return renewed;
+  };
+  if (!ledger.expired())
+    self->send(self, renew_held_atom::value);
   return {
+      [=](renew_held_atom) {
+        // As the real keeper: not for a node actor gone, or silent for 10 TTLs.
+        auto shared = ledger.lock();
+        if (!shared)
+          return;
+        self->delayed_send(self, lease_renewal_tick(table->ttl), renew_held_atom::value);
+        if (now() - *last_renewal < lease_renewal_due(table->ttl) ||
+            now() - *last_round > 10 * table->ttl || !reachable())
+          return;
+        auto held = shared->held();
+        if (!held.empty())
+          renew(held);
+      },
       [=](membership_round_atom,
           const std::vector<held_lease>& held) -> caf::result<membership_view> {
+        *last_round = now();
         if (!reachable())
           return unavailable();
         table->heartbeats[me] = now();
         table->left.erase(me);
         membership_view view;
-        for (const auto& lease : held) {
-          auto it = table->leases.find(lease.cluster_id);
-          if (it != table->leases.end() && it->second.node_id == me &&
-              it->second.epoch == lease.epoch) {
-            it->second.expires_at = now() + table->ttl;
-            view.renewed.push_back(lease.cluster_id);
-          }
-        }
+        if (!held.empty())
+          view.renewed = renew(held);
         for (const auto& [node, beat] : table->heartbeats) {
           if (table->left.count(node) > 0 || now() - beat >= table->ttl)
             continue;
@@ -100,8 +133,10 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
 
 lease_keeper_actor spawn_memory_lease_keeper(caf::actor_system& system,
                                              std::shared_ptr<memory_leases> table,
-                                             std::string node_id) {
-  return system.spawn(memory_keeper, std::move(table), std::move(node_id));
+                                             std::string node_id,
+                                             std::shared_ptr<lease_ledger> ledger) {
+  return system.spawn(memory_keeper, std::move(table), std::move(node_id),
+                      std::move(ledger));
 }
 
 std::string seeded_cluster_id(int i) {

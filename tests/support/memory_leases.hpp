@@ -46,10 +46,12 @@ struct memory_leases {
 };
 
 /// A lease keeper for `node_id` over `table`, for unit tests of the node's ownership
-/// logic: integration tests run the real one against Postgres.
+/// logic: integration tests run the real one against Postgres. With a ledger it renews
+/// the ledger's leases on its own timer too, as the real one does.
 lease_keeper_actor spawn_memory_lease_keeper(caf::actor_system& system,
                                              std::shared_ptr<memory_leases> table,
-                                             std::string node_id);
+                                             std::string node_id,
+                                             std::shared_ptr<lease_ledger> ledger = {});
 
 /// The id ("c<i>") and API secret of the i-th cluster that seed_clusters makes.
 std::string seeded_cluster_id(int i);

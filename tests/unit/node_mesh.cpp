@@ -90,8 +90,8 @@ struct fixture : point_to_point_fixture<planet_fixture> {
     auto db = testing::spawn_memory_persistence(planet.sys, store);
     return spawn_node(
         planet.sys, options, [db](caf::actor_system&, const std::string&) { return db; },
-        [this, node_id](caf::actor_system& system) {
-          return testing::spawn_memory_lease_keeper(system, leases, node_id);
+        [this, node_id](caf::actor_system& system, std::shared_ptr<lease_ledger> ledger) {
+          return testing::spawn_memory_lease_keeper(system, leases, node_id, ledger);
         });
   }
 

@@ -25,6 +25,9 @@ struct fixture : testing::actor_fixture {
   std::shared_ptr<testing::memory_leases> leases =
       std::make_shared<testing::memory_leases>();
   std::map<std::string, node_actor> nodes;
+  std::map<std::string, lease_keeper_actor> keepers;
+  /// Weak, as the keepers': a ledger goes with its node actor.
+  std::map<std::string, std::weak_ptr<lease_ledger>> ledgers;
 
   fixture() { testing::seed_clusters(*store, leases, cluster_count); }
 
@@ -42,8 +45,10 @@ struct fixture : testing::actor_fixture {
     auto node = spawn_node(
         sys, options,
         [db_of_node](caf::actor_system&, const std::string&) { return db_of_node; },
-        [this, node_id](caf::actor_system& system) {
-          return testing::spawn_memory_lease_keeper(system, leases, node_id);
+        [this, node_id](caf::actor_system& system, std::shared_ptr<lease_ledger> ledger) {
+          ledgers[node_id] = ledger;
+          return keepers[node_id] =
+                     testing::spawn_memory_lease_keeper(system, leases, node_id, ledger);
         });
     nodes[node_id] = node;
     run();
@@ -75,6 +80,19 @@ struct fixture : testing::actor_fixture {
     for (auto& [id, node] : nodes)
       ids.push_back(id);
     return ids;
+  }
+
+  /// Advances the clock in small steps for `d` while only the lease keepers run, as
+  /// when the one actor thread is busy with other actors or the machine with other
+  /// processes (the keeper has a thread of its own); then the nodes catch up.
+  void starve_nodes_for(caf::timespan d, caf::timespan step = 100ms) {
+    for (caf::timespan passed{0}; passed < d; passed += step) {
+      sched.advance_time(step);
+      for (auto& [id, keeper] : keepers)
+        while (sched.prioritize(keeper))
+          sched.run_once();
+    }
+    run();
   }
 
   /// Advances the clock in small steps for `d`, checking after each step that no
@@ -140,6 +158,41 @@ CAF_TEST(a node cut off from the database stops serving when its lease runs out)
   run_for(2s);
   for (int i = 0; i < cluster_count; ++i)
     CAF_CHECK_EQUAL(servers_of(i), std::vector<std::string>{"node-a"});
+}
+
+CAF_TEST(a node whose actor thread is starved keeps the leases its keeper renews) {
+  start("node-a");
+  run_for(1s);
+  // Two TTLs without a round or a lease check: the node's messages wait in its mailbox.
+  starve_nodes_for(2 * leases->ttl);
+  run_for(1s);
+  const std::vector<std::string> node_a{"node-a"};
+  auto now = sched.clock().now();
+  for (int i = 0; i < cluster_count; ++i) {
+    auto servers = servers_of(i);
+    CAF_CHECK_EQUAL(servers, node_a);
+    const auto& lease = leases->leases[seeded_cluster_id(i)];
+    CAF_CHECK_EQUAL(lease.epoch, 1);
+    // Fencing: the node's own deadline comes before the database's expiry.
+    auto ledger = ledgers["node-a"].lock();
+    CAF_REQUIRE(ledger != nullptr);
+    auto valid_until = ledger->valid_until(seeded_cluster_id(i), 1);
+    CAF_REQUIRE(valid_until.has_value());
+    CAF_CHECK_GREATER(*valid_until, now);
+    CAF_CHECK_LESS(*valid_until, lease.expires_at);
+  }
+  auto acquisitions = leases->history.size();
+  CAF_CHECK_EQUAL(acquisitions, static_cast<std::size_t>(cluster_count));
+}
+
+CAF_TEST(a starved node whose keeper cannot renew stops at its first lease check) {
+  start("node-a");
+  run_for(1s);
+  leases->unreachable.insert("node-a");
+  starve_nodes_for(leases->ttl + 100ms);
+  // The first lease check the node runs stops every cluster.
+  for (int i = 0; i < cluster_count; ++i)
+    CAF_CHECK(servers_of(i).empty());
 }
 
 CAF_TEST(the clusters of a lost node move to the survivors once its leases expire) {

@@ -25,8 +25,8 @@ struct fixture : testing::actor_fixture {
     node = spawn_node(
         sys, node_options{},
         [this](caf::actor_system&, const std::string&) { return db; },
-        [this](caf::actor_system& system) {
-          return testing::spawn_memory_lease_keeper(system, leases, "node");
+        [this](caf::actor_system& system, std::shared_ptr<lease_ledger> ledger) {
+          return testing::spawn_memory_lease_keeper(system, leases, "node", ledger);
         });
     run();
   }
