@@ -32,6 +32,9 @@ using pool_actor = caf::typed_actor<
     caf::reacts_to<machine_inactive_atom, std::string>,
     /// An attempt stalled and the job goes back to pending.
     caf::reacts_to<requeue_atom, job_record>,
+    /// A job actor failed (an uncaught exception) with its job as it held it: the
+    /// attempt stalls, or its failure is committed, in a new actor.
+    caf::reacts_to<stall_atom, job_record, std::string>,
     /// An attempt ended for good (the job is finished).
     caf::reacts_to<job_done_atom, std::string>,
     /// Hands pending jobs to parked polls (sent to itself after a burst of enqueues).
