@@ -353,16 +353,18 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         arm_poll_timer(self, st.poll_expiries.add(id, expires_at));
         return promise;
       },
-      [self](job_result_post& post) -> caf::result<bool> {
+      [self](job_result_post& post, bool durable) -> caf::result<bool> {
         auto& st = self->state;
         auto it = st.running.find(post.job_id);
         if (it == st.running.end()) {
           metrics::jobs().results_not_persisted.add();
-          caf::anon_send(
-              st.context.writer,
-              std::vector<event_record>{activity::result_not_persisted(
-                  st.context.cluster_id, st.context.service, post,
-                  "the job is not running (it is waiting for a new attempt)")});
+          // An ephemeral job leaves no row, its activity included.
+          if (durable)
+            caf::anon_send(
+                st.context.writer,
+                std::vector<event_record>{activity::result_not_persisted(
+                    st.context.cluster_id, st.context.service, post,
+                    "the job is not running (it is waiting for a new attempt)")});
           return false;
         }
         if (it->second.ephemeral)
