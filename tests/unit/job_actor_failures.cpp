@@ -43,14 +43,6 @@ struct fixture : testing::cluster_fixture {
     return out;
   }
 
-  std::vector<const event_record*> events_of(const std::string& type) {
-    std::vector<const event_record*> found;
-    for (const auto& e : store->events)
-      if (e.type == type)
-        found.push_back(&e);
-    return found;
-  }
-
   /// Posts a result from m1 that makes the job actor throw; returns its answer.
   std::string post_throwing(const std::string& id) {
     throw_on = "Ym9vbQ==";
