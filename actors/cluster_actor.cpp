@@ -43,7 +43,7 @@ pool_id index_job(self_pointer self, const job_record& job) {
   else
     count_live_job(st, it->second.pool, -1);
   count_live_job(st, pool, 1);
-  it->second = job_entry{pool, job.status, result_kind::none, {}, {}};
+  it->second = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
   return pool;
 }
 
@@ -54,7 +54,7 @@ pool_id index_loaded_job(self_pointer self, job_entry& entry, const job_record& 
   auto pool = pool_of(self, job.service);
   ++st.live_jobs;
   count_live_job(st, pool, 1);
-  entry = job_entry{pool, job.status, result_kind::none, {}, {}};
+  entry = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
   return pool;
 }
 
@@ -82,7 +82,7 @@ bool revive(self_pointer self, job_record& job, timestamp_ms now,
                         job.cache_key, job.resulted_at};
   st.jobs.insert_or_assign(
       job.id,
-      job_entry{pool_of(self, job.service), job.status, result_kind::none, {}, {}});
+      job_entry{pool_of(self, job.service), job.status, result_kind::none, true, {}, {}});
   on_job_finished(self, finished);
   return false;
 }
@@ -514,9 +514,13 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
   return promise;
 }
 
+/// Refuses a result of a finished job; `durable` false: an ephemeral job, which leaves no
+/// row, its activity included.
 void refuse_result(self_pointer self, const job_result_post& post,
-                   const std::string& service) {
+                   const std::string& service, bool durable = true) {
   metrics::jobs().results_not_persisted.add();
+  if (!durable)
+    return;
   caf::anon_send(
       self->state.context.writer,
       std::vector<event_record>{activity::result_not_persisted(
@@ -548,19 +552,21 @@ using bool_promise = caf::typed_response_promise<bool>;
 
 /// The pool of the live job in memory that `post` answers; none when the job is not in
 /// memory (`known` false), or when it finished or its pool is gone: then the result is
-/// refused here.
+/// refused here. `durable` tells whether the job is.
 std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& post,
-                                      bool& known) {
+                                      bool& known, bool& durable) {
   auto& st = self->state;
   auto it = st.jobs.find(post.job_id);
   known = it != st.jobs.end();
   if (!known)
     return std::nullopt;
+  durable = it->second.durable;
   // A live job keeps its pool (count_live_job); a finished one may outlive it.
   auto service = st.services.find(it->second.pool);
   if (is_terminal(it->second.status) || service == st.services.end()) {
     refuse_result(self, post,
-                  service == st.services.end() ? std::string{} : service->second.name);
+                  service == st.services.end() ? std::string{} : service->second.name,
+                  durable);
     return std::nullopt;
   }
   return service->first;
@@ -589,8 +595,9 @@ void answer_unknown_result(self_pointer self, const job_result_post& post,
 /// Routes a result that waited for the end of the load.
 void route_held_result(self_pointer self, job_result_post& post, bool_promise promise) {
   bool known = false;
-  if (auto pool = pool_of_result(self, post, known))
-    promise.delegate(pool_for_work(self, *pool), std::move(post));
+  bool durable = true;
+  if (auto pool = pool_of_result(self, post, known, durable))
+    promise.delegate(pool_for_work(self, *pool), std::move(post), durable);
   else if (known)
     promise.deliver(false);
   else
@@ -600,8 +607,9 @@ void route_held_result(self_pointer self, job_result_post& post, bool_promise pr
 caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
   bool known = false;
-  if (auto pool = pool_of_result(self, post, known))
-    return self->delegate(pool_for_work(self, *pool), std::move(post));
+  bool durable = true;
+  if (auto pool = pool_of_result(self, post, known, durable))
+    return self->delegate(pool_for_work(self, *pool), std::move(post), durable);
   if (known)
     return false;
   auto promise = self->make_response_promise<bool>();

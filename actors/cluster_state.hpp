@@ -32,6 +32,9 @@ struct job_entry {
   pool_id pool = 0;
   job_status status = job_status::pending;
   result_kind result_type = result_kind::none;
+  /// False: an ephemeral job (job_record::durable), kept after it finished so that a
+  /// late result of it writes no activity (it fits in the padding before `result`).
+  bool durable = true;
   std::string result;
   /// Result waiters parked on this job.
   std::vector<std::uint64_t> waiters;

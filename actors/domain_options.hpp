@@ -1,5 +1,6 @@
 #pragma once
 
+#include "actors/messages.hpp"
 #include "actors/resource_lifecycle.hpp"
 #include "actors/wall_clock.hpp"
 
@@ -62,6 +63,9 @@ struct domain_options {
   /// Now as epoch milliseconds, for stored times and cache ages (timers use the actor
   /// clock). A seam: unit tests tie it to the test coordinator's clock.
   std::function<timestamp_ms()> wall_clock = wall_clock_ms;
+  /// A seam for unit tests only, empty in production: called as a job actor takes a
+  /// result, so that a test can make the actor throw (tests/unit/job_actor_failures.cpp).
+  std::function<void(const job_result_post&)> job_result_fault;
 };
 
 } // namespace diffplane

@@ -8,7 +8,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,11 @@ struct job_state {
   /// A stall (timeout, silent machine) that came while a result's write was in flight:
   /// it takes effect if that write fails.
   std::optional<std::string> stall_after_failed_write;
+  /// What the result whose write is in flight replaced: put back if the write fails, or
+  /// if the actor fails meanwhile.
+  lifecycle::resolution_undo replaced;
+  /// The answer to that result's poster (also held by the write's response handler).
+  result_promise writing;
   /// Results that came while a write was in flight; they are answered after its outcome.
   std::vector<std::pair<job_result_post, result_promise>> waiting_results;
   static inline const char* name = "diffplane.job";
@@ -165,7 +172,8 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
     return;
   }
   st.phase = attempt_phase::resolving;
-  auto replaced = lifecycle::resolve(st.job, post, st.context.wall_clock());
+  st.replaced = lifecycle::resolve(st.job, post, st.context.wall_clock());
+  st.writing = promise;
   if (!st.job.durable) {
     // Nothing to commit: an ephemeral job is resolved the moment its result comes.
     resolved(self, promise);
@@ -177,11 +185,11 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
              lifecycle::status_row_of(st.job));
   self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
       .then([self, promise](done_atom) mutable { resolved(self, promise); },
-            [self, promise, replaced = std::move(replaced)](caf::error& err) mutable {
+            [self, promise](caf::error& err) mutable {
               // Not durable: the attempt goes on, so the worker may post again, unless
               // its deadline passed or its machine went silent meanwhile.
               auto& st = self->state;
-              lifecycle::undo(st.job, std::move(replaced));
+              lifecycle::undo(st.job, std::move(st.replaced));
               st.phase = attempt_phase::running;
               promise.deliver(err);
               if (auto reason = std::exchange(st.stall_after_failed_write, std::nullopt))
@@ -190,8 +198,50 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
             });
 }
 
+std::string what_of(const std::exception_ptr& eptr) {
+  try {
+    std::rethrow_exception(eptr);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
+/// An exception escaped a handler (a bug). The pool neither links nor monitors its
+/// attempts (see spawn_job), so the actor tells it itself before it ends: the pool
+/// stalls the attempt in a new actor, and the job's retry policy applies as when its
+/// machine goes silent. The answer is the error a request being handled gets.
+caf::error on_exception(self_pointer self, std::exception_ptr& eptr) {
+  auto& st = self->state;
+  auto reason = "job actor failed: " + what_of(eptr);
+  metrics::jobs().actor_failures.add();
+  spdlog::error("event=job_actor_failed cluster={} job={} attempt={} reason=\"{}\" "
+                "action=stall",
+                st.job.cluster_id, st.job.id, st.job.attempts_used, reason);
+  auto err = make_error(error_code::internal, reason);
+  if (st.phase == attempt_phase::resolving) {
+    // The result's write is still in flight: the attempt is stalled from before the
+    // result, with a revision past the write's, so that the stall supersedes the result
+    // even if its write commits.
+    auto revision = st.job.revision;
+    lifecycle::undo(st.job, std::move(st.replaced));
+    st.job.revision = revision;
+    st.writing.deliver(err);
+  }
+  for (auto& waiting : st.waiting_results)
+    waiting.second.deliver(err);
+  st.waiting_results.clear();
+  // An attempt that already ended told its pool so (requeue, job_done), which then
+  // ignores this; one whose failure is still being committed is committed anew.
+  self->send(st.context.pool, stall_atom::value, st.job, reason);
+  return err;
+}
+
 job_actor::behavior_type job_behavior(self_pointer self, job_record job,
                                       job_context context) {
+  self->set_exception_handler(
+      [self](std::exception_ptr& eptr) { return on_exception(self, eptr); });
   auto& st = self->state;
   st.job = std::move(job);
   st.context = std::move(context);
@@ -202,6 +252,8 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
   // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
       [self](job_result_post& post) -> caf::result<bool> {
+        if (self->state.context.result_fault)
+          self->state.context.result_fault(post);
         auto promise = self->make_response_promise<bool>();
         handle_result(self, std::move(post), promise);
         return promise;

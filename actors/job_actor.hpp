@@ -35,8 +35,10 @@ using job_actor = caf::typed_actor<
 
 namespace diffplane {
 
-using pool_actor_fwd = caf::typed_actor<caf::reacts_to<requeue_atom, job_record>,
-                                        caf::reacts_to<job_done_atom, std::string>>;
+using pool_actor_fwd =
+    caf::typed_actor<caf::reacts_to<requeue_atom, job_record>,
+                     caf::reacts_to<job_done_atom, std::string>,
+                     caf::reacts_to<stall_atom, job_record, std::string>>;
 
 /// Who a job attempt talks to.
 struct job_context {
@@ -49,9 +51,13 @@ struct job_context {
   /// The attempt was dispatched by the cluster's previous owner, which stored it: it
   /// is taken over, not written again.
   bool adopted = false;
+  /// A seam for unit tests (domain_options::job_result_fault); empty in production.
+  std::function<void(const job_result_post&)> result_fault;
 };
 
-/// Spawns the attempt of `job` (already dispatched); `parent` is its pool.
+/// Spawns the attempt of `job` (already dispatched); `parent` is its pool. Not linked nor
+/// monitored: an exception that escapes the actor's handlers ends it after it sent its
+/// pool `stall_atom` with its job, so that the attempt stalls in a new actor.
 job_actor spawn_job(caf::local_actor* parent, job_record job, job_context context);
 
 } // namespace diffplane

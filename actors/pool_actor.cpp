@@ -184,6 +184,32 @@ void stall_ephemeral(self_pointer self, job_record& job, const std::string& reas
   finish_ephemeral(self, job);
 }
 
+/// What a job actor spawned by this pool talks to; `adopted`: its attempt was dispatched
+/// and written before (job_context::adopted).
+job_context job_context_of(self_pointer self, bool adopted) {
+  const auto& ctx = self->state.context;
+  return job_context{ctx.writer, ctx.cluster, self, ctx.options.wall_clock, adopted,
+                     ctx.options.job_result_fault};
+}
+
+/// The actor of a running attempt failed (job_actor.cpp's on_exception) holding `job`:
+/// a new actor takes the attempt over and stalls it, or commits the failure the old
+/// one was committing. Nothing when the attempt ended first (the old actor told the
+/// pool so before it failed) or another attempt of the job runs now.
+void replace_failed_attempt(self_pointer self, job_record job, std::string reason) {
+  auto it = self->state.running.find(job.id);
+  if (it == self->state.running.end() || it->second.ephemeral ||
+      it->second.attempt.address() != self->current_sender())
+    return;
+  bool failed = job.status == job_status::failure;
+  auto& attempt = it->second.attempt;
+  attempt = spawn_job(self, std::move(job), job_context_of(self, true));
+  if (failed)
+    self->send(attempt, persist_atom::value);
+  else
+    self->send(attempt, stall_atom::value, std::move(reason));
+}
+
 /// Takes up to `limit` pending jobs for `machine_id`, spawning an attempt for each.
 std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
                                       const std::string& machine_id) {
@@ -210,9 +236,7 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     job_actor attempt;
     std::unique_ptr<job_record> ephemeral;
     if (job.durable)
-      attempt = spawn_job(self, std::move(job),
-                          job_context{st.context.writer, st.context.cluster, self,
-                                      st.context.options.wall_clock});
+      attempt = spawn_job(self, std::move(job), job_context_of(self, false));
     else
       ephemeral = std::make_unique<job_record>(std::move(job));
     end_attempt(self, id);
@@ -241,10 +265,7 @@ void adopt_attempts(self_pointer self, std::vector<job_record> jobs) {
     auto timeout = timestamp_ms{job.timeout_seconds} * 1000;
     auto left = std::max<timestamp_ms>(0, timeout - elapsed);
     auto due = now + std::chrono::milliseconds{left};
-    job_context context{st.context.writer, st.context.cluster, self,
-                        st.context.options.wall_clock};
-    context.adopted = true;
-    auto attempt = spawn_job(self, std::move(job), std::move(context));
+    auto attempt = spawn_job(self, std::move(job), job_context_of(self, true));
     end_attempt(self, id);
     auto deadline = st.deadlines.emplace(due, id);
     st.running.emplace(std::move(id), running_attempt{attempt, nullptr,
@@ -332,16 +353,18 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         arm_poll_timer(self, st.poll_expiries.add(id, expires_at));
         return promise;
       },
-      [self](job_result_post& post) -> caf::result<bool> {
+      [self](job_result_post& post, bool durable) -> caf::result<bool> {
         auto& st = self->state;
         auto it = st.running.find(post.job_id);
         if (it == st.running.end()) {
           metrics::jobs().results_not_persisted.add();
-          caf::anon_send(
-              st.context.writer,
-              std::vector<event_record>{activity::result_not_persisted(
-                  st.context.cluster_id, st.context.service, post,
-                  "the job is not running (it is waiting for a new attempt)")});
+          // An ephemeral job leaves no row, its activity included.
+          if (durable)
+            caf::anon_send(
+                st.context.writer,
+                std::vector<event_record>{activity::result_not_persisted(
+                    st.context.cluster_id, st.context.service, post,
+                    "the job is not running (it is waiting for a new attempt)")});
           return false;
         }
         if (it->second.ephemeral)
@@ -374,6 +397,9 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
             stall_ephemeral(self, *it->second.ephemeral, "machine stopped polling");
       },
       [self](requeue_atom, job_record& job) { requeue(self, std::move(job)); },
+      [self](stall_atom, job_record& job, std::string& reason) {
+        replace_failed_attempt(self, std::move(job), std::move(reason));
+      },
       [self](job_done_atom, const std::string& id) {
         if (end_attempt(self, id))
           metrics::jobs().running.add(-1);

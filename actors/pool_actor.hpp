@@ -25,13 +25,18 @@ using pool_actor = caf::typed_actor<
     caf::reacts_to<adopt_atom, std::vector<job_record>>,
     /// A worker's poll; answered with up to `limit` jobs, or none when its ttl passes.
     caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
-    /// A result for one of this pool's jobs (forwarded to the job's attempt).
-    caf::replies_to<job_result_post>::with<bool>,
+    /// A result for one of this pool's jobs (forwarded to the job's attempt), and whether
+    /// the job is durable, as the cluster's index knows: the pool no longer does once the
+    /// attempt ended, and a refused result of an ephemeral job writes no activity.
+    caf::replies_to<job_result_post, bool>::with<bool>,
     /// The machine went silent or its connection ended: its attempts stall and its
     /// parked polls are answered empty (a native worker's would take jobs for nobody).
     caf::reacts_to<machine_inactive_atom, std::string>,
     /// An attempt stalled and the job goes back to pending.
     caf::reacts_to<requeue_atom, job_record>,
+    /// A job actor failed (an uncaught exception) with its job as it held it: the
+    /// attempt stalls, or its failure is committed, in a new actor.
+    caf::reacts_to<stall_atom, job_record, std::string>,
     /// An attempt ended for good (the job is finished).
     caf::reacts_to<job_done_atom, std::string>,
     /// Hands pending jobs to parked polls (sent to itself after a burst of enqueues).

@@ -21,6 +21,9 @@ job_metrics& jobs() {
       r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
                     {{"result_type", "rejection"}}),
       transitions("diffplane_jobs_failed_total", "Jobs that failed: no attempts left."),
+      transitions("diffplane_jobs_actor_failures_total",
+                  "Job actors that ended with an uncaught exception; their attempts "
+                  "stalled."),
       r.get_gauge("diffplane_jobs_pending", "Jobs waiting for a worker, in memory."),
       r.get_gauge("diffplane_jobs_running", "Attempts running on a worker."),
   };

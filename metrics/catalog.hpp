@@ -16,6 +16,9 @@ struct job_metrics {
   counter& succeeded_resolution;
   counter& succeeded_rejection;
   counter& failed;
+  /// diffplane_jobs_actor_failures_total: job actors that ended with an uncaught
+  /// exception; each one's attempt stalled (job_actor.cpp).
+  counter& actor_failures;
   gauge& pending;
   gauge& running;
 };

@@ -86,4 +86,13 @@ job_result_post cluster_fixture::result(const std::string& id, const std::string
   return post;
 }
 
+std::vector<const event_record*>
+cluster_fixture::events_of(const std::string& type) const {
+  std::vector<const event_record*> found;
+  for (const auto& e : store->events)
+    if (e.type == type)
+      found.push_back(&e);
+  return found;
+}
+
 } // namespace diffplane::testing

@@ -56,6 +56,8 @@ struct cluster_fixture : actor_fixture {
   /// A create of `svc.f` with this execution id (none: a generated id).
   static create_job_request create_request(const std::string& execution_id = {});
   jobs_request poll(const std::string& machine, std::int32_t limit = 10);
+  /// The activity rows of `type` ("jobStalled", ...) the store got, oldest first.
+  std::vector<const event_record*> events_of(const std::string& type) const;
   /// A result of `attempt` of job `id` from `machine`.
   job_result_post result(const std::string& id, const std::string& machine,
                          const std::string& value = "cmVzdWx0", std::int32_t attempt = 1);

@@ -12,14 +12,6 @@ using namespace std::chrono_literals;
 namespace {
 
 struct fixture : testing::cluster_fixture {
-  std::vector<const event_record*> events_of(const std::string& type) {
-    std::vector<const event_record*> found;
-    for (const auto& e : store->events)
-      if (e.type == type)
-        found.push_back(&e);
-    return found;
-  }
-
   nlohmann::json meta(const event_record& e) {
     return nlohmann::json::parse(e.meta_json);
   }

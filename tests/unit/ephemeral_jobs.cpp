@@ -2,6 +2,7 @@
 
 #include "cluster_fixture.hpp"
 
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 using namespace diffplane;
@@ -170,6 +171,39 @@ CAF_TEST(an ephemeral attempt times out into a second attempt and then fails) {
   check_nothing_written();
   // Too late: the attempt ended.
   CAF_CHECK(!ask<bool>(result(id, "m2", "bGF0ZQ==", 2)));
+}
+
+CAF_TEST(late and repeated results of an ephemeral job write no activity) {
+  auto refused_before = metrics::jobs().results_not_persisted.value();
+  auto id = ask<std::string>(ephemeral());
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  CAF_CHECK(ask<bool>(result(id, "m1", "ZG9uZQ==")));
+  // The job finished: the cluster, which keeps it for the linger, refuses these.
+  CAF_CHECK(!ask<bool>(result(id, "m1", "ZG9uZQ==")));
+  CAF_CHECK(!ask<bool>(result(id, "intruder")));
+  CAF_CHECK_EQUAL(metrics::jobs().results_not_persisted.value(), refused_before + 2);
+  check_nothing_written();
+  // Past the linger the job is unknown, as it always was: not found, and no row.
+  advance_in_steps(10s);
+  auto err = ask_error<bool>(result(id, "m1"));
+  CAF_CHECK_EQUAL(code_of(err), error_code::not_found);
+  check_nothing_written();
+}
+
+CAF_TEST(a result of an ephemeral job waiting for its next attempt writes no activity) {
+  options.machine_stall = std::chrono::hours{10};
+  restart_cluster();
+  auto refused_before = metrics::jobs().results_not_persisted.value();
+  auto request = ephemeral();
+  request.retry_count_on_stall = 1;
+  auto id = ask<std::string>(request);
+  CAF_REQUIRE_EQUAL(ask<std::vector<dispatched_job>>(poll("m1")).size(), 1u);
+  self->send(cluster, machine_inactive_atom::value, std::string{"m1"});
+  run();
+  // The job is pending again: its pool refuses the result of the stalled attempt.
+  CAF_CHECK(!ask<bool>(result(id, "m1")));
+  CAF_CHECK_EQUAL(metrics::jobs().results_not_persisted.value(), refused_before + 1);
+  check_nothing_written();
 }
 
 CAF_TEST(a job created while a poll is parked reaches it without a dispatch message) {
