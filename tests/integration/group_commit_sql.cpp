@@ -438,6 +438,10 @@ CAF_TEST(a session planning for writes finds each job row through its key) {
   CAF_MESSAGE(plan);
   CAF_CHECK(plan.find("Index Scan using jobs_pkey") != std::string::npos);
   CAF_CHECK(plan.find("Index Scan using live_jobs_pkey") != std::string::npos);
+  // Only jobs created before the clusters' live_jobs_before are looked up in live_jobs:
+  // the boundary is read once (an InitPlan) and filters the updated rows first.
+  CAF_CHECK(plan.find("InitPlan") != std::string::npos);
+  CAF_CHECK(plan.find("created_at < $") != std::string::npos);
   CAF_CHECK(plan.find("Seq Scan") == std::string::npos);
   CAF_CHECK(plan.find("Hash") == std::string::npos);
   // A read transaction plans as usual, and the session goes on planning for writes.
