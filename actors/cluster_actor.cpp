@@ -519,7 +519,7 @@ caf::result<std::string> create_job(self_pointer self, create_job_request& reque
 void refuse_result(self_pointer self, const job_result_post& post,
                    const std::string& service, bool durable = true) {
   metrics::jobs().results_not_persisted.add();
-  if (!durable)
+  if (!durable || !self->state.refusals.take(self->clock().now()))
     return;
   caf::anon_send(
       self->state.context.writer,
@@ -651,6 +651,8 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
   st.context = std::move(context);
   st.parked = parked_polls{st.context.parked, st.context.options.max_parked_polls,
                            st.context.options.max_parked_polls_per_cluster};
+  st.refusals = refusal_rows{st.context.options.refused_result_rows_burst,
+                             st.context.options.refused_result_rows_per_second};
   // Job ids come from this generator. Seeded with one 32-bit value, two incarnations of
   // a cluster (restarts, failovers) had one chance in 2^32 of sharing a seed and so
   // every id, and a repeated id makes a new call answer with the older job. Eight words

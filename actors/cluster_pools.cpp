@@ -84,7 +84,7 @@ pool_id pool_of(self_pointer self, const std::string& service) {
   auto id = st.next_pool_id++;
   auto pool =
       spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,
-                                    self, st.context.options, st.parked});
+                                    self, st.context.options, st.parked, st.refusals});
   st.services.emplace(id, service_state{service, pool, self->clock().now()});
   st.service_index.emplace(service, id);
   if (st.definitions.count(service) > 0)

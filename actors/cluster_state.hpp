@@ -6,6 +6,7 @@
 
 #include "actors/cluster_actor.hpp"
 #include "actors/expiry_schedule.hpp"
+#include "actors/refusal_rows.hpp"
 
 #include <caf/all.hpp>
 
@@ -118,6 +119,8 @@ struct cluster_state {
   load_progress load;
   /// Long-polls parked in this cluster (its pools' polls and its result waiters).
   parked_polls parked;
+  /// Activity rows of refused results, shared with the pools and their job actors.
+  refusal_rows refusals;
   /// The services with a pool; their number is capped (max_services_per_cluster).
   std::unordered_map<pool_id, service_state> services;
   std::unordered_map<std::string, pool_id> service_index;

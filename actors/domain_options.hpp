@@ -56,6 +56,10 @@ struct domain_options {
   /// Most of those at once; beyond it new ones are refused at once (503) instead of
   /// queueing behind a database that does not keep up or does not answer.
   std::size_t max_writer_queue = 20000;
+  /// Activity rows of refused results one cluster writes at once, and then per second
+  /// (actors/refusal_rows.hpp); the refusals beyond are only counted.
+  std::size_t refused_result_rows_burst = 100;
+  std::size_t refused_result_rows_per_second = 10;
   /// Most jobs one worker poll may take.
   std::int32_t max_jobs_per_poll = 1000;
   /// Backoff, timeout and attempts of resource controllers.

@@ -129,8 +129,9 @@ std::string refusal_reason(const job_state& st, const job_result_post& post) {
 void refuse(self_pointer self, const job_result_post& post, result_promise& promise) {
   auto& st = self->state;
   metrics::jobs().results_not_persisted.add();
-  record(self, activity::result_not_persisted(st.job.cluster_id, st.job.service, post,
-                                              refusal_reason(st, post)));
+  if (st.job.durable && st.context.refusals.take(self->clock().now()))
+    record(self, activity::result_not_persisted(st.job.cluster_id, st.job.service, post,
+                                                refusal_reason(st, post)));
   promise.deliver(false);
 }
 

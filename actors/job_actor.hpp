@@ -30,6 +30,7 @@ using job_actor = caf::typed_actor<
 } // namespace diffplane
 
 #include "actors/cluster_notifications.hpp"
+#include "actors/refusal_rows.hpp"
 
 #include <functional>
 
@@ -53,6 +54,8 @@ struct job_context {
   bool adopted = false;
   /// A seam for unit tests (domain_options::job_result_fault); empty in production.
   std::function<void(const job_result_post&)> result_fault;
+  /// The cluster's budget of activity rows for refused results.
+  refusal_rows refusals;
 };
 
 /// Spawns the attempt of `job` (already dispatched); `parent` is its pool. Not linked nor

@@ -188,8 +188,10 @@ void stall_ephemeral(self_pointer self, job_record& job, const std::string& reas
 /// and written before (job_context::adopted).
 job_context job_context_of(self_pointer self, bool adopted) {
   const auto& ctx = self->state.context;
-  return job_context{ctx.writer, ctx.cluster, self, ctx.options.wall_clock, adopted,
-                     ctx.options.job_result_fault};
+  return job_context{ctx.writer,  ctx.cluster,
+                     self,        ctx.options.wall_clock,
+                     adopted,     ctx.options.job_result_fault,
+                     ctx.refusals};
 }
 
 /// The actor of a running attempt failed (job_actor.cpp's on_exception) holding `job`:
@@ -359,7 +361,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         if (it == st.running.end()) {
           metrics::jobs().results_not_persisted.add();
           // An ephemeral job leaves no row, its activity included.
-          if (durable)
+          if (durable && st.context.refusals.take(self->clock().now()))
             caf::anon_send(
                 st.context.writer,
                 std::vector<event_record>{activity::result_not_persisted(

@@ -65,6 +65,7 @@ using pool_actor = caf::typed_actor<
 #include "actors/cluster_notifications.hpp"
 #include "actors/domain_options.hpp"
 #include "actors/parked_polls.hpp"
+#include "actors/refusal_rows.hpp"
 
 namespace diffplane {
 
@@ -77,6 +78,8 @@ struct pool_context {
   domain_options options;
   /// The cluster's count of parked long-polls, shared with its other pools.
   parked_polls parked;
+  /// The cluster's budget of activity rows for refused results, shared likewise.
+  refusal_rows refusals;
 };
 
 /// Spawns the pool of one service, linked to `parent` (its cluster).

@@ -16,6 +16,9 @@ job_metrics& jobs() {
                   "Attempts that stalled (timeout or silent machine)."),
       transitions("diffplane_jobs_results_not_persisted_total",
                   "Results refused: not from the machine holding the attempt."),
+      transitions("diffplane_jobs_results_not_recorded_total",
+                  "Refused results whose activity row was not written: over their "
+                  "cluster's budget of such rows."),
       r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",
                     {{"result_type", "resolution"}}),
       r.get_counter("diffplane_jobs_succeeded_total", "Jobs that finished with a result.",

@@ -13,6 +13,9 @@ struct job_metrics {
   counter& dispatched;
   counter& stalled;
   counter& results_not_persisted;
+  /// diffplane_jobs_results_not_recorded_total: of `results_not_persisted`, those whose
+  /// activity row was not written, over their cluster's budget (actors/refusal_rows.hpp).
+  counter& results_not_recorded;
   counter& succeeded_resolution;
   counter& succeeded_rejection;
   counter& failed;

@@ -61,6 +61,31 @@ CAF_TEST(refused results are recorded with why) {
                   "the job already finished");
 }
 
+CAF_TEST(refused results beyond the cluster budget are counted and not recorded) {
+  options.refused_result_rows_burst = 4;
+  options.refused_result_rows_per_second = 2;
+  restart_cluster();
+  auto refused_before = metrics::jobs().results_not_persisted.value();
+  auto unrecorded_before = metrics::jobs().results_not_recorded.value();
+  auto id = create("f");
+  ask<std::vector<dispatched_job>>(poll("m1"));
+  // Refused by the job's actor (not the holder), then by the cluster (finished): both
+  // draw on one budget.
+  CAF_CHECK(!ask<bool>(result(id, "intruder")));
+  CAF_CHECK(!ask<bool>(result(id, "intruder")));
+  CAF_CHECK(ask<bool>(result(id, "m1")));
+  for (int i = 0; i < 20; ++i)
+    CAF_CHECK(!ask<bool>(result(id, "m1")));
+  CAF_CHECK_EQUAL(events_of("jobResultNotPersisted").size(), 4u);
+  CAF_CHECK_EQUAL(metrics::jobs().results_not_persisted.value(), refused_before + 22);
+  CAF_CHECK_EQUAL(metrics::jobs().results_not_recorded.value(), unrecorded_before + 18);
+  // The budget refills: two rows a second.
+  advance_time(1s);
+  for (int i = 0; i < 5; ++i)
+    CAF_CHECK(!ask<bool>(result(id, "m1")));
+  CAF_CHECK_EQUAL(events_of("jobResultNotPersisted").size(), 6u);
+}
+
 CAF_TEST(a silent machine is recorded once) {
   self->request(cluster, caf::infinite, poll("quiet")); // parks; never answered here
   run();
