@@ -32,18 +32,18 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 
 namespace {
 
-/// A committed pending job enters the index; returns its pool.
-pool_id index_job(self_pointer self, const job_record& job) {
+/// A committed pending job enters the index under `entry` (new, or found by
+/// job_index::enter_live: `is_new` false); returns its pool.
+pool_id index_job(self_pointer self, job_entry& entry, bool is_new,
+                  const job_record& job) {
   auto& st = self->state;
   auto pool = pool_of(self, job.service);
-  // One lookup: this runs for every job created.
-  auto [it, is_new] = st.jobs.try_emplace(job.id);
-  if (is_new || is_terminal(it->second.status))
+  if (is_new || is_terminal(entry.status))
     ++st.live_jobs;
   else
-    count_live_job(st, it->second.pool, -1);
+    count_live_job(st, entry.pool, -1);
   count_live_job(st, pool, 1);
-  it->second = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
+  entry = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
   return pool;
 }
 
@@ -60,7 +60,16 @@ pool_id index_loaded_job(self_pointer self, job_entry& entry, const job_record& 
 
 /// A committed pending job enters the index and its pool's FIFO.
 void admit(self_pointer self, job_record job) {
-  auto pool = index_job(self, job);
+  // One lookup: this runs for every job created.
+  auto [entry, is_new] = self->state.jobs.enter_live(job.id);
+  auto pool = index_job(self, *entry, is_new, job);
+  self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(job));
+}
+
+/// Admits a new job whose id was generated: no entry can have it, so no lookup of the
+/// finished jobs.
+void admit_new(self_pointer self, job_record job) {
+  auto pool = index_job(self, self->state.jobs.enter_new(job.id), true, job);
   self->send(pool_for_work(self, pool), enqueue_atom::value, std::move(job));
 }
 
@@ -80,9 +89,8 @@ bool revive(self_pointer self, job_record& job, timestamp_ms now,
   events.push_back(activity::job_failed(job, failure_reason));
   job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
                         job.cache_key, job.resulted_at};
-  st.jobs.insert_or_assign(
-      job.id,
-      job_entry{pool_of(self, job.service), job.status, result_kind::none, true, {}, {}});
+  *st.jobs.enter_live(job.id).first =
+      job_entry{pool_of(self, job.service), job.status, result_kind::none, true, {}, {}};
   on_job_finished(self, finished);
   return false;
 }
@@ -141,7 +149,7 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
   for (auto& job : jobs) {
     // One lookup a job, the entry made here: with a million jobs each lookup is a few
     // cache misses, and the index was the load's slowest part.
-    auto [entry, is_new] = st.jobs.try_emplace(job.id);
+    auto [entry, is_new] = st.jobs.enter_live(job.id);
     // Already held: admitted while the load ran (a create that found its execution id
     // in the database, admit_if_live).
     if (!is_new)
@@ -149,7 +157,7 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
     ++load.live_jobs;
     st.newest_created_at = std::max(st.newest_created_at, job.created_at);
     if (adoptable(self, job)) {
-      auto pool = index_loaded_job(self, entry->second, job);
+      auto pool = index_loaded_job(self, *entry, job);
       // Its pool hears of the machine's silence like a pool the machine polled.
       auto& pools = st.machines.at(job.executing_machine_id).pools;
       if (std::find(pools.begin(), pools.end(), pool) == pools.end())
@@ -168,7 +176,7 @@ void restore_jobs(self_pointer self, std::vector<job_record>& jobs) {
     }
     if (is_informer_run(job))
       load.informer_runs.push_back(job);
-    auto pool = index_loaded_job(self, entry->second, job);
+    auto pool = index_loaded_job(self, *entry, job);
     auto& batch = pending_by_pool[pool];
     if (batch.empty())
       batch.reserve(jobs.size());
@@ -232,9 +240,9 @@ void load_next_page(self_pointer self, steady_time started) {
               load.total = page.total;
               // Room for every job still to come at once, not a rehash of a growing
               // index every time it doubles.
-              auto& index = self->state.jobs;
-              index.reserve(index.size() + static_cast<std::size_t>(page.total) -
-                            std::min(load.received, static_cast<std::size_t>(page.total)));
+              self->state.jobs.reserve_live(
+                  static_cast<std::size_t>(page.total) -
+                  std::min(load.received, static_cast<std::size_t>(page.total)));
             }
             load.received += page.jobs.size();
             restore_jobs(self, page.jobs);
@@ -263,7 +271,7 @@ void admit_if_live(self_pointer self, const std::string& id,
       .then(
           [self, done](std::vector<job_record>& found) {
             if (found.empty() || is_terminal(found.front().status) ||
-                self->state.jobs.count(found.front().id) > 0) {
+                self->state.jobs.contains(found.front().id)) {
               done({});
               return;
             }
@@ -365,7 +373,7 @@ void create_uncached(self_pointer self, const create_job_request& request,
                      id_promise promise) {
   auto& st = self->state;
   if (!request.execution_id.empty()) {
-    if (st.jobs.count(request.execution_id) > 0) {
+    if (st.jobs.contains(request.execution_id)) {
       promise.deliver(request.execution_id);
       return;
     }
@@ -420,11 +428,16 @@ void create_uncached(self_pointer self, const create_job_request& request,
                 promise.deliver(id);
               }
             };
-            if (self->state.jobs.count(id) > 0) {
+            // A generated id is new: only a create of an execution id may find its job
+            // held (created meanwhile, or loaded).
+            if (!execution_id.empty() && self->state.jobs.contains(id)) {
               answer({});
             } else if (inserted) {
               metrics::jobs().created.add();
-              admit(self, std::move(job));
+              if (execution_id.empty())
+                admit_new(self, std::move(job));
+              else
+                admit(self, std::move(job));
               answer({});
             } else {
               // The execution id existed already, yet the cluster does not hold the
@@ -556,14 +569,14 @@ using bool_promise = caf::typed_response_promise<bool>;
 std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& post,
                                       bool& known, bool& durable) {
   auto& st = self->state;
-  auto it = st.jobs.find(post.job_id);
-  known = it != st.jobs.end();
+  auto* entry = st.jobs.find(post.job_id);
+  known = entry != nullptr;
   if (!known)
     return std::nullopt;
-  durable = it->second.durable;
+  durable = entry->durable;
   // A live job keeps its pool (count_live_job); a finished one may outlive it.
-  auto service = st.services.find(it->second.pool);
-  if (is_terminal(it->second.status) || service == st.services.end()) {
+  auto service = st.services.find(entry->pool);
+  if (is_terminal(entry->status) || service == st.services.end()) {
     refuse_result(self, post,
                   service == st.services.end() ? std::string{} : service->second.name,
                   durable);
@@ -640,6 +653,16 @@ bool hold_while_loading(self_pointer self,
 
 namespace {
 
+/// A live job moved (dispatched, requeued): the index follows.
+void on_status_changed(self_pointer self, const job_status_changed& change) {
+  auto* entry = self->state.jobs.find_live(change.id);
+  if (entry != nullptr && !is_terminal(entry->status)) {
+    entry->status = change.status;
+    note_pool_activity(self, entry->pool);
+    forward_work_change(self, change, entry->pool);
+  }
+}
+
 caf::error moved_error(self_pointer self) {
   return make_error(error_code::moved, "cluster " + self->state.context.cluster.id +
                                            " is moving to another node; retry");
@@ -690,14 +713,7 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
             self->quit(err);
           });
   return {
-      [self](job_status_changed& change) {
-        auto it = self->state.jobs.find(change.id);
-        if (it != self->state.jobs.end() && !is_terminal(it->second.status)) {
-          it->second.status = change.status;
-          note_pool_activity(self, it->second.pool);
-          forward_work_change(self, change, it->second.pool);
-        }
-      },
+      [self](job_status_changed& change) { on_status_changed(self, change); },
       [self](job_finished& finished) { on_job_finished(self, finished); },
       [self](posted_result_atom, job_status_row& row) { on_result_posted(self, row); },
       [self](create_job_request& request) -> caf::result<std::string> {

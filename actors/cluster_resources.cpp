@@ -37,10 +37,10 @@ using done_promise = caf::typed_response_promise<done_atom>;
 void requeue_withdrawn(self_pointer self, std::vector<job_record> jobs) {
   auto& st = self->state;
   for (auto& job : jobs) {
-    auto it = st.jobs.find(job.id);
-    if (it == st.jobs.end() || st.services.count(it->second.pool) == 0)
+    auto* entry = st.jobs.find(job.id);
+    if (entry == nullptr || st.services.count(entry->pool) == 0)
       continue;
-    self->send(pool_for_work(self, it->second.pool), enqueue_atom::value, std::move(job));
+    self->send(pool_for_work(self, entry->pool), enqueue_atom::value, std::move(job));
   }
 }
 
@@ -92,10 +92,9 @@ void send_resource_write(self_pointer self, resource_write write,
 
 /// Whether `write` withdraws a job that the cluster's load has not brought yet.
 bool withdraws_unloaded_job(const cluster_state& st, const resource_write& write) {
-  return st.loading && std::any_of(write.withdraw.begin(), write.withdraw.end(),
-                                   [&](const std::string& id) {
-                                     return st.jobs.count(id) == 0;
-                                   });
+  return st.loading &&
+         std::any_of(write.withdraw.begin(), write.withdraw.end(),
+                     [&](const std::string& id) { return !st.jobs.contains(id); });
 }
 
 /// Takes the jobs `write.withdraw` names out of their pools' queues, then commits the
@@ -119,10 +118,10 @@ void withdraw_then_commit(self_pointer self, resource_write write, done_promise 
   }
   std::unordered_map<pool_id, std::vector<std::string>> by_pool;
   for (const auto& id : write.withdraw)
-    if (auto it = st.jobs.find(id); it != st.jobs.end() &&
-                                    it->second.status == job_status::pending &&
-                                    st.services.count(it->second.pool) > 0)
-      by_pool[it->second.pool].push_back(id);
+    if (auto* entry = st.jobs.find(id); entry != nullptr &&
+                                        entry->status == job_status::pending &&
+                                        st.services.count(entry->pool) > 0)
+      by_pool[entry->pool].push_back(id);
   write.withdraw.clear();
   if (by_pool.empty()) {
     send_resource_write(self, std::move(write), {}, std::move(promise));
@@ -176,9 +175,8 @@ caf::result<std::vector<std::string>> replace_queued_args(self_pointer self,
   auto& st = self->state;
   // Jobs not loaded yet: asked again at the end of the load (answered as not replaced,
   // the resources actor would queue a second run).
-  if (st.loading && std::any_of(job_ids.begin(), job_ids.end(), [&](const auto& id) {
-        return st.jobs.count(id) == 0;
-      })) {
+  if (st.loading && std::any_of(job_ids.begin(), job_ids.end(),
+                                [&](const auto& id) { return !st.jobs.contains(id); })) {
     auto promise = self->make_response_promise<std::vector<std::string>>();
     hold_while_loading(self, [self, job_ids, args, promise](const caf::error& err) mutable {
       if (err)
@@ -193,13 +191,13 @@ caf::result<std::vector<std::string>> replace_queued_args(self_pointer self,
   std::unordered_map<pool_id, std::pair<std::vector<std::string>, std::vector<std::string>>>
       by_pool;
   for (std::size_t i = 0; i < job_ids.size() && i < args.size(); ++i) {
-    auto it = st.jobs.find(job_ids[i]);
-    if (it == st.jobs.end() || it->second.status != job_status::pending ||
-        st.services.count(it->second.pool) == 0) {
+    auto* entry = st.jobs.find(job_ids[i]);
+    if (entry == nullptr || entry->status != job_status::pending ||
+        st.services.count(entry->pool) == 0) {
       missed.push_back(std::move(job_ids[i]));
       continue;
     }
-    auto& [ids, values] = by_pool[it->second.pool];
+    auto& [ids, values] = by_pool[entry->pool];
     ids.push_back(std::move(job_ids[i]));
     values.push_back(std::move(args[i]));
   }

@@ -6,6 +6,7 @@
 
 #include "actors/cluster_actor.hpp"
 #include "actors/expiry_schedule.hpp"
+#include "actors/job_index.hpp"
 #include "actors/refusal_rows.hpp"
 
 #include <caf/all.hpp>
@@ -22,24 +23,6 @@ namespace diffplane::cluster_internal {
 
 using steady_time = caf::actor_clock::time_point;
 using rows_promise = caf::typed_response_promise<std::vector<job_status_row>>;
-
-/// Names a pool of the cluster; never reused, so an id held after its pool retired
-/// names no pool rather than another one (0: none).
-using pool_id = std::uint64_t;
-
-/// What the cluster knows of a job it holds in memory: a live one, or a finished one
-/// whose result lingers for status polls.
-struct job_entry {
-  pool_id pool = 0;
-  job_status status = job_status::pending;
-  result_kind result_type = result_kind::none;
-  /// False: an ephemeral job (job_record::durable), kept after it finished so that a
-  /// late result of it writes no activity (it fits in the padding before `result`).
-  bool durable = true;
-  std::string result;
-  /// Result waiters parked on this job.
-  std::vector<std::uint64_t> waiters;
-};
 
 /// When a waiter takes a job's result: once its write committed, or as soon as the
 /// worker posted it (the write still in flight).
@@ -130,7 +113,7 @@ struct cluster_state {
   /// The services of `definitions` without a pool, oldest first: at most
   /// max_services_per_cluster of them are remembered.
   std::deque<std::string> retired_definitions;
-  std::unordered_map<std::string, job_entry> jobs;
+  job_index jobs;
   /// How many of `jobs` are live (pending or running): the cap counts these.
   std::size_t live_jobs = 0;
   /// Finished jobs in the order they finished, to drop their results after the linger.

@@ -16,8 +16,7 @@ std::vector<job_entry*> entries_of(cluster_state& st,
   std::vector<job_entry*> entries;
   entries.reserve(ids.size());
   for (const auto& id : ids) {
-    auto it = st.jobs.find(id);
-    entries.push_back(it == st.jobs.end() ? nullptr : &it->second);
+    entries.push_back(st.jobs.find(id));
   }
   return entries;
 }
@@ -113,7 +112,7 @@ namespace {
 /// Whether a job of `stored` is live yet not in memory: a job of a page still to come.
 bool awaits_load(const cluster_state& st, const std::vector<job_status_row>& stored) {
   return std::any_of(stored.begin(), stored.end(), [&](const job_status_row& row) {
-    return !is_terminal(row.status) && st.jobs.count(row.id) == 0;
+    return !is_terminal(row.status) && !st.jobs.contains(row.id);
   });
 }
 
@@ -169,11 +168,12 @@ answer_status(self_pointer self, status_request request, result_moment moment) {
 
 void on_result_posted(self_pointer self, const job_status_row& row) {
   auto& st = self->state;
-  auto it = st.jobs.find(row.id);
-  if (it == st.jobs.end())
+  // Waiters wait for live jobs only.
+  auto* entry = st.jobs.find_live(row.id);
+  if (entry == nullptr)
     return;
   std::vector<std::uint64_t> takers;
-  for (auto id : it->second.waiters)
+  for (auto id : entry->waiters)
     if (auto waiter = st.waiters.find(id);
         waiter != st.waiters.end() && waiter->second.moment == result_moment::posted)
       takers.push_back(id);
@@ -185,8 +185,8 @@ void on_job_finished(self_pointer self, job_finished& finished) {
   forward_finished_work(self, finished);
   auto& st = self->state;
   auto& row = finished.row;
-  auto [it, is_new] = st.jobs.try_emplace(row.id);
-  auto& entry = it->second;
+  auto [found, is_new] = st.jobs.enter_finished(row.id);
+  auto& entry = *found;
   if (!is_new && !is_terminal(entry.status)) {
     --st.live_jobs;
     count_live_job(st, entry.pool, -1);
@@ -195,12 +195,13 @@ void on_job_finished(self_pointer self, job_finished& finished) {
   entry.status = row.status;
   entry.result_type = row.result_type;
   entry.result = std::move(row.result);
-  st.finished.emplace_back(self->clock().now(), row.id);
   if (row.status == job_status::success && row.result_type == result_kind::resolution &&
       !finished.cache_key.empty())
     st.cache.insert_or_assign(
         cache_key_of(finished.service, finished.target_fn, finished.cache_key),
         cache_hit{row.id, finished.resulted_at});
+  // The message's copy of the id is not needed past here.
+  st.finished.emplace_back(self->clock().now(), std::move(row.id));
   auto waiters = std::move(entry.waiters);
   entry.waiters.clear();
   for (auto id : waiters)
@@ -228,10 +229,8 @@ void drop_lingering_results(self_pointer self, steady_time now) {
   auto& st = self->state;
   auto linger = st.context.options.result_linger;
   while (!st.finished.empty() && st.finished.front().first + linger <= now) {
-    auto it = st.jobs.find(st.finished.front().second);
-    if (it != st.jobs.end() && is_terminal(it->second.status) &&
-        it->second.waiters.empty())
-      st.jobs.erase(it);
+    // A job admitted again since (its entry live) stays.
+    st.jobs.drop_finished(st.finished.front().second);
     st.finished.pop_front();
   }
   auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(

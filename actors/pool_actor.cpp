@@ -241,11 +241,18 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
       attempt = spawn_job(self, std::move(job), job_context_of(self, false));
     else
       ephemeral = std::make_unique<job_record>(std::move(job));
-    end_attempt(self, id);
-    auto deadline = st.deadlines.emplace(due, id);
-    st.running.emplace(std::move(id), running_attempt{std::move(attempt),
-                                                      std::move(ephemeral), machine_id,
-                                                      number, deadline});
+    // One lookup for the new attempt: an older one of the job still held (not possible
+    // while the FIFO and the running set are disjoint, but cheap to be sure of) ends.
+    auto [it, is_new] = st.running.try_emplace(std::move(id));
+    if (!is_new) {
+      if (it->second.deadline != st.deadlines.end())
+        st.deadlines.erase(it->second.deadline);
+      if (!it->second.ephemeral)
+        self->send(it->second.attempt, release_atom::value);
+    }
+    auto deadline = st.deadlines.emplace(due, it->first);
+    it->second = running_attempt{std::move(attempt), std::move(ephemeral), machine_id,
+                                 number, deadline};
   }
   schedule_timeout_check(self);
   return taken;
