@@ -37,10 +37,13 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 /// Concrete executor types rather than Asio's type-erased default: the erasure's copies
 /// and lookups were 6 % of the server's CPU under load (docs/BENCHMARKS.md, fourth
-/// round).
-using strand_type = net::strand<net::io_context::executor_type>;
-using stream_type = beast::basic_stream<tcp, strand_type>;
-using tls_stream_type = beast::ssl_stream<stream_type>;
+/// round). With one thread a connection needs no strand: every handler of the
+/// io_context runs on that thread, and a strand's copies, work counting and queue cost
+/// on every operation.
+using loop_executor = net::io_context::executor_type;
+using strand_type = net::strand<loop_executor>;
+template <class Executor> using socket_of = net::basic_stream_socket<tcp, Executor>;
+template <class Executor> using stream_of = beast::basic_stream<tcp, Executor>;
 
 /// Lets a warning through at most once per interval and counts the ones it held back.
 struct log_throttle {
@@ -83,8 +86,8 @@ struct http_server::impl {
   std::atomic<bool> stopping{false};
   /// Set with a certificate: every connection of this server speaks TLS.
   std::unique_ptr<net::ssl::context> tls;
-  /// Answers handed over from other threads (each a session's respond(), to run in its
-  /// strand), run by one posted handler: the answers that come before it runs share its
+  /// Answers handed over from other threads (each a session's respond(), to run on its
+  /// executor), run by one posted handler: the answers that come before it runs share its
   /// post and the wake of the loop's thread.
   std::mutex answers_mutex;
   std::vector<std::function<void()>> answers;
@@ -104,9 +107,11 @@ struct http_server::impl {
   void hand_over(std::function<void()> answer);
   void run_answers();
   void accept();
+  /// Accepts connections whose handlers run on a strand each, or on the loop directly.
+  template <bool Strands> void accept_on();
   void on_accept_failed(const beast::error_code& ec);
   /// Starts a session for `socket`, or refuses it over a limit.
-  void admit(stream_type::socket_type socket);
+  template <class Executor> void admit(socket_of<Executor> socket);
 };
 
 namespace {
@@ -177,13 +182,14 @@ const std::string& refusal_answer() {
 /// A connection over its address's limit: answered 429 without reading a request, then
 /// closed. Holds its place in the total until then, so refusals count against the
 /// file-descriptor budget too.
-class refusal : public std::enable_shared_from_this<refusal> {
+template <class Executor>
+class refusal : public std::enable_shared_from_this<refusal<Executor>> {
 public:
-  refusal(stream_type::socket_type socket, connection_slot slot)
+  refusal(socket_of<Executor> socket, connection_slot slot)
       : slot_(std::move(slot)), stream_(std::move(socket)) {}
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       // One deadline for the answer and the drain.
       self->stream_.expires_after(refusal_deadline);
       net::async_write(self->stream_, net::buffer(refusal_answer()),
@@ -204,7 +210,7 @@ private:
   void drain() {
     stream_.async_read_some(
         net::buffer(scratch_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec)
             return self->stream_.close();
           self->drain();
@@ -213,7 +219,7 @@ private:
 
   /// Before the stream: the socket is closed before the place is given back.
   connection_slot slot_;
-  stream_type stream_;
+  stream_of<Executor> stream_;
   std::array<char, 1024> scratch_{};
 };
 
@@ -221,12 +227,13 @@ private:
 /// plain HTTP keeps its direct calls; TLS differs only in the handshake and the close.
 template <class Stream>
 class session : public std::enable_shared_from_this<session<Stream>> {
-  static constexpr bool tls = std::is_same_v<Stream, tls_stream_type>;
+  using stream_type = beast::lowest_layer_type<Stream>;
+  static constexpr bool tls = !std::is_same_v<Stream, stream_type>;
 
 public:
   /// `layers` is the TLS context for a TLS stream, nothing for plain TCP.
   template <class... Layers>
-  session(stream_type::socket_type socket, http_server::impl& server,
+  session(typename stream_type::socket_type socket, http_server::impl& server,
           connection_slot slot, std::string remote_ip, Layers&... layers)
       : slot_(std::move(slot)), stream_(std::move(socket), layers...), server_(server),
         remote_ip_(std::move(remote_ip)) {}
@@ -396,16 +403,30 @@ private:
 } // namespace
 
 void http_server::impl::accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec,
-                                                     stream_type::socket_type socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open())
-        return;
-      return on_accept_failed(ec);
-    }
-    admit(std::move(socket));
-    accept();
-  });
+  if (options.threads > 1)
+    accept_on<true>();
+  else
+    accept_on<false>();
+}
+
+template <bool Strands> void http_server::impl::accept_on() {
+  auto executor = [this] {
+    if constexpr (Strands)
+      return net::make_strand(io);
+    else
+      return io.get_executor();
+  }();
+  using executor_type = decltype(executor);
+  acceptor.async_accept(
+      executor, [this](beast::error_code ec, socket_of<executor_type> socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open())
+            return;
+          return on_accept_failed(ec);
+        }
+        admit(std::move(socket));
+        accept_on<Strands>();
+      });
 }
 
 void http_server::impl::on_accept_failed(const beast::error_code& ec) {
@@ -424,7 +445,7 @@ void http_server::impl::on_accept_failed(const beast::error_code& ec) {
   });
 }
 
-void http_server::impl::admit(stream_type::socket_type socket) {
+template <class Executor> void http_server::impl::admit(socket_of<Executor> socket) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec)
@@ -448,15 +469,16 @@ void http_server::impl::admit(stream_type::socket_type socket) {
     // A TLS client would read a plain answer as garbage, and a handshake only to refuse
     // costs what the limit saves: it is closed unanswered.
     if (!tls)
-      std::make_shared<refusal>(std::move(socket), std::move(slot))->start();
+      std::make_shared<refusal<Executor>>(std::move(socket), std::move(slot))->start();
     return;
   case connection_limits::verdict::admitted:
     break;
   }
   socket.set_option(tcp::no_delay{true}, ec);
+  using stream_type = stream_of<Executor>;
   if (tls)
-    std::make_shared<session<tls_stream_type>>(std::move(socket), *this, std::move(slot),
-                                               std::move(address), *tls)
+    std::make_shared<session<beast::ssl_stream<stream_type>>>(
+        std::move(socket), *this, std::move(slot), std::move(address), *tls)
         ->start();
   else
     std::make_shared<session<stream_type>>(std::move(socket), *this, std::move(slot),
