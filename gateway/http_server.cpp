@@ -36,13 +36,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-/// Concrete executor types rather than Asio's type-erased default: the erasure's copies
-/// and lookups were 6 % of the server's CPU under load (docs/BENCHMARKS.md, fourth
-/// round). With one thread a connection needs no strand: every handler of the
-/// io_context runs on that thread, and a strand's copies, work counting and queue cost
-/// on every operation.
-using loop_executor = net::io_context::executor_type;
-using strand_type = net::strand<loop_executor>;
+/// Sockets on concrete executors (a strand, or the io_context's own) rather than Asio's
+/// type-erased default: the erasure's copies and lookups were 6 % of the server's CPU
+/// under load (docs/BENCHMARKS.md, fourth round).
 template <class Executor> using socket_of = net::basic_stream_socket<tcp, Executor>;
 
 /// Lets a warning through at most once per interval and counts the ones it held back.
@@ -447,6 +443,9 @@ private:
 } // namespace
 
 void http_server::impl::accept() {
+  // With one thread a connection needs no strand: every handler of the io_context runs
+  // on that thread, and a strand's copies, work counting and queue cost on every
+  // operation.
   if (options.threads > 1)
     accept_on<true>();
   else
