@@ -1,6 +1,7 @@
 #include "gateway/http_server.hpp"
 
 #include "gateway/actor_bridge.hpp"
+#include "gateway/connection_deadlines.hpp"
 #include "gateway/connection_limits.hpp"
 #include "gateway/deferred_wakes.hpp"
 #include "gateway/http_wire.hpp"
@@ -35,12 +36,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-/// Concrete executor types rather than Asio's type-erased default: the erasure's copies
-/// and lookups were 6 % of the server's CPU under load (docs/BENCHMARKS.md, fourth
-/// round).
-using strand_type = net::strand<net::io_context::executor_type>;
-using stream_type = beast::basic_stream<tcp, strand_type>;
-using tls_stream_type = beast::ssl_stream<stream_type>;
+/// Sockets on concrete executors (a strand, or the io_context's own) rather than Asio's
+/// type-erased default: the erasure's copies and lookups were 6 % of the server's CPU
+/// under load (docs/BENCHMARKS.md, fourth round).
+template <class Executor> using socket_of = net::basic_stream_socket<tcp, Executor>;
 
 /// Lets a warning through at most once per interval and counts the ones it held back.
 struct log_throttle {
@@ -67,6 +66,7 @@ struct http_server::impl {
   /// Declared before `io`: sessions still queued in `io` give their places back here
   /// when `io` is destroyed.
   connection_limits limits;
+  connection_deadlines deadlines;
   net::io_context io;
   /// Keeps the threads running while requests wait for the actors with no socket
   /// operation pending (after stop_accepting, nothing else would).
@@ -75,6 +75,8 @@ struct http_server::impl {
   /// After a failed accept (out of file descriptors, say), the next waits this long
   /// instead of failing again at once in a loop.
   net::steady_timer accept_pause{io};
+  /// Checks every connection's deadline, a few times per idle timeout.
+  net::steady_timer sweep{io};
   /// Touched by the accept handler only, which never runs twice at once.
   log_throttle accept_warnings;
   log_throttle full_warnings;
@@ -83,8 +85,8 @@ struct http_server::impl {
   std::atomic<bool> stopping{false};
   /// Set with a certificate: every connection of this server speaks TLS.
   std::unique_ptr<net::ssl::context> tls;
-  /// Answers handed over from other threads (each a session's respond(), to run in its
-  /// strand), run by one posted handler: the answers that come before it runs share its
+  /// Answers handed over from other threads (each a session's respond(), to run on its
+  /// executor), run by one posted handler: the answers that come before it runs share its
   /// post and the wake of the loop's thread.
   std::mutex answers_mutex;
   std::vector<std::function<void()>> answers;
@@ -103,10 +105,13 @@ struct http_server::impl {
   /// Runs `answer` on the loop soon, with the other answers handed over until then.
   void hand_over(std::function<void()> answer);
   void run_answers();
+  void sweep_deadlines();
   void accept();
+  /// Accepts connections whose handlers run on a strand each, or on the loop directly.
+  template <bool Strands> void accept_on();
   void on_accept_failed(const beast::error_code& ec);
   /// Starts a session for `socket`, or refuses it over a limit.
-  void admit(stream_type::socket_type socket);
+  template <class Executor> void admit(socket_of<Executor> socket);
 };
 
 namespace {
@@ -143,6 +148,16 @@ void http_server::impl::hand_over(std::function<void()> answer) {
   deferred_wakes::wake([this] { net::post(io, [this] { run_answers(); }); });
 }
 
+void http_server::impl::sweep_deadlines() {
+  sweep.expires_after(connection_deadlines::interval_for(options.idle_timeout));
+  sweep.async_wait([this](beast::error_code ec) {
+    if (ec)
+      return;
+    deadlines.expire_due(connection_deadlines::clock::now());
+    sweep_deadlines();
+  });
+}
+
 void http_server::impl::run_answers() {
   std::vector<std::function<void()>> ready;
   {
@@ -159,9 +174,21 @@ namespace {
 using metrics::tls_handshakes_failed;
 
 /// How long a refused connection may take to receive its 429, and to be drained of
-/// what it sent meanwhile: long enough for a client on a sane network, short enough
-/// that refusals cannot pile up.
+/// what it sent meanwhile (plus up to one sweep interval): long enough for a client on a
+/// sane network, short enough that refusals cannot pile up.
 constexpr auto refusal_deadline = std::chrono::seconds{1};
+
+/// Closes `connection`'s socket on the connection's own executor, unless an operation
+/// there re-armed its deadline since the sweep found it overdue.
+template <class Connection> void cut_if_overdue(std::shared_ptr<Connection> connection) {
+  auto executor = connection->socket().get_executor();
+  net::dispatch(executor, [connection = std::move(connection)] {
+    if (!connection->overdue(connection_deadlines::clock::now()))
+      return;
+    connection->disarm();
+    connection->close_socket();
+  });
+}
 
 /// The whole answer to a connection over its address's limit.
 const std::string& refusal_answer() {
@@ -177,73 +204,97 @@ const std::string& refusal_answer() {
 /// A connection over its address's limit: answered 429 without reading a request, then
 /// closed. Holds its place in the total until then, so refusals count against the
 /// file-descriptor budget too.
-class refusal : public std::enable_shared_from_this<refusal> {
+template <class Executor>
+class refusal : public connection_deadlines::entry,
+                public std::enable_shared_from_this<refusal<Executor>> {
 public:
-  refusal(stream_type::socket_type socket, connection_slot slot)
-      : slot_(std::move(slot)), stream_(std::move(socket)) {}
+  refusal(socket_of<Executor> socket, connection_slot slot)
+      : slot_(std::move(slot)), socket_(std::move(socket)) {}
 
-  void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void start(connection_deadlines& deadlines) {
+    deadlines.watch(this->shared_from_this());
+    net::dispatch(socket_.get_executor(), [self = this->shared_from_this()] {
       // One deadline for the answer and the drain.
-      self->stream_.expires_after(refusal_deadline);
-      net::async_write(self->stream_, net::buffer(refusal_answer()),
+      self->arm(connection_deadlines::clock::now() + refusal_deadline);
+      net::async_write(self->socket_, net::buffer(refusal_answer()),
                        [self](beast::error_code ec, std::size_t) {
                          if (ec)
-                           return self->stream_.close();
+                           return self->close_socket();
                          beast::error_code ignored;
-                         self->stream_.socket().shutdown(tcp::socket::shutdown_send,
-                                                         ignored);
+                         self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
                          self->drain();
                        });
     });
+  }
+
+  void expire() override { cut_if_overdue(this->shared_from_this()); }
+  socket_of<Executor>& socket() { return socket_; }
+  void close_socket() {
+    beast::error_code ignored;
+    socket_.close(ignored);
   }
 
 private:
   /// Reads and drops what the client sent until it closes: closing with unread bytes
   /// would reset the connection, and the client might lose the answer.
   void drain() {
-    stream_.async_read_some(
+    socket_.async_read_some(
         net::buffer(scratch_),
-        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec)
-            return self->stream_.close();
+            return self->close_socket();
           self->drain();
         });
   }
 
-  /// Before the stream: the socket is closed before the place is given back.
+  /// Before the socket: the socket is closed before the place is given back.
   connection_slot slot_;
-  stream_type stream_;
+  socket_of<Executor> socket_;
   std::array<char, 1024> scratch_{};
 };
 
 /// One connection. A template over the stream rather than a virtual stream, so that
 /// plain HTTP keeps its direct calls; TLS differs only in the handshake and the close.
 template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
-  static constexpr bool tls = std::is_same_v<Stream, tls_stream_type>;
+class session : public connection_deadlines::entry,
+                public std::enable_shared_from_this<session<Stream>> {
+  using socket_type = beast::lowest_layer_type<Stream>;
+  static constexpr bool tls = !std::is_same_v<Stream, socket_type>;
 
 public:
   /// `layers` is the TLS context for a TLS stream, nothing for plain TCP.
   template <class... Layers>
-  session(stream_type::socket_type socket, http_server::impl& server,
-          connection_slot slot, std::string remote_ip, Layers&... layers)
+  session(socket_type socket, http_server::impl& server, connection_slot slot,
+          std::string remote_ip, Layers&... layers)
       : slot_(std::move(slot)), stream_(std::move(socket), layers...), server_(server),
         remote_ip_(std::move(remote_ip)) {}
 
   void start() {
-    net::dispatch(stream_.get_executor(),
+    server_.deadlines.watch(this->shared_from_this());
+    net::dispatch(socket().get_executor(),
                   beast::bind_front_handler(&session::begin, this->shared_from_this()));
   }
 
+  void expire() override { cut_if_overdue(this->shared_from_this()); }
+  socket_type& socket() { return beast::get_lowest_layer(stream_); }
+
+  void close_socket() {
+    beast::error_code ec;
+    socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket().close(ec);
+  }
+
 private:
-  stream_type& tcp_stream() { return beast::get_lowest_layer(stream_); }
+  /// Gives the operation about to start the idle timeout from `now`.
+  void arm_idle(connection_deadlines::clock::time_point now) {
+    arm(now + server_.options.idle_timeout);
+  }
 
   void begin() {
     if constexpr (tls) {
       // The handshake is bounded like a request: a client that opens a connection and
       // stalls in the handshake is closed after the idle timeout.
-      tcp_stream().expires_after(server_.options.idle_timeout);
+      arm_idle(connection_deadlines::clock::now());
       stream_.async_handshake(
           net::ssl::stream_base::server,
           beast::bind_front_handler(&session::on_handshake, this->shared_from_this()));
@@ -268,7 +319,7 @@ private:
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-    tcp_stream().expires_after(server_.options.idle_timeout);
+    arm_idle(connection_deadlines::clock::now());
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&session::on_read, this->shared_from_this()));
@@ -278,7 +329,7 @@ private:
     // One test on the hot path; the error kinds are told apart only when there is one.
     if (ec)
       return on_read_failed(ec);
-    tcp_stream().expires_never();
+    disarm();
     keep_alive_ = parser_->keep_alive();
     version_ = parser_->version();
     http_request request = std::move(parser_->request());
@@ -299,7 +350,7 @@ private:
       if (answered->exchange(true))
         return; // a handler answered twice: keep the first
       self->server_.hand_over([self, response = std::move(response)]() mutable {
-        net::dispatch(self->stream_.get_executor(),
+        net::dispatch(self->socket().get_executor(),
                       [self, response = std::move(response)]() mutable {
                         self->respond(std::move(response));
                       });
@@ -308,12 +359,13 @@ private:
   }
 
   /// Ends a connection whose next request could not be read: quietly when the client
-  /// left or stalled, with an error answer when it sent something unacceptable.
+  /// left or stalled (a read cut at its deadline ends aborted), with an error answer
+  /// when it sent something unacceptable.
   void on_read_failed(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::eof)
       return close();
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated)
+    if (ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::ssl::error::stream_truncated)
       return close_socket();
     reject(
         read_error_answer(ec, server_.options.body_limit, server_.options.header_limit));
@@ -334,12 +386,13 @@ private:
       response.headers.emplace_back("Server", server_.options.server_header);
     write_response_head(head_, response, version_, !closing);
     body_ = std::move(response.body);
-    auto elapsed = std::chrono::steady_clock::now() - started_;
+    auto now = std::chrono::steady_clock::now();
+    auto elapsed = now - started_;
     stats_->record(response.status, std::chrono::duration<double>(elapsed).count());
     spdlog::debug("event=request method={} path={} status={} micros={}", method_, path_,
                   response.status,
                   std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
-    tcp_stream().expires_after(server_.options.idle_timeout);
+    arm_idle(now);
     std::array<net::const_buffer, 2> wire{
         net::buffer(head_),
         net::buffer(body_.data(), status_has_body(response.status) ? body_.size() : 0)};
@@ -361,18 +414,12 @@ private:
   /// idle timeout), so the client can tell the end from a truncation.
   void close() {
     if constexpr (tls) {
-      tcp_stream().expires_after(server_.options.idle_timeout);
+      arm_idle(connection_deadlines::clock::now());
       stream_.async_shutdown(
           [self = this->shared_from_this()](beast::error_code) { self->close_socket(); });
     } else {
       close_socket();
     }
-  }
-
-  void close_socket() {
-    beast::error_code ec;
-    tcp_stream().socket().shutdown(tcp::socket::shutdown_send, ec);
-    tcp_stream().close();
   }
 
   /// Before the stream: the socket is closed before the place is given back.
@@ -396,16 +443,33 @@ private:
 } // namespace
 
 void http_server::impl::accept() {
-  acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec,
-                                                     stream_type::socket_type socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open())
-        return;
-      return on_accept_failed(ec);
-    }
-    admit(std::move(socket));
-    accept();
-  });
+  // With one thread a connection needs no strand: every handler of the io_context runs
+  // on that thread, and a strand's copies, work counting and queue cost on every
+  // operation.
+  if (options.threads > 1)
+    accept_on<true>();
+  else
+    accept_on<false>();
+}
+
+template <bool Strands> void http_server::impl::accept_on() {
+  auto executor = [this] {
+    if constexpr (Strands)
+      return net::make_strand(io);
+    else
+      return io.get_executor();
+  }();
+  using executor_type = decltype(executor);
+  acceptor.async_accept(
+      executor, [this](beast::error_code ec, socket_of<executor_type> socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open())
+            return;
+          return on_accept_failed(ec);
+        }
+        admit(std::move(socket));
+        accept_on<Strands>();
+      });
 }
 
 void http_server::impl::on_accept_failed(const beast::error_code& ec) {
@@ -424,7 +488,7 @@ void http_server::impl::on_accept_failed(const beast::error_code& ec) {
   });
 }
 
-void http_server::impl::admit(stream_type::socket_type socket) {
+template <class Executor> void http_server::impl::admit(socket_of<Executor> socket) {
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec)
@@ -448,15 +512,17 @@ void http_server::impl::admit(stream_type::socket_type socket) {
     // A TLS client would read a plain answer as garbage, and a handshake only to refuse
     // costs what the limit saves: it is closed unanswered.
     if (!tls)
-      std::make_shared<refusal>(std::move(socket), std::move(slot))->start();
+      std::make_shared<refusal<Executor>>(std::move(socket), std::move(slot))
+          ->start(deadlines);
     return;
   case connection_limits::verdict::admitted:
     break;
   }
   socket.set_option(tcp::no_delay{true}, ec);
+  using stream_type = socket_of<Executor>;
   if (tls)
-    std::make_shared<session<tls_stream_type>>(std::move(socket), *this, std::move(slot),
-                                               std::move(address), *tls)
+    std::make_shared<session<beast::ssl_stream<stream_type>>>(
+        std::move(socket), *this, std::move(slot), std::move(address), *tls)
         ->start();
   else
     std::make_shared<session<stream_type>>(std::move(socket), *this, std::move(slot),
@@ -493,6 +559,7 @@ std::uint16_t http_server::start() {
                              std::to_string(im.options.port) + ": " + ec.message());
   auto port = im.acceptor.local_endpoint().port();
   im.accept();
+  im.sweep_deadlines();
   for (unsigned i = 0; i < std::max(1u, im.options.threads); ++i)
     im.threads.emplace_back([&im] { im.io.run(); });
   return port;

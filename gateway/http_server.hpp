@@ -18,7 +18,8 @@ struct http_server_options {
   unsigned threads = 1;
   std::size_t body_limit = 4 * 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
-  /// A connection silent this long between requests (or while sending one) is closed.
+  /// A connection silent this long between requests (or while sending one) is closed,
+  /// within a quarter of it more (at most a second more): one sweep checks them all.
   std::chrono::seconds idle_timeout{60};
   /// PEM files of the certificate chain and its private key: set, the server speaks
   /// HTTPS only; empty, plain HTTP.
