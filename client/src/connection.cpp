@@ -1,8 +1,9 @@
 #include "connection.hpp"
 
+#include "call_ids.hpp"
+
 #include <algorithm>
 #include <cstring>
-#include <random>
 #include <utility>
 
 namespace diffplane::client {
@@ -15,18 +16,6 @@ using clock_type = std::chrono::steady_clock;
 constexpr auto initial_backoff = std::chrono::milliseconds{100};
 /// How long the server may take to answer a hello.
 constexpr auto handshake_timeout = std::chrono::seconds{10};
-
-std::string random_id() {
-  static thread_local std::mt19937_64 generator{std::random_device{}()};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string id;
-  for (int part = 0; part < 2; ++part) {
-    auto n = generator();
-    for (int i = 0; i < 16; ++i, n >>= 4)
-      id += digits[n & 15];
-  }
-  return id;
-}
 
 /// What a request ends with on a server older than its frame.
 std::exception_ptr unsupported_error(const std::string& feature) {
@@ -72,7 +61,7 @@ connection::connection(std::string host, std::string port, std::string api_secre
                        connect_options options, tls_settings tls)
     : host_(std::move(host)), port_(std::move(port)), api_secret_(std::move(api_secret)),
       options_(std::move(options)), tls_(std::move(tls)),
-      machine_id_("cpp-" + random_id().substr(0, 16)) {}
+      machine_id_("cpp-" + random_hex(16)) {}
 
 connection::~connection() {
   close();
@@ -466,7 +455,7 @@ void connection::submit(std::string service, std::string fn, bytes args,
   if (stopping_)
     return done(nullptr, std::make_exception_ptr(
                              call_error("ClientClosed", "the client is closed")));
-  auto id = random_id();
+  auto id = new_call_id();
   auto frame = protocol::encode(
       protocol::call{id, std::move(service), std::move(fn), std::move(args), options});
   {
@@ -483,7 +472,7 @@ void connection::request(const char* feature,
   if (stopping_)
     return done(nullptr, std::make_exception_ptr(
                              call_error("ClientClosed", "the client is closed")));
-  auto id = random_id();
+  auto id = new_call_id();
   auto frame = encode(id);
   bool refused = false;
   {

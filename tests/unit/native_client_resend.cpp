@@ -109,6 +109,46 @@ std::shared_ptr<client::client> connect_to(const fake_server& server) {
 
 } // namespace
 
+CAF_TEST(call ids are 32 hex digits in creation order) {
+  fake_server server;
+  std::vector<std::string> ids;
+  std::promise<void> three_read;
+  std::thread script{[&] {
+    int fd = server.accept_one();
+    handshake(fd);
+    for (int i = 0; i < 3; ++i)
+      ids.push_back(next<protocol::call>(fd).call_id);
+    three_read.set_value();
+    while (!read_frame(fd).empty()) {
+    }
+    ::close(fd);
+  }};
+  using namespace std::chrono;
+  auto now_ms = [] {
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  };
+  auto before = now_ms();
+  auto connection = connect_to(server);
+  std::vector<std::future<std::string>> jobs; // never answered: closed below
+  for (int i = 0; i < 3; ++i) {
+    jobs.push_back(connection->background("svc", "f", i));
+    std::this_thread::sleep_for(milliseconds{2});
+  }
+  auto after = now_ms();
+  CAF_CHECK(three_read.get_future().wait_for(seconds{10}) == std::future_status::ready);
+  connection->close();
+  script.join();
+  CAF_REQUIRE_EQUAL(ids.size(), 3u);
+  for (auto& id : ids) {
+    CAF_CHECK_EQUAL(id.size(), 32u);
+    CAF_CHECK_EQUAL(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    // The first 12 digits are the call's time in milliseconds.
+    auto at = std::stoll(id.substr(0, 12), nullptr, 16);
+    CAF_CHECK(at >= before && at <= after);
+  }
+  CAF_CHECK(ids[0] < ids[1] && ids[1] < ids[2]);
+}
+
 CAF_TEST(a call without a result is sent again with its id after a reconnect) {
   fake_server server;
   std::string first_id;
