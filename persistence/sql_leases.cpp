@@ -128,8 +128,10 @@ std::vector<std::string> renew_leases(pqxx::transaction_base& txn,
       // them: in any other order the two deadlock, and Postgres ends the renewal.
       "WITH held AS (SELECT l.cluster_id FROM cluster_leases l "
       "JOIN unnest($1::text[], $2::bigint[]) AS h(cluster_id, epoch) "
+      // A released lease is never renewed: a renewal sent as the node stopped (the
+      // keeper's own, say) would otherwise hold it for a TTL against the next owner.
       "ON l.cluster_id = h.cluster_id AND l.epoch = h.epoch WHERE l.node_id = $3 "
-      "ORDER BY l.cluster_id FOR NO KEY UPDATE OF l) "
+      "AND NOT l.released ORDER BY l.cluster_id FOR NO KEY UPDATE OF l) "
       "UPDATE cluster_leases l SET expires_at = now() + $4 * interval '1 millisecond' "
       "FROM held WHERE l.cluster_id = held.cluster_id RETURNING l.cluster_id",
       clusters, epochs, node_id, ms(ttl));

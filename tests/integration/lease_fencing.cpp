@@ -298,6 +298,24 @@ CAF_TEST(the holder renews its lease while a write of it is in flight) {
   CAF_CHECK_EQUAL(renewing.get(), 1u);
 }
 
+CAF_TEST(a released lease is not renewed and another node takes it at once) {
+  auto keeper = keeper_of("n1", 30000ms);
+  auto epoch = ask<lease_grant>(keeper, acquire_atom::value, std::string{"c1"}).epoch;
+  ask<done_atom>(keeper, release_lease_atom::value, held_lease{"c1", epoch});
+  {
+    // A renewal that comes after the release, as the stopping node's keeper may send.
+    pqxx::connection connection{url};
+    pqxx::work txn{connection};
+    CAF_CHECK(
+        persistence::sql::renew_leases(txn, "n1", {{"c1", epoch}}, 30000ms).empty());
+    txn.commit();
+  }
+  auto other = keeper_of("n2", 30000ms);
+  auto grant = ask<lease_grant>(other, acquire_atom::value, std::string{"c1"});
+  CAF_CHECK_EQUAL(grant.epoch, epoch + 1);
+  CAF_CHECK(grant.released);
+}
+
 CAF_TEST(a renewal and a group commit lock the leases in one order) {
   ask<done_atom>(writer_of(""), cluster_record{"c2", "sk_c2", "", 0, false, false});
   auto keeper = keeper_of("n1", 60000ms);

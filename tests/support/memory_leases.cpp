@@ -41,7 +41,7 @@ lease_keeper_actor::behavior_type memory_keeper(lease_keeper_actor::pointer self
     for (const auto& lease : held) {
       auto it = table->leases.find(lease.cluster_id);
       if (it != table->leases.end() && it->second.node_id == me &&
-          it->second.epoch == lease.epoch) {
+          it->second.epoch == lease.epoch && !it->second.released) {
         it->second.expires_at = now() + table->ttl;
         renewed.push_back(lease.cluster_id);
       }
