@@ -328,12 +328,14 @@ CAF_TEST(a renewal and a group commit lock the leases in one order) {
   pqxx::connection holding{url};
   pqxx::work hold{holding};
   hold.exec("SELECT 1 FROM cluster_leases WHERE cluster_id = 'c1' FOR UPDATE");
+  // Only this test's database: a second copy of the suite on the same Postgres has
+  // lock waits of its own.
   auto waiting_sessions = [this] {
     pqxx::connection connection{url};
     pqxx::nontransaction txn{connection};
     return txn
-        .exec(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")[0][0]
+        .exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+              "AND datname = current_database()")[0][0]
         .as<int>();
   };
   auto wait_until_waiting = [&](int sessions) {
