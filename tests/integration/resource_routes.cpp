@@ -2,6 +2,7 @@
 
 #include "http_test_helpers.hpp"
 #include "resource_waits.hpp"
+#include "wal_window.hpp"
 
 #include "actors/resource_lifecycle.hpp"
 #include "persistence/iso8601.hpp"
@@ -21,84 +22,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The WAL records Postgres writes between its construction and records(): what a
-/// request wrote to which table or index (pg_walinspect).
-class wal_window {
-public:
-  explicit wal_window(const std::string& url) : db_{url}, sql_{db_} {
-    sql_.exec("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
-    // pg_walinspect reads only flushed WAL: the window runs from what was flushed before
-    // the requests (a flushed write of theirs would be after it) to what is flushed
-    // after them, all of it once the WAL writer has flushed the rest (within 200 ms).
-    before_ = sql_.exec1("SELECT pg_current_wal_flush_lsn()::text")[0].as<std::string>();
-  }
-
-  /// The first column of `query` over `records` (record: "Heap/UPDATE", relation: the
-  /// oid of the table or index of its first block), the records of the window.
-  std::vector<std::string> records(const std::string& query) {
-    auto inserted =
-        sql_.exec1("SELECT pg_current_wal_insert_lsn()::text")[0].as<std::string>();
-    for (int i = 0; i < 100; ++i) {
-      if (sql_.exec1("SELECT pg_current_wal_flush_lsn() >= " + sql_.quote(inserted) +
-                     "::pg_lsn")[0]
-              .as<bool>())
-        break;
-      std::this_thread::sleep_for(20ms);
-    }
-    auto after = sql_.exec1("SELECT least(pg_current_wal_flush_lsn(), " +
-                            sql_.quote(inserted) + "::pg_lsn)::text")[0]
-                     .as<std::string>();
-    // Postgres 15 refuses a window that starts at the flushed end of the WAL: with
-    // nothing written in it (no heartbeat fell inside), it holds no record.
-    bool empty = sql_.exec1("SELECT " + sql_.quote(after) + "::pg_lsn <= " +
-                            sql_.quote(before_) + "::pg_lsn")[0]
-                     .as<bool>();
-    if (empty)
-      return column_of("WITH records AS (SELECT NULL::text AS record, NULL::oid AS "
-                       "relation WHERE false) " +
-                       query);
-    return column_of("WITH records AS (SELECT w.resource_manager || '/' || w.record_type "
-                   "AS record, c.oid AS relation FROM pg_get_wal_records_info(" +
-                   sql_.quote(before_) + ", " + sql_.quote(after) +
-                   ") w LEFT JOIN pg_class c ON pg_relation_filenode(c.oid) = "
-                   "substring(w.block_ref from 'rel [0-9]+/[0-9]+/([0-9]+)')::oid "
-                   // The WAL is the whole server's: another test's database, made by the
-                   // same migrations, has tables of the same file numbers.
-                   "AND substring(w.block_ref from 'rel [0-9]+/([0-9]+)/')::oid = "
-                   "(SELECT oid FROM pg_database WHERE datname = current_database())) " +
-                   query);
-  }
-
-private:
-  std::vector<std::string> column_of(const std::string& query) {
-    std::vector<std::string> values;
-    for (const auto& row : sql_.exec(query))
-      values.push_back(row[0].as<std::string>());
-    return values;
-  }
-
-  pqxx::connection db_;
-  pqxx::nontransaction sql_;
-  std::string before_;
-};
-
-/// Waits (up to 10 s) until every cluster's live-jobs boundary is past its newest job:
-/// until then a sweep may move the boundary, writing `clusters`.
-bool wait_for_live_jobs_boundary(const std::string& url) {
-  pqxx::connection db{url};
-  pqxx::nontransaction sql{db};
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (sql.exec1("SELECT coalesce(bool_and(c.live_jobs_before > (SELECT max(j.created_at) "
-                  "FROM jobs j WHERE j.cluster_id = c.id) IS NOT FALSE), true) "
-                  "FROM clusters c")[0]
-            .as<bool>())
-      return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
 
 /// A server that can be killed and started again on the same database.
 struct fixture {
@@ -252,8 +175,8 @@ CAF_TEST(a batch of unchanged resources writes nothing to the database) {
       // schema (oids from 16384, the first initdb does not use) count.
       "WHERE c.oid >= 16384 "
       "AND c.relname !~ '^(nodes|cluster_leases)(_|$)' "
-      "AND w.record !~ "
-      "'^(Heap2/(PRUNE|VACUUM|VISIBLE|FREEZE_PAGE)|XLOG/FPI_FOR_HINT|Btree/VACUUM)$'");
+      "AND w.record !~ " +
+      std::string{housekeeping_records});
   CAF_CHECK_EQUAL(tables, std::vector<std::string>{});
 }
 
