@@ -11,6 +11,7 @@
 #include "cli/logging.hpp"
 #include "cli/port_file.hpp"
 #include "config/version.hpp"
+#include "gateway/connection_limits.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/informed_resources.hpp"
 #include "gateway/make_actor_bridge.hpp"
@@ -406,8 +407,11 @@ int run_serve(config::server_options options) {
   gateway_options.idle_timeout = std::chrono::seconds{options.idle_timeout_seconds};
   gateway_options.tls_cert_file = options.tls_cert;
   gateway_options.tls_key_file = options.tls_key;
-  gateway_options.max_connections = max_connections;
-  gateway_options.max_connections_per_address = options.max_connections_per_address;
+  // The gateway and the native listener draw on one budget of file descriptors, and a
+  // client address's count holds its connections to both.
+  auto client_limits = std::make_shared<gateway::connection_limits>(
+      max_connections, options.max_connections_per_address);
+  gateway_options.shared_limits = client_limits;
   if (options.server_header)
     gateway_options.server_header = "diffplane/" + config::version();
   gateway::http_server server{std::move(gateway_options), routes};
@@ -443,6 +447,7 @@ int run_serve(config::server_options options) {
     native_options.max_frame = options.body_limit_bytes + 4096;
     native_options.tls_cert_file = options.tls_cert;
     native_options.tls_key_file = options.tls_key;
+    native_options.limits = client_limits;
     native_server = std::make_unique<native::native_server>(native_options, *bridge);
     try {
       native_port = native_server->start();

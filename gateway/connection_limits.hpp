@@ -27,8 +27,10 @@ public:
 
 private:
   friend class connection_limits;
-  connection_slot(connection_limits* owner, std::string address, bool per_address)
-      : owner_(owner), address_(std::move(address)), per_address_(per_address) {}
+  connection_slot(connection_limits* owner, std::string address, bool per_address,
+                  metrics::gauge* open_gauge)
+      : owner_(owner), address_(std::move(address)), per_address_(per_address),
+        open_gauge_(open_gauge) {}
   void release();
 
   connection_limits* owner_ = nullptr;
@@ -36,23 +38,27 @@ private:
   /// False for a connection refused over its address's limit: it holds a place in the
   /// total only, for the moment its refusal is being written.
   bool per_address_ = false;
+  /// The open-connections gauge of the listener that admitted it, if any.
+  metrics::gauge* open_gauge_ = nullptr;
 };
 
-/// Counts the open connections of one listener, in all and per client address, and says
-/// whether one more may open. Safe from any thread: sessions end on their own strands.
+/// Counts the open connections of one or more listeners, in all and per client address,
+/// and says whether one more may open. Safe from any thread: sessions end on their own
+/// strands.
 class connection_limits {
 public:
   /// 0 for `max_per_address` means no limit per address; `max_total` 0 likewise.
-  /// `open_gauge`, when given, follows open().
-  connection_limits(std::size_t max_total, std::size_t max_per_address,
-                    metrics::gauge* open_gauge = nullptr);
+  connection_limits(std::size_t max_total, std::size_t max_per_address);
 
   enum class verdict { admitted, over_address, over_total };
 
   /// Decides on a connection from `address` (its textual IP). `admitted` and
   /// `over_address` fill `slot` with a place in the total (and, when admitted, in the
   /// address's count); `over_total` leaves it empty: close such a connection at once.
-  verdict admit(const std::string& address, connection_slot& slot);
+  /// `open_gauge`, when given, counts the slot while it holds its place: the gauge of
+  /// the listener that asks, when listeners share these limits.
+  verdict admit(const std::string& address, connection_slot& slot,
+                metrics::gauge* open_gauge = nullptr);
 
   /// Connections holding a place now.
   std::size_t open() const;
@@ -60,6 +66,9 @@ public:
   std::size_t open_from(const std::string& address) const;
   /// Addresses with at least one open connection (the map never keeps the others).
   std::size_t addresses() const;
+  /// The limits given at construction (0: none).
+  std::size_t max_total() const { return max_total_; }
+  std::size_t max_per_address() const { return max_per_address_; }
 
 private:
   friend class connection_slot;
@@ -67,7 +76,6 @@ private:
 
   const std::size_t max_total_;
   const std::size_t max_per_address_;
-  metrics::gauge* const open_gauge_;
   mutable std::mutex mutex_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_address_;

@@ -5,6 +5,7 @@
 #include "gateway/connection_limits.hpp"
 #include "gateway/deferred_wakes.hpp"
 #include "gateway/http_wire.hpp"
+#include "gateway/log_throttle.hpp"
 #include "gateway/tls_context.hpp"
 #include "metrics/catalog.hpp"
 
@@ -41,31 +42,13 @@ using tcp = net::ip::tcp;
 /// under load (docs/BENCHMARKS.md, fourth round).
 template <class Executor> using socket_of = net::basic_stream_socket<tcp, Executor>;
 
-/// Lets a warning through at most once per interval and counts the ones it held back.
-struct log_throttle {
-  std::chrono::steady_clock::time_point last{};
-  std::size_t held_back = 0;
-
-  /// Whether to log now; `held_back` then says how many were not logged before.
-  bool allow() {
-    auto now = std::chrono::steady_clock::now();
-    if (last != std::chrono::steady_clock::time_point{} &&
-        now - last < std::chrono::seconds{10}) {
-      ++held_back;
-      return false;
-    }
-    last = now;
-    return true;
-  }
-};
-
 struct http_server::impl {
   http_server_options options;
   const router& routes;
   metrics::connection_metrics metrics;
   /// Declared before `io`: sessions still queued in `io` give their places back here
   /// when `io` is destroyed.
-  connection_limits limits;
+  std::shared_ptr<connection_limits> limits;
   connection_deadlines deadlines;
   net::io_context io;
   /// Keeps the threads running while requests wait for the actors with no socket
@@ -95,8 +78,10 @@ struct http_server::impl {
   impl(http_server_options opts, const router& r)
       : options(std::move(opts)), routes(r),
         metrics(metrics::make_connection_metrics(options.listener)),
-        limits(options.max_connections, options.max_connections_per_address,
-               &metrics.open),
+        limits(options.shared_limits
+                   ? options.shared_limits
+                   : std::make_shared<connection_limits>(
+                         options.max_connections, options.max_connections_per_address)),
         io(static_cast<int>(std::max(1u, options.threads))) {}
 
   /// Opens this thread's bridge batch for the rest of the event loop's turn, unless
@@ -495,12 +480,12 @@ template <class Executor> void http_server::impl::admit(socket_of<Executor> sock
     return; // gone already; the socket closes with its destructor
   auto address = endpoint.address().to_string();
   connection_slot slot;
-  switch (limits.admit(address, slot)) {
+  switch (limits->admit(address, slot, &metrics.open)) {
   case connection_limits::verdict::over_total:
     metrics.refused_total.add();
     if (full_warnings.allow()) {
       spdlog::warn("event=connections_full max_connections={} refused_not_logged={}",
-                   options.max_connections, full_warnings.held_back);
+                   limits->max_total(), full_warnings.held_back);
       full_warnings.held_back = 0;
     }
     socket.close(ec);
@@ -508,7 +493,7 @@ template <class Executor> void http_server::impl::admit(socket_of<Executor> sock
   case connection_limits::verdict::over_address:
     metrics.refused_per_address.add();
     spdlog::debug("event=connection_refused remote={} limit=per_address max={}", address,
-                  options.max_connections_per_address);
+                  limits->max_per_address());
     // A TLS client would read a plain answer as garbage, and a handshake only to refuse
     // costs what the limit saves: it is closed unanswered.
     if (!tls)
@@ -601,7 +586,7 @@ std::size_t http_server::in_flight() const {
 }
 
 std::size_t http_server::open_connections() const {
-  return impl_->limits.open();
+  return impl_->limits->open();
 }
 
 } // namespace diffplane::gateway

@@ -11,6 +11,7 @@
 namespace diffplane::gateway {
 
 class actor_bridge;
+class connection_limits;
 
 struct http_server_options {
   std::string host = "0.0.0.0";
@@ -31,6 +32,10 @@ struct http_server_options {
   /// Connections open at once from one client IP address; one more is answered 429
   /// (closed unanswered on a TLS listener) without its request being read. 0: no limit.
   std::size_t max_connections_per_address = 0;
+  /// When set, this server's connections count against these limits, shared with the
+  /// other listeners of the process that hold them (one budget of file descriptors),
+  /// and max_connections and max_connections_per_address are not used.
+  std::shared_ptr<connection_limits> shared_limits;
   /// The value of the Server header of every answer ("diffplane/0.1.0"); empty: no
   /// Server header, so a scanner cannot read the version off any answer.
   std::string server_header;

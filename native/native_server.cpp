@@ -1,6 +1,9 @@
 #include "native/native_server.hpp"
 
+#include "gateway/connection_limits.hpp"
+#include "gateway/log_throttle.hpp"
 #include "gateway/tls_context.hpp"
+#include "metrics/catalog.hpp"
 #include "native/session.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +26,13 @@ struct native_server::impl {
   /// Shared with the sessions (see session's constructor).
   std::shared_ptr<asio::io_context> io = std::make_shared<asio::io_context>(1);
   asio::ip::tcp::acceptor acceptor{*io};
+  /// After a failed accept (out of file descriptors, say), the next waits this long
+  /// instead of failing again at once in a loop.
+  asio::steady_timer accept_pause{*io};
+  metrics::connection_metrics metrics = metrics::make_connection_metrics("native");
+  /// Touched by the accept handler only, on the one I/O thread.
+  gateway::log_throttle accept_warnings;
+  gateway::log_throttle full_warnings;
   /// Set when the connections are TLS.
   std::unique_ptr<asio::ssl::context> tls;
   /// The open connections, so stop() can close them.
@@ -30,7 +40,10 @@ struct native_server::impl {
   std::thread thread;
 
   impl(native_server_options o, gateway::actor_bridge& b)
-      : options(std::move(o)), bridge(b) {}
+      : options(std::move(o)), bridge(b) {
+    if (!options.limits)
+      options.limits = std::make_shared<gateway::connection_limits>(0, 0);
+  }
 
   /// Runs what was posted after the I/O thread ended (answers of the actors to closed
   /// sessions, which drop them), so that nothing queued keeps a session alive.
@@ -44,17 +57,69 @@ struct native_server::impl {
                                  asio::ip::tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open())
         return;
-      if (!ec) {
-        auto s =
-            std::make_shared<session>(io, std::move(socket), tls.get(), options, bridge);
-        std::erase_if(sessions, [](const auto& w) { return w.expired(); });
-        sessions.push_back(s);
-        s->start();
-      } else {
-        spdlog::warn("event=native_accept_failed reason=\"{}\"", ec.message());
-      }
+      if (ec)
+        return on_accept_failed(ec);
+      admit(std::move(socket));
       accept();
     });
+  }
+
+  void on_accept_failed(const boost::system::error_code& ec) {
+    // Out of descriptors, accepting again at once fails again at once: a busy loop that
+    // floods the log. Pause instead, and say so at most every 10 s.
+    metrics.accept_failures.add();
+    if (accept_warnings.allow()) {
+      spdlog::warn("event=native_accept_failed reason=\"{}\" not_logged_since={} "
+                   "pause_ms=100",
+                   ec.message(), accept_warnings.held_back);
+      accept_warnings.held_back = 0;
+    }
+    accept_pause.expires_after(std::chrono::milliseconds{100});
+    accept_pause.async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open())
+        accept();
+    });
+  }
+
+  void admit(asio::ip::tcp::socket socket) {
+    boost::system::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    if (ec)
+      return; // gone already; the socket closes with its destructor
+    auto address = endpoint.address().to_string();
+    gateway::connection_slot slot;
+    auto verdict = options.limits->admit(address, slot, &metrics.open);
+    if (verdict == gateway::connection_limits::verdict::over_total) {
+      metrics.refused_total.add();
+      if (full_warnings.allow()) {
+        spdlog::warn("event=native_connections_full max_connections={} "
+                     "refused_not_logged={}",
+                     options.limits->max_total(), full_warnings.held_back);
+        full_warnings.held_back = 0;
+      }
+      socket.close(ec);
+      return;
+    }
+    bool over_address = verdict == gateway::connection_limits::verdict::over_address;
+    if (over_address) {
+      metrics.refused_per_address.add();
+      spdlog::debug("event=native_connection_refused remote={} limit=per_address max={}",
+                    address, options.limits->max_per_address());
+      // A TLS client would read a plain frame as garbage, and a handshake only to
+      // refuse costs what the limit saves: it is closed unanswered.
+      if (tls) {
+        socket.close(ec);
+        return;
+      }
+    }
+    auto s = std::make_shared<session>(io, std::move(socket), tls.get(), options, bridge,
+                                       std::move(slot));
+    std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+    sessions.push_back(s);
+    if (over_address)
+      s->refuse("too_many_connections", "too many connections from this address");
+    else
+      s->start();
   }
 };
 
@@ -91,6 +156,7 @@ void native_server::stop() {
   asio::post(*i.io, [&i, &closed] {
     boost::system::error_code ec;
     i.acceptor.close(ec);
+    i.accept_pause.cancel();
     for (auto& weak : i.sessions)
       if (auto s = weak.lock())
         s->close();

@@ -10,6 +10,10 @@
 // The listener of native clients (docs/native-protocol.md): framed msgpack over TCP,
 // turned into the same actor requests the HTTP routes make, through the gateway's
 // actor_bridge.
+namespace diffplane::gateway {
+class connection_limits;
+} // namespace diffplane::gateway
+
 namespace diffplane::native {
 
 struct native_server_options {
@@ -27,6 +31,11 @@ struct native_server_options {
   /// server's --tls-cert and --tls-key, shared with the HTTP gateway).
   std::string tls_cert_file;
   std::string tls_key_file;
+  /// The connection limits this listener counts against, shared with the HTTP gateway
+  /// (one budget of file descriptors, one count per client address). Over the total a
+  /// connection is closed at once; over its address's limit it is sent an error frame
+  /// `too_many_connections` (closed unanswered with TLS). Null: no limit.
+  std::shared_ptr<gateway::connection_limits> limits;
 };
 
 class native_server {

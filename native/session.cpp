@@ -58,10 +58,10 @@ std::string check_name(const std::string& value, const char* field) {
 
 session::session(std::shared_ptr<asio::io_context> io, asio::ip::tcp::socket socket,
                  asio::ssl::context* tls, const native_server_options& options,
-                 gateway::actor_bridge& bridge)
+                 gateway::actor_bridge& bridge, gateway::connection_slot slot)
     : io_(std::move(io)), executor_(socket.get_executor()),
       stream_(std::move(socket), tls), options_(options), bridge_(bridge),
-      heartbeat_timer_(executor_) {
+      slot_(std::move(slot)), heartbeat_timer_(executor_) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec)
@@ -82,6 +82,16 @@ void session::start() {
     self->handshaken_ = true;
     self->read_more();
   });
+}
+
+void session::refuse(std::string code, std::string message) {
+  started_ = last_received_ = last_sent_ = clock_type::now();
+  handshaken_ = true;
+  closing_ = true;
+  send_error("", std::move(code), std::move(message));
+  // The write closes the connection; a client that does not read is not waited for
+  // beyond the handshake timeout (arm_heartbeat).
+  arm_heartbeat();
 }
 
 void session::close() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/actor_bridge.hpp"
+#include "gateway/connection_limits.hpp"
 #include "native/native_server.hpp"
 #include "native/native_stream.hpp"
 
@@ -27,11 +28,16 @@ public:
   /// `io` runs the socket; held so that an answer from the actors arriving after the
   /// server stopped is posted to a stopped context, never to a destroyed one. With
   /// `tls`, the connection is TLS: nothing is read before its handshake.
+  /// `slot` is the connection's place in the listener's limits, held until it ends.
   session(std::shared_ptr<boost::asio::io_context> io,
           boost::asio::ip::tcp::socket socket, boost::asio::ssl::context* tls,
-          const native_server_options& options, gateway::actor_bridge& bridge);
+          const native_server_options& options, gateway::actor_bridge& bridge,
+          gateway::connection_slot slot);
 
   void start();
+  /// Instead of start(), on plain TCP: sends the error frame `code` and closes, reading
+  /// nothing.
+  void refuse(std::string code, std::string message);
   /// Closes the connection now (server shutdown).
   void close();
 
@@ -95,6 +101,7 @@ private:
   native_stream stream_;
   native_server_options options_;
   gateway::actor_bridge& bridge_;
+  gateway::connection_slot slot_;
   std::string ip_;
   boost::asio::steady_timer heartbeat_timer_;
   std::chrono::steady_clock::time_point started_;

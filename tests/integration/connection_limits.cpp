@@ -2,6 +2,7 @@
 
 #include "http_test_helpers.hpp"
 #include "metrics_scrape.hpp"
+#include "native_frames.hpp"
 #include "raw_connection.hpp"
 
 #include <caf/test/unit_test.hpp>
@@ -72,4 +73,44 @@ CAF_TEST(one address holds at most its connections and others are still served) 
     CAF_CHECK_EQUAL(held.back()->get("/live"), 200u);
   }
   CAF_CHECK_EQUAL(gateway_metric(f.server, refused_per_address), 1.0);
+}
+
+CAF_TEST(native and HTTP connections of one address share its limit) {
+  server_fixture f{{"--max-connections-per-address", "2", "--native-listen",
+                    "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}};
+  auto http_port = port_of(f.server.endpoint());
+  const std::string native_open = R"(diffplane_http_connections_open{listener="native"})";
+  const std::string native_refused =
+      R"(diffplane_http_connections_refused_total{listener="native",limit="per_address"})";
+
+  raw_connection http{http_port};
+  CAF_REQUIRE_EQUAL(http.get("/live"), 200u);
+  auto native = std::make_unique<raw_connection>(f.server.native_port());
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (gateway_metric(f.server, native_open) < 1.0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  CAF_REQUIRE_EQUAL(gateway_metric(f.server, native_open), 1.0);
+
+  // The address holds two: a third native connection is told why and closed, before
+  // it sent anything, and so is a second HTTP one.
+  raw_connection over_native{f.server.native_port()};
+  auto frames = frames_of(over_native.read_to_end(3s));
+  CAF_REQUIRE_EQUAL(frames.size(), 1u);
+  CAF_REQUIRE(protocol::type_of(frames[0].get()) == protocol::frame_type::error);
+  CAF_CHECK_EQUAL(protocol::decode<protocol::error>(frames[0].get()).code,
+                  "too_many_connections");
+  CAF_CHECK_EQUAL(gateway_metric(f.server, native_refused), 1.0);
+  raw_connection over_http{http_port};
+  CAF_CHECK_EQUAL(status_of(over_http.read_to_end(3s)), 429u);
+
+  // The native connection's place goes back when it ends: HTTP takes it.
+  native.reset();
+  until = std::chrono::steady_clock::now() + 5s;
+  while (gateway_metric(f.server, native_open) > 0.0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  CAF_CHECK_EQUAL(gateway_metric(f.server, native_open), 0.0);
+  raw_connection again{http_port};
+  CAF_CHECK_EQUAL(again.get("/live"), 200u);
 }
