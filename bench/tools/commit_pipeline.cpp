@@ -18,7 +18,10 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <thread>
 
 namespace diffplane::bench {
@@ -86,10 +89,13 @@ struct run_figures {
   std::string first_failure;
 };
 
-/// A closed loop (batch_jobs > 0) or an offered rate of jobs a second.
+/// A closed loop of fixed batches (batch_jobs > 0), an offered rate of jobs a second,
+/// or a fixed number of creates in flight, each followed by the next once answered (the
+/// saturated cycle's callers).
 struct workload {
   int batch_jobs = 0;
   int rate = 0;
+  int in_flight = 0;
 };
 
 class pipeline_run {
@@ -116,6 +122,7 @@ public:
   run_figures run() {
     const auto start = clock_type::now();
     start_ = start;
+    waiting_.assign(static_cast<std::size_t>(std::max(load_.in_flight, 0)), start);
     const auto measure_from =
         start + std::chrono::duration_cast<clock_type::duration>(
                     std::chrono::duration<double>(plan_.warmup_seconds));
@@ -151,13 +158,45 @@ private:
   /// How long poll may sleep: until the next create is due at an offered rate when a
   /// session could send it, else until an answer comes.
   clock_type::duration next_arrival(clock_type::time_point now) const {
-    if (load_.rate <= 0 || std::none_of(sessions_.begin(), sessions_.end(),
-                                        [](const auto& s) { return s->can_send(); }))
+    const bool idle = std::any_of(sessions_.begin(), sessions_.end(),
+                                  [](const auto& s) { return s->can_send(); });
+    if (idle && load_.in_flight > 0 &&
+        (!later_creates_.empty() || !later_results_.empty())) {
+      auto due = clock_type::time_point::max();
+      if (!later_creates_.empty())
+        due = *later_creates_.begin();
+      if (!later_results_.empty())
+        due = std::min(due, later_results_.begin()->first);
+      return due > now ? due - now : clock_type::duration::zero();
+    }
+    if (load_.rate <= 0 || !idle)
       return std::chrono::milliseconds{100};
     const auto due = start_ + std::chrono::duration_cast<clock_type::duration>(
                                   std::chrono::duration<double>(
                                       static_cast<double>(generated_ + 1) / load_.rate));
     return due > now ? due - now : clock_type::duration::zero();
+  }
+
+  /// A caller's or a worker's time between an answer and its next write: uniform within
+  /// half to one and a half times --think-ms, so that writes trickle in as HTTP requests
+  /// do.
+  clock_type::duration think() {
+    if (plan_.think_ms <= 0)
+      return {};
+    std::uniform_real_distribution<double> spread{0.5 * plan_.think_ms,
+                                                  1.5 * plan_.think_ms};
+    return std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double, std::milli>(spread(random_)));
+  }
+
+  /// Moves the creates and results whose think time has passed to the waiting writes.
+  void take_due(clock_type::time_point now) {
+    for (auto it = later_creates_.begin(); it != later_creates_.end() && *it <= now;
+         it = later_creates_.erase(it))
+      waiting_.push_back(*it);
+    for (auto it = later_results_.begin(); it != later_results_.end() && it->first <= now;
+         it = later_results_.erase(it))
+      ready_.push_back({std::move(it->second), it->first});
   }
 
   /// Takes the writes due for one batch; false when there are none.
@@ -170,6 +209,12 @@ private:
       for (int i = 0; i < load_.batch_jobs; ++i)
         batch.created.push_back({jobs_.create(), now});
       batch.results = std::min(ready_.size(), static_cast<std::size_t>(load_.batch_jobs));
+    } else if (load_.in_flight > 0) {
+      take_due(now);
+      batch.results = std::min(ready_.size(), cap);
+      for (; !waiting_.empty() && batch.results + batch.created.size() < cap;
+           waiting_.pop_front())
+        batch.created.push_back({jobs_.create(), waiting_.front()});
     } else {
       batch.results = std::min(ready_.size(), cap);
       const auto due = static_cast<std::int64_t>(
@@ -228,8 +273,15 @@ private:
     }
     ++figures_.all_commits;
     // The creates committed: their results may come now (a worker's post).
-    for (const auto& a : batch.created)
-      ready_.push_back({job_source::result_of(a.row), now});
+    for (const auto& a : batch.created) {
+      if (load_.in_flight > 0)
+        later_results_.emplace(now + think(), job_source::result_of(a.row));
+      else
+        ready_.push_back({job_source::result_of(a.row), now});
+      // A caller whose create was answered sends its next one.
+      if (load_.in_flight > 0)
+        later_creates_.insert(now + think());
+    }
     if (!measuring_)
       return;
     ++figures_.commits;
@@ -253,6 +305,12 @@ private:
   std::deque<arrival<job_state_write>> ready_;
   clock_type::time_point start_;
   std::int64_t generated_ = 0;
+  /// With a fixed number of creates in flight: those waiting to be sent, by arrival.
+  std::deque<clock_type::time_point> waiting_;
+  /// Their next creates and their results, still in the caller's or worker's think time.
+  std::multiset<clock_type::time_point> later_creates_;
+  std::multimap<clock_type::time_point, job_state_write> later_results_;
+  std::mt19937_64 random_{std::random_device{}()};
   bool measuring_ = false;
   run_figures figures_;
 };
@@ -313,9 +371,11 @@ int commit_pipeline(const commit_pipeline_plan& plan, std::ostream& out) {
   const auto s = make_scratch(admin);
   std::vector<workload> loads;
   for (int b : plan.batch_jobs)
-    loads.push_back({b, 0});
+    loads.push_back({b, 0, 0});
   for (int r : plan.rates)
-    loads.push_back({0, r});
+    loads.push_back({0, r, 0});
+  for (int n : plan.in_flight)
+    loads.push_back({0, 0, n});
   out << "| workload | mode | load | commits/s | rows/s | jobs/s | rows/commit | WAL "
          "flushes/commit x ms | backend µs/row | Postgres µs/row | client µs/row | "
          "latency "
@@ -342,7 +402,9 @@ int commit_pipeline(const commit_pipeline_plan& plan, std::ostream& out) {
                            static_cast<double>(std::max<std::int64_t>(flushes, 1));
         const auto what = load.batch_jobs > 0
                               ? "batches of " + std::to_string(load.batch_jobs) + " jobs"
-                              : std::to_string(load.rate) + " jobs/s offered";
+                          : load.rate > 0
+                              ? std::to_string(load.rate) + " jobs/s offered"
+                              : std::to_string(load.in_flight) + " creates in flight";
         print_row(out, what, mode, load_avg, figures);
         if (figures.failures > 0) {
           failures += figures.failures;

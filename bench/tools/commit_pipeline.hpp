@@ -20,12 +20,17 @@ struct commit_mode {
 /// jobs and records as many results of jobs created by committed batches. Offered
 /// rate: jobs arrive at `rate` a second (each a create, then its result once the create
 /// committed) and a batch takes whatever arrived since the last send, as the writer's
-/// mailbox does.
+/// mailbox does. Creates in flight: as many creates wait or are in flight at any time,
+/// each followed by the next once it committed (run-cycle's callers), batched likewise.
 struct commit_pipeline_plan {
   std::string database_url;
   std::vector<commit_mode> modes{{1, 1}, {1, 2}, {1, 4}, {2, 1}};
   std::vector<int> batch_jobs{1, 10, 50, 200};
   std::vector<int> rates{2500, 5000, 7500};
+  std::vector<int> in_flight;
+  /// With creates in flight: a caller's time from an answer to its next create, and a
+  /// worker's from a create's commit to its result (each drawn within half to 1.5 times).
+  double think_ms = 0;
   double seconds = 8;
   double warmup_seconds = 1;
   int rounds = 1;

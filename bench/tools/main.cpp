@@ -190,6 +190,12 @@ int main(int argc, char** argv) {
   pipelines->add_option("--batch-jobs", pipeline.batch_jobs,
                         "Closed loop: jobs created per batch, repeat (0: none)");
   pipelines->add_option("--rate", pipeline.rates, "Offered jobs/s, repeat (0: none)");
+  pipelines->add_option("--in-flight", pipeline.in_flight,
+                        "Creates in flight, each followed by the next, repeat");
+  pipelines
+      ->add_option("--think-ms", pipeline.think_ms,
+                   "With --in-flight: from an answer to the next create or result")
+      ->capture_default_str();
   pipelines->add_option("--seconds", pipeline.seconds, "Measured seconds per run")
       ->capture_default_str();
   pipelines->add_option("--warmup", pipeline.warmup_seconds)->capture_default_str();
@@ -214,6 +220,7 @@ int main(int argc, char** argv) {
     }
     std::erase(pipeline.batch_jobs, 0);
     std::erase(pipeline.rates, 0);
+    std::erase(pipeline.in_flight, 0);
     try {
       return commit_pipeline(pipeline, std::cout);
     } catch (const std::exception& e) {
