@@ -1,6 +1,6 @@
 #include "bench/tools/commit_pipeline.hpp"
 
-#include "bench/native/process_cpu.hpp"
+#include "bench/tools/commit_figures.hpp"
 #include "bench/tools/pipeline_scratch.hpp"
 #include "bench/tools/pipelined_session.hpp"
 #include "bench/tools/tool_common.hpp"
@@ -8,7 +8,6 @@
 #include "persistence/write_plans.hpp"
 
 #include <poll.h>
-#include <sys/resource.h>
 
 #include <pqxx/pqxx>
 
@@ -17,7 +16,6 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -40,53 +38,6 @@ struct sent_batch {
   std::vector<arrival<job_record>> created;
   std::size_t results = 0;
   clock_type::time_point sent;
-};
-
-/// CPU seconds: the sessions' backends, the whole Postgres cluster, this process.
-struct cpu_totals {
-  double backends = 0;
-  double postgres = 0;
-  double client = 0;
-};
-
-int parent_of(int pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-  std::string key;
-  int value = 0;
-  while (in >> key)
-    if (key == "PPid:" && in >> value)
-      return value;
-  return 0;
-}
-
-cpu_totals read_totals(const std::vector<std::unique_ptr<pipelined_session>>& sessions) {
-  cpu_totals t;
-  for (const auto& s : sessions)
-    t.backends += native::read_cpu({s->backend_pid(), 0}).server;
-  t.postgres = native::read_cpu({0, parent_of(sessions.front()->backend_pid())}).postgres;
-  rusage self{};
-  getrusage(RUSAGE_SELF, &self);
-  t.client = static_cast<double>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) +
-             static_cast<double>(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6;
-  return t;
-}
-
-/// One run's figures over its measured window.
-struct run_figures {
-  double seconds = 0;
-  std::int64_t commits = 0;
-  /// Commits of the whole run, warm-up and the last answers included.
-  std::int64_t all_commits = 0;
-  /// WAL flushes (pg_stat_wal.wal_sync) over the whole run, per commit.
-  double flushes_per_commit = 0;
-  /// Their mean duration.
-  double flush_ms = 0;
-  std::int64_t writes = 0;
-  std::int64_t creates = 0;
-  cpu_totals cpu;
-  std::vector<double> latencies_ms;
-  std::int64_t failures = 0;
-  std::string first_failure;
 };
 
 /// A closed loop of fixed batches (batch_jobs > 0), an offered rate of jobs a second,
@@ -132,14 +83,14 @@ public:
     for (auto now = start; now < end; now = clock_type::now()) {
       if (!measuring_ && now >= measure_from) {
         measuring_ = true;
-        first = read_totals(sessions_);
+        first = read_cpu_totals(backend_pids());
       }
       for (std::size_t i = 0; i < sessions_.size(); ++i)
         while (sessions_[i]->can_send() && send_batch(i, now))
           ;
       wait_and_read(next_arrival(now));
     }
-    auto last = read_totals(sessions_);
+    auto last = read_cpu_totals(backend_pids());
     figures_.seconds =
         std::chrono::duration<double>(clock_type::now() - measure_from).count();
     figures_.cpu = {last.backends - first.backends, last.postgres - first.postgres,
@@ -154,6 +105,13 @@ public:
 
 private:
   static constexpr const char* statement = "diffplane_write_jobs_fenced";
+
+  std::vector<int> backend_pids() const {
+    std::vector<int> pids;
+    for (const auto& session : sessions_)
+      pids.push_back(session->backend_pid());
+    return pids;
+  }
 
   /// How long poll may sleep: until the next create is due at an offered rate when a
   /// session could send it, else until an answer comes.
@@ -315,55 +273,6 @@ private:
   run_figures figures_;
 };
 
-std::string mode_name(commit_mode mode) {
-  std::string name =
-      mode.depth == 1 ? "serial" : "pipelined depth " + std::to_string(mode.depth);
-  if (mode.connections > 1)
-    name += ", " + std::to_string(mode.connections) + " connections";
-  return name;
-}
-
-/// pg_stat_wal's flushes so far and the milliseconds they took (timed only by the
-/// sessions that could set track_wal_io_timing, a superuser's setting).
-struct wal_flushes {
-  std::int64_t count = 0;
-  double ms = 0;
-};
-
-wal_flushes read_wal_flushes(pqxx::connection& admin) {
-  auto row = pqxx::nontransaction{admin}.exec1(
-      "SELECT wal_sync, wal_sync_time FROM pg_stat_wal");
-  return {row[0].as<std::int64_t>(), row[1].as<double>()};
-}
-
-double load_average() {
-  std::ifstream in{"/proc/loadavg"};
-  double one = -1;
-  in >> one;
-  return one;
-}
-
-void print_row(std::ostream& out, const std::string& what, commit_mode mode, double load,
-               run_figures& f) {
-  const double rows = static_cast<double>(std::max<std::int64_t>(f.writes, 1));
-  const double p50 = quantile(f.latencies_ms, 0.5);
-  const double p99 = quantile(f.latencies_ms, 0.99);
-  char line[400];
-  std::snprintf(line, sizeof line,
-                "| %s | %s | %.1f | %.0f | %.0f | %.0f | %.1f | %.2f x %.2f | %.1f | "
-                "%.1f | %.1f | %.2f / %.2f |\n",
-                what.c_str(), mode_name(mode).c_str(), load,
-                static_cast<double>(f.commits) / f.seconds,
-                static_cast<double>(f.writes) / f.seconds,
-                static_cast<double>(f.creates) / f.seconds,
-                f.commits > 0
-                    ? static_cast<double>(f.writes) / static_cast<double>(f.commits)
-                    : 0.0,
-                f.flushes_per_commit, f.flush_ms, f.cpu.backends * 1e6 / rows,
-                f.cpu.postgres * 1e6 / rows, f.cpu.client * 1e6 / rows, p50, p99);
-  out << line << std::flush;
-}
-
 } // namespace
 
 int commit_pipeline(const commit_pipeline_plan& plan, std::ostream& out) {
@@ -376,11 +285,7 @@ int commit_pipeline(const commit_pipeline_plan& plan, std::ostream& out) {
     loads.push_back({0, r, 0});
   for (int n : plan.in_flight)
     loads.push_back({0, 0, n});
-  out << "| workload | mode | load | commits/s | rows/s | jobs/s | rows/commit | WAL "
-         "flushes/commit x ms | backend µs/row | Postgres µs/row | client µs/row | "
-         "latency "
-         "p50 / p99 ms |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  print_header(out);
   std::int64_t failures = 0;
   for (int round = 0; round < plan.rounds; ++round)
     for (const auto& load : loads)
