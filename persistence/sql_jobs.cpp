@@ -333,19 +333,26 @@ void write_jobs(pqxx::transaction_base& txn,
       pqxx::prepare::make_dynamic_params(write_jobs_parameters(new_jobs, states)));
 }
 
-std::vector<std::string> write_jobs(pqxx::transaction_base& txn,
-                                    const std::vector<const job_record*>& new_jobs,
-                                    const std::vector<const job_state_write*>& states,
-                                    const lease_gate& gate) {
-  auto params = write_jobs_parameters(new_jobs, states);
+statement_call fenced_write_jobs_call(const std::vector<const job_record*>& new_jobs,
+                                      const std::vector<const job_state_write*>& states,
+                                      const lease_gate& gate) {
   static const std::string query = [] {
     auto check =
         lease_gate_check(1 + job_row_arrays::parameters + job_state_arrays::parameters);
     return write_jobs_statement(check.cte, check.open, "SELECT cluster_id FROM held");
   }();
+  auto params = write_jobs_parameters(new_jobs, states);
   add_lease_gate_parameters(params, gate);
-  auto rows = exec_prepared(txn, "diffplane_write_jobs_fenced", query,
-                            pqxx::prepare::make_dynamic_params(params));
+  return {"diffplane_write_jobs_fenced", query, std::move(params)};
+}
+
+std::vector<std::string> write_jobs(pqxx::transaction_base& txn,
+                                    const std::vector<const job_record*>& new_jobs,
+                                    const std::vector<const job_state_write*>& states,
+                                    const lease_gate& gate) {
+  auto call = fenced_write_jobs_call(new_jobs, states, gate);
+  auto rows = exec_prepared(txn, call.name, call.text,
+                            pqxx::prepare::make_dynamic_params(call.params));
   std::vector<std::string> held;
   held.reserve(rows.size());
   for (const auto& row : rows)

@@ -37,6 +37,20 @@ std::vector<std::string> write_jobs(pqxx::transaction_base& txn,
                                     const std::vector<const job_state_write*>& states,
                                     const lease_gate& gate);
 
+/// A prepared statement with its parameters in text form, for a caller that sends it
+/// over libpq itself (benchtool commit-pipeline measures pipeline mode with it).
+struct statement_call {
+  const char* name;
+  const std::string& text;
+  std::vector<std::string> params;
+};
+
+/// The fenced write_jobs statement exactly as write_jobs sends it; each row it answers
+/// is the cluster of one lease of `gate` that the node holds.
+statement_call fenced_write_jobs_call(const std::vector<const job_record*>& new_jobs,
+                                      const std::vector<const job_state_write*>& states,
+                                      const lease_gate& gate);
+
 /// Moves the cluster's live jobs created since its previous move and before
 /// `move.created_before` into live_jobs, and makes that the cluster's live_jobs_before.
 void move_live_jobs(pqxx::transaction_base& txn, const live_jobs_move& move);

@@ -6,18 +6,22 @@
 
 namespace diffplane::persistence {
 
-void plan_for_writes(pqxx::connection_base& connection) {
+std::span<const std::pair<const char*, const char*>> write_plan_settings() {
   // Planned anew for each batch (force_custom_plan), a fenced job write took longer to
   // plan than to run (pg_stat_statements, one node with two clusters: 0.68 ms planning,
   // 0.47 ms execution). A generic plan made from the statistics of a young table, with
   // every shape allowed, had hashed the whole of live_jobs and halved the saturated
   // cycle's throughput: hence no sequential scans, hash or merge joins.
-  constexpr std::pair<const char*, const char*> settings[] = {
+  static constexpr std::pair<const char*, const char*> settings[] = {
       {"plan_cache_mode", "force_generic_plan"},
       {"enable_seqscan", "off"},
       {"enable_hashjoin", "off"},
       {"enable_mergejoin", "off"}};
-  for (const auto& [name, value] : settings)
+  return settings;
+}
+
+void plan_for_writes(pqxx::connection_base& connection) {
+  for (const auto& [name, value] : write_plan_settings())
     connection.set_variable(name, value);
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <span>
+#include <utility>
 
 namespace pqxx {
 class connection_base;
@@ -12,6 +14,10 @@ namespace diffplane::persistence {
 /// planned once per session (a generic plan), and only in key-driven shapes, each row
 /// found through its key index, so that one plan suits every batch at any table size.
 void plan_for_writes(pqxx::connection_base& connection);
+
+/// The session settings plan_for_writes makes, as (name, value), for a session that
+/// libpqxx does not drive (benchtool commit-pipeline).
+std::span<const std::pair<const char*, const char*>> write_plan_settings();
 
 /// Makes the plans of such a session again when they are older than `interval`, at
 /// the next use of each statement. A generic plan keeps the shape the tables' size and

@@ -3,6 +3,7 @@
 // and the trivial server of run-cycle's --baseline. See docs/BENCHMARKS.md.
 #include "bench/loadgen/setup_calls.hpp"
 #include "bench/tools/await_ready.hpp"
+#include "bench/tools/commit_pipeline.hpp"
 #include "bench/tools/create_jobs.hpp"
 #include "bench/tools/http_204_server.hpp"
 #include "bench/tools/node_placement.hpp"
@@ -178,7 +179,55 @@ int main(int argc, char** argv) {
   node_ids->add_option("--first-id", layout.first_id, "Node 1's id (not picked)")
       ->capture_default_str();
 
+  commit_pipeline_plan pipeline;
+  std::vector<std::string> pipeline_modes;
+  auto* pipelines = app.add_subcommand(
+      "commit-pipeline", "Time the group-commit statement sent serially, pipelined "
+                         "(libpq pipeline mode) or over two connections (issue 18)");
+  pipelines->add_option("--database-url", pipeline.database_url)->required();
+  pipelines->add_option("--mode", pipeline_modes,
+                        "CONNECTIONSxDEPTH, repeat (default: 1x1 1x2 1x4 2x1)");
+  pipelines->add_option("--batch-jobs", pipeline.batch_jobs,
+                        "Closed loop: jobs created per batch, repeat (0: none)");
+  pipelines->add_option("--rate", pipeline.rates, "Offered jobs/s, repeat (0: none)");
+  pipelines->add_option("--in-flight", pipeline.in_flight,
+                        "Creates in flight, each followed by the next, repeat");
+  pipelines
+      ->add_option("--think-ms", pipeline.think_ms,
+                   "With --in-flight: from an answer to the next create or result")
+      ->capture_default_str();
+  pipelines->add_option("--seconds", pipeline.seconds, "Measured seconds per run")
+      ->capture_default_str();
+  pipelines->add_option("--warmup", pipeline.warmup_seconds)->capture_default_str();
+  pipelines->add_option("--rounds", pipeline.rounds)->capture_default_str();
+  pipelines->add_option("--max-batch-writes", pipeline.max_batch_writes)
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (*pipelines) {
+    if (!pipeline_modes.empty()) {
+      pipeline.modes.clear();
+      for (const auto& m : pipeline_modes) {
+        commit_mode mode;
+        if (std::sscanf(m.c_str(), "%dx%d", &mode.connections, &mode.depth) != 2 ||
+            mode.connections < 1 || mode.depth < 1) {
+          std::cerr << "benchtool: --mode takes CONNECTIONSxDEPTH, e.g. 1x2: " << m
+                    << '\n';
+          return 2;
+        }
+        pipeline.modes.push_back(mode);
+      }
+    }
+    std::erase(pipeline.batch_jobs, 0);
+    std::erase(pipeline.rates, 0);
+    std::erase(pipeline.in_flight, 0);
+    try {
+      return commit_pipeline(pipeline, std::cout);
+    } catch (const std::exception& e) {
+      std::cerr << "benchtool: " << e.what() << '\n';
+      return 1;
+    }
+  }
   if (*node_ids) {
     layout.spread = owners == "spread";
     const auto placed = placement_for(layout);
