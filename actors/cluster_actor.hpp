@@ -47,7 +47,8 @@ using cluster_actor = cluster_notifications::extend<
     caf::replies_to<replace_args_atom, std::vector<std::string>,
                     std::vector<std::string>>::with<std::vector<std::string>>,
     /// Periodic housekeeping: expire results and detect silent machines.
-    caf::reacts_to<sweep_atom>, caf::reacts_to<waiter_expired_atom, std::uint64_t>,
+    caf::reacts_to<sweep_atom, std::uint64_t>,
+    caf::reacts_to<waiter_expired_atom, std::uint64_t>,
     /// A native worker's connection ended: its machine is inactive now (its attempts
     /// stall, its parked polls are dropped), not when it is found silent.
     caf::reacts_to<machine_inactive_atom, std::string>,

@@ -353,7 +353,7 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
             self->current_sender()->node() == self->node())
           notify(self, a, std::move(machine));
       },
-      [](sweep_atom) {},
+      [](sweep_atom, std::uint64_t) {},
       [self](waiter_expired_atom, std::uint64_t id) {
         auto node = self->state.waiting.extract(id);
         if (!node.empty())

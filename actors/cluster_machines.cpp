@@ -20,6 +20,7 @@ void touch_machine(self_pointer self, const std::string& machine_id,
       st.machines.count(machine_id) == 0)
     return;
   auto now = self->clock().now();
+  wake_sweeps(self);
   auto [it, is_new] = st.machines.try_emplace(machine_id);
   auto& machine = it->second;
   auto& record = machine.record;

@@ -81,6 +81,7 @@ pool_id pool_of(self_pointer self, const std::string& service) {
   auto& st = self->state;
   if (auto it = st.service_index.find(service); it != st.service_index.end())
     return it->second;
+  wake_sweeps(self);
   auto id = st.next_pool_id++;
   auto pool =
       spawn_pool(self, pool_context{st.context.cluster.id, service, st.context.writer,

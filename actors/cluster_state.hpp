@@ -137,6 +137,10 @@ struct cluster_state {
   /// The cluster's resources (cluster_resources.cpp), spawned with the cluster.
   resources_actor resources;
   std::uint64_t sweeps = 0;
+  /// The sweep chain (cluster_actor.cpp): only a sweep of this generation runs and arms
+  /// the next, `sweep_every` later (0: not armed yet).
+  std::uint64_t sweep_generation = 0;
+  std::chrono::milliseconds sweep_every{0};
   /// The cluster's live jobs created before this are in live_jobs, so no job may be
   /// created before it: a restart would look for it in neither place.
   timestamp_ms live_jobs_before = 0;
@@ -243,6 +247,10 @@ void on_result_posted(self_pointer self, const job_status_row& row);
 void expire_waiters(self_pointer self, std::uint64_t armed);
 void release_waiters(self_pointer self);
 void drop_lingering_results(self_pointer self, steady_time now);
+
+// cluster_actor.cpp
+/// Brings an idle cluster's sweeps back to every sweep_interval: work arrived.
+void wake_sweeps(self_pointer self);
 
 // cluster_machines.cpp
 /// Records that a machine was heard from; writes it when new, changed or due.
