@@ -565,8 +565,8 @@ using bool_promise = caf::typed_response_promise<bool>;
 
 /// The pool of the live job in memory that `post` answers; none when the job is not in
 /// memory (`known` false), or when it finished or its pool is gone: then the result is
-/// refused here. `durable` tells whether the job is.
-std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& post,
+/// refused here. `durable` tells whether the job is; `post.posted_waited` is set.
+std::optional<pool_id> pool_of_result(self_pointer self, job_result_post& post,
                                       bool& known, bool& durable) {
   auto& st = self->state;
   auto* entry = st.jobs.find(post.job_id);
@@ -574,6 +574,7 @@ std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& 
   if (!known)
     return std::nullopt;
   durable = entry->durable;
+  post.posted_waited = durable && waits_for_posted(st, *entry);
   // A live job keeps its pool (count_live_job); a finished one may outlive it.
   auto service = st.services.find(entry->pool);
   if (is_terminal(entry->status) || service == st.services.end()) {

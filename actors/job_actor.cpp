@@ -181,9 +181,12 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
     return;
   }
   // Callers that take the result as posted hear of it now, a commit sooner; if the
-  // write fails, the attempt goes on and the job may end with another result.
-  self->send(st.context.cluster, posted_result_atom::value,
-             lifecycle::status_row_of(st.job));
+  // write fails, the attempt goes on and the job may end with another result. With no
+  // such caller when the cluster routed the result, nothing is sent: a wait parked
+  // since is answered by the commit.
+  if (post.posted_waited)
+    self->send(st.context.cluster, posted_result_atom::value,
+               lifecycle::status_row_of(st.job));
   self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
       .then([self, promise](done_atom) mutable { resolved(self, promise); },
             [self, promise](caf::error& err) mutable {
