@@ -715,6 +715,10 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
           });
   return {
       [self](job_status_changed& change) { on_status_changed(self, change); },
+      [self](std::vector<job_status_changed>& changes) {
+        for (const auto& change : changes)
+          on_status_changed(self, change);
+      },
       [self](job_finished& finished) { on_job_finished(self, finished); },
       [self](posted_result_atom, job_status_row& row) { on_result_posted(self, row); },
       [self](create_job_request& request) -> caf::result<std::string> {
