@@ -67,10 +67,6 @@ struct job_result_post {
   std::int32_t function_execution_time_ms = -1;
   /// The attempt the result is of (see dispatched_job::attempt).
   std::int32_t attempt = 1;
-  /// Set by the cluster as it routes the result (a poster's value is overwritten):
-  /// whether a waiter takes it as posted. Only then does the job tell the cluster of the
-  /// result before its write commits: a message, a lookup and a row's copy per job.
-  bool posted_waited = false;
 
   bool operator==(const job_result_post&) const = default;
 };
@@ -171,7 +167,7 @@ template <class Inspector> auto inspect(Inspector& f, dispatched_job& x) {
 
 template <class Inspector> auto inspect(Inspector& f, job_result_post& x) {
   return f(x.job_id, x.machine_id, x.deployment_id, x.ip, x.result, x.type,
-           x.function_execution_time_ms, x.attempt, x.posted_waited);
+           x.function_execution_time_ms, x.attempt);
 }
 
 template <class Inspector> auto inspect(Inspector& f, status_request& x) {

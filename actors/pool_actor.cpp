@@ -374,7 +374,8 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         arm_poll_timer(self, st.poll_expiries.add(id, expires_at));
         return promise;
       },
-      [self](job_result_post& post, bool durable) -> caf::result<bool> {
+      [self](job_result_post& post, bool durable,
+             bool posted_waited) -> caf::result<bool> {
         auto& st = self->state;
         auto it = st.running.find(post.job_id);
         if (it == st.running.end()) {
@@ -390,7 +391,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         }
         if (it->second.ephemeral)
           return post_ephemeral(self, *it->second.ephemeral, post);
-        return self->delegate(it->second.attempt, std::move(post));
+        return self->delegate(it->second.attempt, std::move(post), posted_waited);
       },
       [self](machine_inactive_atom, const std::string& machine_id) {
         auto& st = self->state;
