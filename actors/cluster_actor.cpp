@@ -565,15 +565,17 @@ using bool_promise = caf::typed_response_promise<bool>;
 
 /// The pool of the live job in memory that `post` answers; none when the job is not in
 /// memory (`known` false), or when it finished or its pool is gone: then the result is
-/// refused here. `durable` tells whether the job is.
+/// refused here. `durable` tells whether the job is, `posted_waited` whether a waiter
+/// takes its result as posted.
 std::optional<pool_id> pool_of_result(self_pointer self, const job_result_post& post,
-                                      bool& known, bool& durable) {
+                                      bool& known, bool& durable, bool& posted_waited) {
   auto& st = self->state;
   auto* entry = st.jobs.find(post.job_id);
   known = entry != nullptr;
   if (!known)
     return std::nullopt;
   durable = entry->durable;
+  posted_waited = durable && waits_for_posted(st, *entry);
   // A live job keeps its pool (count_live_job); a finished one may outlive it.
   auto service = st.services.find(entry->pool);
   if (is_terminal(entry->status) || service == st.services.end()) {
@@ -609,8 +611,9 @@ void answer_unknown_result(self_pointer self, const job_result_post& post,
 void route_held_result(self_pointer self, job_result_post& post, bool_promise promise) {
   bool known = false;
   bool durable = true;
-  if (auto pool = pool_of_result(self, post, known, durable))
-    promise.delegate(pool_for_work(self, *pool), std::move(post), durable);
+  bool posted_waited = false;
+  if (auto pool = pool_of_result(self, post, known, durable, posted_waited))
+    promise.delegate(pool_for_work(self, *pool), std::move(post), durable, posted_waited);
   else if (known)
     promise.deliver(false);
   else
@@ -621,8 +624,10 @@ caf::result<bool> route_result(self_pointer self, job_result_post& post) {
   touch_machine(self, post.machine_id, {}, post.ip, post.deployment_id);
   bool known = false;
   bool durable = true;
-  if (auto pool = pool_of_result(self, post, known, durable))
-    return self->delegate(pool_for_work(self, *pool), std::move(post), durable);
+  bool posted_waited = false;
+  if (auto pool = pool_of_result(self, post, known, durable, posted_waited))
+    return self->delegate(pool_for_work(self, *pool), std::move(post), durable,
+                          posted_waited);
   if (known)
     return false;
   auto promise = self->make_response_promise<bool>();
@@ -759,6 +764,10 @@ cluster_actor::behavior_type cluster_behavior(self_pointer self,
           });
   return {
       [self](job_status_changed& change) { on_status_changed(self, change); },
+      [self](std::vector<job_status_changed>& changes) {
+        for (const auto& change : changes)
+          on_status_changed(self, change);
+      },
       [self](job_finished& finished) { on_job_finished(self, finished); },
       [self](posted_result_atom, job_status_row& row) { on_result_posted(self, row); },
       [self](create_job_request& request) -> caf::result<std::string> {

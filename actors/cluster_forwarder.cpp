@@ -252,6 +252,7 @@ forwarder_actor::behavior_type forwarder_behavior(self_pointer self, node_actor 
   caf::timespan budget = request_budget;
   return {
       [](job_status_changed&) {},
+      [](std::vector<job_status_changed>&) {},
       [](job_finished&) {},
       [](posted_result_atom, job_status_row&) {},
       [self, budget](create_job_request& r) {

@@ -239,6 +239,8 @@ caf::result<std::vector<job_status_row>>
 answer_status(self_pointer self, status_request request,
               result_moment moment = result_moment::committed);
 void on_job_finished(self_pointer self, job_finished& finished);
+/// Whether a waiter of `entry`'s job takes its result as posted (job_actor.hpp).
+bool waits_for_posted(const cluster_state& st, const job_entry& entry);
 /// A durable job's result whose write is in flight: answers the waiters that take it as
 /// posted.
 void on_result_posted(self_pointer self, const job_status_row& row);

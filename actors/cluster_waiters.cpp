@@ -166,6 +166,13 @@ answer_status(self_pointer self, status_request request, result_moment moment) {
   return promise;
 }
 
+bool waits_for_posted(const cluster_state& st, const job_entry& entry) {
+  return std::any_of(entry.waiters.begin(), entry.waiters.end(), [&](std::uint64_t id) {
+    auto waiter = st.waiters.find(id);
+    return waiter != st.waiters.end() && waiter->second.moment == result_moment::posted;
+  });
+}
+
 void on_result_posted(self_pointer self, const job_status_row& row) {
   auto& st = self->state;
   // Waiters wait for live jobs only.

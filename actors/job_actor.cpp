@@ -24,6 +24,14 @@ using result_promise = caf::typed_response_promise<bool>;
 /// ended and waits for its pool to release it.
 enum class attempt_phase { running, resolving, ended };
 
+/// A result as the cluster routed it: whether a waiter takes it as posted, and the
+/// answer to its poster.
+struct posted_result {
+  job_result_post post;
+  bool posted_waited = false;
+  result_promise promise;
+};
+
 struct job_state {
   job_record job;
   job_context context;
@@ -37,7 +45,7 @@ struct job_state {
   /// The answer to that result's poster (also held by the write's response handler).
   result_promise writing;
   /// Results that came while a write was in flight; they are answered after its outcome.
-  std::vector<std::pair<job_result_post, result_promise>> waiting_results;
+  std::vector<posted_result> waiting_results;
   static inline const char* name = "diffplane.job";
 };
 
@@ -135,7 +143,7 @@ void refuse(self_pointer self, const job_result_post& post, result_promise& prom
   promise.deliver(false);
 }
 
-void handle_result(self_pointer self, job_result_post post, result_promise promise);
+void handle_result(self_pointer self, posted_result posted);
 void answer_waiting_results(self_pointer self);
 
 /// The resolution is final (committed, or ephemeral): the waiters hear of it.
@@ -155,19 +163,21 @@ void resolved(self_pointer self, result_promise& promise) {
 void answer_waiting_results(self_pointer self) {
   auto waiting = std::move(self->state.waiting_results);
   self->state.waiting_results.clear();
-  for (auto& [post, promise] : waiting)
-    handle_result(self, std::move(post), std::move(promise));
+  for (auto& posted : waiting)
+    handle_result(self, std::move(posted));
 }
 
 /// Accepts a result from the attempt's holder: resolves the job and answers once the
 /// write committed. A result that comes while a write is in flight waits for its
 /// outcome: refused if it committed, tried in its place if it failed.
-void handle_result(self_pointer self, job_result_post post, result_promise promise) {
+void handle_result(self_pointer self, posted_result posted) {
   auto& st = self->state;
   if (st.phase == attempt_phase::resolving) {
-    st.waiting_results.emplace_back(std::move(post), std::move(promise));
+    st.waiting_results.push_back(std::move(posted));
     return;
   }
+  auto& post = posted.post;
+  auto& promise = posted.promise;
   if (st.phase == attempt_phase::ended || !lifecycle::accepts_result(st.job, post)) {
     refuse(self, post, promise);
     return;
@@ -181,9 +191,12 @@ void handle_result(self_pointer self, job_result_post post, result_promise promi
     return;
   }
   // Callers that take the result as posted hear of it now, a commit sooner; if the
-  // write fails, the attempt goes on and the job may end with another result.
-  self->send(st.context.cluster, posted_result_atom::value,
-             lifecycle::status_row_of(st.job));
+  // write fails, the attempt goes on and the job may end with another result. With no
+  // such caller when the cluster routed the result, nothing is sent: a wait parked
+  // since is answered by the commit.
+  if (posted.posted_waited)
+    self->send(st.context.cluster, posted_result_atom::value,
+               lifecycle::status_row_of(st.job));
   self->request(st.context.writer, caf::infinite, lifecycle::state_of(st.job))
       .then([self, promise](done_atom) mutable { resolved(self, promise); },
             [self, promise](caf::error& err) mutable {
@@ -231,7 +244,7 @@ caf::error on_exception(self_pointer self, std::exception_ptr& eptr) {
     st.writing.deliver(err);
   }
   for (auto& waiting : st.waiting_results)
-    waiting.second.deliver(err);
+    waiting.promise.deliver(err);
   st.waiting_results.clear();
   // An attempt that already ended told its pool so (requeue, job_done), which then
   // ignores this; one whose failure is still being committed is committed anew.
@@ -252,11 +265,11 @@ job_actor::behavior_type job_behavior(self_pointer self, job_record job,
     write_state(self);
   // The pool sends job_timeout_atom when the attempt's timeout passes.
   return {
-      [self](job_result_post& post) -> caf::result<bool> {
+      [self](job_result_post& post, bool posted_waited) -> caf::result<bool> {
         if (self->state.context.result_fault)
           self->state.context.result_fault(post);
         auto promise = self->make_response_promise<bool>();
-        handle_result(self, std::move(post), promise);
+        handle_result(self, posted_result{std::move(post), posted_waited, promise});
         return promise;
       },
       [self](job_timeout_atom, std::int32_t attempt) {

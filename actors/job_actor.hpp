@@ -16,8 +16,11 @@ namespace diffplane {
 using job_actor = caf::typed_actor<
     /// Answers whether the result was accepted (false: not from the attempt's holder, or
     /// the attempt ended). A result that comes while another one's write is in flight
-    /// waits for that write's outcome.
-    caf::replies_to<job_result_post>::with<bool>,
+    /// waits for that write's outcome. The flag, set by the cluster as it routed the
+    /// result, tells whether a waiter takes it as posted: only then is the cluster told
+    /// of it before its write commits. A local message: the mesh carries results as
+    /// every node version reads them.
+    caf::replies_to<job_result_post, bool>::with<bool>,
     /// The attempt's timeout elapsed (sent by the pool; the number names the attempt).
     caf::reacts_to<job_timeout_atom, std::int32_t>,
     /// The attempt is given up, e.g. because its machine went silent; carries the reason.

@@ -49,6 +49,7 @@ namespace diffplane {
   X(client_events_post)                                                                  \
   X(cluster_details)                                                                     \
   X(job_status_changed)                                                                  \
+  X(std::vector<job_status_changed>)                                                     \
   X(job_finished)                                                                        \
   X(std::vector<cluster_record>)                                                         \
   X(std::vector<job_status_row>)                                                         \

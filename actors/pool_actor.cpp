@@ -212,6 +212,15 @@ void replace_failed_attempt(self_pointer self, job_record job, std::string reaso
     self->send(attempt, stall_atom::value, std::move(reason));
 }
 
+/// Tells the cluster that `changes` happened: one message for the jobs of one poll, not
+/// one per job.
+void tell_status_changes(self_pointer self, std::vector<job_status_changed> changes) {
+  if (changes.size() == 1)
+    self->send(self->state.context.cluster, std::move(changes.front()));
+  else if (!changes.empty())
+    self->send(self->state.context.cluster, std::move(changes));
+}
+
 /// Takes up to `limit` pending jobs for `machine_id`, spawning an attempt for each.
 std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
                                       const std::string& machine_id) {
@@ -220,6 +229,8 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
   auto count = std::min<std::size_t>(static_cast<std::size_t>(std::max(limit, 1)),
                                      st.pending.size());
   taken.reserve(count);
+  std::vector<job_status_changed> changes;
+  changes.reserve(count);
   auto now = st.context.options.wall_clock();
   auto& stats = metrics::jobs();
   stats.pending.add(-static_cast<std::int64_t>(count));
@@ -231,7 +242,7 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     lifecycle::dispatch(job, machine_id, now);
     taken.push_back(
         dispatched_job{job.id, job.target_fn, job.target_args, job.attempts_used});
-    self->send(st.context.cluster, job_status_changed{job.id, job_status::running});
+    changes.push_back(job_status_changed{job.id, job_status::running});
     auto id = job.id;
     auto number = job.attempts_used;
     auto due = self->clock().now() + std::chrono::seconds{job.timeout_seconds};
@@ -254,6 +265,7 @@ std::vector<dispatched_job> take_jobs(self_pointer self, std::int32_t limit,
     it->second = running_attempt{std::move(attempt), std::move(ephemeral), machine_id,
                                  number, deadline};
   }
+  tell_status_changes(self, std::move(changes));
   schedule_timeout_check(self);
   return taken;
 }
@@ -362,7 +374,8 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         arm_poll_timer(self, st.poll_expiries.add(id, expires_at));
         return promise;
       },
-      [self](job_result_post& post, bool durable) -> caf::result<bool> {
+      [self](job_result_post& post, bool durable,
+             bool posted_waited) -> caf::result<bool> {
         auto& st = self->state;
         auto it = st.running.find(post.job_id);
         if (it == st.running.end()) {
@@ -378,7 +391,7 @@ pool_actor::behavior_type pool_behavior(self_pointer self, pool_context context)
         }
         if (it->second.ephemeral)
           return post_ephemeral(self, *it->second.ephemeral, post);
-        return self->delegate(it->second.attempt, std::move(post));
+        return self->delegate(it->second.attempt, std::move(post), posted_waited);
       },
       [self](machine_inactive_atom, const std::string& machine_id) {
         auto& st = self->state;

@@ -25,10 +25,11 @@ using pool_actor = caf::typed_actor<
     caf::reacts_to<adopt_atom, std::vector<job_record>>,
     /// A worker's poll; answered with up to `limit` jobs, or none when its ttl passes.
     caf::replies_to<jobs_request>::with<std::vector<dispatched_job>>,
-    /// A result for one of this pool's jobs (forwarded to the job's attempt), and whether
-    /// the job is durable, as the cluster's index knows: the pool no longer does once the
-    /// attempt ended, and a refused result of an ephemeral job writes no activity.
-    caf::replies_to<job_result_post, bool>::with<bool>,
+    /// A result for one of this pool's jobs (forwarded to the job's attempt), whether
+    /// the job is durable, as the cluster's index knows (the pool no longer does once the
+    /// attempt ended, and a refused result of an ephemeral job writes no activity), and
+    /// whether a waiter takes the result as posted (job_actor.hpp).
+    caf::replies_to<job_result_post, bool, bool>::with<bool>,
     /// The machine went silent or its connection ended: its attempts stall and its
     /// parked polls are answered empty (a native worker's would take jobs for nobody).
     caf::reacts_to<machine_inactive_atom, std::string>,

@@ -223,4 +223,26 @@ CAF_TEST(a job created while a poll is parked reaches it without a dispatch mess
   CAF_CHECK_EQUAL(jobs[0].id, "e1");
 }
 
+CAF_TEST(a poll that takes three jobs tells the cluster in one message) {
+  for (const auto* id : {"e1", "e2", "e3"})
+    ask<std::string>(ephemeral(id));
+  auto polled = self->request(cluster, caf::infinite, poll("m1", 3));
+  // The cluster hands the poll to the pool (and the new machine's row to the store); the
+  // pool dispatches the three jobs and tells the cluster they run in one message: four
+  // messages (six with a message per job).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 4u);
+  std::vector<dispatched_job> jobs;
+  polled.receive([&](std::vector<dispatched_job>& x) { jobs = x; },
+                 [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(jobs.size(), 3u);
+  // The index follows: each job runs, so a second result of it is refused as late.
+  for (const auto& job : jobs)
+    CAF_CHECK(ask<bool>(result(job.id, "m1", "ZG9uZQ==")));
+  auto rows = ask<std::vector<job_status_row>>(status_request{{"e1", "e2", "e3"}, 0});
+  CAF_REQUIRE_EQUAL(rows.size(), 3u);
+  for (const auto& row : rows)
+    CAF_CHECK_EQUAL(row.status, job_status::success);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -194,6 +194,42 @@ CAF_TEST(a posted result whose write fails leaves the attempt to post again) {
   CAF_CHECK_EQUAL(store->job("c1", id)->result, "c2Vjb25k");
 }
 
+CAF_TEST(a durable result nobody waits for as posted costs the cluster no message) {
+  auto id = running_job();
+  store->hold_state_writes = true;
+  auto post = self->request(cluster, caf::infinite, result(id, "m1"));
+  // The cluster routes the result, the pool hands it to the job actor, which sends its
+  // write, and the store holds it: four messages. A fifth, the result as posted to the
+  // cluster, is sent only when a waiter takes results as posted (none here, as for
+  // every HTTP status poll).
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 4u);
+  CAF_CHECK(!answered());
+  answer_held_writes(true);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "true");
+}
+
+CAF_TEST(a durable result a posted wait takes costs the cluster one message) {
+  auto id = running_job();
+  auto posted_wait = self->request(cluster, caf::infinite, posted_result_atom::value,
+                                   status_request{{id}, 5000, true});
+  run();
+  store->hold_state_writes = true;
+  auto post = self->request(cluster, caf::infinite, result(id, "m1"));
+  // The four above, and the result as posted, which answers the wait.
+  auto messages = sched.run();
+  CAF_CHECK_EQUAL(messages, 5u);
+  std::vector<job_status_row> rows;
+  posted_wait.receive([&](std::vector<job_status_row>& x) { rows = std::move(x); },
+                      [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].status, job_status::success);
+  answer_held_writes(true);
+  run();
+  CAF_CHECK_EQUAL(outcome(post), "true");
+}
+
 CAF_TEST(a posted wait of a finished job is answered at once) {
   auto id = running_job();
   CAF_CHECK(ask<bool>(result(id, "m1")));

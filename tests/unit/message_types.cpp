@@ -151,6 +151,9 @@ CAF_TEST(inspect visits every member of every registered type) {
   // The counting itself: a struct of four members is seen as four.
   CAF_CHECK_EQUAL(member_count<dispatched_job>(), 4u);
   CAF_CHECK_EQUAL(member_count<job_record>(), 22u);
+  // Results cross the mesh to their cluster's owner in the shape every node version
+  // reads: whether a posted wait takes one travels beside it, in local messages only.
+  CAF_CHECK_EQUAL(member_count<job_result_post>(), 8u);
 }
 
 CAF_TEST(records with every field set survive the round trip) {
