@@ -125,6 +125,14 @@ counter& tls_handshakes_failed() {
   return failed;
 }
 
+counter& native_slow_consumers() {
+  static auto& closed = global().get_counter(
+      "diffplane_native_slow_consumers_total",
+      "Native connections closed because the frames queued for them, unread, passed "
+      "their bound (16 times the largest frame).");
+  return closed;
+}
+
 void route_metrics::record(unsigned status, double seconds) const {
   auto index = status / 100;
   if (index >= 1 && index <= 5)

@@ -97,6 +97,10 @@ connection_metrics make_connection_metrics(const std::string& listener);
 /// handshake failed or timed out.
 counter& tls_handshakes_failed();
 
+/// diffplane_native_slow_consumers_total: native connections closed because the frames
+/// queued for them, unread, passed their bound.
+counter& native_slow_consumers();
+
 /// diffplane_jobs_* : transitions since start, and the jobs pending and running now.
 job_metrics& jobs();
 

@@ -24,6 +24,12 @@ struct native_server_options {
   std::size_t max_frame = 4 * 1024 * 1024 + 4096;
   /// How often each side sends at least a ping; three silent intervals end a connection.
   std::chrono::milliseconds heartbeat{5000};
+  /// The most bytes of frames a connection may have queued for its client, unwritten
+  /// because the client does not read them: past it the connection is closed (a caller
+  /// that sends calls and never reads their results would otherwise grow the server
+  /// without end). Reading from the client pauses well before, at a quarter of it (at
+  /// most 1 MiB), until the client has taken what it was sent.
+  std::size_t max_outbox_bytes = 16 * (4 * 1024 * 1024 + 4096);
   /// How long a new connection may take to send its hello (and, with TLS, to finish
   /// the TLS handshake before it).
   std::chrono::milliseconds handshake_timeout{5000};

@@ -1,5 +1,6 @@
 #include "native/session.hpp"
 
+#include "metrics/catalog.hpp"
 #include "native/base64.hpp"
 #include "persistence/errors.hpp"
 
@@ -35,6 +36,11 @@ constexpr auto retry_pause = std::chrono::seconds{1};
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
 /// Most frames gathered into one write (the kernel takes at most 1024 buffers).
 constexpr std::size_t max_frames_per_write = 256;
+/// Bytes after which a gathered write takes no further frame: a slow reader completes a
+/// write, a sign of life, at least every this many bytes (and one frame).
+constexpr std::size_t max_bytes_per_write = 1024 * 1024;
+/// Queued bytes above which reading from the client pauses (or a quarter of the bound).
+constexpr std::size_t pause_reading_bytes = 1024 * 1024;
 
 std::string text_of(const protocol::bytes& bytes) {
   return std::string(bytes.begin(), bytes.end());
@@ -70,7 +76,7 @@ session::session(std::shared_ptr<asio::io_context> io, asio::ip::tcp::socket soc
 }
 
 void session::start() {
-  started_ = last_received_ = last_sent_ = clock_type::now();
+  started_ = last_received_ = last_sent_ = last_written_ = clock_type::now();
   arm_heartbeat();
   stream_.async_handshake([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) {
@@ -85,7 +91,7 @@ void session::start() {
 }
 
 void session::refuse(std::string code, std::string message) {
-  started_ = last_received_ = last_sent_ = clock_type::now();
+  started_ = last_received_ = last_sent_ = last_written_ = clock_type::now();
   handshaken_ = true;
   closing_ = true;
   send_error("", std::move(code), std::move(message));
@@ -109,6 +115,14 @@ void session::close() {
 void session::read_more() {
   if (closing_ || closed_)
     return;
+  // What the handled frames asked for waits in the outbox until the client reads it:
+  // no more is read (the client's writes back up in TCP) until write_next drains it.
+  if (authenticated_ && outbox_full()) {
+    reading_paused_ = true;
+    spdlog::debug("event=native_reading_paused ip={} queued_bytes={}", ip_,
+                  outbox_bytes_);
+    return;
+  }
   if (in_begin_ == in_end_)
     in_begin_ = in_end_ = 0;
   // Before the hello a read takes at most one largest hello; after it a chunk, or the
@@ -466,9 +480,22 @@ void session::fail(std::string code, std::string message) {
   closing_ = true;
 }
 
+bool session::outbox_full() const {
+  return outbox_bytes_ > std::min(pause_reading_bytes, options_.max_outbox_bytes / 4);
+}
+
 void session::send(std::string frame) {
   if (closed_)
     return;
+  // Reading paused long before this: what still comes are the results and jobs of
+  // calls and credits already taken, which the client is not reading.
+  if (outbox_bytes_ + frame.size() > options_.max_outbox_bytes) {
+    metrics::native_slow_consumers().add();
+    spdlog::info("event=native_slow_consumer ip={} queued_bytes={} frames={} max={}", ip_,
+                 outbox_bytes_, outbox_.size(), options_.max_outbox_bytes);
+    return close();
+  }
+  outbox_bytes_ += frame.size();
   outbox_.push_back(std::move(frame));
   last_sent_ = clock_type::now();
   if (writing_ || write_posted_)
@@ -485,9 +512,15 @@ void session::send(std::string frame) {
 
 void session::write_next() {
   // The frames of the finished write leave the queue.
+  for (std::size_t i = 0; i < in_write_; ++i)
+    outbox_bytes_ -= outbox_[i].size();
   outbox_.erase(outbox_.begin(),
                 outbox_.begin() + static_cast<std::ptrdiff_t>(in_write_));
   in_write_ = 0;
+  if (reading_paused_ && !outbox_full()) {
+    reading_paused_ = false;
+    read_more();
+  }
   if (outbox_.empty()) {
     writing_ = false;
     if (closing_)
@@ -495,14 +528,18 @@ void session::write_next() {
     return;
   }
   writing_ = true;
-  in_write_ = std::min(outbox_.size(), max_frames_per_write);
   write_buffers_.clear();
-  for (std::size_t i = 0; i < in_write_; ++i)
-    write_buffers_.push_back(asio::buffer(outbox_[i]));
+  std::size_t bytes = 0;
+  while (in_write_ < outbox_.size() && in_write_ < max_frames_per_write &&
+         bytes < max_bytes_per_write) {
+    bytes += outbox_[in_write_].size();
+    write_buffers_.push_back(asio::buffer(outbox_[in_write_++]));
+  }
   stream_.async_write(write_buffers_, [self = shared_from_this()](
                                           boost::system::error_code ec, std::size_t) {
     if (ec || self->closed_)
       return self->close();
+    self->last_written_ = clock_type::now();
     self->write_next();
   });
 }
@@ -524,8 +561,11 @@ void session::arm_heartbeat() {
           return self->close();
         return self->fail("handshake_timeout", "no hello within the handshake timeout");
       }
-    } else if (now - self->last_received_ > 3 * self->options_.heartbeat) {
-      return self->fail("heartbeat_timeout", "nothing received for three heartbeats");
+    } else if (now - self->last_heard_from() > 3 * self->options_.heartbeat) {
+      return self->fail("heartbeat_timeout",
+                        self->reading_paused_
+                            ? "nothing read by the client for three heartbeats"
+                            : "nothing received for three heartbeats");
     } else {
       if (now - self->last_sent_ >= self->options_.heartbeat / 2)
         self->send(protocol::encode(protocol::ping{}));

@@ -85,7 +85,14 @@ private:
   void send(std::string frame);
   /// Writes every queued frame in one gathered write.
   void write_next();
+  /// Whether reading waits for outbox_ to drain.
+  bool outbox_full() const;
   void arm_heartbeat();
+  /// The client's last sign of life: a frame received, or, while reading is paused
+  /// (its pings wait unread), a write it took.
+  std::chrono::steady_clock::time_point last_heard_from() const {
+    return reading_paused_ ? std::max(last_received_, last_written_) : last_received_;
+  }
   /// Runs `f` on the I/O thread if the connection is still open.
   template <class F> void on_io_thread(F f) {
     boost::asio::post(executor_,
@@ -107,12 +114,21 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_received_;
   std::chrono::steady_clock::time_point last_sent_;
+  /// When a write last completed: while reading is paused the client's pings are not
+  /// read, and its taking what it was sent is the sign that it lives.
+  std::chrono::steady_clock::time_point last_written_;
   /// Received bytes not handled yet are in_[in_begin_, in_end_). Its size grows past
   /// a read chunk only for a frame whose length passed the limit check.
   std::vector<char> in_;
   std::size_t in_begin_ = 0;
   std::size_t in_end_ = 0;
   std::deque<std::string> outbox_;
+  /// The bytes of outbox_, bounded by options_.max_outbox_bytes.
+  std::size_t outbox_bytes_ = 0;
+  /// No read is under way because outbox_ holds more than the client has taken: it
+  /// resumes once the writes have drained it (backpressure on a client that sends
+  /// faster than it reads).
+  bool reading_paused_ = false;
   /// The first frames of outbox_ in the write under way, and their buffers.
   std::size_t in_write_ = 0;
   std::vector<boost::asio::const_buffer> write_buffers_;
