@@ -45,13 +45,19 @@ bench_init() {
   mkdir "$work/bin"
   local server=${DIFFPLANE_SERVER:-$bench_build_dir/cli/diffplane}
   local tool=${DIFFPLANE_BENCHTOOL:-$bench_build_dir/bench/benchtool}
-  for bin in "$server" "$tool"; do
+  # A scenario that runs no server (bench_without_server=1) needs only the benchtool.
+  local bins=("$tool")
+  [ "${bench_without_server:-0}" = 1 ] || bins+=("$server")
+  for bin in "${bins[@]}"; do
     [ -x "$bin" ] || { echo "$bench_name: $bin is missing; build it first" >&2; exit 2; }
   done
-  cp "$server" "$work/bin/diffplane"
   cp "$tool" "$work/bin/benchtool"
-  server_bin=$work/bin/diffplane
   benchtool=$work/bin/benchtool
+  server_bin=
+  if [ "${bench_without_server:-0}" != 1 ]; then
+    cp "$server" "$work/bin/diffplane"
+    server_bin=$work/bin/diffplane
+  fi
   "$bench_root/scripts/pg" start "$work/pg" >/dev/null
   database_url=$("$bench_root/scripts/pg" createdb "$work/pg")
 }
