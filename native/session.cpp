@@ -32,6 +32,11 @@ constexpr std::uint64_t max_jobs_per_request = 1000;
 constexpr std::uint64_t max_credits = 1000000;
 /// Pause before asking the pool again after it refused (overloaded, restarting).
 constexpr auto retry_pause = std::chrono::seconds{1};
+/// The longest pause between asks of a pool that refuses the service for a limit.
+constexpr auto max_retry_pause = std::chrono::seconds{32};
+/// The most services one connection serves: each is asked for again after a refusal,
+/// so their number bounds a connection's timers and requests.
+constexpr std::size_t max_services_per_connection = 1000;
 /// Bytes one read asks the socket for once authenticated.
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
 /// Most frames gathered into one write (the kernel takes at most 1024 buffers).
@@ -361,6 +366,10 @@ void session::on_serve(protocol::serve serve) {
     problem = "deployment_id is too long";
   if (problem.empty() && !machine_id_.empty() && serve.machine_id != machine_id_)
     problem = "one connection is one machine: machine_id must stay " + machine_id_;
+  if (problem.empty() && services_.size() >= max_services_per_connection &&
+      !services_.contains(serve.service))
+    problem = "one connection serves at most " +
+              std::to_string(max_services_per_connection) + " services";
   if (problem.empty())
     for (const auto& fn : serve.functions)
       if (problem = check_name(fn, "functions[]"); !problem.empty())
@@ -419,14 +428,18 @@ void session::request_jobs(const std::string& service) {
               if (!jobs.ok()) {
                 self->send_error(service, std::string{to_string(jobs.error.code)},
                                  jobs.error.message);
-                auto timer =
-                    std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
+                auto pause = served.retry_pause;
+                if (jobs.error.code == error_code::limit_reached)
+                  served.retry_pause = std::min<std::chrono::milliseconds>(
+                      2 * served.retry_pause, max_retry_pause);
+                auto timer = std::make_shared<asio::steady_timer>(self->executor_, pause);
                 timer->async_wait([self, timer, service](boost::system::error_code) {
                   if (!self->closed_)
                     self->request_jobs(service);
                 });
                 return;
               }
+              served.retry_pause = retry_pause;
               for (auto& job : *jobs.value) {
                 served.credits -= std::min<std::uint64_t>(served.credits, 1);
                 self->send(protocol::encode(protocol::job{

@@ -48,6 +48,9 @@ private:
     std::uint64_t credits = 0;
     /// Credits covered by requests to the pool that are not answered yet.
     std::uint64_t requested = 0;
+    /// Wait before asking the pool again after it refused: doubles while the cluster
+    /// refuses the service for its limits, which lasts until an operator acts.
+    std::chrono::milliseconds retry_pause{1000};
   };
 
   /// Reads what the socket holds into in_ (many frames per read when they are

@@ -11,10 +11,12 @@
 #include <caf/test/unit_test.hpp>
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <future>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -459,6 +461,45 @@ CAF_TEST(a client of one cluster cannot touch another cluster s jobs) {
   auto detail = manage("GET", "/clusters/" + other_id + "/jobs/" + other_job);
   CAF_REQUIRE_EQUAL(detail.status, 200u);
   CAF_CHECK_EQUAL(parse_json(detail.body)["status"].get<std::string>(), "pending");
+}
+
+CAF_TEST(a connection serves a bounded number of services and backs off when refused) {
+  server_fixture bounded{
+      {"--native-listen", "127.0.0.1:0", "--max-services-per-cluster", "2"}};
+  auto bounded_secret = bounded.create_cluster("bounded");
+  raw_connection raw{bounded.server.native_port()};
+  std::string frames =
+      protocol::encode(protocol::hello{protocol::version, bounded_secret, "test"});
+  for (int i = 0; i < 1005; ++i) {
+    auto service = "s" + std::to_string(i);
+    frames += protocol::encode(protocol::serve{service, {"f"}, "many", ""}) +
+              protocol::encode(protocol::credit{service, 1});
+  }
+  CAF_REQUIRE(raw.send(frames));
+  auto received = raw.read_to_end(std::chrono::milliseconds{4500});
+  std::map<std::string, int> limit_errors;
+  std::set<std::string> over_connection;
+  for (const auto& frame : frames_of(received)) {
+    if (protocol::type_of(frame.get()) != protocol::frame_type::error)
+      continue;
+    auto e = protocol::decode<protocol::error>(frame.get());
+    if (e.code == "bad_request")
+      over_connection.insert(e.ref);
+    else if (e.code == "limit_reached")
+      ++limit_errors[e.ref];
+  }
+  // Services 1000 to 1004 are refused by the connection, and credit for them too.
+  CAF_CHECK_EQUAL(over_connection.size(), 5u);
+  CAF_CHECK(over_connection.count("s1004") == 1);
+  // The cluster serves two of them (whichever came first) and refuses the other 998 for
+  // its limit; each is asked for again after 1, then 2 seconds (then 4 ...), not every
+  // second: in 4.5 s at most three refusals, not five.
+  CAF_CHECK_EQUAL(limit_errors.size(), 998u);
+  auto [fewest, most] = std::minmax_element(
+      limit_errors.begin(), limit_errors.end(),
+      [](const auto& a, const auto& b) { return a.second < b.second; });
+  CAF_CHECK_GREATER_OR_EQUAL(fewest->second, 2);
+  CAF_CHECK_LESS_OR_EQUAL(most->second, 3);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
