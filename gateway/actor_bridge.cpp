@@ -510,7 +510,7 @@ private:
 
     void holder_down() override {
       bridge->find_again(std::static_pointer_cast<open_request>(shared_from_this()),
-                         holder_died());
+                         holder_died(), true);
     }
 
     caf_actor_bridge* bridge;
@@ -593,10 +593,12 @@ private:
                   !request->self->state.deadlines.is_open(request->id))
                 return;
               running_scope scope{this, request->self};
-              // Gone (never saw the request) or moving (refused it): found again.
-              if (err == caf::sec::request_receiver_down ||
-                  code_of(err) == error_code::moved)
-                find_again(request, err);
+              // Gone (never saw the request: restarted, or stopped as its lease went)
+              // or moving (refused it): found again.
+              if (err == caf::sec::request_receiver_down)
+                find_again(request, err, true);
+              else if (code_of(err) == error_code::moved)
+                find_again(request, err, false);
               else
                 fail(request, err);
             });
@@ -604,9 +606,12 @@ private:
 
   /// A request its cluster actor will not answer (gone, moving away, or died holding
   /// it) goes to whatever serves the cluster now: the secret is resolved again, and
-  /// `err` answered if it cannot be (no secret, or found too often already).
+  /// `err` answered if it cannot be (no secret, or found too often already). A cluster
+  /// whose actor is gone may be `restarting`: it is waited for (restart_wait); one
+  /// moving away is served elsewhere or not, at once.
   template <class T, class Message>
-  void find_again(request_ptr<T, Message> request, const caf::error& err) {
+  void find_again(request_ptr<T, Message> request, const caf::error& err,
+                  bool restarting) {
     if (!request->self->state.deadlines.is_open(request->id))
       return;
     running_scope scope{this, request->self};
@@ -614,7 +619,9 @@ private:
     if (request->cluster.key.empty() || request->finds >= max_finds)
       return fail(request, err);
     ++request->finds;
-    request->restart_wait_ends = std::chrono::steady_clock::now() + restart_wait;
+    using duration = std::chrono::steady_clock::duration;
+    request->restart_wait_ends = std::chrono::steady_clock::now() +
+                                 (restarting ? duration{restart_wait} : duration::zero());
     resolve_again(request);
   }
 

@@ -195,4 +195,27 @@ CAF_TEST(the dead actor is cached no more once a request finds the new one) {
             caf::actor_cast<cluster_actor>(server));
 }
 
+CAF_TEST(a request refused as moved is answered at once when nothing serves it here) {
+  // Moving away (a lease lost or handed off), not restarting: nothing is waited for.
+  auto mover = sys->spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {
+        [](jobs_request&) -> caf::result<std::vector<dispatched_job>> {
+          return make_error(error_code::moved, "cluster c1 is moving; retry");
+        },
+    };
+  });
+  cluster.actor =
+      std::make_shared<const cluster_actor>(caf::actor_cast<cluster_actor>(mover));
+  serve_with(nullptr);
+  auto answers = std::make_shared<std::atomic<int>>(0);
+  auto asked = std::chrono::steady_clock::now();
+  auto moved_poll = poll("s", answers);
+  CAF_REQUIRE(moved_poll.wait_for(3s) == std::future_status::ready);
+  CAF_CHECK_LESS(std::chrono::steady_clock::now() - asked, 1s);
+  auto jobs = moved_poll.get();
+  CAF_REQUIRE(!jobs.ok());
+  CAF_CHECK_EQUAL(jobs.error.code, error_code::unavailable);
+  caf::anon_send_exit(mover, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
