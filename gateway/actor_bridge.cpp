@@ -2,6 +2,7 @@
 
 #include "actors/secrets.hpp"
 #include "gateway/deferred_wakes.hpp"
+#include "gateway/held_requests.hpp"
 #include "gateway/request_deadlines.hpp"
 #include "persistence/errors.hpp"
 
@@ -19,9 +20,11 @@
 namespace diffplane::gateway {
 namespace {
 
-/// What a bridge actor keeps: the deadlines of its hot-path requests.
+/// What a bridge actor keeps: the deadlines of its hot-path requests, and those
+/// requests by the cluster actor holding them.
 struct bridge_state {
   request_deadlines deadlines;
+  held_requests held;
   /// Whether a deadline check is scheduled (none while no request is open, so an idle
   /// bridge has no timer).
   bool checking = false;
@@ -89,6 +92,15 @@ constexpr auto request_timeout = std::chrono::seconds{30};
 constexpr auto long_poll_margin = std::chrono::seconds{10};
 /// How often a bridge actor with open requests looks for overdue ones.
 constexpr auto deadline_check_interval = std::chrono::seconds{1};
+/// How often one request finds its cluster again (bounced, refused as moved, or parked
+/// in an actor that died): a cluster that crashes again and again is reported, not
+/// chased until the request's deadline.
+constexpr int max_finds = 3;
+/// How long a request found again waits for a cluster that is starting (restarted after
+/// a crash, about 200 ms, then its settings and machines load), asking every pause; then
+/// it is answered `unavailable` (503), which clients retry.
+constexpr auto restart_wait = std::chrono::seconds{5};
+constexpr auto restart_retry_pause = std::chrono::milliseconds{100};
 
 using check_deadlines_atom = caf::atom_constant<caf::atom("deadlines")>;
 using make_wakes_atom = caf::atom_constant<caf::atom("bridgewake")>;
@@ -118,6 +130,13 @@ void schedule_deadline_check(bridge_actor* self) {
 }
 
 caf::behavior bridge_behavior(bridge_actor* self) {
+  // A cluster actor that died (crashed, or killed with the persistence actors) never
+  // answers what it parked: each request it held goes where the cluster is served now.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    for (auto& request : self->state.held.take(msg.source.get()))
+      request->holder_down();
+    schedule_deadline_check(self);
+  });
   // A throwing callback must not take the bridge down: every later request would hang.
   self->set_exception_handler(
       [](caf::scheduled_actor*, std::exception_ptr& ptr) -> caf::error {
@@ -158,6 +177,17 @@ domain_error domain_error_of(const caf::error& err) {
 
 const cluster_actor& actor_of(const cluster_ref& ref) {
   return *static_cast<const cluster_actor*>(ref.actor.get());
+}
+
+/// The key of the cluster actor behind `ref` in held_requests and in down messages.
+held_requests::holder holder_of(const cluster_ref& ref) {
+  return caf::actor_cast<caf::actor_control_block*>(actor_of(ref));
+}
+
+/// What a request parked in a cluster actor that died gets once it is found nowhere.
+caf::error holder_died() {
+  return make_error(error_code::unavailable,
+                    "the cluster restarted while it held the request; retry");
 }
 
 /// A request of several elements (an atom and its message) travels as a tuple.
@@ -472,11 +502,32 @@ private:
   /// What a hot-path request keeps until it is answered, shared by its handlers: the
   /// request, its callback and its cluster are not copied once for each of them (they
   /// were three copies of a create's arguments and four of its callback).
-  template <class T, class Message> struct open_request {
+  template <class T, class Message> struct open_request final : held_request {
+    open_request(caf_actor_bridge* bridge, cluster_ref cluster, callback<T> done,
+                 Message message)
+        : bridge(bridge), cluster(std::move(cluster)), done(std::move(done)),
+          message(std::move(message)) {}
+
+    void holder_down() override {
+      bridge->find_again(std::static_pointer_cast<open_request>(shared_from_this()),
+                         holder_died(), true);
+    }
+
+    caf_actor_bridge* bridge;
     cluster_ref cluster;
     callback<T> done;
     Message message;
+    /// The bridge actor that sends it, and its deadline there (set once it is open).
+    bridge_actor* self = nullptr;
+    std::uint64_t id = 0;
+    /// How often the cluster was found again for it.
+    int finds = 0;
+    /// Until when the cluster, found starting, is asked for again.
+    std::chrono::steady_clock::time_point restart_wait_ends{};
   };
+
+  template <class T, class Message>
+  using request_ptr = std::shared_ptr<open_request<T, Message>>;
 
   /// The hot path (creates, polls, results, status waits): timed out by the bridge
   /// actor's own deadlines rather than CAF's clock thread (see request_deadlines).
@@ -484,63 +535,145 @@ private:
   void ask_cluster(const cluster_ref& cluster, Timeout timeout, callback<T> done,
                    Message message) {
     auto request = std::make_shared<open_request<T, Message>>(
-        open_request<T, Message>{cluster, std::move(done), std::move(message)});
+        this, cluster, std::move(done), std::move(message));
     run([this, timeout, request = std::move(request)](bridge_actor* self) {
-      auto& deadlines = self->state.deadlines;
-      auto id = deadlines.open(std::chrono::steady_clock::now() + timeout, [request] {
-        request->done(outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
-      });
-      send_to_cluster<T>(self, id, request, false);
+      request->self = self;
+      request->id = self->state.deadlines.open(
+          std::chrono::steady_clock::now() + timeout, [request] {
+            request->self->state.held.release(holder_of(request->cluster), request->id);
+            request->done(
+                outcome<T>::failure(domain_error_of(caf::sec::request_timeout)));
+          });
+      send_to_cluster(request);
     });
   }
 
-  /// Sends a hot-path request under deadline `id`. A cluster actor found gone (it moved
-  /// to another node, or restarted) never saw the request: the secret is resolved
-  /// again, once, and the request goes to whatever serves the cluster now.
+  /// Ends an open request; false if it was answered or expired already.
   template <class T, class Message>
-  void send_to_cluster(bridge_actor* self, std::uint64_t id,
-                       std::shared_ptr<open_request<T, Message>> request, bool again) {
+  static bool close(const request_ptr<T, Message>& request) {
+    auto& st = request->self->state;
+    if (!st.deadlines.close(request->id))
+      return false;
+    st.held.release(holder_of(request->cluster), request->id);
+    return true;
+  }
+
+  template <class T, class Message>
+  static void fail(const request_ptr<T, Message>& request, const caf::error& err) {
+    if (close(request))
+      request->done(outcome<T>::failure(domain_error_of(err)));
+  }
+
+  /// Sends an open hot-path request to its cluster's actor, which holds it until it
+  /// answers: the bridge actor monitors each cluster actor once, so that the death of
+  /// one finds its requests again (see held_requests) at the cost of two map updates a
+  /// request and no message.
+  template <class T, class Message>
+  void send_to_cluster(request_ptr<T, Message> request) {
+    auto* self = request->self;
+    auto holder = holder_of(request->cluster);
+    if (self->state.held.hold(holder, request->id, request))
+      self->monitor(actor_of(request->cluster));
     request_to(self, actor_of(request->cluster), request->message)
         .then(
-            [this, self, id, request](T& value) {
-              running_scope scope{this, self};
-              if (self->state.deadlines.close(id))
-                answer_in_turn(self, [&] {
+            [this, holder, request](T& value) {
+              running_scope scope{this, request->self};
+              // Sent on to another actor after the down of this one (its answer was on
+              // the way): the other one's answer is the one dropped.
+              if (holder != holder_of(request->cluster))
+                request->self->state.held.release(holder, request->id);
+              if (close(request))
+                answer_in_turn(request->self, [&] {
                   request->done(outcome<T>::success(std::move(value)));
                 });
             },
-            [this, self, id, request, again](caf::error& err) {
-              if (!self->state.deadlines.is_open(id))
+            [this, holder, request](caf::error& err) {
+              // Not held by it any more: its down found the cluster again already.
+              if (!request->self->state.held.release(holder, request->id) ||
+                  !request->self->state.deadlines.is_open(request->id))
                 return;
-              running_scope scope{this, self};
-              failed(request->cluster, err);
-              // Gone (never saw the request) or moving (refused it): found again, once.
-              bool elsewhere = err == caf::sec::request_receiver_down ||
-                               code_of(err) == error_code::moved;
-              if (again || !elsewhere || request->cluster.key.empty()) {
-                self->state.deadlines.close(id);
-                request->done(outcome<T>::failure(domain_error_of(err)));
-                return;
-              }
-              self->request(node_, request_timeout, authenticate_atom::value,
-                            request->cluster.key)
-                  .then(
-                      [this, self, id, request](std::string&, cluster_actor& actor) {
-                        cluster_ref ref{
-                            std::make_shared<const cluster_actor>(std::move(actor)),
-                            request->cluster.key};
-                        {
-                          std::unique_lock lock{cache_mutex_};
-                          cache_.insert_or_assign(ref.key, ref);
-                        }
-                        request->cluster = std::move(ref);
-                        send_to_cluster<T>(self, id, request, true);
-                      },
-                      [self, id, request](caf::error& err) {
-                        if (self->state.deadlines.close(id))
-                          request->done(outcome<T>::failure(domain_error_of(err)));
-                      });
+              running_scope scope{this, request->self};
+              // Gone (never saw the request: restarted, or stopped as its lease went)
+              // or moving (refused it): found again.
+              if (err == caf::sec::request_receiver_down)
+                find_again(request, err, true);
+              else if (code_of(err) == error_code::moved)
+                find_again(request, err, false);
+              else
+                fail(request, err);
             });
+  }
+
+  /// A request its cluster actor will not answer (gone, moving away, or died holding
+  /// it) goes to whatever serves the cluster now: the secret is resolved again, and
+  /// `err` answered if it cannot be (no secret, or found too often already). A cluster
+  /// whose actor is gone may be `restarting`: it is waited for (restart_wait); one
+  /// moving away is served elsewhere or not, at once.
+  template <class T, class Message>
+  void find_again(request_ptr<T, Message> request, const caf::error& err,
+                  bool restarting) {
+    if (!request->self->state.deadlines.is_open(request->id))
+      return;
+    running_scope scope{this, request->self};
+    forget(request->cluster);
+    if (request->cluster.key.empty() || request->finds >= max_finds)
+      return fail(request, err);
+    ++request->finds;
+    using duration = std::chrono::steady_clock::duration;
+    request->restart_wait_ends = std::chrono::steady_clock::now() +
+                                 (restarting ? duration{restart_wait} : duration::zero());
+    resolve_again(request);
+  }
+
+  /// Asks the node for the cluster of the request's secret; one starting (restarted
+  /// after a crash) is asked for again after a pause, until restart_wait ends.
+  template <class T, class Message> void resolve_again(request_ptr<T, Message> request) {
+    auto* self = request->self;
+    self->request(node_, request_timeout, authenticate_atom::value, request->cluster.key)
+        .then(
+            [this, request](std::string&, cluster_actor& actor) {
+              if (!request->self->state.deadlines.is_open(request->id))
+                return;
+              running_scope scope{this, request->self};
+              // The node has not seen the old actor's down yet.
+              if (caf::actor_cast<caf::actor_control_block*>(actor) ==
+                  holder_of(request->cluster))
+                return retry_or_fail(request, holder_died());
+              cluster_ref ref{std::make_shared<const cluster_actor>(std::move(actor)),
+                              request->cluster.key};
+              {
+                std::unique_lock lock{cache_mutex_};
+                cache_.insert_or_assign(ref.key, ref);
+              }
+              request->cluster = std::move(ref);
+              send_to_cluster(request);
+            },
+            [this, request](caf::error& err) {
+              if (!request->self->state.deadlines.is_open(request->id))
+                return;
+              running_scope scope{this, request->self};
+              // The node's own `unavailable` (starting, moving); not a node gone.
+              if (err.category() == error_category &&
+                  code_of(err) == error_code::unavailable)
+                return retry_or_fail(request, err);
+              fail(request, err);
+            });
+  }
+
+  /// The cluster is not served yet: asked for again after a pause, or `err` answered
+  /// once restart_wait is over.
+  template <class T, class Message>
+  void retry_or_fail(request_ptr<T, Message> request, const caf::error& err) {
+    if (std::chrono::steady_clock::now() >= request->restart_wait_ends)
+      return fail(request, err);
+    auto* self = request->self;
+    self->delayed_send(
+        self, restart_retry_pause,
+        bridge_task{[this, request](bridge_actor*) {
+                      if (request->self->state.deadlines.is_open(request->id))
+                        resolve_again(request);
+                    },
+                    this});
   }
 
   /// Management requests name the cluster by id: look its actor up, then ask it.
@@ -565,11 +698,16 @@ private:
 
   /// A cluster actor that is gone (restarted) must be looked up again next time.
   void failed(const cluster_ref& cluster, const caf::error& err) {
-    if (err != caf::sec::request_receiver_down)
-      return;
+    if (err == caf::sec::request_receiver_down)
+      forget(cluster);
+  }
+
+  /// Drops the cached secrets that lead to the actor of `cluster`.
+  void forget(const cluster_ref& cluster) {
+    auto holder = holder_of(cluster);
     std::unique_lock lock{cache_mutex_};
     std::erase_if(cache_,
-                  [&](const auto& entry) { return entry.second.actor == cluster.actor; });
+                  [&](const auto& entry) { return holder_of(entry.second) == holder; });
   }
 
   caf::actor_system& system_;

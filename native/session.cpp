@@ -326,6 +326,18 @@ void session::await_result(std::string call_id, std::string job_id, bool posted)
   auto answered = [self = shared_from_this(), call_id = std::move(call_id), job_id, asked,
                    posted](gateway::outcome<std::vector<job_status_row>> rows) {
     self->on_io_thread([self, call_id, job_id, asked, posted, rows = std::move(rows)] {
+      auto await_later = [&] {
+        auto timer = std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
+        timer->async_wait(
+            [self, timer, call_id, job_id, posted](boost::system::error_code) {
+              if (!self->closed_)
+                self->await_result(call_id, job_id, posted);
+            });
+      };
+      // The cluster cannot answer for now (restarting after a crash, or moving between
+      // nodes): the call is not failed by that, its wait is parked again after a pause.
+      if (!rows.ok() && rows.error.code == error_code::unavailable)
+        return await_later();
       if (!rows.ok())
         return self->send_error(call_id, std::string{to_string(rows.error.code)},
                                 rows.error.message);
@@ -335,13 +347,7 @@ void session::await_result(std::string call_id, std::string job_id, bool posted)
         // to park the waiter (--max-parked-polls): pause rather than spin.
         if (clock_type::now() - asked >= std::chrono::milliseconds{result_wait_ms / 2})
           return self->await_result(call_id, job_id, posted);
-        auto timer = std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
-        timer->async_wait(
-            [self, timer, call_id, job_id, posted](boost::system::error_code) {
-              if (!self->closed_)
-                self->await_result(call_id, job_id, posted);
-            });
-        return;
+        return await_later();
       }
       auto value = base64_decode(row.result);
       if (!value)

@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -109,6 +110,21 @@ struct fixture {
   }
 
   bool wait_until_loaded() { return wait_for("event=cluster_loaded"); }
+
+  /// Ends the connection of the cluster's live jobs load, which ends the cluster's
+  /// actor (and its pools); the node starts it again.
+  void cut_load() {
+    {
+      pqxx::connection connection{url};
+      pqxx::nontransaction txn{connection};
+      // This database's only: suites side by side load on the same Postgres.
+      auto cut = txn.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'diffplane live jobs load' "
+                          "AND datname = current_database()");
+      CAF_REQUIRE_EQUAL(cut.size(), 1u);
+    }
+    CAF_REQUIRE(wait_for("event=cluster_load_failed"));
+  }
 
   /// Finishes a first job, stops the server, seeds `count` jobs and starts it again
   /// with pages of `page_jobs`; answers the finished job's id.
@@ -236,16 +252,7 @@ CAF_TEST(a load whose connection is cut starts again and loses no job) {
   auto first = restart_with_seeded(seeded_jobs, 2);
   CAF_CHECK(!loaded());
   auto during = create();
-  {
-    pqxx::connection connection{url};
-    pqxx::nontransaction txn{connection};
-    // This database's only: suites side by side load on the same Postgres.
-    auto cut = txn.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = 'diffplane live jobs load' "
-                        "AND datname = current_database()");
-    CAF_REQUIRE_EQUAL(cut.size(), 1u);
-  }
-  CAF_REQUIRE(wait_for("event=cluster_load_failed"));
+  cut_load();
   // The node starts the cluster again, and its new load reads every live job.
   CAF_REQUIRE(wait_until_loaded());
   auto log = server->log();
@@ -257,6 +264,49 @@ CAF_TEST(a load whose connection is cut starts again and loses no job) {
   CAF_CHECK_EQUAL(distinct.size(), static_cast<std::size_t>(seeded_jobs) + 1);
   CAF_CHECK_EQUAL(distinct.count(during), 1u);
   CAF_CHECK_EQUAL(distinct.count(first), 0u);
+}
+
+CAF_TEST(a poll parked in a cluster whose load is cut gets a job of the restarted one) {
+  // The cut load ends the cluster's actor, and the pool that parked the poll with it;
+  // the gateway sends the poll on to the restarted cluster, which hands it the next job
+  // of its service at once rather than after the poll's ttl.
+  restart_with_seeded(seeded_jobs, 2);
+  CAF_CHECK(!loaded());
+  auto poll_other = [this] {
+    // Longer than the poll's ttl and the bridge's own deadline (ttl + 10 s).
+    return server->client(std::chrono::seconds{60})
+        .request("POST", "/jobs-request",
+                 json{{"service", "other"}, {"limit", 1}, {"ttl", 20000}}.dump(),
+                 {{"Authorization", "Basic " + secret}, {"x-machine-id", "m2"}});
+  };
+  auto parked = std::async(std::launch::async, poll_other);
+  // No job of that service: the poll parks in its pool.
+  CAF_REQUIRE(parked.wait_for(std::chrono::seconds{1}) == std::future_status::timeout);
+  cut_load();
+  // Serving again (the restarted cluster's first line once its settings are in).
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{30};
+  auto serving = [this] {
+    auto log = server->log();
+    return log.find("event=cluster_serving", log.find("event=cluster_load_failed"));
+  };
+  while (serving() == std::string::npos && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  CAF_REQUIRE(serving() != std::string::npos);
+  auto created_at = std::chrono::steady_clock::now();
+  auto create =
+      data("POST", "/jobs",
+           json{{"service", "other"}, {"targetFn", "f"}, {"targetArgs", "kA=="}});
+  CAF_REQUIRE_EQUAL(create.status, 201u);
+  auto created = parse_json(create.body)["id"].get<std::string>();
+  CAF_REQUIRE(parked.wait_for(std::chrono::seconds{3}) == std::future_status::ready);
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - created_at);
+  CAF_MESSAGE("the parked poll got the job " << waited.count() << " ms after its create");
+  auto reply = parked.get();
+  CAF_REQUIRE_EQUAL(reply.status, 200u);
+  auto jobs = parse_json(reply.body);
+  CAF_REQUIRE_EQUAL(jobs.size(), 1u);
+  CAF_CHECK_EQUAL(jobs[0]["id"].get<std::string>(), created);
 }
 
 CAF_TEST(clusters beyond the concurrent loads serve and load when a turn comes) {
