@@ -446,6 +446,7 @@ int run_serve(config::server_options options) {
     native_options.port = where.port;
     native_options.max_frame = options.body_limit_bytes + 4096;
     native_options.max_outbox_bytes = 16 * native_options.max_frame;
+    native_options.max_waiting_calls = options.max_parked_polls_per_cluster;
     native_options.tls_cert_file = options.tls_cert;
     native_options.tls_key_file = options.tls_key;
     native_options.limits = client_limits;

@@ -30,6 +30,10 @@ struct native_server_options {
   /// without end). Reading from the client pauses well before, at a quarter of it (at
   /// most 1 MiB), until the client has taken what it was sent.
   std::size_t max_outbox_bytes = 16 * (4 * 1024 * 1024 + 4096);
+  /// The most calls of one connection waiting for their results: a call past it is
+  /// refused `limit_reached`. The server sets it to what a cluster can park
+  /// (--max-parked-polls-per-cluster): more would ask again and again for room.
+  std::size_t max_waiting_calls = 50000;
   /// How long a new connection may take to send its hello (and, with TLS, to finish
   /// the TLS handshake before it).
   std::chrono::milliseconds handshake_timeout{5000};

@@ -34,6 +34,8 @@ constexpr std::uint64_t max_credits = 1000000;
 constexpr auto retry_pause = std::chrono::seconds{1};
 /// The longest pause between asks of a pool that refuses the service for a limit.
 constexpr auto max_retry_pause = std::chrono::seconds{32};
+/// The longest pause before a result wait that found no room to park asks again.
+constexpr auto max_wait_pause = std::chrono::seconds{16};
 /// The most services one connection serves: each is asked for again after a refusal,
 /// so their number bounds a connection's timers and requests.
 constexpr std::size_t max_services_per_connection = 1000;
@@ -284,6 +286,18 @@ void session::on_call(protocol::call call) {
     problem = "options.cache_key is too long";
   if (!problem.empty())
     return send_error(call.call_id, "bad_request", problem);
+  // Each call waiting for its result parks a waiter in the cluster, or, when the
+  // cluster has no room, asks again after a pause: a connection waits for at most as
+  // many as its cluster can park.
+  if (!o.background && waiting_calls_ >= options_.max_waiting_calls)
+    return send_error(
+        call.call_id, "limit_reached",
+        "this connection has " + std::to_string(waiting_calls_) +
+            " calls waiting for their results, as many as its cluster can park "
+            "(--max-parked-polls-per-cluster); send more as they are answered, or call "
+            "in the background");
+  if (!o.background)
+    ++waiting_calls_;
   create_job_request request;
   request.service = std::move(call.service);
   request.target_fn = std::move(call.fn);
@@ -303,20 +317,29 @@ void session::on_call(protocol::call call) {
        posted = !o.committed_result](gateway::outcome<std::string> created) {
         bool wait = created.ok() && !background;
         auto job_id = created.ok() ? *created.value : std::string{};
-        self->on_io_thread([self, call_id, created = std::move(created)] {
-          if (!created.ok())
+        self->on_io_thread([self, call_id, background, created = std::move(created)] {
+          if (!created.ok()) {
+            if (!background)
+              self->end_wait();
             return self->send_error(call_id, std::string{to_string(created.error.code)},
                                     created.error.message);
+          }
           self->send(protocol::encode(protocol::accepted{call_id, *created.value}));
         });
         // Parked from here, the bridge's thread, after the accepted was posted (so the
         // result is posted after it): not by way of the I/O thread and back.
         if (wait)
-          self->await_result(call_id, job_id, posted);
+          self->await_result(call_id, job_id, posted, retry_pause);
       });
 }
 
-void session::await_result(std::string call_id, std::string job_id, bool posted) {
+void session::end_wait() {
+  if (waiting_calls_ > 0)
+    --waiting_calls_;
+}
+
+void session::await_result(std::string call_id, std::string job_id, bool posted,
+                           std::chrono::milliseconds pause) {
   // A waiter parked in the cluster is answered the moment the job finishes, or its
   // result is posted (cluster_waiters.cpp); one that outlives its ttl is parked again.
   // Called on the I/O thread or the bridge's: it reads only cluster_, which is set once
@@ -324,31 +347,38 @@ void session::await_result(std::string call_id, std::string job_id, bool posted)
   status_request wait{{job_id}, result_wait_ms, true};
   auto asked = clock_type::now();
   auto answered = [self = shared_from_this(), call_id = std::move(call_id), job_id, asked,
-                   posted](gateway::outcome<std::vector<job_status_row>> rows) {
-    self->on_io_thread([self, call_id, job_id, asked, posted, rows = std::move(rows)] {
+                   posted, pause](gateway::outcome<std::vector<job_status_row>> rows) {
+    self->on_io_thread([self, call_id, job_id, asked, posted, pause,
+                        rows = std::move(rows)] {
+      // Asks again after `pause`, the next time after twice as long: a cluster that
+      // stays out of room (or unavailable) is asked ever more rarely by its waits.
       auto await_later = [&] {
-        auto timer = std::make_shared<asio::steady_timer>(self->executor_, retry_pause);
+        auto next = std::min<std::chrono::milliseconds>(2 * pause, max_wait_pause);
+        auto timer = std::make_shared<asio::steady_timer>(self->executor_, pause);
         timer->async_wait(
-            [self, timer, call_id, job_id, posted](boost::system::error_code) {
+            [self, timer, call_id, job_id, posted, next](boost::system::error_code) {
               if (!self->closed_)
-                self->await_result(call_id, job_id, posted);
+                self->await_result(call_id, job_id, posted, next);
             });
       };
       // The cluster cannot answer for now (restarting after a crash, or moving between
       // nodes): the call is not failed by that, its wait is parked again after a pause.
       if (!rows.ok() && rows.error.code == error_code::unavailable)
         return await_later();
-      if (!rows.ok())
+      if (!rows.ok()) {
+        self->end_wait();
         return self->send_error(call_id, std::string{to_string(rows.error.code)},
                                 rows.error.message);
+      }
       const auto& row = rows.value->front();
       if (!is_terminal(row.status)) {
         // An unfinished answer well before the ttl means the cluster had no room
         // to park the waiter (--max-parked-polls): pause rather than spin.
         if (clock_type::now() - asked >= std::chrono::milliseconds{result_wait_ms / 2})
-          return self->await_result(call_id, job_id, posted);
+          return self->await_result(call_id, job_id, posted, retry_pause);
         return await_later();
       }
+      self->end_wait();
       auto value = base64_decode(row.result);
       if (!value)
         return self->send_error(call_id, "internal",

@@ -61,10 +61,14 @@ private:
   void dispatch(const msgpack::object& body);
   void on_hello(protocol::hello hello);
   void on_call(protocol::call call);
-  /// Parks a wait for the job's result; any thread (see its definition).
-  /// Parks the wait for a call's result; `posted`: taken as the worker posts it, not
-  /// once its write committed.
-  void await_result(std::string call_id, std::string job_id, bool posted);
+  /// Parks the wait for a call's result, from any thread (see its definition).
+  /// `posted`: taken as the worker posts it, not once its write committed. `pause`: how
+  /// long to wait before asking again if the cluster has no room to park it or cannot
+  /// answer now (doubling each time).
+  void await_result(std::string call_id, std::string job_id, bool posted,
+                    std::chrono::milliseconds pause);
+  /// A call waiting for its result was answered (its result, or an error).
+  void end_wait();
   void on_serve(protocol::serve serve);
   void on_credit(protocol::credit credit);
   void on_job_result(protocol::job_result result);
@@ -147,6 +151,9 @@ private:
   std::string machine_id_;
   std::string deployment_id_;
   std::map<std::string, served> services_;
+  /// Calls of this connection waiting for their results (bounded by
+  /// options_.max_waiting_calls).
+  std::size_t waiting_calls_ = 0;
   /// Services given credit by the frames being handled (see on_credit).
   std::vector<std::string> credited_;
 };

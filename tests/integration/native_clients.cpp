@@ -502,4 +502,68 @@ CAF_TEST(a connection serves a bounded number of services and backs off when ref
   CAF_CHECK_LESS_OR_EQUAL(most->second, 3);
 }
 
+CAF_TEST(a connection waits for at most as many calls as its cluster can park) {
+  server_fixture bounded{
+      {"--native-listen", "127.0.0.1:0", "--max-parked-polls-per-cluster", "3"}};
+  auto bounded_secret = bounded.create_cluster("bounded");
+  auto port = bounded.server.native_port();
+  auto call_frame = [](const std::string& id, bool background) {
+    protocol::call_options options;
+    options.background = background;
+    return protocol::encode(
+        protocol::call{id, "later", "echo", client::pack_args(7), options});
+  };
+  raw_connection raw{port};
+  std::string frames =
+      protocol::encode(protocol::hello{protocol::version, bounded_secret, "test"});
+  for (int i = 0; i < 5; ++i)
+    frames += call_frame("c" + std::to_string(i), false);
+  frames += call_frame("background", true);
+  CAF_REQUIRE(raw.send(frames));
+  // Read until every call has its first answer: accepted, or refused.
+  std::map<std::string, std::string> first_answer;
+  std::set<std::string> results;
+  std::string received;
+  auto read_until = [&](auto done) {
+    auto deadline = clock_type::now() + std::chrono::seconds{15};
+    while (!done() && clock_type::now() < deadline) {
+      received += raw.read_to_end(std::chrono::milliseconds{100});
+      std::size_t at = 0;
+      for (const auto& frame : frames_of(received)) {
+        const auto& body = frame.get();
+        auto type = protocol::type_of(body);
+        if (type == protocol::frame_type::accepted)
+          first_answer.emplace(protocol::decode<protocol::accepted>(body).call_id,
+                               "accepted");
+        else if (type == protocol::frame_type::error) {
+          auto e = protocol::decode<protocol::error>(body);
+          first_answer.emplace(e.ref, e.code);
+        } else if (type == protocol::frame_type::result)
+          results.insert(protocol::decode<protocol::result>(body).call_id);
+        at += protocol::length_prefix_bytes +
+              protocol::read_length(
+                  reinterpret_cast<const unsigned char*>(received.data() + at));
+      }
+      received.erase(0, at);
+    }
+  };
+  read_until([&] { return first_answer.size() == 6; });
+  CAF_CHECK_EQUAL(first_answer["c0"], "accepted");
+  CAF_CHECK_EQUAL(first_answer["c2"], "accepted");
+  CAF_CHECK_EQUAL(first_answer["c3"], "limit_reached");
+  CAF_CHECK_EQUAL(first_answer["c4"], "limit_reached");
+  // A background call waits for nothing.
+  CAF_CHECK_EQUAL(first_answer["background"], "accepted");
+  // Served, the three waiting calls get their results; then the connection has room.
+  auto worker =
+      client::client::connect("127.0.0.1:" + std::to_string(port), bounded_secret);
+  worker->serve("later", {{"echo", client::make_handler([](int i) { return i; })}}, 4);
+  read_until([&] { return results.size() == 3; });
+  CAF_CHECK_EQUAL(results.size(), 3u);
+  CAF_REQUIRE(raw.send(call_frame("c5", false)));
+  read_until([&] { return results.count("c5") == 1; });
+  CAF_CHECK_EQUAL(first_answer["c5"], "accepted");
+  CAF_CHECK_EQUAL(results.count("c5"), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
