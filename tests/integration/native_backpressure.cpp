@@ -22,14 +22,14 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// Bytes of each result: with --body-limit 65536 the largest frame is 69,632 bytes and
-/// a connection may have 16 of them queued (1,114,112 bytes), reading pausing at a
+/// Bytes of each result: with --body-limit 131072 the largest frame is 135,168 bytes
+/// and a connection may have 16 of them queued (2,162,688 bytes), reading pausing at a
 /// quarter of that.
 constexpr std::size_t result_bytes = 20000;
 
 struct fixture : server_fixture {
   fixture()
-      : server_fixture({"--native-listen", "127.0.0.1:0", "--body-limit", "65536",
+      : server_fixture({"--native-listen", "127.0.0.1:0", "--body-limit", "131072",
                         "--log-level", "debug", "--metrics-listen", "127.0.0.1:0"}) {
     worker = client::client::connect(endpoint(), secret);
     worker->serve("svc",
@@ -73,8 +73,8 @@ CAF_TEST_FIXTURE_SCOPE(native_backpressure_tests, fixture)
 
 CAF_TEST(a caller that never reads its results is closed once they pass the bound) {
   auto raw = raw_caller();
-  // 400 results of 20 kB: 8 MB, far past what the kernel's buffers and the bound hold.
-  CAF_REQUIRE(raw->send(calls(0, 400)));
+  // 600 results of 20 kB: 12 MB, far past what the kernel's buffers and the bound hold.
+  CAF_REQUIRE(raw->send(calls(0, 600)));
   auto deadline = clock_type::now() + std::chrono::seconds{20};
   while (slow_consumers() < 1 && clock_type::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds{50});
