@@ -16,6 +16,7 @@ namespace diffplane::cluster_internal {
 
 cluster_state::~cluster_state() {
   parked.unpark(waiters.size());
+  held.unpublish(metrics::jobs().live_bytes);
   if (context.options.writer_queue)
     context.options.writer_queue->fetch_sub(queued_writes, std::memory_order_relaxed);
 }
@@ -32,6 +33,16 @@ std::string cache_key_of(const std::string& service, const std::string& fn,
 
 namespace {
 
+/// Makes `entry` the live entry of `job` in pool `pool`. Its share of the held bytes
+/// becomes the job's arguments, in place of what it counted before (a result, when a
+/// finished job is admitted again; the same arguments, when a live one is).
+void fill_live_entry(cluster_state& st, job_entry& entry, pool_id pool,
+                     const job_record& job) {
+  auto share = entry.bytes;
+  entry = job_entry{pool, job.status, result_kind::none, job.durable, share, {}, {}};
+  st.held.recount(entry.bytes, job.target_args.size());
+}
+
 /// A committed pending job enters the index under `entry` (new, or found by
 /// job_index::enter_live: `is_new` false); returns its pool.
 pool_id index_job(self_pointer self, job_entry& entry, bool is_new,
@@ -43,7 +54,7 @@ pool_id index_job(self_pointer self, job_entry& entry, bool is_new,
   else
     count_live_job(st, entry.pool, -1);
   count_live_job(st, pool, 1);
-  entry = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
+  fill_live_entry(st, entry, pool, job);
   return pool;
 }
 
@@ -54,7 +65,7 @@ pool_id index_loaded_job(self_pointer self, job_entry& entry, const job_record& 
   auto pool = pool_of(self, job.service);
   ++st.live_jobs;
   count_live_job(st, pool, 1);
-  entry = job_entry{pool, job.status, result_kind::none, job.durable, {}, {}};
+  fill_live_entry(st, entry, pool, job);
   return pool;
 }
 
@@ -89,8 +100,11 @@ bool revive(self_pointer self, job_record& job, timestamp_ms now,
   events.push_back(activity::job_failed(job, failure_reason));
   job_finished finished{lifecycle::status_row_of(job), job.service, job.target_fn,
                         job.cache_key, job.resulted_at};
-  *st.jobs.enter_live(job.id).first =
-      job_entry{pool_of(self, job.service), job.status, result_kind::none, true, {}, {}};
+  // Counts no arguments: on_job_finished makes its share its result at once.
+  auto& entry = *st.jobs.enter_live(job.id).first;
+  auto share = entry.bytes;
+  entry = job_entry{
+      pool_of(self, job.service), job.status, result_kind::none, true, share, {}, {}};
   on_job_finished(self, finished);
   return false;
 }
@@ -397,6 +411,13 @@ void create_uncached(self_pointer self, const create_job_request& request,
             " live jobs, the most it may; new jobs are refused until some finish"));
     return;
   }
+  // The bytes of jobs a load has still to bring are unknown until their page arrives:
+  // only what is held counts, so the budget can be passed by the jobs of a load.
+  if (auto refused = check_byte_budget(st.held, request.target_args.size(),
+                                       st.context.options.max_live_bytes_per_cluster)) {
+    promise.deliver(refused);
+    return;
+  }
   if (!request.durable) {
     create_ephemeral(self, request, promise);
     return;
@@ -412,11 +433,16 @@ void create_uncached(self_pointer self, const create_job_request& request,
   st.newest_created_at = std::max(st.newest_created_at, created_at);
   auto job = lifecycle::make_job(st.context.cluster.id, id, request, created_at);
   job.id_generated = request.execution_id.empty();
+  // The arguments count while the insert is in flight too (the writer's queue holds
+  // thousands of them), then as the admitted job's.
+  byte_share inserting = 0;
+  st.held.recount(inserting, job.target_args.size());
   self->request(st.context.writer, caf::infinite, job)
       .then(
-          [self, promise, job = std::move(job),
-           execution_id = request.execution_id](bool inserted) mutable {
+          [self, promise, job = std::move(job), execution_id = request.execution_id,
+           inserting](bool inserted) mutable {
             leave_writer_queue(self);
+            self->state.held.release(inserting);
             auto id = job.id;
             auto answer = [self, promise, id,
                            execution_id](const caf::error& err) mutable {
@@ -445,8 +471,10 @@ void create_uncached(self_pointer self, const create_job_request& request,
               admit_if_live(self, id, std::move(answer));
             }
           },
-          [self, promise, execution_id = request.execution_id](caf::error& err) mutable {
+          [self, promise, execution_id = request.execution_id,
+           inserting](caf::error& err) mutable {
             leave_writer_queue(self);
+            self->state.held.release(inserting);
             answer_joined(self, execution_id, err);
             promise.deliver(err);
           });
@@ -674,6 +702,7 @@ void sweep(self_pointer self, std::uint64_t generation) {
   detect_silent_machines(self, now);
   retire_idle_pools(self, now);
   move_older_live_jobs(self);
+  st.held.publish(metrics::jobs().live_bytes);
   auto base = st.context.options.sweep_interval;
   arm_sweep(self, idle_for_sweeps(st)
                       ? std::max(base, std::min(st.sweep_every * 2, max_idle_sweep))

@@ -197,6 +197,10 @@ caf::result<std::vector<std::string>> replace_queued_args(self_pointer self,
       missed.push_back(std::move(job_ids[i]));
       continue;
     }
+    // Counted as replaced from now on. A job its pool dispatched meanwhile keeps its old
+    // arguments, and counts the new ones' size until it finishes: off by their
+    // difference for a while, yet its finish takes back what its entry counted.
+    st.held.recount(entry->bytes, args[i].size());
     auto& [ids, values] = by_pool[entry->pool];
     ids.push_back(std::move(job_ids[i]));
     values.push_back(std::move(args[i]));

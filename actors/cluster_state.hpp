@@ -6,6 +6,7 @@
 
 #include "actors/cluster_actor.hpp"
 #include "actors/expiry_schedule.hpp"
+#include "actors/held_bytes.hpp"
 #include "actors/job_index.hpp"
 #include "actors/refusal_rows.hpp"
 
@@ -116,6 +117,10 @@ struct cluster_state {
   job_index jobs;
   /// How many of `jobs` are live (pending or running): the cap counts these.
   std::size_t live_jobs = 0;
+  /// The payload bytes the cluster holds (max_live_bytes_per_cluster counts these): the
+  /// shares of `jobs` (job_entry::bytes) and the arguments of creates whose insert is in
+  /// flight. While a load runs, the jobs it has still to bring are not counted.
+  held_bytes held;
   /// Finished jobs in the order they finished, to drop their results after the linger.
   std::deque<std::pair<steady_time, std::string>> finished;
   std::unordered_map<std::uint64_t, result_waiter> waiters;

@@ -201,6 +201,9 @@ void on_job_finished(self_pointer self, job_finished& finished) {
   }
   entry.status = row.status;
   entry.result_type = row.result_type;
+  // Its arguments left memory with its job actor; its result is held until it lingers
+  // out (drop_lingering_results), whatever its size: a result is never refused.
+  st.held.recount(entry.bytes, row.result.size());
   entry.result = std::move(row.result);
   if (row.status == job_status::success && row.result_type == result_kind::resolution &&
       !finished.cache_key.empty())
@@ -237,7 +240,7 @@ void drop_lingering_results(self_pointer self, steady_time now) {
   auto linger = st.context.options.result_linger;
   while (!st.finished.empty() && st.finished.front().first + linger <= now) {
     // A job admitted again since (its entry live) stays.
-    st.jobs.drop_finished(st.finished.front().second);
+    st.held.release(st.jobs.drop_finished(st.finished.front().second));
     st.finished.pop_front();
   }
   auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(

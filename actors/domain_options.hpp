@@ -44,6 +44,9 @@ struct domain_options {
   std::size_t max_services_per_cluster = 1000;
   /// Live jobs a cluster holds at most; a create beyond it is refused (429).
   std::size_t max_live_jobs_per_cluster = 1000000;
+  /// Payload bytes a cluster holds at most (cluster_state::held: arguments of live jobs,
+  /// results in memory); a create beyond it is refused (429). 1 GiB.
+  std::uint64_t max_live_bytes_per_cluster = 1073741824;
   /// A machine silent this long is forgotten; zero: never.
   std::chrono::hours machine_retention{24};
   /// A pool with no pending, running or parked work that saw no create, dispatch,

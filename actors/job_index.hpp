@@ -2,6 +2,7 @@
 
 // Internal to the cluster actor: its index of the jobs it holds in memory.
 
+#include "actors/held_bytes.hpp"
 #include "actors/messages.hpp"
 
 #include <cstddef>
@@ -26,6 +27,9 @@ struct job_entry {
   /// False: an ephemeral job (job_record::durable), kept after it finished so that a
   /// late result of it writes no activity (it fits in the padding before `result`).
   bool durable = true;
+  /// Its share of cluster_state::held: its job's arguments while live (its pool holds
+  /// them), its result once finished. It too fits in the padding before `result`.
+  byte_share bytes = 0;
   std::string result;
   /// Result waiters parked on this job.
   std::vector<std::uint64_t> waiters;
@@ -83,10 +87,14 @@ public:
   }
 
   /// Drops the finished entry of `id` unless waiters hold it; a live one stays.
-  void drop_finished(const std::string& id) {
+  /// Returns the share of held bytes the dropped entry counted (0: none dropped).
+  byte_share drop_finished(const std::string& id) {
     auto it = finished_.find(id);
-    if (it != finished_.end() && it->second.waiters.empty())
-      finished_.erase(it);
+    if (it == finished_.end() || !it->second.waiters.empty())
+      return 0;
+    auto share = it->second.bytes;
+    finished_.erase(it);
+    return share;
   }
 
   /// Room for `count` live entries more.

@@ -88,6 +88,7 @@ domain_options domain_options_of(const config::server_options& o) {
   d.load_page_jobs = static_cast<std::int32_t>(o.load_page_jobs);
   d.max_services_per_cluster = o.max_services_per_cluster;
   d.max_live_jobs_per_cluster = o.max_live_jobs_per_cluster;
+  d.max_live_bytes_per_cluster = o.max_live_bytes_per_cluster;
   d.machine_retention = std::chrono::hours{o.machine_retention_hours};
   d.pool_retention = std::chrono::minutes{o.pool_retention_minutes};
   d.max_writer_queue = o.writer_queue_limit;

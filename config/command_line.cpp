@@ -144,6 +144,12 @@ void add_server_options(CLI::App& root, CLI::App& serve, server_options& o) {
          "is answered 429")
       ->envname("DIFFPLANE_MAX_LIVE_JOBS_PER_CLUSTER")
       ->capture_default_str();
+  app.add_option("--max-live-bytes-per-cluster", o.max_live_bytes_per_cluster,
+                 "bytes of job arguments and results one cluster may hold in memory "
+                 "(live jobs' arguments, results until they linger out); a create "
+                 "beyond it is answered 429")
+      ->envname("DIFFPLANE_MAX_LIVE_BYTES_PER_CLUSTER")
+      ->capture_default_str();
   app.add_option(
          "--machine-retention-hours", o.machine_retention_hours,
          "a machine silent this many hours is forgotten; 0 keeps machines forever")

@@ -80,6 +80,7 @@ std::string describe(const server_options& o) {
   line("max-machines-per-cluster", std::to_string(o.max_machines_per_cluster));
   line("max-services-per-cluster", std::to_string(o.max_services_per_cluster));
   line("max-live-jobs-per-cluster", std::to_string(o.max_live_jobs_per_cluster));
+  line("max-live-bytes-per-cluster", std::to_string(o.max_live_bytes_per_cluster));
   line("machine-retention-hours", std::to_string(o.machine_retention_hours));
   line("pool-retention-minutes", std::to_string(o.pool_retention_minutes));
   line("batch-status-max-ids", std::to_string(o.batch_status_max_ids));
@@ -154,6 +155,8 @@ std::optional<std::string> validate(const server_options& options) {
     return "--max-services-per-cluster must be at least 1";
   if (options.max_live_jobs_per_cluster == 0)
     return "--max-live-jobs-per-cluster must be at least 1";
+  if (options.max_live_bytes_per_cluster == 0)
+    return "--max-live-bytes-per-cluster must be at least 1";
   if (options.machine_retention_hours > 0 &&
       options.machine_retention_hours * 3600ULL <= options.machine_stall_seconds)
     return "--machine-retention-hours must be longer than --machine-stall-seconds (or 0)";

@@ -77,6 +77,9 @@ struct server_options {
   /// Live (pending or running) jobs one cluster may hold; a create beyond it is answered
   /// 429.
   std::size_t max_live_jobs_per_cluster = 1000000;
+  /// Bytes of job arguments and results one cluster may hold in memory; a create beyond
+  /// it is answered 429. 1 GiB.
+  std::uint64_t max_live_bytes_per_cluster = 1073741824;
   /// A machine silent this many hours is forgotten (memory and Postgres); 0: never.
   unsigned machine_retention_hours = 24;
   /// A service's pool idle and empty this many minutes is retired; 0: never.

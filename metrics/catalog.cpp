@@ -29,6 +29,10 @@ job_metrics& jobs() {
                   "stalled."),
       r.get_gauge("diffplane_jobs_pending", "Jobs waiting for a worker, in memory."),
       r.get_gauge("diffplane_jobs_running", "Attempts running on a worker."),
+      r.get_gauge(
+          "diffplane_live_bytes",
+          "Payload bytes (job arguments and results) the clusters hold in memory, "
+          "counted against --max-live-bytes-per-cluster."),
   };
   return m;
 }

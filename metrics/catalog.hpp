@@ -24,6 +24,9 @@ struct job_metrics {
   counter& actor_failures;
   gauge& pending;
   gauge& running;
+  /// diffplane_live_bytes: payload bytes (job arguments and results) the clusters hold in
+  /// memory, counted against --max-live-bytes-per-cluster; updated at each sweep.
+  gauge& live_bytes;
 };
 
 struct persistence_metrics {

@@ -58,6 +58,11 @@ CAF_TEST(unknown flags and bad values exit 2 with one line) {
   CAF_CHECK_EQUAL(bad_polls.exit_code, 2);
   CAF_CHECK(one_line(bad_polls.output));
   CAF_CHECK(bad_polls.output.find("--actor-idle-polls") != std::string::npos);
+  auto no_bytes = run_diffplane({"serve", "--dev", "--max-live-bytes-per-cluster", "0",
+                                 "--data-dir", make_temp_dir("diffplane-config")});
+  CAF_CHECK_EQUAL(no_bytes.exit_code, 2);
+  CAF_CHECK(one_line(no_bytes.output));
+  CAF_CHECK(no_bytes.output.find("--max-live-bytes-per-cluster") != std::string::npos);
 }
 
 CAF_TEST(flags beat the environment which beats the config file) {
@@ -129,6 +134,8 @@ CAF_TEST(serve help documents every option) {
                       "--max-parked-polls",
                       "--max-parked-polls-per-cluster",
                       "--load-page-jobs",
+                      "--max-live-jobs-per-cluster",
+                      "--max-live-bytes-per-cluster",
                       "--concurrent-loads",
                       "--batch-status-max-ids",
                       "--machine-stall-seconds",

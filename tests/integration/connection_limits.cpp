@@ -114,3 +114,31 @@ CAF_TEST(native and HTTP connections of one address share its limit) {
   raw_connection again{http_port};
   CAF_CHECK_EQUAL(again.get("/live"), 200u);
 }
+
+CAF_TEST(a create past the byte budget of its cluster is answered 429 naming it) {
+  server_fixture f{
+      {"--max-live-bytes-per-cluster", "100", "--metrics-listen", "127.0.0.1:0"}};
+  auto secret = f.create_cluster("bounded");
+  std::string args;
+  for (int i = 0; i < 15; ++i)
+    args += "YWFh"; // 60 bytes of base64 text, counted as sent
+  auto body = R"({"service":"svc","targetFn":"f","targetArgs":")" + args + R"("})";
+  auto first = f.call("POST", "/jobs", secret, body);
+  CAF_REQUIRE_EQUAL(first.status, 201u);
+  auto over = f.call("POST", "/jobs", secret, body);
+  CAF_MESSAGE("refusal: " << over.body);
+  CAF_CHECK_EQUAL(over.status, 429u);
+  CAF_CHECK_EQUAL(json_field(over.body, "error"), "too_many_requests");
+  auto message = parse_json(over.body).value("message", std::string{});
+  CAF_CHECK(contains(message, "holds 60 bytes of job arguments and results"));
+  CAF_CHECK(contains(message, "--max-live-bytes-per-cluster"));
+  // Another cluster has a budget of its own.
+  auto other = f.create_cluster("other");
+  CAF_CHECK_EQUAL(f.call("POST", "/jobs", other, body).status, 201u);
+  // The held bytes show in the gauge once the clusters swept (every second).
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (gateway_metric(f.server, "diffplane_live_bytes") != 120.0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  CAF_CHECK_EQUAL(gateway_metric(f.server, "diffplane_live_bytes"), 120.0);
+}

@@ -2,9 +2,11 @@
 
 #include "cluster_fixture.hpp"
 
+#include "metrics/catalog.hpp"
 #include "persistence/errors.hpp"
 
 using namespace diffplane;
+using namespace std::chrono_literals;
 
 // A cluster holds a bounded number of machines and services: one tenant's stream of new
 // machine ids or service names must not grow the server without end.
@@ -145,6 +147,182 @@ CAF_TEST(polls beyond the cluster parking cap are refused while other clusters p
   run();
   // The cluster's count went with it; this cluster's polls still count.
   CAF_CHECK_EQUAL(parked->load(), 2u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// A cluster holds a bounded number of bytes of job arguments and results: under the
+// live-job cap alone, a few thousand jobs of 4 MB arguments pinned gigabytes.
+namespace {
+
+struct budget_fixture : testing::cluster_fixture {
+  budget_fixture() {
+    options.max_live_bytes_per_cluster = 100;
+    restart_cluster(); // with the budget above
+  }
+
+  static create_job_request request_with(std::size_t args_bytes, bool durable = true) {
+    auto request = create_request();
+    request.target_args = std::string(args_bytes, 'a');
+    request.durable = durable;
+    return request;
+  }
+
+  std::string create_with(std::size_t args_bytes, bool durable = true) {
+    return ask<std::string>(request_with(args_bytes, durable));
+  }
+
+  /// The refusal of a create of `args_bytes`, which must be refused for the budget.
+  std::string refusal_of(std::size_t args_bytes, bool durable = true) {
+    auto err = ask_error<std::string>(request_with(args_bytes, durable));
+    CAF_CHECK_EQUAL(code_of(err), error_code::limit_reached);
+    return message_of(err);
+  }
+
+  /// Whether the refusal of a create of `args_bytes` says the cluster holds `held`.
+  bool refused_holding(std::size_t args_bytes, std::uint64_t held, bool durable = true) {
+    auto message = refusal_of(args_bytes, durable);
+    CAF_MESSAGE("refused: " << message);
+    return message.find("holds " + std::to_string(held) + " bytes") != std::string::npos;
+  }
+
+  /// Takes `count` jobs for machine m1 and posts `results[i]` for the i-th.
+  void finish_all(const std::vector<std::string>& ids,
+                  const std::vector<std::string>& results) {
+    auto taken = ask<std::vector<dispatched_job>>(poll("m1", 100));
+    CAF_REQUIRE_EQUAL(taken.size(), ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      CAF_REQUIRE(ask<bool>(result(ids[i], "m1", results[i])));
+  }
+
+  /// Past the linger of every result finished so far, and the sweep that drops them.
+  void linger_out() {
+    advance_in_steps(options.result_linger + options.sweep_interval * 2);
+  }
+
+  /// diffplane_live_bytes, which every cluster of the process adds to at its sweeps.
+  static std::int64_t live_bytes_gauge() { return metrics::jobs().live_bytes.value(); }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(cluster_byte_budget_tests, budget_fixture)
+
+CAF_TEST(creates whose arguments pass the byte budget are refused and not stored) {
+  auto first = create_with(60);
+  auto second = create_with(40); // exactly the budget
+  CAF_CHECK(refused_holding(1, 100));
+  CAF_CHECK_EQUAL(store->jobs.size(), 2u);
+  CAF_CHECK_EQUAL(store->job_inserts, 2u);
+  // A job whose arguments alone pass the budget is refused however little is held.
+  CAF_CHECK(refused_holding(101, 100));
+  // Finishing frees the arguments; the results count until they linger out.
+  finish_all({first, second}, {"b2s=", "b2s="});
+  CAF_CHECK(refused_holding(93, 8));
+  create_with(92);
+  CAF_CHECK(refused_holding(1, 100));
+  CAF_CHECK_EQUAL(store->jobs.size(), 3u);
+}
+
+CAF_TEST(creates are accepted again once results linger out) {
+  auto first = create_with(50);
+  auto second = create_with(50);
+  finish_all({first, second}, {"cmVzdWx0", "cmVzdWx0"});
+  CAF_CHECK(refused_holding(100, 16));
+  linger_out();
+  // Nothing held: the whole budget is free again, not a byte less.
+  auto third = create_with(100);
+  CAF_CHECK(refused_holding(1, 100));
+  finish_all({third}, {""});
+  create_with(100);
+}
+
+CAF_TEST(a result over the budget is taken and counts until it lingers out) {
+  auto id = create_with(10);
+  finish_all({id}, {std::string(300, 'r')});
+  CAF_CHECK_EQUAL(store->job("c1", id)->status, job_status::success);
+  CAF_CHECK(refused_holding(1, 300));
+  // Polls are answered from memory meanwhile, the result whole.
+  auto rows = ask<std::vector<job_status_row>>(status_request{{id}, 0, false});
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].result.size(), 300u);
+  linger_out();
+  create_with(100);
+}
+
+CAF_TEST(ephemeral jobs count toward the byte budget like durable ones) {
+  auto ephemeral = create_with(60, false);
+  CAF_CHECK(refused_holding(41, 60));
+  CAF_CHECK(refused_holding(41, 60, false));
+  auto durable = create_with(40);
+  CAF_CHECK(refused_holding(1, 100, false));
+  // Ephemeral results linger in memory too.
+  finish_all({ephemeral, durable}, {std::string(30, 'r'), ""});
+  CAF_CHECK(refused_holding(71, 30, false));
+  linger_out();
+  create_with(100, false);
+  CAF_CHECK(refused_holding(1, 100));
+}
+
+CAF_TEST(arguments count while their insert is in flight and not after it failed) {
+  store->hold_job_inserts = true;
+  auto pending = self->request(cluster, caf::infinite, request_with(60));
+  run();
+  // Asked with an ephemeral create: a durable one that passed would wait for the store.
+  CAF_CHECK(refused_holding(41, 60, false));
+  answer_held_writes(false);
+  run();
+  pending.receive(
+      [](std::string&) { CAF_FAIL("the insert was to fail"); },
+      [](caf::error& err) { CAF_CHECK_EQUAL(code_of(err), error_code::unavailable); });
+  store->hold_job_inserts = false;
+  create_with(100);
+}
+
+CAF_TEST(jobs loaded at a restart count toward the byte budget) {
+  create_with(70);
+  restart_cluster();
+  CAF_CHECK(refused_holding(31, 70));
+  create_with(30);
+}
+
+CAF_TEST(the byte count returns to exactly zero when nothing is held) {
+  auto before = live_bytes_gauge();
+  // Durable and ephemeral jobs, resolved, refused a late result, and failed.
+  auto a = create_with(25);
+  auto b = create_with(25, false);
+  auto once = request_with(25);
+  once.retry_count_on_stall = 0;
+  auto c = ask<std::string>(once);
+  advance_time(options.sweep_interval); // a sweep publishes the count
+  CAF_CHECK_EQUAL(live_bytes_gauge() - before, 75);
+  auto taken = ask<std::vector<dispatched_job>>(poll("m1", 100));
+  CAF_REQUIRE_EQUAL(taken.size(), 3u);
+  CAF_REQUIRE(ask<bool>(result(a, "m1", std::string(7, 'r'))));
+  CAF_REQUIRE(ask<bool>(result(b, "m1", std::string(9, 'r'))));
+  // A late second result of a finished job changes nothing.
+  CAF_CHECK(!ask<bool>(result(a, "m1", std::string(50, 'r'))));
+  CAF_CHECK(refused_holding(85, 41));
+  // c's machine falls silent past its poll's ttl (5 s) and the stall window: its only
+  // attempt stalls and the job fails.
+  advance_in_steps(5s + options.machine_stall + options.sweep_interval * 2);
+  CAF_CHECK_EQUAL(store->job("c1", c)->status, job_status::failure);
+  linger_out();
+  CAF_CHECK_EQUAL(live_bytes_gauge() - before, 0);
+  create_with(100);
+  CAF_CHECK(refused_holding(1, 100));
+}
+
+CAF_TEST(a cluster that ends takes its bytes out of the gauge) {
+  auto before = live_bytes_gauge();
+  create_with(40);
+  advance_time(options.sweep_interval);
+  CAF_CHECK_EQUAL(live_bytes_gauge() - before, 40);
+  caf::anon_send_exit(cluster, caf::exit_reason::kill);
+  run();
+  CAF_CHECK_EQUAL(live_bytes_gauge() - before, 0);
+  self->receive([](caf::down_msg&) {}, caf::after(std::chrono::seconds{0}) >> [] {});
+  start_cluster();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
