@@ -566,4 +566,40 @@ CAF_TEST(a connection waits for at most as many calls as its cluster can park) {
   CAF_CHECK_EQUAL(results.count("c5"), 1u);
 }
 
+CAF_TEST(a native call past the byte budget of its cluster is refused) {
+  server_fixture bounded{
+      {"--native-listen", "127.0.0.1:0", "--max-live-bytes-per-cluster", "100"}};
+  auto bounded_secret = bounded.create_cluster("bounded");
+  protocol::call_options background;
+  background.background = true;
+  auto call_frame = [&](const std::string& id) {
+    // About 60 bytes of msgpack, 80 as the base64 the cluster holds.
+    return protocol::encode(protocol::call{
+        id, "svc", "f", client::pack_args(std::string(55, 'x')), background});
+  };
+  raw_connection raw{bounded.server.native_port()};
+  CAF_REQUIRE(raw.send(
+      protocol::encode(protocol::hello{protocol::version, bounded_secret, "test"}) +
+      call_frame("first") + call_frame("second")));
+  std::map<std::string, std::string> answers;
+  std::string received;
+  auto deadline = clock_type::now() + std::chrono::seconds{10};
+  while (answers.size() < 2 && clock_type::now() < deadline) {
+    received += raw.read_to_end(std::chrono::milliseconds{100});
+    answers.clear();
+    for (const auto& frame : frames_of(received)) {
+      const auto& body = frame.get();
+      if (protocol::type_of(body) == protocol::frame_type::accepted)
+        answers[protocol::decode<protocol::accepted>(body).call_id] = "accepted";
+      else if (protocol::type_of(body) == protocol::frame_type::error) {
+        auto e = protocol::decode<protocol::error>(body);
+        answers[e.ref] = e.code;
+        CAF_CHECK(e.message.find("--max-live-bytes-per-cluster") != std::string::npos);
+      }
+    }
+  }
+  CAF_CHECK_EQUAL(answers["first"], "accepted");
+  CAF_CHECK_EQUAL(answers["second"], "limit_reached");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
