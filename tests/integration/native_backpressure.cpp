@@ -113,17 +113,11 @@ CAF_TEST(a caller that reads late gets every result of the calls it sent) {
   while (results.size() < static_cast<std::size_t>(sent) &&
          clock_type::now() < deadline) {
     received += raw->read_to_end(std::chrono::milliseconds{100});
-    std::size_t at = 0;
-    for (const auto& frame : frames_of(received)) {
-      const auto& body = frame.get();
+    consume_frames(received, [&](const msgpack::object& body) {
       CAF_REQUIRE(protocol::type_of(body) != protocol::frame_type::error);
       if (protocol::type_of(body) == protocol::frame_type::result)
         results.insert(protocol::decode<protocol::result>(body).call_id);
-      at += protocol::length_prefix_bytes +
-            protocol::read_length(
-                reinterpret_cast<const unsigned char*>(received.data() + at));
-    }
-    received.erase(0, at);
+    });
   }
   CAF_CHECK_EQUAL(results.size(), static_cast<std::size_t>(sent));
   CAF_CHECK_EQUAL(slow_consumers(), 0.0);

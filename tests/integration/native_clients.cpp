@@ -528,9 +528,7 @@ CAF_TEST(a connection waits for at most as many calls as its cluster can park) {
     auto deadline = clock_type::now() + std::chrono::seconds{15};
     while (!done() && clock_type::now() < deadline) {
       received += raw.read_to_end(std::chrono::milliseconds{100});
-      std::size_t at = 0;
-      for (const auto& frame : frames_of(received)) {
-        const auto& body = frame.get();
+      consume_frames(received, [&](const msgpack::object& body) {
         auto type = protocol::type_of(body);
         if (type == protocol::frame_type::accepted)
           first_answer.emplace(protocol::decode<protocol::accepted>(body).call_id,
@@ -540,11 +538,7 @@ CAF_TEST(a connection waits for at most as many calls as its cluster can park) {
           first_answer.emplace(e.ref, e.code);
         } else if (type == protocol::frame_type::result)
           results.insert(protocol::decode<protocol::result>(body).call_id);
-        at += protocol::length_prefix_bytes +
-              protocol::read_length(
-                  reinterpret_cast<const unsigned char*>(received.data() + at));
-      }
-      received.erase(0, at);
+      });
     }
   };
   read_until([&] { return first_answer.size() == 6; });
@@ -586,9 +580,7 @@ CAF_TEST(a native call past the byte budget of its cluster is refused) {
   auto deadline = clock_type::now() + std::chrono::seconds{10};
   while (answers.size() < 2 && clock_type::now() < deadline) {
     received += raw.read_to_end(std::chrono::milliseconds{100});
-    answers.clear();
-    for (const auto& frame : frames_of(received)) {
-      const auto& body = frame.get();
+    consume_frames(received, [&](const msgpack::object& body) {
       if (protocol::type_of(body) == protocol::frame_type::accepted)
         answers[protocol::decode<protocol::accepted>(body).call_id] = "accepted";
       else if (protocol::type_of(body) == protocol::frame_type::error) {
@@ -596,7 +588,7 @@ CAF_TEST(a native call past the byte budget of its cluster is refused) {
         answers[e.ref] = e.code;
         CAF_CHECK(e.message.find("--max-live-bytes-per-cluster") != std::string::npos);
       }
-    }
+    });
   }
   CAF_CHECK_EQUAL(answers["first"], "accepted");
   CAF_CHECK_EQUAL(answers["second"], "limit_reached");
